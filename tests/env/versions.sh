@@ -1,0 +1,15 @@
+# shellcheck shell=bash
+# The one place where the test environment's tool versions are pinned.
+# Sourced by tests/env/build-tools, tests/env/up and friends.
+# Changing a version here makes build-tools build it into a new cache folder.
+
+KUBERNETES_VERSION=v1.36.3     # k8s.io/kubernetes; staging modules at v0.36.3 (see go/kubernetes/go.mod)
+ETCD_VERSION=v3.6.16           # go.etcd.io/etcd/server/v3 (see go/etcd/go.mod)
+KWOK_VERSION=v0.8.0            # sigs.k8s.io/kwok
+HELM_VERSION=v3.22.0           # helm.sh/helm/v3
+KUSTOMIZE_VERSION=v5.8.2       # sigs.k8s.io/kustomize/kustomize/v5 (v5.8.3 needs Go 1.27)
+# MinIO publishes no semver tags; the Go module proxy serves pseudo-versions only.
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # github.com/minio/minio (see go/minio/go.mod)
+GITHTTP_VERSION=1              # our own tests/env/go/githttp; bump when its source changes
+
+DRIFTLESS_TOOLS_CACHE=${DRIFTLESS_TOOLS_CACHE:-$HOME/.cache/driftless/tools}
