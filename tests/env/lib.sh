@@ -37,14 +37,29 @@ parse_state_dir() {
     STATE_DIR=$(cd "$(dirname "$STATE_DIR")" && pwd)/$(basename "$STATE_DIR")
 }
 
-# proc_start_time PID: the kernel's start time of PID (field 22 of /proc/PID/stat)
+# proc_start_time PID: the kernel's start time of PID (field 22 of /proc/PID/stat);
+# fails when PID does not exist or is a zombie (exited, not yet reaped)
 proc_start_time() {
     local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
     stat=${stat##*) }           # drop "pid (comm) "
     # shellcheck disable=SC2086
     set -- $stat
+    [ "$1" != Z ] || return 1
     echo "${20}"
+}
+
+# group_alive PGID: some process of process group PGID still runs (zombies do not count)
+group_alive() {
+    local pg=$1 f stat
+    for f in /proc/[0-9]*/stat; do
+        read -r stat 2>/dev/null <"$f" || continue
+        stat=${stat##*) }
+        # shellcheck disable=SC2086
+        set -- $stat
+        [ "$3" = "$pg" ] && [ "$1" != Z ] && return 0
+    done
+    return 1
 }
 
 # pidfile_alive FILE: the process recorded in FILE (pid + start time) still runs
