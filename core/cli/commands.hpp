@@ -1,0 +1,24 @@
+// The driftless commands. Each returns the process exit code.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/session.hpp"
+
+namespace driftless::core {
+
+/// `driftless plugins`: what was loaded, from where; 1 when a file was refused.
+int command_plugins(const GlobalOptions& options);
+/// `driftless validate`: config and plugins; 0 valid, 1 problems.
+int command_validate(const GlobalOptions& options);
+/// `driftless render`: rendered objects as YAML (or JSON); 0 ok, 1 problems.
+int command_render(const GlobalOptions& options, const std::optional<std::string>& pipeline);
+/// `driftless diff`: 0 no change, 1 changes, 2 error.
+int command_diff(const GlobalOptions& options, const std::optional<std::string>& pipeline);
+/// `driftless apply` and `driftless run --once`: one reconcile; 0 ok, 1 problems.
+int command_apply(const GlobalOptions& options, const std::optional<std::string>& pipeline);
+/// `driftless run`: reconcile on every pipeline's interval until SIGTERM/SIGINT.
+int command_run(const GlobalOptions& options);
+
+}  // namespace driftless::core

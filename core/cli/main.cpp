@@ -1,0 +1,85 @@
+// driftless: the command line. Each subcommand is a thin layer over cli/commands.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "driftless/abi.hpp"
+#include "log/logging.hpp"
+
+using namespace driftless::core;
+
+int main(int argc, char** argv) {
+  CLI::App app{"driftless: keeps clusters equal to what Git says.\n"
+               "Sources (git, s3, path) are fetched, rendered by a chain of renderers (yaml, helm,\n"
+               "kustomize, ...) and applied by a sink (kube, dir), all loaded as plugins."};
+  app.set_version_flag("--version", "driftless " DRIFTLESS_SDK_VERSION " (plugin ABI " DRIFTLESS_STR(DRIFTLESS_ABI_VERSION) ")");
+  app.require_subcommand(1);
+
+  GlobalOptions options;
+  std::string log_format = "text";
+  std::string log_level = "info";
+  app.add_option("--config", options.config_file, "Pipeline config file (default: $DRIFTLESS_CONFIG, else ./driftless.yaml)")
+      ->type_name("FILE");
+  app.add_option("--plugin-dir", options.plugin_dir,
+                 "Directory of plugin .so files (default: pluginDir from the config, else $DRIFTLESS_PLUGIN_DIR, "
+                 "else lib/driftless/plugins beside the binary, else " DRIFTLESS_DEFAULT_PLUGIN_DIR ")")
+      ->type_name("DIR");
+  app.add_option("--state-dir", options.state_dir,
+                 "Where mirrors, caches and state are kept (default: stateDir from the config, else "
+                 "$DRIFTLESS_STATE_DIR, else ~/.local/state/driftless)")
+      ->type_name("DIR");
+  app.add_option("--log-format", log_format, "Log lines as text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-level", log_level, "debug, info, warning or error")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
+
+  auto output_option = [&](CLI::App* sub, const char* choices_doc) {
+    sub->add_option("--output,-o", options.output, choices_doc)->check(CLI::IsMember({"text", "table", "json"}));
+  };
+  std::optional<std::string> pipeline;
+  auto pipeline_option = [&](CLI::App* sub, const char* doc) { sub->add_option("--pipeline,-p", pipeline, doc)->type_name("NAME"); };
+
+  auto* plugins = app.add_subcommand("plugins", "List the loaded plugins (kind, name, version, tool, file) and refused files");
+  output_option(plugins, "table (default) or json");
+
+  auto* validate = app.add_subcommand("validate", "Check the config and every plugin block against the loaded plugins");
+  output_option(validate, "text (default) or json");
+
+  auto* render = app.add_subcommand("render", "Fetch and render, print the objects as YAML (nothing is applied)");
+  pipeline_option(render, "Only this pipeline (default: all)");
+  output_option(render, "yaml (default, as text) or json");
+
+  auto* diff = app.add_subcommand("diff", "Show what apply would change; exit 0 no change, 1 changes, 2 error");
+  pipeline_option(diff, "Only this pipeline (default: all)");
+  output_option(diff, "text (default) or json");
+
+  auto* apply = app.add_subcommand("apply", "Run one reconcile now and print what it did");
+  pipeline_option(apply, "Only this pipeline (default: all)");
+  output_option(apply, "text (default) or json");
+
+  bool once = false;
+  auto* run = app.add_subcommand("run", "Run the daemon: reconcile every pipeline on its interval until SIGTERM");
+  run->add_flag("--once", once, "Reconcile every pipeline once and exit (0 all ok, 1 a pipeline failed)");
+  output_option(run, "with --once: text (default) or json");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return e.get_exit_code() == 0 ? 0 : (code == 0 ? 0 : 2);
+  }
+  if (options.output == "table") options.output = "text";
+  LogFormat format = LogFormat::text;
+  driftless::LogLevel level = driftless::LogLevel::info;
+  parse_log_format(log_format, format);
+  parse_log_level(log_level, level);
+  init_logging(format, level);
+
+  if (plugins->parsed()) return command_plugins(options);
+  if (validate->parsed()) return command_validate(options);
+  if (render->parsed()) return command_render(options, pipeline);
+  if (diff->parsed()) return command_diff(options, pipeline);
+  if (apply->parsed()) return command_apply(options, pipeline);
+  if (run->parsed()) return once ? command_apply(options, std::nullopt) : command_run(options);
+  return 2;
+}

@@ -1,0 +1,56 @@
+#include "cli/session.hpp"
+
+#include <cstdlib>
+
+#include "config/plugin_blocks.hpp"
+
+namespace driftless::core {
+namespace {
+
+std::filesystem::path default_state_dir() {
+  if (const char* env = std::getenv("DRIFTLESS_STATE_DIR"); env && *env) return env;
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "driftless";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::filesystem::path(home) / ".local/state/driftless";
+  return "/var/lib/driftless";
+}
+
+}  // namespace
+
+void open_session(Session& session, const GlobalOptions& options, bool need_config) {
+  bool explicit_config = !options.config_file.empty();
+  std::string file = options.config_file;
+  if (file.empty()) {
+    if (const char* env = std::getenv("DRIFTLESS_CONFIG"); env && *env) {
+      file = env;
+      explicit_config = true;
+    } else {
+      file = "driftless.yaml";
+    }
+  }
+  session.config_file = file;
+
+  std::error_code ec;
+  const bool config_exists = std::filesystem::exists(file, ec);
+  if (need_config || explicit_config || config_exists) {
+    ConfigLoad load = load_config(file);
+    session.diagnostics = std::move(load.diagnostics);
+    session.config = std::move(load.config);
+  }
+
+  session.plugin_dir = resolve_plugin_dir(options.plugin_dir, session.config ? session.config->plugin_dir : "");
+  session.registry.load_directory(session.plugin_dir);
+
+  if (!options.state_dir.empty()) session.state_dir = std::filesystem::absolute(options.state_dir);
+  else if (session.config && !session.config->state_dir.empty()) session.state_dir = session.config->state_dir;
+  else session.state_dir = default_state_dir();
+
+  if (session.config) {
+    auto problems = validate_plugin_blocks(*session.config, session.registry);
+    if (!problems.empty()) {
+      for (auto& p : problems) session.diagnostics.push_back(std::move(p));
+      session.config.reset();
+    }
+  }
+}
+
+}  // namespace driftless::core

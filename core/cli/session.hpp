@@ -1,0 +1,36 @@
+// What every command needs before it can work: the config, the plugins, the
+// state directory, with every problem collected as a diagnostic.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "plugins/registry.hpp"
+
+namespace driftless::core {
+
+/// Options shared by all commands.
+struct GlobalOptions {
+  std::string config_file;  ///< --config; else $DRIFTLESS_CONFIG; else ./driftless.yaml
+  std::string plugin_dir;   ///< --plugin-dir
+  std::string state_dir;    ///< --state-dir
+  std::string output = "text";  ///< --output text|json (table is an alias of text)
+};
+
+struct Session {
+  std::filesystem::path config_file;
+  std::optional<Config> config;         ///< set when the config loaded and validated
+  PluginRegistry registry;
+  std::filesystem::path plugin_dir;
+  std::filesystem::path state_dir;
+  std::vector<Diagnostic> diagnostics;  ///< config and plugin-block problems
+};
+
+/// Loads plugins and (when `need_config`) the config, validating plugin blocks.
+/// Without `need_config` a missing default config file is not an error.
+void open_session(Session& session, const GlobalOptions& options, bool need_config);
+
+}  // namespace driftless::core

@@ -1,0 +1,79 @@
+// The pipeline config as loaded from YAML: plain data, validated once, then
+// read-only. Plugin blocks keep their position in the file for error messages.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driftless/diagnostic.hpp"
+#include "driftless/value.hpp"
+
+namespace YAML {
+class Node;
+}
+
+namespace driftless::core {
+
+/// A place in the config file.
+struct Location {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+/// A plugin's block: its type (plugin name) and its keys, checked against the
+/// plugin's declared keys with defaults filled in (see validate_plugin_blocks).
+struct PluginBlock {
+  std::string type;
+  Value config;        ///< an object; durations as integer milliseconds
+  std::shared_ptr<const YAML::Node> node;  ///< the block as written, for validation
+  Location location;
+};
+
+struct SourceSpec {
+  std::string name;
+  std::chrono::milliseconds interval{60000};
+  PluginBlock plugin;
+  Location location;
+};
+
+struct PipelineSpec {
+  std::string name;              ///< may hold {{folder}} with forEachFolder
+  std::string source;
+  std::string path;              ///< folder inside the source ("" = root)
+  std::string for_each_folder;   ///< glob of folders, one pipeline each
+  std::optional<std::chrono::milliseconds> interval;  ///< defaults to the source's
+  std::vector<PluginBlock> renderers;
+  PluginBlock sink;
+  Location location;
+};
+
+struct Config {
+  std::filesystem::path file;
+  std::string plugin_dir;   ///< absolute, or "" when not set
+  std::string state_dir;    ///< absolute, or "" when not set
+  std::vector<SourceSpec> sources;
+  std::vector<PipelineSpec> pipelines;
+
+  const SourceSpec* find_source(const std::string& name) const;
+};
+
+/// Either a config or the errors that stop it from loading.
+struct ConfigLoad {
+  std::optional<Config> config;
+  std::vector<Diagnostic> diagnostics;
+};
+
+/// Reads and checks the structure of a config file (not yet the plugin keys).
+ConfigLoad load_config(const std::filesystem::path& file);
+/// As load_config, from text; `file` names it in messages and anchors relative paths.
+ConfigLoad parse_config(const std::string& text, const std::filesystem::path& file);
+
+/// Parses "90s", "5m", "1h30m", "250ms"; nullopt when malformed or zero.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace driftless::core

@@ -1,0 +1,256 @@
+// Reads the config file's structure with yaml-cpp (small files, and it gives
+// line and column for every node). Plugin keys are checked later, against the
+// plugins' own declared keys (plugin_blocks.cpp).
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/config.hpp"
+#include "config/yaml_node.hpp"
+
+namespace driftless::core {
+
+const SourceSpec* Config::find_source(const std::string& name) const {
+  for (const auto& s : sources)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+namespace {
+
+constexpr const char* kApiVersion = "driftless.dev/v1alpha1";
+
+class ConfigReader {
+ public:
+  explicit ConfigReader(std::filesystem::path file) : file_(std::move(file)) {}
+
+  ConfigLoad read(const std::string& text) {
+    ConfigLoad out;
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      error(e.mark, "YAML syntax error: " + e.msg);
+      out.diagnostics = std::move(diagnostics_);
+      return out;
+    }
+    if (!root.IsMap()) {
+      error(root.Mark(), "the config must be a mapping with apiVersion, kind, sources and pipelines");
+      out.diagnostics = std::move(diagnostics_);
+      return out;
+    }
+    Config config;
+    config.file = std::filesystem::absolute(file_);
+    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDir", "stateDir", "sources", "pipelines"});
+    expect_value(root, "apiVersion", kApiVersion);
+    expect_value(root, "kind", "Config");
+    config.plugin_dir = path_value(root, "pluginDir");
+    config.state_dir = path_value(root, "stateDir");
+    if (auto sources = root["sources"]; sources && !sources.IsNull()) {
+      if (!sources.IsSequence()) error(sources.Mark(), "'sources' must be a list");
+      else for (const auto& s : sources) read_source(s, config);
+    }
+    if (auto pipelines = root["pipelines"]; pipelines && !pipelines.IsNull()) {
+      if (!pipelines.IsSequence()) error(pipelines.Mark(), "'pipelines' must be a list");
+      else for (const auto& p : pipelines) read_pipeline(p, config);
+    } else {
+      error(root.Mark(), "the config has no 'pipelines'; add at least one pipeline");
+    }
+    if (!has_errors(diagnostics_)) out.config = std::move(config);
+    out.diagnostics = std::move(diagnostics_);
+    return out;
+  }
+
+ private:
+  Location where(const YAML::Mark& mark) const { return yaml_location(file_, mark); }
+
+  void error(const YAML::Mark& mark, std::string message) {
+    diagnostics_.push_back(located_error(file_, mark, std::move(message)));
+  }
+
+  void allow_keys(const YAML::Node& map, const std::string& what, std::set<std::string> keys) {
+    for (const auto& kv : map) {
+      std::string key = kv.first.Scalar();
+      if (!keys.count(key)) {
+        std::string allowed;
+        for (const auto& k : keys) allowed += (allowed.empty() ? "" : ", ") + k;
+        error(kv.first.Mark(), "unknown key '" + key + "' in " + what + " (allowed: " + allowed + ")");
+      }
+    }
+  }
+
+  std::string scalar(const YAML::Node& map, const std::string& key, bool required, const std::string& what) {
+    YAML::Node n = map[key];
+    if (!n || n.IsNull()) {
+      if (required) error(map.Mark(), what + " needs '" + key + "'");
+      return {};
+    }
+    if (!n.IsScalar()) {
+      error(n.Mark(), "'" + key + "' in " + what + " must be a single value");
+      return {};
+    }
+    return n.Scalar();
+  }
+
+  void expect_value(const YAML::Node& map, const std::string& key, const std::string& expected) {
+    std::string got = scalar(map, key, true, "the config");
+    if (!got.empty() && got != expected)
+      error(map[key].Mark(), "'" + key + "' is '" + got + "'; this driftless reads '" + expected + "'");
+  }
+
+  std::string path_value(const YAML::Node& map, const std::string& key) {
+    std::string value = scalar(map, key, false, "the config");
+    if (value.empty()) return value;
+    std::filesystem::path p(value);
+    if (p.is_relative()) p = std::filesystem::absolute(file_).parent_path() / p;
+    return p.lexically_normal().string();
+  }
+
+  std::optional<std::chrono::milliseconds> duration(const YAML::Node& map, const std::string& what) {
+    std::string text = scalar(map, "interval", false, what);
+    if (text.empty()) return std::nullopt;
+    auto d = parse_duration(text);
+    if (!d) error(map["interval"].Mark(), "'interval' in " + what + " is '" + text + "'; write a duration such as 30s, 5m or 1h");
+    return d;
+  }
+
+  // A plugin block: `type` plus the plugin's own keys (checked later).
+  PluginBlock plugin_block(const YAML::Node& node, const std::string& what, std::set<std::string> core_keys) {
+    PluginBlock block;
+    block.location = where(node.Mark());
+    if (node.IsScalar()) {  // shorthand: "- yaml"
+      block.type = node.Scalar();
+      block.node = std::make_shared<YAML::Node>(YAML::Node(YAML::NodeType::Map));
+      return block;
+    }
+    if (!node.IsMap()) {
+      error(node.Mark(), what + " must be a mapping with a 'type'");
+      return block;
+    }
+    block.type = scalar(node, "type", true, what);
+    YAML::Node own(YAML::NodeType::Map);
+    for (const auto& kv : node) {
+      std::string key = kv.first.Scalar();
+      if (key != "type" && !core_keys.count(key)) own[kv.first] = kv.second;
+    }
+    block.node = std::make_shared<YAML::Node>(own);
+    return block;
+  }
+
+  void read_source(const YAML::Node& node, Config& config) {
+    if (!node.IsMap()) {
+      error(node.Mark(), "each source must be a mapping with name and type");
+      return;
+    }
+    SourceSpec spec;
+    spec.location = where(node.Mark());
+    spec.name = scalar(node, "name", true, "a source");
+    const std::string what = "source '" + spec.name + "'";
+    if (auto d = duration(node, what)) spec.interval = *d;
+    spec.plugin = plugin_block(node, what, {"name", "interval"});
+    if (!spec.name.empty() && config.find_source(spec.name))
+      error(node["name"].Mark(), "a source named '" + spec.name + "' is already defined; names must be unique");
+    config.sources.push_back(std::move(spec));
+  }
+
+  void read_pipeline(const YAML::Node& node, Config& config) {
+    if (!node.IsMap()) {
+      error(node.Mark(), "each pipeline must be a mapping with name, source, renderers and sink");
+      return;
+    }
+    PipelineSpec spec;
+    spec.location = where(node.Mark());
+    allow_keys(node, "a pipeline", {"name", "source", "path", "forEachFolder", "interval", "renderers", "sink"});
+    spec.name = scalar(node, "name", true, "a pipeline");
+    const std::string what = "pipeline '" + spec.name + "'";
+    spec.source = scalar(node, "source", true, what);
+    spec.path = scalar(node, "path", false, what);
+    spec.for_each_folder = scalar(node, "forEachFolder", false, what);
+    spec.interval = duration(node, what);
+    if (!spec.path.empty() && !spec.for_each_folder.empty())
+      error(node["path"].Mark(), what + " sets both 'path' and 'forEachFolder'; use one");
+    for (const auto* key : {"path", "forEachFolder"}) {
+      std::string value = key == std::string("path") ? spec.path : spec.for_each_folder;
+      if (!safe_relative(value)) error(node[key].Mark(), "'" + std::string(key) + "' in " + what + " must be a relative path inside the source, without '..'");
+    }
+    if (!spec.source.empty() && !config.find_source(spec.source))
+      error(node["source"].Mark(), what + " uses source '" + spec.source + "', which is not defined under 'sources'");
+    if (!spec.for_each_folder.empty() && spec.name.find("{{folder}}") == std::string::npos)
+      error(node["name"].Mark(), what + " uses forEachFolder, so its name must contain {{folder}} to stay unique");
+    if (auto renderers = node["renderers"]; renderers && !renderers.IsNull()) {
+      if (!renderers.IsSequence() || renderers.size() == 0) error(renderers.Mark(), "'renderers' in " + what + " must be a non-empty list");
+      else for (const auto& r : renderers) spec.renderers.push_back(plugin_block(r, "a renderer of " + what, {}));
+    } else {
+      PluginBlock yaml;
+      yaml.type = "yaml";
+      yaml.node = std::make_shared<YAML::Node>(YAML::Node(YAML::NodeType::Map));
+      yaml.location = spec.location;
+      spec.renderers.push_back(std::move(yaml));
+    }
+    if (auto sink = node["sink"]; sink) spec.sink = plugin_block(sink, "the sink of " + what, {});
+    else error(node.Mark(), what + " needs a 'sink'");
+    for (const auto& other : config.pipelines)
+      if (!spec.name.empty() && other.name == spec.name)
+        error(node["name"].Mark(), "a pipeline named '" + spec.name + "' is already defined; names must be unique");
+    config.pipelines.push_back(std::move(spec));
+  }
+
+  static bool safe_relative(const std::string& path) {
+    if (path.empty()) return true;
+    std::filesystem::path p(path);
+    if (p.is_absolute()) return false;
+    for (const auto& part : p)
+      if (part == "..") return false;
+    return true;
+  }
+
+  std::filesystem::path file_;
+  std::vector<Diagnostic> diagnostics_;
+};
+
+}  // namespace
+
+ConfigLoad parse_config(const std::string& text, const std::filesystem::path& file) {
+  return ConfigReader(file).read(text);
+}
+
+ConfigLoad load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    ConfigLoad out;
+    out.diagnostics.push_back({Severity::error,
+                               "cannot read the config file; pass --config FILE or set DRIFTLESS_CONFIG",
+                               file.string(), 0, {}});
+    return out;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_config(buffer.str(), file);
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  // A sequence of <number><unit> with units h, m, s, ms (as Go's time.ParseDuration).
+  long long total = 0;
+  std::size_t i = 0;
+  if (text.empty()) return std::nullopt;
+  while (i < text.size()) {
+    std::size_t start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    if (i == start || i - start > 9) return std::nullopt;
+    long long n = std::stoll(std::string(text.substr(start, i - start)));
+    std::size_t unit_start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string_view unit = text.substr(unit_start, i - unit_start);
+    if (unit == "ms") total += n;
+    else if (unit == "s") total += n * 1000;
+    else if (unit == "m") total += n * 60 * 1000;
+    else if (unit == "h") total += n * 3600 * 1000;
+    else return std::nullopt;
+  }
+  if (total <= 0) return std::nullopt;
+  return std::chrono::milliseconds(total);
+}
+
+}  // namespace driftless::core

@@ -1,0 +1,223 @@
+#include "config/plugin_blocks.hpp"
+
+#include "config/yaml_node.hpp"
+#include "driftless/yaml.hpp"
+
+namespace driftless::core {
+namespace {
+
+// Converts and checks one block against a table of keys.
+class BlockChecker {
+ public:
+  BlockChecker(std::string file, std::vector<Diagnostic>& out) : file_(std::move(file)), out_(out) {}
+
+  Value check(const YAML::Node& node, const std::vector<ConfigKey>& keys, const std::string& what) {
+    Object result;
+    for (const auto& kv : node) {
+      const std::string name = kv.first.Scalar();
+      const ConfigKey* key = find(keys, name);
+      if (!key) {
+        error(kv.first.Mark(), "unknown key '" + name + "' in " + what + " (accepted: " + list(keys) + ")");
+        continue;
+      }
+      Value v = convert(kv.second, *key, what);
+      if (!v.is_null()) result.set(name, std::move(v));
+    }
+    for (const auto& key : keys) {
+      if (result.find(key.name)) continue;
+      if (key.is_required) error(node.Mark(), what + " needs '" + key.name + "': " + key.doc);
+      else if (!key.default_value.is_null()) result.set(key.name, key.default_value);
+    }
+    return Value(std::move(result));
+  }
+
+ private:
+  static const ConfigKey* find(const std::vector<ConfigKey>& keys, const std::string& name) {
+    for (const auto& k : keys)
+      if (k.name == name) return &k;
+    return nullptr;
+  }
+
+  static std::string list(const std::vector<ConfigKey>& keys) {
+    std::string out;
+    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k.name;
+    return out.empty() ? "no keys" : out;
+  }
+
+  void error(const YAML::Mark& mark, std::string message) { out_.push_back(located_error(file_, mark, std::move(message))); }
+
+  Value mismatch(const YAML::Node& n, const ConfigKey& key, const std::string& what) {
+    error(n.Mark(), "'" + key.name + "' in " + what + " must be a " + to_string(key.type));
+    return Value();
+  }
+
+  // Any YAML value as JSON, with Kubernetes scalar rules.
+  static Value generic(const YAML::Node& n) {
+    if (n.IsScalar()) return n.Tag() == "!" ? Value(n.Scalar()) : yaml_plain_scalar(n.Scalar());
+    if (n.IsSequence()) {
+      Array a;
+      for (const auto& item : n) a.push_back(generic(item));
+      return Value(std::move(a));
+    }
+    if (n.IsMap()) {
+      Object o;
+      for (const auto& kv : n) o.set(kv.first.Scalar(), generic(kv.second));
+      return Value(std::move(o));
+    }
+    return Value();
+  }
+
+  Value convert(const YAML::Node& n, const ConfigKey& key, const std::string& what) {
+    if (n.IsNull()) return Value();
+    switch (key.type) {
+      case ConfigType::string: {
+        if (!n.IsScalar()) return mismatch(n, key, what);
+        if (!key.choices.empty() && std::find(key.choices.begin(), key.choices.end(), n.Scalar()) == key.choices.end()) {
+          std::string allowed;
+          for (const auto& c : key.choices) allowed += (allowed.empty() ? "" : ", ") + c;
+          error(n.Mark(), "'" + key.name + "' in " + what + " is '" + n.Scalar() + "'; choose one of: " + allowed);
+          return Value();
+        }
+        return Value(n.Scalar());
+      }
+      case ConfigType::path: {
+        if (!n.IsScalar()) return mismatch(n, key, what);
+        std::filesystem::path p(n.Scalar());
+        if (p.is_relative())
+          p = std::filesystem::absolute(std::filesystem::path(file_).parent_path() / p);
+        return Value(p.lexically_normal().string());
+      }
+      case ConfigType::integer: {
+        Value v = n.IsScalar() ? yaml_plain_scalar(n.Scalar()) : Value();
+        return v.is_int() ? v : mismatch(n, key, what);
+      }
+      case ConfigType::boolean: {
+        Value v = n.IsScalar() ? yaml_plain_scalar(n.Scalar()) : Value();
+        return v.is_bool() ? v : mismatch(n, key, what);
+      }
+      case ConfigType::duration: {
+        auto d = n.IsScalar() ? parse_duration(n.Scalar()) : std::nullopt;
+        if (!d) {
+          error(n.Mark(), "'" + key.name + "' in " + what + " must be a duration such as 30s, 5m or 1h");
+          return Value();
+        }
+        return Value(static_cast<std::int64_t>(d->count()));
+      }
+      case ConfigType::string_list: {
+        if (!n.IsSequence()) return mismatch(n, key, what);
+        Array a;
+        for (const auto& item : n) {
+          if (!item.IsScalar()) return mismatch(item, key, what);
+          a.emplace_back(item.Scalar());
+        }
+        return Value(std::move(a));
+      }
+      case ConfigType::map: {
+        if (!n.IsMap()) return mismatch(n, key, what);
+        Object o;
+        for (const auto& kv : n) {
+          if (!kv.second.IsScalar()) return mismatch(kv.second, key, what);
+          o.set(kv.first.Scalar(), kv.second.Scalar());
+        }
+        return Value(std::move(o));
+      }
+      case ConfigType::object:
+        if (!n.IsMap()) return mismatch(n, key, what);
+        return check(n, key.children, "'" + key.name + "' of " + what);
+      case ConfigType::any:
+        return generic(n);
+    }
+    return Value();
+  }
+
+  std::string file_;
+  std::vector<Diagnostic>& out_;
+};
+
+std::string describe(const std::string& type, PluginKind kind, const std::string& owner) {
+  return std::string("the ") + to_string(kind) + " '" + type + "' of " + owner;
+}
+
+template <class Factory>
+void check_block(PluginBlock& block, PluginKind kind, const Factory* factory, const PluginRegistry& registry,
+                 const std::string& owner, const std::string& file, std::vector<Diagnostic>& out) {
+  if (block.type.empty()) return;  // already reported by the config reader
+  if (!factory) {
+    std::string available;
+    for (const auto& n : registry.names(kind)) available += (available.empty() ? "" : ", ") + n;
+    out.push_back({Severity::error,
+                   std::to_string(block.location.column) + ": " + owner + " uses " + to_string(kind) + " type '" +
+                       block.type + "', but no such plugin is loaded (loaded: " +
+                       (available.empty() ? "none" : available) + "); check --plugin-dir and `driftless plugins`",
+                   file, block.location.line, {}});
+    return;
+  }
+  const std::size_t before = out.size();
+  block.config = BlockChecker(file, out).check(*block.node, factory->config_keys(), describe(block.type, kind, owner));
+  if (out.size() != before) return;
+  // Let the plugin check the values; templates get a sample folder name.
+  auto created = factory->create(expand_templates(block.config, "example", "clusters/example"));
+  if (!created.ok())
+    out.push_back({Severity::error,
+                   std::to_string(block.location.column) + ": " + describe(block.type, kind, owner) + ": " +
+                       created.error().message,
+                   file, block.location.line, {}});
+}
+
+}  // namespace
+
+std::vector<Diagnostic> validate_plugin_blocks(Config& config, const PluginRegistry& registry) {
+  std::vector<Diagnostic> out;
+  const std::string file = config.file.string();
+  for (auto& source : config.sources)
+    check_block(source.plugin, PluginKind::source, registry.source(source.plugin.type), registry,
+                "source '" + source.name + "'", file, out);
+  for (auto& pipeline : config.pipelines) {
+    const std::string owner = "pipeline '" + pipeline.name + "'";
+    for (auto& renderer : pipeline.renderers)
+      check_block(renderer, PluginKind::renderer, registry.renderer(renderer.type), registry, owner, file, out);
+    check_block(pipeline.sink, PluginKind::sink, registry.sink(pipeline.sink.type), registry, owner, file, out);
+  }
+  return out;
+}
+
+Result<Value> check_plugin_value(const std::vector<ConfigKey>& keys, const Value& spec, const std::string& what) {
+  std::vector<Diagnostic> problems;
+  YAML::Node node;
+  try {
+    node = YAML::Load(to_yaml(spec));
+  } catch (const YAML::Exception& e) {
+    return fail(ErrorCode::invalid_input, what + ": " + e.msg);
+  }
+  Value checked = BlockChecker("", problems).check(node, keys, what);
+  if (!problems.empty()) return fail(ErrorCode::invalid_input, problems.front().message);
+  return checked;
+}
+
+std::string expand_templates(const std::string& text, const std::string& folder, const std::string& path) {
+  std::string out = text;
+  for (const auto& [placeholder, value] : {std::pair<std::string, std::string>{"{{folder}}", folder}, {"{{path}}", path}}) {
+    for (auto pos = out.find(placeholder); pos != std::string::npos; pos = out.find(placeholder, pos + value.size()))
+      out.replace(pos, placeholder.size(), value);
+  }
+  return out;
+}
+
+Value expand_templates(const Value& value, const std::string& folder, const std::string& path) {
+  switch (value.type()) {
+    case ValueType::string: return Value(expand_templates(value.as_string(), folder, path));
+    case ValueType::array: {
+      Array a;
+      for (const auto& item : value.as_array()) a.push_back(expand_templates(item, folder, path));
+      return Value(std::move(a));
+    }
+    case ValueType::object: {
+      Object o;
+      for (const auto& [k, v] : value.as_object()) o.set(k, expand_templates(v, folder, path));
+      return Value(std::move(o));
+    }
+    default: return value;
+  }
+}
+
+}  // namespace driftless::core

@@ -1,0 +1,236 @@
+#include "pipeline/engine.hpp"
+
+#include <exception>
+#include <set>
+
+#include "config/plugin_blocks.hpp"
+
+namespace driftless::core {
+
+struct Engine::SourceState {
+  std::unique_ptr<Source> instance;
+  std::optional<Artifact> last_good;
+  std::optional<Error> last_error;
+};
+
+struct Engine::Expanded {
+  const PipelineSpec* spec = nullptr;
+  std::string name;
+  std::string folder;  ///< basename of the matched folder ("" without forEachFolder)
+  std::string path;
+};
+
+Engine::Engine(const Config& config, const PluginRegistry& registry, EngineOptions options)
+    : config_(config), registry_(registry), options_(std::move(options)) {
+  services_.registry = &registry_;
+  services_.state_dir = options_.state_dir;
+  services_.stop = options_.stop;
+}
+
+Engine::~Engine() = default;
+
+Engine::SourceState& Engine::source_state(const std::string& name) {
+  auto& slot = sources_[name];
+  if (!slot) slot = std::make_unique<SourceState>();
+  return *slot;
+}
+
+namespace {
+
+Diagnostic error_at(const Location& where, std::string message) {
+  return Diagnostic{Severity::error, std::move(message), where.file, where.line, {}};
+}
+
+// Runs plugin code; a C++ exception that escapes it becomes a diagnostic.
+template <class F>
+bool guarded(F&& call, const std::string& what, std::vector<Diagnostic>& out) {
+  try {
+    call();
+    return true;
+  } catch (const std::exception& e) {
+    out.push_back({Severity::error, what + " failed unexpectedly: " + e.what(), {}, 0, {}});
+  } catch (...) {
+    out.push_back({Severity::error, what + " failed unexpectedly", {}, 0, {}});
+  }
+  return false;
+}
+
+// Every object must be addressable before a sink sees it.
+void check_objects(const std::vector<KubeObject>& objects, std::vector<Diagnostic>& out) {
+  std::map<std::string, const KubeObject*> seen;
+  for (const auto& object : objects) {
+    auto problem = [&](std::string message) {
+      out.push_back({Severity::error, std::move(message), object.origin.file, object.origin.line, object.id()});
+    };
+    if (!object.body.is_object()) {
+      problem("the document is not a mapping");
+      continue;
+    }
+    if (object.api_version().empty() || object.kind().empty()) {
+      problem("the object has no apiVersion or kind");
+      continue;
+    }
+    if (object.name().empty()) {
+      problem("the object has no metadata.name");
+      continue;
+    }
+    std::string key = object.api_version() + "|" + object.id();
+    auto [it, inserted] = seen.emplace(key, &object);
+    if (!inserted)
+      problem("the object is defined twice; the other one is in " + it->second->origin.file + ":" +
+              std::to_string(it->second->origin.line));
+  }
+}
+
+void stamp(std::vector<KubeObject>& objects, const std::string& pipeline) {
+  for (auto& object : objects) {
+    if (!object.body.is_object()) continue;
+    Object& labels = labels_of(object.body);
+    labels.set(kManagedByLabel, kManagedByValue);
+    labels.set(kPipelineLabel, pipeline);
+  }
+}
+
+}  // namespace
+
+std::vector<Engine::Expanded> Engine::expand(const PipelineSpec& spec, const Artifact& artifact,
+                                             std::vector<Diagnostic>& problems) {
+  std::vector<Expanded> out;
+  if (spec.for_each_folder.empty()) {
+    std::error_code ec;
+    if (!spec.path.empty() && !std::filesystem::is_directory(artifact.root / spec.path, ec))
+      problems.push_back(error_at(spec.location, "pipeline '" + spec.name + "': path '" + spec.path +
+                                                     "' is not a folder of source '" + spec.source + "' at " +
+                                                     artifact.revision));
+    out.push_back({&spec, spec.name, "", spec.path});
+    return out;
+  }
+  for (const auto& path : match_folders(artifact.root, spec.for_each_folder)) {
+    std::string folder = std::filesystem::path(path).filename().string();
+    out.push_back({&spec, expand_templates(spec.name, folder, path), folder, path});
+  }
+  return out;
+}
+
+std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::string>& only) {
+  std::vector<PipelineRun> runs;
+  std::set<std::string> fetched;
+  std::set<std::string> names;
+  for (const auto& spec : config_.pipelines) {
+    // A fixed name that is not the one asked for needs no fetch at all.
+    if (only && spec.for_each_folder.empty() && spec.name != *only) continue;
+    const SourceSpec* source_spec = config_.find_source(spec.source);
+    SourceState& source = source_state(spec.source);
+    if (!fetched.count(spec.source)) {
+      fetched.insert(spec.source);
+      if (!source.instance) {
+        auto created = registry_.source(source_spec->plugin.type)->create(source_spec->plugin.config);
+        if (!created.ok()) {
+          source.last_error = created.error();
+        } else {
+          source.instance = std::move(*created);
+        }
+      }
+      if (source.instance) {
+        CoreContext context(services_, "", source_spec->plugin.type, options_.timeout);
+        Result<Artifact> artifact = fail(ErrorCode::internal, "no result");
+        std::vector<Diagnostic> crash;
+        guarded([&] { artifact = source.instance->fetch(context, source.last_good ? &*source.last_good : nullptr); },
+                "source '" + spec.source + "'", crash);
+        if (!crash.empty()) artifact = fail(ErrorCode::internal, crash.front().message);
+        if (artifact.ok()) {
+          source.last_good = std::move(*artifact);
+          source.last_error.reset();
+        } else {
+          source.last_error = artifact.error();
+        }
+      }
+    }
+    if (source.last_error) {
+      // Nothing lost: a failed fetch renders and applies nothing, prunes nothing.
+      PipelineRun failed;
+      failed.pipeline = spec.name;
+      failed.diagnostics.push_back(error_at(source_spec->location, "source '" + spec.source + "' could not be fetched (" +
+                                                                       to_string(source.last_error->code) + "): " +
+                                                                       source.last_error->message));
+      if (!only || spec.name == *only || !spec.for_each_folder.empty()) runs.push_back(std::move(failed));
+      continue;
+    }
+    std::vector<Diagnostic> problems;
+    for (const auto& pipeline : expand(spec, *source.last_good, problems)) {
+      if (only && pipeline.name != *only) continue;
+      if (!names.insert(pipeline.name).second) {
+        PipelineRun clash;
+        clash.pipeline = pipeline.name;
+        clash.diagnostics.push_back(error_at(spec.location, "two pipelines are named '" + pipeline.name + "'"));
+        runs.push_back(std::move(clash));
+        continue;
+      }
+      if (!problems.empty()) {
+        PipelineRun bad;
+        bad.pipeline = pipeline.name;
+        bad.diagnostics = problems;
+        runs.push_back(std::move(bad));
+        continue;
+      }
+      runs.push_back(run_one(pipeline, *source.last_good, stage));
+    }
+  }
+  if (only && runs.empty()) {
+    std::string known;
+    for (const auto& spec : config_.pipelines) known += (known.empty() ? "" : ", ") + spec.name;
+    PipelineRun missing;
+    missing.pipeline = *only;
+    missing.diagnostics.push_back({Severity::error,
+                                   "no pipeline named '" + *only + "' (configured: " + known +
+                                       ")",
+                                   config_.file.string(), 0, {}});
+    runs.push_back(std::move(missing));
+  }
+  return runs;
+}
+
+PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage) {
+  const auto started = std::chrono::steady_clock::now();
+  PipelineRun run;
+  run.pipeline = pipeline.name;
+  run.revision = artifact.revision;
+  auto finish = [&]() -> PipelineRun {
+    run.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    return std::move(run);
+  };
+
+  std::vector<KubeObject> objects;
+  for (const auto& block : pipeline.spec->renderers) {
+    auto created = registry_.renderer(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
+    if (!created.ok()) {
+      run.diagnostics.push_back(error_at(block.location, "renderer '" + block.type + "': " + created.error().message));
+      return finish();
+    }
+    CoreContext context(services_, pipeline.name, block.type, options_.timeout);
+    RenderResult result;
+    guarded([&] { result = (*created)->render(context, RenderRequest{artifact, pipeline.path, std::move(objects)}); },
+            "renderer '" + block.type + "'", run.diagnostics);
+    for (auto& d : result.diagnostics) run.diagnostics.push_back(std::move(d));
+    objects = std::move(result.objects);
+    if (has_errors(run.diagnostics)) return finish();
+  }
+  check_objects(objects, run.diagnostics);
+  if (has_errors(run.diagnostics)) return finish();
+  stamp(objects, pipeline.name);
+  run.objects = std::move(objects);
+  if (stage == RunStage::render) return finish();
+
+  const PluginBlock& block = pipeline.spec->sink;
+  auto sink = registry_.sink(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
+  if (!sink.ok()) {
+    run.diagnostics.push_back(error_at(block.location, "sink '" + block.type + "': " + sink.error().message));
+    return finish();
+  }
+  CoreContext context(services_, pipeline.name, block.type, options_.timeout);
+  SinkRequest request{run.objects, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff};
+  guarded([&] { run.sink = (*sink)->sync(context, request); }, "sink '" + block.type + "'", run.diagnostics);
+  return finish();
+}
+
+}  // namespace driftless::core

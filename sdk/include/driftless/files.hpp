@@ -1,0 +1,37 @@
+// Reading a repository's files safely: every path stays inside the artifact
+// (no "..", no symlink pointing out, no loops), and sizes are capped. Every
+// plugin that reads files from an artifact goes through these helpers.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "driftless/diagnostic.hpp"
+#include "driftless/result.hpp"
+
+namespace driftless {
+
+/// `relative` ('/'-separated, from a config or a repository file) joined to
+/// `root`, with every symlink resolved, guaranteed to stay inside `root`.
+/// Errors name the path and say why ("escapes the artifact", "does not exist").
+Result<std::filesystem::path> resolve_inside(const std::filesystem::path& root, const std::string& relative);
+
+/// Files below `root/folder` whose name ends with one of `extensions`
+/// (".yaml"), as paths relative to root, in byte order. Hidden files and
+/// folders (".git") are skipped; symlinks that point outside root or form
+/// loops are reported as error diagnostics and skipped.
+std::vector<std::string> list_files(const std::filesystem::path& root, const std::string& folder,
+                                    const std::vector<std::string>& extensions, std::vector<Diagnostic>& diagnostics);
+
+/// The content of a file, refused when larger than `max_bytes`.
+Result<std::string> read_file_capped(const std::filesystem::path& file, std::uintmax_t max_bytes);
+
+/// Content ids of every folder below root ("" = root): a SHA-256 over names,
+/// types and contents, so that equal ids mean equal trees. Symlinks count by
+/// their target text; hidden entries (".git") are left out.
+std::map<std::string, std::string> hash_folders(const std::filesystem::path& root);
+
+}  // namespace driftless

@@ -1,0 +1,30 @@
+// SHA-256 for content ids and revisions.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace driftless {
+
+/// Incremental SHA-256.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  /// Adds bytes.
+  void update(std::string_view bytes);
+  /// Lowercase hex digest; the object must not be used afterwards.
+  std::string hex();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+/// Lowercase hex SHA-256 of `bytes`.
+std::string sha256_hex(std::string_view bytes);
+
+}  // namespace driftless

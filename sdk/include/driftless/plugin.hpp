@@ -1,0 +1,130 @@
+// The three plugin interfaces (Source, Renderer, Sink) and their factories.
+// A plugin library exports one factory through the handshake in abi.hpp; the
+// core creates instances from validated config blocks when the config loads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "driftless/artifact.hpp"
+#include "driftless/config.hpp"
+#include "driftless/context.hpp"
+#include "driftless/diagnostic.hpp"
+#include "driftless/object.hpp"
+#include "driftless/result.hpp"
+#include "driftless/value.hpp"
+
+namespace driftless {
+
+// ---------------------------------------------------------------- sources
+
+/// Turns a source spec into Artifacts.
+class Source {
+ public:
+  virtual ~Source();
+  /// Fetches the newest revision. `previous` is the last artifact this instance
+  /// returned (or nullptr); when nothing changed, return a copy of it cheaply.
+  virtual Result<Artifact> fetch(Context& context, const Artifact* previous) = 0;
+};
+
+// ---------------------------------------------------------------- renderers
+
+/// Input of one renderer stage.
+struct RenderRequest {
+  const Artifact& artifact;
+  /// Folder to render, relative to artifact.root ('/'-separated, "" = root).
+  std::string path;
+  /// Objects produced by the stages before this one.
+  std::vector<KubeObject> objects;
+};
+
+/// Output of one renderer stage: the objects for the next stage, plus findings.
+/// Any error diagnostic fails the pipeline's render (nothing is applied).
+struct RenderResult {
+  std::vector<KubeObject> objects;
+  std::vector<Diagnostic> diagnostics;
+};
+
+/// Turns files and/or the objects of the previous stage into objects.
+class Renderer {
+ public:
+  virtual ~Renderer();
+  /// Renders one folder. Must not throw; report problems as diagnostics.
+  virtual RenderResult render(Context& context, RenderRequest request) = 0;
+};
+
+// ---------------------------------------------------------------- sinks
+
+/// What a sink call should do.
+enum class SinkMode {
+  apply,  ///< make the target equal to the objects
+  diff,   ///< only say what apply would change
+};
+
+/// What happened (or would happen) to one object.
+enum class ChangeAction { created, configured, unchanged, pruned, skipped };
+
+/// Name of an action ("created", "configured", ...).
+const char* to_string(ChangeAction action);
+
+struct ObjectChange {
+  std::string id;        ///< "Kind/namespace/name"
+  ChangeAction action = ChangeAction::unchanged;
+  std::string detail;    ///< a unified diff in diff mode, a reason for skipped
+};
+
+/// Outcome of one sink call. Any error diagnostic means the target was not
+/// (fully) brought to the desired state; nothing was pruned in that case.
+struct SinkReport {
+  std::vector<ObjectChange> changes;
+  std::vector<Diagnostic> diagnostics;
+};
+
+struct SinkRequest {
+  /// The complete desired set of the pipeline.
+  const std::vector<KubeObject>& objects;
+  SinkMode mode = SinkMode::apply;
+};
+
+/// Makes a target (a cluster, a directory) equal to a set of objects.
+class Sink {
+ public:
+  virtual ~Sink();
+  /// Applies (or diffs) the complete desired set. Must not throw.
+  virtual SinkReport sync(Context& context, const SinkRequest& request) = 0;
+};
+
+// ---------------------------------------------------------------- factories
+
+/// Every plugin library exports exactly one factory of its kind.
+class PluginFactory {
+ public:
+  virtual ~PluginFactory();
+  /// The keys of this plugin's config block.
+  virtual std::vector<ConfigKey> config_keys() const = 0;
+  /// Version of an external tool the plugin runs ("helm v3.17.0"), "" when none;
+  /// an Error when the tool is missing, saying how to install it.
+  virtual Result<std::string> tool_version() const;
+};
+
+class SourceFactory : public PluginFactory {
+ public:
+  /// Builds an instance from a config block that already passed config_keys()
+  /// validation (defaults filled in). Semantic checks go here; no I/O.
+  virtual Result<std::unique_ptr<Source>> create(const Value& config) const = 0;
+};
+
+class RendererFactory : public PluginFactory {
+ public:
+  /// As SourceFactory::create.
+  virtual Result<std::unique_ptr<Renderer>> create(const Value& config) const = 0;
+};
+
+class SinkFactory : public PluginFactory {
+ public:
+  /// As SourceFactory::create.
+  virtual Result<std::unique_ptr<Sink>> create(const Value& config) const = 0;
+};
+
+}  // namespace driftless

@@ -1,0 +1,200 @@
+#include "driftless/value.hpp"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace driftless {
+
+const Value* Object::find(std::string_view key) const {
+  for (const auto& [k, v] : members_)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+Value* Object::find(std::string_view key) {
+  for (auto& [k, v] : members_)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+Value& Object::operator[](std::string_view key) {
+  if (Value* v = find(key)) return *v;
+  members_.emplace_back(std::string(key), Value());
+  return members_.back().second;
+}
+
+void Object::set(std::string_view key, Value value) { (*this)[key] = std::move(value); }
+
+bool Object::erase(std::string_view key) {
+  auto it = std::find_if(members_.begin(), members_.end(), [&](const Member& m) { return m.first == key; });
+  if (it == members_.end()) return false;
+  members_.erase(it);
+  return true;
+}
+
+bool Object::operator==(const Object& other) const {
+  // Key order does not change what a JSON object means.
+  if (size() != other.size()) return false;
+  for (const auto& [k, v] : members_) {
+    const Value* o = other.find(k);
+    if (!o || !(*o == v)) return false;
+  }
+  return true;
+}
+
+const char* to_string(ValueType type) {
+  switch (type) {
+    case ValueType::null: return "null";
+    case ValueType::boolean: return "boolean";
+    case ValueType::integer: return "integer";
+    case ValueType::number: return "number";
+    case ValueType::string: return "string";
+    case ValueType::array: return "list";
+    case ValueType::object: return "mapping";
+  }
+  return "unknown";
+}
+
+double Value::as_double() const {
+  return is_int() ? static_cast<double>(as_int()) : std::get<double>(data_);
+}
+
+const Value* Value::find(std::string_view key) const { return is_object() ? as_object().find(key) : nullptr; }
+Value* Value::find(std::string_view key) { return is_object() ? as_object().find(key) : nullptr; }
+
+const Value* Value::at_path(std::initializer_list<std::string_view> keys) const {
+  const Value* v = this;
+  for (auto key : keys) {
+    v = v->find(key);
+    if (!v) return nullptr;
+  }
+  return v;
+}
+
+std::string Value::string_or(std::string_view key, std::string_view fallback) const {
+  const Value* v = find(key);
+  return v && v->is_string() ? v->as_string() : std::string(fallback);
+}
+
+namespace {
+
+template <class Writer>
+void write(Writer& w, const Value& v) {
+  switch (v.type()) {
+    case ValueType::null: w.Null(); break;
+    case ValueType::boolean: w.Bool(v.as_bool()); break;
+    case ValueType::integer: w.Int64(v.as_int()); break;
+    case ValueType::number: {
+      double d = v.as_double();
+      if (std::isfinite(d)) w.Double(d); else w.Null();  // JSON has no NaN/Inf
+      break;
+    }
+    case ValueType::string: w.String(v.as_string().data(), static_cast<rapidjson::SizeType>(v.as_string().size())); break;
+    case ValueType::array:
+      w.StartArray();
+      for (const auto& item : v.as_array()) write(w, item);
+      w.EndArray();
+      break;
+    case ValueType::object:
+      w.StartObject();
+      for (const auto& [k, item] : v.as_object()) {
+        w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+        write(w, item);
+      }
+      w.EndObject();
+      break;
+  }
+}
+
+// SAX handler building a Value tree; a stack of open containers.
+class TreeBuilder {
+ public:
+  bool Null() { return add(Value()); }
+  bool Bool(bool b) { return add(Value(b)); }
+  bool Int(int i) { return add(Value(static_cast<std::int64_t>(i))); }
+  bool Uint(unsigned u) { return add(Value(static_cast<std::int64_t>(u))); }
+  bool Int64(std::int64_t i) { return add(Value(i)); }
+  bool Uint64(std::uint64_t u) {
+    if (u <= static_cast<std::uint64_t>(INT64_MAX)) return add(Value(static_cast<std::int64_t>(u)));
+    return add(Value(static_cast<double>(u)));
+  }
+  bool Double(double d) { return add(Value(d)); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }
+  bool String(const char* s, rapidjson::SizeType n, bool) { return add(Value(std::string(s, n))); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    key_ = std::string(s, n);
+    return true;
+  }
+  bool StartObject() { return open(Value(Object())); }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool StartArray() { return open(Value(Array())); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+  Value take() { return std::move(root_); }
+
+ private:
+  bool add(Value v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return true;
+    }
+    Value& top = *stack_.back();
+    if (top.is_array()) top.as_array().push_back(std::move(v));
+    else top.as_object().set(key_, std::move(v));
+    return true;
+  }
+  bool open(Value v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      stack_.push_back(&root_);
+      return true;
+    }
+    Value& top = *stack_.back();
+    Value* slot;
+    if (top.is_array()) {
+      top.as_array().push_back(std::move(v));
+      slot = &top.as_array().back();
+    } else {
+      slot = &top.as_object()[key_];
+      *slot = std::move(v);
+    }
+    stack_.push_back(slot);
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  Value root_;
+  std::vector<Value*> stack_;
+  std::string key_;
+};
+
+}  // namespace
+
+std::string to_json(const Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  write(writer, value);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+Result<Value> parse_json(std::string_view text) {
+  TreeBuilder builder;
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  rapidjson::ParseResult ok = reader.Parse<rapidjson::kParseStopWhenDoneFlag>(stream, builder);
+  if (!ok) {
+    return fail(ErrorCode::invalid_input, std::string("invalid JSON at byte ") + std::to_string(ok.Offset()) + ": " +
+                                              rapidjson::GetParseError_En(ok.Code()));
+  }
+  return builder.take();
+}
+
+}  // namespace driftless
