@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for tests/env/up, tests/env/down and the smoke tests.
 
 ENV_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
