@@ -48,22 +48,20 @@ std::vector<Edit> edit_script(const std::vector<std::string_view>& a, const std:
   return edits;
 }
 
-void mask_secret_values(Value& before, Value& after) {
+// Live values become "***"; a desired value that differs from the live one
+// becomes "*** (changed)", so a diff shows that a key changes, never to what.
+void mask_secret_values(Value& live, Value& desired, const Value& live_original, const Value& desired_original) {
   for (const char* field : {"data", "stringData"}) {
-    Value* b = before.find(field);
-    Value* a = after.find(field);
-    auto masked = [](const Value* self, const Value* other, const std::string& key) {
-      const Value* mine = self->find(key);
-      const Value* theirs = other && other->is_object() ? other->find(key) : nullptr;
-      return Value(theirs && !(*mine == *theirs) ? "*** (changed)" : "***");
-    };
-    Object mb, ma;
-    if (b && b->is_object())
-      for (const auto& [k, v] : b->as_object()) mb.set(k, masked(b, a, k));
-    if (a && a->is_object())
-      for (const auto& [k, v] : a->as_object()) ma.set(k, masked(a, b, k));
-    if (b && b->is_object()) *b = Value(std::move(mb));
-    if (a && a->is_object()) *a = Value(std::move(ma));
+    const Value* original_live = live_original.find(field);
+    const Value* original_desired = desired_original.find(field);
+    if (Value* l = live.find(field); l && l->is_object())
+      for (auto& [k, v] : l->as_object()) v = Value("***");
+    if (Value* d = desired.find(field); d && d->is_object())
+      for (auto& [k, v] : d->as_object()) {
+        const Value* was = original_live ? original_live->find(k) : nullptr;
+        const Value* now = original_desired->find(k);
+        v = Value(was && *was == *now ? "***" : "*** (changed)");
+      }
   }
 }
 
@@ -109,7 +107,7 @@ std::string unified_diff(std::string_view before, std::string_view after, std::s
 std::string object_diff(const Value& before, const Value& after, std::string_view label) {
   Value b = before, a = after;
   const bool secret = before.string_or("kind") == "Secret" || after.string_or("kind") == "Secret";
-  if (secret) mask_secret_values(b, a);
+  if (secret) mask_secret_values(b, a, before, after);
   return unified_diff(b.is_null() ? "" : to_yaml(b), a.is_null() ? "" : to_yaml(a), label);
 }
 
