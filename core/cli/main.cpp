@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
                "kustomize, ...) and applied by a sink (kube, dir), all loaded as plugins."};
   app.set_version_flag("--version", "driftless " DRIFTLESS_SDK_VERSION " (plugin ABI " DRIFTLESS_STR(DRIFTLESS_ABI_VERSION) ")");
   app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the command
 
   GlobalOptions options;
   std::string log_format = "text";

@@ -47,7 +47,7 @@ class BlockChecker {
   void error(const YAML::Mark& mark, std::string message) { out_.push_back(located_error(file_, mark, std::move(message))); }
 
   Value mismatch(const YAML::Node& n, const ConfigKey& key, const std::string& what) {
-    error(n.Mark(), "'" + key.name + "' in " + what + " must be a " + to_string(key.type));
+    error(n.Mark(), "'" + key.name + "' in " + what + " must be of type " + to_string(key.type));
     return Value();
   }
 

@@ -63,7 +63,7 @@ CommandResult run(const std::vector<std::string>& argv, const std::map<std::stri
   return result;
 }
 
-CommandResult driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+CommandResult run_driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv{DRIFTLESS_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, env);

@@ -38,7 +38,7 @@ struct CommandResult {
 CommandResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
 
 /// Runs the built driftless binary with `args`.
-CommandResult driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+CommandResult run_driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
 /// The built plugin directory, the source tree, the binary.
 std::filesystem::path plugin_dir();
