@@ -9,6 +9,8 @@
 #include <random>
 #include <sstream>
 
+#include "log/logging.hpp"
+
 namespace driftless::test {
 
 TempDir::TempDir() {
@@ -71,6 +73,27 @@ CommandResult run_driftless(const std::vector<std::string>& args, const std::map
 
 std::filesystem::path plugin_dir() { return DRIFTLESS_TEST_PLUGIN_DIR; }
 std::filesystem::path source_dir() { return DRIFTLESS_SOURCE_DIR; }
+
+const core::PluginRegistry& plugins() {
+  static core::PluginRegistry* registry = [] {
+    auto* r = new core::PluginRegistry();
+    r->load_directory(plugin_dir());
+    return r;
+  }();
+  return *registry;
+}
+
+TestContext::TestContext() : deadline_at(std::chrono::steady_clock::now() + std::chrono::minutes(5)) {}
+
+Logger& TestContext::logger() { return core::process_logger(); }
+
+Result<Artifact> TestContext::fetch_source(std::string_view type, const Value& spec) {
+  const SourceFactory* factory = plugins().source(std::string(type));
+  if (!factory) return fail(ErrorCode::not_found, "no source plugin " + std::string(type));
+  auto source = factory->create(spec);
+  if (!source.ok()) return source.error();
+  return (*source)->fetch(*this, nullptr);
+}
 
 std::map<std::string, std::string> test_env() {
   std::map<std::string, std::string> values;

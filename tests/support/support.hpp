@@ -4,8 +4,12 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "driftless/context.hpp"
+#include "plugins/registry.hpp"
 
 namespace driftless::test {
 
@@ -43,6 +47,30 @@ CommandResult run_driftless(const std::vector<std::string>& args, const std::map
 /// The built plugin directory, the source tree, the binary.
 std::filesystem::path plugin_dir();
 std::filesystem::path source_dir();
+
+/// The project's plugins, loaded once from the build tree.
+const core::PluginRegistry& plugins();
+
+/// A Context for calling a plugin directly in a test: logs to stderr, a
+/// private cache dir, a generous deadline, and no cluster unless one is set.
+class TestContext : public Context {
+ public:
+  TestContext();
+  Logger& logger() override;
+  bool cancelled() const override { return cancel; }
+  std::chrono::steady_clock::time_point deadline() const override { return deadline_at; }
+  std::filesystem::path cache_dir() const override { return cache_.path(); }
+  std::string pipeline() const override { return "test"; }
+  Result<Artifact> fetch_source(std::string_view type, const Value& spec) override;
+  const ClusterInfo* cluster_info() const override { return cluster ? &*cluster : nullptr; }
+
+  bool cancel = false;
+  std::chrono::steady_clock::time_point deadline_at;
+  std::optional<ClusterInfo> cluster;
+
+ private:
+  TempDir cache_;
+};
 
 /// KEY=VALUE pairs of $DRIFTLESS_ENV_DIR/env (tests/env); empty when absent.
 std::map<std::string, std::string> test_env();
