@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cli/output.hpp"
+#include "cli/reference.hpp"
 #include "driftless/yaml.hpp"
 #include "log/logging.hpp"
 
@@ -30,6 +31,7 @@ Value plugins_value(const Session& session) {
     o.set("sdkVersion", p.sdk_version);
     o.set("compiler", p.compiler);
     o.set("path", p.file.string());
+    o.set("configKeys", config_keys_value(p.factory->config_keys()));
     auto tool = p.factory->tool_version();
     if (!tool.ok()) o.set("toolError", tool.error().message);
     else if (!tool->empty()) o.set("tool", *tool);
@@ -114,6 +116,8 @@ int command_plugins(const GlobalOptions& options) {
   open_session(session, options, false);
   if (json_output(options)) {
     std::cout << to_json(plugins_value(session)) << "\n";
+  } else if (options.output == "markdown") {
+    std::cout << config_reference_markdown(session.registry);
   } else {
     std::vector<std::vector<std::string>> rows{{"KIND", "NAME", "VERSION", "TOOL", "PATH"}};
     for (const auto& p : session.registry.plugins()) {

@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   auto pipeline_option = [&](CLI::App* sub, const char* doc) { sub->add_option("--pipeline,-p", pipeline, doc)->type_name("NAME"); };
 
   auto* plugins = app.add_subcommand("plugins", "List the loaded plugins (kind, name, version, tool, file) and refused files");
-  output_option(plugins, "table (default) or json");
+  plugins->add_option("--output,-o", options.output, "table (default), json, or markdown (the config reference of every plugin)")
+      ->check(CLI::IsMember({"text", "table", "json", "markdown"}));
 
   auto* validate = app.add_subcommand("validate", "Check the config and every plugin block against the loaded plugins");
   output_option(validate, "text (default) or json");

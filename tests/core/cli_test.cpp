@@ -157,3 +157,16 @@ TEST(Cli, JsonLogs) {
   EXPECT_EQ(parsed->string_or("level"), "debug");
   EXPECT_FALSE(parsed->string_or("msg").empty());
 }
+
+TEST(Cli, ConfigurationReferenceInDocsMatchesThePlugins) {
+  auto r = run_driftless({"plugins", "--output", "markdown"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string doc = driftless::test::read_file(driftless::test::source_dir() / "docs/configuration.md");
+  const std::string begin = "<!-- BEGIN GENERATED: driftless plugins --output markdown -->\n";
+  const auto start = doc.find(begin);
+  const auto end = doc.find("<!-- END GENERATED -->");
+  ASSERT_NE(start, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_EQ(doc.substr(start + begin.size(), end - start - begin.size()), r.out)
+      << "docs/configuration.md is stale: regenerate its plugin section with `driftless plugins --output markdown`";
+}
