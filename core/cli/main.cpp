@@ -64,6 +64,21 @@ int main(int argc, char** argv) {
   run->add_flag("--once", once, "Reconcile every pipeline once and exit (0 all ok, 1 a pipeline failed)");
   output_option(run, "with --once: text (default) or json");
 
+  std::string target;
+  auto* status = app.add_subcommand("status", "Ask the running daemon how every pipeline is: revision, state, errors");
+  output_option(status, "table (default) or json");
+  std::vector<std::pair<std::string, CLI::App*>> controls;
+  for (const auto& [action, doc] : {std::pair<std::string, std::string>{"reconcile", "Ask the daemon to reconcile a pipeline now"},
+                                    {"suspend", "Ask the daemon to stop reconciling a pipeline (kept across restarts)"},
+                                    {"resume", "Ask the daemon to reconcile a suspended pipeline again"}}) {
+    auto* sub = app.add_subcommand(action, doc);
+    sub->add_option("pipeline", target, "The pipeline's name (see `driftless status`)")->required();
+    controls.emplace_back(action, sub);
+  }
+  app.add_option("--server", options.server,
+                 "The daemon's HOST:PORT for status/reconcile/suspend/resume (default: listen from the config, else 127.0.0.1:9797)")
+      ->type_name("ADDR");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -83,5 +98,8 @@ int main(int argc, char** argv) {
   if (diff->parsed()) return command_diff(options, pipeline);
   if (apply->parsed()) return command_apply(options, pipeline);
   if (run->parsed()) return once ? command_apply(options, std::nullopt) : command_run(options);
+  if (status->parsed()) return command_status(options);
+  for (const auto& [action, sub] : controls)
+    if (sub->parsed()) return command_control(options, action, target);
   return 2;
 }

@@ -1,6 +1,7 @@
 #include "support.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "log/logging.hpp"
 
@@ -69,6 +71,60 @@ CommandResult run_driftless(const std::vector<std::string>& args, const std::map
   std::vector<std::string> argv{DRIFTLESS_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, env);
+}
+
+BackgroundDriftless::BackgroundDriftless(const std::vector<std::string>& args) {
+  const auto log_file = dir_ / "log";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int out = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    std::vector<char*> argv{const_cast<char*>(DRIFTLESS_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+}
+
+BackgroundDriftless::~BackgroundDriftless() {
+  if (exit_code_ >= 0 || pid_ <= 0) return;
+  signal(SIGTERM);
+  if (wait(std::chrono::seconds(20)) < 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void BackgroundDriftless::signal(int sig) const { ::kill(pid_, sig); }
+
+int BackgroundDriftless::wait(std::chrono::seconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_code_;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+std::string BackgroundDriftless::log() const { return read_file(dir_ / "log"); }
+
+bool BackgroundDriftless::wait_for_log(const std::string& text, std::chrono::seconds timeout) const {
+  return eventually([&] { return log().find(text) != std::string::npos; }, timeout);
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
 }
 
 std::filesystem::path plugin_dir() { return DRIFTLESS_TEST_PLUGIN_DIR; }

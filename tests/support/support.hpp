@@ -2,7 +2,9 @@
 // binary, and reading the tests/env environment file.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,6 +45,33 @@ CommandResult run(const std::vector<std::string>& argv, const std::map<std::stri
 
 /// Runs the built driftless binary with `args`.
 CommandResult run_driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+/// The driftless binary running in the background (the daemon), its output
+/// in a log file; stopped with SIGTERM when destroyed.
+class BackgroundDriftless {
+ public:
+  explicit BackgroundDriftless(const std::vector<std::string>& args);
+  ~BackgroundDriftless();
+  BackgroundDriftless(const BackgroundDriftless&) = delete;
+  BackgroundDriftless& operator=(const BackgroundDriftless&) = delete;
+
+  /// Sends a signal (SIGHUP, SIGTERM ...).
+  void signal(int sig) const;
+  /// Waits for the process to exit; its exit code, or -1 on timeout.
+  int wait(std::chrono::seconds timeout);
+  /// Everything it logged so far.
+  std::string log() const;
+  /// Polls until the log contains `text`; false on timeout.
+  bool wait_for_log(const std::string& text, std::chrono::seconds timeout) const;
+
+ private:
+  TempDir dir_;
+  int pid_ = -1;
+  int exit_code_ = -1;
+};
+
+/// Polls `condition` every 100 ms until it holds; false on timeout.
+bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout);
 
 /// The built plugin directory, the source tree, the binary.
 std::filesystem::path plugin_dir();
