@@ -1,7 +1,10 @@
 #include "cli/commands.hpp"
 
+#include <condition_variable>
 #include <csignal>
 #include <iostream>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "cli/output.hpp"
@@ -213,8 +216,18 @@ int command_run(const GlobalOptions& options) {
   Logger& log = process_logger();
   log.info("driftless started", {{"pipelines", std::to_string(session.config->pipelines.size())},
                                  {"interval_ms", std::to_string(interval.count())}});
-  while (!g_stop) {
-    for (const auto& run : engine.run(RunStage::apply)) {
+  // Drift found by a sink's watch wakes the loop to reconcile that pipeline now.
+  std::mutex drift_mutex;
+  std::condition_variable drift_signal;
+  std::set<std::string> drifted;
+  auto on_drift = [&](const std::string& pipeline, const std::string& reason) {
+    log.info("drift detected", {{"pipeline", pipeline}, {"reason", reason}});
+    std::lock_guard lock(drift_mutex);
+    drifted.insert(pipeline);
+    drift_signal.notify_one();
+  };
+  auto report = [&](const std::vector<PipelineRun>& runs) {
+    for (const auto& run : runs) {
       LogFields fields{{"pipeline", run.pipeline}, {"revision", run.revision},
                        {"objects", std::to_string(run.objects.size())}, {"duration_ms", std::to_string(run.duration.count())}};
       if (run.ok()) {
@@ -224,8 +237,20 @@ int command_run(const GlobalOptions& options) {
           for (const auto& d : *set) log.error(format(d), fields);
       }
     }
+  };
+  while (!g_stop) {
+    report(engine.run(RunStage::apply));
+    engine.start_watches(on_drift);
     const auto wake = std::chrono::steady_clock::now() + interval;
-    while (!g_stop && std::chrono::steady_clock::now() < wake) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (!g_stop && std::chrono::steady_clock::now() < wake) {
+      std::set<std::string> now;
+      {
+        std::unique_lock lock(drift_mutex);
+        drift_signal.wait_for(lock, std::chrono::milliseconds(100), [&] { return !drifted.empty(); });
+        now.swap(drifted);
+      }
+      for (const auto& pipeline : now) report(engine.run(RunStage::apply, pipeline));
+    }
   }
   log.info("driftless stopped");
   return 0;
