@@ -108,8 +108,8 @@ class Reconciler {
 
  private:
   void error(const Item& item, std::string message) {
-    report_.diagnostics.push_back(
-        {Severity::error, std::move(message), item.source->origin.file, item.source->origin.line, item.source->id()});
+    report_.diagnostics.push_back({Severity::error, std::move(message), item.source->origin.file,
+                                   item.source->origin.line, item.entry.name.empty() ? item.source->id() : item.entry.id()});
   }
   void error(std::string message) { report_.diagnostics.push_back({Severity::error, std::move(message), {}, 0, {}}); }
   bool failed() const { return has_errors(report_.diagnostics); }
@@ -197,15 +197,11 @@ class Reconciler {
         HttpRequest r = s_.client.request("GET", managed_list_path(collection, continue_token));
         r.headers.front().second = kMetadataAccept;
         auto response = s_.client.send(std::move(r));
-        if (!response.ok()) {
-          error("cannot list " + collection + ": " + response.error().message);
+        if (!response.ok() || (response->status != 200 && response->status != 404)) {
+          list_failed(collection, response.ok() ? api_message(*response) : response.error().message);
           return false;
         }
         if (response->status == 404) break;  // not served yet: a CRD of this set
-        if (response->status != 200) {
-          error(api_error(*response, "listing " + collection).message);
-          return false;
-        }
         auto list = parse_json(response->body);
         if (!list.ok()) {
           error("listing " + collection + ": " + list.error().message);
@@ -241,6 +237,17 @@ class Reconciler {
       } while (!continue_token.empty());
     }
     return true;
+  }
+
+  // Blames the objects of an unreadable collection (RBAC, most often).
+  void list_failed(const std::string& collection, const std::string& message) {
+    bool blamed = false;
+    for (const auto& item : items_)
+      if (item.type.collection(item.entry.namespace_name) == collection) {
+        error(item, item.entry.id() + ": cannot read the live objects (" + collection + "): " + message);
+        blamed = true;
+      }
+    if (!blamed) error("cannot list " + collection + " (objects of the inventory): " + message);
   }
 
   bool check_owners() {
@@ -338,7 +345,7 @@ class Reconciler {
     }
     for (const auto& item : items_) {
       auto it = diffs_.find(&item);
-      report_.changes.push_back({item.source->id(), item.action, it == diffs_.end() ? "" : it->second});
+      report_.changes.push_back({item.entry.id(), item.action, it == diffs_.end() ? "" : it->second});
     }
     if (!empty_render_guard()) return;
     for (const LiveLeftover* left : prune_candidates()) report_.changes.push_back(prune_change(*left));
@@ -407,7 +414,7 @@ class Reconciler {
         }
       }
     }
-    for (const auto& item : items_) report_.changes.push_back({item.source->id(), item.action, {}});
+    for (const auto& item : items_) report_.changes.push_back({item.entry.id(), item.action, {}});
 
     Inventory kept;
     for (const auto& item : items_) kept.insert(item.entry);

@@ -1,6 +1,7 @@
 #include "support.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,6 +62,50 @@ CommandResult run(const std::vector<std::string>& argv, const std::map<std::stri
   result.out = read_file(out_file);
   result.err = read_file(err_file);
   return result;
+}
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                                     std::filesystem::path log)
+    : log_(std::move(log)) {
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int out = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    int in = ::open("/dev/null", O_RDONLY);
+    ::dup2(in, 0);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (reaped_ || pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+    ::usleep(100000);
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+}
+
+void BackgroundProcess::signal(int signal) {
+  if (!reaped_) ::kill(pid_, signal);
+}
+
+int BackgroundProcess::wait() {
+  if (!reaped_) {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    reaped_ = true;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  return exit_code_;
 }
 
 CommandResult driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
