@@ -214,3 +214,22 @@ TEST(GitRefs, ADamagedMirrorIsDeletedAndClonedAgain) {
   ASSERT_TRUE(reopened.ok()) << reopened.error().message;
   EXPECT_EQ(reopened->revision, "main@sha1:" + head);
 }
+
+TEST(GitRefs, SymlinksOutOfTheRepositoryAreLeftOut) {
+  auto env = require_env();
+  TestRepo repo("symlinks");
+  repo.commit({{"base/values.yaml", "x: 1\n"}}, "files");
+  fs::create_symlink("../base/values.yaml", repo.work() / "linked.yaml");
+  fs::create_symlink("base/values.yaml", repo.work() / "inside.yaml");
+  fs::create_symlink("/etc/passwd", repo.work() / "passwd.yaml");
+  fs::create_symlink("../../../../..", repo.work() / "up");
+  repo.commit({}, "links");
+  TempDir state;
+  SourceUnderTest source("git", config(env["GIT_DAEMON_URL"] + repo.url_path(), R"({"branch": "main"})"), state.path());
+  auto artifact = source.fetch();
+  ASSERT_TRUE(artifact.ok()) << artifact.error().message;
+  EXPECT_EQ(read_file(artifact->root / "inside.yaml"), "x: 1\n");
+  EXPECT_FALSE(fs::exists(fs::symlink_status(artifact->root / "passwd.yaml")));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(artifact->root / "up")));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(artifact->root / "linked.yaml")));
+}
