@@ -1,38 +1,27 @@
 #include "mirror.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <thread>
-
 #include "driftless/hash.hpp"
 
 namespace driftless::git {
 
 namespace fs = std::filesystem;
 
+namespace {
 std::string git_failure(const std::string& what) {
   const git_error* e = git_error_last();
   return what + ": " + (e && e->message ? e->message : "unknown libgit2 error");
 }
+}  // namespace
 
 Result<std::unique_ptr<Mirror>> Mirror::open(const fs::path& cache_dir, const std::string& url,
                                              std::chrono::steady_clock::time_point deadline, bool& recreated) {
   const fs::path folder = cache_dir / "repos" / sha256_hex(url).substr(0, 16);
+  auto lock = FolderLock::acquire(folder, deadline);
+  if (!lock.ok()) return lock.error();
   std::error_code ec;
   fs::create_directories(folder / "snapshots", ec);
   if (ec) return fail(ErrorCode::internal, "cannot create " + folder.string() + ": " + ec.message());
-  int fd = ::open((folder / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(ErrorCode::internal, "cannot open " + (folder / "lock").string());
-  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::close(fd);
-      return fail(ErrorCode::timeout, "another process kept " + folder.string() + " locked until the deadline");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  std::unique_ptr<Mirror> mirror(new Mirror(folder, fd));
+  std::unique_ptr<Mirror> mirror(new Mirror(folder, std::move(*lock)));
   recreated = false;
   if (!mirror->open_or_init().ok()) {
     recreated = true;
@@ -43,7 +32,6 @@ Result<std::unique_ptr<Mirror>> Mirror::open(const fs::path& cache_dir, const st
 
 Mirror::~Mirror() {
   if (repository_) git_repository_free(repository_);
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
 Result<void> Mirror::open_or_init() {

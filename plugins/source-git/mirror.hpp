@@ -12,6 +12,7 @@
 #include <string>
 
 #include "driftless/result.hpp"
+#include "driftless/snapshot.hpp"
 
 namespace driftless::git {
 
@@ -33,15 +34,12 @@ class Mirror {
   std::filesystem::path snapshots() const { return folder_ / "snapshots"; }
 
  private:
-  Mirror(std::filesystem::path folder, int lock_fd) : folder_(std::move(folder)), lock_fd_(lock_fd) {}
+  Mirror(std::filesystem::path folder, std::unique_ptr<FolderLock> lock) : folder_(std::move(folder)), lock_(std::move(lock)) {}
   Result<void> open_or_init();
 
   std::filesystem::path folder_;
-  int lock_fd_ = -1;
+  std::unique_ptr<FolderLock> lock_;
   git_repository* repository_ = nullptr;
 };
-
-/// "<what failed>: <libgit2's last error message>".
-std::string git_failure(const std::string& what);
 
 }  // namespace driftless::git

@@ -1,12 +1,14 @@
 #include "driftless/snapshot.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace driftless {
 
@@ -181,5 +183,22 @@ void prune_snapshots(const fs::path& snapshots, int keep, const std::set<fs::pat
   for (std::size_t i = static_cast<std::size_t>(std::max(keep, 0)); i < found.size(); ++i)
     if (!in_use.count(found[i].second)) remove_read_only_tree(found[i].second);
 }
+
+Result<std::unique_ptr<FolderLock>> FolderLock::acquire(const fs::path& folder, std::chrono::steady_clock::time_point deadline) {
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  int fd = ::open((folder / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(ErrorCode::internal, "cannot open " + (folder / "lock").string() + ": " + std::strerror(errno));
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::close(fd);
+      return fail(ErrorCode::timeout, "another fetch kept " + folder.string() + " locked until the deadline");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return std::unique_ptr<FolderLock>(new FolderLock(fd));
+}
+
+FolderLock::~FolderLock() { ::close(fd_); }  // releases the flock
 
 }  // namespace driftless

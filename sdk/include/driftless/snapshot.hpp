@@ -4,7 +4,9 @@
 // one folder per revision under their cache and prune the old ones.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -58,6 +60,22 @@ std::optional<std::filesystem::path> find_snapshot(const std::filesystem::path& 
 /// Deletes all but the `keep` most recently used snapshots (and leftovers of
 /// interrupted writes), never one in `in_use`.
 void prune_snapshots(const std::filesystem::path& snapshots, int keep, const std::set<std::filesystem::path>& in_use);
+
+/// An exclusive lock (flock) on a folder's "lock" file, held until destroyed;
+/// it serializes fetches of one source across threads and processes.
+class FolderLock {
+ public:
+  /// Waits for the lock until `deadline` (then ErrorCode::timeout); creates the folder.
+  static Result<std::unique_ptr<FolderLock>> acquire(const std::filesystem::path& folder,
+                                                     std::chrono::steady_clock::time_point deadline);
+  ~FolderLock();
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  explicit FolderLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 
 /// Deletes a tree that may hold read-only folders.
 void remove_read_only_tree(const std::filesystem::path& root);
