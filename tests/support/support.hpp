@@ -43,29 +43,6 @@ struct CommandResult {
 /// Runs argv (no shell) with extra environment variables; captures output.
 CommandResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
 
-/// A program running in the background (a daemon under test), stdout and
-/// stderr in `log`. Stopped with SIGTERM (SIGKILL after 10 s) when destroyed.
-class BackgroundProcess {
- public:
-  BackgroundProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-                    std::filesystem::path log);
-  ~BackgroundProcess();
-  BackgroundProcess(const BackgroundProcess&) = delete;
-  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
-  /// Sends `signal` to the process.
-  void signal(int signal);
-  /// Waits for the end; the exit code (128 + signal when killed).
-  int wait();
-  /// What it printed so far.
-  std::string output() const { return read_file(log_); }
-
- private:
-  int pid_ = -1;
-  bool reaped_ = false;
-  int exit_code_ = -1;
-  std::filesystem::path log_;
-};
-
 /// Runs the built driftless binary with `args`.
 CommandResult run_driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
