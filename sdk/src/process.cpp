@@ -1,0 +1,208 @@
+#include "driftless/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace driftless {
+namespace {
+
+std::vector<std::string> environment_of(const ProcessSpec& spec) {
+  std::map<std::string, std::string> env{{"PATH", "/usr/bin:/bin"}};
+  for (const auto& name : spec.inherit)
+    if (const char* value = std::getenv(name.c_str())) env[name] = value;
+  for (const auto& [name, value] : spec.env) env[name] = value;
+  std::vector<std::string> out;
+  for (const auto& [name, value] : env) out.push_back(name + "=" + value);
+  return out;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+struct Pipe {
+  int fds[2] = {-1, -1};
+  ~Pipe() {
+    for (int fd : fds)
+      if (fd >= 0) close(fd);
+  }
+  void close_end(int which) {
+    if (fds[which] >= 0) close(fds[which]);
+    fds[which] = -1;
+  }
+};
+
+std::string tool_name(const ProcessSpec& spec) { return fs::path(spec.argv.front()).filename().string(); }
+
+// Kills the tool's process group and reaps the tool.
+void stop(pid_t pid) {
+  kill(-pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+Result<ProcessResult> run_process(const ProcessSpec& spec) {
+  if (spec.argv.empty()) return fail(ErrorCode::internal, "run_process: no program given");
+  Pipe out, err, failure;
+  if (pipe2(out.fds, O_CLOEXEC) != 0 || pipe2(err.fds, O_CLOEXEC) != 0 || pipe2(failure.fds, O_CLOEXEC) != 0)
+    return fail(ErrorCode::internal, std::string("cannot create pipes: ") + std::strerror(errno));
+  std::vector<std::string> argv_strings = spec.argv;
+  std::vector<std::string> env_strings = environment_of(spec);
+  std::vector<char*> argv = pointers(argv_strings);
+  std::vector<char*> envp = pointers(env_strings);
+  const std::string dir = spec.working_dir.string();
+
+  const pid_t pid = fork();
+  if (pid < 0) return fail(ErrorCode::internal, std::string("cannot start a process: ") + std::strerror(errno));
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec. Its own process group so
+    // a timeout kills whatever it started, too.
+    setpgid(0, 0);
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // no descriptor of the daemon leaks into the tool
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0) dup2(null, 0);
+    dup2(out.fds[1], 1);
+    dup2(err.fds[1], 2);
+    int code = 0;
+    if (!dir.empty() && chdir(dir.c_str()) != 0) code = errno;
+    if (code == 0) {
+      execve(argv[0], argv.data(), envp.data());
+      code = errno;
+    }
+    (void)!write(failure.fds[1], &code, sizeof code);
+    _exit(127);
+  }
+  setpgid(pid, pid);  // also from here, so the group exists before any kill
+  out.close_end(1);
+  err.close_end(1);
+  failure.close_end(1);
+
+  int exec_error = 0;
+  if (read(failure.fds[0], &exec_error, sizeof exec_error) == static_cast<ssize_t>(sizeof exec_error)) {
+    stop(pid);
+    return fail(ErrorCode::not_found, "cannot run " + spec.argv.front() +
+                                          (dir.empty() ? std::string() : " in " + dir) + ": " + std::strerror(exec_error));
+  }
+
+  ProcessResult result;
+  const auto deadline = std::chrono::steady_clock::now() + spec.timeout;
+  pollfd fds[2] = {{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  const char* names[2] = {"stdout", "stderr"};
+  int open_streams = 2;
+  char buffer[65536];
+  while (open_streams > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      stop(pid);
+      return fail(ErrorCode::timeout, tool_name(spec) + " did not finish within " +
+                                          std::to_string(spec.timeout.count() / 1000) + " s and was stopped");
+    }
+    if (spec.cancelled && spec.cancelled()) {
+      stop(pid);
+      return fail(ErrorCode::cancelled, tool_name(spec) + " was stopped: the work was cancelled");
+    }
+    const int ready = poll(fds, 2, static_cast<int>(std::min<long>(left.count(), 200)));
+    if (ready < 0 && errno != EINTR) {
+      stop(pid);
+      return fail(ErrorCode::internal, std::string("poll failed: ") + std::strerror(errno));
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
+      if (n <= 0) {
+        fds[i].fd = -1;
+        --open_streams;
+        continue;
+      }
+      if (sinks[i]->size() + static_cast<std::size_t>(n) > spec.max_output) {
+        stop(pid);
+        return fail(ErrorCode::invalid_input, tool_name(spec) + " wrote more than " + std::to_string(spec.max_output) +
+                                                  " bytes to " + names[i] + " and was stopped");
+      }
+      sinks[i]->append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  int status = 0;
+  for (;;) {
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) return fail(ErrorCode::internal, std::string("waitpid failed: ") + std::strerror(errno));
+    if (std::chrono::steady_clock::now() > deadline) {
+      stop(pid);
+      return fail(ErrorCode::timeout, tool_name(spec) + " did not exit within " +
+                                          std::to_string(spec.timeout.count() / 1000) + " s and was stopped");
+    }
+    usleep(2000);
+  }
+  kill(-pid, SIGKILL);  // anything the tool left running in its group
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+Result<fs::path> find_tool(const std::string& name, const std::string& configured, const std::string& config_key) {
+  if (!configured.empty()) {
+    fs::path p(configured);
+    if (access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p)) return p;
+    return fail(ErrorCode::not_found, name + " not found at " + configured + " (" + config_key +
+                                          "): install " + name + " there or fix " + config_key);
+  }
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (dir.empty()) continue;
+    fs::path candidate = fs::path(dir) / name;
+    std::error_code ec;
+    if (access(candidate.c_str(), X_OK) == 0 && fs::is_regular_file(candidate, ec)) return candidate;
+  }
+  return fail(ErrorCode::not_found, name + " not found on PATH: install " + name + " or set " + config_key);
+}
+
+Result<std::string> tool_version_line(const fs::path& tool, const std::vector<std::string>& version_args) {
+  ProcessSpec spec;
+  spec.argv.push_back(tool.string());
+  spec.argv.insert(spec.argv.end(), version_args.begin(), version_args.end());
+  ScratchDir home;
+  spec.env["HOME"] = home.path().string();
+  spec.timeout = std::chrono::seconds(20);
+  spec.max_output = 64 * 1024;
+  auto ran = run_process(spec);
+  if (!ran.ok()) return ran.error();
+  if (ran->exit_code != 0)
+    return fail(ErrorCode::unavailable, tool.string() + " failed to report its version: " + ran->err.substr(0, 500));
+  std::string line = ran->out.substr(0, ran->out.find('\n'));
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  return line;
+}
+
+ScratchDir::ScratchDir() {
+  std::error_code ec;
+  std::string pattern = (fs::temp_directory_path(ec) / "driftless-XXXXXX").string();
+  if (mkdtemp(pattern.data())) path_ = pattern;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  if (!path_.empty()) fs::remove_all(path_, ec);
+}
+
+}  // namespace driftless
