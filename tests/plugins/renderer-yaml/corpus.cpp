@@ -61,7 +61,7 @@ std::vector<Value> json_stream(const std::string& text) {
     else if (c == '{' && depth++ == 0) start = i;
     else if (c == '}' && --depth == 0) {
       auto value = parse_json(std::string_view(text).substr(start, i + 1 - start));
-      if (value.ok()) out.push_back(std::move(*value));
+      if (value.ok()) out.push_back(without_empty_annotations(std::move(*value)));
     }
   }
   return out;

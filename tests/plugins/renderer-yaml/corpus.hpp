@@ -23,7 +23,8 @@ struct KubectlReading {
 /// The stored expectation (NAME.json) of a corpus document.
 KubectlReading stored_reading(const std::filesystem::path& yaml);
 
-/// Objects printed one after another by `kubectl ... -o json`.
+/// Objects printed one after another by `kubectl ... -o json`, without the
+/// empty annotations map `kubectl annotate --local` leaves behind.
 std::vector<Value> json_stream(const std::string& text);
 
 /// "" when parse_manifests reads `yaml` as `expected` says; else what differs.

@@ -22,6 +22,6 @@ TEST(YamlCorpusKubectl, OurReadingEqualsTheRealKubectl) {
     EXPECT_EQ(compare_with_ours(yaml, live), "");
     KubectlReading stored = stored_reading(yaml);
     EXPECT_EQ(stored.refused, live.refused) << "corpus/" << yaml.stem().string() << ".json is stale: run corpus/regenerate";
-    EXPECT_EQ(stored.objects, live.objects) << "corpus/" << yaml.stem().string() << ".json is stale: run corpus/regenerate";
+    EXPECT_TRUE(stored.objects == live.objects) << "corpus/" << yaml.stem().string() << ".json is stale: run corpus/regenerate";
   }
 }
