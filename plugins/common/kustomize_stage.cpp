@@ -14,6 +14,7 @@ namespace {
 constexpr std::uintmax_t kMaxKustomizationFile = 4 * 1024 * 1024;
 constexpr const char* kRemoteHint = " (remote bases are refused; set allowRemoteBases: true to allow them)";
 
+
 // Entries that may name another kustomization or a remote: kustomize tries a
 // local path first and, when there is none, fetches the entry as a URL.
 constexpr const char* kReferenceFields[] = {"resources", "bases", "components"};
@@ -74,10 +75,12 @@ std::set<std::string> check_kustomization_tree(const Artifact& artifact, const s
         auto target = inside_path(folder, ref);
         const bool exists = target && fs::exists(fs::symlink_status(artifact.root / *target));
         if (!exists && (looks_remote(ref) || target)) {
+          // Not in the artifact: kustomize would try to fetch it as a URL.
           if (!settings.allow_remote_bases)
             problems.push_back({Severity::error,
-                                "'" + ref + "' in " + field + " is not a file or folder of the artifact" + kRemoteHint, file, 0,
-                                {}});
+                                "'" + ref + "' in " + field +
+                                    (looks_remote(ref) ? " is a remote base" : " does not exist in the artifact") + kRemoteHint,
+                                file, 0, {}});
           continue;
         }
         if (!target) {
