@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "driftless/plugin.hpp"
 #include "pipeline/core_context.hpp"
+#include "pipeline/render_cache.hpp"
 #include "plugins/registry.hpp"
 
 namespace driftless::core {
@@ -70,6 +71,7 @@ class Engine {
   EngineOptions options_;
   ContextServices services_;
   std::map<std::string, std::unique_ptr<SourceState>> sources_;
+  RenderCache render_cache_;
 };
 
 /// Folders of `root` matching a '/'-separated glob ("clusters/*"), sorted,

@@ -110,6 +110,8 @@ void render_chart(Context& context, const Artifact& artifact, const std::string&
   auto chart_dir = resolve_inside(artifact.root, chart_folder.empty() ? "." : chart_folder);
   if (!chart_dir.ok()) return error("chart: " + chart_dir.error().message, chart_folder);
   if (!is_chart(artifact, chart_folder)) return error("no Chart.yaml here: not a Helm chart", chart_folder);
+  out.read_folders.push_back(chart_folder);
+  for (const auto& file : settings.values_files) out.read_folders.push_back(parent_folder(file));
   // helm reads every file of the chart (.Files, subcharts in charts/): a link
   // out of the artifact anywhere in it is refused before helm runs.
   std::vector<Diagnostic> tree;

@@ -170,7 +170,8 @@ void build_kustomization(Context& context, const Artifact& artifact, const std::
     return;
   }
   std::vector<Diagnostic> problems;
-  check_kustomization_tree(artifact, folder, settings, problems);
+  out.read_folders.push_back(folder);
+  for (const auto& base : check_kustomization_tree(artifact, folder, settings, problems)) out.read_folders.push_back(base);
   if (has_errors(problems)) {
     for (auto& d : problems) out.diagnostics.push_back(std::move(d));
     return;

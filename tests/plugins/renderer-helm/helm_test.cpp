@@ -61,6 +61,7 @@ TEST(HelmRenderer, RendersAChartWithValuesFilesInlineValuesAndClusterFacts) {
   EXPECT_EQ(deploy->body.at_path({"spec", "replicas"})->as_int(), 3);                        // values file
   EXPECT_EQ(deploy->body.at_path({"metadata", "labels", "color"})->as_string(), "red");       // inline values win
   EXPECT_EQ(deploy->origin.file, "charts/web/templates/deploy.yaml");
+  EXPECT_EQ(r.result.read_folders, (std::vector<std::string>{"charts/web", "clusters/prod"}));  // for the render cache
   EXPECT_EQ(find(r, "ConfigMap/prod-web-sub")->origin.file, "charts/web/charts/sub/templates/cm.yaml");
   EXPECT_EQ(find(r, "CustomResourceDefinition/widgets.example.com")->origin.file, "charts/web/crds/widget.yaml");
   const KubeObject* caps = find(r, "ConfigMap/caps");

@@ -38,6 +38,8 @@ TEST(KustomizeRenderer, BuildsAnOverlayWithItsBaseInsideTheArtifact) {
   EXPECT_EQ(r.ids()[1], "Deployment/prod/prod-web");
   EXPECT_EQ(r.ids()[0].rfind("ConfigMap/prod/prod-settings-", 0), 0u) << r.ids()[0];
   EXPECT_EQ(r.result.objects[1].origin.file, "apps/prod/kustomization.yaml");
+  // the render cache re-renders when the base changes, too
+  EXPECT_EQ(r.result.read_folders, (std::vector<std::string>{"apps/prod", "apps/base"}));
   // kustomize's output goes through the same reader as files: "on" stays a string here
   EXPECT_EQ(r.result.objects[0].body.at_path({"data", "MODE"})->as_string(), "on");
 }
