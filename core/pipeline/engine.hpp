@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,12 +35,30 @@ enum class RunStage {
 struct PipelineRun {
   std::string pipeline;
   std::string revision;
+  std::map<std::string, std::string> metadata;  ///< of the revision: author, committer, message ...
   std::vector<KubeObject> objects;
   SinkReport sink;
   std::vector<Diagnostic> diagnostics;  ///< fetch, render and sink problems
   std::chrono::milliseconds duration{0};
 
   bool ok() const { return !has_errors(diagnostics) && !has_errors(sink.diagnostics); }
+};
+
+/// The outcome of fetching one source.
+struct FetchOutcome {
+  std::string source;
+  std::string revision;        ///< the current (last good) revision; "" when none yet
+  bool changed = false;        ///< a revision different from the one before
+  std::optional<Error> error;  ///< the fetch failed; the last good artifact is kept
+  std::chrono::milliseconds duration{0};
+  std::map<std::string, std::string> metadata;  ///< author, committer, message ... of the revision
+};
+
+/// A pipeline as expanded from the current artifact of its source.
+struct PipelineTarget {
+  std::string name;
+  std::string source;
+  std::chrono::milliseconds interval{60000};
 };
 
 struct EngineOptions {
@@ -55,8 +74,18 @@ class Engine {
   ~Engine();
 
   /// Runs every pipeline (or only `only`, when set) up to `stage`. A pipeline
-  /// named `only` that does not exist yields one failed run saying so.
-  std::vector<PipelineRun> run(RunStage stage, const std::optional<std::string>& only = std::nullopt);
+  /// named `only` that does not exist yields one failed run saying so. With
+  /// `fetch_sources` false, sources fetched before are not fetched again.
+  /// Safe to call from several threads.
+  std::vector<PipelineRun> run(RunStage stage, const std::optional<std::string>& only = std::nullopt,
+                               bool fetch_sources = true);
+
+  /// Fetches one source now (one fetch serves every pipeline using it).
+  FetchOutcome fetch(const std::string& source);
+
+  /// Every pipeline as expanded from the sources' current artifacts; a
+  /// forEachFolder pipeline whose source was never fetched has none yet.
+  std::vector<PipelineTarget> targets();
 
  private:
   struct SourceState;
@@ -70,6 +99,7 @@ class Engine {
   const PluginRegistry& registry_;
   EngineOptions options_;
   ContextServices services_;
+  std::mutex mutex_;  ///< guards sources_ and each SourceState's artifact and error
   std::map<std::string, std::unique_ptr<SourceState>> sources_;
   RenderCache render_cache_;
 };

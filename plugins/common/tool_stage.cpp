@@ -34,8 +34,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 std::vector<ConfigKey> tool_limit_keys() {
   return {
-      ConfigKey("timeout", ConfigType::duration, "How long the tool may run before it is stopped (default 2m).")
-          .default_to(std::int64_t{120000}),
+      ConfigKey("timeout", ConfigType::duration, "How long the tool may run before it is stopped.").default_to("2m"),
       ConfigKey("maxOutputSize", ConfigType::integer,
                 "Largest output (stdout, and separately stderr) in bytes; more stops the tool.")
           .default_to(std::int64_t{64} * 1024 * 1024),
