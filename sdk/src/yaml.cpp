@@ -267,7 +267,7 @@ class Reader {
       case ScalarKind::integer: out = std::to_string(key.value.as_int()); return true;
       case ScalarKind::floating: out = yaml_detail::go_float32_key(key.value.as_double()); return true;
       case ScalarKind::timestamp:
-      case ScalarKind::string: out = key.value.as_string(); return true;
+      case ScalarKind::string: out = std::move(key.value.as_string()); return true;
     }
     return false;
   }
