@@ -26,7 +26,7 @@ class BlockChecker {
     for (const auto& key : keys) {
       if (result.find(key.name)) continue;
       if (key.is_required) error(node.Mark(), what + " needs '" + key.name + "': " + key.doc);
-      else if (!key.default_value.is_null()) result.set(key.name, key.default_value);
+      else if (!key.default_value.is_null()) result.set(key.name, default_of(key));
     }
     return Value(std::move(result));
   }
@@ -36,6 +36,14 @@ class BlockChecker {
     for (const auto& k : keys)
       if (k.name == name) return &k;
     return nullptr;
+  }
+
+  // A duration default is written as text ("2m") and delivered, like a
+  // configured one, as milliseconds.
+  static Value default_of(const ConfigKey& key) {
+    if (key.type != ConfigType::duration || !key.default_value.is_string()) return key.default_value;
+    auto d = parse_duration(key.default_value.as_string());
+    return d ? Value(static_cast<std::int64_t>(d->count())) : key.default_value;
   }
 
   static std::string list(const std::vector<ConfigKey>& keys) {

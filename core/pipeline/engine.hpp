@@ -17,6 +17,7 @@
 #include "config/config.hpp"
 #include "driftless/plugin.hpp"
 #include "pipeline/core_context.hpp"
+#include "pipeline/render_cache.hpp"
 #include "plugins/registry.hpp"
 
 namespace driftless::core {
@@ -121,6 +122,7 @@ class Engine {
   std::mutex sinks_mutex_;
   std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, kept for the process
   std::vector<std::thread> watchers_;
+  RenderCache render_cache_;
 };
 
 /// Folders of `root` matching a '/'-separated glob ("clusters/*"), sorted,
