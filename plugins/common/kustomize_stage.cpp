@@ -11,7 +11,6 @@ namespace fs = std::filesystem;
 namespace driftless::renderers {
 namespace {
 
-constexpr std::uintmax_t kMaxKustomizationFile = 4 * 1024 * 1024;
 constexpr const char* kRemoteHint = " (remote bases are refused; set allowRemoteBases: true to allow them)";
 
 
@@ -50,15 +49,8 @@ std::set<std::string> check_kustomization_tree(const Artifact& artifact, const s
     queue.pop_front();
     const std::string file = kustomization_file(artifact, folder);
     if (file.empty()) continue;  // a plain folder of resources
-    std::vector<Diagnostic> tree;
-    list_files(artifact.root, folder, {}, tree);  // reports links out of the artifact and loops
-    for (auto& d : tree) problems.push_back(std::move(d));
-    auto resolved = resolve_inside(artifact.root, file);
-    if (!resolved.ok()) {
-      problems.push_back({Severity::error, resolved.error().message, file, 0, {}});
-      continue;
-    }
-    auto text = read_file_capped(*resolved, kMaxKustomizationFile);
+    check_tool_input(artifact, folder, settings.limits.max_file_size, "kustomize", problems);
+    auto text = read_inside(artifact.root, file, settings.limits.max_file_size);
     if (!text.ok()) {
       problems.push_back({Severity::error, text.error().message, file, 0, {}});
       continue;
@@ -122,7 +114,7 @@ std::vector<std::string> kustomization_folders(const Artifact& artifact, const s
 
 std::vector<ConfigKey> kustomize_keys() {
   std::vector<ConfigKey> keys{
-      ConfigKey("kustomizePath", ConfigType::string, "The kustomize binary; empty finds `kustomize` on the PATH.").default_to(""),
+      ConfigKey("kustomizePath", ConfigType::path, "The kustomize binary; empty finds `kustomize` on the PATH.").default_to(""),
       ConfigKey("build", ConfigType::string,
                 "What to build: `path` (the pipeline's folder) or `each` (every kustomization folder below it that no "
                 "other one uses as a base).")

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "driftless/files.hpp"
+
 namespace driftless::renderers {
 namespace {
 
@@ -38,6 +40,8 @@ std::vector<ConfigKey> tool_limit_keys() {
       ConfigKey("maxOutputSize", ConfigType::integer,
                 "Largest output (stdout, and separately stderr) in bytes; more stops the tool.")
           .default_to(std::int64_t{64} * 1024 * 1024),
+      ConfigKey("maxFileSize", ConfigType::integer, "Largest file read, in bytes; larger files are an error.")
+          .default_to(std::int64_t{16} * 1024 * 1024),
   };
 }
 
@@ -49,6 +53,10 @@ Result<ToolLimits> tool_limits(const Value& config) {
   if (max && max->is_int()) {
     if (max->as_int() <= 0) return fail(ErrorCode::invalid_input, "maxOutputSize must be positive");
     limits.max_output = static_cast<std::size_t>(max->as_int());
+  }
+  if (const Value* file = config.find("maxFileSize"); file && file->is_int()) {
+    if (file->as_int() <= 0) return fail(ErrorCode::invalid_input, "maxFileSize must be positive");
+    limits.max_file_size = static_cast<std::uintmax_t>(file->as_int());
   }
   if (limits.timeout.count() <= 0) return fail(ErrorCode::invalid_input, "timeout must be positive");
   return limits;
@@ -98,6 +106,24 @@ std::optional<std::string> run_tool(Context& context, const Artifact& artifact, 
   }
   for (const auto& line : lines_of(err)) out.diagnostics.push_back({Severity::warning, name + ": " + line, run.file, 0, {}});
   return std::move(result->out);
+}
+
+bool check_tool_input(const Artifact& artifact, const std::string& folder, std::uintmax_t max_file_size,
+                      const std::string& tool, std::vector<Diagnostic>& problems) {
+  std::vector<Diagnostic> found;
+  for (const auto& file : list_files(artifact.root, folder, {}, found)) {  // reports links out and loops
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(artifact.root / file, ec);
+    if (!ec && size > max_file_size)
+      found.push_back({Severity::error, "file is " + std::to_string(size) + " bytes, over the limit of " +
+                                            std::to_string(max_file_size) + " bytes (maxFileSize)", file, 0, {}});
+  }
+  const bool clean = !has_errors(found);
+  for (auto& d : found) {
+    if (d.severity == Severity::error) d.message += " (not handed to " + tool + ", which would read it)";
+    problems.push_back(std::move(d));
+  }
+  return clean;
 }
 
 Result<std::string> describe_tool(const std::string& name, const std::string& configured, const std::string& config_key,

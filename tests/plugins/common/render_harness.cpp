@@ -72,4 +72,8 @@ std::string tool_setting(const std::string& key, const std::string& env_name) {
   return key + ": " + path;
 }
 
+std::string block_with_tool(const std::string& key, const std::string& env_name, const std::string& more) {
+  return "{" + tool_setting(key, env_name) + (more.empty() ? "" : ", " + more) + "}";
+}
+
 }  // namespace driftless::test

@@ -38,4 +38,7 @@ const RendererFactory& renderer_factory(const std::string& name);
 /// Config line "kustomizePath: ..." / "helmPath: ..." from the tests/env env file.
 std::string tool_setting(const std::string& key, const std::string& env_name);
 
+/// A config block "{KEY: <tool from the env file>, MORE}".
+std::string block_with_tool(const std::string& key, const std::string& env_name, const std::string& more = "");
+
 }  // namespace driftless::test

@@ -10,9 +10,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string tools() {
-  return "{" + tool_setting("helmPath", "HELM") + ", " + tool_setting("kustomizePath", "KUSTOMIZE") + "}";
-}
+std::string tools() { return block_with_tool("helmPath", "HELM", tool_setting("kustomizePath", "KUSTOMIZE")); }
 
 std::string config_map(const std::string& name) { return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n"; }
 

@@ -1,6 +1,8 @@
 // The kustomize renderer plugin with the real kustomize binary of tests/env.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "render_harness.hpp"
 #include "support.hpp"
 
@@ -10,9 +12,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string with_tool(const std::string& more = "") {
-  return "{" + tool_setting("kustomizePath", "KUSTOMIZE") + (more.empty() ? "" : ", " + more) + "}";
-}
+std::string with_tool(const std::string& more = "") { return block_with_tool("kustomizePath", "KUSTOMIZE", more); }
 
 Rendered build(const fs::path& root, const std::string& path, const std::string& more = "") {
   return render({"kustomize", with_tool(more), root, path, {}, nullptr});
@@ -104,6 +104,28 @@ TEST(KustomizeRenderer, ToolVersionComesFromThePath) {
 }
 
 // ---- hostile repositories
+
+TEST(KustomizeRendererHostile, DotDotInThePathIsRefused) {
+  TempDir dir;
+  base_and_overlay(dir / "outside");
+  write_file(dir / "repo/readme.md", "x");
+  auto r = build(dir / "repo", "../outside/apps/prod");
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("contains '..'"), std::string::npos) << r.diagnostics();
+}
+
+TEST(KustomizeRendererHostile, AGigabyteResourceIsRefusedBeforeKustomizeRuns) {
+  TempDir repo;
+  write_file(repo / "app/kustomization.yaml", "resources: [huge.yaml]\n");
+  write_file(repo / "app/huge.yaml", "");
+  ASSERT_EQ(truncate((repo / "app/huge.yaml").c_str(), 1024L * 1024 * 1024), 0);  // sparse
+  auto r = build(repo.path(), "app");
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("app/huge.yaml: error: file is 1073741824 bytes, over the limit of 16777216 bytes "
+                                 "(maxFileSize) (not handed to kustomize, which would read it)"),
+            std::string::npos)
+      << r.diagnostics();
+}
 
 TEST(KustomizeRendererHostile, ABaseOutsideTheArtifactIsRefused) {
   TempDir dir;
