@@ -64,25 +64,26 @@ std::set<std::string> check_kustomization_tree(const Artifact& artifact, const s
       for (const auto& entry : entries->as_array()) {
         if (!entry.is_string()) continue;
         const std::string& ref = entry.as_string();
+        const std::string shown = without_url_credentials(ref);
         auto target = inside_path(folder, ref);
         const bool exists = target && fs::exists(fs::symlink_status(artifact.root / *target));
         if (!exists && (looks_remote(ref) || target)) {
           // Not in the artifact: kustomize would try to fetch it as a URL.
           if (!settings.allow_remote_bases)
             problems.push_back({Severity::error,
-                                "'" + ref + "' in " + field +
+                                "'" + shown + "' in " + field +
                                     (looks_remote(ref) ? " is a remote base" : " does not exist in the artifact") + kRemoteHint,
                                 file, 0, {}});
           continue;
         }
         if (!target) {
-          problems.push_back({Severity::error, "'" + ref + "' in " + field + " leaves the artifact; bases must live inside it",
+          problems.push_back({Severity::error, "'" + shown + "' in " + field + " leaves the artifact; bases must live inside it",
                               file, 0, {}});
           continue;
         }
         auto inside = resolve_inside(artifact.root, target->empty() ? "." : *target);
         if (!inside.ok()) {
-          problems.push_back({Severity::error, "'" + ref + "' in " + field + ": " + inside.error().message, file, 0, {}});
+          problems.push_back({Severity::error, "'" + shown + "' in " + field + ": " + inside.error().message, file, 0, {}});
           continue;
         }
         if (fs::is_directory(*inside) && seen.insert(*target).second) {

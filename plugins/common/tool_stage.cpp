@@ -95,7 +95,7 @@ std::optional<std::string> run_tool(Context& context, const Artifact& artifact, 
     out.diagnostics.push_back({Severity::error, result.error().message, run.file, 0, {}});
     return std::nullopt;
   }
-  const std::string err = relative_paths(result->err, artifact);
+  const std::string err = without_url_credentials(relative_paths(result->err, artifact));
   if (result->exit_code != 0) {
     std::string message = name + " failed (exit code " + std::to_string(result->exit_code) + ")";
     const auto lines = lines_of(err);
@@ -133,6 +133,16 @@ Result<std::string> describe_tool(const std::string& name, const std::string& co
   auto version = tool_version_line(*tool, version_args);
   if (!version.ok()) return version.error();
   return name + " " + *version;
+}
+
+std::string without_url_credentials(std::string text) {
+  for (std::size_t scheme = text.find("://"); scheme != std::string::npos; scheme = text.find("://", scheme + 3)) {
+    const std::size_t start = scheme + 3;
+    const std::size_t end = text.find_first_of("/ \t\n'\"", start);
+    const std::size_t at = text.rfind('@', end == std::string::npos ? text.size() : end);
+    if (at != std::string::npos && at >= start) text.replace(start, at - start, "***");
+  }
+  return text;
 }
 
 std::string parent_folder(const std::string& path) {

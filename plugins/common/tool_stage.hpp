@@ -54,6 +54,10 @@ bool check_tool_input(const Artifact& artifact, const std::string& folder, std::
 Result<std::string> describe_tool(const std::string& name, const std::string& configured, const std::string& config_key,
                                   const std::vector<std::string>& version_args);
 
+/// `text` with the user:password part of every URL in it replaced by "***"
+/// ("https://u:p@host/x" -> "https://***@host/x"): messages never show secrets.
+std::string without_url_credentials(std::string text);
+
 /// The folder part of a '/'-separated path ("a/b/c.yaml" -> "a/b", "c" -> "").
 std::string parent_folder(const std::string& path);
 /// `folder` + "/" + `name`, or `name` when folder is "".
