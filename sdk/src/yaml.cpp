@@ -2,7 +2,6 @@
 
 #include <yaml.h>
 
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <map>
