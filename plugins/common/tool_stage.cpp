@@ -90,7 +90,11 @@ std::optional<std::string> run_tool(Context& context, const Artifact& artifact, 
   spec.cancelled = [&context] { return context.cancelled(); };
 
   const std::string name = run.tool.filename().string();
+  const auto started = std::chrono::steady_clock::now();
   auto result = run_process(spec);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  context.logger().debug("ran " + name, {{"file", run.file}, {"ms", std::to_string(millis.count())},
+                                         {"exit", result.ok() ? std::to_string(result->exit_code) : to_string(result.error().code)}});
   if (!result.ok()) {
     out.diagnostics.push_back({Severity::error, result.error().message, run.file, 0, {}});
     return std::nullopt;
