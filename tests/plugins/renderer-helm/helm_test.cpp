@@ -1,8 +1,6 @@
 // The helm renderer plugin with the real helm binary of tests/env.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include "render_harness.hpp"
 #include "support.hpp"
 
@@ -123,8 +121,7 @@ TEST(HelmRendererHostile, AValuesFileThatIsASymlinkOutIsRefused) {
 TEST(HelmRendererHostile, AGigabyteValuesFileIsRefusedWithoutReadingIt) {
   TempDir repo;
   web_chart(repo.path());
-  write_file(repo / "clusters/prod/huge.yaml", "");
-  ASSERT_EQ(truncate((repo / "clusters/prod/huge.yaml").c_str(), 1024L * 1024 * 1024), 0);  // sparse
+  sparse_file(repo / "clusters/prod/huge.yaml", 1024L * 1024 * 1024);
   auto r = render({"helm", with_tool("valuesFiles: [clusters/prod/huge.yaml]"), repo.path(), "charts/web", {}, nullptr});
   EXPECT_TRUE(r.ids().empty());
   EXPECT_NE(r.diagnostics().find("valuesFiles: 'clusters/prod/huge.yaml' is 1073741824 bytes, over the limit of 16777216 "
