@@ -157,6 +157,15 @@ TEST(HelmRendererHostile, AChartWithASymlinkOutIsNotRendered) {
   EXPECT_EQ(r.diagnostics().find("s3cr3t"), std::string::npos);
 }
 
+TEST(HelmRendererHostile, ASymlinkLoopInTheChartIsRefused) {
+  TempDir repo;
+  web_chart(repo.path());
+  fs::create_directory_symlink(repo / "charts/web", repo / "charts/web/templates/loop");
+  auto r = render({"helm", with_tool(), repo.path(), "charts/web", {}, nullptr});
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("charts/web/templates/loop: error: symlink loop"), std::string::npos) << r.diagnostics();
+}
+
 TEST(HelmRendererHostile, TemplatesCannotReadFilesOutsideTheChart) {
   TempDir dir;
   web_chart(dir / "repo");
