@@ -283,6 +283,7 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
               chain_result->diagnostics);
       for (auto& d : result.diagnostics) chain_result->diagnostics.push_back(std::move(d));
       for (auto& folder : result.read_folders) chain_result->read_folders.push_back(std::move(folder));
+      chain_result->cacheable = chain_result->cacheable && result.cacheable;
       chain_result->objects = std::move(result.objects);
     }
     render_cache_.store(pipeline.name, chain, artifact, pipeline.path, *chain_result);

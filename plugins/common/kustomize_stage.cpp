@@ -35,13 +35,18 @@ std::optional<std::string> inside_path(const std::string& folder, const std::str
   return text;
 }
 
+// What a build of one kustomization reads besides its own folder.
+struct KustomizationInputs {
+  std::set<std::string> bases;  ///< local folders reached
+  bool remote = false;          ///< something kustomize fetches over the network
+};
+
 // Everything a build of `start` reads must stay inside the artifact: follows
 // the local bases of every kustomization reached, refuses remote ones unless
-// allowed, and refuses symlinks out of each kustomization folder. Returns the
-// folders reached besides `start`.
-std::set<std::string> check_kustomization_tree(const Artifact& artifact, const std::string& start,
-                                               const KustomizeSettings& settings, std::vector<Diagnostic>& problems) {
-  std::set<std::string> reached;
+// allowed, and refuses symlinks out of each kustomization folder.
+KustomizationInputs check_kustomization_tree(const Artifact& artifact, const std::string& start,
+                                             const KustomizeSettings& settings, std::vector<Diagnostic>& problems) {
+  KustomizationInputs inputs;
   std::set<std::string> seen{start};
   std::deque<std::string> queue{start};
   while (!queue.empty()) {
@@ -69,6 +74,7 @@ std::set<std::string> check_kustomization_tree(const Artifact& artifact, const s
         const bool exists = target && fs::exists(fs::symlink_status(artifact.root / *target));
         if (!exists && (looks_remote(ref) || target)) {
           // Not in the artifact: kustomize would try to fetch it as a URL.
+          inputs.remote = true;
           if (!settings.allow_remote_bases)
             problems.push_back({Severity::error,
                                 "'" + shown + "' in " + field +
@@ -87,13 +93,13 @@ std::set<std::string> check_kustomization_tree(const Artifact& artifact, const s
           continue;
         }
         if (fs::is_directory(*inside) && seen.insert(*target).second) {
-          reached.insert(*target);
+          inputs.bases.insert(*target);
           queue.push_back(*target);
         }
       }
     }
   }
-  return reached;
+  return inputs;
 }
 
 // Kustomization folders below `path`, not looking inside one once found.
@@ -163,8 +169,10 @@ void build_kustomization(Context& context, const Artifact& artifact, const std::
     return;
   }
   std::vector<Diagnostic> problems;
+  const KustomizationInputs inputs = check_kustomization_tree(artifact, folder, settings, problems);
   out.read_folders.push_back(folder);
-  for (const auto& base : check_kustomization_tree(artifact, folder, settings, problems)) out.read_folders.push_back(base);
+  out.read_folders.insert(out.read_folders.end(), inputs.bases.begin(), inputs.bases.end());
+  if (inputs.remote) out.cacheable = false;  // a remote base can change while the artifact does not
   if (has_errors(problems)) {
     for (auto& d : problems) out.diagnostics.push_back(std::move(d));
     return;
@@ -205,7 +213,7 @@ void build_kustomizations(Context& context, const Artifact& artifact, const std:
   std::vector<Diagnostic> problems;
   std::set<std::string> used_as_base;
   for (const auto& folder : folders)
-    for (const auto& base : check_kustomization_tree(artifact, folder, settings, problems)) used_as_base.insert(base);
+    for (const auto& base : check_kustomization_tree(artifact, folder, settings, problems).bases) used_as_base.insert(base);
   if (has_errors(problems)) {
     for (auto& d : problems) out.diagnostics.push_back(std::move(d));
     return;

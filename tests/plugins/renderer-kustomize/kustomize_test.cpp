@@ -38,6 +38,7 @@ TEST(KustomizeRenderer, BuildsAnOverlayWithItsBaseInsideTheArtifact) {
   EXPECT_EQ(r.result.objects[1].origin.file, "apps/prod/kustomization.yaml");
   // the render cache re-renders when the base changes, too
   EXPECT_EQ(r.result.read_folders, (std::vector<std::string>{"apps/prod", "apps/base"}));
+  EXPECT_TRUE(r.result.cacheable);
   // kustomize's output goes through the same reader as files: "on" stays a string here
   EXPECT_EQ(r.result.objects[0].body.at_path({"data", "MODE"})->as_string(), "on");
 }
@@ -131,6 +132,7 @@ TEST(KustomizeRenderer, RemoteBasesFromARealGitServerWhenAllowed) {
   auto allowed = build(repo.path(), "app", "allowRemoteBases: true");
   EXPECT_EQ(allowed.diagnostics(), "");
   EXPECT_EQ(allowed.ids(), (std::vector<std::string>{"ConfigMap/from-remote"}));
+  EXPECT_FALSE(allowed.result.cacheable);  // the remote may change while the source does not
 
   auto refused = build(repo.path(), "app");
   EXPECT_TRUE(refused.ids().empty());
