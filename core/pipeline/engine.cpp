@@ -28,7 +28,9 @@ Engine::Engine(const Config& config, const PluginRegistry& registry, EngineOptio
   services_.stop = options_.stop;
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  for (auto& watcher : watchers_) watcher.join();
+}
 
 Engine::SourceState& Engine::source_state(const std::string& name) {
   std::lock_guard lock(mutex_);
@@ -259,13 +261,24 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
     return std::move(run);
   };
 
+  Sink* sink = nullptr;
+  const ClusterInfo* cluster = nullptr;
+  if (stage != RunStage::render) {
+    sink = sink_for(pipeline, run.diagnostics);
+    if (!sink) return finish();
+    SinkSlot& slot = sinks_.at(pipeline.name);
+    CoreContext context(services_, pipeline.name, slot.type, options_.timeout);
+    guarded([&] { slot.cluster = sink->cluster_info(context); }, "sink '" + slot.type + "'", run.diagnostics);
+    if (slot.cluster) cluster = &*slot.cluster;
+  }
+
   const auto& blocks = pipeline.spec->renderers;
   std::vector<Value> configs;
   std::vector<RenderCache::Stage> stages;
   for (const auto& block : blocks) configs.push_back(expand_templates(block.config, pipeline.folder, pipeline.path));
   for (std::size_t i = 0; i < blocks.size(); ++i)
     stages.push_back({blocks[i].type, &configs[i], registry_.renderer(blocks[i].type)});
-  const std::string chain = render_cache_.chain_key(stages, services_.cluster);
+  const std::string chain = render_cache_.chain_key(stages, cluster);
   std::optional<RenderResult> chain_result = render_cache_.find(pipeline.name, chain, artifact);
   if (!chain_result) {
     chain_result.emplace();
@@ -277,6 +290,7 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
         break;
       }
       CoreContext context(services_, pipeline.name, blocks[i].type, options_.timeout);
+      context.set_cluster_info(cluster);
       RenderResult result;
       RenderRequest request{artifact, pipeline.path, std::move(chain_result->objects)};
       guarded([&] { result = (*created)->render(context, std::move(request)); }, "renderer '" + blocks[i].type + "'",
@@ -297,16 +311,55 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   run.objects = std::move(objects);
   if (stage == RunStage::render) return finish();
 
-  const PluginBlock& block = pipeline.spec->sink;
-  auto sink = registry_.sink(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
-  if (!sink.ok()) {
-    run.diagnostics.push_back(error_at(block.location, "sink '" + block.type + "': " + sink.error().message));
-    return finish();
-  }
-  CoreContext context(services_, pipeline.name, block.type, options_.timeout);
+  const std::string& type = pipeline.spec->sink.type;
+  CoreContext context(services_, pipeline.name, type, options_.timeout);
+  context.set_cluster_info(cluster);
   SinkRequest request{run.objects, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff};
-  guarded([&] { run.sink = (*sink)->sync(context, request); }, "sink '" + block.type + "'", run.diagnostics);
+  guarded([&] { run.sink = sink->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
   return finish();
+}
+
+Sink* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems) {
+  std::lock_guard lock(sinks_mutex_);
+  SinkSlot& slot = sinks_[pipeline.name];
+  if (slot.instance) return slot.instance.get();
+  const PluginBlock& block = pipeline.spec->sink;
+  auto created = registry_.sink(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
+  if (!created.ok()) {
+    problems.push_back(error_at(block.location, "sink '" + block.type + "': " + created.error().message));
+    sinks_.erase(pipeline.name);
+    return nullptr;
+  }
+  slot.type = block.type;
+  slot.instance = std::move(*created);
+  return slot.instance.get();
+}
+
+void Engine::start_watches(const DriftHandler& on_drift) {
+  std::lock_guard lock(sinks_mutex_);
+  for (auto& [name, slot] : sinks_) {
+    if (slot.watched || !slot.instance) continue;
+    slot.watched = true;
+    watchers_.emplace_back([this, name = name, sink = slot.instance.get(), type = slot.type, on_drift] {
+      watch_loop(name, *sink, type, on_drift);
+    });
+  }
+}
+
+void Engine::watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift) {
+  auto stopping = [&] { return options_.stop && options_.stop->load(); };
+  while (!stopping()) {
+    // A watch lasts until shutdown; the stop flag, not the deadline, ends it.
+    CoreContext context(services_, pipeline, type, std::chrono::hours(24 * 365));
+    std::vector<Diagnostic> crash;
+    Result<void> result;
+    guarded([&] { result = sink.watch(context, [&](const std::string& reason) { on_drift(pipeline, reason); }); },
+            "sink '" + type + "' watch", crash);
+    if (!crash.empty()) result = fail(ErrorCode::internal, crash.front().message);
+    if (result.ok() && crash.empty()) return;  // nothing to watch
+    context.logger().warn("drift watch failed; retrying in 5 s", {{"error", result.error().message}});
+    for (int i = 0; i < 50 && !stopping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace driftless::core

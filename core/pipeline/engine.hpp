@@ -4,7 +4,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -87,6 +90,13 @@ class Engine {
   /// forEachFolder pipeline whose source was never fetched has none yet.
   std::vector<PipelineTarget> targets();
 
+  /// Called from a watch thread when a pipeline's target drifted.
+  using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
+  /// Starts Sink::watch on its own thread for every pipeline whose sink exists
+  /// (was used by a run) and is not watched yet. Threads end on options.stop
+  /// and are joined by the destructor.
+  void start_watches(const DriftHandler& on_drift);
+
  private:
   struct SourceState;
   struct Expanded;
@@ -94,6 +104,8 @@ class Engine {
   SourceState& source_state(const std::string& name);
   std::vector<Expanded> expand(const PipelineSpec& spec, const Artifact& artifact, std::vector<Diagnostic>& problems);
   PipelineRun run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage);
+  Sink* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
+  void watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift);
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -101,6 +113,15 @@ class Engine {
   ContextServices services_;
   std::mutex mutex_;  ///< guards sources_ and each SourceState's artifact and error
   std::map<std::string, std::unique_ptr<SourceState>> sources_;
+  struct SinkSlot {
+    std::string type;
+    std::unique_ptr<Sink> instance;
+    std::optional<ClusterInfo> cluster;
+    bool watched = false;
+  };
+  std::mutex sinks_mutex_;
+  std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, kept for the process
+  std::vector<std::thread> watchers_;
   RenderCache render_cache_;
 };
 

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 
 extern char** environ;
@@ -62,10 +63,21 @@ void stop(pid_t pid) {
 
 Result<ProcessResult> run_process(const ProcessSpec& spec) {
   if (spec.argv.empty()) return fail(ErrorCode::internal, "run_process: no program given");
-  Pipe out, err, failure;
-  if (pipe2(out.fds, O_CLOEXEC) != 0 || pipe2(err.fds, O_CLOEXEC) != 0 || pipe2(failure.fds, O_CLOEXEC) != 0)
+  Pipe out, err, failure, in;
+  if (pipe2(out.fds, O_CLOEXEC) != 0 || pipe2(err.fds, O_CLOEXEC) != 0 || pipe2(failure.fds, O_CLOEXEC) != 0 ||
+      (!spec.input.empty() && pipe2(in.fds, O_CLOEXEC) != 0))
     return fail(ErrorCode::internal, std::string("cannot create pipes: ") + std::strerror(errno));
+  if (!spec.input.empty()) {
+    // A tool that exits before reading all its input must not kill the daemon.
+    static std::once_flag ignore_sigpipe;
+    std::call_once(ignore_sigpipe, [] { signal(SIGPIPE, SIG_IGN); });
+  }
   std::vector<std::string> argv_strings = spec.argv;
+  if (argv_strings.front().find('/') == std::string::npos) {
+    auto found = find_tool(argv_strings.front(), "", "");
+    if (!found.ok()) return found.error();
+    argv_strings.front() = found->string();
+  }
   std::vector<std::string> env_strings = environment_of(spec);
   std::vector<char*> argv = pointers(argv_strings);
   std::vector<char*> envp = pointers(env_strings);
@@ -78,8 +90,12 @@ Result<ProcessResult> run_process(const ProcessSpec& spec) {
     // a timeout kills whatever it started, too.
     setpgid(0, 0);
     close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // no descriptor of the daemon leaks into the tool
-    int null = open("/dev/null", O_RDONLY);
-    if (null >= 0) dup2(null, 0);
+    if (in.fds[0] >= 0) {
+      dup2(in.fds[0], 0);
+    } else {
+      int null = open("/dev/null", O_RDONLY);
+      if (null >= 0) dup2(null, 0);
+    }
     dup2(out.fds[1], 1);
     dup2(err.fds[1], 2);
     int code = 0;
@@ -95,6 +111,7 @@ Result<ProcessResult> run_process(const ProcessSpec& spec) {
   out.close_end(1);
   err.close_end(1);
   failure.close_end(1);
+  in.close_end(0);
 
   int exec_error = 0;
   if (read(failure.fds[0], &exec_error, sizeof exec_error) == static_cast<ssize_t>(sizeof exec_error)) {
@@ -105,7 +122,11 @@ Result<ProcessResult> run_process(const ProcessSpec& spec) {
 
   ProcessResult result;
   const auto deadline = std::chrono::steady_clock::now() + spec.timeout;
-  pollfd fds[2] = {{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}};
+  // The input is written as the tool reads it, so a tool that writes a lot
+  // before reading everything can't deadlock us.
+  std::size_t written = 0;
+  if (in.fds[1] >= 0) fcntl(in.fds[1], F_SETFL, O_NONBLOCK);
+  pollfd fds[3] = {{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}, {in.fds[1], POLLOUT, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
   const char* names[2] = {"stdout", "stderr"};
   int open_streams = 2;
@@ -121,10 +142,19 @@ Result<ProcessResult> run_process(const ProcessSpec& spec) {
       stop(pid);
       return fail(ErrorCode::cancelled, tool_name(spec) + " was stopped: the work was cancelled");
     }
-    const int ready = poll(fds, 2, static_cast<int>(std::min<long>(left.count(), 200)));
+    const int ready = poll(fds, 3, static_cast<int>(std::min<long>(left.count(), 200)));
     if (ready < 0 && errno != EINTR) {
       stop(pid);
       return fail(ErrorCode::internal, std::string("poll failed: ") + std::strerror(errno));
+    }
+    if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      const ssize_t n = write(fds[2].fd, spec.input.data() + written, spec.input.size() - written);
+      if (n > 0) written += static_cast<std::size_t>(n);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) written = spec.input.size();  // the tool closed its input
+      if (written == spec.input.size()) {
+        in.close_end(1);
+        fds[2].fd = -1;
+      }
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -174,7 +204,8 @@ Result<fs::path> find_tool(const std::string& name, const std::string& configure
     std::error_code ec;
     if (access(candidate.c_str(), X_OK) == 0 && fs::is_regular_file(candidate, ec)) return candidate;
   }
-  return fail(ErrorCode::not_found, name + " not found on PATH: install " + name + " or set " + config_key);
+  return fail(ErrorCode::not_found, name + " not found on PATH: install " + name +
+                                        (config_key.empty() ? std::string() : " or set " + config_key));
 }
 
 Result<std::string> tool_version_line(const fs::path& tool, const std::vector<std::string>& version_args) {

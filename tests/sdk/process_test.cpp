@@ -90,3 +90,23 @@ TEST(Process, FindToolSaysHowToFixAMissingTool) {
   EXPECT_EQ(configured->string(), "/bin/sh");
   EXPECT_FALSE(find_tool("sh", "/nonexistent/sh", "shPath").ok());
 }
+
+TEST(Process, InputIsFedToStandardInputAndBareNamesAreFoundOnPath) {
+  driftless::ProcessSpec spec;
+  spec.argv = {"cat"};
+  spec.input = std::string(300 * 1024, 'x') + "end";  // more than a pipe holds at once
+  auto ran = driftless::run_process(spec);
+  ASSERT_TRUE(ran.ok()) << ran.error().message;
+  EXPECT_EQ(ran->exit_code, 0);
+  EXPECT_EQ(ran->out.size(), spec.input.size());
+  EXPECT_EQ(ran->out.substr(ran->out.size() - 3), "end");
+}
+
+TEST(Process, UnknownBareNameIsNotFound) {
+  driftless::ProcessSpec spec;
+  spec.argv = {"no-such-tool-anywhere"};
+  auto ran = driftless::run_process(spec);
+  ASSERT_FALSE(ran.ok());
+  EXPECT_EQ(ran.error().code, driftless::ErrorCode::not_found);
+  EXPECT_NE(ran.error().message.find("not found on PATH"), std::string::npos);
+}

@@ -17,8 +17,12 @@ namespace driftless {
 
 /// What to run and within which bounds.
 struct ProcessSpec {
-  /// Program and arguments; argv[0] is a path (see find_tool), never a shell line.
+  /// Program and arguments, never a shell line. argv[0] is a path, or a bare
+  /// name looked up on the daemon's PATH (see find_tool).
   std::vector<std::string> argv;
+  /// Bytes written to the tool's standard input, which is then closed
+  /// (empty: standard input is /dev/null).
+  std::string input;
   /// Working directory of the tool ("" = the caller's).
   std::filesystem::path working_dir;
   /// The tool's whole environment besides PATH=/usr/bin:/bin: nothing of the
@@ -49,7 +53,8 @@ Result<ProcessResult> run_process(const ProcessSpec& spec);
 
 /// The program to run: `configured` when set (it must be an executable file),
 /// else `name` searched on the daemon's PATH. The error says how to fix it:
-/// "kustomize not found on PATH: install kustomize or set kustomizePath".
+/// "kustomize not found on PATH: install kustomize or set kustomizePath"
+/// (`config_key` may be empty when no config key can name the tool).
 Result<std::filesystem::path> find_tool(const std::string& name, const std::string& configured, const std::string& config_key);
 
 /// The first line a tool prints for `version_args` ("helm version --short"),
