@@ -49,7 +49,7 @@ void RenderCache::store(const std::string& pipeline, const std::string& chain_ke
                         const std::string& path, const RenderResult& result) {
   std::lock_guard lock(mutex_);
   entries_.erase(pipeline);
-  if (has_errors(result.diagnostics)) return;
+  if (has_errors(result.diagnostics) || !result.cacheable) return;
   Entry entry{chain_key, {}, result};
   entry.folder_ids[path] = artifact.folder_id(path);
   for (const auto& folder : result.read_folders) entry.folder_ids[folder] = artifact.folder_id(folder);
