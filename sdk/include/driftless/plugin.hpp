@@ -41,6 +41,8 @@ struct RenderRequest {
   std::vector<KubeObject> objects;
 };
 
+class DeferredAction;
+
 /// Output of one renderer stage: the objects for the next stage, plus findings.
 /// Any error diagnostic fails the pipeline's render (nothing is applied).
 struct RenderResult {
@@ -52,6 +54,11 @@ struct RenderResult {
   /// these changes and reuses the last result otherwise, so a stage that
   /// reads outside its path must list what it read.
   std::vector<std::string> read_folders;
+  /// Work that must wait until the pipeline's objects are in the target (e.g.
+  /// installing a release into the cluster). The core runs them in this order
+  /// after a sink sync without errors, in apply and in diff mode; a cached
+  /// render reuses the same actions, so run() may be called many times.
+  std::vector<std::shared_ptr<DeferredAction>> actions;
 };
 
 /// Turns files and/or the objects of the previous stage into objects.
@@ -93,6 +100,20 @@ struct SinkRequest {
   /// The complete desired set of the pipeline.
   const std::vector<KubeObject>& objects;
   SinkMode mode = SinkMode::apply;
+};
+
+/// Work a renderer hands to the core to run after the sink (see
+/// RenderResult::actions). Created by the plugin; its library stays loaded for
+/// as long as the action lives. Must not throw.
+class DeferredAction {
+ public:
+  virtual ~DeferredAction();
+  /// One line for logs ("helm releases of 3 HelmRelease objects").
+  virtual std::string describe() const = 0;
+  /// In SinkMode::apply does the work; in SinkMode::diff only reports what it
+  /// would change. Changes name what they touched ("HelmRelease/ns/name");
+  /// error diagnostics mean the work was not (fully) done.
+  virtual SinkReport run(Context& context, SinkMode mode) = 0;
 };
 
 /// Called by Sink::watch with a short reason ("Deployment/web/api was deleted").
