@@ -5,7 +5,7 @@
 // A result is reused when three things are unchanged:
 //  - the chain: every stage's type and config (after {{folder}} expansion),
 //    the version of the tool each stage runs, and the cluster facts (version,
-//    API list) that helm's --kube-version/--api-versions depend on;
+//    API list) that renderers may pass to their tools;
 //  - the content id of the rendered path (Artifact::folder_ids, covering its
 //    whole subtree);
 //  - the content id of every folder a stage reported in

@@ -102,6 +102,22 @@ TEST_F(HelmReleaseTest, KeepsReleasesWhenPruneIsOff) {
   EXPECT_EQ(revisions("web", ns), 1);
 }
 
+TEST_F(HelmReleaseTest, NothingIsInstalledOrUninstalledWhenTheSinkFails) {
+  HelmFleet fleet(unique("hr-sinkfail"));
+  const std::string ns = fleet.ns();
+  fleet.write("repository.yaml", repository(ns, charts_.url()));
+  fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", ""));
+  ASSERT_EQ(fleet.apply().exit_code, 0);
+  // The API server refuses this object, so the apply fails before any release work.
+  fleet.write("invalid.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_Valid\n  namespace: " + ns + "\n");
+  fleet.remove("web.yaml");
+  fleet.write("other.yaml", release_v2(ns, "other", "0.1.0", ""));
+  auto failed = fleet.apply();
+  EXPECT_NE(failed.exit_code, 0) << failed.out << failed.err;
+  EXPECT_EQ(revisions("web", ns), 1);
+  EXPECT_EQ(revisions("other", ns), 0);
+}
+
 TEST_F(HelmReleaseTest, RollsBackAFailedUpgradeWhenRemediationAsksForIt) {
   // 0.3.0 holds an object the API server refuses, so its upgrade fails.
   auto broken = web_chart_templates();
