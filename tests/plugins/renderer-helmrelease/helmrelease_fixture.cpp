@@ -68,15 +68,15 @@ std::map<std::string, std::string> web_chart_templates() {
            "  chartVersion: {{ .Chart.Version | quote }}\n"}};
 }
 
-HelmFleet::HelmFleet(const std::string& pipeline, const std::string& renderer_extra) : ns_(pipeline) {
+HelmFleet::HelmFleet(const std::string& pipeline, const std::string& renderer_extra, const std::string& interval) : ns_(pipeline) {
   // helm through a wrapper that logs every command line, to count upgrades.
   write_file(dir_ / "helm-wrapper", "#!/bin/sh\necho \"$*\" >> " + (dir_ / "helm-calls.log").string() + "\nexec " +
                                         helm_env()["HELM"] + " \"$@\"\n");
   ::chmod((dir_ / "helm-wrapper").c_str(), 0755);
   const std::string kubeconfig = helm_env()["KUBECONFIG"];
   write_file(dir_ / "driftless.yaml",
-             "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n  - name: repo\n    type: path\n    path: repo\n"
-             "    interval: 1h\npipelines:\n  - name: " + pipeline + "\n    source: repo\n    path: app\n    renderers:\n"
+             "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\nsources:\n  - name: repo\n    type: path\n"
+             "    path: repo\n    interval: " + interval + "\npipelines:\n  - name: " + pipeline + "\n    source: repo\n    path: app\n    renderers:\n"
              "      - {type: yaml}\n      - type: helmrelease\n        helmPath: helm-wrapper\n        kubeconfig: " + kubeconfig +
                  "\n" + renderer_extra + "    sink: {type: kube, kubeconfig: " + kubeconfig + ", healthTimeout: 60s}\n");
   write("namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns_ + "\n");
@@ -99,6 +99,12 @@ CommandResult HelmFleet::driftless(const std::string& command) {
   return run_driftless({"--config", (dir_ / "driftless.yaml").string(), "--plugin-dir", plugin_dir().string(), command,
                         "--pipeline", ns_},
                        {{"DRIFTLESS_STATE_DIR", (dir_ / "state").string()}});
+}
+
+std::unique_ptr<BackgroundProcess> HelmFleet::start_daemon() {
+  return std::make_unique<BackgroundProcess>(
+      BackgroundProcess::driftless_argv({"--config", (dir_ / "driftless.yaml").string(), "--plugin-dir", plugin_dir().string(), "run"}),
+      std::map<std::string, std::string>{{"DRIFTLESS_STATE_DIR", (dir_ / "state").string()}}, dir_ / "daemon.log");
 }
 
 std::vector<std::string> HelmFleet::helm_calls() const {

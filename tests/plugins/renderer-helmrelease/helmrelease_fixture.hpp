@@ -46,13 +46,16 @@ std::map<std::string, std::string> web_chart_templates();
 /// A fleet folder (app/) with a Namespace, applied through one pipeline.
 class HelmFleet {
  public:
-  /// `pipeline` doubles as the namespace; `renderer_extra` is added to the helmrelease block.
-  explicit HelmFleet(const std::string& pipeline, const std::string& renderer_extra = "");
+  /// `pipeline` doubles as the namespace; `renderer_extra` is added to the helmrelease block;
+  /// `interval` is the source's (for the daemon).
+  explicit HelmFleet(const std::string& pipeline, const std::string& renderer_extra = "", const std::string& interval = "1h");
   ~HelmFleet();
   void write(const std::string& file, const std::string& content);
   void remove(const std::string& file);
   CommandResult apply();
   CommandResult diff();
+  /// `driftless run` (the daemon) on this fleet, its API on a free port.
+  std::unique_ptr<BackgroundProcess> start_daemon();
   /// Every helm command line the plugin ran so far (through a logging wrapper).
   std::vector<std::string> helm_calls() const;
   const std::string& ns() const { return ns_; }

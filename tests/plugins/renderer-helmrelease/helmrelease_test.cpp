@@ -90,6 +90,28 @@ TEST_F(HelmReleaseTest, InstallsUpgradesOnValuesAndVersionSkipsNoOpsAndUninstall
   EXPECT_EQ(kubectl({"get", "configmap", "web-settings", "-n", ns}).exit_code, 1);
 }
 
+TEST_F(HelmReleaseTest, TheDaemonReconcilesUnchangedReleasesWithoutUpgradesAndAppliesChanges) {
+  HelmFleet fleet(unique("hr-daemon"), "", "2s");
+  const std::string ns = fleet.ns();
+  fleet.write("repository.yaml", repository(ns, charts_.url()));
+  fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", "  values:\n    color: red\n"));
+  auto daemon = fleet.start_daemon();
+  ASSERT_TRUE(eventually([&] { return revisions("web", ns) == 1; }, std::chrono::seconds(120))) << daemon->output();
+  // Reconciles of the unchanged (cached) render: one helm list each, no upgrade.
+  auto lists = [&] {
+    auto calls = fleet.helm_calls();
+    return std::count_if(calls.begin(), calls.end(), [](const std::string& c) { return c.rfind("list --all-namespaces", 0) == 0; });
+  };
+  ASSERT_TRUE(eventually([&] { return lists() >= 4; }, std::chrono::seconds(60))) << daemon->output();
+  EXPECT_EQ(upgrades(fleet.helm_calls()), 1);
+  EXPECT_EQ(revisions("web", ns), 1);
+
+  fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", "  values:\n    color: green\n"));
+  EXPECT_TRUE(eventually([&] { return config_map_value("web-settings", ns, "color") == "green"; }, std::chrono::seconds(60)))
+      << daemon->output();
+  EXPECT_EQ(revisions("web", ns), 2);
+}
+
 TEST_F(HelmReleaseTest, KeepsReleasesWhenPruneIsOff) {
   HelmFleet fleet(unique("hr-keep"), "        prune: false\n");
   const std::string ns = fleet.ns();
