@@ -295,6 +295,8 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
       for (auto& d : result.diagnostics) chain_result->diagnostics.push_back(std::move(d));
       for (auto& folder : result.read_folders) chain_result->read_folders.push_back(std::move(folder));
       for (auto& action : result.actions) chain_result->actions.push_back(std::move(action));
+      if (result.valid_for.count() > 0 && (chain_result->valid_for.count() == 0 || result.valid_for < chain_result->valid_for))
+        chain_result->valid_for = result.valid_for;
       chain_result->objects = std::move(result.objects);
     }
     render_cache_.store(pipeline.name, chain, artifact, pipeline.path, *chain_result);

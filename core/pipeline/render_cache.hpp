@@ -10,7 +10,9 @@
 //    whole subtree);
 //  - the content id of every folder a stage reported in
 //    RenderResult::read_folders (a kustomize base in ../base, a chart and
-//    values files elsewhere in the source).
+//    values files elsewhere in the source);
+//  - the time: a result with RenderResult::valid_for set is dropped once
+//    that much time has passed since it was rendered.
 // Only results without errors are kept: a failed render is tried again.
 #pragma once
 
@@ -51,6 +53,7 @@ class RenderCache {
   struct Entry {
     std::string chain_key;
     std::map<std::string, std::string> folder_ids;  ///< every folder read, with its id at render time
+    std::chrono::steady_clock::time_point expires;   ///< time_point::max() when the result has no time limit
     RenderResult result;
   };
   struct ToolVersion {

@@ -36,6 +36,10 @@ struct ChartRequest {
   std::string password;        ///< secret: never logged
   bool pass_credentials = false;  ///< send credentials to chart URLs on other hosts
   std::chrono::milliseconds timeout{60'000};
+  /// How often the source is looked at again (its spec.interval) when what it
+  /// gives can change without Git changing: a version range, a Git branch.
+  /// Zero for an exact chart version.
+  std::chrono::seconds refresh{0};
 };
 
 /// A chart on local disk, named by its content.

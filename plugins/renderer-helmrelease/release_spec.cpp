@@ -5,6 +5,7 @@
 #include <initializer_list>
 
 #include "driftless/hash.hpp"
+#include "driftless/semver.hpp"
 
 namespace driftless::helmrelease {
 namespace {
@@ -13,6 +14,7 @@ constexpr const char* kFluxV2Group = "helm.toolkit.fluxcd.io";
 constexpr const char* kFluxV1ApiVersion = "helm.fluxcd.io/v1";
 constexpr const char* kSourceGroup = "source.toolkit.fluxcd.io";
 constexpr std::size_t kMaxReleaseName = 53;  // Helm's limit
+constexpr std::chrono::seconds kDefaultInterval = std::chrono::minutes(5);
 
 // Reads the fields of one HelmRelease, collecting findings against it.
 class Reader {
@@ -95,7 +97,6 @@ class Reader {
     return std::chrono::seconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(total + 0.5)));
   }
 
-  bool failed() const { return has_errors(out_); }
 
  private:
   const KubeObject& object_;
@@ -154,6 +155,7 @@ void read_helm_repository(const KubeObject& repository, const RenderIndex& index
   if (chart.url.rfind("http://", 0) != 0 && chart.url.rfind("https://", 0) != 0)
     r.error("spec.url must be an http:// or https:// chart repository URL");
   chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
+  chart.refresh = r.duration_at(spec, "interval", "spec.interval", kDefaultInterval);
   chart.pass_credentials = r.bool_at(spec, "passCredentials", "spec.passCredentials");
   read_credentials(r, repository, spec, index, chart);
 }
@@ -180,6 +182,7 @@ void read_git_repository(const KubeObject& repository, ChartRequest& chart, std:
   r.warn_unknown(ref, "spec.ref", {"branch", "tag", "semver", "commit"});
   chart.git_ref = git_ref(r, ref, "spec.ref");
   chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
+  chart.refresh = r.duration_at(spec, "interval", "spec.interval", kDefaultInterval);
   if (chart.url.empty()) r.error("spec.url is required");
 }
 
@@ -307,6 +310,7 @@ void read_v2(Reader& r, const KubeObject& object, const Value* spec, const Rende
   else read_git_repository(*source, out.chart, diagnostics);
   out.chart.chart = chart_name;
   out.chart.version = version;
+  if (out.chart.kind == ChartRequest::Kind::helm_repository && SemVer::parse(version)) out.chart.refresh = {};
 }
 
 // Flux v1 helm-operator: the release name, the chart (repository or Git), values.
@@ -353,6 +357,7 @@ void read_v1(Reader& r, const KubeObject& object, const Value* spec, ReleaseSpec
     Object ref;
     ref.set("branch", r.string_at(chart, "ref", "spec.chart.ref", "master"));
     out.chart.git_ref = Value(std::move(ref));
+    out.chart.refresh = kDefaultInterval;  // the helm-operator's default git poll interval
     if (out.chart.chart.empty()) r.error("spec.chart.path is required with spec.chart.git");
   } else {
     out.chart.kind = ChartRequest::Kind::helm_repository;

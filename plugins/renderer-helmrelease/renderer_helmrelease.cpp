@@ -111,6 +111,8 @@ class HelmReleaseRenderer : public Renderer {
         continue;
       }
       release.chart = std::move(*chart);
+      if (spec->chart.refresh.count() > 0 && (result.valid_for.count() == 0 || spec->chart.refresh < result.valid_for))
+        result.valid_for = spec->chart.refresh;
       if (!merge_values(object, *spec, index, release, result.diagnostics)) continue;
       release.digest = sha256_hex(release.chart.digest + "\n" + to_json(release.values));
       releases.push_back(std::move(release));

@@ -3,6 +3,7 @@
 // core creates instances from validated config blocks when the config loads.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -59,6 +60,11 @@ struct RenderResult {
   /// after a sink sync without errors, in apply and in diff mode; a cached
   /// render reuses the same actions, so run() may be called many times.
   std::vector<std::shared_ptr<DeferredAction>> actions;
+  /// For a stage that also reads something outside the artifact (the newest
+  /// chart in a version range, a chart in another repository): how long the
+  /// result stays true while the folders it read are unchanged. The core
+  /// renders again once this much time has passed; zero = no limit.
+  std::chrono::milliseconds valid_for{0};
 };
 
 /// Turns files and/or the objects of the previous stage into objects.

@@ -11,9 +11,9 @@ using namespace driftless::test;
 
 namespace {
 
-std::string repository(const std::string& ns, const std::string& url) {
+std::string repository(const std::string& ns, const std::string& url, const std::string& interval = "10m") {
   return "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: " + ns +
-         "\nspec:\n  interval: 10m\n  url: " + url + "\n";
+         "\nspec:\n  interval: " + interval + "\n  url: " + url + "\n";
 }
 
 std::string release_v2(const std::string& ns, const std::string& name, const std::string& version, const std::string& extra_spec) {
@@ -93,8 +93,8 @@ TEST_F(HelmReleaseTest, InstallsUpgradesOnValuesAndVersionSkipsNoOpsAndUninstall
 TEST_F(HelmReleaseTest, TheDaemonReconcilesUnchangedReleasesWithoutUpgradesAndAppliesChanges) {
   HelmFleet fleet(unique("hr-daemon"), "", "2s");
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts_.url()));
-  fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", "  values:\n    color: red\n"));
+  fleet.write("repository.yaml", repository(ns, charts_.url(), "3s"));
+  fleet.write("web.yaml", release_v2(ns, "web", "0.2.0", "  values:\n    color: red\n"));
   auto daemon = fleet.start_daemon();
   ASSERT_TRUE(eventually([&] { return revisions("web", ns) == 1; }, std::chrono::seconds(120))) << daemon->output();
   // Reconciles of the unchanged (cached) render: one helm list each, no upgrade.
@@ -106,10 +106,17 @@ TEST_F(HelmReleaseTest, TheDaemonReconcilesUnchangedReleasesWithoutUpgradesAndAp
   EXPECT_EQ(upgrades(fleet.helm_calls()), 1);
   EXPECT_EQ(revisions("web", ns), 1);
 
-  fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", "  values:\n    color: green\n"));
+  fleet.write("web.yaml", release_v2(ns, "web", "0.x", "  values:\n    color: green\n"));
   EXPECT_TRUE(eventually([&] { return config_map_value("web-settings", ns, "color") == "green"; }, std::chrono::seconds(60)))
       << daemon->output();
   EXPECT_EQ(revisions("web", ns), 2);
+
+  // A new chart version in the range: picked up after the repository's interval, with Git unchanged.
+  charts_.add("web", "0.4.0", web_chart_templates(), "color: blue\n");
+  EXPECT_TRUE(eventually([&] { return config_map_value("web-settings", ns, "chartVersion") == "0.4.0"; },
+                         std::chrono::seconds(60)))
+      << daemon->output();
+  EXPECT_EQ(revisions("web", ns), 3);
 }
 
 TEST_F(HelmReleaseTest, KeepsReleasesWhenPruneIsOff) {
