@@ -35,13 +35,21 @@ class HelmReleaseTest : public ::testing::Test {
   }
   static std::string unique(const std::string& prefix) { return prefix + "-" + std::to_string(::getpid() % 100000); }
 
+  // A fleet (see HelmFleet) whose folder already holds the HelmRepository "charts" of charts_.
+  HelmFleet& fleet_with_charts(const std::string& prefix, const std::string& renderer_extra = "",
+                               const std::string& interval = "1h", const std::string& repository_interval = "10m") {
+    fleet_ = std::make_unique<HelmFleet>(unique(prefix), renderer_extra, interval);
+    fleet_->write("repository.yaml", repository(fleet_->ns(), charts_.url(), repository_interval));
+    return *fleet_;
+  }
+
   ChartRepository charts_;
+  std::unique_ptr<HelmFleet> fleet_;
 };
 
 TEST_F(HelmReleaseTest, InstallsUpgradesOnValuesAndVersionSkipsNoOpsAndUninstallsOnRemoval) {
-  HelmFleet fleet(unique("hr-life"));
+  HelmFleet& fleet = fleet_with_charts("hr-life");
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts_.url()));
   fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", "  values:\n    color: red\n"));
 
   auto first = fleet.apply();
@@ -91,9 +99,8 @@ TEST_F(HelmReleaseTest, InstallsUpgradesOnValuesAndVersionSkipsNoOpsAndUninstall
 }
 
 TEST_F(HelmReleaseTest, TheDaemonReconcilesUnchangedReleasesWithoutUpgradesAndAppliesChanges) {
-  HelmFleet fleet(unique("hr-daemon"), "", "2s");
+  HelmFleet& fleet = fleet_with_charts("hr-daemon", "", "2s", "3s");
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts_.url(), "3s"));
   fleet.write("web.yaml", release_v2(ns, "web", "0.2.0", "  values:\n    color: red\n"));
   auto daemon = fleet.start_daemon();
   ASSERT_TRUE(eventually([&] { return revisions("web", ns) == 1; }, std::chrono::seconds(120))) << daemon->output();
@@ -120,9 +127,8 @@ TEST_F(HelmReleaseTest, TheDaemonReconcilesUnchangedReleasesWithoutUpgradesAndAp
 }
 
 TEST_F(HelmReleaseTest, KeepsReleasesWhenPruneIsOff) {
-  HelmFleet fleet(unique("hr-keep"), "        prune: false\n");
+  HelmFleet& fleet = fleet_with_charts("hr-keep", "        prune: false\n");
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts_.url()));
   fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", ""));
   ASSERT_EQ(fleet.apply().exit_code, 0);
   fleet.remove("web.yaml");
@@ -132,9 +138,8 @@ TEST_F(HelmReleaseTest, KeepsReleasesWhenPruneIsOff) {
 }
 
 TEST_F(HelmReleaseTest, NothingIsInstalledOrUninstalledWhenTheSinkFails) {
-  HelmFleet fleet(unique("hr-sinkfail"));
+  HelmFleet& fleet = fleet_with_charts("hr-sinkfail");
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts_.url()));
   fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", ""));
   ASSERT_EQ(fleet.apply().exit_code, 0);
   // The API server refuses this object, so the apply fails before any release work.
@@ -152,10 +157,9 @@ TEST_F(HelmReleaseTest, RollsBackAFailedUpgradeWhenRemediationAsksForIt) {
   auto broken = web_chart_templates();
   broken["broken.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\n";
   charts_.add("web", "0.3.0", broken, "color: blue\n");
-  HelmFleet fleet(unique("hr-rollback"));
+  HelmFleet& fleet = fleet_with_charts("hr-rollback");
   const std::string ns = fleet.ns();
   const std::string remediation = "  upgrade:\n    remediation: {retries: 1}\n";
-  fleet.write("repository.yaml", repository(ns, charts_.url()));
   fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", remediation));
   ASSERT_EQ(fleet.apply().exit_code, 0);
 
@@ -172,9 +176,8 @@ TEST_F(HelmReleaseTest, RollsBackAFailedUpgradeWhenRemediationAsksForIt) {
 }
 
 TEST_F(HelmReleaseTest, MergesValuesFromConfigMapsAndSecretsInFluxOrderWithoutShowingSecrets) {
-  HelmFleet fleet(unique("hr-values"));
+  HelmFleet& fleet = fleet_with_charts("hr-values");
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts_.url()));
   fleet.write("values.yaml",
               "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-values\n  namespace: " + ns +
                   "\ndata:\n  values.yaml: |\n    color: from-configmap\n    greeting: from-configmap\n---\n"
@@ -198,9 +201,8 @@ TEST_F(HelmReleaseTest, MergesValuesFromConfigMapsAndSecretsInFluxOrderWithoutSh
 }
 
 TEST_F(HelmReleaseTest, InstallsFluxV1AndV2ReleasesSideBySide) {
-  HelmFleet fleet(unique("hr-v1v2"));
+  HelmFleet& fleet = fleet_with_charts("hr-v1v2");
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts_.url()));
   fleet.write("v2.yaml", release_v2(ns, "modern", "0.2.0", "  values:\n    color: v2\n"));
   fleet.write("v1.yaml", "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: legacy\n  namespace: " + ns +
                              "\nspec:\n  chart:\n    repository: " + charts_.url() +
@@ -214,9 +216,8 @@ TEST_F(HelmReleaseTest, InstallsFluxV1AndV2ReleasesSideBySide) {
 }
 
 TEST_F(HelmReleaseTest, WarnsAboutUnsupportedFieldsAndRefusesMissingSourcesNamingFileAndLine) {
-  HelmFleet fleet(unique("hr-bad"));
+  HelmFleet& fleet = fleet_with_charts("hr-bad");
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts_.url()));
   fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", "  test: {enable: true}\n  fancyField: 1\n"));
   auto warned = fleet.apply();
   ASSERT_EQ(warned.exit_code, 0) << warned.out << warned.err;
