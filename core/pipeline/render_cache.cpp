@@ -50,7 +50,7 @@ void RenderCache::store(const std::string& pipeline, const std::string& chain_ke
                         const std::string& path, const RenderResult& result) {
   std::lock_guard lock(mutex_);
   entries_.erase(pipeline);
-  if (has_errors(result.diagnostics)) return;
+  if (has_errors(result.diagnostics) || !result.cacheable) return;
   const auto expires = result.valid_for.count() > 0 ? std::chrono::steady_clock::now() + result.valid_for
                                                      : std::chrono::steady_clock::time_point::max();
   Entry entry{chain_key, {}, expires, result};

@@ -13,7 +13,9 @@
 //    values files elsewhere in the source);
 //  - the time: a result with RenderResult::valid_for set is dropped once
 //    that much time has passed since it was rendered.
-// Only results without errors are kept: a failed render is tried again.
+// Only results without errors are kept (a failed render is tried again), and
+// only cacheable ones (RenderResult::cacheable: not those that fetched
+// something from outside the artifact, such as a remote kustomize base).
 #pragma once
 
 #include <chrono>
@@ -44,8 +46,8 @@ class RenderCache {
   std::optional<RenderResult> find(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact) const;
 
   /// Keeps `result` (all stages together) of `pipeline`, which rendered
-  /// `path` and read `result.read_folders`. Not kept when it has errors or a
-  /// folder has no content id (a source without folder ids).
+  /// `path` and read `result.read_folders`. Not kept when it has errors, is
+  /// not cacheable, or a folder has no content id (a source without folder ids).
   void store(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact, const std::string& path,
              const RenderResult& result);
 

@@ -55,6 +55,10 @@ struct RenderResult {
   /// these changes and reuses the last result otherwise, so a stage that
   /// reads outside its path must list what it read.
   std::vector<std::string> read_folders;
+  /// False when the result also depends on something outside the artifact
+  /// (a remote kustomize base, a chart fetched over the network): the core
+  /// then renders the pipeline on every run instead of reusing the result.
+  bool cacheable = true;
   /// Work that must wait until the pipeline's objects are in the target (e.g.
   /// installing a release into the cluster). The core runs them in this order
   /// after a sink sync without errors, in apply and in diff mode; a cached
