@@ -298,6 +298,9 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
       for (auto& d : result.diagnostics) chain_result->diagnostics.push_back(std::move(d));
       for (auto& folder : result.read_folders) chain_result->read_folders.push_back(std::move(folder));
       chain_result->cacheable = chain_result->cacheable && result.cacheable;
+      for (auto& action : result.actions) chain_result->actions.push_back(std::move(action));
+      if (result.valid_for.count() > 0 && (chain_result->valid_for.count() == 0 || result.valid_for < chain_result->valid_for))
+        chain_result->valid_for = result.valid_for;
       chain_result->objects = std::move(result.objects);
     }
     render_cache_.store(pipeline.name, chain, artifact, pipeline.path, *chain_result);
@@ -316,6 +319,16 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   context.set_cluster_info(cluster);
   SinkRequest request{run.objects, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff};
   guarded([&] { run.sink = sink->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
+  if (!run.ok()) return finish();  // deferred work needs its objects in place
+  for (const auto& action : chain_result->actions) {
+    CoreContext action_context(services_, pipeline.name, "deferred", options_.timeout);
+    action_context.set_cluster_info(cluster);
+    SinkReport report;
+    guarded([&] { report = action->run(action_context, request.mode); }, action->describe(), run.diagnostics);
+    for (auto& change : report.changes) run.sink.changes.push_back(std::move(change));
+    for (auto& d : report.diagnostics) run.sink.diagnostics.push_back(std::move(d));
+    if (!run.ok()) break;  // later actions may depend on this one
+  }
   return finish();
 }
 
