@@ -30,9 +30,8 @@ Stage stage_of(const std::string& kind, bool namespaced) {
 // Custom resources usually report a Ready condition; built-in kinds without a
 // rollout (ConfigMaps, Services, RBAC, ...) have no health to wait for.
 bool may_have_ready(const ResourceType& type) {
-  const std::string group = type.group_version.substr(0, type.group_version.find('/'));
-  const bool builtin = type.group_version.find('/') == std::string::npos || group.find('.') == std::string::npos ||
-                       group.ends_with(".k8s.io");
+  const std::string group = type.group();
+  const bool builtin = group.find('.') == std::string::npos || group.ends_with(".k8s.io");
   return !builtin;
 }
 
@@ -192,6 +191,7 @@ class Reconciler {
     present_leftovers_.assign(leftovers_.size(), false);
 
     for (const auto& [collection, type] : collections) {
+      const std::string group = type.group();
       std::string continue_token;
       do {
         HttpRequest r = s_.client.request("GET", managed_list_path(collection, continue_token));
@@ -213,9 +213,6 @@ class Reconciler {
           if (!metadata) continue;
           const std::string ns = metadata->string_or("namespace");
           const std::string name = metadata->string_or("name");
-          const std::string group = type.group_version.find('/') == std::string::npos
-                                        ? ""
-                                        : type.group_version.substr(0, type.group_version.find('/'));
           const std::string key = group + "|" + type.kind + "|" + ns + "|" + name;
           const Value* labels = metadata->find("labels");
           const std::string owner = labels ? labels->string_or(kPipelineLabel) : "";
@@ -270,15 +267,20 @@ class Reconciler {
     return item.type_from_crd || new_namespaces.count(item.entry.namespace_name) > 0;
   }
 
-  HttpRequest apply_request(const Item& item, bool dry_run) const {
-    return s_.client.request("PATCH", item.path() + apply_query(s_.settings.force, dry_run), to_json(item.body),
-                             "application/apply-patch+yaml");
+  HttpRequest apply_request(const Item& item, bool dry_run, bool want_object) const {
+    HttpRequest r = s_.client.request("PATCH", item.path() + apply_query(s_.settings.force, dry_run), to_json(item.body),
+                                      "application/apply-patch+yaml");
+    // Only the status matters when applying: the server then encodes metadata only.
+    if (!want_object) r.headers.front().second = kMetadataWatchAccept;
+    return r;
   }
 
   // Server-side applies (or dry runs) of `batch`; false after any failure.
   bool send_applies(const std::vector<Item*>& batch, bool dry_run, std::vector<Value>* results = nullptr) {
+    if (batch.empty()) return !failed();
+    const auto started = std::chrono::steady_clock::now();
     std::vector<HttpRequest> requests;
-    for (const Item* item : batch) requests.push_back(apply_request(*item, dry_run));
+    for (const Item* item : batch) requests.push_back(apply_request(*item, dry_run, results != nullptr));
     auto responses = s_.client.send_all(std::move(requests), s_.settings.concurrency);
     const std::string verb = dry_run ? "is invalid (server-side dry run): " : "could not be applied: ";
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -298,6 +300,11 @@ class Reconciler {
         results->push_back(parsed.ok() ? std::move(*parsed) : Value());
       }
     }
+    context_.logger().debug(dry_run ? "validated" : "applied",
+                            {{"objects", std::to_string(batch.size())},
+                             {"duration_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                std::chrono::steady_clock::now() - started)
+                                                                .count())}});
     return !failed();
   }
 

@@ -421,6 +421,41 @@ TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
   EXPECT_TRUE(eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.output();
 }
 
+TEST_F(KubeSink, DriftReportOnlyLogs) {
+  const std::string ns = unique("sk-report");
+  create_namespace(ns);
+  Fleet fleet(unique("report"), ns, "      drift: report\n");
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  test::BackgroundProcess daemon(fleet.run_args(), fleet.run_env(), fleet.path("daemon.log"));
+  ASSERT_TRUE(eventually([&] { return daemon.output().find("reconciled") != std::string::npos; })) << daemon.output();
+  std::this_thread::sleep_for(500ms);  // the watch is open
+  ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
+  EXPECT_TRUE(eventually([&] { return daemon.output().find("drift: report, not healed") != std::string::npos; }, 30s))
+      << daemon.output();
+  std::this_thread::sleep_for(2s);
+  EXPECT_FALSE(exists("configmap", ns, "settings"));
+}
+
+TEST_F(KubeSink, ConflictsAreErrorsWithoutForce) {
+  const std::string ns = unique("sk-force");
+  create_namespace(ns);
+  test::TempDir other;
+  test::write_file(other / "cm.yaml", config_map("shared", "theirs", ns));
+  ASSERT_EQ(kubectl({"apply", "--server-side", "--field-manager=someone", "-f", (other / "cm.yaml").string()}).exit_code, 0);
+  Fleet gentle(unique("gentle"), ns, "      force: false\n");
+  gentle.write("cm.yaml", config_map("shared", "ours"));
+  auto refused = gentle.apply();
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("conflict"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("someone"), std::string::npos) << refused.err;
+  EXPECT_EQ(field("configmap", ns, "shared", ".data.value"), "theirs");
+
+  Fleet forceful(unique("forceful"), ns);
+  forceful.write("cm.yaml", config_map("shared", "ours"));
+  ASSERT_EQ(forceful.apply().exit_code, 0);
+  EXPECT_EQ(field("configmap", ns, "shared", ".data.value"), "ours");
+}
+
 TEST_F(KubeSink, ConvergesAfterTheApiServerRestartsMidApply) {
   const std::string ns = unique("sk-restart");
   create_namespace(ns);
