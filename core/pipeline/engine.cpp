@@ -8,6 +8,7 @@
 namespace driftless::core {
 
 struct Engine::SourceState {
+  std::mutex fetching;  ///< one fetch of a source at a time
   std::unique_ptr<Source> instance;
   std::optional<Artifact> last_good;
   std::optional<Error> last_error;
@@ -25,13 +26,14 @@ Engine::Engine(const Config& config, const PluginRegistry& registry, EngineOptio
   services_.registry = &registry_;
   services_.state_dir = options_.state_dir;
   services_.stop = options_.stop;
+  watch_services_ = services_;
+  watch_services_.stop = &closing_;
 }
 
-Engine::~Engine() {
-  for (auto& watcher : watchers_) watcher.join();
-}
+Engine::~Engine() { stop_watches(); }
 
 Engine::SourceState& Engine::source_state(const std::string& name) {
+  std::lock_guard lock(mutex_);
   auto& slot = sources_[name];
   if (!slot) slot = std::make_unique<SourceState>();
   return *slot;
@@ -114,7 +116,75 @@ std::vector<Engine::Expanded> Engine::expand(const PipelineSpec& spec, const Art
   return out;
 }
 
-std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::string>& only) {
+FetchOutcome Engine::fetch(const std::string& name) {
+  const auto started = std::chrono::steady_clock::now();
+  FetchOutcome outcome;
+  outcome.source = name;
+  const SourceSpec* spec = config_.find_source(name);
+  if (!spec) {
+    outcome.error = fail(ErrorCode::not_found, "no source named '" + name + "'");
+    return outcome;
+  }
+  SourceState& source = source_state(name);
+  std::lock_guard fetching(source.fetching);
+  std::optional<Artifact> previous;
+  {
+    std::lock_guard lock(mutex_);
+    previous = source.last_good;
+  }
+  Result<Artifact> artifact = fail(ErrorCode::internal, "no result");
+  if (!source.instance) {
+    auto created = registry_.source(spec->plugin.type)->create(spec->plugin.config);
+    if (created.ok()) source.instance = std::move(*created);
+    else artifact = created.error();
+  }
+  if (source.instance) {
+    CoreContext context(services_, "", spec->plugin.type, options_.timeout);
+    std::vector<Diagnostic> crash;
+    guarded([&] { artifact = source.instance->fetch(context, previous ? &*previous : nullptr); },
+            "source '" + name + "'", crash);
+    if (!crash.empty()) artifact = fail(ErrorCode::internal, crash.front().message);
+  }
+  std::lock_guard lock(mutex_);
+  if (artifact.ok()) {
+    outcome.changed = !previous || previous->revision != artifact->revision;
+    source.last_good = std::move(*artifact);
+    source.last_error.reset();
+  } else {
+    source.last_error = artifact.error();
+    outcome.error = artifact.error();
+  }
+  if (source.last_good) {
+    outcome.revision = source.last_good->revision;
+    outcome.metadata = source.last_good->metadata;
+  }
+  outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return outcome;
+}
+
+std::vector<PipelineTarget> Engine::targets() {
+  std::vector<PipelineTarget> out;
+  for (const auto& spec : config_.pipelines) {
+    const SourceSpec* source_spec = config_.find_source(spec.source);
+    const auto interval = spec.interval.value_or(source_spec->interval);
+    if (spec.for_each_folder.empty()) {
+      out.push_back({spec.name, spec.source, interval});
+      continue;
+    }
+    std::optional<Artifact> artifact;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = sources_.find(spec.source);
+      if (it != sources_.end()) artifact = it->second->last_good;
+    }
+    if (!artifact) continue;
+    std::vector<Diagnostic> ignored;
+    for (const auto& pipeline : expand(spec, *artifact, ignored)) out.push_back({pipeline.name, spec.source, interval});
+  }
+  return out;
+}
+
+std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::string>& only, bool fetch_sources) {
   std::vector<PipelineRun> runs;
   std::set<std::string> fetched;
   std::set<std::string> names;
@@ -123,43 +193,33 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
     if (only && spec.for_each_folder.empty() && spec.name != *only) continue;
     const SourceSpec* source_spec = config_.find_source(spec.source);
     SourceState& source = source_state(spec.source);
-    if (!fetched.count(spec.source)) {
-      fetched.insert(spec.source);
-      if (!source.instance) {
-        auto created = registry_.source(source_spec->plugin.type)->create(source_spec->plugin.config);
-        if (!created.ok()) {
-          source.last_error = created.error();
-        } else {
-          source.instance = std::move(*created);
-        }
-      }
-      if (source.instance) {
-        CoreContext context(services_, "", source_spec->plugin.type, options_.timeout);
-        Result<Artifact> artifact = fail(ErrorCode::internal, "no result");
-        std::vector<Diagnostic> crash;
-        guarded([&] { artifact = source.instance->fetch(context, source.last_good ? &*source.last_good : nullptr); },
-                "source '" + spec.source + "'", crash);
-        if (!crash.empty()) artifact = fail(ErrorCode::internal, crash.front().message);
-        if (artifact.ok()) {
-          source.last_good = std::move(*artifact);
-          source.last_error.reset();
-        } else {
-          source.last_error = artifact.error();
-        }
-      }
+    bool have_artifact;
+    {
+      std::lock_guard lock(mutex_);
+      have_artifact = source.last_good.has_value();
     }
-    if (source.last_error) {
+    if (!fetched.count(spec.source) && (fetch_sources || !have_artifact)) {
+      fetched.insert(spec.source);
+      fetch(spec.source);
+    }
+    std::optional<Artifact> artifact;
+    std::optional<Error> error;
+    {
+      std::lock_guard lock(mutex_);
+      artifact = source.last_good;
+      error = source.last_error;
+    }
+    if (error && (fetch_sources || !artifact)) {
       // Nothing lost: a failed fetch renders and applies nothing, prunes nothing.
       PipelineRun failed;
       failed.pipeline = spec.name;
       failed.diagnostics.push_back(error_at(source_spec->location, "source '" + spec.source + "' could not be fetched (" +
-                                                                       to_string(source.last_error->code) + "): " +
-                                                                       source.last_error->message));
+                                                                       to_string(error->code) + "): " + error->message));
       if (!only || spec.name == *only || !spec.for_each_folder.empty()) runs.push_back(std::move(failed));
       continue;
     }
     std::vector<Diagnostic> problems;
-    for (const auto& pipeline : expand(spec, *source.last_good, problems)) {
+    for (const auto& pipeline : expand(spec, *artifact, problems)) {
       if (only && pipeline.name != *only) continue;
       if (!names.insert(pipeline.name).second) {
         PipelineRun clash;
@@ -175,7 +235,7 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
         runs.push_back(std::move(bad));
         continue;
       }
-      runs.push_back(run_one(pipeline, *source.last_good, stage));
+      runs.push_back(run_one(pipeline, *artifact, stage));
     }
   }
   if (only && runs.empty()) {
@@ -183,9 +243,7 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
     for (const auto& spec : config_.pipelines) known += (known.empty() ? "" : ", ") + spec.name;
     PipelineRun missing;
     missing.pipeline = *only;
-    missing.diagnostics.push_back({Severity::error,
-                                   "no pipeline named '" + *only + "' (configured: " + known +
-                                       ")",
+    missing.diagnostics.push_back({Severity::error, "no pipeline named '" + *only + "' (configured: " + known + ")",
                                    config_.file.string(), 0, {}});
     runs.push_back(std::move(missing));
   }
@@ -197,20 +255,21 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   PipelineRun run;
   run.pipeline = pipeline.name;
   run.revision = artifact.revision;
+  run.metadata = artifact.metadata;
   auto finish = [&]() -> PipelineRun {
     run.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     return std::move(run);
   };
 
-  Sink* sink = nullptr;
+  // The sink first: it may know facts about the cluster that renderers use.
+  SinkSlot* slot = nullptr;
   const ClusterInfo* cluster = nullptr;
   if (stage != RunStage::render) {
-    sink = sink_for(pipeline, run.diagnostics);
-    if (!sink) return finish();
-    SinkSlot& slot = sinks_.at(pipeline.name);
-    CoreContext context(services_, pipeline.name, slot.type, options_.timeout);
-    guarded([&] { slot.cluster = sink->cluster_info(context); }, "sink '" + slot.type + "'", run.diagnostics);
-    if (slot.cluster) cluster = &*slot.cluster;
+    slot = sink_for(pipeline, run.diagnostics);
+    if (!slot) return finish();
+    CoreContext context(services_, pipeline.name, slot->type, options_.timeout);
+    guarded([&] { slot->cluster = slot->instance->cluster_info(context); }, "sink '" + slot->type + "'", run.diagnostics);
+    if (slot->cluster) cluster = &*slot->cluster;
   }
 
   std::vector<KubeObject> objects;
@@ -239,14 +298,14 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   CoreContext context(services_, pipeline.name, type, options_.timeout);
   context.set_cluster_info(cluster);
   SinkRequest request{run.objects, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff};
-  guarded([&] { run.sink = sink->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
+  guarded([&] { run.sink = slot->instance->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
   return finish();
 }
 
-Sink* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems) {
+Engine::SinkSlot* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems) {
   std::lock_guard lock(sinks_mutex_);
   SinkSlot& slot = sinks_[pipeline.name];
-  if (slot.instance) return slot.instance.get();
+  if (slot.instance) return &slot;
   const PluginBlock& block = pipeline.spec->sink;
   auto created = registry_.sink(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
   if (!created.ok()) {
@@ -256,11 +315,12 @@ Sink* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnostic>& proble
   }
   slot.type = block.type;
   slot.instance = std::move(*created);
-  return slot.instance.get();
+  return &slot;
 }
 
 void Engine::start_watches(const DriftHandler& on_drift) {
   std::lock_guard lock(sinks_mutex_);
+  if (closing_) return;
   for (auto& [name, slot] : sinks_) {
     if (slot.watched || !slot.instance) continue;
     slot.watched = true;
@@ -270,11 +330,21 @@ void Engine::start_watches(const DriftHandler& on_drift) {
   }
 }
 
+void Engine::stop_watches() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(sinks_mutex_);
+    closing_ = true;
+    threads.swap(watchers_);
+  }
+  for (auto& watcher : threads) watcher.join();
+}
+
 void Engine::watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift) {
-  auto stopping = [&] { return options_.stop && options_.stop->load(); };
+  auto stopping = [&] { return closing_.load(); };
   while (!stopping()) {
-    // A watch lasts until shutdown; the stop flag, not the deadline, ends it.
-    CoreContext context(services_, pipeline, type, std::chrono::hours(24 * 365));
+    // A watch lasts until stop_watches(); closing_, not the deadline, ends it.
+    CoreContext context(watch_services_, pipeline, type, std::chrono::hours(24 * 365));
     std::vector<Diagnostic> crash;
     Result<void> result;
     guarded([&] { result = sink.watch(context, [&](const std::string& reason) { on_drift(pipeline, reason); }); },

@@ -123,10 +123,9 @@ class KubeSinkFactory : public SinkFactory {
         ConfigKey("allowEmpty", ConfigType::boolean, "Let an empty render prune every object of the pipeline.")
             .default_to(false),
         ConfigKey("wait", ConfigType::boolean, "After applying, wait until the objects are healthy.").default_to(true),
-        ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established); 5m.")
-            .default_to(Value(std::int64_t{5 * 60 * 1000})),
-        ConfigKey("requestTimeout", ConfigType::duration, "Limit for one API request; 30s.")
-            .default_to(Value(std::int64_t{30 * 1000})),
+        ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established).")
+            .default_to("5m"),
+        ConfigKey("requestTimeout", ConfigType::duration, "Limit for one API request.").default_to("30s"),
         ConfigKey("concurrency", ConfigType::integer, "API requests in flight at once.").default_to(32),
         ConfigKey("drift", ConfigType::string, "What `driftless run` does when a managed object is changed or deleted.")
             .one_of({"heal", "report", "off"})

@@ -9,6 +9,9 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
+
+#include "log/logging.hpp"
 
 namespace driftless::test {
 
@@ -64,58 +67,89 @@ CommandResult run(const std::vector<std::string>& argv, const std::map<std::stri
   return result;
 }
 
-BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-                                     std::filesystem::path log)
-    : log_(std::move(log)) {
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int out = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    int in = ::open("/dev/null", O_RDONLY);
-    ::dup2(in, 0);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-}
-
-BackgroundProcess::~BackgroundProcess() {
-  if (reaped_ || pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 100; ++i) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-    ::usleep(100000);
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-}
-
-void BackgroundProcess::signal(int signal) {
-  if (!reaped_) ::kill(pid_, signal);
-}
-
-int BackgroundProcess::wait() {
-  if (!reaped_) {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    reaped_ = true;
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  return exit_code_;
-}
-
-CommandResult driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+CommandResult run_driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv{DRIFTLESS_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, env);
 }
 
+BackgroundDriftless::BackgroundDriftless(const std::vector<std::string>& args) {
+  const auto log_file = dir_ / "log";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int out = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    std::vector<char*> argv{const_cast<char*>(DRIFTLESS_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+}
+
+BackgroundDriftless::~BackgroundDriftless() {
+  if (exit_code_ >= 0 || pid_ <= 0) return;
+  signal(SIGTERM);
+  if (wait(std::chrono::seconds(20)) < 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void BackgroundDriftless::signal(int sig) const { ::kill(pid_, sig); }
+
+int BackgroundDriftless::wait(std::chrono::seconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_code_;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+std::string BackgroundDriftless::log() const { return read_file(dir_ / "log"); }
+
+bool BackgroundDriftless::wait_for_log(const std::string& text, std::chrono::seconds timeout) const {
+  return eventually([&] { return log().find(text) != std::string::npos; }, timeout);
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
+}
+
 std::filesystem::path plugin_dir() { return DRIFTLESS_TEST_PLUGIN_DIR; }
 std::filesystem::path source_dir() { return DRIFTLESS_SOURCE_DIR; }
+
+const core::PluginRegistry& plugins() {
+  static core::PluginRegistry* registry = [] {
+    auto* r = new core::PluginRegistry();
+    r->load_directory(plugin_dir());
+    return r;
+  }();
+  return *registry;
+}
+
+TestContext::TestContext() : deadline_at(std::chrono::steady_clock::now() + std::chrono::minutes(5)) {}
+
+Logger& TestContext::logger() { return core::process_logger(); }
+
+Result<Artifact> TestContext::fetch_source(std::string_view type, const Value& spec) {
+  const SourceFactory* factory = plugins().source(std::string(type));
+  if (!factory) return fail(ErrorCode::not_found, "no source plugin " + std::string(type));
+  auto source = factory->create(spec);
+  if (!source.ok()) return source.error();
+  return (*source)->fetch(*this, nullptr);
+}
 
 std::map<std::string, std::string> test_env() {
   std::map<std::string, std::string> values;

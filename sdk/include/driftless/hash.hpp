@@ -27,4 +27,10 @@ class Sha256 {
 /// Lowercase hex SHA-256 of `bytes`.
 std::string sha256_hex(std::string_view bytes);
 
+/// Lowercase hex HMAC-SHA256 of `data` with `key` (webhook signatures).
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+/// Compares two strings in time independent of where they differ (secrets).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
 }  // namespace driftless

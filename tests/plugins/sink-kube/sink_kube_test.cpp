@@ -38,17 +38,6 @@ std::string field(const std::string& kind, const std::string& ns, const std::str
   return kubectl({"get", kind, name, "-n", ns, "-o", "jsonpath={" + path + "}"}).out;
 }
 
-// Polls `condition` for up to `limit`.
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit = 60s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
-}
-
 // The last "<name>=N" of an "apply finished"/"diff finished" log line.
 long counter(const std::string& log, const std::string& name) {
   std::regex pattern("(apply|diff) finished .*" + name + "=([0-9]+)");
@@ -76,7 +65,7 @@ class Fleet {
       : pipeline_(pipeline), ns_(ns) {
     std::filesystem::create_directories(dir_ / "repo/app");
     test::write_file(dir_ / "driftless.yaml",
-                     "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n  - name: repo\n    type: path\n"
+                     "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\nsources:\n  - name: repo\n    type: path\n"
                      "    path: repo\n    interval: 1h\npipelines:\n  - name: " + pipeline +
                          "\n    source: repo\n    path: app\n    renderers: [{type: yaml}]\n    sink:\n      type: kube\n"
                          "      kubeconfig: " + env()["KUBECONFIG"] + "\n      namespace: " + ns +
@@ -86,15 +75,16 @@ class Fleet {
   void remove(const std::string& file) { std::filesystem::remove(dir_ / "repo/app" / file); }
   CommandResult apply() { return driftless("apply"); }
   CommandResult diff() { return driftless("diff"); }
-  std::vector<std::string> run_args() const {
-    return {DRIFTLESS_BINARY, "--config", (dir_ / "driftless.yaml").string(), "run"};
+  /// Arguments of `driftless <command>` for all pipelines, to run in the background.
+  std::vector<std::string> args(const std::string& command) const {
+    return {"--config", (dir_ / "driftless.yaml").string(), "--state-dir", (dir_ / "state").string(), command};
   }
-  std::map<std::string, std::string> run_env() const { return {{"DRIFTLESS_STATE_DIR", (dir_ / "state").string()}}; }
   std::filesystem::path path(const std::string& relative) const { return dir_ / relative; }
 
  private:
   CommandResult driftless(const std::string& command) {
-    return test::driftless({"--config", (dir_ / "driftless.yaml").string(), command, "--pipeline", pipeline_}, run_env());
+    return test::run_driftless({"--config", (dir_ / "driftless.yaml").string(), "--state-dir", (dir_ / "state").string(),
+                                command, "--pipeline", pipeline_});
   }
 
   test::TempDir dir_;
@@ -385,27 +375,27 @@ TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
   Fleet fleet(unique("heal"), ns);
   fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  test::BackgroundProcess daemon(fleet.run_args(), fleet.run_env(), fleet.path("daemon.log"));
-  ASSERT_TRUE(eventually([&] { return field("deployment", ns, "web", ".status.availableReplicas") == "1"; }))
-      << daemon.output();
-  ASSERT_TRUE(eventually([&] { return daemon.output().find("reconciled") != std::string::npos; })) << daemon.output();
+  test::BackgroundDriftless daemon(fleet.args("run"));
+  ASSERT_TRUE(test::eventually([&] { return field("deployment", ns, "web", ".status.availableReplicas") == "1"; }, 60s))
+      << daemon.log();
+  ASSERT_TRUE(test::eventually([&] { return daemon.log().find("reconciled") != std::string::npos; }, 60s)) << daemon.log();
 
   const std::string uid = field("deployment", ns, "web", ".metadata.uid");
   ASSERT_EQ(kubectl({"-n", ns, "delete", "deployment", "web", "--wait=false"}).exit_code, 0);
   const auto deleted = std::chrono::steady_clock::now();
-  EXPECT_TRUE(eventually(
+  EXPECT_TRUE(test::eventually(
       [&] {
         return field("deployment", ns, "web", ".metadata.uid") != uid &&
                field("deployment", ns, "web", ".status.availableReplicas") == "1";
       },
       30s))
-      << daemon.output();
+      << daemon.log();
   const auto healed_in = std::chrono::steady_clock::now() - deleted;
   EXPECT_LT(healed_in, 30s);  // the interval is 1h: only the watch can have done it
 
   ASSERT_EQ(kubectl({"-n", ns, "patch", "configmap", "settings", "-p", R"({"data":{"value":"hacked"}})"}).exit_code, 0);
-  EXPECT_TRUE(eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v1"; }, 30s)) << daemon.output();
-  EXPECT_NE(daemon.output().find("drift detected"), std::string::npos);
+  EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v1"; }, 30s)) << daemon.log();
+  EXPECT_NE(daemon.log().find("reason=\"drift: ConfigMap/" + ns + "/settings was changed"), std::string::npos) << daemon.log();
 }
 
 TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
@@ -413,12 +403,12 @@ TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
   create_namespace(ns);
   Fleet fleet(unique("rewatch"), ns);
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  test::BackgroundProcess daemon(fleet.run_args(), fleet.run_env(), fleet.path("daemon.log"));
-  ASSERT_TRUE(eventually([&] { return daemon.output().find("reconciled") != std::string::npos; })) << daemon.output();
+  test::BackgroundDriftless daemon(fleet.args("run"));
+  ASSERT_TRUE(test::eventually([&] { return daemon.log().find("reconciled") != std::string::npos; }, 60s)) << daemon.log();
   auto restart = test::run({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "1"});
   ASSERT_EQ(restart.exit_code, 0) << restart.err;
   ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
-  EXPECT_TRUE(eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.output();
+  EXPECT_TRUE(test::eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.log();
 }
 
 TEST_F(KubeSink, DriftReportOnlyLogs) {
@@ -426,12 +416,12 @@ TEST_F(KubeSink, DriftReportOnlyLogs) {
   create_namespace(ns);
   Fleet fleet(unique("report"), ns, "      drift: report\n");
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  test::BackgroundProcess daemon(fleet.run_args(), fleet.run_env(), fleet.path("daemon.log"));
-  ASSERT_TRUE(eventually([&] { return daemon.output().find("reconciled") != std::string::npos; })) << daemon.output();
+  test::BackgroundDriftless daemon(fleet.args("run"));
+  ASSERT_TRUE(test::eventually([&] { return daemon.log().find("reconciled") != std::string::npos; }, 60s)) << daemon.log();
   std::this_thread::sleep_for(500ms);  // the watch is open
   ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
-  EXPECT_TRUE(eventually([&] { return daemon.output().find("drift: report, not healed") != std::string::npos; }, 30s))
-      << daemon.output();
+  EXPECT_TRUE(test::eventually([&] { return daemon.log().find("drift: report, not healed") != std::string::npos; }, 30s))
+      << daemon.log();
   std::this_thread::sleep_for(2s);
   EXPECT_FALSE(exists("configmap", ns, "settings"));
 }
@@ -461,12 +451,11 @@ TEST_F(KubeSink, ConvergesAfterTheApiServerRestartsMidApply) {
   create_namespace(ns);
   Fleet fleet(unique("restart"), ns);
   for (int i = 0; i < 400; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
-  test::BackgroundProcess apply({DRIFTLESS_BINARY, "--config", fleet.path("driftless.yaml").string(), "apply"},
-                                fleet.run_env(), fleet.path("apply.log"));
-  ASSERT_TRUE(eventually([&] { return exists("configmap", ns, "cm0") || exists("configmap", ns, "cm399"); }, 20s));
+  test::BackgroundDriftless apply(fleet.args("apply"));
+  ASSERT_TRUE(test::eventually([&] { return exists("configmap", ns, "cm0") || exists("configmap", ns, "cm399"); }, 20s));
   auto restart = test::run({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "1"});
   ASSERT_EQ(restart.exit_code, 0) << restart.err;
-  apply.wait();  // succeeded or failed, whichever the timing gave: the next run must converge
+  apply.wait(120s);  // succeeded or failed, whichever the timing gave: the next run must converge
   auto converged = fleet.apply();
   ASSERT_EQ(converged.exit_code, 0) << converged.err;
   auto listed = kubectl({"-n", ns, "get", "configmap", "-l", "app.kubernetes.io/managed-by=driftless", "-o", "name"});
@@ -480,11 +469,10 @@ TEST_F(KubeSink, ConvergesAfterTheProcessIsKilledMidApplyAndPrunesNothingWrongly
   for (int i = 0; i < 20; ++i) fleet.write("old" + std::to_string(i) + ".yaml", config_map("old" + std::to_string(i), "v"));
   ASSERT_EQ(fleet.apply().exit_code, 0);
   for (int i = 0; i < 400; ++i) fleet.write("new" + std::to_string(i) + ".yaml", config_map("new" + std::to_string(i), "v"));
-  test::BackgroundProcess apply({DRIFTLESS_BINARY, "--config", fleet.path("driftless.yaml").string(), "apply"},
-                                fleet.run_env(), fleet.path("apply.log"));
-  ASSERT_TRUE(eventually([&] { return exists("configmap", ns, "new0") || exists("configmap", ns, "new399"); }, 20s));
+  test::BackgroundDriftless apply(fleet.args("apply"));
+  ASSERT_TRUE(test::eventually([&] { return exists("configmap", ns, "new0") || exists("configmap", ns, "new399"); }, 20s));
   apply.signal(SIGKILL);
-  apply.wait();
+  apply.wait(10s);
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(exists("configmap", ns, "old" + std::to_string(i)));
 
   auto converged = fleet.apply();
