@@ -14,6 +14,7 @@ constexpr const char* kManagedSelector = "app.kubernetes.io/managed-by=driftless
 constexpr const char* kPipelineLabel = "driftless.dev/pipeline";
 constexpr const char* kPruneAnnotation = "driftless.dev/prune";
 constexpr std::size_t kListPageSize = 1000;
+constexpr std::size_t kRequestChunk = 1000;
 
 // Apply order; pruning runs it backwards (custom resources before their CRDs,
 // namespaces last).
@@ -35,10 +36,10 @@ bool may_have_ready(const ResourceType& type) {
   return !builtin;
 }
 
-// One desired object on its way into the cluster.
+// One desired object on its way into the cluster. The body to apply is built
+// only for objects that need a write: most of a large set is unchanged.
 struct Item {
   const KubeObject* source = nullptr;
-  Value body;  // as applied: namespace defaulted, hash annotation added
   std::string hash;
   ResourceType type;
   bool type_from_crd = false;  // served only once a CRD of this set is established
@@ -132,6 +133,22 @@ class Reconciler {
     return kinds;
   }
 
+  // The desired object with its namespace set (or removed, when cluster-scoped).
+  static Value normalized(const Item& item) {
+    Value body = item.source->body;
+    Object& metadata = body.as_object()["metadata"].as_object();
+    if (item.type.namespaced) metadata.set("namespace", item.entry.namespace_name);
+    else metadata.erase("namespace");
+    return body;
+  }
+
+  // What is applied: normalized, with the hash annotation.
+  static Value applied_body(const Item& item) {
+    Value body = normalized(item);
+    annotations_of(body).set(kHashAnnotation, item.hash);
+    return body;
+  }
+
   bool plan() {
     const auto crd_kinds = kinds_from_crds();
     items_.reserve(request_.objects.size());
@@ -149,17 +166,11 @@ class Reconciler {
                         "): the API server does not serve it and no CustomResourceDefinition of this pipeline defines it");
         continue;
       }
-      item.body = object.body;
-      Object& metadata = item.body.as_object()["metadata"].as_object();
-      if (item.type.namespaced) {
-        if (object.namespace_name().empty()) metadata.set("namespace", s_.default_namespace);
-      } else {
-        metadata.erase("namespace");
-      }
-      item.hash = desired_hash(item.body);
-      annotations_of(item.body).set(kHashAnnotation, item.hash);
-      item.entry = {object.api_version(), object.kind(), item.type.namespaced ? metadata.find("namespace")->as_string() : "",
+      item.entry = {object.api_version(), object.kind(),
+                    item.type.namespaced ? (object.namespace_name().empty() ? s_.default_namespace : object.namespace_name())
+                                         : "",
                     object.name()};
+      item.hash = desired_hash(normalized(item));
       item.stage = stage_of(object.kind(), item.type.namespaced);
       by_key_[item.entry.key()] = items_.size();
       items_.push_back(std::move(item));
@@ -220,7 +231,7 @@ class Reconciler {
             Item& item = items_[it->second];
             item.listed = true;
             item.owner = owner;
-            item.in_sync = still_in_sync(live, item.body, item.hash);
+            item.in_sync = still_in_sync(live, item.source->body, item.hash);
           } else if (auto left = leftover_by_key.find(key); left != leftover_by_key.end()) {
             LiveLeftover& l = leftovers_[left->second];
             present_leftovers_[left->second] = true;
@@ -268,17 +279,33 @@ class Reconciler {
   }
 
   HttpRequest apply_request(const Item& item, bool dry_run, bool want_object) const {
-    HttpRequest r = s_.client.request("PATCH", item.path() + apply_query(s_.settings.force, dry_run), to_json(item.body),
+    HttpRequest r = s_.client.request("PATCH", item.path() + apply_query(s_.settings.force, dry_run), to_json(applied_body(item)),
                                       "application/apply-patch+yaml");
     // Only the status matters when applying: the server then encodes metadata only.
     if (!want_object) r.headers.front().second = kMetadataWatchAccept;
     return r;
   }
 
-  // Server-side applies (or dry runs) of `batch`; false after any failure.
-  bool send_applies(const std::vector<Item*>& batch, bool dry_run, std::vector<Value>* results = nullptr) {
-    if (batch.empty()) return !failed();
+  // Server-side applies (or dry runs) of `items`; false after any failure.
+  // Requests are built a chunk at a time so memory stays flat for large sets.
+  bool send_applies(const std::vector<Item*>& items, bool dry_run, std::vector<Value>* results = nullptr) {
     const auto started = std::chrono::steady_clock::now();
+    for (std::size_t start = 0; start < items.size(); start += kRequestChunk) {
+      const std::vector<Item*> chunk(items.begin() + static_cast<std::ptrdiff_t>(start),
+                                     items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), start + kRequestChunk)));
+      send_apply_chunk(chunk, dry_run, results);
+      if (!dry_run && failed()) break;  // validation reports every invalid object; a write failure stops
+    }
+    if (!items.empty())
+      context_.logger().debug(dry_run ? "validated" : "applied",
+                              {{"objects", std::to_string(items.size())},
+                               {"duration_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                  std::chrono::steady_clock::now() - started)
+                                                                  .count())}});
+    return !failed();
+  }
+
+  void send_apply_chunk(const std::vector<Item*>& batch, bool dry_run, std::vector<Value>* results) {
     std::vector<HttpRequest> requests;
     for (const Item* item : batch) requests.push_back(apply_request(*item, dry_run, results != nullptr));
     auto responses = s_.client.send_all(std::move(requests), s_.settings.concurrency);
@@ -300,12 +327,6 @@ class Reconciler {
         results->push_back(parsed.ok() ? std::move(*parsed) : Value());
       }
     }
-    context_.logger().debug(dry_run ? "validated" : "applied",
-                            {{"objects", std::to_string(batch.size())},
-                             {"duration_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                std::chrono::steady_clock::now() - started)
-                                                                .count())}});
-    return !failed();
   }
 
   std::vector<Item*> changed_items() {
@@ -348,7 +369,7 @@ class Reconciler {
     }
     for (Item* item : later) {
       item->action = ChangeAction::created;
-      diffs_[item] = object_diff(Value(), for_diff(item->body), item->entry.id());
+      diffs_[item] = object_diff(Value(), for_diff(applied_body(*item)), item->entry.id());
     }
     for (const auto& item : items_) {
       auto it = diffs_.find(&item);
@@ -472,7 +493,7 @@ class Reconciler {
     for (const auto& item : items_) {
       const ResourceType* t = s_.discovery.find(item.entry.api_version, item.entry.kind);
       const ResourceType& type = t ? *t : item.type;
-      state->objects[item.entry.key()] = {item.entry, item.body, item.hash};
+      state->objects[item.entry.key()] = {item.entry, to_json(item.source->body), item.hash};
       state->collections.emplace(type.collection(item.entry.namespace_name),
                                  WatchedCollection{type.kind, item.entry.namespace_name});
     }

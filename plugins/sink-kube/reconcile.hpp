@@ -18,7 +18,7 @@ namespace driftless::kube {
 /// What the drift watch compares live objects with: the last applied set.
 struct AppliedObject {
   InventoryEntry entry;
-  Value body;        ///< as applied (hash annotation included)
+  std::string desired_json;  ///< the desired object, as JSON text (compact: parsed only on an event)
   std::string hash;
 };
 

@@ -50,8 +50,10 @@ class CollectionWatch {
   void check(const Value& live) {
     const Value* metadata = live.find("metadata");
     if (!metadata) return;
-    if (const AppliedObject* object = managed(*metadata); object && !still_in_sync(live, object->body, object->hash))
-      drift_(object->entry.id() + " was changed");
+    const AppliedObject* object = managed(*metadata);
+    if (!object) return;
+    auto desired = parse_json(object->desired_json);
+    if (desired.ok() && !still_in_sync(live, *desired, object->hash)) drift_(object->entry.id() + " was changed");
   }
 
   // Lists the collection: objects that vanished or drifted while nobody watched are drift too.
