@@ -94,6 +94,18 @@ class Fleet {
 
 void create_namespace(const std::string& ns) { ASSERT_EQ(kubectl({"create", "namespace", ns}).exit_code, 0); }
 
+// A fresh namespace and the fleet of a pipeline applying into it.
+struct Scenario {
+  std::string ns;
+  Fleet fleet;
+};
+
+Scenario scenario(const std::string& name, const std::string& sink_extra = "") {
+  const std::string ns = unique("sk-" + name);
+  create_namespace(ns);
+  return Scenario{ns, Fleet(unique(name), ns, sink_extra)};
+}
+
 class KubeSink : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_FALSE(env()["KUBECONFIG"].empty()) << "tests/env is not up (DRIFTLESS_ENV_DIR)"; }
@@ -122,9 +134,7 @@ TEST_F(KubeSink, CreatesUpdatesAndPrunes) {
 }
 
 TEST_F(KubeSink, NoOpReconcileCostsNoWrite) {
-  const std::string ns = unique("sk-noop");
-  create_namespace(ns);
-  Fleet fleet(unique("noop"), ns);
+  auto [ns, fleet] = scenario("noop");
   for (int i = 0; i < 20; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
   fleet.write("deploy.yaml", deployment("web", "registry.example/web:1"));
   auto first = fleet.apply();
@@ -189,9 +199,7 @@ TEST_F(KubeSink, UnknownKindNamesObjectAndFile) {
 }
 
 TEST_F(KubeSink, OneInvalidObjectBlocksTheWholeApply) {
-  const std::string ns = unique("sk-invalid");
-  create_namespace(ns);
-  Fleet fleet(unique("invalid"), ns);
+  auto [ns, fleet] = scenario("invalid");
   for (int i = 0; i < 5; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
   fleet.write("bad.yaml", "# a bad one\n" + deployment("bad", "x").replace(deployment("bad", "x").find("replicas: 1"), 11,
                                                                          "replicas: -5"));
@@ -272,9 +280,7 @@ TEST_F(KubeSink, RestrictedKubeconfigWithTokenFromAnExecPlugin) {
 }
 
 TEST_F(KubeSink, EmptyRenderPrunesNothing) {
-  const std::string ns = unique("sk-empty");
-  create_namespace(ns);
-  Fleet fleet(unique("empty"), ns);
+  auto [ns, fleet] = scenario("empty");
   fleet.write("a.yaml", config_map("a", "v"));
   fleet.write("b.yaml", config_map("b", "v"));
   ASSERT_EQ(fleet.apply().exit_code, 0);
@@ -315,9 +321,7 @@ TEST_F(KubeSink, NeverPrunesWhatIsMarkedOrBelongsToAnotherPipeline) {
 }
 
 TEST_F(KubeSink, DiffShowsWhatApplyWouldDoWithExitCodes) {
-  const std::string ns = unique("sk-diff");
-  create_namespace(ns);
-  Fleet fleet(unique("diff"), ns);
+  auto [ns, fleet] = scenario("diff");
   fleet.write("a.yaml", config_map("a", "one"));
   fleet.write("gone.yaml", config_map("gone", "one"));
   fleet.write("secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n");
@@ -353,9 +357,7 @@ TEST_F(KubeSink, DiffShowsWhatApplyWouldDoWithExitCodes) {
 }
 
 TEST_F(KubeSink, WaitsForHealthAndNamesTheUnhealthyObject) {
-  const std::string ns = unique("sk-health");
-  create_namespace(ns);
-  Fleet fleet(unique("health"), ns);
+  auto [ns, fleet] = scenario("health");
   fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
   auto healthy = fleet.apply();
   ASSERT_EQ(healthy.exit_code, 0) << healthy.err;
@@ -370,9 +372,7 @@ TEST_F(KubeSink, WaitsForHealthAndNamesTheUnhealthyObject) {
 }
 
 TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
-  const std::string ns = unique("sk-heal");
-  create_namespace(ns);
-  Fleet fleet(unique("heal"), ns);
+  auto [ns, fleet] = scenario("heal");
   fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
   fleet.write("settings.yaml", config_map("settings", "v1"));
   test::BackgroundDriftless daemon(fleet.args("run"));
@@ -399,9 +399,7 @@ TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
 }
 
 TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
-  const std::string ns = unique("sk-rewatch");
-  create_namespace(ns);
-  Fleet fleet(unique("rewatch"), ns);
+  auto [ns, fleet] = scenario("rewatch");
   fleet.write("settings.yaml", config_map("settings", "v1"));
   test::BackgroundDriftless daemon(fleet.args("run"));
   ASSERT_TRUE(test::eventually([&] { return daemon.log().find("reconciled") != std::string::npos; }, 60s)) << daemon.log();
@@ -412,9 +410,7 @@ TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
 }
 
 TEST_F(KubeSink, DriftReportOnlyLogs) {
-  const std::string ns = unique("sk-report");
-  create_namespace(ns);
-  Fleet fleet(unique("report"), ns, "      drift: report\n");
+  auto [ns, fleet] = scenario("report", "      drift: report\n");
   fleet.write("settings.yaml", config_map("settings", "v1"));
   test::BackgroundDriftless daemon(fleet.args("run"));
   ASSERT_TRUE(test::eventually([&] { return daemon.log().find("reconciled") != std::string::npos; }, 60s)) << daemon.log();
@@ -447,9 +443,7 @@ TEST_F(KubeSink, ConflictsAreErrorsWithoutForce) {
 }
 
 TEST_F(KubeSink, ConvergesAfterTheApiServerRestartsMidApply) {
-  const std::string ns = unique("sk-restart");
-  create_namespace(ns);
-  Fleet fleet(unique("restart"), ns);
+  auto [ns, fleet] = scenario("restart");
   for (int i = 0; i < 400; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
   test::BackgroundDriftless apply(fleet.args("apply"));
   ASSERT_TRUE(test::eventually([&] { return exists("configmap", ns, "cm0") || exists("configmap", ns, "cm399"); }, 20s));
@@ -463,9 +457,7 @@ TEST_F(KubeSink, ConvergesAfterTheApiServerRestartsMidApply) {
 }
 
 TEST_F(KubeSink, ConvergesAfterTheProcessIsKilledMidApplyAndPrunesNothingWrongly) {
-  const std::string ns = unique("sk-killed");
-  create_namespace(ns);
-  Fleet fleet(unique("killed"), ns);
+  auto [ns, fleet] = scenario("killed");
   for (int i = 0; i < 20; ++i) fleet.write("old" + std::to_string(i) + ".yaml", config_map("old" + std::to_string(i), "v"));
   ASSERT_EQ(fleet.apply().exit_code, 0);
   for (int i = 0; i < 400; ++i) fleet.write("new" + std::to_string(i) + ".yaml", config_map("new" + std::to_string(i), "v"));
