@@ -61,10 +61,6 @@ struct LiveLeftover {
   bool prune_disabled = false;
 };
 
-std::string apply_query(bool force, bool dry_run) {
-  return std::string("?fieldManager=") + kFieldManager + (force ? "&force=true" : "") + (dry_run ? "&dryRun=All" : "");
-}
-
 // Live or dry-run objects without what the server adds, for readable diffs.
 Value for_diff(Value object) {
   if (!object.is_object()) return object;
@@ -133,20 +129,8 @@ class Reconciler {
     return kinds;
   }
 
-  // The desired object with its namespace set (or removed, when cluster-scoped).
-  static Value normalized(const Item& item) {
-    Value body = item.source->body;
-    Object& metadata = body.as_object()["metadata"].as_object();
-    if (item.type.namespaced) metadata.set("namespace", item.entry.namespace_name);
-    else metadata.erase("namespace");
-    return body;
-  }
-
-  // What is applied: normalized, with the hash annotation.
   static Value applied_body(const Item& item) {
-    Value body = normalized(item);
-    annotations_of(body).set(kHashAnnotation, item.hash);
-    return body;
+    return applied_object(item.source->body, item.entry.namespace_name, item.type.namespaced, item.hash);
   }
 
   bool plan() {
@@ -170,7 +154,7 @@ class Reconciler {
                     item.type.namespaced ? (object.namespace_name().empty() ? s_.default_namespace : object.namespace_name())
                                          : "",
                     object.name()};
-      item.hash = desired_hash(normalized(item));
+      item.hash = desired_hash(applied_object(object.body, item.entry.namespace_name, item.type.namespaced, ""));
       item.stage = stage_of(object.kind(), item.type.namespaced);
       by_key_[item.entry.key()] = items_.size();
       items_.push_back(std::move(item));
@@ -279,11 +263,7 @@ class Reconciler {
   }
 
   HttpRequest apply_request(const Item& item, bool dry_run, bool want_object) const {
-    HttpRequest r = s_.client.request("PATCH", item.path() + apply_query(s_.settings.force, dry_run), to_json(applied_body(item)),
-                                      "application/apply-patch+yaml");
-    // Only the status matters when applying: the server then encodes metadata only.
-    if (!want_object) r.headers.front().second = kMetadataWatchAccept;
-    return r;
+    return server_side_apply(s_.client, item.path(), applied_body(item), s_.settings.force, dry_run, want_object);
   }
 
   // Server-side applies (or dry runs) of `items`; false after any failure.
@@ -493,7 +473,8 @@ class Reconciler {
     for (const auto& item : items_) {
       const ResourceType* t = s_.discovery.find(item.entry.api_version, item.entry.kind);
       const ResourceType& type = t ? *t : item.type;
-      state->objects[item.entry.key()] = {item.entry, to_json(item.source->body), item.hash};
+      state->objects[item.entry.key()] = {item.entry, type.object_path(item.entry.namespace_name, item.entry.name),
+                                          type.namespaced, to_json(item.source->body), item.hash};
       state->collections.emplace(type.collection(item.entry.namespace_name),
                                  WatchedCollection{type.kind, item.entry.namespace_name});
     }
@@ -526,6 +507,25 @@ class Reconciler {
 };
 
 }  // namespace
+
+Value applied_object(const Value& desired, const std::string& namespace_name, bool namespaced, const std::string& hash) {
+  Value body = desired;
+  Object& metadata = body.as_object()["metadata"].as_object();
+  if (namespaced) metadata.set("namespace", namespace_name);
+  else metadata.erase("namespace");
+  if (!hash.empty()) annotations_of(body).set(kHashAnnotation, hash);
+  return body;
+}
+
+HttpRequest server_side_apply(const KubeClient& client, const std::string& path, const Value& body, bool force, bool dry_run,
+                              bool want_object) {
+  const std::string query = std::string("?fieldManager=") + kFieldManager + (force ? "&force=true" : "") +
+                            (dry_run ? "&dryRun=All" : "");
+  HttpRequest r = client.request("PATCH", path + query, to_json(body), "application/apply-patch+yaml");
+  // Only the status matters when applying: the server then encodes metadata only.
+  if (!want_object) r.headers.front().second = kMetadataWatchAccept;
+  return r;
+}
 
 bool AppliedState::same_as(const AppliedState& other) const {
   if (objects.size() != other.objects.size() || collections.size() != other.collections.size()) return false;

@@ -392,6 +392,7 @@ TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
       << daemon.log();
   const auto healed_in = std::chrono::steady_clock::now() - deleted;
   EXPECT_LT(healed_in, 30s);  // the interval is 1h: only the watch can have done it
+  EXPECT_NE(daemon.log().find("drift healed"), std::string::npos) << daemon.log();
 
   ASSERT_EQ(kubectl({"-n", ns, "patch", "configmap", "settings", "-p", R"({"data":{"value":"hacked"}})"}).exit_code, 0);
   EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v1"; }, 30s)) << daemon.log();
