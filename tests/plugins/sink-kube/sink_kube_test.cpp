@@ -4,7 +4,7 @@
 #include <signal.h>
 
 #include <random>
-#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "support.hpp"
@@ -38,11 +38,15 @@ std::string field(const std::string& kind, const std::string& ns, const std::str
   return kubectl({"get", kind, name, "-n", ns, "-o", "jsonpath={" + path + "}"}).out;
 }
 
-// The last "<name>=N" of an "apply finished"/"diff finished" log line.
+// The value of "<name>=N" on the last "apply finished"/"diff finished" log line; -1 when none.
 long counter(const std::string& log, const std::string& name) {
-  std::regex pattern("(apply|diff) finished .*" + name + "=([0-9]+)");
   long value = -1;
-  for (std::sregex_iterator it(log.begin(), log.end(), pattern), end; it != end; ++it) value = std::stol((*it)[2]);
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" finished ") == std::string::npos) continue;
+    if (auto at = line.find(" " + name + "="); at != std::string::npos)
+      value = std::stol(line.substr(at + name.size() + 2));
+  }
   return value;
 }
 
