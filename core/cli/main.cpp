@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/keygen.hpp"
 #include "driftless/abi.hpp"
 #include "log/logging.hpp"
 
@@ -79,6 +80,14 @@ int main(int argc, char** argv) {
                  "The daemon's HOST:PORT for status/reconcile/suspend/resume (default: listen from the config, else 127.0.0.1:9797)")
       ->type_name("ADDR");
 
+  std::string key_file;
+  std::string key_comment;
+  auto* keygen = app.add_subcommand("keygen", "Write an ed25519 SSH key pair for a Git deploy key; print the public half");
+  keygen->add_option("--out", key_file, "Private key file (the public key goes to FILE.pub); never overwritten")
+      ->required()
+      ->type_name("FILE");
+  keygen->add_option("--comment", key_comment, "Comment of the public key (default: driftless@<hostname>)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -92,6 +101,7 @@ int main(int argc, char** argv) {
   parse_log_level(log_level, level);
   init_logging(format, level);
 
+  if (keygen->parsed()) return command_keygen(key_file, key_comment);
   if (plugins->parsed()) return command_plugins(options);
   if (validate->parsed()) return command_validate(options);
   if (render->parsed()) return command_render(options, pipeline);

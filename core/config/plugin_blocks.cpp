@@ -31,18 +31,19 @@ class BlockChecker {
     return Value(std::move(result));
   }
 
-  // A duration default may be written as text ("5m"); the plugin gets milliseconds.
-  static Value default_of(const ConfigKey& key) {
-    if (key.type == ConfigType::duration && key.default_value.is_string())
-      if (auto d = parse_duration(key.default_value.as_string())) return Value(static_cast<std::int64_t>(d->count()));
-    return key.default_value;
-  }
-
  private:
   static const ConfigKey* find(const std::vector<ConfigKey>& keys, const std::string& name) {
     for (const auto& k : keys)
       if (k.name == name) return &k;
     return nullptr;
+  }
+
+  // A duration default is written as text ("2m") and delivered, like a
+  // configured one, as milliseconds.
+  static Value default_of(const ConfigKey& key) {
+    if (key.type != ConfigType::duration || !key.default_value.is_string()) return key.default_value;
+    auto d = parse_duration(key.default_value.as_string());
+    return d ? Value(static_cast<std::int64_t>(d->count())) : key.default_value;
   }
 
   static std::string list(const std::vector<ConfigKey>& keys) {

@@ -28,25 +28,27 @@ std::int64_t change_count(const PipelineRun& run, ChangeAction action) {
 
 Daemon::Daemon(Session& session, GlobalOptions options) : session_(session), options_(std::move(options)) {}
 
+Daemon::Generation::~Generation() {
+  // Work in flight finishes first; then watches and other long work end. The
+  // watches are over before the scheduler they report drift to goes away.
+  if (scheduler) scheduler->stop();
+  stop = true;
+  if (engine) engine->stop_watches();
+}
+
 std::unique_ptr<Daemon::Generation> Daemon::make_generation(Config config) {
   auto g = std::make_unique<Generation>();
   g->config = std::move(config);
   EngineOptions engine_options;
   engine_options.state_dir = session_.state_dir;
-  engine_options.stop = &stop_;
+  engine_options.stop = &g->stop;
   g->engine = std::make_unique<Engine>(g->config, session_.registry, engine_options);
   SchedulerOptions scheduler_options;
   scheduler_options.concurrency = g->config.concurrency;
   scheduler_options.state_dir = session_.state_dir;
   g->scheduler = std::make_unique<Scheduler>(*g->engine, g->config, metrics_, scheduler_options);
-  Generation* current = g.get();
-  g->scheduler->on_run([this, current](const PipelineRun& run, const PipelineStatus& before, const PipelineStatus& after) {
+  g->scheduler->on_run([this](const PipelineRun& run, const PipelineStatus& before, const PipelineStatus& after) {
     on_run(run, before, after);
-    // A sink exists once its pipeline ran: from then on its drift watch runs too.
-    current->engine->start_watches([this, current](const std::string& pipeline, const std::string& reason) {
-      metrics_.count("driftless_drift_events_total", {{"pipeline", pipeline}});
-      current->scheduler->reconcile_now(pipeline, "drift: " + reason);
-    });
   });
   return g;
 }
@@ -86,11 +88,12 @@ int Daemon::run() {
     break;
   }
   api.stop();
+  std::unique_ptr<Generation> last;
   {
     std::lock_guard lock(mutex_);
-    generation_->engine->stop_watches();
-    generation_->scheduler->stop();
+    last = std::move(generation_);
   }
+  last.reset();  // outside the lock: work in flight still writes the audit log
   log.info("driftless stopped");
   return 0;
 }
@@ -109,11 +112,17 @@ bool Daemon::reload() {
   if (load.config->listen != session_.config->listen || load.config->plugin_dir != session_.config->plugin_dir)
     log.warn("'listen' and 'pluginDir' take effect only after a restart");
   auto next = make_generation(std::move(*load.config));
-  std::lock_guard lock(mutex_);
-  generation_->engine->stop_watches();
-  generation_->scheduler->stop();
-  generation_ = std::move(next);
-  generation_->scheduler->start();
+  std::unique_ptr<Generation> old;
+  {
+    std::lock_guard lock(mutex_);
+    old = std::move(generation_);
+    generation_ = std::move(next);
+  }
+  old.reset();  // finishes its work in flight (which may write the audit log), then ends
+  {
+    std::lock_guard lock(mutex_);
+    generation_->scheduler->start();
+  }
   log.info("config reloaded", {{"config", session_.config_file.string()},
                                {"pipelines", std::to_string(generation_->config.pipelines.size())}});
   return true;

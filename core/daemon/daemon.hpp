@@ -33,6 +33,8 @@ class Daemon : public DaemonControl {
  private:
   /// Everything that belongs to one loaded config.
   struct Generation {
+    ~Generation();
+    std::atomic<bool> stop{false};  ///< ends this generation's watches and long work
     Config config;
     std::unique_ptr<Engine> engine;
     std::unique_ptr<Scheduler> scheduler;
@@ -47,7 +49,6 @@ class Daemon : public DaemonControl {
   Session& session_;
   GlobalOptions options_;
   Metrics metrics_;
-  std::atomic<bool> stop_{false};
   std::mutex mutex_;  ///< guards generation_ (swapped on reload) and the audit file
   std::unique_ptr<Generation> generation_;
   std::filesystem::path audit_path_;

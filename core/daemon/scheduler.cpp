@@ -157,6 +157,11 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   }
   auto runs = engine_.run(RunStage::apply, pipeline, false);
   PipelineRun& run = runs.front();
+  // Sinks that can watch their target report drift; it is healed by reconciling at once.
+  engine_.start_watches([this](const std::string& drifted, const std::string& reason) {
+    metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
+    reconcile_now(drifted, "drift: " + reason);
+  });
   const bool ok = run.ok();
   const auto labels = pipeline_labels(pipeline);
   metrics_.observe("driftless_reconcile_duration_seconds", labels, seconds(run.duration));

@@ -272,22 +272,35 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
     if (slot->cluster) cluster = &*slot->cluster;
   }
 
-  std::vector<KubeObject> objects;
-  for (const auto& block : pipeline.spec->renderers) {
-    auto created = registry_.renderer(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
-    if (!created.ok()) {
-      run.diagnostics.push_back(error_at(block.location, "renderer '" + block.type + "': " + created.error().message));
-      return finish();
+  const auto& blocks = pipeline.spec->renderers;
+  std::vector<Value> configs;
+  std::vector<RenderCache::Stage> stages;
+  for (const auto& block : blocks) configs.push_back(expand_templates(block.config, pipeline.folder, pipeline.path));
+  for (std::size_t i = 0; i < blocks.size(); ++i) stages.push_back({blocks[i].type, &configs[i], registry_.renderer(blocks[i].type)});
+  const std::string chain = render_cache_.chain_key(stages, cluster);
+  std::optional<RenderResult> chain_result = render_cache_.find(pipeline.name, chain, artifact);
+  if (!chain_result) {
+    chain_result.emplace();
+    for (std::size_t i = 0; i < blocks.size() && !has_errors(chain_result->diagnostics); ++i) {
+      auto created = stages[i].factory->create(configs[i]);
+      if (!created.ok()) {
+        chain_result->diagnostics.push_back(error_at(blocks[i].location, "renderer '" + blocks[i].type + "': " + created.error().message));
+        break;
+      }
+      CoreContext context(services_, pipeline.name, blocks[i].type, options_.timeout);
+      context.set_cluster_info(cluster);
+      RenderResult result;
+      guarded([&] { result = (*created)->render(context, RenderRequest{artifact, pipeline.path, std::move(chain_result->objects)}); },
+              "renderer '" + blocks[i].type + "'", chain_result->diagnostics);
+      for (auto& d : result.diagnostics) chain_result->diagnostics.push_back(std::move(d));
+      for (auto& folder : result.read_folders) chain_result->read_folders.push_back(std::move(folder));
+      chain_result->objects = std::move(result.objects);
     }
-    CoreContext context(services_, pipeline.name, block.type, options_.timeout);
-    context.set_cluster_info(cluster);
-    RenderResult result;
-    guarded([&] { result = (*created)->render(context, RenderRequest{artifact, pipeline.path, std::move(objects)}); },
-            "renderer '" + block.type + "'", run.diagnostics);
-    for (auto& d : result.diagnostics) run.diagnostics.push_back(std::move(d));
-    objects = std::move(result.objects);
-    if (has_errors(run.diagnostics)) return finish();
+    render_cache_.store(pipeline.name, chain, artifact, pipeline.path, *chain_result);
   }
+  for (auto& d : chain_result->diagnostics) run.diagnostics.push_back(std::move(d));
+  if (has_errors(run.diagnostics)) return finish();
+  std::vector<KubeObject> objects = std::move(chain_result->objects);
   check_objects(objects, run.diagnostics);
   if (has_errors(run.diagnostics)) return finish();
   stamp(objects, pipeline.name);

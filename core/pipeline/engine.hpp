@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "driftless/plugin.hpp"
 #include "pipeline/core_context.hpp"
+#include "pipeline/render_cache.hpp"
 #include "plugins/registry.hpp"
 
 namespace driftless::core {
@@ -125,6 +126,7 @@ class Engine {
   std::atomic<bool> closing_{false};       ///< ends the watches
   ContextServices watch_services_;         ///< services_ with closing_ as the stop flag
   std::vector<std::thread> watchers_;
+  RenderCache render_cache_;
 };
 
 /// Folders of `root` matching a '/'-separated glob ("clusters/*"), sorted,

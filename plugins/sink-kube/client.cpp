@@ -77,16 +77,17 @@ HttpRequest KubeClient::request(std::string method, std::string path, std::strin
 
 Result<void> KubeClient::run_exec_plugin() {
   const ExecPlugin& plugin = *access_.exec;
-  ProcessRequest p;
+  ProcessSpec p;
   std::string command = plugin.command;
   if (command.find('/') != std::string::npos && command.front() != '/') command = (plugin.dir / command).string();
   p.argv.push_back(command);
   p.argv.insert(p.argv.end(), plugin.args.begin(), plugin.args.end());
   p.env = plugin.env;
+  p.inherit = {"PATH"};  // credential helpers (gcloud, aws ...) live anywhere on the user's PATH
   if (const char* home = std::getenv("HOME")) p.env.emplace("HOME", home);
   p.env["KUBERNETES_EXEC_INFO"] =
       R"({"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}})";
-  p.deadline = std::chrono::steady_clock::now() + kExecTimeout;
+  p.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kExecTimeout);
   p.max_output = 1 << 20;
   const std::string what = "the exec credential plugin '" + plugin.command + "' of " + access_.description;
   auto ran = run_process(p);

@@ -89,7 +89,8 @@ TEST(Config, MissingRequiredPluginKey) {
 
 TEST(Config, UnknownPluginTypeListsTheLoadedOnes) {
   std::string p = problems(replace(kValid, "type: path", "type: svn"));
-  EXPECT_NE(p.find("source type 'svn', but no such plugin is loaded (loaded: path)"), std::string::npos) << p;
+  EXPECT_NE(p.find("source type 'svn', but no such plugin is loaded (loaded: "), std::string::npos) << p;
+  EXPECT_NE(p.find("path"), std::string::npos) << p;
 }
 
 TEST(Config, StructuralErrors) {

@@ -38,15 +38,15 @@ class DaemonTest : public ::testing::Test {
   }
 
   void start() {
-    daemon_ = std::make_unique<BackgroundDriftless>(std::vector<std::string>{
-        "--config", (dir_ / "driftless.yaml").string(), "--state-dir", (dir_ / "state").string(), "run"});
-    ASSERT_TRUE(daemon_->wait_for_log("driftless is running", 20s)) << daemon_->log();
+    daemon_ = std::make_unique<BackgroundProcess>(BackgroundProcess::driftless_argv(
+        {"--config", (dir_ / "driftless.yaml").string(), "--state-dir", (dir_ / "state").string(), "run"}));
+    ASSERT_TRUE(daemon_->wait_for_output("driftless is running", 20s)) << daemon_->output();
     std::smatch m;
-    const std::string log = daemon_->log();
+    const std::string log = daemon_->output();
     ASSERT_TRUE(std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)")));
     port_ = std::stoi(m[1]);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    ASSERT_TRUE(eventually([&] { return get("/readyz").first == 200; }, 20s)) << daemon_->log();
+    ASSERT_TRUE(eventually([&] { return get("/readyz").first == 200; }, 20s)) << daemon_->output();
   }
 
   std::pair<int, std::string> get(const std::string& path) {
@@ -73,7 +73,7 @@ class DaemonTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<BackgroundDriftless> daemon_;
+  std::unique_ptr<BackgroundProcess> daemon_;
   std::unique_ptr<httplib::Client> client_;
   int port_ = 0;
 };
@@ -113,7 +113,7 @@ TEST_F(DaemonTest, SignedWebhookTriggersAFetchAndBadOnesChangeNothing) {
   EXPECT_NE(applied("dev", "app").find("k: one"), std::string::npos) << "a refused webhook must have no effect";
 
   EXPECT_EQ(post_hook(body, "sha256=" + hmac_sha256_hex("s3cret", body)), 200);
-  EXPECT_TRUE(eventually([&] { return applied("dev", "app").find("k: two") != std::string::npos; }, 10s)) << daemon_->log();
+  EXPECT_TRUE(eventually([&] { return applied("dev", "app").find("k: two") != std::string::npos; }, 10s)) << daemon_->output();
 }
 
 TEST_F(DaemonTest, NewRevisionIsAppliedWithinTheInterval) {
@@ -127,10 +127,10 @@ TEST_F(DaemonTest, FoldersAppearAndDisappearAsPipelines) {
   write_config("1s");
   start();
   write_file(dir_ / "repo/clusters/prod/app.yaml", config_map("app", "prod"));
-  EXPECT_TRUE(eventually([&] { return pipeline("prod").string_or("state") == "ready"; }, 10s)) << daemon_->log();
+  EXPECT_TRUE(eventually([&] { return pipeline("prod").string_or("state") == "ready"; }, 10s)) << daemon_->output();
   fs::remove_all(dir_ / "repo/clusters/prod");
   EXPECT_TRUE(eventually([&] { return pipeline("prod").is_null(); }, 10s));
-  EXPECT_TRUE(daemon_->wait_for_log("pipeline removed", 5s));
+  EXPECT_TRUE(daemon_->wait_for_output("pipeline removed", 5s));
   // Objects of a removed folder are left in place: removal of a folder is not a prune.
   EXPECT_TRUE(fs::exists(dir_ / "out/prod/apps/configmap-app.yaml"));
 }
@@ -165,21 +165,21 @@ TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOne) {
   start();
   write_file(dir_ / "driftless.yaml", "apiVersion: driftless.dev/v1alpha1\nkind: Config\nbogus: true\n");
   daemon_->signal(SIGHUP);
-  EXPECT_TRUE(daemon_->wait_for_log("config reload refused", 10s)) << daemon_->log();
-  EXPECT_NE(daemon_->log().find("unknown key 'bogus'"), std::string::npos);
+  EXPECT_TRUE(daemon_->wait_for_output("config reload refused", 10s)) << daemon_->output();
+  EXPECT_NE(daemon_->output().find("unknown key 'bogus'"), std::string::npos);
   EXPECT_EQ(pipeline("dev").string_or("state"), "ready");
 
   write_config("1h", "concurrency: 2\n");
   daemon_->signal(SIGHUP);
-  EXPECT_TRUE(daemon_->wait_for_log("config reloaded", 10s)) << daemon_->log();
+  EXPECT_TRUE(daemon_->wait_for_output("config reloaded", 10s)) << daemon_->output();
   EXPECT_TRUE(eventually([&] { return pipeline("dev").string_or("state") == "ready"; }, 10s));
 }
 
 TEST_F(DaemonTest, SigtermExitsCleanly) {
   start();
   daemon_->signal(SIGTERM);
-  EXPECT_EQ(daemon_->wait(20s), 0) << daemon_->log();
-  EXPECT_NE(daemon_->log().find("driftless stopped"), std::string::npos);
+  EXPECT_EQ(daemon_->wait(20s), 0) << daemon_->output();
+  EXPECT_NE(daemon_->output().find("driftless stopped"), std::string::npos);
 }
 
 TEST(Daemon, AddressInUseIsAClearError) {

@@ -73,22 +73,32 @@ CommandResult run_driftless(const std::vector<std::string>& args, const std::map
   return run(argv, env);
 }
 
-BackgroundDriftless::BackgroundDriftless(const std::vector<std::string>& args) {
-  const auto log_file = dir_ / "log";
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                                     std::filesystem::path log)
+    : log_(log.empty() ? dir_ / "output" : std::move(log)) {
   pid_ = ::fork();
   if (pid_ == 0) {
-    int out = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int out = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(out, 1);
     ::dup2(out, 2);
-    std::vector<char*> argv{const_cast<char*>(DRIFTLESS_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
+    int in = ::open("/dev/null", O_RDONLY);
+    ::dup2(in, 0);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
     ::_exit(127);
   }
 }
 
-BackgroundDriftless::~BackgroundDriftless() {
+std::vector<std::string> BackgroundProcess::driftless_argv(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{DRIFTLESS_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+BackgroundProcess::~BackgroundProcess() {
   if (exit_code_ >= 0 || pid_ <= 0) return;
   signal(SIGTERM);
   if (wait(std::chrono::seconds(20)) < 0) {
@@ -97,9 +107,12 @@ BackgroundDriftless::~BackgroundDriftless() {
   }
 }
 
-void BackgroundDriftless::signal(int sig) const { ::kill(pid_, sig); }
+void BackgroundProcess::signal(int sig) const {
+  if (exit_code_ < 0) ::kill(pid_, sig);
+}
 
-int BackgroundDriftless::wait(std::chrono::seconds timeout) {
+int BackgroundProcess::wait(std::chrono::seconds timeout) {
+  if (exit_code_ >= 0) return exit_code_;
   const auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
     int status = 0;
@@ -112,10 +125,10 @@ int BackgroundDriftless::wait(std::chrono::seconds timeout) {
   return -1;
 }
 
-std::string BackgroundDriftless::log() const { return read_file(dir_ / "log"); }
+std::string BackgroundProcess::output() const { return read_file(log_); }
 
-bool BackgroundDriftless::wait_for_log(const std::string& text, std::chrono::seconds timeout) const {
-  return eventually([&] { return log().find(text) != std::string::npos; }, timeout);
+bool BackgroundProcess::wait_for_output(const std::string& text, std::chrono::seconds timeout) const {
+  return eventually([&] { return output().find(text) != std::string::npos; }, timeout);
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout) {

@@ -46,26 +46,32 @@ CommandResult run(const std::vector<std::string>& argv, const std::map<std::stri
 /// Runs the built driftless binary with `args`.
 CommandResult run_driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
-/// The driftless binary running in the background (the daemon), its output
-/// in a log file; stopped with SIGTERM when destroyed.
-class BackgroundDriftless {
+/// A program running in the background (a daemon under test), its stdout and
+/// stderr in a log file. Stopped with SIGTERM (SIGKILL after 20 s) when destroyed.
+class BackgroundProcess {
  public:
-  explicit BackgroundDriftless(const std::vector<std::string>& args);
-  ~BackgroundDriftless();
-  BackgroundDriftless(const BackgroundDriftless&) = delete;
-  BackgroundDriftless& operator=(const BackgroundDriftless&) = delete;
+  /// Starts argv with extra environment variables; output goes to `log`
+  /// (a private temporary file when empty).
+  BackgroundProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                    std::filesystem::path log = {});
+  /// The built driftless binary with `args`.
+  static std::vector<std::string> driftless_argv(const std::vector<std::string>& args);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
   /// Sends a signal (SIGHUP, SIGTERM ...).
   void signal(int sig) const;
-  /// Waits for the process to exit; its exit code, or -1 on timeout.
-  int wait(std::chrono::seconds timeout);
-  /// Everything it logged so far.
-  std::string log() const;
-  /// Polls until the log contains `text`; false on timeout.
-  bool wait_for_log(const std::string& text, std::chrono::seconds timeout) const;
+  /// Waits for the end; the exit code (128 + signal when killed), or -1 on timeout.
+  int wait(std::chrono::seconds timeout = std::chrono::seconds(120));
+  /// Everything it printed so far.
+  std::string output() const;
+  /// Polls until the output contains `text`; false on timeout.
+  bool wait_for_output(const std::string& text, std::chrono::seconds timeout) const;
 
  private:
   TempDir dir_;
+  std::filesystem::path log_;
   int pid_ = -1;
   int exit_code_ = -1;
 };

@@ -36,7 +36,7 @@ struct ConfigKey {
 
   /// The key must be present.
   ConfigKey& required() { is_required = true; return *this; }
-  /// Value used when the key is absent (a duration may be given as text: "5m").
+  /// Value used when the key is absent.
   ConfigKey& default_to(Value value) { default_value = std::move(value); return *this; }
   /// Allowed values of a string key.
   ConfigKey& one_of(std::vector<std::string> values) { choices = std::move(values); return *this; }

@@ -46,6 +46,12 @@ struct RenderRequest {
 struct RenderResult {
   std::vector<KubeObject> objects;
   std::vector<Diagnostic> diagnostics;
+  /// Folders besides the rendered path whose content this stage used
+  /// (relative to the artifact root: a kustomize base, a chart, the folder of
+  /// a values file). The core re-renders a pipeline when its path or any of
+  /// these changes and reuses the last result otherwise, so a stage that
+  /// reads outside its path must list what it read.
+  std::vector<std::string> read_folders;
 };
 
 /// Turns files and/or the objects of the previous stage into objects.

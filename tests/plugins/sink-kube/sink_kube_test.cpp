@@ -379,10 +379,10 @@ TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
   auto [ns, fleet] = scenario("heal");
   fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  test::BackgroundDriftless daemon(fleet.args("run"));
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
   ASSERT_TRUE(test::eventually([&] { return field("deployment", ns, "web", ".status.availableReplicas") == "1"; }, 60s))
-      << daemon.log();
-  ASSERT_TRUE(test::eventually([&] { return daemon.log().find("reconciled") != std::string::npos; }, 60s)) << daemon.log();
+      << daemon.output();
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
 
   const std::string uid = field("deployment", ns, "web", ".metadata.uid");
   ASSERT_EQ(kubectl({"-n", ns, "delete", "deployment", "web", "--wait=false"}).exit_code, 0);
@@ -393,36 +393,36 @@ TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
                field("deployment", ns, "web", ".status.availableReplicas") == "1";
       },
       30s))
-      << daemon.log();
+      << daemon.output();
   const auto healed_in = std::chrono::steady_clock::now() - deleted;
   EXPECT_LT(healed_in, 30s);  // the interval is 1h: only the watch can have done it
-  EXPECT_NE(daemon.log().find("drift healed"), std::string::npos) << daemon.log();
+  EXPECT_NE(daemon.output().find("drift healed"), std::string::npos) << daemon.output();
 
   ASSERT_EQ(kubectl({"-n", ns, "patch", "configmap", "settings", "-p", R"({"data":{"value":"hacked"}})"}).exit_code, 0);
-  EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v1"; }, 30s)) << daemon.log();
-  EXPECT_NE(daemon.log().find("reason=\"drift: ConfigMap/" + ns + "/settings was changed"), std::string::npos) << daemon.log();
+  EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v1"; }, 30s)) << daemon.output();
+  EXPECT_NE(daemon.output().find("reason=\"drift: ConfigMap/" + ns + "/settings was changed"), std::string::npos) << daemon.output();
 }
 
 TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
   auto [ns, fleet] = scenario("rewatch");
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  test::BackgroundDriftless daemon(fleet.args("run"));
-  ASSERT_TRUE(test::eventually([&] { return daemon.log().find("reconciled") != std::string::npos; }, 60s)) << daemon.log();
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
   auto restart = test::run({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "1"});
   ASSERT_EQ(restart.exit_code, 0) << restart.err;
   ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
-  EXPECT_TRUE(test::eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.log();
+  EXPECT_TRUE(test::eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.output();
 }
 
 TEST_F(KubeSink, DriftReportOnlyLogs) {
   auto [ns, fleet] = scenario("report", "      drift: report\n");
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  test::BackgroundDriftless daemon(fleet.args("run"));
-  ASSERT_TRUE(test::eventually([&] { return daemon.log().find("reconciled") != std::string::npos; }, 60s)) << daemon.log();
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
   std::this_thread::sleep_for(500ms);  // the watch is open
   ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
-  EXPECT_TRUE(test::eventually([&] { return daemon.log().find("drift: report, not healed") != std::string::npos; }, 30s))
-      << daemon.log();
+  EXPECT_TRUE(test::eventually([&] { return daemon.output().find("drift: report, not healed") != std::string::npos; }, 30s))
+      << daemon.output();
   std::this_thread::sleep_for(2s);
   EXPECT_FALSE(exists("configmap", ns, "settings"));
 }
@@ -450,7 +450,7 @@ TEST_F(KubeSink, ConflictsAreErrorsWithoutForce) {
 TEST_F(KubeSink, ConvergesAfterTheApiServerRestartsMidApply) {
   auto [ns, fleet] = scenario("restart");
   for (int i = 0; i < 400; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
-  test::BackgroundDriftless apply(fleet.args("apply"));
+  test::BackgroundProcess apply(test::BackgroundProcess::driftless_argv(fleet.args("apply")));
   ASSERT_TRUE(test::eventually([&] { return exists("configmap", ns, "cm0") || exists("configmap", ns, "cm399"); }, 20s));
   auto restart = test::run({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "1"});
   ASSERT_EQ(restart.exit_code, 0) << restart.err;
@@ -466,7 +466,7 @@ TEST_F(KubeSink, ConvergesAfterTheProcessIsKilledMidApplyAndPrunesNothingWrongly
   for (int i = 0; i < 20; ++i) fleet.write("old" + std::to_string(i) + ".yaml", config_map("old" + std::to_string(i), "v"));
   ASSERT_EQ(fleet.apply().exit_code, 0);
   for (int i = 0; i < 400; ++i) fleet.write("new" + std::to_string(i) + ".yaml", config_map("new" + std::to_string(i), "v"));
-  test::BackgroundDriftless apply(fleet.args("apply"));
+  test::BackgroundProcess apply(test::BackgroundProcess::driftless_argv(fleet.args("apply")));
   ASSERT_TRUE(test::eventually([&] { return exists("configmap", ns, "new0") || exists("configmap", ns, "new399"); }, 20s));
   apply.signal(SIGKILL);
   apply.wait(10s);

@@ -1,0 +1,208 @@
+#include "git_spec.hpp"
+
+#include <algorithm>
+
+namespace driftless::git {
+namespace {
+
+int default_port(Transport t) {
+  switch (t) {
+    case Transport::ssh: return 22;
+    case Transport::http: return 80;
+    case Transport::https: return 443;
+    case Transport::git: return 9418;
+    case Transport::file: return 0;
+  }
+  return 0;
+}
+
+bool is_hex40(const std::string& s) {
+  return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+const Value* child(const Value& config, std::string_view block, std::string_view key) {
+  const Value* b = config.find(block);
+  return b ? b->find(key) : nullptr;
+}
+
+std::string text(const Value& config, std::string_view block, std::string_view key) {
+  const Value* v = child(config, block, key);
+  return v && v->is_string() ? v->as_string() : std::string();
+}
+
+}  // namespace
+
+Result<RemoteUrl> parse_remote_url(const std::string& url) {
+  RemoteUrl out;
+  out.text = url;
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    if (!url.empty() && url[0] == '/') {
+      out.transport = Transport::file;
+      return out;
+    }
+    // scp-like: [user@]host:path
+    auto colon = url.find(':');
+    auto slash = url.find('/');
+    if (colon == std::string::npos || (slash != std::string::npos && slash < colon))
+      return fail(ErrorCode::invalid_input, "url '" + url + "' is not a repository URL (ssh://, https://, http://, git://, "
+                                                "file://, user@host:path or an absolute path)");
+    std::string authority = url.substr(0, colon);
+    auto at = authority.rfind('@');
+    out.transport = Transport::ssh;
+    out.user = at == std::string::npos ? "" : authority.substr(0, at);
+    out.host = at == std::string::npos ? authority : authority.substr(at + 1);
+    out.port = 22;
+    return out;
+  }
+  const std::string scheme = url.substr(0, scheme_end);
+  if (scheme == "ssh" || scheme == "git+ssh") out.transport = Transport::ssh;
+  else if (scheme == "https") out.transport = Transport::https;
+  else if (scheme == "http") out.transport = Transport::http;
+  else if (scheme == "git") out.transport = Transport::git;
+  else if (scheme == "file") out.transport = Transport::file;
+  else return fail(ErrorCode::invalid_input, "url '" + url + "': unsupported scheme '" + scheme + "' (use ssh, https, http, git or file)");
+  if (out.transport == Transport::file) return out;
+  std::string rest = url.substr(scheme_end + 3);
+  std::string authority = rest.substr(0, rest.find('/'));
+  if (auto at = authority.rfind('@'); at != std::string::npos) {
+    out.user = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    if (out.user.find(':') != std::string::npos)
+      return fail(ErrorCode::invalid_input, "url must not contain a password; use auth.passwordFile or auth.passwordEnv");
+  }
+  out.port = default_port(out.transport);
+  if (!authority.empty() && authority[0] == '[') {  // [::1]:22
+    auto close = authority.find(']');
+    out.host = authority.substr(1, close - 1);
+    authority = authority.substr(close + 1);
+    if (!authority.empty() && authority[0] == ':') authority = "x" + authority;
+    else authority.clear();
+  } else {
+    out.host = authority.substr(0, authority.find(':'));
+  }
+  if (auto colon = authority.find(':'); colon != std::string::npos) {
+    try {
+      out.port = std::stoi(authority.substr(colon + 1));
+    } catch (const std::exception&) {
+      return fail(ErrorCode::invalid_input, "url '" + url + "' has a port that is not a number");
+    }
+  }
+  if (out.host.empty()) return fail(ErrorCode::invalid_input, "url '" + url + "' has no host");
+  return out;
+}
+
+std::vector<ConfigKey> git_config_keys() {
+  return {
+      ConfigKey("url", ConfigType::string,
+                "Repository URL: ssh://git@host/org/repo.git, git@host:org/repo.git, https://..., http://..., git://..., "
+                "file:///path or /path.")
+          .required(),
+      ConfigKey("ref", ConfigType::object, "What to follow; exactly one of branch, tag, semver, commit.")
+          .required()
+          .with_children({
+              ConfigKey("branch", ConfigType::string, "Follow the head of this branch."),
+              ConfigKey("tag", ConfigType::string, "Follow this tag (moved tags are followed too)."),
+              ConfigKey("semver", ConfigType::string,
+                        "Follow the highest tag inside this version range, e.g. '>=1.0.0 <2.0.0', '^1.2', '~1.2.3', "
+                        "'1.x', '*'."),
+              ConfigKey("commit", ConfigType::string, "Pin this exact commit (40 hex digits)."),
+          }),
+      ConfigKey("auth", ConfigType::object, "Credentials; secrets are read from files or variables at every fetch.")
+          .with_children({
+              ConfigKey("sshKeyFile", ConfigType::path, "Private key for ssh URLs (OpenSSH format, unencrypted), e.g. "
+                                                        "from `driftless keygen`."),
+              ConfigKey("knownHostsFile", ConfigType::path, "known_hosts file holding the SSH server's host key; "
+                                                            "required for ssh URLs (strict checking)."),
+              ConfigKey("username", ConfigType::string, "User name for HTTP(S) basic auth (default: 'git')."),
+              ConfigKey("passwordFile", ConfigType::path, "File whose first line is the HTTP(S) password."),
+              ConfigKey("passwordEnv", ConfigType::string, "Environment variable holding the HTTP(S) password."),
+              ConfigKey("tokenFile", ConfigType::path, "File whose first line is an access token (sent as the "
+                                                       "basic-auth password, as GitHub/GitLab/Gitea expect)."),
+              ConfigKey("tokenEnv", ConfigType::string, "Environment variable holding an access token."),
+          }),
+      ConfigKey("verify", ConfigType::object, "Commit signature verification; off when absent.")
+          .with_children({
+              ConfigKey("mode", ConfigType::string, "'head': the commit to apply must carry a good signature by an "
+                                                    "allowed key.")
+                  .default_to("head")
+                  .one_of({"head"}),
+              ConfigKey("openpgpKeyring", ConfigType::path, "OpenPGP public keys allowed to sign (binary keyring or "
+                                                            "ASCII-armored export)."),
+              ConfigKey("allowedSigners", ConfigType::path, "SSH allowed_signers file (as for `git config "
+                                                            "gpg.ssh.allowedSignersFile`)."),
+          }),
+      ConfigKey("timeout", ConfigType::duration, "Limit for every network operation (connect, list refs, fetch).")
+          .default_to(std::int64_t{60000}),
+      ConfigKey("keepSnapshots", ConfigType::integer, "How many checked-out revisions to keep on disk.")
+          .default_to(std::int64_t{3}),
+  };
+}
+
+Result<GitSpec> parse_git_spec(const Value& config) {
+  GitSpec spec;
+  auto url = parse_remote_url(config.string_or("url"));
+  if (!url.ok()) return url.error();
+  spec.url = *url;
+
+  int refs = 0;
+  for (auto [name, kind] : {std::pair{"branch", RefKind::branch}, {"tag", RefKind::tag}, {"semver", RefKind::semver},
+                            {"commit", RefKind::commit}}) {
+    std::string value = text(config, "ref", name);
+    if (value.empty()) continue;
+    ++refs;
+    spec.ref.kind = kind;
+    spec.ref.value = value;
+  }
+  if (refs != 1)
+    return fail(ErrorCode::invalid_input, "'ref' needs exactly one of branch, tag, semver or commit (found " +
+                                              std::to_string(refs) + ")");
+  if (spec.ref.kind == RefKind::commit && !is_hex40(spec.ref.value))
+    return fail(ErrorCode::invalid_input, "ref.commit '" + spec.ref.value + "' must be a full commit id: 40 lowercase hex digits");
+  if (spec.ref.kind == RefKind::semver) {
+    auto range = SemVerRange::parse(spec.ref.value);
+    if (!range.ok()) return fail(ErrorCode::invalid_input, "ref.semver: " + range.error().message);
+    spec.ref.range = *range;
+  }
+
+  GitAuth& a = spec.auth;
+  a.ssh_key_file = text(config, "auth", "sshKeyFile");
+  a.known_hosts_file = text(config, "auth", "knownHostsFile");
+  a.username = text(config, "auth", "username");
+  a.password_file = text(config, "auth", "passwordFile");
+  a.password_env = text(config, "auth", "passwordEnv");
+  a.token_file = text(config, "auth", "tokenFile");
+  a.token_env = text(config, "auth", "tokenEnv");
+  const int secrets = !a.password_file.empty() + !a.password_env.empty() + !a.token_file.empty() + !a.token_env.empty();
+  const bool http = spec.url.transport == Transport::http || spec.url.transport == Transport::https;
+  if (spec.url.transport == Transport::ssh) {
+    if (a.ssh_key_file.empty() || a.known_hosts_file.empty())
+      return fail(ErrorCode::invalid_input, "url '" + spec.url.text + "' is an ssh URL: set auth.sshKeyFile (the deploy key, "
+                                                "see `driftless keygen`) and auth.knownHostsFile (the server's host key)");
+    if (secrets > 0) return fail(ErrorCode::invalid_input, "passwords and tokens are for http(s) URLs; ssh uses auth.sshKeyFile");
+  } else if (!a.ssh_key_file.empty() || !a.known_hosts_file.empty()) {
+    return fail(ErrorCode::invalid_input, "auth.sshKeyFile and auth.knownHostsFile are for ssh URLs; '" + spec.url.text +
+                                              "' is not one");
+  }
+  if (secrets > 1)
+    return fail(ErrorCode::invalid_input, "set only one of auth.passwordFile, passwordEnv, tokenFile, tokenEnv");
+  if (!http && (secrets > 0 || !a.username.empty()))
+    return fail(ErrorCode::invalid_input, "auth.username/password/token are for http(s) URLs; '" + spec.url.text + "' is not one");
+
+  if (const Value* verify = config.find("verify")) {
+    std::string keyring = verify->string_or("openpgpKeyring");
+    std::string signers = verify->string_or("allowedSigners");
+    if (keyring.empty() == signers.empty())
+      return fail(ErrorCode::invalid_input, "verify needs exactly one of openpgpKeyring or allowedSigners");
+    spec.verify.kind = keyring.empty() ? SignatureKind::ssh : SignatureKind::openpgp;
+    spec.verify.keys_file = keyring.empty() ? signers : keyring;
+  }
+  if (const Value* t = config.find("timeout"); t && t->is_int()) spec.timeout = std::chrono::milliseconds(t->as_int());
+  if (const Value* k = config.find("keepSnapshots"); k && k->is_int()) {
+    if (k->as_int() < 1) return fail(ErrorCode::invalid_input, "keepSnapshots must be at least 1");
+    spec.keep_snapshots = static_cast<int>(k->as_int());
+  }
+  return spec;
+}
+
+}  // namespace driftless::git

@@ -1,0 +1,44 @@
+// The s3 source's config block as plain data: where the bucket is, how to
+// address and authenticate, and the limits of what is downloaded.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "driftless/config.hpp"
+#include "driftless/result.hpp"
+#include "driftless/value.hpp"
+
+namespace driftless::s3 {
+
+enum class ArchiveMode { automatic, always, never };
+
+struct S3Spec {
+  std::string endpoint;       ///< "https://s3.eu-west-1.amazonaws.com", "http://127.0.0.1:9000" (no trailing '/')
+  std::string region = "us-east-1";
+  std::string bucket;
+  std::string prefix;         ///< "" or ending with '/'
+  bool virtual_hosted = false;
+  std::string access_key_file, access_key_env;
+  std::string secret_key_file, secret_key_env;
+  std::string ca_file;
+  ArchiveMode archive = ArchiveMode::automatic;
+  std::uint64_t max_objects = 10000;
+  std::uint64_t max_total_bytes = 512ull << 20;
+  std::chrono::milliseconds timeout{60000};
+  int keep_snapshots = 3;
+};
+
+/// The config keys of the s3 source.
+std::vector<ConfigKey> s3_config_keys();
+
+/// Builds an S3Spec from a validated config block.
+Result<S3Spec> parse_s3_spec(const Value& config);
+
+/// URL of an object key (or of the bucket when `key` is empty), path-style or
+/// virtual-hosted, with the key percent-encoded per path segment.
+std::string object_url(const S3Spec& spec, const std::string& key);
+
+}  // namespace driftless::s3

@@ -1,0 +1,75 @@
+#include "tarball.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <memory>
+
+namespace driftless::s3 {
+namespace {
+
+// "./a/b/" -> "a/b"; "" for the archive's root entry.
+std::string clean_path(std::string path) {
+  while (path.rfind("./", 0) == 0) path.erase(0, 2);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return path == "." ? "" : path;
+}
+
+}  // namespace
+
+bool is_tarball(const std::string& key) {
+  auto ends = [&](const std::string& suffix) {
+    return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends(".tar.gz") || ends(".tgz");
+}
+
+Result<void> unpack_tarball(const std::string& archive, const std::string& name, SnapshotWriter& writer,
+                            std::uint64_t max_entries, std::uint64_t max_bytes) {
+  std::unique_ptr<struct archive, decltype(&archive_read_free)> reader(archive_read_new(), &archive_read_free);
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_format_tar(reader.get());
+  if (archive_read_open_memory(reader.get(), archive.data(), archive.size()) != ARCHIVE_OK)
+    return fail(ErrorCode::invalid_input, name + " is not a gzip-compressed tar archive: " + archive_error_string(reader.get()));
+  auto refuse = [&](const std::string& entry, const std::string& why) {
+    return fail(ErrorCode::invalid_input, name + ": entry '" + entry + "' refused: " + why + "; nothing was unpacked");
+  };
+  std::uint64_t entries = 0, bytes = 0;
+  archive_entry* entry = nullptr;
+  int status;
+  while ((status = archive_read_next_header(reader.get(), &entry)) == ARCHIVE_OK) {
+    const char* raw = archive_entry_pathname(entry);
+    const std::string written = raw ? raw : "";
+    if (++entries > max_entries) return refuse(written, "the archive has more than maxObjects (" + std::to_string(max_entries) + ") entries");
+    if (!written.empty() && written[0] == '/') return refuse(written, "absolute path");
+    const std::string path = clean_path(written);
+    if (archive_entry_hardlink(entry)) return refuse(written, "hard links are not accepted");
+    const mode_t type = archive_entry_filetype(entry);
+    Result<void> r;
+    if (type == AE_IFDIR) {
+      if (!path.empty()) r = writer.make_directory(path);
+    } else if (type == AE_IFLNK) {
+      const char* target = archive_entry_symlink(entry);
+      r = writer.make_symlink(path, target ? target : "");
+    } else if (type == AE_IFREG) {
+      std::string content;
+      char buffer[65536];
+      la_ssize_t n;
+      while ((n = archive_read_data(reader.get(), buffer, sizeof buffer)) > 0) {
+        bytes += static_cast<std::uint64_t>(n);
+        if (bytes > max_bytes) return refuse(written, "the unpacked size passes maxTotalSize (" + std::to_string(max_bytes) + " bytes)");
+        content.append(buffer, static_cast<std::size_t>(n));
+      }
+      if (n < 0) return fail(ErrorCode::invalid_input, name + ": damaged archive at '" + written + "': " + archive_error_string(reader.get()));
+      r = writer.write_file(path, content, (archive_entry_perm(entry) & 0111) != 0);
+    } else {
+      return refuse(written, "only files, folders and symlinks are accepted (devices, fifos and sockets are not)");
+    }
+    if (!r.ok()) return refuse(written, r.error().message);
+  }
+  if (status != ARCHIVE_EOF)
+    return fail(ErrorCode::invalid_input, name + " is damaged or truncated: " + archive_error_string(reader.get()));
+  return {};
+}
+
+}  // namespace driftless::s3
