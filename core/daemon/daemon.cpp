@@ -29,9 +29,11 @@ std::int64_t change_count(const PipelineRun& run, ChangeAction action) {
 Daemon::Daemon(Session& session, GlobalOptions options) : session_(session), options_(std::move(options)) {}
 
 Daemon::Generation::~Generation() {
-  // Work in flight finishes first; then watches and other long work end.
+  // Work in flight finishes first; then watches and other long work end. The
+  // watches are over before the scheduler they report drift to goes away.
   if (scheduler) scheduler->stop();
   stop = true;
+  if (engine) engine->stop_watches();
 }
 
 std::unique_ptr<Daemon::Generation> Daemon::make_generation(Config config) {

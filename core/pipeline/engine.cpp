@@ -26,11 +26,11 @@ Engine::Engine(const Config& config, const PluginRegistry& registry, EngineOptio
   services_.registry = &registry_;
   services_.state_dir = options_.state_dir;
   services_.stop = options_.stop;
+  watch_services_ = services_;
+  watch_services_.stop = &closing_;
 }
 
-Engine::~Engine() {
-  for (auto& watcher : watchers_) watcher.join();
-}
+Engine::~Engine() { stop_watches(); }
 
 Engine::SourceState& Engine::source_state(const std::string& name) {
   std::lock_guard lock(mutex_);
@@ -261,15 +261,15 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
     return std::move(run);
   };
 
-  Sink* sink = nullptr;
+  // The sink first: it may know facts about the cluster that renderers use.
+  SinkSlot* slot = nullptr;
   const ClusterInfo* cluster = nullptr;
   if (stage != RunStage::render) {
-    sink = sink_for(pipeline, run.diagnostics);
-    if (!sink) return finish();
-    SinkSlot& slot = sinks_.at(pipeline.name);
-    CoreContext context(services_, pipeline.name, slot.type, options_.timeout);
-    guarded([&] { slot.cluster = sink->cluster_info(context); }, "sink '" + slot.type + "'", run.diagnostics);
-    if (slot.cluster) cluster = &*slot.cluster;
+    slot = sink_for(pipeline, run.diagnostics);
+    if (!slot) return finish();
+    CoreContext context(services_, pipeline.name, slot->type, options_.timeout);
+    guarded([&] { slot->cluster = slot->instance->cluster_info(context); }, "sink '" + slot->type + "'", run.diagnostics);
+    if (slot->cluster) cluster = &*slot->cluster;
   }
 
   const auto& blocks = pipeline.spec->renderers;
@@ -318,7 +318,7 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   CoreContext context(services_, pipeline.name, type, options_.timeout);
   context.set_cluster_info(cluster);
   SinkRequest request{run.objects, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff};
-  guarded([&] { run.sink = sink->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
+  guarded([&] { run.sink = slot->instance->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
   if (!run.ok()) return finish();  // deferred work needs its objects in place
   for (const auto& action : chain_result->actions) {
     CoreContext action_context(services_, pipeline.name, "deferred", options_.timeout);
@@ -332,10 +332,10 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   return finish();
 }
 
-Sink* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems) {
+Engine::SinkSlot* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems) {
   std::lock_guard lock(sinks_mutex_);
   SinkSlot& slot = sinks_[pipeline.name];
-  if (slot.instance) return slot.instance.get();
+  if (slot.instance) return &slot;
   const PluginBlock& block = pipeline.spec->sink;
   auto created = registry_.sink(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
   if (!created.ok()) {
@@ -345,11 +345,12 @@ Sink* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnostic>& proble
   }
   slot.type = block.type;
   slot.instance = std::move(*created);
-  return slot.instance.get();
+  return &slot;
 }
 
 void Engine::start_watches(const DriftHandler& on_drift) {
   std::lock_guard lock(sinks_mutex_);
+  if (closing_) return;
   for (auto& [name, slot] : sinks_) {
     if (slot.watched || !slot.instance) continue;
     slot.watched = true;
@@ -359,11 +360,21 @@ void Engine::start_watches(const DriftHandler& on_drift) {
   }
 }
 
+void Engine::stop_watches() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(sinks_mutex_);
+    closing_ = true;
+    threads.swap(watchers_);
+  }
+  for (auto& watcher : threads) watcher.join();
+}
+
 void Engine::watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift) {
-  auto stopping = [&] { return options_.stop && options_.stop->load(); };
+  auto stopping = [&] { return closing_.load(); };
   while (!stopping()) {
-    // A watch lasts until shutdown; the stop flag, not the deadline, ends it.
-    CoreContext context(services_, pipeline, type, std::chrono::hours(24 * 365));
+    // A watch lasts until stop_watches(); closing_, not the deadline, ends it.
+    CoreContext context(watch_services_, pipeline, type, std::chrono::hours(24 * 365));
     std::vector<Diagnostic> crash;
     Result<void> result;
     guarded([&] { result = sink.watch(context, [&](const std::string& reason) { on_drift(pipeline, reason); }); },

@@ -6,10 +6,9 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <mutex>
-#include <thread>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,9 +92,11 @@ class Engine {
   /// Called from a watch thread when a pipeline's target drifted.
   using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
   /// Starts Sink::watch on its own thread for every pipeline whose sink exists
-  /// (was used by a run) and is not watched yet. Threads end on options.stop
-  /// and are joined by the destructor.
+  /// (was used by a run) and is not watched yet; `on_drift` is called from
+  /// those threads.
   void start_watches(const DriftHandler& on_drift);
+  /// Ends the watches and waits for their threads (also done by the destructor).
+  void stop_watches();
 
  private:
   struct SourceState;
@@ -104,7 +105,8 @@ class Engine {
   SourceState& source_state(const std::string& name);
   std::vector<Expanded> expand(const PipelineSpec& spec, const Artifact& artifact, std::vector<Diagnostic>& problems);
   PipelineRun run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage);
-  Sink* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
+  struct SinkSlot;
+  SinkSlot* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
   void watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift);
 
   const Config& config_;
@@ -119,8 +121,10 @@ class Engine {
     std::optional<ClusterInfo> cluster;
     bool watched = false;
   };
-  std::mutex sinks_mutex_;
-  std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, kept for the process
+  std::mutex sinks_mutex_;  ///< guards sinks_ (slots never move) and watchers_
+  std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, kept for the engine's life
+  std::atomic<bool> closing_{false};       ///< ends the watches
+  ContextServices watch_services_;         ///< services_ with closing_ as the stop flag
   std::vector<std::thread> watchers_;
   RenderCache render_cache_;
 };

@@ -1,7 +1,7 @@
 #include "connection.hpp"
 
+#include <driftless/hash.hpp>
 #include <driftless/yaml.hpp>
-#include <openssl/evp.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -23,20 +23,12 @@ std::optional<std::string> read_small_file(const fs::path& file) {
   return s.str();
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
+// Kubeconfig "-data" fields are base64, sometimes wrapped over several lines.
+std::optional<std::string> decode_data(std::string_view text) {
   std::string clean;
   for (char c : text)
     if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
-  if (clean.size() % 4 != 0) return std::nullopt;
-  std::string out(clean.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t padding = 0;
-  if (!clean.empty() && clean.back() == '=') ++padding;
-  if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
+  return base64_decode(clean);
 }
 
 const Value* named(const Value& config, const char* list, const std::string& name, const char* inner) {
@@ -56,7 +48,7 @@ fs::path relative_to(const fs::path& dir, const std::string& path) {
 Result<void> pem_field(const Value& section, const std::string& field, const fs::path& dir, std::string& pem_out,
                        std::string& file_out, const std::string& where) {
   if (std::string data = section.string_or(field + "-data"); !data.empty()) {
-    auto decoded = base64_decode(data);
+    auto decoded = decode_data(data);
     if (!decoded) return fail(ErrorCode::invalid_input, where + ": " + field + "-data is not valid base64");
     pem_out = std::move(*decoded);
   } else if (std::string file = section.string_or(field); !file.empty()) {

@@ -19,6 +19,11 @@ Result<Value> get_json(KubeClient& client, const std::string& path, const std::s
 
 }  // namespace
 
+std::string ResourceType::group() const {
+  const auto slash = group_version.find('/');
+  return slash == std::string::npos ? "" : group_version.substr(0, slash);
+}
+
 std::string ResourceType::api_prefix() const {
   return group_version.find('/') == std::string::npos ? "/api/" + group_version : "/apis/" + group_version;
 }

@@ -21,6 +21,8 @@ struct ResourceType {
   std::string resource;  ///< plural: "deployments"
   bool namespaced = false;
 
+  /// The API group: "apps", "" for the core group.
+  std::string group() const;
   /// "/apis/apps/v1" or "/api/v1".
   std::string api_prefix() const;
   /// The collection path, in `ns` when namespaced.

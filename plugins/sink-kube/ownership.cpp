@@ -2,6 +2,8 @@
 
 #include <driftless/hash.hpp>
 
+#include <algorithm>
+
 namespace driftless::kube {
 namespace {
 
@@ -44,19 +46,23 @@ bool covers_list(const Value& fields, const Array& items) {
   return true;
 }
 
-bool covers(const Value& fields, const Value& desired) {
-  if (!desired.is_object()) return true;
+// Every member of `object` but those in `skip` is owned in `fields`.
+bool covers_members(const Value& fields, const Object& object, std::initializer_list<std::string_view> skip) {
   if (!fields.is_object()) return false;
-  for (const auto& [name, value] : desired.as_object()) {
-    if (value.is_null()) continue;
+  for (const auto& [name, value] : object) {
+    if (value.is_null() || std::find(skip.begin(), skip.end(), name) != skip.end()) continue;
     const Value* sub = fields.as_object().find("f:" + name);
-    if (!sub) return false;
-    // An empty entry owns the whole value: an atomic map (a Service selector).
-    const bool atomic = sub->is_object() && sub->as_object().empty();
-    if (value.is_object() && !atomic && !covers(*sub, value)) return false;
-    if (value.is_array() && !covers_list(*sub, value.as_array())) return false;
+    if (!sub || !covers(*sub, value)) return false;
   }
   return true;
+}
+
+bool covers(const Value& fields, const Value& desired) {
+  if (desired.is_array()) return covers_list(fields, desired.as_array());
+  if (!desired.is_object()) return true;
+  // An empty entry owns the whole value: an atomic map (a Service selector).
+  if (fields.is_object() && fields.as_object().empty()) return true;
+  return covers_members(fields, desired.as_object(), {});
 }
 
 const Value* our_apply_fields(const Value& metadata) {
@@ -79,18 +85,15 @@ bool still_in_sync(const Value& live, const Value& desired, const std::string& h
   const Value* annotations = metadata->find("annotations");
   if (!annotations || annotations->string_or(kHashAnnotation) != hash) return false;
   const Value* fields = our_apply_fields(*metadata);
-  if (!fields) return false;
-  // apiVersion, kind, name and namespace identify the object; they are never in managedFields.
-  Value owned = desired;
-  owned.as_object().erase("apiVersion");
-  owned.as_object().erase("kind");
-  owned.as_object().erase("status");  // never applied to the main resource
-  if (Value* m = owned.find("metadata"); m && m->is_object()) {
-    m->as_object().erase("name");
-    m->as_object().erase("namespace");
-    if (m->as_object().empty()) owned.as_object().erase("metadata");
-  }
-  return covers(*fields, owned);
+  if (!fields || !desired.is_object()) return false;
+  // apiVersion, kind, name and namespace identify the object: never in managedFields;
+  // status is never applied to the main resource.
+  if (!covers_members(*fields, desired.as_object(), {"apiVersion", "kind", "status", "metadata"})) return false;
+  const Value* desired_metadata = desired.find("metadata");
+  if (!desired_metadata || !desired_metadata->is_object()) return true;
+  static const Value kNone{Object{}};
+  const Value* owned_metadata = fields->find("f:metadata");
+  return covers_members(owned_metadata ? *owned_metadata : kNone, desired_metadata->as_object(), {"name", "namespace"});
 }
 
 }  // namespace driftless::kube

@@ -14,6 +14,7 @@ constexpr const char* kManagedSelector = "app.kubernetes.io/managed-by=driftless
 constexpr const char* kPipelineLabel = "driftless.dev/pipeline";
 constexpr const char* kPruneAnnotation = "driftless.dev/prune";
 constexpr std::size_t kListPageSize = 1000;
+constexpr std::size_t kRequestChunk = 1000;
 
 // Apply order; pruning runs it backwards (custom resources before their CRDs,
 // namespaces last).
@@ -30,16 +31,15 @@ Stage stage_of(const std::string& kind, bool namespaced) {
 // Custom resources usually report a Ready condition; built-in kinds without a
 // rollout (ConfigMaps, Services, RBAC, ...) have no health to wait for.
 bool may_have_ready(const ResourceType& type) {
-  const std::string group = type.group_version.substr(0, type.group_version.find('/'));
-  const bool builtin = type.group_version.find('/') == std::string::npos || group.find('.') == std::string::npos ||
-                       group.ends_with(".k8s.io");
+  const std::string group = type.group();
+  const bool builtin = group.find('.') == std::string::npos || group.ends_with(".k8s.io");
   return !builtin;
 }
 
-// One desired object on its way into the cluster.
+// One desired object on its way into the cluster. The body to apply is built
+// only for objects that need a write: most of a large set is unchanged.
 struct Item {
   const KubeObject* source = nullptr;
-  Value body;  // as applied: namespace defaulted, hash annotation added
   std::string hash;
   ResourceType type;
   bool type_from_crd = false;  // served only once a CRD of this set is established
@@ -60,10 +60,6 @@ struct LiveLeftover {
   std::string owner;
   bool prune_disabled = false;
 };
-
-std::string apply_query(bool force, bool dry_run) {
-  return std::string("?fieldManager=") + kFieldManager + (force ? "&force=true" : "") + (dry_run ? "&dryRun=All" : "");
-}
 
 // Live or dry-run objects without what the server adds, for readable diffs.
 Value for_diff(Value object) {
@@ -133,6 +129,10 @@ class Reconciler {
     return kinds;
   }
 
+  static Value applied_body(const Item& item) {
+    return applied_object(item.source->body, item.entry.namespace_name, item.type.namespaced, item.hash);
+  }
+
   bool plan() {
     const auto crd_kinds = kinds_from_crds();
     items_.reserve(request_.objects.size());
@@ -150,17 +150,11 @@ class Reconciler {
                         "): the API server does not serve it and no CustomResourceDefinition of this pipeline defines it");
         continue;
       }
-      item.body = object.body;
-      Object& metadata = item.body.as_object()["metadata"].as_object();
-      if (item.type.namespaced) {
-        if (object.namespace_name().empty()) metadata.set("namespace", s_.default_namespace);
-      } else {
-        metadata.erase("namespace");
-      }
-      item.hash = desired_hash(item.body);
-      annotations_of(item.body).set(kHashAnnotation, item.hash);
-      item.entry = {object.api_version(), object.kind(), item.type.namespaced ? metadata.find("namespace")->as_string() : "",
+      item.entry = {object.api_version(), object.kind(),
+                    item.type.namespaced ? (object.namespace_name().empty() ? s_.default_namespace : object.namespace_name())
+                                         : "",
                     object.name()};
+      item.hash = desired_hash(applied_object(object.body, item.entry.namespace_name, item.type.namespaced, ""));
       item.stage = stage_of(object.kind(), item.type.namespaced);
       by_key_[item.entry.key()] = items_.size();
       items_.push_back(std::move(item));
@@ -192,6 +186,7 @@ class Reconciler {
     present_leftovers_.assign(leftovers_.size(), false);
 
     for (const auto& [collection, type] : collections) {
+      const std::string group = type.group();
       std::string continue_token;
       do {
         HttpRequest r = s_.client.request("GET", managed_list_path(collection, continue_token));
@@ -213,9 +208,6 @@ class Reconciler {
           if (!metadata) continue;
           const std::string ns = metadata->string_or("namespace");
           const std::string name = metadata->string_or("name");
-          const std::string group = type.group_version.find('/') == std::string::npos
-                                        ? ""
-                                        : type.group_version.substr(0, type.group_version.find('/'));
           const std::string key = group + "|" + type.kind + "|" + ns + "|" + name;
           const Value* labels = metadata->find("labels");
           const std::string owner = labels ? labels->string_or(kPipelineLabel) : "";
@@ -223,7 +215,7 @@ class Reconciler {
             Item& item = items_[it->second];
             item.listed = true;
             item.owner = owner;
-            item.in_sync = still_in_sync(live, item.body, item.hash);
+            item.in_sync = still_in_sync(live, item.source->body, item.hash);
           } else if (auto left = leftover_by_key.find(key); left != leftover_by_key.end()) {
             LiveLeftover& l = leftovers_[left->second];
             present_leftovers_[left->second] = true;
@@ -270,15 +262,32 @@ class Reconciler {
     return item.type_from_crd || new_namespaces.count(item.entry.namespace_name) > 0;
   }
 
-  HttpRequest apply_request(const Item& item, bool dry_run) const {
-    return s_.client.request("PATCH", item.path() + apply_query(s_.settings.force, dry_run), to_json(item.body),
-                             "application/apply-patch+yaml");
+  HttpRequest apply_request(const Item& item, bool dry_run, bool want_object) const {
+    return server_side_apply(s_.client, item.path(), applied_body(item), s_.settings.force, dry_run, want_object);
   }
 
-  // Server-side applies (or dry runs) of `batch`; false after any failure.
-  bool send_applies(const std::vector<Item*>& batch, bool dry_run, std::vector<Value>* results = nullptr) {
+  // Server-side applies (or dry runs) of `items`; false after any failure.
+  // Requests are built a chunk at a time so memory stays flat for large sets.
+  bool send_applies(const std::vector<Item*>& items, bool dry_run, std::vector<Value>* results = nullptr) {
+    const auto started = std::chrono::steady_clock::now();
+    for (std::size_t start = 0; start < items.size(); start += kRequestChunk) {
+      const std::vector<Item*> chunk(items.begin() + static_cast<std::ptrdiff_t>(start),
+                                     items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), start + kRequestChunk)));
+      send_apply_chunk(chunk, dry_run, results);
+      if (!dry_run && failed()) break;  // validation reports every invalid object; a write failure stops
+    }
+    if (!items.empty())
+      context_.logger().debug(dry_run ? "validated" : "applied",
+                              {{"objects", std::to_string(items.size())},
+                               {"duration_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                  std::chrono::steady_clock::now() - started)
+                                                                  .count())}});
+    return !failed();
+  }
+
+  void send_apply_chunk(const std::vector<Item*>& batch, bool dry_run, std::vector<Value>* results) {
     std::vector<HttpRequest> requests;
-    for (const Item* item : batch) requests.push_back(apply_request(*item, dry_run));
+    for (const Item* item : batch) requests.push_back(apply_request(*item, dry_run, results != nullptr));
     auto responses = s_.client.send_all(std::move(requests), s_.settings.concurrency);
     const std::string verb = dry_run ? "is invalid (server-side dry run): " : "could not be applied: ";
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -298,7 +307,6 @@ class Reconciler {
         results->push_back(parsed.ok() ? std::move(*parsed) : Value());
       }
     }
-    return !failed();
   }
 
   std::vector<Item*> changed_items() {
@@ -341,7 +349,7 @@ class Reconciler {
     }
     for (Item* item : later) {
       item->action = ChangeAction::created;
-      diffs_[item] = object_diff(Value(), for_diff(item->body), item->entry.id());
+      diffs_[item] = object_diff(Value(), for_diff(applied_body(*item)), item->entry.id());
     }
     for (const auto& item : items_) {
       auto it = diffs_.find(&item);
@@ -465,7 +473,8 @@ class Reconciler {
     for (const auto& item : items_) {
       const ResourceType* t = s_.discovery.find(item.entry.api_version, item.entry.kind);
       const ResourceType& type = t ? *t : item.type;
-      state->objects[item.entry.key()] = {item.entry, item.body, item.hash};
+      state->objects[item.entry.key()] = {item.entry, type.object_path(item.entry.namespace_name, item.entry.name),
+                                          type.namespaced, to_json(item.source->body), item.hash};
       state->collections.emplace(type.collection(item.entry.namespace_name),
                                  WatchedCollection{type.kind, item.entry.namespace_name});
     }
@@ -498,6 +507,25 @@ class Reconciler {
 };
 
 }  // namespace
+
+Value applied_object(const Value& desired, const std::string& namespace_name, bool namespaced, const std::string& hash) {
+  Value body = desired;
+  Object& metadata = body.as_object()["metadata"].as_object();
+  if (namespaced) metadata.set("namespace", namespace_name);
+  else metadata.erase("namespace");
+  if (!hash.empty()) annotations_of(body).set(kHashAnnotation, hash);
+  return body;
+}
+
+HttpRequest server_side_apply(const KubeClient& client, const std::string& path, const Value& body, bool force, bool dry_run,
+                              bool want_object) {
+  const std::string query = std::string("?fieldManager=") + kFieldManager + (force ? "&force=true" : "") +
+                            (dry_run ? "&dryRun=All" : "");
+  HttpRequest r = client.request("PATCH", path + query, to_json(body), "application/apply-patch+yaml");
+  // Only the status matters when applying: the server then encodes metadata only.
+  if (!want_object) r.headers.front().second = kMetadataWatchAccept;
+  return r;
+}
 
 bool AppliedState::same_as(const AppliedState& other) const {
   if (objects.size() != other.objects.size() || collections.size() != other.collections.size()) return false;

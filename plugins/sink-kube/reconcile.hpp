@@ -18,7 +18,9 @@ namespace driftless::kube {
 /// What the drift watch compares live objects with: the last applied set.
 struct AppliedObject {
   InventoryEntry entry;
-  Value body;        ///< as applied (hash annotation included)
+  std::string path;          ///< on the API server
+  bool namespaced = false;
+  std::string desired_json;  ///< the desired object, as JSON text (compact: parsed only on an event)
   std::string hash;
 };
 
@@ -49,6 +51,15 @@ struct SyncServices {
 /// Runs one sync; on a fully successful apply `applied` receives the new state.
 SinkReport reconcile(Context& context, SyncServices services, const SinkRequest& request,
                      std::shared_ptr<const AppliedState>& applied);
+
+/// `desired` as applied: its namespace set (or removed, when cluster-scoped) and,
+/// unless `hash` is empty, the hash annotation added.
+Value applied_object(const Value& desired, const std::string& namespace_name, bool namespaced, const std::string& hash);
+
+/// The server-side apply (or dry run) of `body` at `path`, field manager driftless.
+/// Without `want_object` the server answers with metadata only.
+HttpRequest server_side_apply(const KubeClient& client, const std::string& path, const Value& body, bool force, bool dry_run,
+                              bool want_object);
 
 /// The metadata-only list collection path with driftless's label selector.
 std::string managed_list_path(const std::string& collection, const std::string& continue_token);

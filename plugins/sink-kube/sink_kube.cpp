@@ -60,13 +60,35 @@ class KubeSink : public Sink {
       if (!client) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     if (!client) return {};
-    return watch_drift(context, *client, [this] { return applied_state(); }, settings_.drift, on_drift);
+    auto heal = [this, &context](const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
+      heal_now(context, snapshot, object);
+    };
+    return watch_drift(context, *client, [this] { return applied_state(); }, settings_.drift, heal, on_drift);
   }
 
  private:
   std::shared_ptr<const AppliedState> applied_state() {
     std::lock_guard lock(state_mutex_);
     return applied_;
+  }
+
+  // Re-applies one drifted object straight away, so a deleted object is back
+  // in milliseconds; the reconcile the core runs next then finds it in sync.
+  // A sync running or done since `snapshot` knows better: leave it to that.
+  void heal_now(Context& context, const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock || applied_state() != snapshot) return;
+    auto desired = parse_json(object.desired_json);
+    if (!desired.ok()) return;
+    auto response = client_->send(server_side_apply(
+        *client_, object.path, applied_object(*desired, object.entry.namespace_name, object.namespaced, object.hash),
+        settings_.force, false, false));
+    if (response.ok() && (response->status == 200 || response->status == 201))
+      context.logger().info("drift healed", {{"object", object.entry.id()}});
+    else
+      context.logger().warn("drift not healed; the next reconcile will try",
+                            {{"object", object.entry.id()},
+                             {"error", response.ok() ? api_message(*response) : response.error().message}});
   }
 
   // Finds the cluster once, and (re)loads discovery when it is missing or does
@@ -123,10 +145,9 @@ class KubeSinkFactory : public SinkFactory {
         ConfigKey("allowEmpty", ConfigType::boolean, "Let an empty render prune every object of the pipeline.")
             .default_to(false),
         ConfigKey("wait", ConfigType::boolean, "After applying, wait until the objects are healthy.").default_to(true),
-        ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established); 5m.")
-            .default_to(Value(std::int64_t{5 * 60 * 1000})),
-        ConfigKey("requestTimeout", ConfigType::duration, "Limit for one API request; 30s.")
-            .default_to(Value(std::int64_t{30 * 1000})),
+        ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established).")
+            .default_to("5m"),
+        ConfigKey("requestTimeout", ConfigType::duration, "Limit for one API request.").default_to("30s"),
         ConfigKey("concurrency", ConfigType::integer, "API requests in flight at once.").default_to(32),
         ConfigKey("drift", ConfigType::string, "What `driftless run` does when a managed object is changed or deleted.")
             .one_of({"heal", "report", "off"})

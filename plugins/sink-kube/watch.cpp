@@ -13,10 +13,13 @@ constexpr int kWatchSeconds = 240;
 constexpr auto kRetryPause = std::chrono::seconds(1);
 constexpr std::size_t kMaxEventBytes = 16u << 20;
 
+// Called with the drifted object (of `state`) and a reason.
+using Drift = std::function<void(const std::shared_ptr<const AppliedState>& state, const AppliedObject&, const std::string&)>;
+
 class CollectionWatch {
  public:
   CollectionWatch(Context& context, KubeClient& client, std::shared_ptr<const AppliedState> state, std::string collection,
-                  WatchedCollection what, std::function<void(const std::string&)> drift, const std::atomic<bool>& stop)
+                  WatchedCollection what, Drift drift, const std::atomic<bool>& stop)
       : context_(context), client_(client), state_(std::move(state)), collection_(std::move(collection)),
         what_(std::move(what)), drift_(std::move(drift)), stop_(stop) {}
 
@@ -50,8 +53,10 @@ class CollectionWatch {
   void check(const Value& live) {
     const Value* metadata = live.find("metadata");
     if (!metadata) return;
-    if (const AppliedObject* object = managed(*metadata); object && !still_in_sync(live, object->body, object->hash))
-      drift_(object->entry.id() + " was changed");
+    const AppliedObject* object = managed(*metadata);
+    if (!object) return;
+    auto desired = parse_json(object->desired_json);
+    if (desired.ok() && !still_in_sync(live, *desired, object->hash)) drift_(state_, *object, object->entry.id() + " was changed");
   }
 
   // Lists the collection: objects that vanished or drifted while nobody watched are drift too.
@@ -87,7 +92,7 @@ class CollectionWatch {
       continue_token = next && next->is_string() ? next->as_string() : "";
     } while (!continue_token.empty());
     for (const auto& [key, object] : mine_)
-      if (!seen.count(key)) drift_(object->entry.id() + " is missing");
+      if (!seen.count(key)) drift_(state_, *object, object->entry.id() + " is missing");
     return !resource_version_.empty();
   }
 
@@ -137,7 +142,7 @@ class CollectionWatch {
     const Value* metadata = object->find("metadata");
     if (!metadata) return true;
     if (type == "DELETED") {
-      if (const AppliedObject* mine = managed(*metadata)) drift_(mine->entry.id() + " was deleted");
+      if (const AppliedObject* mine = managed(*metadata)) drift_(state_, *mine, mine->entry.id() + " was deleted");
     } else if (type == "ADDED" || type == "MODIFIED") {
       check(*object);
     }
@@ -149,7 +154,7 @@ class CollectionWatch {
   std::shared_ptr<const AppliedState> state_;
   std::string collection_;
   WatchedCollection what_;
-  std::function<void(const std::string&)> drift_;
+  Drift drift_;
   const std::atomic<bool>& stop_;
   std::string resource_version_;
   std::map<std::string, const AppliedObject*> mine_;
@@ -158,11 +163,16 @@ class CollectionWatch {
 }  // namespace
 
 Result<void> watch_drift(Context& context, KubeClient& client, const AppliedStateSource& state, DriftMode mode,
-                         const DriftCallback& on_drift) {
+                         const HealObject& heal, const DriftCallback& on_drift) {
   if (mode == DriftMode::off) return {};
-  auto drift = [&](const std::string& reason) {
-    if (mode == DriftMode::heal) on_drift(reason);
-    else context.logger().warn("drift detected (drift: report, not healed)", {{"reason", reason}});
+  Drift drift = [&](const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object,
+                    const std::string& reason) {
+    if (mode == DriftMode::report) {
+      context.logger().warn("drift detected (drift: report, not healed)", {{"reason", reason}});
+      return;
+    }
+    heal(snapshot, object);
+    on_drift(reason);
   };
   while (!context.cancelled()) {
     auto snapshot = state();

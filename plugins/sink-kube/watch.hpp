@@ -17,11 +17,15 @@ namespace driftless::kube {
 /// The applied state now (nullptr before the first successful apply).
 using AppliedStateSource = std::function<std::shared_ptr<const AppliedState>()>;
 
+/// Puts one drifted object back at once; given the state it belongs to.
+using HealObject = std::function<void(const std::shared_ptr<const AppliedState>&, const AppliedObject&)>;
+
 /// Watches until context.cancelled(), following the applied state as it
 /// changes. Watches resume from the last resourceVersion after a dropped
-/// connection (API server restart) and relist after 410 Gone. In report mode
-/// drift is only logged.
+/// connection (API server restart) and relist after 410 Gone. In heal mode a
+/// drifted object goes to `heal` and then `on_drift` (the core's reconcile
+/// confirms); in report mode drift is only logged.
 Result<void> watch_drift(Context& context, KubeClient& client, const AppliedStateSource& state, DriftMode mode,
-                         const DriftCallback& on_drift);
+                         const HealObject& heal, const DriftCallback& on_drift);
 
 }  // namespace driftless::kube

@@ -4,7 +4,7 @@
 #include <signal.h>
 
 #include <random>
-#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "support.hpp"
@@ -38,22 +38,15 @@ std::string field(const std::string& kind, const std::string& ns, const std::str
   return kubectl({"get", kind, name, "-n", ns, "-o", "jsonpath={" + path + "}"}).out;
 }
 
-// Polls `condition` for up to `limit`.
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit = 60s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
-}
-
-// The last "<name>=N" of an "apply finished"/"diff finished" log line.
+// The value of "<name>=N" on the last "apply finished"/"diff finished" log line; -1 when none.
 long counter(const std::string& log, const std::string& name) {
-  std::regex pattern("(apply|diff) finished .*" + name + "=([0-9]+)");
   long value = -1;
-  for (std::sregex_iterator it(log.begin(), log.end(), pattern), end; it != end; ++it) value = std::stol((*it)[2]);
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" finished ") == std::string::npos) continue;
+    if (auto at = line.find(" " + name + "="); at != std::string::npos)
+      value = std::stol(line.substr(at + name.size() + 2));
+  }
   return value;
 }
 
@@ -76,7 +69,7 @@ class Fleet {
       : pipeline_(pipeline), ns_(ns) {
     std::filesystem::create_directories(dir_ / "repo/app");
     test::write_file(dir_ / "driftless.yaml",
-                     "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n  - name: repo\n    type: path\n"
+                     "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\nsources:\n  - name: repo\n    type: path\n"
                      "    path: repo\n    interval: 1h\npipelines:\n  - name: " + pipeline +
                          "\n    source: repo\n    path: app\n    renderers: [{type: yaml}]\n    sink:\n      type: kube\n"
                          "      kubeconfig: " + env()["KUBECONFIG"] + "\n      namespace: " + ns +
@@ -86,15 +79,16 @@ class Fleet {
   void remove(const std::string& file) { std::filesystem::remove(dir_ / "repo/app" / file); }
   CommandResult apply() { return driftless("apply"); }
   CommandResult diff() { return driftless("diff"); }
-  std::vector<std::string> run_args() const {
-    return {DRIFTLESS_BINARY, "--config", (dir_ / "driftless.yaml").string(), "run"};
+  /// Arguments of `driftless <command>` for all pipelines, to run in the background.
+  std::vector<std::string> args(const std::string& command) const {
+    return {"--config", (dir_ / "driftless.yaml").string(), "--state-dir", (dir_ / "state").string(), command};
   }
-  std::map<std::string, std::string> run_env() const { return {{"DRIFTLESS_STATE_DIR", (dir_ / "state").string()}}; }
   std::filesystem::path path(const std::string& relative) const { return dir_ / relative; }
 
  private:
   CommandResult driftless(const std::string& command) {
-    return test::run_driftless({"--config", (dir_ / "driftless.yaml").string(), command, "--pipeline", pipeline_}, run_env());
+    return test::run_driftless({"--config", (dir_ / "driftless.yaml").string(), "--state-dir", (dir_ / "state").string(),
+                                command, "--pipeline", pipeline_});
   }
 
   test::TempDir dir_;
@@ -103,6 +97,18 @@ class Fleet {
 };
 
 void create_namespace(const std::string& ns) { ASSERT_EQ(kubectl({"create", "namespace", ns}).exit_code, 0); }
+
+// A fresh namespace and the fleet of a pipeline applying into it.
+struct Scenario {
+  std::string ns;
+  Fleet fleet;
+};
+
+Scenario scenario(const std::string& name, const std::string& sink_extra = "") {
+  const std::string ns = unique("sk-" + name);
+  create_namespace(ns);
+  return Scenario{ns, Fleet(unique(name), ns, sink_extra)};
+}
 
 class KubeSink : public ::testing::Test {
  protected:
@@ -132,9 +138,7 @@ TEST_F(KubeSink, CreatesUpdatesAndPrunes) {
 }
 
 TEST_F(KubeSink, NoOpReconcileCostsNoWrite) {
-  const std::string ns = unique("sk-noop");
-  create_namespace(ns);
-  Fleet fleet(unique("noop"), ns);
+  auto [ns, fleet] = scenario("noop");
   for (int i = 0; i < 20; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
   fleet.write("deploy.yaml", deployment("web", "registry.example/web:1"));
   auto first = fleet.apply();
@@ -199,9 +203,7 @@ TEST_F(KubeSink, UnknownKindNamesObjectAndFile) {
 }
 
 TEST_F(KubeSink, OneInvalidObjectBlocksTheWholeApply) {
-  const std::string ns = unique("sk-invalid");
-  create_namespace(ns);
-  Fleet fleet(unique("invalid"), ns);
+  auto [ns, fleet] = scenario("invalid");
   for (int i = 0; i < 5; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
   fleet.write("bad.yaml", "# a bad one\n" + deployment("bad", "x").replace(deployment("bad", "x").find("replicas: 1"), 11,
                                                                          "replicas: -5"));
@@ -282,9 +284,7 @@ TEST_F(KubeSink, RestrictedKubeconfigWithTokenFromAnExecPlugin) {
 }
 
 TEST_F(KubeSink, EmptyRenderPrunesNothing) {
-  const std::string ns = unique("sk-empty");
-  create_namespace(ns);
-  Fleet fleet(unique("empty"), ns);
+  auto [ns, fleet] = scenario("empty");
   fleet.write("a.yaml", config_map("a", "v"));
   fleet.write("b.yaml", config_map("b", "v"));
   ASSERT_EQ(fleet.apply().exit_code, 0);
@@ -325,9 +325,7 @@ TEST_F(KubeSink, NeverPrunesWhatIsMarkedOrBelongsToAnotherPipeline) {
 }
 
 TEST_F(KubeSink, DiffShowsWhatApplyWouldDoWithExitCodes) {
-  const std::string ns = unique("sk-diff");
-  create_namespace(ns);
-  Fleet fleet(unique("diff"), ns);
+  auto [ns, fleet] = scenario("diff");
   fleet.write("a.yaml", config_map("a", "one"));
   fleet.write("gone.yaml", config_map("gone", "one"));
   fleet.write("secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n");
@@ -363,9 +361,7 @@ TEST_F(KubeSink, DiffShowsWhatApplyWouldDoWithExitCodes) {
 }
 
 TEST_F(KubeSink, WaitsForHealthAndNamesTheUnhealthyObject) {
-  const std::string ns = unique("sk-health");
-  create_namespace(ns);
-  Fleet fleet(unique("health"), ns);
+  auto [ns, fleet] = scenario("health");
   fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
   auto healthy = fleet.apply();
   ASSERT_EQ(healthy.exit_code, 0) << healthy.err;
@@ -380,20 +376,18 @@ TEST_F(KubeSink, WaitsForHealthAndNamesTheUnhealthyObject) {
 }
 
 TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
-  const std::string ns = unique("sk-heal");
-  create_namespace(ns);
-  Fleet fleet(unique("heal"), ns);
+  auto [ns, fleet] = scenario("heal");
   fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  test::BackgroundProcess daemon(fleet.run_args(), fleet.run_env(), fleet.path("daemon.log"));
-  ASSERT_TRUE(eventually([&] { return field("deployment", ns, "web", ".status.availableReplicas") == "1"; }))
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return field("deployment", ns, "web", ".status.availableReplicas") == "1"; }, 60s))
       << daemon.output();
-  ASSERT_TRUE(eventually([&] { return daemon.output().find("reconciled") != std::string::npos; })) << daemon.output();
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
 
   const std::string uid = field("deployment", ns, "web", ".metadata.uid");
   ASSERT_EQ(kubectl({"-n", ns, "delete", "deployment", "web", "--wait=false"}).exit_code, 0);
   const auto deleted = std::chrono::steady_clock::now();
-  EXPECT_TRUE(eventually(
+  EXPECT_TRUE(test::eventually(
       [&] {
         return field("deployment", ns, "web", ".metadata.uid") != uid &&
                field("deployment", ns, "web", ".status.availableReplicas") == "1";
@@ -402,36 +396,65 @@ TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
       << daemon.output();
   const auto healed_in = std::chrono::steady_clock::now() - deleted;
   EXPECT_LT(healed_in, 30s);  // the interval is 1h: only the watch can have done it
+  EXPECT_NE(daemon.output().find("drift healed"), std::string::npos) << daemon.output();
 
   ASSERT_EQ(kubectl({"-n", ns, "patch", "configmap", "settings", "-p", R"({"data":{"value":"hacked"}})"}).exit_code, 0);
-  EXPECT_TRUE(eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v1"; }, 30s)) << daemon.output();
-  EXPECT_NE(daemon.output().find("drift detected"), std::string::npos);
+  EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v1"; }, 30s)) << daemon.output();
+  EXPECT_NE(daemon.output().find("reason=\"drift: ConfigMap/" + ns + "/settings was changed"), std::string::npos) << daemon.output();
 }
 
 TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
-  const std::string ns = unique("sk-rewatch");
-  create_namespace(ns);
-  Fleet fleet(unique("rewatch"), ns);
+  auto [ns, fleet] = scenario("rewatch");
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  test::BackgroundProcess daemon(fleet.run_args(), fleet.run_env(), fleet.path("daemon.log"));
-  ASSERT_TRUE(eventually([&] { return daemon.output().find("reconciled") != std::string::npos; })) << daemon.output();
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
   auto restart = test::run({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "1"});
   ASSERT_EQ(restart.exit_code, 0) << restart.err;
   ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
-  EXPECT_TRUE(eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.output();
+  EXPECT_TRUE(test::eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.output();
+}
+
+TEST_F(KubeSink, DriftReportOnlyLogs) {
+  auto [ns, fleet] = scenario("report", "      drift: report\n");
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
+  std::this_thread::sleep_for(500ms);  // the watch is open
+  ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
+  EXPECT_TRUE(test::eventually([&] { return daemon.output().find("drift: report, not healed") != std::string::npos; }, 30s))
+      << daemon.output();
+  std::this_thread::sleep_for(2s);
+  EXPECT_FALSE(exists("configmap", ns, "settings"));
+}
+
+TEST_F(KubeSink, ConflictsAreErrorsWithoutForce) {
+  const std::string ns = unique("sk-force");
+  create_namespace(ns);
+  test::TempDir other;
+  test::write_file(other / "cm.yaml", config_map("shared", "theirs", ns));
+  ASSERT_EQ(kubectl({"apply", "--server-side", "--field-manager=someone", "-f", (other / "cm.yaml").string()}).exit_code, 0);
+  Fleet gentle(unique("gentle"), ns, "      force: false\n");
+  gentle.write("cm.yaml", config_map("shared", "ours"));
+  auto refused = gentle.apply();
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("conflict"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("someone"), std::string::npos) << refused.err;
+  EXPECT_EQ(field("configmap", ns, "shared", ".data.value"), "theirs");
+
+  Fleet forceful(unique("forceful"), ns);
+  forceful.write("cm.yaml", config_map("shared", "ours"));
+  ASSERT_EQ(forceful.apply().exit_code, 0);
+  EXPECT_EQ(field("configmap", ns, "shared", ".data.value"), "ours");
 }
 
 TEST_F(KubeSink, ConvergesAfterTheApiServerRestartsMidApply) {
-  const std::string ns = unique("sk-restart");
-  create_namespace(ns);
-  Fleet fleet(unique("restart"), ns);
+  auto [ns, fleet] = scenario("restart");
   for (int i = 0; i < 400; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
-  test::BackgroundProcess apply({DRIFTLESS_BINARY, "--config", fleet.path("driftless.yaml").string(), "apply"},
-                                fleet.run_env(), fleet.path("apply.log"));
-  ASSERT_TRUE(eventually([&] { return exists("configmap", ns, "cm0") || exists("configmap", ns, "cm399"); }, 20s));
+  test::BackgroundProcess apply(test::BackgroundProcess::driftless_argv(fleet.args("apply")));
+  ASSERT_TRUE(test::eventually([&] { return exists("configmap", ns, "cm0") || exists("configmap", ns, "cm399"); }, 20s));
   auto restart = test::run({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "1"});
   ASSERT_EQ(restart.exit_code, 0) << restart.err;
-  apply.wait();  // succeeded or failed, whichever the timing gave: the next run must converge
+  apply.wait(120s);  // succeeded or failed, whichever the timing gave: the next run must converge
   auto converged = fleet.apply();
   ASSERT_EQ(converged.exit_code, 0) << converged.err;
   auto listed = kubectl({"-n", ns, "get", "configmap", "-l", "app.kubernetes.io/managed-by=driftless", "-o", "name"});
@@ -439,17 +462,14 @@ TEST_F(KubeSink, ConvergesAfterTheApiServerRestartsMidApply) {
 }
 
 TEST_F(KubeSink, ConvergesAfterTheProcessIsKilledMidApplyAndPrunesNothingWrongly) {
-  const std::string ns = unique("sk-killed");
-  create_namespace(ns);
-  Fleet fleet(unique("killed"), ns);
+  auto [ns, fleet] = scenario("killed");
   for (int i = 0; i < 20; ++i) fleet.write("old" + std::to_string(i) + ".yaml", config_map("old" + std::to_string(i), "v"));
   ASSERT_EQ(fleet.apply().exit_code, 0);
   for (int i = 0; i < 400; ++i) fleet.write("new" + std::to_string(i) + ".yaml", config_map("new" + std::to_string(i), "v"));
-  test::BackgroundProcess apply({DRIFTLESS_BINARY, "--config", fleet.path("driftless.yaml").string(), "apply"},
-                                fleet.run_env(), fleet.path("apply.log"));
-  ASSERT_TRUE(eventually([&] { return exists("configmap", ns, "new0") || exists("configmap", ns, "new399"); }, 20s));
+  test::BackgroundProcess apply(test::BackgroundProcess::driftless_argv(fleet.args("apply")));
+  ASSERT_TRUE(test::eventually([&] { return exists("configmap", ns, "new0") || exists("configmap", ns, "new399"); }, 20s));
   apply.signal(SIGKILL);
-  apply.wait();
+  apply.wait(10s);
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(exists("configmap", ns, "old" + std::to_string(i)));
 
   auto converged = fleet.apply();
