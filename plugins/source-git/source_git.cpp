@@ -113,7 +113,12 @@ class GitSource : public Source {
     } else {
       artifact.metadata["signature"] = signature_kind(repository, id) + " (not verified)";
     }
-    auto root = materialize(repository, commit.commit, mirror.snapshots(), artifact.folder_ids, context.logger());
+    // Files the last artifact already has are linked from it, not written again.
+    CommitHandle before;
+    Baseline baseline;
+    if (previous && previous->metadata.count("commit") && lookup_commit(repository, previous->metadata.at("commit"), before))
+      baseline = {before.commit, previous->root};
+    auto root = materialize(repository, commit.commit, mirror.snapshots(), artifact.folder_ids, context.logger(), baseline);
     if (!root.ok()) return {root.error(), root.error().code == ErrorCode::internal};
     artifact.root = *root;
     artifact.metadata["url"] = spec_.url.text;
