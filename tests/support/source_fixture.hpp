@@ -35,6 +35,12 @@ class SourceUnderTest {
   std::optional<Error> create_error_;
 };
 
+/// Expects `result` to have failed with `code` and a message containing `fragment`.
+void expect_error(const Result<Artifact>& result, ErrorCode code, const std::string& fragment);
+
+/// A socket listening on 127.0.0.1 on a free port; the port goes to `port`.
+int listen_on_loopback(int& port);
+
 /// The test environment; fails the test when it is not up.
 std::map<std::string, std::string> require_env();
 
