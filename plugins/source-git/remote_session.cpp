@@ -194,10 +194,11 @@ Error RemoteSession::describe(int code, const std::string& doing, bool writing_m
   }
   if (cancelled_) return failure_.error = fail(ErrorCode::cancelled, doing + " " + url + " was cancelled");
   if (!hostkey_problem_.empty()) return failure_.error = fail(ErrorCode::unauthorized, hostkey_problem_);
-  if (!auth_problem_.empty() || code == GIT_EAUTH || contains(detail, "authentication") || contains(detail, "401"))
+  if (!auth_problem_.empty() || code == GIT_EAUTH || contains(detail, "authentication") ||
+      contains(detail, "status code: 401"))
     return failure_.error = fail(ErrorCode::unauthorized, "authentication to " + url + " failed: " +
                                                               (auth_problem_.empty() ? detail : auth_problem_));
-  const bool missing = contains(detail, "404") || contains(detail, "not found") || contains(detail, "not exported") ||
+  const bool missing = contains(detail, "status code: 404") || contains(detail, "not found") || contains(detail, "not exported") ||
                        contains(detail, "no such repository") || contains(detail, "could not find repository") ||
                        contains(detail, "does not appear to be a git repository");
   if (!writing_mirror && missing)

@@ -225,10 +225,13 @@ TEST(GitTransport, AClosedPortIsUnavailable) {
 TEST(GitTransport, AMissingRepositoryIsNotFound) {
   auto env = require_env();
   TempDir state;
-  SourceUnderTest source("git", config(env["GIT_DAEMON_URL"] + "no-such-repo.git"), state.path());
-  auto result = source.fetch();
-  ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().code, ErrorCode::not_found) << result.error().message;
+  SourceUnderTest daemon("git", config(env["GIT_DAEMON_URL"] + "no-such-repo.git"), state / "a");
+  expect_error(daemon.fetch(), ErrorCode::not_found, "was not found");
+  ::setenv("DRIFTLESS_TEST_GIT_PASSWORD", env["GIT_HTTP_PASSWORD"].c_str(), 1);
+  SourceUnderTest http("git", config(env["GIT_HTTP_URL"] + "no-such-repo.git",
+                                     http_auth(env["GIT_HTTP_USER"], "passwordEnv", "DRIFTLESS_TEST_GIT_PASSWORD")),
+                       state / "b");
+  expect_error(http.fetch(), ErrorCode::not_found, "was not found");
 }
 
 TEST(GitTransport, LocalPathsAndFileUrls) {
