@@ -172,6 +172,8 @@ TEST(S3Source, PaginatesOverMoreThanAThousandKeysAndSkipsDownloadsWhenUnchanged)
   ASSERT_TRUE(changed.ok()) << changed.error().message;
   EXPECT_NE(changed->revision, first->revision);
   EXPECT_EQ(read_file(changed->root / "many/f7.yaml"), "changed: true\n");
+  EXPECT_EQ(read_file(changed->root / "many/f8.yaml"), "i: 8\n");
+  EXPECT_EQ(proxy.object_requests, 1101) << "only the changed object is downloaded";
 }
 
 TEST(S3Source, ThrottlingIsRetriedWithBackoff) {
