@@ -93,6 +93,7 @@ class GitSource : public Source {
       target = std::move(*resolved);
       if (!lookup_commit(repository, target.commit, commit)) {
         if (auto fetched = session.fetch(target.refspecs); !fetched.ok()) return {fetched.error(), session.failure().mirror_damaged};
+        compact(mirror, context);
         if (!lookup_commit(repository, target.commit, commit))
           return {fail(ErrorCode::not_found, "commit " + target.commit + " is not reachable from any branch or tag of " +
                                                  spec_.url.text)};
@@ -134,6 +135,13 @@ class GitSource : public Source {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     context.logger().info("fetched", {{"url", spec_.url.text}, {"revision", artifact.revision}, {"ms", std::to_string(ms)}});
     return {std::move(artifact)};
+  }
+
+  // Repacking is housekeeping: a failure is worth a warning, not a failed fetch.
+  void compact(Mirror& mirror, Context& context) {
+    auto merged = mirror.compact();
+    if (!merged.ok()) context.logger().warn("the mirror could not be repacked", {{"reason", merged.error().message}});
+    else if (*merged > 0) context.logger().info("mirror repacked", {{"url", spec_.url.text}, {"packs", std::to_string(*merged)}});
   }
 
   GitSpec spec_;

@@ -227,3 +227,37 @@ TEST(GitRefs, SymlinksOutOfTheRepositoryAreLeftOut) {
   EXPECT_FALSE(fs::exists(fs::symlink_status(artifact->root / "up")));
   EXPECT_FALSE(fs::exists(fs::symlink_status(artifact->root / "linked.yaml")));
 }
+
+TEST(GitRefs, PacksFromManyIncrementalFetchesAreMergedIntoOne) {
+  auto env = require_env();
+  TestRepo repo("repack");
+  repo.commit({{"a.yaml", "v: 0\n"}}, "zero");
+  repo.git({"tag", "-a", "v0.1.0", "-m", "annotated"});
+  repo.git({"push", "-q", "origin", "--tags"});
+  TempDir state;
+  const std::string url = env["GIT_DAEMON_URL"] + repo.url_path();
+  SourceUnderTest tagged("git", config(url, R"({"tag": "v0.1.0"})"), state.path());
+  ASSERT_TRUE(tagged.fetch().ok());
+  SourceUnderTest source("git", config(url, R"({"branch": "main"})"), state.path());
+  auto previous = source.fetch();
+  ASSERT_TRUE(previous.ok());
+  std::string head;
+  for (int i = 1; i <= 52; ++i) {  // one pack per fetch; the threshold is 50
+    head = repo.commit({{"a.yaml", "v: " + std::to_string(i) + "\n"}}, "commit " + std::to_string(i));
+    auto next = source.fetch(&*previous);
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    previous = std::move(next);
+  }
+  EXPECT_EQ(previous->revision, "main@sha1:" + head);
+  int packs = 0;
+  for (const auto& e : fs::directory_iterator(mirror_of(state.path()) / "objects/pack")) packs += e.path().extension() == ".pack";
+  EXPECT_LT(packs, 10);
+  // Everything is still there: the annotated tag, and a fresh snapshot of an old commit.
+  auto tag = tagged.fetch();
+  ASSERT_TRUE(tag.ok()) << tag.error().message;
+  EXPECT_EQ(read_file(tag->root / "a.yaml"), "v: 0\n");
+  SourceUnderTest restarted("git", config(url, R"({"branch": "main"})"), state.path());
+  auto again = restarted.fetch();
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(read_file(again->root / "a.yaml"), "v: 52\n");
+}
