@@ -122,19 +122,25 @@ class GitSource : public Source {
     auto root = materialize(repository, commit.commit, mirror.snapshots(), artifact.folder_ids, context.logger(), baseline);
     if (!root.ok()) return {root.error(), root.error().code == ErrorCode::internal};
     artifact.root = *root;
-    artifact.metadata["url"] = spec_.url.text;
-    artifact.metadata["commit"] = target.commit;
-    artifact.metadata["author"] = person(git_commit_author(commit.commit));
-    artifact.metadata["committer"] = person(git_commit_committer(commit.commit));
-    artifact.metadata["date"] = iso_time(git_commit_time(commit.commit));
-    const char* summary = git_commit_summary(commit.commit);
-    artifact.metadata["message"] = summary ? summary : "";
+    describe(commit.commit, artifact.metadata);
     std::set<fs::path> in_use{artifact.root};
     if (previous) in_use.insert(previous->root);
     prune_snapshots(mirror.snapshots(), spec_.keep_snapshots, in_use);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     context.logger().info("fetched", {{"url", spec_.url.text}, {"revision", artifact.revision}, {"ms", std::to_string(ms)}});
     return {std::move(artifact)};
+  }
+
+  void describe(git_commit* commit, std::map<std::string, std::string>& metadata) const {
+    char id[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(id, sizeof id, git_commit_id(commit));
+    metadata["url"] = spec_.url.text;
+    metadata["commit"] = id;
+    metadata["author"] = person(git_commit_author(commit));
+    metadata["committer"] = person(git_commit_committer(commit));
+    metadata["date"] = iso_time(git_commit_time(commit));
+    const char* summary = git_commit_summary(commit);
+    metadata["message"] = summary ? summary : "";
   }
 
   // Repacking is housekeeping: a failure is worth a warning, not a failed fetch.
