@@ -1,19 +1,19 @@
 #include "cli/commands.hpp"
 
-#include <csignal>
+#include <httplib.h>
+
 #include <iostream>
-#include <thread>
 
 #include "cli/output.hpp"
+#include "cli/reference.hpp"
+#include "daemon/daemon.hpp"
 #include "driftless/yaml.hpp"
 #include "log/logging.hpp"
 
 namespace driftless::core {
 namespace {
 
-std::atomic<bool> g_stop{false};
-
-void on_signal(int) { g_stop = true; }
+std::atomic<bool> g_stop{false};  // one-shot commands are not stopped early
 
 bool json_output(const GlobalOptions& options) { return options.output == "json"; }
 
@@ -30,6 +30,7 @@ Value plugins_value(const Session& session) {
     o.set("sdkVersion", p.sdk_version);
     o.set("compiler", p.compiler);
     o.set("path", p.file.string());
+    o.set("configKeys", config_keys_value(p.factory->config_keys()));
     auto tool = p.factory->tool_version();
     if (!tool.ok()) o.set("toolError", tool.error().message);
     else if (!tool->empty()) o.set("tool", *tool);
@@ -114,6 +115,8 @@ int command_plugins(const GlobalOptions& options) {
   open_session(session, options, false);
   if (json_output(options)) {
     std::cout << to_json(plugins_value(session)) << "\n";
+  } else if (options.output == "markdown") {
+    std::cout << config_reference_markdown(session.registry);
   } else {
     std::vector<std::vector<std::string>> rows{{"KIND", "NAME", "VERSION", "TOOL", "PATH"}};
     for (const auto& p : session.registry.plugins()) {
@@ -202,33 +205,70 @@ int command_apply(const GlobalOptions& options, const std::optional<std::string>
 int command_run(const GlobalOptions& options) {
   Session session;
   if (!open_valid(session, options)) return 1;
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGINT, on_signal);
-  auto interval = std::chrono::milliseconds::max();
-  for (const auto& p : session.config->pipelines) {
-    auto source_interval = session.config->find_source(p.source)->interval;
-    interval = std::min(interval, p.interval.value_or(source_interval));
+  return Daemon(session, options).run();
+}
+
+namespace {
+
+// The daemon's address: --server, else `listen` from the config, else the default.
+std::string daemon_address(const GlobalOptions& options) {
+  if (!options.server.empty()) return options.server;
+  Session session;
+  open_session(session, options, false);
+  return session.config ? session.config->listen : Config().listen;
+}
+
+std::string base_url(const std::string& address) {
+  return address.rfind("http://", 0) == 0 ? address : "http://" + address;
+}
+
+}  // namespace
+
+int command_status(const GlobalOptions& options) {
+  const std::string address = daemon_address(options);
+  httplib::Client client(base_url(address));
+  client.set_connection_timeout(5);
+  auto res = client.Get("/api/v1/pipelines");
+  if (!res || res->status != 200) {
+    std::cerr << "driftless: no daemon answers at " << address
+              << " (start it with `driftless run`, or pass --server HOST:PORT)\n";
+    return 2;
   }
-  Engine engine(*session.config, session.registry, engine_options(session));
-  Logger& log = process_logger();
-  log.info("driftless started", {{"pipelines", std::to_string(session.config->pipelines.size())},
-                                 {"interval_ms", std::to_string(interval.count())}});
-  while (!g_stop) {
-    for (const auto& run : engine.run(RunStage::apply)) {
-      LogFields fields{{"pipeline", run.pipeline}, {"revision", run.revision},
-                       {"objects", std::to_string(run.objects.size())}, {"duration_ms", std::to_string(run.duration.count())}};
-      if (run.ok()) {
-        log.info("reconciled", fields);
-      } else {
-        for (const auto* set : {&run.diagnostics, &run.sink.diagnostics})
-          for (const auto& d : *set) log.error(format(d), fields);
-      }
-    }
-    const auto wake = std::chrono::steady_clock::now() + interval;
-    while (!g_stop && std::chrono::steady_clock::now() < wake) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (json_output(options)) {
+    std::cout << res->body;
+    return 0;
   }
-  log.info("driftless stopped");
-  return 0;
+  auto parsed = parse_json(res->body);
+  if (!parsed.ok()) {
+    std::cerr << "driftless: unexpected answer from " << address << "\n";
+    return 2;
+  }
+  std::vector<std::vector<std::string>> rows{{"PIPELINE", "STATE", "REVISION", "OBJECTS", "LAST ATTEMPT", "ERROR"}};
+  bool all_ready = true;
+  for (const auto& p : parsed->find("pipelines")->as_array()) {
+    const auto& errors = p.find("errors")->as_array();
+    rows.push_back({p.string_or("name"), p.string_or("state"), p.string_or("revision", "-"),
+                    std::to_string(p.find("objects")->as_int()), p.string_or("lastAttempt", "-"),
+                    errors.empty() ? "" : errors.front().as_string()});
+    all_ready = all_ready && (p.string_or("state") == "ready" || p.string_or("state") == "suspended");
+  }
+  std::cout << table(rows);
+  return all_ready ? 0 : 1;
+}
+
+int command_control(const GlobalOptions& options, const std::string& action, const std::string& pipeline) {
+  const std::string address = daemon_address(options);
+  httplib::Client client(base_url(address));
+  client.set_connection_timeout(5);
+  auto res = client.Post(("/api/v1/pipelines/" + pipeline + "/" + action).c_str());
+  if (!res) {
+    std::cerr << "driftless: no daemon answers at " << address << " (pass --server HOST:PORT)\n";
+    return 2;
+  }
+  auto parsed = parse_json(res->body);
+  const std::string text = parsed.ok() ? parsed->string_or("message") : res->body;
+  (res->status < 300 ? std::cout : std::cerr) << text << "\n";
+  return res->status < 300 ? 0 : 1;
 }
 
 }  // namespace driftless::core

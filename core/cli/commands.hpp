@@ -18,7 +18,11 @@ int command_render(const GlobalOptions& options, const std::optional<std::string
 int command_diff(const GlobalOptions& options, const std::optional<std::string>& pipeline);
 /// `driftless apply` and `driftless run --once`: one reconcile; 0 ok, 1 problems.
 int command_apply(const GlobalOptions& options, const std::optional<std::string>& pipeline);
-/// `driftless run`: reconcile on every pipeline's interval until SIGTERM/SIGINT.
+/// `driftless run`: the daemon, until SIGTERM/SIGINT.
 int command_run(const GlobalOptions& options);
+/// `driftless status`: asks the daemon; 0 all ready, 1 some not, 2 no daemon.
+int command_status(const GlobalOptions& options);
+/// `driftless reconcile|suspend|resume NAME`: asks the daemon; 0 accepted, 1 refused, 2 no daemon.
+int command_control(const GlobalOptions& options, const std::string& action, const std::string& pipeline);
 
 }  // namespace driftless::core

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
                "kustomize, ...) and applied by a sink (kube, dir), all loaded as plugins."};
   app.set_version_flag("--version", "driftless " DRIFTLESS_SDK_VERSION " (plugin ABI " DRIFTLESS_STR(DRIFTLESS_ABI_VERSION) ")");
   app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the command
 
   GlobalOptions options;
   std::string log_format = "text";
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
   auto pipeline_option = [&](CLI::App* sub, const char* doc) { sub->add_option("--pipeline,-p", pipeline, doc)->type_name("NAME"); };
 
   auto* plugins = app.add_subcommand("plugins", "List the loaded plugins (kind, name, version, tool, file) and refused files");
-  output_option(plugins, "table (default) or json");
+  plugins->add_option("--output,-o", options.output, "table (default), json, or markdown (the config reference of every plugin)")
+      ->check(CLI::IsMember({"text", "table", "json", "markdown"}));
 
   auto* validate = app.add_subcommand("validate", "Check the config and every plugin block against the loaded plugins");
   output_option(validate, "text (default) or json");
@@ -62,6 +64,21 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run the daemon: reconcile every pipeline on its interval until SIGTERM");
   run->add_flag("--once", once, "Reconcile every pipeline once and exit (0 all ok, 1 a pipeline failed)");
   output_option(run, "with --once: text (default) or json");
+
+  std::string target;
+  auto* status = app.add_subcommand("status", "Ask the running daemon how every pipeline is: revision, state, errors");
+  output_option(status, "table (default) or json");
+  std::vector<std::pair<std::string, CLI::App*>> controls;
+  for (const auto& [action, doc] : {std::pair<std::string, std::string>{"reconcile", "Ask the daemon to reconcile a pipeline now"},
+                                    {"suspend", "Ask the daemon to stop reconciling a pipeline (kept across restarts)"},
+                                    {"resume", "Ask the daemon to reconcile a suspended pipeline again"}}) {
+    auto* sub = app.add_subcommand(action, doc);
+    sub->add_option("pipeline", target, "The pipeline's name (see `driftless status`)")->required();
+    controls.emplace_back(action, sub);
+  }
+  app.add_option("--server", options.server,
+                 "The daemon's HOST:PORT for status/reconcile/suspend/resume (default: listen from the config, else 127.0.0.1:9797)")
+      ->type_name("ADDR");
 
   std::string key_file;
   std::string key_comment;
@@ -91,5 +108,8 @@ int main(int argc, char** argv) {
   if (diff->parsed()) return command_diff(options, pipeline);
   if (apply->parsed()) return command_apply(options, pipeline);
   if (run->parsed()) return once ? command_apply(options, std::nullopt) : command_run(options);
+  if (status->parsed()) return command_status(options);
+  for (const auto& [action, sub] : controls)
+    if (sub->parsed()) return command_control(options, action, target);
   return 2;
 }

@@ -18,6 +18,7 @@ struct GlobalOptions {
   std::string plugin_dir;   ///< --plugin-dir
   std::string state_dir;    ///< --state-dir
   std::string output = "text";  ///< --output text|json (table is an alias of text)
+  std::string server;           ///< --server: the daemon's HOST:PORT for status, reconcile, ...
 };
 
 struct Session {

@@ -52,8 +52,29 @@ struct PipelineSpec {
   Location location;
 };
 
+/// A webhook receiver: POST /hooks/<name> fetches its sources at once.
+struct WebhookSpec {
+  std::string name;
+  std::string type;                  ///< github, gitlab or generic
+  std::string secret_file;           ///< absolute
+  std::vector<std::string> sources;  ///< empty = every source
+  Location location;
+};
+
+/// Where the daemon reports failures, recoveries and healed drift.
+struct NotificationSpec {
+  std::string url;
+  std::string format = "json";       ///< json or slack
+  Location location;
+};
+
 struct Config {
   std::filesystem::path file;
+  std::string listen = "127.0.0.1:9797";  ///< the daemon's HTTP address (metrics, API, webhooks)
+  std::string audit_log;    ///< absolute, or "" for <stateDir>/audit.log
+  std::size_t concurrency = 4;
+  std::vector<WebhookSpec> webhooks;
+  std::vector<NotificationSpec> notifications;
   std::string plugin_dir;   ///< absolute, or "" when not set
   std::string state_dir;    ///< absolute, or "" when not set
   std::vector<SourceSpec> sources;

@@ -43,11 +43,23 @@ class ConfigReader {
     }
     Config config;
     config.file = std::filesystem::absolute(file_);
-    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDir", "stateDir", "sources", "pipelines"});
+    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDir", "stateDir", "listen", "auditLog", "concurrency",
+                                    "webhooks", "notifications", "sources", "pipelines"});
     expect_value(root, "apiVersion", kApiVersion);
     expect_value(root, "kind", "Config");
     config.plugin_dir = path_value(root, "pluginDir");
     config.state_dir = path_value(root, "stateDir");
+    config.audit_log = path_value(root, "auditLog");
+    if (std::string listen = scalar(root, "listen", false, "the config"); !listen.empty()) {
+      if (listen.rfind(':') == std::string::npos) error(root["listen"].Mark(), "'listen' must be HOST:PORT, e.g. 127.0.0.1:9797");
+      config.listen = listen;
+    }
+    if (std::string n = scalar(root, "concurrency", false, "the config"); !n.empty()) {
+      if (n.find_first_not_of("0123456789") != std::string::npos || n.size() > 4 || std::stoi(n) < 1)
+        error(root["concurrency"].Mark(), "'concurrency' must be a whole number from 1 to 9999");
+      else config.concurrency = static_cast<std::size_t>(std::stoi(n));
+    }
+
     if (auto sources = root["sources"]; sources && !sources.IsNull()) {
       if (!sources.IsSequence()) error(sources.Mark(), "'sources' must be a list");
       else for (const auto& s : sources) read_source(s, config);
@@ -58,6 +70,8 @@ class ConfigReader {
     } else {
       error(root.Mark(), "the config has no 'pipelines'; add at least one pipeline");
     }
+    read_list(root, "webhooks", [&](const YAML::Node& n) { read_webhook(n, config); });
+    read_list(root, "notifications", [&](const YAML::Node& n) { read_notification(n, config); });
     if (!has_errors(diagnostics_)) out.config = std::move(config);
     out.diagnostics = std::move(diagnostics_);
     return out;
@@ -137,6 +151,55 @@ class ConfigReader {
     }
     block.node = std::make_shared<YAML::Node>(own);
     return block;
+  }
+
+  template <class F>
+  void read_list(const YAML::Node& root, const std::string& key, F&& read) {
+    YAML::Node list = root[key];
+    if (!list || list.IsNull()) return;
+    if (!list.IsSequence()) {
+      error(list.Mark(), "'" + key + "' must be a list");
+      return;
+    }
+    for (const auto& item : list) {
+      if (!item.IsMap()) error(item.Mark(), "each entry of '" + key + "' must be a mapping");
+      else read(item);
+    }
+  }
+
+  void read_webhook(const YAML::Node& node, Config& config) {
+    WebhookSpec hook;
+    hook.location = where(node.Mark());
+    allow_keys(node, "a webhook", {"name", "type", "secretFile", "sources"});
+    hook.name = scalar(node, "name", true, "a webhook");
+    const std::string what = "webhook '" + hook.name + "'";
+    hook.type = scalar(node, "type", true, what);
+    if (!hook.type.empty() && hook.type != "github" && hook.type != "gitlab" && hook.type != "generic")
+      error(node["type"].Mark(), "'type' of " + what + " is '" + hook.type + "'; choose github, gitlab or generic");
+    hook.secret_file = path_value(node, "secretFile");
+    if (hook.secret_file.empty()) error(node.Mark(), what + " needs 'secretFile': unsigned webhooks are not accepted");
+    if (auto sources = node["sources"]; sources && sources.IsSequence())
+      for (const auto& s : sources) hook.sources.push_back(s.Scalar());
+    for (const auto& s : hook.sources)
+      if (!config.find_source(s) && !s.empty())
+        error(node["sources"].Mark(), what + " names source '" + s + "', which is not defined");
+    for (const auto& other : config.webhooks)
+      if (other.name == hook.name) error(node["name"].Mark(), "a webhook named '" + hook.name + "' is already defined");
+    config.webhooks.push_back(std::move(hook));
+  }
+
+  void read_notification(const YAML::Node& node, Config& config) {
+    NotificationSpec n;
+    n.location = where(node.Mark());
+    allow_keys(node, "a notification", {"url", "format"});
+    n.url = scalar(node, "url", true, "a notification");
+    if (!n.url.empty() && n.url.rfind("http://", 0) != 0 && n.url.rfind("https://", 0) != 0)
+      error(node["url"].Mark(), "the notification url must start with http:// or https://");
+    if (std::string format = scalar(node, "format", false, "a notification"); !format.empty()) {
+      if (format != "json" && format != "slack") error(node["format"].Mark(), "'format' must be json or slack");
+      n.format = format;
+    }
+    config.notifications.push_back(std::move(n));
   }
 
   void read_source(const YAML::Node& node, Config& config) {

@@ -26,7 +26,7 @@ class BlockChecker {
     for (const auto& key : keys) {
       if (result.find(key.name)) continue;
       if (key.is_required) error(node.Mark(), what + " needs '" + key.name + "': " + key.doc);
-      else if (!key.default_value.is_null()) result.set(key.name, key.default_value);
+      else if (!key.default_value.is_null()) result.set(key.name, default_of(key));
     }
     return Value(std::move(result));
   }
@@ -38,6 +38,14 @@ class BlockChecker {
     return nullptr;
   }
 
+  // A duration default is written as text ("2m") and delivered, like a
+  // configured one, as milliseconds.
+  static Value default_of(const ConfigKey& key) {
+    if (key.type != ConfigType::duration || !key.default_value.is_string()) return key.default_value;
+    auto d = parse_duration(key.default_value.as_string());
+    return d ? Value(static_cast<std::int64_t>(d->count())) : key.default_value;
+  }
+
   static std::string list(const std::vector<ConfigKey>& keys) {
     std::string out;
     for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k.name;
@@ -47,7 +55,7 @@ class BlockChecker {
   void error(const YAML::Mark& mark, std::string message) { out_.push_back(located_error(file_, mark, std::move(message))); }
 
   Value mismatch(const YAML::Node& n, const ConfigKey& key, const std::string& what) {
-    error(n.Mark(), "'" + key.name + "' in " + what + " must be a " + to_string(key.type));
+    error(n.Mark(), "'" + key.name + "' in " + what + " must be of type " + to_string(key.type));
     return Value();
   }
 

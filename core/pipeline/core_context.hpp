@@ -29,7 +29,9 @@ class CoreContext : public Context {
   std::filesystem::path cache_dir() const override;
   std::string pipeline() const override { return pipeline_; }
   Result<Artifact> fetch_source(std::string_view type, const Value& spec) override;
-  const ClusterInfo* cluster_info() const override { return services_.cluster; }
+  const ClusterInfo* cluster_info() const override { return cluster_ ? cluster_ : services_.cluster; }
+  /// Facts about this pipeline's cluster, as its sink reported them.
+  void set_cluster_info(const ClusterInfo* cluster) { cluster_ = cluster; }
 
  private:
   const ContextServices& services_;
@@ -37,6 +39,7 @@ class CoreContext : public Context {
   std::string plugin_;
   std::chrono::steady_clock::time_point deadline_;
   FieldLogger logger_;
+  const ClusterInfo* cluster_ = nullptr;
 };
 
 }  // namespace driftless::core

@@ -8,6 +8,7 @@
 namespace driftless::core {
 
 struct Engine::SourceState {
+  std::mutex fetching;  ///< one fetch of a source at a time
   std::unique_ptr<Source> instance;
   std::optional<Artifact> last_good;
   std::optional<Error> last_error;
@@ -27,9 +28,12 @@ Engine::Engine(const Config& config, const PluginRegistry& registry, EngineOptio
   services_.stop = options_.stop;
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  for (auto& watcher : watchers_) watcher.join();
+}
 
 Engine::SourceState& Engine::source_state(const std::string& name) {
+  std::lock_guard lock(mutex_);
   auto& slot = sources_[name];
   if (!slot) slot = std::make_unique<SourceState>();
   return *slot;
@@ -112,7 +116,75 @@ std::vector<Engine::Expanded> Engine::expand(const PipelineSpec& spec, const Art
   return out;
 }
 
-std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::string>& only) {
+FetchOutcome Engine::fetch(const std::string& name) {
+  const auto started = std::chrono::steady_clock::now();
+  FetchOutcome outcome;
+  outcome.source = name;
+  const SourceSpec* spec = config_.find_source(name);
+  if (!spec) {
+    outcome.error = fail(ErrorCode::not_found, "no source named '" + name + "'");
+    return outcome;
+  }
+  SourceState& source = source_state(name);
+  std::lock_guard fetching(source.fetching);
+  std::optional<Artifact> previous;
+  {
+    std::lock_guard lock(mutex_);
+    previous = source.last_good;
+  }
+  Result<Artifact> artifact = fail(ErrorCode::internal, "no result");
+  if (!source.instance) {
+    auto created = registry_.source(spec->plugin.type)->create(spec->plugin.config);
+    if (created.ok()) source.instance = std::move(*created);
+    else artifact = created.error();
+  }
+  if (source.instance) {
+    CoreContext context(services_, "", spec->plugin.type, options_.timeout);
+    std::vector<Diagnostic> crash;
+    guarded([&] { artifact = source.instance->fetch(context, previous ? &*previous : nullptr); },
+            "source '" + name + "'", crash);
+    if (!crash.empty()) artifact = fail(ErrorCode::internal, crash.front().message);
+  }
+  std::lock_guard lock(mutex_);
+  if (artifact.ok()) {
+    outcome.changed = !previous || previous->revision != artifact->revision;
+    source.last_good = std::move(*artifact);
+    source.last_error.reset();
+  } else {
+    source.last_error = artifact.error();
+    outcome.error = artifact.error();
+  }
+  if (source.last_good) {
+    outcome.revision = source.last_good->revision;
+    outcome.metadata = source.last_good->metadata;
+  }
+  outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return outcome;
+}
+
+std::vector<PipelineTarget> Engine::targets() {
+  std::vector<PipelineTarget> out;
+  for (const auto& spec : config_.pipelines) {
+    const SourceSpec* source_spec = config_.find_source(spec.source);
+    const auto interval = spec.interval.value_or(source_spec->interval);
+    if (spec.for_each_folder.empty()) {
+      out.push_back({spec.name, spec.source, interval});
+      continue;
+    }
+    std::optional<Artifact> artifact;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = sources_.find(spec.source);
+      if (it != sources_.end()) artifact = it->second->last_good;
+    }
+    if (!artifact) continue;
+    std::vector<Diagnostic> ignored;
+    for (const auto& pipeline : expand(spec, *artifact, ignored)) out.push_back({pipeline.name, spec.source, interval});
+  }
+  return out;
+}
+
+std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::string>& only, bool fetch_sources) {
   std::vector<PipelineRun> runs;
   std::set<std::string> fetched;
   std::set<std::string> names;
@@ -121,43 +193,33 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
     if (only && spec.for_each_folder.empty() && spec.name != *only) continue;
     const SourceSpec* source_spec = config_.find_source(spec.source);
     SourceState& source = source_state(spec.source);
-    if (!fetched.count(spec.source)) {
-      fetched.insert(spec.source);
-      if (!source.instance) {
-        auto created = registry_.source(source_spec->plugin.type)->create(source_spec->plugin.config);
-        if (!created.ok()) {
-          source.last_error = created.error();
-        } else {
-          source.instance = std::move(*created);
-        }
-      }
-      if (source.instance) {
-        CoreContext context(services_, "", source_spec->plugin.type, options_.timeout);
-        Result<Artifact> artifact = fail(ErrorCode::internal, "no result");
-        std::vector<Diagnostic> crash;
-        guarded([&] { artifact = source.instance->fetch(context, source.last_good ? &*source.last_good : nullptr); },
-                "source '" + spec.source + "'", crash);
-        if (!crash.empty()) artifact = fail(ErrorCode::internal, crash.front().message);
-        if (artifact.ok()) {
-          source.last_good = std::move(*artifact);
-          source.last_error.reset();
-        } else {
-          source.last_error = artifact.error();
-        }
-      }
+    bool have_artifact;
+    {
+      std::lock_guard lock(mutex_);
+      have_artifact = source.last_good.has_value();
     }
-    if (source.last_error) {
+    if (!fetched.count(spec.source) && (fetch_sources || !have_artifact)) {
+      fetched.insert(spec.source);
+      fetch(spec.source);
+    }
+    std::optional<Artifact> artifact;
+    std::optional<Error> error;
+    {
+      std::lock_guard lock(mutex_);
+      artifact = source.last_good;
+      error = source.last_error;
+    }
+    if (error && (fetch_sources || !artifact)) {
       // Nothing lost: a failed fetch renders and applies nothing, prunes nothing.
       PipelineRun failed;
       failed.pipeline = spec.name;
       failed.diagnostics.push_back(error_at(source_spec->location, "source '" + spec.source + "' could not be fetched (" +
-                                                                       to_string(source.last_error->code) + "): " +
-                                                                       source.last_error->message));
+                                                                       to_string(error->code) + "): " + error->message));
       if (!only || spec.name == *only || !spec.for_each_folder.empty()) runs.push_back(std::move(failed));
       continue;
     }
     std::vector<Diagnostic> problems;
-    for (const auto& pipeline : expand(spec, *source.last_good, problems)) {
+    for (const auto& pipeline : expand(spec, *artifact, problems)) {
       if (only && pipeline.name != *only) continue;
       if (!names.insert(pipeline.name).second) {
         PipelineRun clash;
@@ -173,7 +235,7 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
         runs.push_back(std::move(bad));
         continue;
       }
-      runs.push_back(run_one(pipeline, *source.last_good, stage));
+      runs.push_back(run_one(pipeline, *artifact, stage));
     }
   }
   if (only && runs.empty()) {
@@ -181,9 +243,7 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
     for (const auto& spec : config_.pipelines) known += (known.empty() ? "" : ", ") + spec.name;
     PipelineRun missing;
     missing.pipeline = *only;
-    missing.diagnostics.push_back({Severity::error,
-                                   "no pipeline named '" + *only + "' (configured: " + known +
-                                       ")",
+    missing.diagnostics.push_back({Severity::error, "no pipeline named '" + *only + "' (configured: " + known + ")",
                                    config_.file.string(), 0, {}});
     runs.push_back(std::move(missing));
   }
@@ -195,42 +255,107 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   PipelineRun run;
   run.pipeline = pipeline.name;
   run.revision = artifact.revision;
+  run.metadata = artifact.metadata;
   auto finish = [&]() -> PipelineRun {
     run.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     return std::move(run);
   };
 
-  std::vector<KubeObject> objects;
-  for (const auto& block : pipeline.spec->renderers) {
-    auto created = registry_.renderer(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
-    if (!created.ok()) {
-      run.diagnostics.push_back(error_at(block.location, "renderer '" + block.type + "': " + created.error().message));
-      return finish();
-    }
-    CoreContext context(services_, pipeline.name, block.type, options_.timeout);
-    RenderResult result;
-    guarded([&] { result = (*created)->render(context, RenderRequest{artifact, pipeline.path, std::move(objects)}); },
-            "renderer '" + block.type + "'", run.diagnostics);
-    for (auto& d : result.diagnostics) run.diagnostics.push_back(std::move(d));
-    objects = std::move(result.objects);
-    if (has_errors(run.diagnostics)) return finish();
+  Sink* sink = nullptr;
+  const ClusterInfo* cluster = nullptr;
+  if (stage != RunStage::render) {
+    sink = sink_for(pipeline, run.diagnostics);
+    if (!sink) return finish();
+    SinkSlot& slot = sinks_.at(pipeline.name);
+    CoreContext context(services_, pipeline.name, slot.type, options_.timeout);
+    guarded([&] { slot.cluster = sink->cluster_info(context); }, "sink '" + slot.type + "'", run.diagnostics);
+    if (slot.cluster) cluster = &*slot.cluster;
   }
+
+  const auto& blocks = pipeline.spec->renderers;
+  std::vector<Value> configs;
+  std::vector<RenderCache::Stage> stages;
+  for (const auto& block : blocks) configs.push_back(expand_templates(block.config, pipeline.folder, pipeline.path));
+  for (std::size_t i = 0; i < blocks.size(); ++i) stages.push_back({blocks[i].type, &configs[i], registry_.renderer(blocks[i].type)});
+  const std::string chain = render_cache_.chain_key(stages, cluster);
+  std::optional<RenderResult> chain_result = render_cache_.find(pipeline.name, chain, artifact);
+  if (!chain_result) {
+    chain_result.emplace();
+    for (std::size_t i = 0; i < blocks.size() && !has_errors(chain_result->diagnostics); ++i) {
+      auto created = stages[i].factory->create(configs[i]);
+      if (!created.ok()) {
+        chain_result->diagnostics.push_back(error_at(blocks[i].location, "renderer '" + blocks[i].type + "': " + created.error().message));
+        break;
+      }
+      CoreContext context(services_, pipeline.name, blocks[i].type, options_.timeout);
+      context.set_cluster_info(cluster);
+      RenderResult result;
+      guarded([&] { result = (*created)->render(context, RenderRequest{artifact, pipeline.path, std::move(chain_result->objects)}); },
+              "renderer '" + blocks[i].type + "'", chain_result->diagnostics);
+      for (auto& d : result.diagnostics) chain_result->diagnostics.push_back(std::move(d));
+      for (auto& folder : result.read_folders) chain_result->read_folders.push_back(std::move(folder));
+      chain_result->objects = std::move(result.objects);
+    }
+    render_cache_.store(pipeline.name, chain, artifact, pipeline.path, *chain_result);
+  }
+  for (auto& d : chain_result->diagnostics) run.diagnostics.push_back(std::move(d));
+  if (has_errors(run.diagnostics)) return finish();
+  std::vector<KubeObject> objects = std::move(chain_result->objects);
   check_objects(objects, run.diagnostics);
   if (has_errors(run.diagnostics)) return finish();
   stamp(objects, pipeline.name);
   run.objects = std::move(objects);
   if (stage == RunStage::render) return finish();
 
-  const PluginBlock& block = pipeline.spec->sink;
-  auto sink = registry_.sink(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
-  if (!sink.ok()) {
-    run.diagnostics.push_back(error_at(block.location, "sink '" + block.type + "': " + sink.error().message));
-    return finish();
-  }
-  CoreContext context(services_, pipeline.name, block.type, options_.timeout);
+  const std::string& type = pipeline.spec->sink.type;
+  CoreContext context(services_, pipeline.name, type, options_.timeout);
+  context.set_cluster_info(cluster);
   SinkRequest request{run.objects, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff};
-  guarded([&] { run.sink = (*sink)->sync(context, request); }, "sink '" + block.type + "'", run.diagnostics);
+  guarded([&] { run.sink = sink->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
   return finish();
+}
+
+Sink* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems) {
+  std::lock_guard lock(sinks_mutex_);
+  SinkSlot& slot = sinks_[pipeline.name];
+  if (slot.instance) return slot.instance.get();
+  const PluginBlock& block = pipeline.spec->sink;
+  auto created = registry_.sink(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
+  if (!created.ok()) {
+    problems.push_back(error_at(block.location, "sink '" + block.type + "': " + created.error().message));
+    sinks_.erase(pipeline.name);
+    return nullptr;
+  }
+  slot.type = block.type;
+  slot.instance = std::move(*created);
+  return slot.instance.get();
+}
+
+void Engine::start_watches(const DriftHandler& on_drift) {
+  std::lock_guard lock(sinks_mutex_);
+  for (auto& [name, slot] : sinks_) {
+    if (slot.watched || !slot.instance) continue;
+    slot.watched = true;
+    watchers_.emplace_back([this, name = name, sink = slot.instance.get(), type = slot.type, on_drift] {
+      watch_loop(name, *sink, type, on_drift);
+    });
+  }
+}
+
+void Engine::watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift) {
+  auto stopping = [&] { return options_.stop && options_.stop->load(); };
+  while (!stopping()) {
+    // A watch lasts until shutdown; the stop flag, not the deadline, ends it.
+    CoreContext context(services_, pipeline, type, std::chrono::hours(24 * 365));
+    std::vector<Diagnostic> crash;
+    Result<void> result;
+    guarded([&] { result = sink.watch(context, [&](const std::string& reason) { on_drift(pipeline, reason); }); },
+            "sink '" + type + "' watch", crash);
+    if (!crash.empty()) result = fail(ErrorCode::internal, crash.front().message);
+    if (result.ok() && crash.empty()) return;  // nothing to watch
+    context.logger().warn("drift watch failed; retrying in 5 s", {{"error", result.error().message}});
+    for (int i = 0; i < 50 && !stopping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace driftless::core

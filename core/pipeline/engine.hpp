@@ -4,8 +4,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +17,7 @@
 #include "config/config.hpp"
 #include "driftless/plugin.hpp"
 #include "pipeline/core_context.hpp"
+#include "pipeline/render_cache.hpp"
 #include "plugins/registry.hpp"
 
 namespace driftless::core {
@@ -33,12 +38,30 @@ enum class RunStage {
 struct PipelineRun {
   std::string pipeline;
   std::string revision;
+  std::map<std::string, std::string> metadata;  ///< of the revision: author, committer, message ...
   std::vector<KubeObject> objects;
   SinkReport sink;
   std::vector<Diagnostic> diagnostics;  ///< fetch, render and sink problems
   std::chrono::milliseconds duration{0};
 
   bool ok() const { return !has_errors(diagnostics) && !has_errors(sink.diagnostics); }
+};
+
+/// The outcome of fetching one source.
+struct FetchOutcome {
+  std::string source;
+  std::string revision;        ///< the current (last good) revision; "" when none yet
+  bool changed = false;        ///< a revision different from the one before
+  std::optional<Error> error;  ///< the fetch failed; the last good artifact is kept
+  std::chrono::milliseconds duration{0};
+  std::map<std::string, std::string> metadata;  ///< author, committer, message ... of the revision
+};
+
+/// A pipeline as expanded from the current artifact of its source.
+struct PipelineTarget {
+  std::string name;
+  std::string source;
+  std::chrono::milliseconds interval{60000};
 };
 
 struct EngineOptions {
@@ -54,8 +77,25 @@ class Engine {
   ~Engine();
 
   /// Runs every pipeline (or only `only`, when set) up to `stage`. A pipeline
-  /// named `only` that does not exist yields one failed run saying so.
-  std::vector<PipelineRun> run(RunStage stage, const std::optional<std::string>& only = std::nullopt);
+  /// named `only` that does not exist yields one failed run saying so. With
+  /// `fetch_sources` false, sources fetched before are not fetched again.
+  /// Safe to call from several threads.
+  std::vector<PipelineRun> run(RunStage stage, const std::optional<std::string>& only = std::nullopt,
+                               bool fetch_sources = true);
+
+  /// Fetches one source now (one fetch serves every pipeline using it).
+  FetchOutcome fetch(const std::string& source);
+
+  /// Every pipeline as expanded from the sources' current artifacts; a
+  /// forEachFolder pipeline whose source was never fetched has none yet.
+  std::vector<PipelineTarget> targets();
+
+  /// Called from a watch thread when a pipeline's target drifted.
+  using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
+  /// Starts Sink::watch on its own thread for every pipeline whose sink exists
+  /// (was used by a run) and is not watched yet. Threads end on options.stop
+  /// and are joined by the destructor.
+  void start_watches(const DriftHandler& on_drift);
 
  private:
   struct SourceState;
@@ -64,12 +104,25 @@ class Engine {
   SourceState& source_state(const std::string& name);
   std::vector<Expanded> expand(const PipelineSpec& spec, const Artifact& artifact, std::vector<Diagnostic>& problems);
   PipelineRun run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage);
+  Sink* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
+  void watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift);
 
   const Config& config_;
   const PluginRegistry& registry_;
   EngineOptions options_;
   ContextServices services_;
+  std::mutex mutex_;  ///< guards sources_ and each SourceState's artifact and error
   std::map<std::string, std::unique_ptr<SourceState>> sources_;
+  struct SinkSlot {
+    std::string type;
+    std::unique_ptr<Sink> instance;
+    std::optional<ClusterInfo> cluster;
+    bool watched = false;
+  };
+  std::mutex sinks_mutex_;
+  std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, kept for the process
+  std::vector<std::thread> watchers_;
+  RenderCache render_cache_;
 };
 
 /// Folders of `root` matching a '/'-separated glob ("clusters/*"), sorted,

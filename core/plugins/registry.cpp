@@ -21,14 +21,16 @@ const char* to_string(PluginKind kind) {
   return "source";
 }
 
-struct PluginRegistry::Libraries {
-  std::vector<boost::dll::shared_library> loaded;
-};
+// Loaded libraries are never unloaded: code of a plugin may still be reached
+// by objects torn down after the registry, or by static destructors. They
+// live in one process-wide list (never freed, still reachable).
+static std::vector<boost::dll::shared_library>& process_libraries() {
+  static auto* libraries = new std::vector<boost::dll::shared_library>();
+  return *libraries;
+}
 
-PluginRegistry::PluginRegistry() : libraries_(std::make_unique<Libraries>()) {}
-// Libraries are deliberately leaked: plugin code may still be referenced by
-// static destructors or by objects torn down after the registry.
-PluginRegistry::~PluginRegistry() { (void)libraries_.release(); }
+PluginRegistry::PluginRegistry() = default;
+PluginRegistry::~PluginRegistry() = default;
 
 void PluginRegistry::load_directory(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -140,7 +142,7 @@ bool PluginRegistry::load_file(const std::filesystem::path& file) {
 
   plugins_.push_back(LoadedPlugin{info->name, kind, str(info->version), str(info->description),
                                   str(info->sdk_version), str(info->compiler), file, factory});
-  libraries_->loaded.push_back(std::move(library));
+  process_libraries().push_back(std::move(library));
   return true;
 }
 

@@ -63,8 +63,6 @@ class PluginRegistry {
   const SinkFactory* sink(const std::string& name) const;
 
  private:
-  struct Libraries;
-  std::unique_ptr<Libraries> libraries_;
   std::vector<LoadedPlugin> plugins_;
   std::vector<PluginProblem> problems_;
 };

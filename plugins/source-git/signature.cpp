@@ -66,13 +66,13 @@ std::string first_line(const std::string& text) {
 
 Result<ProcessResult> run(std::vector<std::string> argv, std::string input, Context& context,
                           std::chrono::steady_clock::time_point deadline, std::map<std::string, std::string> env = {}) {
-  ProcessRequest request;
-  request.argv = std::move(argv);
-  request.input = std::move(input);
-  request.env = std::move(env);
-  request.deadline = deadline;
-  request.cancelled = [&context] { return context.cancelled(); };
-  return run_process(request);
+  ProcessSpec spec;
+  spec.argv = std::move(argv);
+  spec.input = std::move(input);
+  spec.env = std::move(env);
+  spec.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  spec.cancelled = [&context] { return context.cancelled(); };
+  return run_process(spec);
 }
 
 Result<std::string> verify_openpgp(const SignedCommit& commit, const std::string& keyring, const TempFolder& temp,

@@ -35,7 +35,7 @@ bool ends_with_any(const std::string& name, const std::vector<std::string>& exte
 
 std::string relative_text(const fs::path& root, const fs::path& p) { return p.lexically_relative(root).generic_string(); }
 
-void walk(const fs::path& root, const fs::path& dir, const std::vector<std::string>& extensions,
+void walk(const fs::path& root, const fs::path& dir, const FileFilter& filter,
           std::set<fs::path>& visited, std::vector<std::string>& out, std::vector<Diagnostic>& diagnostics) {
   std::error_code ec;
   std::vector<fs::directory_entry> entries;
@@ -57,16 +57,20 @@ void walk(const fs::path& root, const fs::path& dir, const std::vector<std::stri
       }
       target = resolved;
     }
+    const std::string relative = relative_text(root, entry.path());
     if (fs::is_directory(target, ec)) {
+      if (filter.enter && !filter.enter(relative)) continue;
       fs::path canonical = fs::canonical(target, ec);
       if (!visited.insert(canonical).second) {
         diagnostics.push_back({Severity::error, "symlink loop: this folder was already read",
                                relative_text(root, entry.path()), 0, {}});
         continue;
       }
-      walk(root, entry.path(), extensions, visited, out, diagnostics);
-    } else if (fs::is_regular_file(target, ec) && ends_with_any(entry.path().filename().string(), extensions)) {
-      out.push_back(relative_text(root, entry.path()));
+      walk(root, entry.path(), filter, visited, out, diagnostics);
+    } else if (fs::is_regular_file(target, ec) &&
+               (filter.extensions.empty() || ends_with_any(entry.path().filename().string(), filter.extensions)) &&
+               (!filter.keep || filter.keep(relative))) {
+      out.push_back(relative);
     }
   }
 }
@@ -125,6 +129,11 @@ Result<fs::path> resolve_inside(const fs::path& root, const std::string& relativ
 
 std::vector<std::string> list_files(const fs::path& root, const std::string& folder, const std::vector<std::string>& extensions,
                                     std::vector<Diagnostic>& diagnostics) {
+  return walk_files(root, folder, FileFilter{extensions, {}, {}}, diagnostics);
+}
+
+std::vector<std::string> walk_files(const fs::path& root, const std::string& folder, const FileFilter& filter,
+                                    std::vector<Diagnostic>& diagnostics) {
   std::vector<std::string> out;
   std::error_code ec;
   fs::path canonical_root = fs::canonical(root, ec);
@@ -135,7 +144,7 @@ std::vector<std::string> list_files(const fs::path& root, const std::string& fol
     return out;
   }
   std::set<fs::path> visited{*start};
-  walk(canonical_root, *start, extensions, visited, out, diagnostics);
+  walk(canonical_root, *start, filter, visited, out, diagnostics);
   return out;
 }
 

@@ -1,6 +1,8 @@
 #include "driftless/hash.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 namespace driftless {
 
@@ -14,17 +16,20 @@ Sha256::~Sha256() = default;
 
 void Sha256::update(std::string_view bytes) { EVP_DigestUpdate(state_->ctx, bytes.data(), bytes.size()); }
 
-std::string Sha256::hex() {
-  std::string digest = raw();
+namespace {
+std::string to_hex(std::string_view bytes) {
   static const char* digits = "0123456789abcdef";
   std::string out;
-  out.reserve(digest.size() * 2);
-  for (unsigned char c : digest) {
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
     out.push_back(digits[c >> 4]);
     out.push_back(digits[c & 15]);
   }
   return out;
 }
+}  // namespace
+
+std::string Sha256::hex() { return to_hex(raw()); }
 
 std::string Sha256::raw() {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -33,12 +38,23 @@ std::string Sha256::raw() {
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), digest, &length);
+  return to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 std::string sha256_hex(std::string_view bytes) {
   Sha256 h;
   h.update(bytes);
   return h.hex();
 }
-
 
 std::string sha256_raw(std::string_view bytes) {
   Sha256 h;

@@ -18,6 +18,10 @@ PluginFactory::~PluginFactory() = default;
 
 Result<std::string> PluginFactory::tool_version() const { return std::string(); }
 
+std::optional<ClusterInfo> Sink::cluster_info(Context&) { return std::nullopt; }
+
+Result<void> Sink::watch(Context&, const DriftCallback&) { return {}; }
+
 long Context::seconds_left() const {
   auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline() - std::chrono::steady_clock::now()).count();
   return std::max<long>(1, static_cast<long>(left));

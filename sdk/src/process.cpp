@@ -3,37 +3,30 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <sstream>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
 
 namespace driftless {
 namespace {
 
-// Closes a descriptor once.
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  void reset() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-};
-
-std::vector<std::string> child_environment(const ProcessRequest& request) {
-  const char* path = std::getenv("PATH");
-  std::map<std::string, std::string> env{{"PATH", path && *path ? path : "/usr/local/bin:/usr/bin:/bin"}, {"LC_ALL", "C"}};
-  for (const auto& [key, value] : request.env) env[key] = value;
+std::vector<std::string> environment_of(const ProcessSpec& spec) {
+  std::map<std::string, std::string> env{{"PATH", "/usr/bin:/bin"}};
+  for (const auto& name : spec.inherit)
+    if (const char* value = std::getenv(name.c_str())) env[name] = value;
+  for (const auto& [name, value] : spec.env) env[name] = value;
   std::vector<std::string> out;
-  for (const auto& [key, value] : env) out.push_back(key + "=" + value);
+  for (const auto& [name, value] : env) out.push_back(name + "=" + value);
   return out;
 }
 
@@ -44,107 +37,203 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return out;
 }
 
+struct Pipe {
+  int fds[2] = {-1, -1};
+  ~Pipe() {
+    for (int fd : fds)
+      if (fd >= 0) close(fd);
+  }
+  void close_end(int which) {
+    if (fds[which] >= 0) close(fds[which]);
+    fds[which] = -1;
+  }
+};
+
+std::string tool_name(const ProcessSpec& spec) { return fs::path(spec.argv.front()).filename().string(); }
+
+// Kills the tool's process group and reaps the tool.
+void stop(pid_t pid) {
+  kill(-pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
 }  // namespace
 
-Result<ProcessResult> run_process(const ProcessRequest& request) {
-  if (request.argv.empty()) return fail(ErrorCode::internal, "run_process: empty argv");
-  const std::string& program = request.argv.front();
-  // stdin is a socket so that writing to a child that exited gives EPIPE
-  // (MSG_NOSIGNAL) instead of a SIGPIPE for the whole daemon.
-  int in_pair[2], out_pipe[2], err_pipe[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0)
-    return fail(ErrorCode::internal, std::string("socketpair: ") + std::strerror(errno));
-  Fd in_parent, in_child, out_read, out_write, err_read, err_write;
-  in_parent.fd = in_pair[0];
-  in_child.fd = in_pair[1];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
-    return fail(ErrorCode::internal, std::string("pipe: ") + std::strerror(errno));
-  out_read.fd = out_pipe[0];
-  out_write.fd = out_pipe[1];
-  err_read.fd = err_pipe[0];
-  err_write.fd = err_pipe[1];
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_child.fd, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_write.fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, err_write.fd, 2);
-  if (!request.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, request.cwd.c_str());
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setpgroup(&attributes, 0);  // own group: a timeout kills its children too
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<std::string> args = request.argv;
-  std::vector<std::string> env = child_environment(request);
-  auto argv = pointers(args);
-  auto envp = pointers(env);
-  pid_t pid = -1;
-  int spawned = ::posix_spawnp(&pid, program.c_str(), &actions, &attributes, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  if (spawned != 0) {
-    if (spawned == ENOENT) return fail(ErrorCode::not_found, "'" + program + "' was not found in PATH; install it");
-    return fail(ErrorCode::internal, "cannot start '" + program + "': " + std::strerror(spawned));
+Result<ProcessResult> run_process(const ProcessSpec& spec) {
+  if (spec.argv.empty()) return fail(ErrorCode::internal, "run_process: no program given");
+  Pipe out, err, failure, in;
+  if (pipe2(out.fds, O_CLOEXEC) != 0 || pipe2(err.fds, O_CLOEXEC) != 0 || pipe2(failure.fds, O_CLOEXEC) != 0 ||
+      (!spec.input.empty() && pipe2(in.fds, O_CLOEXEC) != 0))
+    return fail(ErrorCode::internal, std::string("cannot create pipes: ") + std::strerror(errno));
+  if (!spec.input.empty()) {
+    // A tool that exits before reading all its input must not kill the daemon.
+    static std::once_flag ignore_sigpipe;
+    std::call_once(ignore_sigpipe, [] { signal(SIGPIPE, SIG_IGN); });
   }
-  in_child.reset();
-  out_write.reset();
-  err_write.reset();
+  std::vector<std::string> argv_strings = spec.argv;
+  if (argv_strings.front().find('/') == std::string::npos) {
+    auto found = find_tool(argv_strings.front(), "", "");
+    if (!found.ok()) return found.error();
+    argv_strings.front() = found->string();
+  }
+  std::vector<std::string> env_strings = environment_of(spec);
+  std::vector<char*> argv = pointers(argv_strings);
+  std::vector<char*> envp = pointers(env_strings);
+  const std::string dir = spec.working_dir.string();
+
+  const pid_t pid = fork();
+  if (pid < 0) return fail(ErrorCode::internal, std::string("cannot start a process: ") + std::strerror(errno));
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec. Its own process group so
+    // a timeout kills whatever it started, too.
+    setpgid(0, 0);
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // no descriptor of the daemon leaks into the tool
+    if (in.fds[0] >= 0) {
+      dup2(in.fds[0], 0);
+    } else {
+      int null = open("/dev/null", O_RDONLY);
+      if (null >= 0) dup2(null, 0);
+    }
+    dup2(out.fds[1], 1);
+    dup2(err.fds[1], 2);
+    int code = 0;
+    if (!dir.empty() && chdir(dir.c_str()) != 0) code = errno;
+    if (code == 0) {
+      execve(argv[0], argv.data(), envp.data());
+      code = errno;
+    }
+    (void)!write(failure.fds[1], &code, sizeof code);
+    _exit(127);
+  }
+  setpgid(pid, pid);  // also from here, so the group exists before any kill
+  out.close_end(1);
+  err.close_end(1);
+  failure.close_end(1);
+  in.close_end(0);
+
+  int exec_error = 0;
+  if (read(failure.fds[0], &exec_error, sizeof exec_error) == static_cast<ssize_t>(sizeof exec_error)) {
+    stop(pid);
+    return fail(ErrorCode::not_found, "cannot run " + spec.argv.front() +
+                                          (dir.empty() ? std::string() : " in " + dir) + ": " + std::strerror(exec_error));
+  }
 
   ProcessResult result;
+  const auto deadline = std::chrono::steady_clock::now() + spec.timeout;
+  // The input is written as the tool reads it, so a tool that writes a lot
+  // before reading everything can't deadlock us.
   std::size_t written = 0;
-  if (request.input.empty()) in_parent.reset();
-  std::string problem;
-  ErrorCode problem_code = ErrorCode::internal;
-  while (out_read.fd >= 0 || err_read.fd >= 0) {
-    if (std::chrono::steady_clock::now() > request.deadline) {
-      problem = "'" + program + "' did not finish before its deadline and was killed";
-      problem_code = ErrorCode::timeout;
-      break;
+  if (in.fds[1] >= 0) fcntl(in.fds[1], F_SETFL, O_NONBLOCK);
+  pollfd fds[3] = {{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}, {in.fds[1], POLLOUT, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  const char* names[2] = {"stdout", "stderr"};
+  int open_streams = 2;
+  char buffer[65536];
+  while (open_streams > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      stop(pid);
+      return fail(ErrorCode::timeout, tool_name(spec) + " did not finish within " +
+                                          std::to_string(spec.timeout.count() / 1000) + " s and was stopped");
     }
-    if (request.cancelled && request.cancelled()) {
-      problem = "'" + program + "' was stopped: the work was cancelled";
-      problem_code = ErrorCode::cancelled;
-      break;
+    if (spec.cancelled && spec.cancelled()) {
+      stop(pid);
+      return fail(ErrorCode::cancelled, tool_name(spec) + " was stopped: the work was cancelled");
     }
-    pollfd fds[3] = {{out_read.fd, POLLIN, 0}, {err_read.fd, POLLIN, 0}, {in_parent.fd, POLLOUT, 0}};
-    if (::poll(fds, 3, 100) < 0 && errno != EINTR) break;
-    Fd* readers[2] = {&out_read, &err_read};
-    std::string* sinks[2] = {&result.out, &result.err};
+    const int ready = poll(fds, 3, static_cast<int>(std::min<long>(left.count(), 200)));
+    if (ready < 0 && errno != EINTR) {
+      stop(pid);
+      return fail(ErrorCode::internal, std::string("poll failed: ") + std::strerror(errno));
+    }
+    if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      const ssize_t n = write(fds[2].fd, spec.input.data() + written, spec.input.size() - written);
+      if (n > 0) written += static_cast<std::size_t>(n);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) written = spec.input.size();  // the tool closed its input
+      if (written == spec.input.size()) {
+        in.close_end(1);
+        fds[2].fd = -1;
+      }
+    }
     for (int i = 0; i < 2; ++i) {
-      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buffer[65536];
-      ssize_t n = ::read(readers[i]->fd, buffer, sizeof buffer);
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
       if (n <= 0) {
-        readers[i]->reset();
+        fds[i].fd = -1;
+        --open_streams;
         continue;
       }
-      sinks[i]->append(buffer, static_cast<std::size_t>(n));
-      if (sinks[i]->size() > request.max_output) {
-        problem = "'" + program + "' wrote more than " + std::to_string(request.max_output) + " bytes and was killed";
-        problem_code = ErrorCode::invalid_input;
+      if (sinks[i]->size() + static_cast<std::size_t>(n) > spec.max_output) {
+        stop(pid);
+        return fail(ErrorCode::invalid_input, tool_name(spec) + " wrote more than " + std::to_string(spec.max_output) +
+                                                  " bytes to " + names[i] + " and was stopped");
       }
-    }
-    if (!problem.empty()) break;
-    if (in_parent.fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t n = ::send(in_parent.fd, request.input.data() + written, request.input.size() - written, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0 && errno != EAGAIN && errno != EINTR) in_parent.reset();  // the child stopped reading
-      if (n > 0) written += static_cast<std::size_t>(n);
-      if (written == request.input.size()) in_parent.reset();
+      sinks[i]->append(buffer, static_cast<std::size_t>(n));
     }
   }
-  if (!problem.empty()) ::kill(-pid, SIGKILL);
-  in_parent.reset();
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  for (;;) {
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) return fail(ErrorCode::internal, std::string("waitpid failed: ") + std::strerror(errno));
+    if (std::chrono::steady_clock::now() > deadline) {
+      stop(pid);
+      return fail(ErrorCode::timeout, tool_name(spec) + " did not exit within " +
+                                          std::to_string(spec.timeout.count() / 1000) + " s and was stopped");
+    }
+    usleep(2000);
   }
-  if (!problem.empty()) return fail(problem_code, problem);
+  kill(-pid, SIGKILL);  // anything the tool left running in its group
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+Result<fs::path> find_tool(const std::string& name, const std::string& configured, const std::string& config_key) {
+  if (!configured.empty()) {
+    fs::path p(configured);
+    if (access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p)) return p;
+    return fail(ErrorCode::not_found, name + " not found at " + configured + " (" + config_key +
+                                          "): install " + name + " there or fix " + config_key);
+  }
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (dir.empty()) continue;
+    fs::path candidate = fs::path(dir) / name;
+    std::error_code ec;
+    if (access(candidate.c_str(), X_OK) == 0 && fs::is_regular_file(candidate, ec)) return candidate;
+  }
+  return fail(ErrorCode::not_found, name + " not found on PATH: install " + name +
+                                        (config_key.empty() ? std::string() : " or set " + config_key));
+}
+
+Result<std::string> tool_version_line(const fs::path& tool, const std::vector<std::string>& version_args) {
+  ProcessSpec spec;
+  spec.argv.push_back(tool.string());
+  spec.argv.insert(spec.argv.end(), version_args.begin(), version_args.end());
+  ScratchDir home;
+  spec.env["HOME"] = home.path().string();
+  spec.timeout = std::chrono::seconds(20);
+  spec.max_output = 64 * 1024;
+  auto ran = run_process(spec);
+  if (!ran.ok()) return ran.error();
+  if (ran->exit_code != 0)
+    return fail(ErrorCode::unavailable, tool.string() + " failed to report its version: " + ran->err.substr(0, 500));
+  std::string line = ran->out.substr(0, ran->out.find('\n'));
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  return line;
+}
+
+ScratchDir::ScratchDir() {
+  std::error_code ec;
+  std::string pattern = (fs::temp_directory_path(ec) / "driftless-XXXXXX").string();
+  if (mkdtemp(pattern.data())) path_ = pattern;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  if (!path_.empty()) fs::remove_all(path_, ec);
 }
 
 }  // namespace driftless

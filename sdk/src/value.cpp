@@ -30,6 +30,8 @@ Value& Object::operator[](std::string_view key) {
 
 void Object::set(std::string_view key, Value value) { (*this)[key] = std::move(value); }
 
+void Object::append_new(std::string key, Value value) { members_.emplace_back(std::move(key), std::move(value)); }
+
 bool Object::erase(std::string_view key) {
   auto it = std::find_if(members_.begin(), members_.end(), [&](const Member& m) { return m.first == key; });
   if (it == members_.end()) return false;

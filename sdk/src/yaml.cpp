@@ -7,112 +7,53 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <unordered_map>
+
+#include "yaml_scalar.hpp"
 
 namespace driftless {
 namespace {
 
-// --- scalar resolution, YAML 1.1 as Kubernetes' YAML reader does it ----------
+using yaml_detail::Scalar;
+using yaml_detail::ScalarKind;
 
-bool is_one_of(std::string_view s, std::initializer_list<std::string_view> words) {
-  for (auto w : words)
-    if (s == w) return true;
-  return false;
+bool starts_with(std::string_view line, std::string_view prefix) { return line.substr(0, prefix.size()) == prefix; }
+
+// Only spaces or a comment after a marker.
+bool only_comment_after(std::string_view line, std::size_t from) {
+  while (from < line.size() && std::isspace(static_cast<unsigned char>(line[from]))) ++from;
+  return from == line.size() || line[from] == '#';
 }
 
-bool parse_integer(std::string_view text, std::int64_t& out) {
-  std::string s;
-  for (char c : text)
-    if (c != '_') s.push_back(c);
-  if (s.empty()) return false;
-  bool negative = false;
-  std::size_t pos = 0;
-  if (s[0] == '+' || s[0] == '-') {
-    negative = s[0] == '-';
-    pos = 1;
-  }
-  int base = 10;
-  if (s.size() > pos + 1 && s[pos] == '0' && (s[pos + 1] == 'x' || s[pos + 1] == 'X')) base = 16, pos += 2;
-  else if (s.size() > pos + 1 && s[pos] == '0' && (s[pos + 1] == 'b' || s[pos + 1] == 'B')) base = 2, pos += 2;
-  else if (s.size() > pos + 1 && s[pos] == '0' && (s[pos + 1] == 'o' || s[pos + 1] == 'O')) base = 8, pos += 2;
-  else if (s.size() > pos + 1 && s[pos] == '0') base = 8, pos += 1;
-  if (pos >= s.size()) return false;
-  std::uint64_t magnitude = 0;
-  auto [end, ec] = std::from_chars(s.data() + pos, s.data() + s.size(), magnitude, base);
-  if (ec != std::errc() || end != s.data() + s.size()) return false;
-  if (negative) {
-    if (magnitude > static_cast<std::uint64_t>(INT64_MAX) + 1) return false;
-    out = static_cast<std::int64_t>(0 - magnitude);
-    return true;
-  }
-  if (magnitude > static_cast<std::uint64_t>(INT64_MAX)) return false;
-  out = static_cast<std::int64_t>(magnitude);
-  return true;
-}
-
-bool looks_like_float(std::string_view s) {
-  // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
-  std::size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  std::size_t digits = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    std::size_t frac = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++frac;
-    if (digits == 0 && frac == 0) return false;
-  } else if (digits == 0) {
-    return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    std::size_t exp = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++exp;
-    if (exp == 0) return false;
-  }
-  return i == s.size();
-}
-
-Value resolve_plain(std::string_view s) {
-  if (is_one_of(s, {"", "~", "null", "Null", "NULL"})) return Value();
-  if (is_one_of(s, {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})) return Value(true);
-  if (is_one_of(s, {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"})) return Value(false);
-  const char first = s[0];
-  if (!(std::isdigit(static_cast<unsigned char>(first)) || first == '-' || first == '+' || first == '.'))
-    return Value(std::string(s));
-  std::int64_t i = 0;
-  if (parse_integer(s, i)) return Value(i);
-  std::string no_underscores;
-  for (char c : s)
-    if (c != '_') no_underscores.push_back(c);
-  if (looks_like_float(no_underscores)) return Value(std::strtod(no_underscores.c_str(), nullptr));
-  if (is_one_of(s, {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"})) return Value(HUGE_VAL);
-  if (is_one_of(s, {"-.inf", "-.Inf", "-.INF"})) return Value(-HUGE_VAL);
-  if (is_one_of(s, {".nan", ".NaN", ".NAN"})) return Value(std::nan(""));
-  return Value(std::string(s));
-}
-
-// Resolves an explicitly tagged scalar ("!!int 3"); unknown tags keep the text.
-Value resolve_tagged(std::string_view tag, std::string_view text) {
-  if (tag == YAML_STR_TAG || tag == std::string_view("tag:yaml.org,2002:binary")) return Value(std::string(text));
-  if (tag == YAML_NULL_TAG || tag == YAML_BOOL_TAG || tag == YAML_INT_TAG || tag == YAML_FLOAT_TAG) return resolve_plain(text);
-  return Value(std::string(text));
-}
-
-// Kubernetes turns non-string mapping keys into their text form.
-std::string key_text(const Value& key) {
-  switch (key.type()) {
-    case ValueType::string: return key.as_string();
-    case ValueType::boolean: return key.as_bool() ? "true" : "false";
-    case ValueType::integer: return std::to_string(key.as_int());
-    case ValueType::null: return "null";
-    case ValueType::number: {
-      char buf[64];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, key.as_double());
-      return ec == std::errc() ? std::string(buf, end) : std::string();
+// kubectl does not hand the whole stream to a YAML parser: it first splits it
+// on lines starting with "---" (refusing one followed by anything but a
+// comment, "--- {a: 1}") and parses one document per chunk, ignoring what
+// follows an explicit "..." end inside a chunk. The text libyaml should see
+// is `text` with those ignored lines blanked (line numbers stay), copied into
+// `storage` only when there are any; `bad_line` is set for a bad separator.
+std::string_view as_kubectl_splits(std::string_view text, std::string& storage, int& bad_line) {
+  bool after_end = false;
+  int line = 1;
+  for (std::size_t pos = 0; pos < text.size(); ++line) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view l = text.substr(pos, end - pos);
+    if (starts_with(l, "---")) {
+      if (!only_comment_after(l, 3)) {
+        bad_line = line;
+        return text;
+      }
+      after_end = false;
+    } else if (after_end && !only_comment_after(l, 0)) {
+      if (storage.empty()) storage.assign(text);
+      for (std::size_t i = pos; i < end; ++i)
+        if (storage[i] != '\r') storage[i] = ' ';
+    } else if (starts_with(l, "...") && only_comment_after(l, 3)) {
+      after_end = true;
     }
-    default: return to_json(key);
+    pos = end + 1;
   }
+  return storage.empty() ? text : std::string_view(storage);
 }
 
 struct ParserDeleter {
@@ -125,10 +66,15 @@ struct ParserDeleter {
 class Reader {
  public:
   Reader(std::string_view text, const std::string& file, const YamlLimits& limits)
-      : parser_(new yaml_parser_t), file_(file), limits_(limits) {
+      : parser_(new yaml_parser_t), text_(text), file_(file), limits_(limits) {
     yaml_parser_initialize(parser_.get());
     yaml_parser_set_input_string(parser_.get(), reinterpret_cast<const unsigned char*>(text.data()), text.size());
   }
+  ~Reader() {
+    if (have_event_) yaml_event_delete(&event_);
+  }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
 
   YamlParseResult read_all() {
     YamlParseResult result;
@@ -136,13 +82,13 @@ class Reader {
     while (next()) {
       if (event_.type == YAML_STREAM_END_EVENT) break;
       if (event_.type != YAML_DOCUMENT_START_EVENT) continue;
-      int line = static_cast<int>(event_.start_mark.line) + 1;
+      int line = this->line();
       anchors_.clear();
       alias_nodes_ = 0;
       if (!next()) break;
       Value root;
       if (event_.type != YAML_DOCUMENT_END_EVENT) {
-        line = static_cast<int>(event_.start_mark.line) + 1;
+        line = this->line();
         if (!node(root, 0)) break;
         if (!next()) break;  // DOCUMENT_END
       }
@@ -150,11 +96,8 @@ class Reader {
       ++index;
     }
     if (!error_.message.empty()) result.diagnostics.push_back(error_);
+    for (auto& w : warnings_) result.diagnostics.push_back(std::move(w));
     return result;
-  }
-
-  ~Reader() {
-    if (have_event_) yaml_event_delete(&event_);
   }
 
  private:
@@ -178,30 +121,66 @@ class Reader {
 
   int line() const { return static_cast<int>(event_.start_mark.line) + 1; }
 
+  // The current scalar event resolved with its tag and style.
+  bool scalar(Scalar& out) {
+    std::string_view text(reinterpret_cast<const char*>(event_.data.scalar.value), event_.data.scalar.length);
+    const char* tag = reinterpret_cast<const char*>(event_.data.scalar.tag);
+    std::string problem;
+    if (event_.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && text.find('/') != std::string_view::npos &&
+        has_slash_escape())
+      return failure(line(), "found unknown escape character '\\/' (Kubernetes' YAML reader does not know it; write '/')");
+    if (!yaml_detail::resolve_scalar(tag ? tag : "", text, event_.data.scalar.style == YAML_PLAIN_SCALAR_STYLE, out, problem))
+      return failure(line(), problem);
+    return true;
+  }
+
+  // libyaml accepts the JSON escape "\\/" that go-yaml v2 refuses; looks for it
+  // in the source lines of the current double-quoted scalar.
+  bool has_slash_escape() const {
+    std::size_t pos = 0;
+    for (std::size_t l = 0; l < event_.start_mark.line && pos != std::string_view::npos; ++l) pos = text_.find('\n', pos) + 1;
+    std::size_t end = pos;
+    for (std::size_t l = event_.start_mark.line; l <= event_.end_mark.line && end < text_.size(); ++l) {
+      end = text_.find('\n', end);
+      end = end == std::string_view::npos ? text_.size() : end + 1;
+    }
+    for (std::size_t i = pos; i + 1 < end; ++i) {
+      if (text_[i] != '\\') continue;
+      if (text_[i + 1] == '/') return true;
+      ++i;  // an escaped character, maybe a backslash
+    }
+    return false;
+  }
+
+  bool alias(Value& out, ScalarKind* kind) {
+    std::string name = reinterpret_cast<const char*>(event_.data.alias.anchor);
+    auto it = anchors_.find(name);
+    if (it == anchors_.end()) return failure(line(), "unknown anchor '" + name + "' referenced");
+    alias_nodes_ += it->second.nodes;
+    nodes_ += it->second.nodes;  // so anchors made of aliases weigh what they expand to
+    if (alias_nodes_ > limits_.max_alias_nodes)
+      return failure(line(), "YAML aliases expand to more than " + std::to_string(limits_.max_alias_nodes) +
+                                 " nodes (an alias bomb?)");
+    out = it->second.value;
+    if (kind) *kind = it->second.kind;
+    return true;
+  }
+
   // Reads the node whose first event is the current one into `out`.
   bool node(Value& out, std::size_t depth) {
     if (depth > limits_.max_depth)
       return failure(line(), "YAML nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
     switch (event_.type) {
-      case YAML_ALIAS_EVENT: {
-        std::string name = reinterpret_cast<const char*>(event_.data.alias.anchor);
-        auto it = anchors_.find(name);
-        if (it == anchors_.end()) return failure(line(), "unknown anchor '" + name + "'");
-        alias_nodes_ += it->second.nodes;
-        nodes_ += it->second.nodes;  // so anchors made of aliases weigh what they expand to
-        if (alias_nodes_ > limits_.max_alias_nodes)
-          return failure(line(), "YAML aliases expand to more than " + std::to_string(limits_.max_alias_nodes) +
-                                     " nodes (an alias bomb?)");
-        out = it->second.value;
-        return true;
-      }
+      case YAML_ALIAS_EVENT:
+        return alias(out, nullptr);
       case YAML_SCALAR_EVENT: {
-        std::string_view text(reinterpret_cast<const char*>(event_.data.scalar.value), event_.data.scalar.length);
-        const char* tag = reinterpret_cast<const char*>(event_.data.scalar.tag);
-        if (tag && std::strcmp(tag, "!") != 0) out = resolve_tagged(tag, text);
-        else if (event_.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag) out = resolve_plain(text);
-        else out = Value(std::string(text));
-        remember(event_.data.scalar.anchor, out, 1);
+        Scalar s;
+        if (!scalar(s)) return false;
+        if (s.value.type() == ValueType::number && !std::isfinite(s.value.as_double()))
+          return failure(line(), "the value '" + std::string(reinterpret_cast<const char*>(event_.data.scalar.value)) +
+                                     "' is not a JSON number (Kubernetes refuses it); quote it to make it a string");
+        remember(event_.data.scalar.anchor, s.value, 1, s.kind);
+        out = std::move(s.value);
         return true;
       }
       case YAML_SEQUENCE_START_EVENT: {
@@ -216,56 +195,142 @@ class Reader {
           ++nodes_;
         }
         out = Value(std::move(items));
-        remember(anchor, out, nodes_ - before + 1);
+        remember(anchor, out, nodes_ - before + 1, ScalarKind::string);
         return true;
       }
-      case YAML_MAPPING_START_EVENT: {
-        std::string anchor = anchor_of(event_.data.mapping_start.anchor);
-        std::size_t before = nodes_;
-        Object object;
-        Object merged;  // from "<<" keys; explicit keys win over them
-        for (;;) {
-          if (!next()) return false;
-          if (event_.type == YAML_MAPPING_END_EVENT) break;
-          const int key_line = line();
-          const bool merge_key = event_.type == YAML_SCALAR_EVENT && event_.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-                                 std::string_view(reinterpret_cast<const char*>(event_.data.scalar.value)) == "<<";
-          Value key;
-          if (!node(key, depth + 1)) return false;
-          if (!next()) return false;
-          Value value;
-          if (!node(value, depth + 1)) return false;
-          nodes_ += 2;
-          if (merge_key) {
-            if (!merge_into(merged, value, key_line)) return false;
-            continue;
-          }
-          std::string k = key_text(key);
-          if (object.find(k)) return failure(key_line, "mapping key \"" + k + "\" already defined");
-          object.set(k, std::move(value));
-        }
-        for (auto& [k, v] : merged)
-          if (!object.find(k)) object.set(k, std::move(v));
-        out = Value(std::move(object));
-        remember(anchor, out, nodes_ - before + 1);
-        return true;
-      }
+      case YAML_MAPPING_START_EVENT:
+        return mapping(out, depth);
       default:
         return failure(line(), "unexpected YAML event");
     }
   }
 
-  bool merge_into(Object& merged, const Value& source, int at_line) {
-    auto merge_one = [&](const Value& m) {
-      if (!m.is_object()) return false;
-      for (const auto& [k, v] : m.as_object())
-        if (!merged.find(k)) merged.set(k, v);
+  // A mapping the way go-yaml v2 fills a Go map: in document order, later keys
+  // and merges ("<<") overwriting earlier ones.
+  bool mapping(Value& out, std::size_t depth) {
+    std::string anchor = anchor_of(event_.data.mapping_start.anchor);
+    std::size_t before = nodes_;
+    MappingBuilder members;
+    for (;;) {
+      if (!next()) return false;
+      if (event_.type == YAML_MAPPING_END_EVENT) break;
+      const int key_line = line();
+      const bool merge = is_merge_key();
+      std::string key;
+      if (!merge && !key_text(key, depth)) return false;
+      if (!next()) return false;
+      Value value;
+      if (!node(value, depth + 1)) return false;
+      nodes_ += 2;
+      if (merge) {
+        if (!merge_into(members, value, key_line)) return false;
+      } else if (members.set(std::move(key), std::move(value), true)) {
+        warnings_.push_back({Severity::warning,
+                             "mapping key \"" + members.last_key() + "\" is defined twice; the last value is used",
+                             file_, key_line, {}});
+      }
+    }
+    out = Value(members.take());
+    remember(anchor, out, nodes_ - before + 1, ScalarKind::string);
+    return true;
+  }
+
+  bool is_merge_key() const {
+    if (event_.type != YAML_SCALAR_EVENT) return false;
+    const std::string_view text(reinterpret_cast<const char*>(event_.data.scalar.value), event_.data.scalar.length);
+    const char* tag = reinterpret_cast<const char*>(event_.data.scalar.tag);
+    if (text != "<<") return false;
+    return tag ? std::string_view(tag) == "tag:yaml.org,2002:merge" : event_.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+  }
+
+  // The JSON member name of the key node at the current event, as
+  // sigs.k8s.io/yaml converts go-yaml's key types.
+  bool key_text(std::string& out, std::size_t depth) {
+    Scalar key;
+    if (event_.type == YAML_SCALAR_EVENT) {
+      if (!scalar(key)) return false;
+      remember(event_.data.scalar.anchor, key.value, 1, key.kind);
+    } else if (event_.type == YAML_ALIAS_EVENT) {
+      if (!alias(key.value, &key.kind)) return false;
+    } else {
+      Value ignored;
+      if (!node(ignored, depth + 1)) return false;
+      return failure(line(), "a mapping key must be a scalar, not a " + std::string(to_string(ignored.type())));
+    }
+    if (key.value.is_array() || key.value.is_object())
+      return failure(line(), "a mapping key must be a scalar, not a " + std::string(to_string(key.value.type())));
+    switch (key.kind) {
+      case ScalarKind::null: return failure(line(), "a mapping key is null; Kubernetes cannot use it (quote it)");
+      case ScalarKind::unsigned_integer:
+        return failure(line(), "a mapping key is an integer beyond int64; Kubernetes cannot use it (quote it)");
+      case ScalarKind::boolean: out = key.value.as_bool() ? "true" : "false"; return true;
+      case ScalarKind::integer: out = std::to_string(key.value.as_int()); return true;
+      case ScalarKind::floating: out = yaml_detail::go_float32_key(key.value.as_double()); return true;
+      case ScalarKind::timestamp:
+      case ScalarKind::string: out = std::move(key.value.as_string()); return true;
+    }
+    return false;
+  }
+
+  // Members in insertion order with an index once a mapping grows large, so a
+  // ConfigMap with thousands of keys does not cost a quadratic search.
+  class MappingBuilder {
+   public:
+    /// Sets `key` (from the mapping itself when `explicit_key`, else from a
+    /// merge); true when the mapping itself already set it: a duplicate.
+    bool set(std::string key, Value value, bool explicit_key) {
+      const std::size_t at = position(key);
+      if (at != kNone) {
+        (object_.begin() + static_cast<long>(at))->second = std::move(value);
+        const bool duplicate = explicit_key && explicit_[at];
+        explicit_[at] = explicit_[at] || explicit_key;
+        if (duplicate) last_ = std::move(key);
+        return duplicate;
+      }
+      if (!index_.empty() || object_.size() >= kIndexFrom) {
+        if (index_.empty())
+          for (std::size_t i = 0; i < object_.size(); ++i) index_.emplace((object_.begin() + static_cast<long>(i))->first, i);
+        index_.emplace(key, object_.size());
+      }
+      object_.append_new(std::move(key), std::move(value));
+      explicit_.push_back(explicit_key);
+      return false;
+    }
+    const std::string& last_key() const { return last_; }
+    Object take() { return std::move(object_); }
+
+   private:
+    static constexpr std::size_t kIndexFrom = 16;
+    static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::size_t position(const std::string& key) const {
+      if (index_.empty()) {
+        std::size_t i = 0;
+        for (const auto& member : object_) {
+          if (member.first == key) return i;
+          ++i;
+        }
+        return kNone;
+      }
+      auto it = index_.find(key);
+      return it == index_.end() ? kNone : it->second;
+    }
+    Object object_;
+    std::vector<bool> explicit_;
+    std::unordered_map<std::string, std::size_t> index_;
+    std::string last_;
+  };
+
+  bool merge_into(MappingBuilder& members, const Value& source, int at_line) {
+    if (source.is_object()) {
+      for (const auto& [k, v] : source.as_object()) members.set(k, v, false);
       return true;
-    };
-    if (merge_one(source)) return true;
+    }
     if (source.is_array()) {
       for (const auto& item : source.as_array())
-        if (!merge_one(item)) return failure(at_line, "merge key '<<' needs mappings");
+        if (!item.is_object()) return failure(at_line, "merge key '<<' needs a mapping or a list of mappings");
+      // go-yaml merges the list backwards: earlier mappings take precedence.
+      for (auto it = source.as_array().rbegin(); it != source.as_array().rend(); ++it)
+        for (const auto& [k, v] : it->as_object()) members.set(k, v, false);
       return true;
     }
     return failure(at_line, "merge key '<<' needs a mapping or a list of mappings");
@@ -274,22 +339,27 @@ class Reader {
   static std::string anchor_of(const yaml_char_t* anchor) {
     return anchor ? reinterpret_cast<const char*>(anchor) : std::string();
   }
-  void remember(const yaml_char_t* anchor, const Value& v, std::size_t nodes) { remember(anchor_of(anchor), v, nodes); }
-  void remember(const std::string& anchor, const Value& v, std::size_t nodes) {
-    if (!anchor.empty()) anchors_[anchor] = Anchored{v, nodes};
+  void remember(const yaml_char_t* anchor, const Value& v, std::size_t nodes, ScalarKind kind) {
+    if (anchor) remember(anchor_of(anchor), v, nodes, kind);
+  }
+  void remember(const std::string& anchor, const Value& v, std::size_t nodes, ScalarKind kind) {
+    if (!anchor.empty()) anchors_[anchor] = Anchored{v, nodes, kind};
   }
 
   struct Anchored {
     Value value;
     std::size_t nodes = 1;
+    ScalarKind kind = ScalarKind::string;
   };
 
   std::unique_ptr<yaml_parser_t, ParserDeleter> parser_;
   yaml_event_t event_{};
   bool have_event_ = false;
+  std::string_view text_;
   std::string file_;
   YamlLimits limits_;
   Diagnostic error_;
+  std::vector<Diagnostic> warnings_;
   std::map<std::string, Anchored> anchors_;
   std::size_t alias_nodes_ = 0;
   std::size_t nodes_ = 0;
@@ -299,7 +369,7 @@ class Reader {
 
 bool needs_quotes(const std::string& s) {
   if (s.empty()) return true;
-  if (!resolve_plain(s).is_string()) return true;  // would read back as bool/number/null
+  if (!yaml_detail::resolve_plain_scalar(s).value.is_string()) return true;  // would read back as bool/number/null
   if (std::isspace(static_cast<unsigned char>(s.front())) || std::isspace(static_cast<unsigned char>(s.back()))) return true;
   if (std::strchr("-?:,[]{}#&*!|>'\"%@`", s.front())) return true;
   if (s == "<<") return true;
@@ -390,7 +460,16 @@ void emit(std::string& out, const Value& v, int indent) {
 }  // namespace
 
 YamlParseResult parse_yaml(std::string_view text, const std::string& file, const YamlLimits& limits) {
-  return Reader(text, file, limits).read_all();
+  std::string blanked;
+  int bad_line = 0;
+  const std::string_view view = as_kubectl_splits(text, blanked, bad_line);
+  if (bad_line > 0) {
+    YamlParseResult result;
+    result.diagnostics.push_back({Severity::error, "invalid YAML document separator: only a comment may follow '---' on its line",
+                                  file, bad_line, {}});
+    return result;
+  }
+  return Reader(view, file, limits).read_all();
 }
 
 std::string to_yaml(const Value& value) {
@@ -402,5 +481,5 @@ std::string to_yaml(const Value& value) {
 }  // namespace driftless
 
 namespace driftless {
-Value yaml_plain_scalar(std::string_view text) { return resolve_plain(text); }
+Value yaml_plain_scalar(std::string_view text) { return yaml_detail::resolve_plain_scalar(text).value; }
 }  // namespace driftless

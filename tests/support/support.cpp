@@ -1,6 +1,7 @@
 #include "support.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +9,9 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
+
+#include "log/logging.hpp"
 
 namespace driftless::test {
 
@@ -63,14 +67,102 @@ CommandResult run(const std::vector<std::string>& argv, const std::map<std::stri
   return result;
 }
 
-CommandResult driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+CommandResult run_driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv{DRIFTLESS_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, env);
 }
 
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                                     std::filesystem::path log)
+    : log_(log.empty() ? dir_ / "output" : std::move(log)) {
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int out = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    int in = ::open("/dev/null", O_RDONLY);
+    ::dup2(in, 0);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+}
+
+std::vector<std::string> BackgroundProcess::driftless_argv(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{DRIFTLESS_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (exit_code_ >= 0 || pid_ <= 0) return;
+  signal(SIGTERM);
+  if (wait(std::chrono::seconds(20)) < 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void BackgroundProcess::signal(int sig) const {
+  if (exit_code_ < 0) ::kill(pid_, sig);
+}
+
+int BackgroundProcess::wait(std::chrono::seconds timeout) {
+  if (exit_code_ >= 0) return exit_code_;
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_code_;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+std::string BackgroundProcess::output() const { return read_file(log_); }
+
+bool BackgroundProcess::wait_for_output(const std::string& text, std::chrono::seconds timeout) const {
+  return eventually([&] { return output().find(text) != std::string::npos; }, timeout);
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
+}
+
 std::filesystem::path plugin_dir() { return DRIFTLESS_TEST_PLUGIN_DIR; }
 std::filesystem::path source_dir() { return DRIFTLESS_SOURCE_DIR; }
+
+const core::PluginRegistry& plugins() {
+  static core::PluginRegistry* registry = [] {
+    auto* r = new core::PluginRegistry();
+    r->load_directory(plugin_dir());
+    return r;
+  }();
+  return *registry;
+}
+
+TestContext::TestContext() : deadline_at(std::chrono::steady_clock::now() + std::chrono::minutes(5)) {}
+
+Logger& TestContext::logger() { return core::process_logger(); }
+
+Result<Artifact> TestContext::fetch_source(std::string_view type, const Value& spec) {
+  const SourceFactory* factory = plugins().source(std::string(type));
+  if (!factory) return fail(ErrorCode::not_found, "no source plugin " + std::string(type));
+  auto source = factory->create(spec);
+  if (!source.ok()) return source.error();
+  return (*source)->fetch(*this, nullptr);
+}
 
 std::map<std::string, std::string> test_env() {
   std::map<std::string, std::string> values;

@@ -2,10 +2,16 @@
 // binary, and reading the tests/env environment file.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "driftless/context.hpp"
+#include "plugins/registry.hpp"
 
 namespace driftless::test {
 
@@ -38,11 +44,68 @@ struct CommandResult {
 CommandResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
 
 /// Runs the built driftless binary with `args`.
-CommandResult driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+CommandResult run_driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+/// A program running in the background (a daemon under test), its stdout and
+/// stderr in a log file. Stopped with SIGTERM (SIGKILL after 20 s) when destroyed.
+class BackgroundProcess {
+ public:
+  /// Starts argv with extra environment variables; output goes to `log`
+  /// (a private temporary file when empty).
+  BackgroundProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                    std::filesystem::path log = {});
+  /// The built driftless binary with `args`.
+  static std::vector<std::string> driftless_argv(const std::vector<std::string>& args);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  /// Sends a signal (SIGHUP, SIGTERM ...).
+  void signal(int sig) const;
+  /// Waits for the end; the exit code (128 + signal when killed), or -1 on timeout.
+  int wait(std::chrono::seconds timeout = std::chrono::seconds(120));
+  /// Everything it printed so far.
+  std::string output() const;
+  /// Polls until the output contains `text`; false on timeout.
+  bool wait_for_output(const std::string& text, std::chrono::seconds timeout) const;
+
+ private:
+  TempDir dir_;
+  std::filesystem::path log_;
+  int pid_ = -1;
+  int exit_code_ = -1;
+};
+
+/// Polls `condition` every 100 ms until it holds; false on timeout.
+bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout);
 
 /// The built plugin directory, the source tree, the binary.
 std::filesystem::path plugin_dir();
 std::filesystem::path source_dir();
+
+/// The project's plugins, loaded once from the build tree.
+const core::PluginRegistry& plugins();
+
+/// A Context for calling a plugin directly in a test: logs to stderr, a
+/// private cache dir, a generous deadline, and no cluster unless one is set.
+class TestContext : public Context {
+ public:
+  TestContext();
+  Logger& logger() override;
+  bool cancelled() const override { return cancel; }
+  std::chrono::steady_clock::time_point deadline() const override { return deadline_at; }
+  std::filesystem::path cache_dir() const override { return cache_.path(); }
+  std::string pipeline() const override { return "test"; }
+  Result<Artifact> fetch_source(std::string_view type, const Value& spec) override;
+  const ClusterInfo* cluster_info() const override { return cluster ? &*cluster : nullptr; }
+
+  bool cancel = false;
+  std::chrono::steady_clock::time_point deadline_at;
+  std::optional<ClusterInfo> cluster;
+
+ private:
+  TempDir cache_;
+};
 
 /// KEY=VALUE pairs of $DRIFTLESS_ENV_DIR/env (tests/env); empty when absent.
 std::map<std::string, std::string> test_env();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +26,20 @@ Result<std::filesystem::path> resolve_inside(const std::filesystem::path& root, 
 /// loops are reported as error diagnostics and skipped.
 std::vector<std::string> list_files(const std::filesystem::path& root, const std::string& folder,
                                     const std::vector<std::string>& extensions, std::vector<Diagnostic>& diagnostics);
+
+/// Which entries walk_files visits; every callback gets a path relative to root.
+struct FileFilter {
+  /// File name endings to keep (".yaml"); empty keeps every file.
+  std::vector<std::string> extensions;
+  /// False skips a folder and everything below it; unset enters every folder.
+  std::function<bool(const std::string& folder)> enter;
+  /// False skips a file; unset keeps every file that has a kept ending.
+  std::function<bool(const std::string& file)> keep;
+};
+
+/// As list_files, with folders pruned and files chosen by `filter`.
+std::vector<std::string> walk_files(const std::filesystem::path& root, const std::string& folder, const FileFilter& filter,
+                                    std::vector<Diagnostic>& diagnostics);
 
 /// The content of a file, refused when larger than `max_bytes`.
 Result<std::string> read_file_capped(const std::filesystem::path& file, std::uintmax_t max_bytes);

@@ -30,6 +30,12 @@ class Sha256 {
 /// Lowercase hex SHA-256 of `bytes`.
 std::string sha256_hex(std::string_view bytes);
 
+/// Lowercase hex HMAC-SHA256 of `data` with `key` (webhook signatures).
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+/// Compares two strings in time independent of where they differ (secrets).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
 /// Raw (32-byte) SHA-256 of `bytes`.
 std::string sha256_raw(std::string_view bytes);
 

@@ -3,7 +3,9 @@
 // core creates instances from validated config blocks when the config loads.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,12 @@ struct RenderRequest {
 struct RenderResult {
   std::vector<KubeObject> objects;
   std::vector<Diagnostic> diagnostics;
+  /// Folders besides the rendered path whose content this stage used
+  /// (relative to the artifact root: a kustomize base, a chart, the folder of
+  /// a values file). The core re-renders a pipeline when its path or any of
+  /// these changes and reuses the last result otherwise, so a stage that
+  /// reads outside its path must list what it read.
+  std::vector<std::string> read_folders;
 };
 
 /// Turns files and/or the objects of the previous stage into objects.
@@ -87,12 +95,30 @@ struct SinkRequest {
   SinkMode mode = SinkMode::apply;
 };
 
-/// Makes a target (a cluster, a directory) equal to a set of objects.
+/// Called by Sink::watch with a short reason ("Deployment/web/api was deleted").
+using DriftCallback = std::function<void(const std::string& reason)>;
+
+/// Makes a target (a cluster, a directory) equal to a set of objects. The core
+/// keeps one instance per pipeline for the life of the process.
 class Sink {
  public:
   virtual ~Sink();
   /// Applies (or diffs) the complete desired set. Must not throw.
   virtual SinkReport sync(Context& context, const SinkRequest& request) = 0;
+
+  /// Facts about the target (version, API list) that renderers see through
+  /// Context::cluster_info(), e.g. for Helm's --kube-version. Called before a
+  /// pipeline renders for diff or apply; nullopt (the default) when unknown.
+  virtual std::optional<ClusterInfo> cluster_info(Context& context);
+
+  /// Watches the target for drift from what the last successful apply made,
+  /// calling `on_drift` each time it finds some (a managed object deleted or
+  /// edited); the core then runs the pipeline's reconcile at once instead of
+  /// waiting for the interval. Blocks until context.cancelled(); returns at once
+  /// when there is nothing to watch (the default). An Error means watching broke
+  /// (the core logs it and calls again later). The daemon calls it on its own
+  /// thread, so it runs concurrently with sync() on the same instance.
+  virtual Result<void> watch(Context& context, const DriftCallback& on_drift);
 };
 
 // ---------------------------------------------------------------- factories

@@ -1,6 +1,6 @@
-// Running an external program the safe way: no shell, a minimal environment
-// (nothing of the daemon's own environment leaks but PATH), a deadline after
-// which the whole process group is killed, and capped output.
+// Running an external tool (helm, kustomize, ...) the safe way: argv without a
+// shell, a minimal environment, a working directory, a timeout that kills the
+// whole process group, and a cap on what it may write.
 #pragma once
 
 #include <chrono>
@@ -15,34 +15,65 @@
 
 namespace driftless {
 
-/// What to run.
-struct ProcessRequest {
-  /// Program and arguments; argv[0] is looked up in PATH when it has no '/'.
+/// What to run and within which bounds.
+struct ProcessSpec {
+  /// Program and arguments, never a shell line. argv[0] is a path, or a bare
+  /// name looked up on the daemon's PATH (see find_tool).
   std::vector<std::string> argv;
-  /// Environment of the child, added to the minimal one (PATH and LC_ALL=C).
-  std::map<std::string, std::string> env;
-  /// Bytes written to the child's standard input (then it is closed).
+  /// Bytes written to the tool's standard input, which is then closed
+  /// (empty: standard input is /dev/null).
   std::string input;
-  /// Working directory; empty = the caller's.
-  std::filesystem::path cwd;
-  /// When the child is killed (SIGKILL to its process group).
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  /// Polled while waiting; returning true kills the child (e.g. Context::cancelled).
+  /// Working directory of the tool ("" = the caller's).
+  std::filesystem::path working_dir;
+  /// The tool's whole environment besides PATH=/usr/bin:/bin: nothing of the
+  /// daemon's environment leaks in unless named in `inherit`. Set HOME to a
+  /// private folder (see ScratchDir) so tools read no user configuration.
+  std::map<std::string, std::string> env;
+  /// Names of variables copied from the daemon's environment when set there.
+  std::vector<std::string> inherit;
+  /// Wall-clock limit; then the process group gets SIGKILL.
+  std::chrono::milliseconds timeout{std::chrono::minutes(2)};
+  /// Largest stdout, and separately stderr, in bytes; more kills the tool.
+  std::size_t max_output = std::size_t{64} * 1024 * 1024;
+  /// Polled while the tool runs; returning true kills it (e.g. Context::cancelled).
   std::function<bool()> cancelled;
-  /// Cap on stdout and on stderr each; more is an error.
-  std::size_t max_output = 64 * 1024 * 1024;
 };
 
-/// How it ended.
+/// What a finished tool left behind.
 struct ProcessResult {
-  int exit_code = -1;  ///< the exit status; 128 + signal when killed by a signal
-  std::string out;     ///< standard output
-  std::string err;     ///< standard error
+  int exit_code = -1;  ///< exit status, or 128 + signal number
+  std::string out;
+  std::string err;
 };
 
-/// Runs the program and waits for it. A non-zero exit is not an error here
-/// (look at exit_code); errors are: the program cannot be started (not_found),
-/// the deadline passed (timeout), cancelled, output over the cap (invalid_input).
-Result<ProcessResult> run_process(const ProcessRequest& request);
+/// Runs the tool and waits for it. An Error means it could not be started,
+/// ran out of time (ErrorCode::timeout), was cancelled, or wrote too much; a
+/// non-zero exit code is not an Error: look at exit_code and err.
+Result<ProcessResult> run_process(const ProcessSpec& spec);
+
+/// The program to run: `configured` when set (it must be an executable file),
+/// else `name` searched on the daemon's PATH. The error says how to fix it:
+/// "kustomize not found on PATH: install kustomize or set kustomizePath"
+/// (`config_key` may be empty when no config key can name the tool).
+Result<std::filesystem::path> find_tool(const std::string& name, const std::string& configured, const std::string& config_key);
+
+/// The first line a tool prints for `version_args` ("helm version --short"),
+/// prefixed with nothing; an Error when it cannot be run.
+Result<std::string> tool_version_line(const std::filesystem::path& tool, const std::vector<std::string>& version_args);
+
+/// A private folder under the system temp dir, removed with its content when
+/// the object goes away: HOME for a tool, a place for generated values files.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  /// Empty when the folder could not be created.
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace driftless

@@ -27,6 +27,9 @@ class Object {
   Value& operator[](std::string_view key);
   /// Sets `key` to `value`, keeping its position when it exists.
   void set(std::string_view key, Value value);
+  /// Appends a member without searching: only for a key the caller knows is
+  /// new (parsers that index their keys themselves).
+  void append_new(std::string key, Value value);
   /// Removes `key`; true when it was there.
   bool erase(std::string_view key);
 

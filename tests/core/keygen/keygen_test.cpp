@@ -9,7 +9,7 @@ using namespace driftless::test;
 TEST(Keygen, WritesAnEd25519PairThatSshKeygenAccepts) {
   TempDir dir;
   const auto key = dir / "deploy-key";
-  auto made = driftless::test::driftless({"keygen", "--out", key.string(), "--comment", "fleet@test"});
+  auto made = driftless::test::run_driftless({"keygen", "--out", key.string(), "--comment", "fleet@test"});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   const std::string public_line = read_file(dir / "deploy-key.pub");
   EXPECT_EQ(made.out, public_line);
@@ -43,7 +43,7 @@ TEST(Keygen, WritesAnEd25519PairThatSshKeygenAccepts) {
 TEST(Keygen, NeverOverwritesAKey) {
   TempDir dir;
   write_file(dir / "key", "precious");
-  auto refused = driftless::test::driftless({"keygen", "--out", (dir / "key").string()});
+  auto refused = driftless::test::run_driftless({"keygen", "--out", (dir / "key").string()});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("already exists"), std::string::npos) << refused.err;
   EXPECT_EQ(read_file(dir / "key"), "precious");

@@ -42,7 +42,7 @@ TEST(GitApply, PushedChangesReachTheSinkOverSshWithAKeygenDeployKey) {
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: prod\ndata:\n  color: blue\n"}},
               "first");
   TempDir work;
-  auto keygen = driftless::test::driftless({"keygen", "--out", (work / "deploy-key").string()});
+  auto keygen = driftless::test::run_driftless({"keygen", "--out", (work / "deploy-key").string()});
   ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
   AuthorizedKey authorized{fs::path(env["GIT_SSH_KEY"]).parent_path() / "authorized_keys", keygen.out};
 
@@ -63,7 +63,7 @@ pipelines:
 )");
   const std::vector<std::string> apply{"--config", (work / "driftless.yaml").string(), "--state-dir", (work / "state").string(),
                                        "--plugin-dir", plugin_dir().string(), "apply"};
-  auto first = driftless::test::driftless(apply);
+  auto first = driftless::test::run_driftless(apply);
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   const std::string before = everything_below(work / "out");
   EXPECT_NE(before.find("color: blue"), std::string::npos) << before;
@@ -72,7 +72,7 @@ pipelines:
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: prod\ndata:\n  color: green\n"},
                {"clusters/prod/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: prod\n"}},
               "second");
-  auto second = driftless::test::driftless(apply);
+  auto second = driftless::test::run_driftless(apply);
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   const std::string after = everything_below(work / "out");
   EXPECT_NE(after.find("color: green"), std::string::npos) << after;

@@ -1,0 +1,64 @@
+#include "cli/reference.hpp"
+
+#include <algorithm>
+
+namespace driftless::core {
+namespace {
+
+void rows(const std::vector<ConfigKey>& keys, const std::string& prefix, std::string& out) {
+  for (const auto& key : keys) {
+    std::string type = to_string(key.type);
+    if (!key.choices.empty()) {
+      type = "";
+      for (const auto& c : key.choices) type += (type.empty() ? "" : " \\| ") + ("`" + c + "`");
+    }
+    std::string fallback = key.is_required ? "required" : (key.default_value.is_null() ? "" : "`" + to_json(key.default_value) + "`");
+    out += "| `" + prefix + key.name + "` | " + type + " | " + fallback + " | " + key.doc + " |\n";
+    rows(key.children, prefix + key.name + ".", out);
+  }
+}
+
+}  // namespace
+
+std::string config_reference_markdown(const PluginRegistry& registry) {
+  std::vector<const LoadedPlugin*> plugins;
+  for (const auto& p : registry.plugins()) plugins.push_back(&p);
+  std::sort(plugins.begin(), plugins.end(), [](const LoadedPlugin* a, const LoadedPlugin* b) {
+    return std::make_pair(static_cast<int>(a->kind), a->name) < std::make_pair(static_cast<int>(b->kind), b->name);
+  });
+  std::string out;
+  for (const auto* p : plugins) {
+    out += "### " + std::string(to_string(p->kind)) + " `" + p->name + "`\n\n" + p->description + ".\n\n";
+    const auto keys = p->factory->config_keys();
+    if (keys.empty()) {
+      out += "No keys.\n\n";
+      continue;
+    }
+    out += "| key | type | default | meaning |\n|---|---|---|---|\n";
+    rows(keys, "", out);
+    out += "\n";
+  }
+  return out;
+}
+
+Value config_keys_value(const std::vector<ConfigKey>& keys) {
+  Array out;
+  for (const auto& key : keys) {
+    Object o;
+    o.set("name", key.name);
+    o.set("type", to_string(key.type));
+    o.set("required", key.is_required);
+    if (!key.default_value.is_null()) o.set("default", key.default_value);
+    o.set("doc", key.doc);
+    if (!key.choices.empty()) {
+      Array choices;
+      for (const auto& c : key.choices) choices.emplace_back(c);
+      o.set("choices", std::move(choices));
+    }
+    if (!key.children.empty()) o.set("keys", config_keys_value(key.children));
+    out.emplace_back(std::move(o));
+  }
+  return Value(std::move(out));
+}
+
+}  // namespace driftless::core

@@ -1,0 +1,231 @@
+#include "daemon/daemon.hpp"
+
+#include <httplib.h>
+
+#include <csignal>
+#include <fstream>
+
+#include "config/plugin_blocks.hpp"
+#include "log/logging.hpp"
+
+namespace driftless::core {
+namespace {
+
+std::string read_secret(const std::string& file) {
+  std::ifstream in(file);
+  std::string secret;
+  std::getline(in, secret);
+  return secret;
+}
+
+std::int64_t change_count(const PipelineRun& run, ChangeAction action) {
+  std::int64_t n = 0;
+  for (const auto& c : run.sink.changes) n += c.action == action;
+  return n;
+}
+
+}  // namespace
+
+Daemon::Daemon(Session& session, GlobalOptions options) : session_(session), options_(std::move(options)) {}
+
+Daemon::Generation::~Generation() {
+  // Work in flight finishes first; then watches and other long work end.
+  if (scheduler) scheduler->stop();
+  stop = true;
+}
+
+std::unique_ptr<Daemon::Generation> Daemon::make_generation(Config config) {
+  auto g = std::make_unique<Generation>();
+  g->config = std::move(config);
+  EngineOptions engine_options;
+  engine_options.state_dir = session_.state_dir;
+  engine_options.stop = &g->stop;
+  g->engine = std::make_unique<Engine>(g->config, session_.registry, engine_options);
+  SchedulerOptions scheduler_options;
+  scheduler_options.concurrency = g->config.concurrency;
+  scheduler_options.state_dir = session_.state_dir;
+  g->scheduler = std::make_unique<Scheduler>(*g->engine, g->config, metrics_, scheduler_options);
+  g->scheduler->on_run([this](const PipelineRun& run, const PipelineStatus& before, const PipelineStatus& after) {
+    on_run(run, before, after);
+  });
+  return g;
+}
+
+int Daemon::run() {
+  // Signals are taken synchronously by this thread; workers never see them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Logger& log = process_logger();
+  const Config& config = *session_.config;
+  audit_path_ = config.audit_log.empty() ? session_.state_dir / "audit.log" : std::filesystem::path(config.audit_log);
+  std::error_code ec;
+  std::filesystem::create_directories(session_.state_dir, ec);
+  std::filesystem::create_directories(audit_path_.parent_path(), ec);
+
+  HttpApi api(*this);
+  if (auto started = api.start(config.listen); !started.ok()) {
+    log.error(started.error().message);
+    return 1;
+  }
+  generation_ = make_generation(config);
+  generation_->scheduler->start();
+  log.info("driftless is running", {{"pipelines", std::to_string(config.pipelines.size())},
+                                     {"listen", config.listen.substr(0, config.listen.rfind(':') + 1) + std::to_string(api.port())},
+                                     {"state_dir", session_.state_dir.string()}});
+  for (;;) {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (signal == SIGHUP) {
+      reload();
+      continue;
+    }
+    log.info("stopping: finishing the work in flight", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    break;
+  }
+  api.stop();
+  std::unique_ptr<Generation> last;
+  {
+    std::lock_guard lock(mutex_);
+    last = std::move(generation_);
+  }
+  last.reset();  // outside the lock: work in flight still writes the audit log
+  log.info("driftless stopped");
+  return 0;
+}
+
+bool Daemon::reload() {
+  Logger& log = process_logger();
+  ConfigLoad load = load_config(session_.config_file);
+  std::vector<Diagnostic> problems = load.diagnostics;
+  if (load.config)
+    for (auto& d : validate_plugin_blocks(*load.config, session_.registry)) problems.push_back(std::move(d));
+  if (!load.config || has_errors(problems)) {
+    for (const auto& d : problems) log.error("the new config is refused: " + format(d));
+    log.error("config reload refused; the running config stays in force", {{"config", session_.config_file.string()}});
+    return false;
+  }
+  if (load.config->listen != session_.config->listen || load.config->plugin_dir != session_.config->plugin_dir)
+    log.warn("'listen' and 'pluginDir' take effect only after a restart");
+  auto next = make_generation(std::move(*load.config));
+  std::unique_ptr<Generation> old;
+  {
+    std::lock_guard lock(mutex_);
+    old = std::move(generation_);
+    generation_ = std::move(next);
+  }
+  old.reset();  // finishes its work in flight (which may write the audit log), then ends
+  {
+    std::lock_guard lock(mutex_);
+    generation_->scheduler->start();
+  }
+  log.info("config reloaded", {{"config", session_.config_file.string()},
+                               {"pipelines", std::to_string(generation_->config.pipelines.size())}});
+  return true;
+}
+
+std::vector<PipelineStatus> Daemon::status() {
+  std::lock_guard lock(mutex_);
+  return generation_ ? generation_->scheduler->status() : std::vector<PipelineStatus>{};
+}
+
+bool Daemon::ready() {
+  std::lock_guard lock(mutex_);
+  return generation_ && generation_->scheduler->ready();
+}
+
+bool Daemon::reconcile(const std::string& pipeline) {
+  std::lock_guard lock(mutex_);
+  return generation_ && generation_->scheduler->reconcile_now(pipeline, "requested through the API");
+}
+
+bool Daemon::suspend(const std::string& pipeline) {
+  std::lock_guard lock(mutex_);
+  return generation_ && generation_->scheduler->suspend(pipeline);
+}
+
+bool Daemon::resume(const std::string& pipeline) {
+  std::lock_guard lock(mutex_);
+  return generation_ && generation_->scheduler->resume(pipeline);
+}
+
+WebhookVerdict Daemon::webhook(const std::string& name, const std::function<std::string(const std::string&)>& header,
+                               const std::string& body) {
+  std::lock_guard lock(mutex_);
+  if (!generation_) return {503, false, "starting"};
+  for (const auto& hook : generation_->config.webhooks) {
+    if (hook.name != name) continue;
+    WebhookVerdict verdict = verify_webhook(hook, read_secret(hook.secret_file), header, body);
+    process_logger().info("webhook", {{"hook", name}, {"status", std::to_string(verdict.status)}, {"result", verdict.message}});
+    if (verdict.trigger) generation_->scheduler->fetch_now(hook.sources);
+    return verdict;
+  }
+  return {404, false, "no webhook named '" + name + "'"};
+}
+
+void Daemon::on_run(const PipelineRun& run, const PipelineStatus& before, const PipelineStatus& after) {
+  audit(run, after);
+  Logger& log = process_logger();
+  LogFields fields{{"pipeline", run.pipeline}, {"revision", run.revision}, {"duration_ms", std::to_string(run.duration.count())}};
+  if (run.ok()) {
+    log.info("reconciled", fields);
+    if (before.state == "failed") notify("recovery", run, "recovered at " + run.revision);
+    return;
+  }
+  for (const auto& e : after.errors) log.error(e, fields);
+  if (before.state != "failed") notify("failure", run, after.errors.empty() ? "failed" : after.errors.front());
+}
+
+void Daemon::audit(const PipelineRun& run, const PipelineStatus& after) {
+  Object line;
+  line.set("time", status_value(after).string_or("lastAttempt"));
+  line.set("pipeline", run.pipeline);
+  line.set("revision", run.revision);
+  for (const char* key : {"author", "committer", "message"})
+    if (auto it = run.metadata.find(key); it != run.metadata.end()) line.set(key, it->second);
+  line.set("created", change_count(run, ChangeAction::created));
+  line.set("changed", change_count(run, ChangeAction::configured));
+  line.set("pruned", change_count(run, ChangeAction::pruned));
+  line.set("result", run.ok() ? "success" : "failure");
+  line.set("durationMs", static_cast<std::int64_t>(run.duration.count()));
+  Array errors;
+  for (const auto& e : after.errors) errors.emplace_back(e);
+  line.set("errors", std::move(errors));
+  std::lock_guard lock(mutex_);
+  std::ofstream out(audit_path_, std::ios::app);
+  out << to_json(Value(std::move(line))) << "\n";
+}
+
+void Daemon::notify(const std::string& event, const PipelineRun& run, const std::string& text) {
+  std::vector<NotificationSpec> targets;
+  {
+    std::lock_guard lock(mutex_);
+    if (generation_) targets = generation_->config.notifications;
+  }
+  for (const auto& target : targets) {
+    Object body;
+    const std::string summary = "driftless: pipeline " + run.pipeline + " " + event + ": " + text;
+    if (target.format == "slack") {
+      body.set("text", summary);
+    } else {
+      body.set("event", event);
+      body.set("pipeline", run.pipeline);
+      body.set("revision", run.revision);
+      body.set("message", text);
+    }
+    // Split the URL into scheme+host and path for the client.
+    const auto path_start = target.url.find('/', target.url.find("//") + 2);
+    const std::string base = target.url.substr(0, path_start);
+    const std::string path = path_start == std::string::npos ? "/" : target.url.substr(path_start);
+    httplib::Client client(base);
+    client.set_connection_timeout(5);
+    client.set_read_timeout(5);
+    auto res = client.Post(path.c_str(), to_json(Value(std::move(body))), "application/json");
+    if (!res || res->status >= 300)
+      process_logger().warn("notification not delivered", {{"event", event}, {"status", res ? std::to_string(res->status) : "no answer"}});
+  }
+}
+
+}  // namespace driftless::core

@@ -1,0 +1,277 @@
+#include "daemon/scheduler.hpp"
+
+#include <fstream>
+#include <random>
+
+#include "log/logging.hpp"
+
+namespace driftless::core {
+namespace {
+
+constexpr const char* kSuspendedFile = "suspended-pipelines";
+
+double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
+
+Labels pipeline_labels(const std::string& name) { return {{"pipeline", name}}; }
+
+}  // namespace
+
+Scheduler::Scheduler(Engine& engine, const Config& config, Metrics& metrics, SchedulerOptions options)
+    : engine_(engine), config_(config), metrics_(metrics), options_(std::move(options)) {
+  std::ifstream in(options_.state_dir / kSuspendedFile);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) suspended_.insert(line);
+  for (const auto& source : config_.sources) sources_[source.name];
+  refresh_targets();
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+void Scheduler::start() {
+  threads_.emplace_back([this] { loop(); });
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.concurrency); ++i) threads_.emplace_back([this] { work(); });
+}
+
+void Scheduler::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+    queue_.clear();  // queued work is dropped; running work finishes
+  }
+  wake_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+std::chrono::steady_clock::duration Scheduler::jittered(std::chrono::milliseconds interval) {
+  // +-10%, so that many pipelines with one interval don't fire together.
+  thread_local std::mt19937 random{std::random_device{}()};
+  std::uniform_real_distribution<double> factor(0.9, 1.1);
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval * factor(random));
+}
+
+void Scheduler::refresh_targets() {
+  std::map<std::string, PipelineState> next;
+  for (auto& target : engine_.targets()) {
+    auto it = pipelines_.find(target.name);
+    PipelineState state;
+    if (it != pipelines_.end()) {
+      state = std::move(it->second);
+    } else {
+      state.status.name = target.name;
+      state.status.source = target.source;
+    }
+    state.status.suspended = suspended_.count(target.name) > 0;
+    state.target = target;
+    next[target.name] = std::move(state);
+  }
+  for (const auto& [name, state] : pipelines_)
+    if (!next.count(name)) {
+      process_logger().info("pipeline removed: its folder left the source", {{"pipeline", name}});
+      metrics_.forget("pipeline", name);
+    }
+  pipelines_ = std::move(next);
+}
+
+void Scheduler::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    const auto now = std::chrono::steady_clock::now();
+    auto enqueue = [&](JobKind kind, const std::string& name) {
+      const std::string key = (kind == JobKind::fetch ? "fetch:" : "reconcile:") + name;
+      if (!busy_.insert(key).second) return;
+      queue_.push_back({kind, name});
+    };
+    for (auto& [name, source] : sources_)
+      if (source.next_fetch <= now) enqueue(JobKind::fetch, name);
+    for (auto& [name, p] : pipelines_) {
+      if (p.status.suspended || !sources_[p.target.source].fetched_once) continue;
+      if (p.triggered || p.due <= now) enqueue(JobKind::reconcile, name);
+    }
+    if (!queue_.empty()) wake_.notify_all();
+    wake_.wait_for(lock, std::chrono::milliseconds(200));
+  }
+}
+
+void Scheduler::work() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      // Fetches first: a new revision should reach every pipeline quickly.
+      auto it = std::find_if(queue_.begin(), queue_.end(), [](const Job& j) { return j.kind == JobKind::fetch; });
+      if (it == queue_.end()) it = queue_.begin();
+      job = *it;
+      queue_.erase(it);
+      if (job.kind == JobKind::reconcile) pipelines_[job.name].triggered = false;
+    }
+    if (job.kind == JobKind::fetch) do_fetch(job.name);
+    else do_reconcile(job.name);
+    std::lock_guard lock(mutex_);
+    busy_.erase((job.kind == JobKind::fetch ? "fetch:" : "reconcile:") + job.name);
+    wake_.notify_all();
+  }
+}
+
+void Scheduler::do_fetch(const std::string& source) {
+  FetchOutcome outcome = engine_.fetch(source);
+  metrics_.observe("driftless_source_fetch_duration_seconds", {{"source", source}}, seconds(outcome.duration));
+  if (outcome.error) {
+    metrics_.count("driftless_source_fetch_failures_total", {{"source", source}});
+    process_logger().error("fetch failed; the last good revision is kept",
+                           {{"source", source}, {"error", outcome.error->message}, {"revision", outcome.revision}});
+  } else if (outcome.changed) {
+    process_logger().info("new revision", {{"source", source}, {"revision", outcome.revision}});
+  }
+  std::lock_guard lock(mutex_);
+  const SourceSpec* spec = config_.find_source(source);
+  SourceState& state = sources_[source];
+  state.next_fetch = std::chrono::steady_clock::now() + jittered(spec->interval);
+  state.attempted = true;
+  if (outcome.revision.empty()) return;  // nothing to reconcile yet
+  state.fetched_once = true;
+  if (outcome.changed) {
+    refresh_targets();
+    for (auto& [name, p] : pipelines_)
+      if (p.target.source == source) p.triggered = true;
+  }
+}
+
+void Scheduler::do_reconcile(const std::string& pipeline) {
+  PipelineStatus before;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = pipelines_.find(pipeline);
+    if (it == pipelines_.end()) return;
+    before = it->second.status;
+  }
+  auto runs = engine_.run(RunStage::apply, pipeline, false);
+  PipelineRun& run = runs.front();
+  // Sinks that can watch their target report drift; it is healed by reconciling at once.
+  engine_.start_watches([this](const std::string& drifted, const std::string& reason) {
+    metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
+    reconcile_now(drifted, "drift: " + reason);
+  });
+  const bool ok = run.ok();
+  const auto labels = pipeline_labels(pipeline);
+  metrics_.observe("driftless_reconcile_duration_seconds", labels, seconds(run.duration));
+  metrics_.count("driftless_reconciles_total", {{"pipeline", pipeline}, {"result", ok ? "success" : "failure"}});
+  std::size_t applied = 0, pruned = 0;
+  for (const auto& c : run.sink.changes) {
+    applied += c.action == ChangeAction::created || c.action == ChangeAction::configured;
+    pruned += c.action == ChangeAction::pruned;
+  }
+  metrics_.count("driftless_objects_applied_total", labels, static_cast<double>(applied));
+  metrics_.count("driftless_objects_pruned_total", labels, static_cast<double>(pruned));
+  metrics_.set("driftless_pipeline_ready", labels, ok ? 1 : 0);
+
+  PipelineStatus after;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = pipelines_.find(pipeline);
+    if (it == pipelines_.end()) return;
+    PipelineState& state = it->second;
+    PipelineStatus& s = state.status;
+    const auto now = std::chrono::steady_clock::now();
+    s.last_attempt = std::chrono::system_clock::now();
+    s.attempted_revision = run.revision;
+    s.duration_ms = run.duration.count();
+    s.objects = run.objects.size();
+    s.errors.clear();
+    for (const auto* set : {&run.diagnostics, &run.sink.diagnostics})
+      for (const auto& d : *set)
+        if (d.severity == Severity::error) s.errors.push_back(format(d));
+    if (ok) {
+      if (s.revision != run.revision && !s.revision.empty()) metrics_.forget("revision", s.revision);
+      s.revision = run.revision;
+      s.last_success = s.last_attempt;
+      s.failures = 0;
+      s.state = "ready";
+      state.due = now + jittered(state.target.interval);
+      metrics_.set("driftless_pipeline_info", {{"pipeline", pipeline}, {"revision", run.revision}}, 1);
+    } else {
+      ++s.failures;
+      s.state = "failed";
+      // Exponential backoff, capped; failures never prune (the engine and sinks see to that).
+      auto backoff = options_.first_backoff * (1LL << std::min(s.failures - 1, 16));
+      state.due = now + std::min<std::chrono::milliseconds>(backoff, options_.max_backoff);
+    }
+    s.next_attempt = std::chrono::system_clock::now() +
+                     std::chrono::duration_cast<std::chrono::system_clock::duration>(state.due - now);
+    after = s;
+  }
+  if (listener_) listener_(run, before, after);
+}
+
+bool Scheduler::reconcile_now(const std::string& pipeline, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  auto it = pipelines_.find(pipeline);
+  if (it == pipelines_.end()) return false;
+  it->second.triggered = true;
+  process_logger().info("reconcile requested", {{"pipeline", pipeline}, {"reason", reason}});
+  wake_.notify_all();
+  return true;
+}
+
+void Scheduler::fetch_now(const std::vector<std::string>& sources) {
+  std::lock_guard lock(mutex_);
+  for (auto& [name, state] : sources_)
+    if (sources.empty() || std::find(sources.begin(), sources.end(), name) != sources.end())
+      state.next_fetch = std::chrono::steady_clock::time_point{};
+  wake_.notify_all();
+}
+
+void Scheduler::save_suspended() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.state_dir, ec);
+  std::ofstream out(options_.state_dir / kSuspendedFile, std::ios::trunc);
+  for (const auto& name : suspended_) out << name << "\n";
+}
+
+bool Scheduler::suspend(const std::string& pipeline) {
+  std::lock_guard lock(mutex_);
+  auto it = pipelines_.find(pipeline);
+  if (it == pipelines_.end()) return false;
+  suspended_.insert(pipeline);
+  it->second.status.suspended = true;
+  metrics_.set("driftless_pipeline_suspended", pipeline_labels(pipeline), 1);
+  save_suspended();
+  return true;
+}
+
+bool Scheduler::resume(const std::string& pipeline) {
+  std::lock_guard lock(mutex_);
+  auto it = pipelines_.find(pipeline);
+  if (it == pipelines_.end()) return false;
+  suspended_.erase(pipeline);
+  it->second.status.suspended = false;
+  it->second.triggered = true;
+  metrics_.set("driftless_pipeline_suspended", pipeline_labels(pipeline), 0);
+  save_suspended();
+  wake_.notify_all();
+  return true;
+}
+
+std::vector<PipelineStatus> Scheduler::status() const {
+  std::lock_guard lock(mutex_);
+  std::vector<PipelineStatus> out;
+  for (const auto& [name, p] : pipelines_) {
+    out.push_back(p.status);
+    if (p.status.suspended) out.back().state = "suspended";
+  }
+  return out;
+}
+
+bool Scheduler::ready() const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, source] : sources_)
+    if (!source.attempted) return false;
+  for (const auto& [name, p] : pipelines_)
+    if (!p.status.suspended && p.status.last_attempt == std::chrono::system_clock::time_point{}) return false;
+  return true;
+}
+
+}  // namespace driftless::core

@@ -1,0 +1,120 @@
+// The daemon's heart: decides when each source is fetched and each pipeline
+// reconciled — on its interval (with jitter), at once on a new revision, a
+// webhook, a drift event or a manual trigger — runs the work on a bounded
+// pool of threads, backs off after failures, and keeps the status.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/metrics.hpp"
+#include "pipeline/engine.hpp"
+
+namespace driftless::core {
+
+/// What `driftless status` shows for one pipeline.
+struct PipelineStatus {
+  std::string name;
+  std::string source;
+  std::string state = "pending";   ///< pending, ready, failed, suspended
+  std::string revision;            ///< last revision applied successfully
+  std::string attempted_revision;  ///< revision of the last attempt
+  std::vector<std::string> errors; ///< of the last attempt
+  std::size_t objects = 0;
+  std::int64_t duration_ms = 0;
+  int failures = 0;                ///< consecutive
+  std::chrono::system_clock::time_point last_attempt{};
+  std::chrono::system_clock::time_point last_success{};
+  std::chrono::system_clock::time_point next_attempt{};
+  bool suspended = false;
+};
+
+struct SchedulerOptions {
+  std::size_t concurrency = 4;
+  std::chrono::milliseconds max_backoff{std::chrono::minutes(5)};
+  std::chrono::milliseconds first_backoff{std::chrono::seconds(5)};
+  std::filesystem::path state_dir;  ///< suspended pipelines are remembered here
+};
+
+/// Called after every reconcile (audit log, notifications).
+using RunListener = std::function<void(const PipelineRun&, const PipelineStatus& before, const PipelineStatus& after)>;
+
+class Scheduler {
+ public:
+  Scheduler(Engine& engine, const Config& config, Metrics& metrics, SchedulerOptions options);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  void on_run(RunListener listener) { listener_ = std::move(listener); }
+
+  /// Starts the loop and the workers.
+  void start();
+  /// Stops taking work and waits for the work in flight to finish.
+  void stop();
+
+  /// Reconciles the pipeline as soon as a worker is free; false when unknown.
+  bool reconcile_now(const std::string& pipeline, const std::string& reason);
+  /// Fetches the sources now (a webhook); all when `sources` is empty.
+  void fetch_now(const std::vector<std::string>& sources);
+  /// Stops scheduling a pipeline (kept across restarts) / starts again.
+  bool suspend(const std::string& pipeline);
+  bool resume(const std::string& pipeline);
+
+  std::vector<PipelineStatus> status() const;
+  /// True once every source was fetched and every pipeline attempted once.
+  bool ready() const;
+
+ private:
+  enum class JobKind { fetch, reconcile };
+  struct Job {
+    JobKind kind;
+    std::string name;
+  };
+
+  void loop();
+  void work();
+  void do_fetch(const std::string& source);
+  void do_reconcile(const std::string& pipeline);
+  void refresh_targets();  // call with mutex_ held
+  std::chrono::steady_clock::duration jittered(std::chrono::milliseconds interval);
+  void save_suspended();   // call with mutex_ held
+
+  Engine& engine_;
+  const Config& config_;
+  Metrics& metrics_;
+  SchedulerOptions options_;
+  RunListener listener_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  std::vector<Job> queue_;
+  std::set<std::string> busy_;  ///< "fetch:x" / "reconcile:y" queued or running
+
+  struct SourceState {
+    std::chrono::steady_clock::time_point next_fetch{};
+    bool attempted = false;     ///< a fetch ran (maybe failed)
+    bool fetched_once = false;  ///< an artifact exists
+  };
+  struct PipelineState {
+    PipelineTarget target;
+    PipelineStatus status;
+    std::chrono::steady_clock::time_point due{};
+    bool triggered = true;
+  };
+  std::map<std::string, SourceState> sources_;
+  std::map<std::string, PipelineState> pipelines_;
+  std::set<std::string> suspended_;
+};
+
+}  // namespace driftless::core

@@ -1,0 +1,68 @@
+// Remembers what each pipeline's renderer chain produced, so a commit that
+// does not touch a pipeline's folders does not render it again. In memory: the
+// engine lives as long as the daemon.
+//
+// A result is reused when three things are unchanged:
+//  - the chain: every stage's type and config (after {{folder}} expansion),
+//    the version of the tool each stage runs, and the cluster facts (version,
+//    API list) that helm's --kube-version/--api-versions depend on;
+//  - the content id of the rendered path (Artifact::folder_ids, covering its
+//    whole subtree);
+//  - the content id of every folder a stage reported in
+//    RenderResult::read_folders (a kustomize base in ../base, a chart and
+//    values files elsewhere in the source).
+// Only results without errors are kept: a failed render is tried again.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driftless/plugin.hpp"
+
+namespace driftless::core {
+
+class RenderCache {
+ public:
+  /// One stage of a chain as the key sees it.
+  struct Stage {
+    std::string type;
+    const Value* config = nullptr;   ///< expanded config block
+    const RendererFactory* factory = nullptr;
+  };
+
+  /// The content-independent part of the key of a chain.
+  std::string chain_key(const std::vector<Stage>& stages, const ClusterInfo* cluster);
+
+  /// The last result of `pipeline` when its chain key is `chain_key` and no
+  /// folder it read changed in `artifact`.
+  std::optional<RenderResult> find(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact) const;
+
+  /// Keeps `result` (all stages together) of `pipeline`, which rendered
+  /// `path` and read `result.read_folders`. Not kept when it has errors or a
+  /// folder has no content id (a source without folder ids).
+  void store(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact, const std::string& path,
+             const RenderResult& result);
+
+ private:
+  struct Entry {
+    std::string chain_key;
+    std::map<std::string, std::string> folder_ids;  ///< every folder read, with its id at render time
+    RenderResult result;
+  };
+  struct ToolVersion {
+    std::string text;
+    std::chrono::steady_clock::time_point asked;
+  };
+
+  std::string tool_version(const Stage& stage);
+
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;         ///< by pipeline name
+  std::map<std::string, ToolVersion> versions_;  ///< by renderer type; asked again after a minute
+};
+
+}  // namespace driftless::core

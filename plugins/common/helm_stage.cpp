@@ -1,0 +1,177 @@
+#include "helm_stage.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "driftless/files.hpp"
+#include "driftless/manifests.hpp"
+
+namespace fs = std::filesystem;
+
+namespace driftless::renderers {
+namespace {
+
+std::vector<std::string> strings_of(const Value* list) {
+  std::vector<std::string> out;
+  if (list && list->is_array())
+    for (const auto& item : list->as_array()) out.push_back(item.as_string());
+  return out;
+}
+
+// Start lines of helm's "# Source: chart/templates/x.yaml" comments, so that
+// each object can name the template it came from.
+std::vector<std::pair<int, std::string>> template_sources(const std::string& output) {
+  std::vector<std::pair<int, std::string>> out;
+  std::stringstream in(output);
+  int line = 0;
+  for (std::string text; std::getline(in, text);) {
+    ++line;
+    if (text.rfind("# Source: ", 0) == 0) out.emplace_back(line, text.substr(10));
+  }
+  return out;
+}
+
+// "mychart/templates/a.yaml" (helm names the chart first) as a path of the artifact.
+std::string template_file(const std::string& chart_folder, const std::string& source) {
+  const auto slash = source.find('/');
+  return slash == std::string::npos ? join(chart_folder, source) : join(chart_folder, source.substr(slash + 1));
+}
+
+}  // namespace
+
+std::vector<ConfigKey> helm_keys() {
+  std::vector<ConfigKey> keys{
+      ConfigKey("helmPath", ConfigType::string, "The helm binary; empty finds `helm` on the PATH.").default_to(""),
+      ConfigKey("chart", ConfigType::string, "Folder of the chart, relative to the source's root; empty = the rendered folder.")
+          .default_to(""),
+      ConfigKey("releaseName", ConfigType::string, "Release name; empty = the chart folder's name.").default_to(""),
+      ConfigKey("namespace", ConfigType::string, "Namespace of the release (--namespace).").default_to("default"),
+      ConfigKey("valuesFiles", ConfigType::string_list,
+                "Values files relative to the source's root, applied in order; they must stay inside the source.")
+          .default_to(Array{}),
+      ConfigKey("values", ConfigType::any, "Inline values, applied after the values files."),
+      ConfigKey("includeCRDs", ConfigType::boolean, "Render the chart's crds/ folder too (--include-crds).").default_to(true),
+      ConfigKey("skipTests", ConfigType::boolean, "Leave out test hooks (--skip-tests).").default_to(true),
+      ConfigKey("kubeVersion", ConfigType::string,
+                "Kubernetes version for .Capabilities when the sink does not know the cluster's (--kube-version).")
+          .default_to(""),
+      ConfigKey("apiVersions", ConfigType::string_list, "Extra API versions for .Capabilities (--api-versions).")
+          .default_to(Array{}),
+  };
+  for (auto& key : tool_limit_keys()) keys.push_back(std::move(key));
+  return keys;
+}
+
+Result<HelmSettings> helm_settings(const Value& config) {
+  HelmSettings s;
+  s.helm_path = config.string_or("helmPath");
+  s.chart = config.string_or("chart");
+  s.release_name = config.string_or("releaseName");
+  s.namespace_name = config.string_or("namespace", "default");
+  s.values_files = strings_of(config.find("valuesFiles"));
+  if (const Value* values = config.find("values")) s.values = *values;
+  if (!s.values.is_null() && !s.values.is_object()) return fail(ErrorCode::invalid_input, "values must be a mapping");
+  const Value* crds = config.find("includeCRDs");
+  s.include_crds = !crds || !crds->is_bool() || crds->as_bool();
+  const Value* tests = config.find("skipTests");
+  s.skip_tests = !tests || !tests->is_bool() || tests->as_bool();
+  s.kube_version = config.string_or("kubeVersion");
+  s.api_versions = strings_of(config.find("apiVersions"));
+  auto outside = [](const std::string& path) {
+    const fs::path p(path);
+    return p.is_absolute() || std::any_of(p.begin(), p.end(), [](const fs::path& part) { return part == ".."; });
+  };
+  for (const auto& path : s.values_files)
+    if (outside(path))
+      return fail(ErrorCode::invalid_input, "valuesFiles: '" + path + "' must be a path inside the source, without '..'");
+  if (outside(s.chart)) return fail(ErrorCode::invalid_input, "chart: '" + s.chart + "' must be a path inside the source, without '..'");
+  auto limits = tool_limits(config);
+  if (!limits.ok()) return limits.error();
+  s.limits = *limits;
+  return s;
+}
+
+Result<std::string> helm_version(const std::string& configured_path) {
+  return describe_tool("helm", configured_path, "helmPath", {"version", "--short"});
+}
+
+bool is_chart(const Artifact& artifact, const std::string& folder) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(artifact.root / join(folder, "Chart.yaml"), ec));
+}
+
+void render_chart(Context& context, const Artifact& artifact, const std::string& chart_folder, const HelmSettings& settings,
+                  RenderResult& out) {
+  const std::string chart_file = join(chart_folder, "Chart.yaml");
+  auto error = [&](std::string message, const std::string& file) {
+    out.diagnostics.push_back({Severity::error, std::move(message), file, 0, {}});
+  };
+  auto chart_dir = resolve_inside(artifact.root, chart_folder.empty() ? "." : chart_folder);
+  if (!chart_dir.ok()) return error("chart: " + chart_dir.error().message, chart_folder);
+  if (!is_chart(artifact, chart_folder)) return error("no Chart.yaml here: not a Helm chart", chart_folder);
+  out.read_folders.push_back(chart_folder);
+  for (const auto& file : settings.values_files) out.read_folders.push_back(parent_folder(file));
+  // helm reads every file of the chart (.Files, subcharts in charts/): a link
+  // out of the artifact anywhere in it is refused before helm runs.
+  std::vector<Diagnostic> tree;
+  list_files(artifact.root, chart_folder, {}, tree);
+  if (has_errors(tree)) {
+    for (auto& d : tree) {
+      d.message += " (the chart is not rendered: helm would read it)";
+      out.diagnostics.push_back(std::move(d));
+    }
+    return;
+  }
+  std::vector<std::string> args{"template", settings.release_name.empty() ? fs::path(*chart_dir).filename().string()
+                                                                          : settings.release_name,
+                                chart_dir->string(), "--namespace", settings.namespace_name};
+  for (const auto& file : settings.values_files) {
+    auto resolved = resolve_inside(artifact.root, file);
+    if (!resolved.ok()) return error("valuesFiles: " + resolved.error().message, file);
+    if (!fs::is_regular_file(*resolved)) return error("valuesFiles: '" + file + "' is not a file", file);
+    args.insert(args.end(), {"--values", resolved->string()});
+  }
+  ScratchDir home;
+  if (home.path().empty()) return error("cannot create a temporary folder for helm", chart_file);
+  if (!settings.values.is_null()) {
+    const fs::path inline_values = home.path() / "inline-values.json";  // JSON is YAML to helm
+    std::ofstream(inline_values) << to_json(settings.values);
+    args.insert(args.end(), {"--values", inline_values.string()});
+  }
+  if (settings.include_crds) args.push_back("--include-crds");
+  if (settings.skip_tests) args.push_back("--skip-tests");
+  const ClusterInfo* cluster = context.cluster_info();
+  const std::string kube_version = cluster && !cluster->version.empty() ? cluster->version : settings.kube_version;
+  if (!kube_version.empty()) args.insert(args.end(), {"--kube-version", kube_version});
+  std::vector<std::string> api_versions = settings.api_versions;
+  if (cluster) api_versions.insert(api_versions.end(), cluster->api_versions.begin(), cluster->api_versions.end());
+  for (const auto& api : api_versions) args.insert(args.end(), {"--api-versions", api});
+
+  auto tool = find_tool("helm", settings.helm_path, "helmPath");
+  if (!tool.ok()) return error(tool.error().message, chart_file);
+  ToolRun run{*tool, args, chart_folder, chart_file, settings.limits, false, {}};
+  auto output = run_tool(context, artifact, home, run, out);
+  if (!output) return;
+  RenderResult rendered = parse_manifests(*output, chart_file);
+  const auto sources = template_sources(*output);
+  // A line of helm's output would mislead: name the template instead.
+  auto template_at = [&](int output_line) {
+    std::string file = chart_file;
+    for (const auto& [line, source] : sources)
+      if (line < output_line) file = template_file(chart_folder, source);
+    return file;
+  };
+  for (auto& d : rendered.diagnostics) {
+    d.file = template_at(d.line);
+    d.line = 0;
+    out.diagnostics.push_back(std::move(d));
+  }
+  for (auto& object : rendered.objects) {
+    object.origin.file = template_at(object.origin.line);
+    object.origin.line = 0;
+    out.objects.push_back(std::move(object));
+  }
+}
+
+}  // namespace driftless::renderers

@@ -1,0 +1,119 @@
+#include "tool_stage.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace driftless::renderers {
+namespace {
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  if (from.empty()) return;
+  for (std::size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+    text.replace(pos, from.size(), to);
+}
+
+// Absolute paths of the artifact mean nothing to a user: name files as the
+// repository does.
+std::string relative_paths(std::string text, const Artifact& artifact) {
+  std::error_code ec;
+  const auto canonical = std::filesystem::canonical(artifact.root, ec);
+  if (!ec) replace_all(text, canonical.string() + "/", "");
+  replace_all(text, artifact.root.string() + "/", "");
+  return text;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+std::vector<ConfigKey> tool_limit_keys() {
+  return {
+      ConfigKey("timeout", ConfigType::duration, "How long the tool may run before it is stopped.").default_to("2m"),
+      ConfigKey("maxOutputSize", ConfigType::integer,
+                "Largest output (stdout, and separately stderr) in bytes; more stops the tool.")
+          .default_to(std::int64_t{64} * 1024 * 1024),
+  };
+}
+
+Result<ToolLimits> tool_limits(const Value& config) {
+  ToolLimits limits;
+  const Value* timeout = config.find("timeout");
+  const Value* max = config.find("maxOutputSize");
+  if (timeout && timeout->is_int()) limits.timeout = std::chrono::milliseconds(timeout->as_int());
+  if (max && max->is_int()) {
+    if (max->as_int() <= 0) return fail(ErrorCode::invalid_input, "maxOutputSize must be positive");
+    limits.max_output = static_cast<std::size_t>(max->as_int());
+  }
+  if (limits.timeout.count() <= 0) return fail(ErrorCode::invalid_input, "timeout must be positive");
+  return limits;
+}
+
+std::optional<std::string> run_tool(Context& context, const Artifact& artifact, const ScratchDir& home, const ToolRun& run,
+                                    RenderResult& out) {
+  ProcessSpec spec;
+  spec.argv.push_back(run.tool.string());
+  spec.argv.insert(spec.argv.end(), run.args.begin(), run.args.end());
+  spec.working_dir = artifact.root / run.working_folder;
+  const std::string h = home.path().string();
+  spec.env = {{"HOME", h}, {"XDG_CONFIG_HOME", h + "/config"}, {"XDG_CACHE_HOME", h + "/cache"},
+              {"XDG_DATA_HOME", h + "/data"}, {"TMPDIR", h}};
+  if (!run.allow_network) {
+    // Nothing to reach: every proxy is a closed local port and git refuses
+    // every transport, so no tool can fetch what the scan missed.
+    for (const char* proxy : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"})
+      spec.env[proxy] = "http://127.0.0.1:9";
+    spec.env["GIT_ALLOW_PROTOCOL"] = "none";
+    spec.env["GIT_SSH_COMMAND"] = "/bin/false";
+  } else {
+    spec.inherit = {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"};
+  }
+  spec.env["GIT_TERMINAL_PROMPT"] = "0";
+  spec.env["GIT_CONFIG_NOSYSTEM"] = "1";
+  for (const auto& [k, v] : run.env) spec.env[k] = v;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(context.deadline() - std::chrono::steady_clock::now());
+  spec.timeout = std::max(std::chrono::milliseconds(1), std::min(run.limits.timeout, left));
+  spec.max_output = run.limits.max_output;
+  spec.cancelled = [&context] { return context.cancelled(); };
+
+  const std::string name = run.tool.filename().string();
+  auto result = run_process(spec);
+  if (!result.ok()) {
+    out.diagnostics.push_back({Severity::error, result.error().message, run.file, 0, {}});
+    return std::nullopt;
+  }
+  const std::string err = relative_paths(result->err, artifact);
+  if (result->exit_code != 0) {
+    std::string message = name + " failed (exit code " + std::to_string(result->exit_code) + ")";
+    const auto lines = lines_of(err);
+    if (!lines.empty()) message += ": ";
+    for (std::size_t i = 0; i < lines.size() && i < 20; ++i) message += (i ? "\n  " : "") + lines[i];
+    out.diagnostics.push_back({Severity::error, message, run.file, 0, {}});
+    return std::nullopt;
+  }
+  for (const auto& line : lines_of(err)) out.diagnostics.push_back({Severity::warning, name + ": " + line, run.file, 0, {}});
+  return std::move(result->out);
+}
+
+Result<std::string> describe_tool(const std::string& name, const std::string& configured, const std::string& config_key,
+                                  const std::vector<std::string>& version_args) {
+  auto tool = find_tool(name, configured, config_key);
+  if (!tool.ok()) return tool.error();
+  auto version = tool_version_line(*tool, version_args);
+  if (!version.ok()) return version.error();
+  return name + " " + *version;
+}
+
+std::string parent_folder(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string join(const std::string& folder, const std::string& name) { return folder.empty() ? name : folder + "/" + name; }
+
+}  // namespace driftless::renderers

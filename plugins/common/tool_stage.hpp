@@ -1,0 +1,55 @@
+// What the renderers that run an external tool (kustomize, helm) share: the
+// timeout and output keys, and running the tool inside the artifact with no
+// network, a private HOME, and its complaints turned into diagnostics.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driftless/plugin.hpp"
+#include "driftless/process.hpp"
+
+namespace driftless::renderers {
+
+struct ToolLimits {
+  std::chrono::milliseconds timeout{std::chrono::minutes(2)};
+  std::size_t max_output = std::size_t{64} * 1024 * 1024;
+};
+
+/// The keys "timeout" and "maxOutputSize".
+std::vector<ConfigKey> tool_limit_keys();
+/// Limits from a validated config block.
+Result<ToolLimits> tool_limits(const Value& config);
+
+/// One run of a tool for a render.
+struct ToolRun {
+  std::filesystem::path tool;
+  std::vector<std::string> args;
+  std::string working_folder;  ///< relative to the artifact root
+  std::string file;            ///< what diagnostics name (the kustomization, the chart)
+  ToolLimits limits;
+  bool allow_network = false;
+  std::map<std::string, std::string> env;  ///< added to the minimal environment
+};
+
+/// Runs the tool with HOME (and XDG dirs) in `home`, every proxy pointed at a
+/// closed port and git unable to fetch unless allow_network, the working
+/// folder inside the artifact, the context's deadline and cancellation. Its
+/// stdout on success; nullopt after adding an error diagnostic (its stderr,
+/// with artifact paths made relative) to `out`. Warnings on stderr of a
+/// successful run become warning diagnostics.
+std::optional<std::string> run_tool(Context& context, const Artifact& artifact, const ScratchDir& home, const ToolRun& run,
+                                    RenderResult& out);
+
+/// "NAME VERSION" from the tool's version command, or the Error of find_tool.
+Result<std::string> describe_tool(const std::string& name, const std::string& configured, const std::string& config_key,
+                                  const std::vector<std::string>& version_args);
+
+/// The folder part of a '/'-separated path ("a/b/c.yaml" -> "a/b", "c" -> "").
+std::string parent_folder(const std::string& path);
+/// `folder` + "/" + `name`, or `name` when folder is "".
+std::string join(const std::string& folder, const std::string& name);
+
+}  // namespace driftless::renderers

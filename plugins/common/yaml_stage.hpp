@@ -1,0 +1,35 @@
+// The "yaml" renderer's work: every manifest file below a folder, chosen by
+// include/exclude globs and .driftlessignore files, read with kubectl's
+// semantics (parse_manifests). Shared by the yaml and auto plugins.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "driftless/manifests.hpp"
+#include "driftless/plugin.hpp"
+#include "path_patterns.hpp"
+
+namespace driftless::renderers {
+
+struct YamlSettings {
+  std::vector<PathPattern> include;
+  std::vector<PathPattern> exclude;
+  MissingKind missing_kind = MissingKind::error;
+  std::uintmax_t max_file_size = 0;
+};
+
+/// The yaml renderer's config keys.
+std::vector<ConfigKey> yaml_keys();
+
+/// Settings from a validated config block; an Error for a bad value.
+Result<YamlSettings> yaml_settings(const Value& config);
+
+/// Appends the objects of every chosen file below `folder` (relative to the
+/// artifact root) to `out`. `owned_elsewhere`, when set, names folders another
+/// renderer takes care of: they are not entered (auto).
+void render_yaml_files(Context& context, const Artifact& artifact, const std::string& folder, const YamlSettings& settings,
+                       RenderResult& out, const std::function<bool(const std::string& folder)>& owned_elsewhere = {});
+
+}  // namespace driftless::renderers

@@ -1,0 +1,188 @@
+#include "client.hpp"
+
+#include <driftless/process.hpp>
+
+#include <ctime>
+#include <iomanip>
+#include <fstream>
+#include <sstream>
+
+namespace driftless::kube {
+namespace {
+
+constexpr auto kTokenFileReread = std::chrono::seconds(60);
+constexpr auto kExpiryMargin = std::chrono::seconds(30);
+constexpr auto kExecTimeout = std::chrono::seconds(60);
+
+bool is_write(const std::string& method) { return method != "GET" && method != "HEAD"; }
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  std::size_t start = 0;
+  while (start < s.size() && std::isspace(static_cast<unsigned char>(s[start]))) ++start;
+  return s.substr(start);
+}
+
+// RFC 3339 ("2026-11-24T10:00:00Z") in UTC; nullopt when malformed.
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text) {
+  std::tm tm{};
+  std::istringstream in(text);
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+  if (in.fail()) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::shared_ptr<HttpClient> make_http(const TlsOptions& tls) {
+  HttpClientOptions options;
+  options.tls = tls;
+  options.user_agent = "driftless-sink-kube";
+  return std::make_shared<HttpClient>(options);
+}
+
+}  // namespace
+
+std::string api_message(const HttpResponse& response) {
+  if (auto status = parse_json(response.body); status.ok() && status->string_or("kind") == "Status") {
+    std::string message = status->string_or("message");
+    if (!message.empty()) return message;
+  }
+  std::string body = response.body.substr(0, 200);
+  return "HTTP " + std::to_string(response.status) + (body.empty() ? "" : ": " + body);
+}
+
+Error api_error(const HttpResponse& response, const std::string& what) {
+  ErrorCode code = ErrorCode::invalid_input;
+  if (response.status == 401 || response.status == 403) code = ErrorCode::unauthorized;
+  else if (response.status == 404) code = ErrorCode::not_found;
+  else if (response.status == 429 || response.status >= 500) code = ErrorCode::unavailable;
+  return Error{code, what + ": " + api_message(response)};
+}
+
+KubeClient::KubeClient(ClusterAccess access, Impersonation impersonation, std::chrono::milliseconds timeout)
+    : access_(std::move(access)), impersonation_(std::move(impersonation)), timeout_(timeout), http_(make_http(access_.tls)),
+      token_(access_.token) {}
+
+HttpRequest KubeClient::request(std::string method, std::string path, std::string body, std::string content_type) const {
+  HttpRequest r;
+  r.method = std::move(method);
+  r.url = access_.server + path;
+  r.body = std::move(body);
+  r.timeout = timeout_;
+  r.headers.emplace_back("Accept", "application/json");
+  if (!content_type.empty()) r.headers.emplace_back("Content-Type", std::move(content_type));
+  if (!impersonation_.user.empty()) r.headers.emplace_back("Impersonate-User", impersonation_.user);
+  for (const auto& group : impersonation_.groups) r.headers.emplace_back("Impersonate-Group", group);
+  return r;
+}
+
+Result<void> KubeClient::run_exec_plugin() {
+  const ExecPlugin& plugin = *access_.exec;
+  ProcessSpec p;
+  std::string command = plugin.command;
+  if (command.find('/') != std::string::npos && command.front() != '/') command = (plugin.dir / command).string();
+  p.argv.push_back(command);
+  p.argv.insert(p.argv.end(), plugin.args.begin(), plugin.args.end());
+  p.env = plugin.env;
+  p.inherit = {"PATH"};  // credential helpers (gcloud, aws ...) live anywhere on the user's PATH
+  if (const char* home = std::getenv("HOME")) p.env.emplace("HOME", home);
+  p.env["KUBERNETES_EXEC_INFO"] =
+      R"({"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}})";
+  p.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kExecTimeout);
+  p.max_output = 1 << 20;
+  const std::string what = "the exec credential plugin '" + plugin.command + "' of " + access_.description;
+  auto ran = run_process(p);
+  if (!ran.ok()) return fail(ran.error().code, what + ": " + ran.error().message);
+  if (ran->exit_code != 0)
+    return fail(ErrorCode::unauthorized, what + " exited with status " + std::to_string(ran->exit_code) + ": " +
+                                             trim(ran->err.substr(0, 300)));
+  auto credential = parse_json(ran->out);
+  const Value* status = credential.ok() ? credential->find("status") : nullptr;
+  if (!status || credential->string_or("kind") != "ExecCredential")
+    return fail(ErrorCode::unauthorized, what + " did not print an ExecCredential");
+  token_ = status->string_or("token");
+  const std::string cert = status->string_or("clientCertificateData");
+  const std::string key = status->string_or("clientKeyData");
+  if (token_.empty() && (cert.empty() || key.empty()))
+    return fail(ErrorCode::unauthorized, what + " gave neither a token nor a client certificate and key");
+  if (!cert.empty() && !key.empty()) {
+    TlsOptions tls = access_.tls;
+    tls.client_cert_pem = cert;
+    tls.client_key_pem = key;
+    tls.client_cert_file.clear();
+    tls.client_key_file.clear();
+    http_ = make_http(tls);
+  }
+  token_expiry_ = std::chrono::system_clock::time_point::max();
+  if (auto expiry = parse_rfc3339(status->string_or("expirationTimestamp"))) token_expiry_ = *expiry;
+  return {};
+}
+
+Result<KubeClient::Credentials> KubeClient::credentials(bool refresh) {
+  std::lock_guard lock(mutex_);
+  if (access_.exec) {
+    const bool expired = std::chrono::system_clock::now() + kExpiryMargin >= token_expiry_;
+    const bool never_ran = token_expiry_ == std::chrono::system_clock::time_point::max() && token_.empty();
+    if (refresh || expired || never_ran)
+      if (auto r = run_exec_plugin(); !r.ok()) return r.error();
+  } else if (!access_.token_file.empty()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (refresh || token_.empty() || now - token_read_ > kTokenFileReread) {
+      std::ifstream in(access_.token_file);
+      std::stringstream s;
+      s << in.rdbuf();
+      if (!in) return fail(ErrorCode::unauthorized, "cannot read the token file " + access_.token_file.string());
+      token_ = trim(s.str());
+      token_read_ = now;
+    }
+  }
+  return Credentials{token_, http_};
+}
+
+void KubeClient::count(const HttpRequest& request) {
+  if (!is_write(request.method)) ++reads_;
+  else if (request.url.find("dryRun=All") != std::string::npos) ++dry_runs_;
+  else ++writes_;
+}
+
+Result<HttpResponse> KubeClient::send(HttpRequest request) {
+  auto results = send_all({std::move(request)}, 1);
+  return std::move(results.front());
+}
+
+std::vector<Result<HttpResponse>> KubeClient::send_all(std::vector<HttpRequest> requests, std::size_t concurrency) {
+  auto creds = credentials(false);
+  if (!creds.ok()) return std::vector<Result<HttpResponse>>(requests.size(), creds.error());
+  for (auto& r : requests) {
+    r.bearer_token = creds->token;
+    count(r);
+  }
+  auto results = creds->http->send_all(requests, concurrency);
+  const bool refreshable = access_.exec || !access_.token_file.empty();
+  std::vector<std::size_t> retry;
+  for (std::size_t i = 0; i < results.size(); ++i)
+    if (refreshable && results[i].ok() && results[i]->status == 401) retry.push_back(i);
+  if (retry.empty()) return results;
+  auto fresh = credentials(true);
+  if (!fresh.ok()) return results;
+  std::vector<HttpRequest> again;
+  for (auto i : retry) {
+    again.push_back(requests[i]);
+    again.back().bearer_token = fresh->token;
+    count(again.back());
+  }
+  auto second = fresh->http->send_all(again, concurrency);
+  for (std::size_t k = 0; k < retry.size(); ++k) results[retry[k]] = std::move(second[k]);
+  return results;
+}
+
+Result<HttpResponse> KubeClient::stream(HttpRequest request, const std::function<bool(std::string_view)>& on_data) {
+  auto creds = credentials(false);
+  if (!creds.ok()) return creds.error();
+  request.bearer_token = creds->token;
+  count(request);
+  return creds->http->stream(request, on_data);
+}
+
+RequestCounts KubeClient::counts() const { return {reads_.load(), writes_.load(), dry_runs_.load()}; }
+
+}  // namespace driftless::kube

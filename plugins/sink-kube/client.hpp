@@ -1,0 +1,77 @@
+// An authenticated client of one API server: adds the bearer token (static,
+// from a file, or from an exec plugin, cached until it expires), impersonation
+// headers and the base URL to each request, and counts reads and writes.
+#pragma once
+
+#include <driftless/http.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "connection.hpp"
+
+namespace driftless::kube {
+
+/// Acting as another user (`impersonate:` in the sink config), so a tenant's
+/// pipeline is held to that user's RBAC.
+struct Impersonation {
+  std::string user;
+  std::vector<std::string> groups;
+};
+
+/// Request totals since the client was made; dry runs are not writes.
+struct RequestCounts {
+  std::uint64_t reads = 0;
+  std::uint64_t writes = 0;
+  std::uint64_t dry_runs = 0;
+};
+
+class KubeClient {
+ public:
+  KubeClient(ClusterAccess access, Impersonation impersonation, std::chrono::milliseconds timeout);
+
+  /// A request for `path` ("/api/v1/namespaces") with JSON accepted.
+  HttpRequest request(std::string method, std::string path, std::string body = {},
+                      std::string content_type = {}) const;
+
+  /// Sends with credentials; a 401 refreshes exec/file credentials and retries once.
+  Result<HttpResponse> send(HttpRequest request);
+  /// Many requests, at most `concurrency` at once; results in order.
+  std::vector<Result<HttpResponse>> send_all(std::vector<HttpRequest> requests, std::size_t concurrency);
+  /// A streamed request (watches).
+  Result<HttpResponse> stream(HttpRequest request, const std::function<bool(std::string_view)>& on_data);
+
+  RequestCounts counts() const;
+  const ClusterAccess& access() const { return access_; }
+
+ private:
+  struct Credentials {
+    std::string token;
+    std::shared_ptr<HttpClient> http;
+  };
+  Result<Credentials> credentials(bool refresh);
+  Result<void> run_exec_plugin();
+  void count(const HttpRequest& request);
+
+  ClusterAccess access_;
+  Impersonation impersonation_;
+  std::chrono::milliseconds timeout_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<HttpClient> http_;
+  std::string token_;
+  std::chrono::system_clock::time_point token_expiry_ = std::chrono::system_clock::time_point::max();
+  std::chrono::steady_clock::time_point token_read_{};
+  std::atomic<std::uint64_t> reads_{0}, writes_{0}, dry_runs_{0};
+};
+
+/// The message of a Kubernetes Status body, or the HTTP status with the start of the body.
+std::string api_message(const HttpResponse& response);
+
+/// An Error for a failed API response, classed by status (401/403 unauthorized, 404 not_found, 5xx unavailable).
+Error api_error(const HttpResponse& response, const std::string& what);
+
+}  // namespace driftless::kube

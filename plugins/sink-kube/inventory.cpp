@@ -1,0 +1,94 @@
+#include "inventory.hpp"
+
+#include <driftless/hash.hpp>
+
+#include <sstream>
+
+namespace driftless::kube {
+namespace {
+
+constexpr const char* kObjectsKey = "objects";
+
+// A pipeline name as a DNS-1123 name part; a hash suffix keeps names unique
+// when characters had to be replaced or the name was cut.
+std::string object_name_for(const std::string& pipeline) {
+  std::string name;
+  for (char c : pipeline) {
+    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    name += (std::isalnum(static_cast<unsigned char>(l)) || l == '-') ? l : '-';
+  }
+  if (name != pipeline || name.size() > 200) name = name.substr(0, 200) + "-" + sha256_hex(pipeline).substr(0, 8);
+  return "driftless-inventory-" + name;
+}
+
+std::string group_of(const std::string& api_version) {
+  auto slash = api_version.find('/');
+  return slash == std::string::npos ? "" : api_version.substr(0, slash);
+}
+
+}  // namespace
+
+std::string InventoryEntry::key() const { return group_of(api_version) + "|" + kind + "|" + namespace_name + "|" + name; }
+
+std::string InventoryEntry::id() const {
+  return kind + "/" + (namespace_name.empty() ? "" : namespace_name + "/") + name;
+}
+
+InventoryStore::InventoryStore(std::string namespace_name, const std::string& pipeline)
+    : namespace_(std::move(namespace_name)), name_(object_name_for(pipeline)), pipeline_(pipeline) {}
+
+Result<Inventory> InventoryStore::read(KubeClient& client) {
+  auto response = client.send(client.request("GET", "/api/v1/namespaces/" + namespace_ + "/configmaps/" + name_));
+  if (!response.ok()) return response.error();
+  Inventory inventory;
+  if (response->status == 404) {
+    stored_ = inventory;
+    return inventory;
+  }
+  if (response->status != 200) return api_error(*response, "reading the inventory " + id());
+  auto config_map = parse_json(response->body);
+  if (!config_map.ok()) return config_map.error();
+  const Value* data = config_map->find("data");
+  std::istringstream lines(data ? data->string_or(kObjectsKey) : "");
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    InventoryEntry e;
+    if (!(fields >> e.api_version >> e.kind >> e.namespace_name >> e.name)) continue;
+    if (e.namespace_name == "-") e.namespace_name.clear();
+    inventory.insert(std::move(e));
+  }
+  stored_ = inventory;
+  return inventory;
+}
+
+Result<void> InventoryStore::write(KubeClient& client, const Inventory& inventory) {
+  if (stored_ && *stored_ == inventory) return {};
+  std::string text;
+  for (const auto& e : inventory)
+    text += e.api_version + " " + e.kind + " " + (e.namespace_name.empty() ? "-" : e.namespace_name) + " " + e.name + "\n";
+  Object labels;
+  labels.set("driftless.dev/inventory", "true");
+  Object annotations;
+  annotations.set("driftless.dev/inventory-of", pipeline_);
+  Object metadata;
+  metadata.set("name", name_);
+  metadata.set("namespace", namespace_);
+  metadata.set("labels", Value(std::move(labels)));
+  metadata.set("annotations", Value(std::move(annotations)));
+  Object data;
+  data.set(kObjectsKey, text);
+  Object body;
+  body.set("apiVersion", "v1");
+  body.set("kind", "ConfigMap");
+  body.set("metadata", Value(std::move(metadata)));
+  body.set("data", Value(std::move(data)));
+  auto response = client.send(client.request(
+      "PATCH", "/api/v1/namespaces/" + namespace_ + "/configmaps/" + name_ + "?fieldManager=driftless&force=true",
+      to_json(Value(std::move(body))), "application/apply-patch+yaml"));
+  if (!response.ok()) return response.error();
+  if (response->status != 200 && response->status != 201) return api_error(*response, "writing the inventory " + id());
+  stored_ = inventory;
+  return {};
+}
+
+}  // namespace driftless::kube

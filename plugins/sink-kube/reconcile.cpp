@@ -1,0 +1,522 @@
+#include "reconcile.hpp"
+
+#include <driftless/diff.hpp>
+
+#include <array>
+
+#include "health.hpp"
+#include "ownership.hpp"
+
+namespace driftless::kube {
+namespace {
+
+constexpr const char* kManagedSelector = "app.kubernetes.io/managed-by=driftless";
+constexpr const char* kPipelineLabel = "driftless.dev/pipeline";
+constexpr const char* kPruneAnnotation = "driftless.dev/prune";
+constexpr std::size_t kListPageSize = 1000;
+
+// Apply order; pruning runs it backwards (custom resources before their CRDs,
+// namespaces last).
+enum Stage { kNamespaces, kDefinitions, kClusterWide, kRest, kStageCount };
+
+Stage stage_of(const std::string& kind, bool namespaced) {
+  if (kind == "Namespace") return kNamespaces;
+  if (kind == "CustomResourceDefinition") return kDefinitions;
+  // Webhooks go last: they could reject the rest while their service is not up.
+  if (kind == "MutatingWebhookConfiguration" || kind == "ValidatingWebhookConfiguration") return kRest;
+  return namespaced ? kRest : kClusterWide;
+}
+
+// Custom resources usually report a Ready condition; built-in kinds without a
+// rollout (ConfigMaps, Services, RBAC, ...) have no health to wait for.
+bool may_have_ready(const ResourceType& type) {
+  const std::string group = type.group_version.substr(0, type.group_version.find('/'));
+  const bool builtin = type.group_version.find('/') == std::string::npos || group.find('.') == std::string::npos ||
+                       group.ends_with(".k8s.io");
+  return !builtin;
+}
+
+// One desired object on its way into the cluster.
+struct Item {
+  const KubeObject* source = nullptr;
+  Value body;  // as applied: namespace defaulted, hash annotation added
+  std::string hash;
+  ResourceType type;
+  bool type_from_crd = false;  // served only once a CRD of this set is established
+  InventoryEntry entry;
+  Stage stage = kRest;
+  bool listed = false;  // the list of managed objects has it
+  bool in_sync = false;
+  std::string owner;  // the live object's pipeline label
+  ChangeAction action = ChangeAction::unchanged;
+
+  std::string path() const { return type.object_path(entry.namespace_name, entry.name); }
+};
+
+// What the lists say about an inventory entry that left the desired set.
+struct LiveLeftover {
+  InventoryEntry entry;
+  ResourceType type;
+  std::string owner;
+  bool prune_disabled = false;
+};
+
+std::string apply_query(bool force, bool dry_run) {
+  return std::string("?fieldManager=") + kFieldManager + (force ? "&force=true" : "") + (dry_run ? "&dryRun=All" : "");
+}
+
+// Live or dry-run objects without what the server adds, for readable diffs.
+Value for_diff(Value object) {
+  if (!object.is_object()) return object;
+  object.as_object().erase("status");
+  if (Value* m = object.find("metadata"); m && m->is_object()) {
+    for (const char* field : {"managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink"})
+      m->as_object().erase(field);
+    if (Value* a = m->find("annotations"); a && a->is_object()) {
+      a->as_object().erase(kHashAnnotation);
+      a->as_object().erase("kubectl.kubernetes.io/last-applied-configuration");
+      a->as_object().erase("deployment.kubernetes.io/revision");
+      if (a->as_object().empty()) m->as_object().erase("annotations");
+    }
+  }
+  return object;
+}
+
+class Reconciler {
+ public:
+  Reconciler(Context& context, SyncServices services, const SinkRequest& request)
+      : context_(context), s_(services), request_(request), apply_(request.mode == SinkMode::apply) {}
+
+  SinkReport run(std::shared_ptr<const AppliedState>& applied) {
+    const RequestCounts before = s_.client.counts();
+    const auto started = std::chrono::steady_clock::now();
+    if (plan() && read_live() && check_owners()) {
+      if (apply_) apply_and_prune(applied);
+      else diff();
+    }
+    const RequestCounts after = s_.client.counts();
+    context_.logger().info(apply_ ? "apply finished" : "diff finished",
+                           {{"objects", std::to_string(items_.size())},
+                            {"reads", std::to_string(after.reads - before.reads)},
+                            {"writes", std::to_string(after.writes - before.writes)},
+                            {"dry_runs", std::to_string(after.dry_runs - before.dry_runs)},
+                            {"duration_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                               std::chrono::steady_clock::now() - started)
+                                                               .count())}});
+    return std::move(report_);
+  }
+
+ private:
+  void error(const Item& item, std::string message) {
+    report_.diagnostics.push_back({Severity::error, std::move(message), item.source->origin.file,
+                                   item.source->origin.line, item.entry.name.empty() ? item.source->id() : item.entry.id()});
+  }
+  void error(std::string message) { report_.diagnostics.push_back({Severity::error, std::move(message), {}, 0, {}}); }
+  bool failed() const { return has_errors(report_.diagnostics); }
+
+  // Kinds that CRDs of this very set define, for objects applied with them.
+  std::map<std::string, ResourceType> kinds_from_crds() const {
+    std::map<std::string, ResourceType> kinds;
+    for (const auto& object : request_.objects) {
+      if (object.kind() != "CustomResourceDefinition") continue;
+      const Value& spec = object.body.find("spec") ? *object.body.find("spec") : Value();
+      const std::string group = spec.string_or("group");
+      const Value* names = spec.find("names");
+      const Value* versions = spec.find("versions");
+      if (!names || !versions || !versions->is_array()) continue;
+      for (const auto& v : versions->as_array()) {
+        ResourceType t{group + "/" + v.string_or("name"), names->string_or("kind"), names->string_or("plural"),
+                       spec.string_or("scope") == "Namespaced"};
+        kinds.emplace(t.group_version + "|" + t.kind, t);
+      }
+    }
+    return kinds;
+  }
+
+  bool plan() {
+    const auto crd_kinds = kinds_from_crds();
+    items_.reserve(request_.objects.size());
+    for (const auto& object : request_.objects) {
+      Item item;
+      item.source = &object;
+      if (const ResourceType* t = s_.discovery.find(object.api_version(), object.kind())) {
+        item.type = *t;
+      } else if (auto it = crd_kinds.find(object.api_version() + "|" + object.kind()); it != crd_kinds.end()) {
+        item.type = it->second;
+        item.type_from_crd = true;
+      } else {
+        item.type.kind = object.kind();  // keeps the error message below meaningful
+        error(item, "unknown kind " + object.kind() + " (apiVersion " + object.api_version() +
+                        "): the API server does not serve it and no CustomResourceDefinition of this pipeline defines it");
+        continue;
+      }
+      item.body = object.body;
+      Object& metadata = item.body.as_object()["metadata"].as_object();
+      if (item.type.namespaced) {
+        if (object.namespace_name().empty()) metadata.set("namespace", s_.default_namespace);
+      } else {
+        metadata.erase("namespace");
+      }
+      item.hash = desired_hash(item.body);
+      annotations_of(item.body).set(kHashAnnotation, item.hash);
+      item.entry = {object.api_version(), object.kind(), item.type.namespaced ? metadata.find("namespace")->as_string() : "",
+                    object.name()};
+      item.stage = stage_of(object.kind(), item.type.namespaced);
+      by_key_[item.entry.key()] = items_.size();
+      items_.push_back(std::move(item));
+    }
+    if (failed()) return false;
+    auto inventory = s_.inventory.read(s_.client);
+    if (!inventory.ok()) {
+      error("cannot read the inventory " + s_.inventory.id() + ": " + inventory.error().message);
+      return false;
+    }
+    inventory_ = std::move(*inventory);
+    return true;
+  }
+
+  // Reads the metadata of every managed object of the types and namespaces
+  // involved (desired and inventory), one paged list per collection.
+  bool read_live() {
+    std::map<std::string, ResourceType> collections;
+    for (const auto& item : items_) collections.emplace(item.type.collection(item.entry.namespace_name), item.type);
+    for (const auto& entry : inventory_) {
+      if (by_key_.count(entry.key())) continue;
+      const ResourceType* t = s_.discovery.find(entry.api_version, entry.kind);
+      if (!t) continue;  // the type is gone (its CRD was deleted), and so are its objects
+      collections.emplace(t->collection(entry.namespace_name), *t);
+      leftovers_.push_back({entry, *t, {}, false});
+    }
+    std::map<std::string, std::size_t> leftover_by_key;
+    for (std::size_t i = 0; i < leftovers_.size(); ++i) leftover_by_key[leftovers_[i].entry.key()] = i;
+    present_leftovers_.assign(leftovers_.size(), false);
+
+    for (const auto& [collection, type] : collections) {
+      std::string continue_token;
+      do {
+        HttpRequest r = s_.client.request("GET", managed_list_path(collection, continue_token));
+        r.headers.front().second = kMetadataAccept;
+        auto response = s_.client.send(std::move(r));
+        if (!response.ok() || (response->status != 200 && response->status != 404)) {
+          list_failed(collection, response.ok() ? api_message(*response) : response.error().message);
+          return false;
+        }
+        if (response->status == 404) break;  // not served yet: a CRD of this set
+        auto list = parse_json(response->body);
+        if (!list.ok()) {
+          error("listing " + collection + ": " + list.error().message);
+          return false;
+        }
+        const Value* items = list->find("items");
+        for (const auto& live : items && items->is_array() ? items->as_array() : Array()) {
+          const Value* metadata = live.find("metadata");
+          if (!metadata) continue;
+          const std::string ns = metadata->string_or("namespace");
+          const std::string name = metadata->string_or("name");
+          const std::string group = type.group_version.find('/') == std::string::npos
+                                        ? ""
+                                        : type.group_version.substr(0, type.group_version.find('/'));
+          const std::string key = group + "|" + type.kind + "|" + ns + "|" + name;
+          const Value* labels = metadata->find("labels");
+          const std::string owner = labels ? labels->string_or(kPipelineLabel) : "";
+          if (auto it = by_key_.find(key); it != by_key_.end()) {
+            Item& item = items_[it->second];
+            item.listed = true;
+            item.owner = owner;
+            item.in_sync = still_in_sync(live, item.body, item.hash);
+          } else if (auto left = leftover_by_key.find(key); left != leftover_by_key.end()) {
+            LiveLeftover& l = leftovers_[left->second];
+            present_leftovers_[left->second] = true;
+            l.owner = owner;
+            const Value* annotations = metadata->find("annotations");
+            l.prune_disabled = annotations && annotations->string_or(kPruneAnnotation) == "disabled";
+          }
+        }
+        const Value* next = list->at_path({"metadata", "continue"});
+        continue_token = next && next->is_string() ? next->as_string() : "";
+      } while (!continue_token.empty());
+    }
+    return true;
+  }
+
+  // Blames the objects of an unreadable collection (RBAC, most often).
+  void list_failed(const std::string& collection, const std::string& message) {
+    bool blamed = false;
+    for (const auto& item : items_)
+      if (item.type.collection(item.entry.namespace_name) == collection) {
+        error(item, item.entry.id() + ": cannot read the live objects (" + collection + "): " + message);
+        blamed = true;
+      }
+    if (!blamed) error("cannot list " + collection + " (objects of the inventory): " + message);
+  }
+
+  bool check_owners() {
+    for (const auto& item : items_)
+      if (item.listed && !item.owner.empty() && item.owner != s_.pipeline)
+        error(item, item.entry.id() + " belongs to pipeline '" + item.owner +
+                        "' (label driftless.dev/pipeline); it is not taken over. Remove it from one of the two pipelines.");
+    return !failed();
+  }
+
+  // Namespaces this set creates: objects in them cannot be dry-run before.
+  std::set<std::string> namespaces_being_created() const {
+    std::set<std::string> names;
+    for (const auto& item : items_)
+      if (item.entry.kind == "Namespace" && !item.listed) names.insert(item.entry.name);
+    return names;
+  }
+
+  bool deferred(const Item& item, const std::set<std::string>& new_namespaces) const {
+    return item.type_from_crd || new_namespaces.count(item.entry.namespace_name) > 0;
+  }
+
+  HttpRequest apply_request(const Item& item, bool dry_run) const {
+    return s_.client.request("PATCH", item.path() + apply_query(s_.settings.force, dry_run), to_json(item.body),
+                             "application/apply-patch+yaml");
+  }
+
+  // Server-side applies (or dry runs) of `batch`; false after any failure.
+  bool send_applies(const std::vector<Item*>& batch, bool dry_run, std::vector<Value>* results = nullptr) {
+    std::vector<HttpRequest> requests;
+    for (const Item* item : batch) requests.push_back(apply_request(*item, dry_run));
+    auto responses = s_.client.send_all(std::move(requests), s_.settings.concurrency);
+    const std::string verb = dry_run ? "is invalid (server-side dry run): " : "could not be applied: ";
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      Item& item = *batch[i];
+      if (!responses[i].ok()) {
+        error(item, item.entry.id() + " " + verb + responses[i].error().message);
+        continue;
+      }
+      const HttpResponse& r = *responses[i];
+      if (r.status != 200 && r.status != 201) {
+        error(item, item.entry.id() + " " + verb + api_message(r));
+        continue;
+      }
+      if (!dry_run) item.action = r.status == 201 ? ChangeAction::created : ChangeAction::configured;
+      if (results) {
+        auto parsed = parse_json(r.body);
+        results->push_back(parsed.ok() ? std::move(*parsed) : Value());
+      }
+    }
+    return !failed();
+  }
+
+  std::vector<Item*> changed_items() {
+    std::vector<Item*> out;
+    for (auto& item : items_)
+      if (!item.in_sync) out.push_back(&item);
+    return out;
+  }
+
+  std::vector<const LiveLeftover*> prune_candidates() const {
+    std::vector<const LiveLeftover*> out;
+    for (std::size_t i = 0; i < leftovers_.size(); ++i)
+      if (present_leftovers_[i]) out.push_back(&leftovers_[i]);
+    return out;
+  }
+
+  bool empty_render_guard() {
+    if (!request_.objects.empty() || inventory_.empty() || s_.settings.allow_empty) return true;
+    error("the render is empty but the inventory " + s_.inventory.id() + " lists " + std::to_string(inventory_.size()) +
+          " objects; nothing is pruned (set allowEmpty: true to allow deleting everything)");
+    return false;
+  }
+
+  void diff() {
+    const auto new_namespaces = namespaces_being_created();
+    std::vector<Item*> now, later;
+    for (Item* item : changed_items()) (deferred(*item, new_namespaces) ? later : now).push_back(item);
+    std::vector<Value> dry;
+    if (!send_applies(now, true, &dry)) return;
+    std::vector<HttpRequest> gets;
+    for (const Item* item : now) gets.push_back(s_.client.request("GET", item->path()));
+    auto live = s_.client.send_all(std::move(gets), s_.settings.concurrency);
+    for (std::size_t i = 0; i < now.size(); ++i) {
+      Value before;
+      if (live[i].ok() && live[i]->status == 200)
+        if (auto parsed = parse_json(live[i]->body); parsed.ok()) before = for_diff(std::move(*parsed));
+      std::string text = object_diff(before, for_diff(dry[i]), now[i]->entry.id());
+      if (!text.empty()) now[i]->action = before.is_null() ? ChangeAction::created : ChangeAction::configured;
+      diffs_[now[i]] = std::move(text);
+    }
+    for (Item* item : later) {
+      item->action = ChangeAction::created;
+      diffs_[item] = object_diff(Value(), for_diff(item->body), item->entry.id());
+    }
+    for (const auto& item : items_) {
+      auto it = diffs_.find(&item);
+      report_.changes.push_back({item.entry.id(), item.action, it == diffs_.end() ? "" : it->second});
+    }
+    if (!empty_render_guard()) return;
+    for (const LiveLeftover* left : prune_candidates()) report_.changes.push_back(prune_change(*left));
+  }
+
+  ObjectChange prune_change(const LiveLeftover& left) const {
+    if (!left.owner.empty() && left.owner != s_.pipeline)
+      return {left.entry.id(), ChangeAction::skipped, "left in place: it now belongs to pipeline '" + left.owner + "'"};
+    if (left.prune_disabled) return {left.entry.id(), ChangeAction::skipped, "left in place: driftless.dev/prune: disabled"};
+    if (!s_.settings.prune) return {left.entry.id(), ChangeAction::skipped, "left in place: prune is off"};
+    return {left.entry.id(), ChangeAction::pruned, {}};
+  }
+
+  // Waits until the CRDs this run applied are Established, then reloads discovery.
+  bool settle_definitions(const std::vector<Item*>& crds) {
+    if (crds.empty()) return true;
+    std::vector<HealthTarget> targets;
+    for (const Item* crd : crds) targets.push_back({crd->entry.id(), crd->path()});
+    if (auto r = wait_healthy(context_, s_.client, targets, s_.settings.health_timeout, s_.settings.concurrency); !r.ok()) {
+      error(r.error().message);
+      return false;
+    }
+    auto fresh = Discovery::load(s_.client);
+    if (!fresh.ok()) {
+      error("API discovery after applying CustomResourceDefinitions: " + fresh.error().message);
+      return false;
+    }
+    s_.discovery = std::move(*fresh);
+    for (auto& item : items_)
+      if (item.type_from_crd && !s_.discovery.find(item.entry.api_version, item.entry.kind))
+        error(item, "the CustomResourceDefinition is established but the API server does not serve " + item.entry.kind +
+                        " in " + item.entry.api_version);
+    return !failed();
+  }
+
+  void apply_and_prune(std::shared_ptr<const AppliedState>& applied) {
+    const auto new_namespaces = namespaces_being_created();
+    std::array<std::vector<Item*>, kStageCount> stages;
+    std::vector<Item*> later;
+    std::vector<Item*> now;
+    for (Item* item : changed_items()) {
+      stages[item->stage].push_back(item);
+      (deferred(*item, new_namespaces) ? later : now).push_back(item);
+    }
+    // Everything that can be validated now is, before the first write.
+    if (!send_applies(now, true)) return;
+    if (!empty_render_guard()) return;
+
+    Inventory merged = inventory_;
+    for (const auto& item : items_) merged.insert(item.entry);
+    for (int stage = kNamespaces; stage < kStageCount; ++stage) {
+      if (context_.cancelled()) {
+        error("stopped before all objects were applied; nothing was pruned");
+        return;
+      }
+      if (stage == kClusterWide) {
+        // Objects in new namespaces or of new kinds are validated now, before the rest is written.
+        if (!settle_definitions(stages[kDefinitions]) || !send_applies(later, true)) return;
+      }
+      if (!send_applies(stages[stage], false)) return;
+      if (stage == kNamespaces) {
+        // Recorded before anything else is created, so a crash never leaves objects nobody knows.
+        if (auto r = s_.inventory.write(s_.client, merged); !r.ok()) {
+          error("cannot record the inventory " + s_.inventory.id() + ": " + r.error().message);
+          return;
+        }
+      }
+    }
+    for (const auto& item : items_) report_.changes.push_back({item.entry.id(), item.action, {}});
+
+    Inventory kept;
+    for (const auto& item : items_) kept.insert(item.entry);
+    prune(kept);
+    if (failed()) return;
+    if (auto r = s_.inventory.write(s_.client, kept); !r.ok()) {
+      error("cannot record the inventory " + s_.inventory.id() + ": " + r.error().message);
+      return;
+    }
+    publish(applied);
+    if (s_.settings.wait) wait_for_health();
+  }
+
+  void prune(Inventory& kept) {
+    std::array<std::vector<const LiveLeftover*>, kStageCount> stages;
+    for (const LiveLeftover* left : prune_candidates()) {
+      ObjectChange change = prune_change(*left);
+      if (change.action == ChangeAction::skipped) {
+        if (!s_.settings.prune) kept.insert(left->entry);  // still ours, just not deleted
+        report_.changes.push_back(std::move(change));
+        continue;
+      }
+      stages[stage_of(left->entry.kind, left->type.namespaced)].push_back(left);
+    }
+    for (int stage = kStageCount - 1; stage >= kNamespaces; --stage) {
+      std::vector<HttpRequest> deletes;
+      for (const LiveLeftover* left : stages[stage])
+        deletes.push_back(s_.client.request("DELETE", left->type.object_path(left->entry.namespace_name, left->entry.name),
+                                            R"({"propagationPolicy":"Background"})", "application/json"));
+      auto responses = s_.client.send_all(std::move(deletes), s_.settings.concurrency);
+      for (std::size_t i = 0; i < responses.size(); ++i) {
+        const LiveLeftover& left = *stages[stage][i];
+        const bool gone = responses[i].ok() && (responses[i]->status / 100 == 2 || responses[i]->status == 404);
+        if (gone) {
+          report_.changes.push_back({left.entry.id(), ChangeAction::pruned, {}});
+          continue;
+        }
+        kept.insert(left.entry);
+        error("cannot prune " + left.entry.id() + ": " +
+              (responses[i].ok() ? api_message(*responses[i]) : responses[i].error().message));
+      }
+      if (failed()) return;  // keep what depends on it (a CRD of undeleted resources)
+    }
+  }
+
+  void publish(std::shared_ptr<const AppliedState>& applied) const {
+    auto state = std::make_shared<AppliedState>();
+    for (const auto& item : items_) {
+      const ResourceType* t = s_.discovery.find(item.entry.api_version, item.entry.kind);
+      const ResourceType& type = t ? *t : item.type;
+      state->objects[item.entry.key()] = {item.entry, item.body, item.hash};
+      state->collections.emplace(type.collection(item.entry.namespace_name),
+                                 WatchedCollection{type.kind, item.entry.namespace_name});
+    }
+    if (!applied || !applied->same_as(*state)) applied = std::move(state);
+  }
+
+  void wait_for_health() {
+    std::vector<HealthTarget> targets;
+    for (const auto& item : items_)
+      if (has_rollout(item.entry.kind) || (item.action != ChangeAction::unchanged && may_have_ready(item.type)))
+        targets.push_back({item.entry.id(), item.path()});
+    if (targets.empty()) return;
+    context_.logger().info("waiting for health", {{"objects", std::to_string(targets.size())}});
+    if (auto r = wait_healthy(context_, s_.client, std::move(targets), s_.settings.health_timeout, s_.settings.concurrency);
+        !r.ok())
+      error(r.error().message);
+  }
+
+  Context& context_;
+  SyncServices s_;
+  const SinkRequest& request_;
+  const bool apply_;
+  SinkReport report_;
+  std::vector<Item> items_;
+  std::map<std::string, std::size_t> by_key_;
+  Inventory inventory_;
+  std::vector<LiveLeftover> leftovers_;
+  std::vector<bool> present_leftovers_;
+  std::map<const Item*, std::string> diffs_;
+};
+
+}  // namespace
+
+bool AppliedState::same_as(const AppliedState& other) const {
+  if (objects.size() != other.objects.size() || collections.size() != other.collections.size()) return false;
+  for (const auto& [key, object] : objects) {
+    auto it = other.objects.find(key);
+    if (it == other.objects.end() || it->second.hash != object.hash) return false;
+  }
+  return true;
+}
+
+std::string managed_list_path(const std::string& collection, const std::string& continue_token) {
+  std::string path = collection + "?labelSelector=" + url_encode(kManagedSelector) + "&limit=" + std::to_string(kListPageSize);
+  if (!continue_token.empty()) path += "&continue=" + url_encode(continue_token);
+  return path;
+}
+
+SinkReport reconcile(Context& context, SyncServices services, const SinkRequest& request,
+                     std::shared_ptr<const AppliedState>& applied) {
+  return Reconciler(context, services, request).run(applied);
+}
+
+}  // namespace driftless::kube

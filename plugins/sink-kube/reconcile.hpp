@@ -1,0 +1,62 @@
+// One sync of a pipeline's desired objects with the cluster: plan, validate
+// by server-side dry run, apply in stages, prune, record the inventory, wait
+// for health. Also the diff of the same plan.
+#pragma once
+
+#include <driftless/plugin.hpp>
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include "discovery.hpp"
+#include "inventory.hpp"
+#include "settings.hpp"
+
+namespace driftless::kube {
+
+/// What the drift watch compares live objects with: the last applied set.
+struct AppliedObject {
+  InventoryEntry entry;
+  Value body;        ///< as applied (hash annotation included)
+  std::string hash;
+};
+
+/// A collection path to watch and the objects it holds.
+struct WatchedCollection {
+  std::string kind;
+  std::string namespace_name;  ///< "" for cluster-scoped kinds
+};
+
+struct AppliedState {
+  std::map<std::string, AppliedObject> objects;  ///< by InventoryEntry::key()
+  std::map<std::string, WatchedCollection> collections;  ///< by collection path
+
+  /// Same objects with the same hashes (a new state would only restart watches).
+  bool same_as(const AppliedState& other) const;
+};
+
+/// Everything one sync needs from the sink.
+struct SyncServices {
+  const Settings& settings;
+  KubeClient& client;
+  Discovery& discovery;  ///< replaced when CRDs were applied
+  InventoryStore& inventory;
+  std::string pipeline;
+  std::string default_namespace;
+};
+
+/// Runs one sync; on a fully successful apply `applied` receives the new state.
+SinkReport reconcile(Context& context, SyncServices services, const SinkRequest& request,
+                     std::shared_ptr<const AppliedState>& applied);
+
+/// The metadata-only list collection path with driftless's label selector.
+std::string managed_list_path(const std::string& collection, const std::string& continue_token);
+
+/// Accept header that makes lists and watches return metadata only.
+inline constexpr const char* kMetadataAccept =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+inline constexpr const char* kMetadataWatchAccept =
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+
+}  // namespace driftless::kube

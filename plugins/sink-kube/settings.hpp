@@ -1,0 +1,30 @@
+// The validated config block of one kube sink (keys in sink_kube.cpp).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "client.hpp"
+
+namespace driftless::kube {
+
+enum class DriftMode { heal, report, off };
+
+struct Settings {
+  std::string kubeconfig;
+  std::string context;
+  std::string namespace_name;       ///< for namespaced objects without one; "" = the context's, else "default"
+  std::string inventory_namespace;  ///< "" = namespace_name
+  Impersonation impersonate;
+  bool force = true;
+  bool prune = true;
+  bool allow_empty = false;
+  bool wait = true;
+  std::size_t concurrency = 32;
+  std::chrono::milliseconds health_timeout{5 * 60 * 1000};
+  std::chrono::milliseconds request_timeout{30 * 1000};
+  DriftMode drift = DriftMode::heal;
+};
+
+}  // namespace driftless::kube

@@ -1,0 +1,167 @@
+// sink "kube": makes a Kubernetes cluster equal to a pipeline's objects with
+// server-side apply, records what it applied in the cluster, prunes what left,
+// waits for health and watches for drift. See docs/sink-kube.md.
+#include <driftless/export.hpp>
+
+#include <mutex>
+#include <thread>
+
+#include "connection.hpp"
+#include "discovery.hpp"
+#include "reconcile.hpp"
+#include "settings.hpp"
+#include "watch.hpp"
+
+namespace {
+
+using namespace driftless;
+using namespace driftless::kube;
+
+class KubeSink : public Sink {
+ public:
+  explicit KubeSink(Settings settings) : settings_(std::move(settings)) {}
+
+  SinkReport sync(Context& context, const SinkRequest& request) override {
+    std::lock_guard lock(mutex_);
+    SinkReport report;
+    if (auto r = connect(request.objects); !r.ok()) {
+      report.diagnostics.push_back({Severity::error, r.error().message, {}, 0, {}});
+      return report;
+    }
+    InventoryStore inventory(inventory_namespace_, context.pipeline());
+    std::shared_ptr<const AppliedState> applied = applied_state();
+    report = reconcile(context, {settings_, *client_, *discovery_, inventory, context.pipeline(), default_namespace_},
+                       request, applied);
+    if (has_errors(report.diagnostics)) {
+      discovery_.reset();  // the cluster may have changed under us: look again next time
+    } else {
+      std::lock_guard state_lock(state_mutex_);
+      applied_ = std::move(applied);
+    }
+    return report;
+  }
+
+  std::optional<ClusterInfo> cluster_info(Context& context) override {
+    std::lock_guard lock(mutex_);
+    if (auto r = connect({}); !r.ok()) {
+      context.logger().warn("cluster facts unavailable", {{"error", r.error().message}});
+      return std::nullopt;
+    }
+    return discovery_->cluster_info();
+  }
+
+  Result<void> watch(Context& context, const DriftCallback& on_drift) override {
+    KubeClient* client = nullptr;
+    while (!client && !context.cancelled()) {
+      {
+        std::lock_guard lock(mutex_);
+        client = client_.get();
+      }
+      if (!client) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (!client) return {};
+    return watch_drift(context, *client, [this] { return applied_state(); }, settings_.drift, on_drift);
+  }
+
+ private:
+  std::shared_ptr<const AppliedState> applied_state() {
+    std::lock_guard lock(state_mutex_);
+    return applied_;
+  }
+
+  // Finds the cluster once, and (re)loads discovery when it is missing or does
+  // not know a kind of `objects` (a CRD someone applied since).
+  Result<void> connect(const std::vector<KubeObject>& objects) {
+    if (!client_) {
+      auto access = find_cluster(settings_.kubeconfig, settings_.context);
+      if (!access.ok()) return access.error();
+      default_namespace_ = !settings_.namespace_name.empty() ? settings_.namespace_name
+                           : !access->namespace_name.empty() ? access->namespace_name
+                                                             : "default";
+      inventory_namespace_ = settings_.inventory_namespace.empty() ? default_namespace_ : settings_.inventory_namespace;
+      client_ = std::make_unique<KubeClient>(std::move(*access), settings_.impersonate, settings_.request_timeout);
+    }
+    bool stale = !discovery_;
+    for (const auto& object : objects)
+      if (!stale && !discovery_->find(object.api_version(), object.kind())) stale = true;
+    if (!stale) return {};
+    auto discovery = Discovery::load(*client_);
+    if (!discovery.ok())
+      return fail(discovery.error().code, "cannot reach the cluster of " + client_->access().description + " (" +
+                                              client_->access().server + "): " + discovery.error().message);
+    discovery_ = std::move(*discovery);
+    return {};
+  }
+
+  const Settings settings_;
+  std::mutex mutex_;  // one sync (or connect) at a time
+  std::unique_ptr<KubeClient> client_;
+  std::optional<Discovery> discovery_;
+  std::string default_namespace_;
+  std::string inventory_namespace_;
+  std::mutex state_mutex_;
+  std::shared_ptr<const AppliedState> applied_;
+};
+
+class KubeSinkFactory : public SinkFactory {
+ public:
+  std::vector<ConfigKey> config_keys() const override {
+    return {
+        ConfigKey("kubeconfig", ConfigType::path,
+                  "Kubeconfig file; when unset: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account."),
+        ConfigKey("context", ConfigType::string, "Kubeconfig context to use; when unset: its current-context."),
+        ConfigKey("namespace", ConfigType::string,
+                  "Namespace for namespaced objects that name none; when unset: the context's namespace, else default."),
+        ConfigKey("inventoryNamespace", ConfigType::string,
+                  "Namespace of the inventory ConfigMap driftless-inventory-<pipeline>; when unset: `namespace`."),
+        ConfigKey("impersonate", ConfigType::object, "Act as this user (and groups), held to their RBAC.")
+            .with_children({ConfigKey("user", ConfigType::string, "User name to impersonate.").required(),
+                            ConfigKey("groups", ConfigType::string_list, "Groups to impersonate.")}),
+        ConfigKey("force", ConfigType::boolean, "Take over fields other field managers own (server-side apply force).")
+            .default_to(true),
+        ConfigKey("prune", ConfigType::boolean, "Delete objects that left the desired set.").default_to(true),
+        ConfigKey("allowEmpty", ConfigType::boolean, "Let an empty render prune every object of the pipeline.")
+            .default_to(false),
+        ConfigKey("wait", ConfigType::boolean, "After applying, wait until the objects are healthy.").default_to(true),
+        ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established); 5m.")
+            .default_to(Value(std::int64_t{5 * 60 * 1000})),
+        ConfigKey("requestTimeout", ConfigType::duration, "Limit for one API request; 30s.")
+            .default_to(Value(std::int64_t{30 * 1000})),
+        ConfigKey("concurrency", ConfigType::integer, "API requests in flight at once.").default_to(32),
+        ConfigKey("drift", ConfigType::string, "What `driftless run` does when a managed object is changed or deleted.")
+            .one_of({"heal", "report", "off"})
+            .default_to("heal"),
+    };
+  }
+
+  Result<std::unique_ptr<Sink>> create(const Value& config) const override {
+    Settings s;
+    s.kubeconfig = config.string_or("kubeconfig");
+    s.context = config.string_or("context");
+    s.namespace_name = config.string_or("namespace");
+    s.inventory_namespace = config.string_or("inventoryNamespace");
+    if (const Value* who = config.find("impersonate")) {
+      s.impersonate.user = who->string_or("user");
+      if (const Value* groups = who->find("groups"); groups && groups->is_array())
+        for (const auto& g : groups->as_array()) s.impersonate.groups.push_back(g.as_string());
+    }
+    s.force = config.find("force")->as_bool();
+    s.prune = config.find("prune")->as_bool();
+    s.allow_empty = config.find("allowEmpty")->as_bool();
+    s.wait = config.find("wait")->as_bool();
+    s.health_timeout = std::chrono::milliseconds(config.find("healthTimeout")->as_int());
+    s.request_timeout = std::chrono::milliseconds(config.find("requestTimeout")->as_int());
+    const std::int64_t concurrency = config.find("concurrency")->as_int();
+    if (concurrency < 1 || concurrency > 1000)
+      return fail(ErrorCode::invalid_input, "concurrency must be between 1 and 1000, not " + std::to_string(concurrency));
+    s.concurrency = static_cast<std::size_t>(concurrency);
+    const std::string drift = config.string_or("drift", "heal");
+    s.drift = drift == "off" ? DriftMode::off : drift == "report" ? DriftMode::report : DriftMode::heal;
+    return std::unique_ptr<Sink>(std::make_unique<KubeSink>(std::move(s)));
+  }
+};
+
+}  // namespace
+
+DRIFTLESS_PLUGIN(KubeSinkFactory, "kube", "sink", "0.1.0",
+                 "Applies objects to a Kubernetes cluster (server-side apply, prune, health, drift healing)")

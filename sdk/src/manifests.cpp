@@ -1,0 +1,57 @@
+#include "driftless/manifests.hpp"
+
+namespace driftless {
+namespace {
+
+void add_object(Value body, const Provenance& origin, const ManifestOptions& options, RenderResult& out) {
+  KubeObject object{std::move(body), origin};
+  if (!object.body.is_object()) {
+    out.diagnostics.push_back({Severity::error,
+                               "the document is a " + std::string(to_string(object.body.type())) + ", not a Kubernetes object",
+                               origin.file, origin.line, {}});
+    return;
+  }
+  if (object.api_version().empty() || object.kind().empty()) {
+    if (options.missing_kind == MissingKind::ignore) return;
+    out.diagnostics.push_back({options.missing_kind == MissingKind::error ? Severity::error : Severity::warning,
+                               "the document has no apiVersion or kind (set missingKind: ignore to skip such documents)",
+                               origin.file, origin.line, object.name()});
+    return;
+  }
+  out.objects.push_back(std::move(object));
+}
+
+}  // namespace
+
+RenderResult parse_manifests(std::string_view text, const std::string& file, const ManifestOptions& options) {
+  RenderResult out;
+  YamlParseResult parsed = parse_yaml(text, file, options.limits);
+  out.diagnostics = std::move(parsed.diagnostics);
+  for (auto& document : parsed.documents) {
+    const Provenance origin{file, document.index, document.line};
+    Value* items = document.value.find("items");
+    if (!items) {
+      add_object(std::move(document.value), origin, options, out);
+      continue;
+    }
+    // kubectl treats any document with an "items" field as a list.
+    if (items->is_null()) continue;
+    if (!items->is_array()) {
+      out.diagnostics.push_back({Severity::error, "'items' of a list must be a list of objects", file, document.line, {}});
+      continue;
+    }
+    const std::string list_version = document.value.string_or("apiVersion");
+    std::string item_kind = document.value.string_or("kind");
+    if (item_kind.size() >= 4 && item_kind.compare(item_kind.size() - 4, 4, "List") == 0) item_kind.resize(item_kind.size() - 4);
+    for (auto& item : items->as_array()) {
+      if (item.is_object() && !item.find("apiVersion") && !item.find("kind")) {
+        item.as_object().set("kind", item_kind);
+        item.as_object().set("apiVersion", list_version);
+      }
+      add_object(std::move(item), origin, options, out);
+    }
+  }
+  return out;
+}
+
+}  // namespace driftless

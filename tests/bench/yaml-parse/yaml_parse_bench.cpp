@@ -1,0 +1,90 @@
+// How long 10,000 Deployments (about 6 MB of YAML) take to become objects:
+// our parser (parse_manifests, what every renderer uses) against yaml-cpp
+// loading the same text, side by side in one process, with libyaml's bare
+// event parser (no tree at all) as the floor. Prints the times and ratios.
+//
+//   build/bin/bench_yaml_parse [DEPLOYMENTS] [RUNS]
+#include <yaml-cpp/yaml.h>
+#include <yaml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "driftless/manifests.hpp"
+
+namespace {
+
+std::string deployments(int count) {
+  std::string out;
+  for (int i = 0; i < count; ++i) {
+    const std::string n = std::to_string(i);
+    out += "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-" + n + "\n  namespace: team-" +
+           std::to_string(i % 50) + "\n  labels:\n    app.kubernetes.io/name: app-" + n +
+           "\n    tier: backend\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: app-" + n +
+           "\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: app-" + n +
+           "\n    spec:\n      containers:\n        - name: app\n          image: registry.example.com/app-" + n +
+           ":1.2.3\n          args: [--port=8080, --metrics]\n          ports:\n"
+           "            - {name: http, containerPort: 8080, protocol: TCP}\n"
+           "          resources:\n            requests: {cpu: 100m, memory: 64Mi}\n"
+           "            limits: {cpu: \"1\", memory: 256Mi}\n";
+  }
+  return out;
+}
+
+template <class F>
+double best_seconds(int runs, F&& f) {
+  double best = 1e9;
+  for (int r = 0; r < runs; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return best;
+}
+
+// Every event of the stream, built into nothing.
+std::size_t libyaml_events(const std::string& text) {
+  yaml_parser_t parser;
+  yaml_parser_initialize(&parser);
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  std::size_t documents = 0;
+  for (;;) {
+    yaml_event_t event;
+    if (!yaml_parser_parse(&parser, &event)) break;
+    const auto type = event.type;
+    if (type == YAML_DOCUMENT_START_EVENT) ++documents;
+    yaml_event_delete(&event);
+    if (type == YAML_STREAM_END_EVENT) break;
+  }
+  yaml_parser_delete(&parser);
+  return documents;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int count = argc > 1 ? std::atoi(argv[1]) : 10000;
+  const int runs = argc > 2 ? std::atoi(argv[2]) : 3;
+  const std::string text = deployments(count);
+
+  std::size_t ours_objects = 0;
+  const double ours = best_seconds(runs, [&] {
+    auto result = driftless::parse_manifests(text, "deployments.yaml");
+    ours_objects = result.objects.size();
+  });
+  std::size_t yaml_cpp_documents = 0;
+  const double yaml_cpp = best_seconds(runs, [&] { yaml_cpp_documents = YAML::LoadAll(text).size(); });
+
+  std::size_t events_documents = 0;
+  const double events = best_seconds(runs, [&] { events_documents = libyaml_events(text); });
+
+  std::printf("input: %d Deployments, %.1f MB\n", count, static_cast<double>(text.size()) / 1e6);
+  std::printf("driftless parse_manifests: %.3f s (%zu objects), best of %d\n", ours, ours_objects, runs);
+  std::printf("yaml-cpp YAML::LoadAll:    %.3f s (%zu documents), best of %d\n", yaml_cpp, yaml_cpp_documents, runs);
+  std::printf("libyaml events only:       %.3f s (%zu documents), best of %d\n", events, events_documents, runs);
+  std::printf("ratio yaml-cpp / driftless: %.1fx; driftless / bare libyaml events: %.1fx\n", yaml_cpp / ours, ours / events);
+  return ours_objects == static_cast<std::size_t>(count) ? 0 : 1;
+}

@@ -1,0 +1,195 @@
+// `driftless run` as a process: scheduling, the HTTP API, webhooks, signals,
+// folders appearing and disappearing, and failures that keep the last state.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <csignal>
+#include <regex>
+
+#include "driftless/hash.hpp"
+#include "driftless/value.hpp"
+#include "support.hpp"
+
+using namespace driftless;
+using namespace driftless::test;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string config_map(const std::string& name, const std::string& value) {
+  return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: apps}\ndata: {k: " + value + "}\n";
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_file(dir_ / "repo/clusters/dev/app.yaml", config_map("app", "one"));
+    write_file(dir_ / "hook-secret", "s3cret\n");
+    write_config("1h");
+  }
+
+  void write_config(const std::string& interval, const std::string& extra = "") {
+    write_file(dir_ / "driftless.yaml", "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\n"
+                                        "sources: [{name: repo, type: path, path: repo, interval: " + interval + "}]\n"
+                                        "pipelines:\n"
+                                        "  - {name: \"{{folder}}\", source: repo, forEachFolder: clusters/*, sink: {type: dir, path: \"out/{{folder}}\"}}\n"
+                                        "webhooks:\n  - {name: github, type: github, secretFile: hook-secret}\n" + extra);
+  }
+
+  void start() {
+    daemon_ = std::make_unique<BackgroundProcess>(BackgroundProcess::driftless_argv(
+        {"--config", (dir_ / "driftless.yaml").string(), "--state-dir", (dir_ / "state").string(), "run"}));
+    ASSERT_TRUE(daemon_->wait_for_output("driftless is running", 20s)) << daemon_->output();
+    std::smatch m;
+    const std::string log = daemon_->output();
+    ASSERT_TRUE(std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)")));
+    port_ = std::stoi(m[1]);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    ASSERT_TRUE(eventually([&] { return get("/readyz").first == 200; }, 20s)) << daemon_->output();
+  }
+
+  std::pair<int, std::string> get(const std::string& path) {
+    auto res = client_->Get(path.c_str());
+    return res ? std::make_pair(res->status, res->body) : std::make_pair(0, std::string());
+  }
+
+  int post_hook(const std::string& body, const std::string& signature, const std::string& event = "push") {
+    httplib::Headers headers{{"X-Hub-Signature-256", signature}, {"X-GitHub-Event", event}};
+    auto res = client_->Post("/hooks/github", headers, body, "application/json");
+    return res ? res->status : 0;
+  }
+
+  Value pipeline(const std::string& name) {
+    auto parsed = parse_json(get("/api/v1/pipelines").second);
+    if (!parsed.ok()) return Value();
+    for (const auto& p : parsed->find("pipelines")->as_array())
+      if (p.string_or("name") == name) return p;
+    return Value();
+  }
+
+  std::string applied(const std::string& cluster, const std::string& name) {
+    return read_file(dir_ / ("out/" + cluster + "/apps/configmap-" + name + ".yaml"));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<BackgroundProcess> daemon_;
+  std::unique_ptr<httplib::Client> client_;
+  int port_ = 0;
+};
+
+}  // namespace
+
+TEST_F(DaemonTest, AppliesAtStartAndServesStatusAndMetrics) {
+  start();
+  EXPECT_NE(applied("dev", "app").find("k: one"), std::string::npos);
+  EXPECT_EQ(get("/healthz").first, 200);
+  Value dev = pipeline("dev");
+  EXPECT_EQ(dev.string_or("state"), "ready");
+  EXPECT_EQ(dev.string_or("revision").rfind("sha256:", 0), 0u);
+  auto metrics = get("/metrics").second;
+  EXPECT_NE(metrics.find("driftless_reconcile_duration_seconds_bucket{pipeline=\"dev\""), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("driftless_pipeline_info{pipeline=\"dev\",revision=\"sha256:"), std::string::npos);
+  EXPECT_NE(metrics.find("driftless_source_fetch_duration_seconds_count{source=\"repo\"} 1"), std::string::npos);
+  auto status = run_driftless({"status", "--server", "127.0.0.1:" + std::to_string(port_)});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("dev       ready"), std::string::npos) << status.out;
+  // One audit line per reconcile, answering who/what/when.
+  const std::string audit = read_file(dir_ / "state/audit.log");
+  auto line = parse_json(audit.substr(0, audit.find('\n')));
+  ASSERT_TRUE(line.ok()) << audit;
+  EXPECT_EQ(line->string_or("pipeline"), "dev");
+  EXPECT_EQ(line->find("created")->as_int(), 1);
+  EXPECT_EQ(line->string_or("result"), "success");
+}
+
+TEST_F(DaemonTest, SignedWebhookTriggersAFetchAndBadOnesChangeNothing) {
+  start();
+  write_file(dir_ / "repo/clusters/dev/app.yaml", config_map("app", "two"));
+  const std::string body = R"({"ref":"refs/heads/main"})";
+  EXPECT_EQ(post_hook(body, "sha256=" + hmac_sha256_hex("wrong", body)), 401);
+  EXPECT_EQ(post_hook(std::string(2 * 1024 * 1024, 'x'), "sha256=0"), 413);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_NE(applied("dev", "app").find("k: one"), std::string::npos) << "a refused webhook must have no effect";
+
+  EXPECT_EQ(post_hook(body, "sha256=" + hmac_sha256_hex("s3cret", body)), 200);
+  EXPECT_TRUE(eventually([&] { return applied("dev", "app").find("k: two") != std::string::npos; }, 10s)) << daemon_->output();
+}
+
+TEST_F(DaemonTest, NewRevisionIsAppliedWithinTheInterval) {
+  write_config("1s");
+  start();
+  write_file(dir_ / "repo/clusters/dev/app.yaml", config_map("app", "three"));
+  EXPECT_TRUE(eventually([&] { return applied("dev", "app").find("k: three") != std::string::npos; }, 10s));
+}
+
+TEST_F(DaemonTest, FoldersAppearAndDisappearAsPipelines) {
+  write_config("1s");
+  start();
+  write_file(dir_ / "repo/clusters/prod/app.yaml", config_map("app", "prod"));
+  EXPECT_TRUE(eventually([&] { return pipeline("prod").string_or("state") == "ready"; }, 10s)) << daemon_->output();
+  fs::remove_all(dir_ / "repo/clusters/prod");
+  EXPECT_TRUE(eventually([&] { return pipeline("prod").is_null(); }, 10s));
+  EXPECT_TRUE(daemon_->wait_for_output("pipeline removed", 5s));
+  // Objects of a removed folder are left in place: removal of a folder is not a prune.
+  EXPECT_TRUE(fs::exists(dir_ / "out/prod/apps/configmap-app.yaml"));
+}
+
+TEST_F(DaemonTest, RenderFailureKeepsTheLastGoodStateAndReportsTheFile) {
+  write_config("1s");
+  start();
+  write_file(dir_ / "repo/clusters/dev/app.yaml", "apiVersion: v1\nkind: [broken\n");
+  EXPECT_TRUE(eventually([&] { return pipeline("dev").string_or("state") == "failed"; }, 10s));
+  const Value dev = pipeline("dev");
+  ASSERT_FALSE(dev.find("errors")->as_array().empty());
+  EXPECT_NE(dev.find("errors")->as_array()[0].as_string().find("clusters/dev/app.yaml"), std::string::npos);
+  EXPECT_NE(applied("dev", "app").find("k: one"), std::string::npos);
+  auto status = run_driftless({"status", "--server", "127.0.0.1:" + std::to_string(port_)});
+  EXPECT_EQ(status.exit_code, 1);
+}
+
+TEST_F(DaemonTest, SuspendResumeAndManualReconcile) {
+  start();
+  const std::string server = "127.0.0.1:" + std::to_string(port_);
+  EXPECT_EQ(run_driftless({"suspend", "dev", "--server", server}).exit_code, 0);
+  EXPECT_EQ(pipeline("dev").string_or("state"), "suspended");
+  EXPECT_EQ(run_driftless({"suspend", "nope", "--server", server}).exit_code, 1);
+  EXPECT_EQ(run_driftless({"resume", "dev", "--server", server}).exit_code, 0);
+  const std::string before = pipeline("dev").string_or("lastAttempt");
+  std::this_thread::sleep_for(1100ms);
+  EXPECT_EQ(run_driftless({"reconcile", "dev", "--server", server}).exit_code, 0);
+  EXPECT_TRUE(eventually([&] { return pipeline("dev").string_or("lastAttempt") != before; }, 10s));
+}
+
+TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOne) {
+  start();
+  write_file(dir_ / "driftless.yaml", "apiVersion: driftless.dev/v1alpha1\nkind: Config\nbogus: true\n");
+  daemon_->signal(SIGHUP);
+  EXPECT_TRUE(daemon_->wait_for_output("config reload refused", 10s)) << daemon_->output();
+  EXPECT_NE(daemon_->output().find("unknown key 'bogus'"), std::string::npos);
+  EXPECT_EQ(pipeline("dev").string_or("state"), "ready");
+
+  write_config("1h", "concurrency: 2\n");
+  daemon_->signal(SIGHUP);
+  EXPECT_TRUE(daemon_->wait_for_output("config reloaded", 10s)) << daemon_->output();
+  EXPECT_TRUE(eventually([&] { return pipeline("dev").string_or("state") == "ready"; }, 10s));
+}
+
+TEST_F(DaemonTest, SigtermExitsCleanly) {
+  start();
+  daemon_->signal(SIGTERM);
+  EXPECT_EQ(daemon_->wait(20s), 0) << daemon_->output();
+  EXPECT_NE(daemon_->output().find("driftless stopped"), std::string::npos);
+}
+
+TEST(Daemon, AddressInUseIsAClearError) {
+  TempDir dir;
+  httplib::Server blocker;
+  const int port = blocker.bind_to_any_port("127.0.0.1");
+  write_file(dir / "repo/x.yaml", "");
+  write_file(dir / "driftless.yaml", "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:" + std::to_string(port) +
+                                         "\nsources: [{name: r, type: path, path: repo}]\npipelines: [{name: p, source: r, sink: {type: dir, path: out}}]\n");
+  auto r = run_driftless({"--config", (dir / "driftless.yaml").string(), "--state-dir", (dir / "s").string(), "run"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos) << r.err;
+}

@@ -1,0 +1,86 @@
+// The loader against real libraries: the project's plugins and deliberately
+// broken ones. One bad file never stops the others.
+#include <gtest/gtest.h>
+
+#include "driftless/abi.hpp"
+#include "plugins/registry.hpp"
+#include "support.hpp"
+
+using namespace driftless;
+using namespace driftless::core;
+using driftless::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path bad(const std::string& name) { return fs::path(BAD_PLUGIN_DIR) / (name + ".so"); }
+
+std::string problem_for(const PluginRegistry& r, const fs::path& file) {
+  for (const auto& p : r.problems())
+    if (p.file.filename() == file.filename()) return p.message;
+  return "";
+}
+
+// A plugin dir holding the real plugins plus `extra` files.
+void populate(const fs::path& dir, const std::vector<fs::path>& extra) {
+  for (const auto& entry : fs::directory_iterator(driftless::test::plugin_dir()))
+    fs::copy_file(entry.path(), dir / entry.path().filename());
+  for (const auto& file : extra) fs::copy_file(file, dir / file.filename());
+}
+
+}  // namespace
+
+TEST(Registry, LoadsTheProjectPlugins) {
+  PluginRegistry r;
+  r.load_directory(driftless::test::plugin_dir());
+  EXPECT_TRUE(r.problems().empty()) << r.problems().front().message;
+  ASSERT_NE(r.source("path"), nullptr);
+  ASSERT_NE(r.renderer("yaml"), nullptr);
+  ASSERT_NE(r.sink("dir"), nullptr);
+  EXPECT_EQ(r.find(PluginKind::sink, "dir")->version, "0.1.0");
+}
+
+TEST(Registry, EachBadPluginIsRefusedWithOneClearSentenceAndTheOthersStillLoad) {
+  TempDir dir;
+  populate(dir.path(), {bad("no_handshake"), bad("wrong_abi"), bad("wrong_fingerprint"), bad("unresolved"), bad("wrong_kind")});
+  driftless::test::write_file(dir / "garbage.so", "this is not an ELF file\n");
+  fs::copy_file(driftless::test::plugin_dir() / "libdriftless-renderer-yaml.so", dir / "zz-copy-of-yaml.so");
+
+  PluginRegistry r;
+  r.load_directory(dir.path());
+
+  EXPECT_NE(r.source("path"), nullptr);
+  EXPECT_NE(r.renderer("yaml"), nullptr);
+  EXPECT_NE(r.sink("dir"), nullptr);
+  EXPECT_EQ(r.problems().size(), 7u);
+
+  EXPECT_NE(problem_for(r, dir / "garbage.so").find("cannot load"), std::string::npos);
+  EXPECT_NE(problem_for(r, bad("no_handshake")).find("not a driftless plugin"), std::string::npos);
+  const std::string abi = problem_for(r, bad("wrong_abi"));
+  EXPECT_NE(abi.find("ABI version 999"), std::string::npos) << abi;
+  EXPECT_NE(abi.find("needs ABI version " + std::to_string(DRIFTLESS_ABI_VERSION)), std::string::npos) << abi;
+  const std::string fingerprint = problem_for(r, bad("wrong_fingerprint"));
+  EXPECT_NE(fingerprint.find("libc++-17000"), std::string::npos) << fingerprint;
+  EXPECT_NE(fingerprint.find(DRIFTLESS_BUILD_FINGERPRINT), std::string::npos) << fingerprint;
+  EXPECT_NE(problem_for(r, bad("unresolved")).find("undefined symbol"), std::string::npos)
+      << problem_for(r, bad("unresolved"));
+  EXPECT_NE(problem_for(r, bad("wrong_kind")).find("does not implement"), std::string::npos);
+  const std::string duplicate = problem_for(r, dir / "zz-copy-of-yaml.so");
+  EXPECT_NE(duplicate.find("duplicate renderer plugin 'yaml'"), std::string::npos) << duplicate;
+  EXPECT_NE(duplicate.find("libdriftless-renderer-yaml.so"), std::string::npos) << duplicate;
+}
+
+TEST(Registry, MissingDirectoryIsAProblemNotACrash) {
+  PluginRegistry r;
+  r.load_directory("/nonexistent/plugins");
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_NE(r.problems()[0].message.find("--plugin-dir"), std::string::npos);
+}
+
+TEST(Registry, PluginDirResolutionOrder) {
+  ::setenv("DRIFTLESS_PLUGIN_DIR", "/from/env", 1);
+  EXPECT_EQ(resolve_plugin_dir("/from/flag", "/from/config"), "/from/flag");
+  EXPECT_EQ(resolve_plugin_dir("", "/from/config"), "/from/config");
+  EXPECT_EQ(resolve_plugin_dir("", ""), "/from/env");
+  ::unsetenv("DRIFTLESS_PLUGIN_DIR");
+}

@@ -1,0 +1,64 @@
+// The auto renderer picks kustomize, helm or plain YAML per folder.
+#include <gtest/gtest.h>
+
+#include "render_harness.hpp"
+#include "support.hpp"
+
+using namespace driftless;
+using namespace driftless::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string tools() {
+  return "{" + tool_setting("helmPath", "HELM") + ", " + tool_setting("kustomizePath", "KUSTOMIZE") + "}";
+}
+
+std::string config_map(const std::string& name) { return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n"; }
+
+// clusters/prod: plain YAML, an overlay with its base, and a chart.
+void fleet(const fs::path& repo) {
+  write_file(repo / "clusters/prod/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n");
+  write_file(repo / "clusters/prod/apps/base/kustomization.yaml", "resources: [cm.yaml]\n");
+  write_file(repo / "clusters/prod/apps/base/cm.yaml", config_map("from-base"));
+  write_file(repo / "clusters/prod/apps/overlay/kustomization.yaml", "resources: [../base]\nnamePrefix: overlay-\n");
+  write_file(repo / "clusters/prod/charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n");
+  write_file(repo / "clusters/prod/charts/web/values.yaml", "name: from-chart\n");  // values, not a manifest
+  write_file(repo / "clusters/prod/charts/web/templates/cm.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Values.name }}}\n");
+}
+
+}  // namespace
+
+TEST(AutoRenderer, PicksTheToolPerFolder) {
+  TempDir repo;
+  fleet(repo.path());
+  auto r = render({"auto", tools(), repo.path(), "clusters/prod", {}, nullptr});
+  EXPECT_EQ(r.diagnostics(), "");
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"Namespace/prod", "ConfigMap/overlay-from-base", "ConfigMap/from-chart"}));
+  EXPECT_EQ(r.result.objects[0].origin.file, "clusters/prod/namespace.yaml");
+  EXPECT_EQ(r.result.objects[1].origin.file, "clusters/prod/apps/overlay/kustomization.yaml");
+  EXPECT_EQ(r.result.objects[2].origin.file, "clusters/prod/charts/web/templates/cm.yaml");
+}
+
+TEST(AutoRenderer, TheRenderedFolderItselfCanBeAKustomizationOrAChart) {
+  TempDir repo;
+  fleet(repo.path());
+  auto kustomized = render({"auto", tools(), repo.path(), "clusters/prod/apps/overlay", {}, nullptr});
+  EXPECT_EQ(kustomized.ids(), (std::vector<std::string>{"ConfigMap/overlay-from-base"}));
+  auto chart = render({"auto", tools(), repo.path(), "clusters/prod/charts/web", {}, nullptr});
+  EXPECT_EQ(chart.ids(), (std::vector<std::string>{"ConfigMap/from-chart"}));
+  auto plain = render({"auto", tools(), repo.path(), "clusters/prod/apps/base/..", {}, nullptr});
+  EXPECT_NE(plain.diagnostics().find("contains '..'"), std::string::npos) << plain.diagnostics();
+}
+
+TEST(AutoRenderer, TakesTheKeysOfAllThreeButNotTheirTargets) {
+  std::vector<std::string> names;
+  for (const auto& key : renderer_factory("auto").config_keys()) names.push_back(key.name);
+  for (const char* expected : {"include", "exclude", "missingKind", "kustomizePath", "allowRemoteBases", "helmPath",
+                               "releaseName", "valuesFiles", "values", "timeout", "maxOutputSize"})
+    EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
+  EXPECT_EQ(std::count(names.begin(), names.end(), "timeout"), 1);
+  EXPECT_EQ(std::find(names.begin(), names.end(), "chart"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "build"), names.end());
+}

@@ -1,0 +1,172 @@
+// The helm renderer plugin with the real helm binary of tests/env.
+#include <gtest/gtest.h>
+
+#include "render_harness.hpp"
+#include "support.hpp"
+
+using namespace driftless;
+using namespace driftless::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string with_tool(const std::string& more = "") {
+  return "{" + tool_setting("helmPath", "HELM") + (more.empty() ? "" : ", " + more) + "}";
+}
+
+// A chart with a vendored subchart, a CRD, a test hook and templates that show
+// values, release facts and capabilities.
+void web_chart(const fs::path& repo) {
+  write_file(repo / "charts/web/Chart.yaml",
+             "apiVersion: v2\nname: web\nversion: 0.1.0\ndependencies:\n- name: sub\n  version: 0.1.0\n");
+  write_file(repo / "charts/web/values.yaml", "replicas: 1\ncolor: blue\n");
+  write_file(repo / "charts/web/templates/deploy.yaml",
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  namespace: {{ .Release.Namespace }}\n"
+             "  labels: {color: {{ .Values.color }}}\nspec:\n  replicas: {{ .Values.replicas }}\n");
+  write_file(repo / "charts/web/templates/caps.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caps}\ndata:\n"
+             "  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n"
+             "  widgets: {{ .Capabilities.APIVersions.Has \"example.com/v1\" | quote }}\n");
+  write_file(repo / "charts/web/templates/tests/test.yaml",
+             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-test\n  annotations: {helm.sh/hook: test}\n");
+  write_file(repo / "charts/web/crds/widget.yaml",
+             "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\n");
+  write_file(repo / "charts/web/charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n");
+  write_file(repo / "charts/web/charts/sub/templates/cm.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-sub}\n");
+  write_file(repo / "clusters/prod/values.yaml", "replicas: 3\n");
+}
+
+const KubeObject* find(const Rendered& r, const std::string& id) {
+  for (const auto& o : r.result.objects)
+    if (o.id() == id) return &o;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(HelmRenderer, RendersAChartWithValuesFilesInlineValuesAndClusterFacts) {
+  TempDir repo;
+  web_chart(repo.path());
+  ClusterInfo cluster{"v1.36.2", {"example.com/v1"}};
+  auto r = render({"helm",
+                   with_tool("chart: charts/web, releaseName: prod-web, namespace: apps, "
+                             "valuesFiles: [clusters/prod/values.yaml], values: {color: red}"),
+                   repo.path(), "clusters/prod", {}, &cluster});
+  EXPECT_EQ(r.diagnostics(), "");
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"CustomResourceDefinition/widgets.example.com", "ConfigMap/prod-web-sub",
+                                               "ConfigMap/caps", "Deployment/apps/prod-web"}));
+  const KubeObject* deploy = find(r, "Deployment/apps/prod-web");
+  ASSERT_NE(deploy, nullptr);
+  EXPECT_EQ(deploy->body.at_path({"spec", "replicas"})->as_int(), 3);                        // values file
+  EXPECT_EQ(deploy->body.at_path({"metadata", "labels", "color"})->as_string(), "red");       // inline values win
+  EXPECT_EQ(deploy->origin.file, "charts/web/templates/deploy.yaml");
+  EXPECT_EQ(r.result.read_folders, (std::vector<std::string>{"charts/web", "clusters/prod"}));  // for the render cache
+  EXPECT_EQ(find(r, "ConfigMap/prod-web-sub")->origin.file, "charts/web/charts/sub/templates/cm.yaml");
+  EXPECT_EQ(find(r, "CustomResourceDefinition/widgets.example.com")->origin.file, "charts/web/crds/widget.yaml");
+  const KubeObject* caps = find(r, "ConfigMap/caps");
+  EXPECT_EQ(caps->body.at_path({"data", "kube"})->as_string(), "v1.36.2");
+  EXPECT_EQ(caps->body.at_path({"data", "widgets"})->as_string(), "true");
+}
+
+TEST(HelmRenderer, DefaultsWithoutClusterFactsAndKeptEarlierObjects) {
+  TempDir repo;
+  web_chart(repo.path());
+  KubeObject earlier{Value(Object()), Provenance{"ns.yaml", 0, 1}};
+  earlier.body.as_object().set("kind", "Namespace");
+  auto r = render({"helm", with_tool("kubeVersion: v1.30.1, includeCRDs: false"), repo.path(), "charts/web", {earlier}, nullptr});
+  EXPECT_EQ(r.diagnostics(), "");
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"Namespace/", "ConfigMap/web-sub", "ConfigMap/caps", "Deployment/default/web"}));
+  EXPECT_EQ(find(r, "ConfigMap/caps")->body.at_path({"data", "kube"})->as_string(), "v1.30.1");
+  EXPECT_EQ(find(r, "ConfigMap/caps")->body.at_path({"data", "widgets"})->as_string(), "false");
+}
+
+TEST(HelmRenderer, MissingDependencyAndTemplateErrorsBecomeDiagnostics) {
+  TempDir repo;
+  web_chart(repo.path());
+  fs::remove_all(repo / "charts/web/charts");
+  auto missing = render({"helm", with_tool(), repo.path(), "charts/web", {}, nullptr});
+  EXPECT_TRUE(missing.ids().empty());
+  EXPECT_NE(missing.diagnostics().find("charts/web/Chart.yaml: error: helm failed (exit code 1)"), std::string::npos)
+      << missing.diagnostics();
+  EXPECT_NE(missing.diagnostics().find("missing in charts/ directory: sub"), std::string::npos) << missing.diagnostics();
+
+  TempDir broken;
+  write_file(broken / "c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+  write_file(broken / "c/templates/bad.yaml", "kind: {{ .Values.x | nosuchfunction }}\n");
+  auto r = render({"helm", with_tool(), broken.path(), "c", {}, nullptr});
+  EXPECT_NE(r.diagnostics().find("nosuchfunction"), std::string::npos) << r.diagnostics();
+  EXPECT_EQ(r.diagnostics().find(broken.path().string()), std::string::npos) << r.diagnostics();
+}
+
+TEST(HelmRenderer, NotAChartIsAClearError) {
+  TempDir repo;
+  write_file(repo / "plain/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
+  auto r = render({"helm", with_tool(), repo.path(), "plain", {}, nullptr});
+  EXPECT_NE(r.diagnostics().find("plain: error: no Chart.yaml here: not a Helm chart"), std::string::npos) << r.diagnostics();
+}
+
+// ---- hostile repositories
+
+TEST(HelmRendererHostile, AValuesFileThatIsASymlinkOutIsRefused) {
+  TempDir dir;
+  web_chart(dir / "repo");
+  write_file(dir / "outside/values.yaml", "color: stolen\n");
+  fs::create_symlink(dir / "outside/values.yaml", dir / "repo/clusters/prod/evil.yaml");
+  auto r = render({"helm", with_tool("valuesFiles: [clusters/prod/evil.yaml]"), dir / "repo", "charts/web", {}, nullptr});
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("clusters/prod/evil.yaml: error: valuesFiles: 'clusters/prod/evil.yaml' escapes the artifact"),
+            std::string::npos)
+      << r.diagnostics();
+}
+
+TEST(HelmRendererHostile, DotDotInPathSettingsIsRefused) {
+  TempDir repo;
+  web_chart(repo.path());
+  auto values = render({"helm", with_tool("valuesFiles: [../../etc/passwd]"), repo.path(), "charts/web", {}, nullptr});
+  EXPECT_NE(values.config_error.find("valuesFiles: '../../etc/passwd' must be a path inside the source"), std::string::npos)
+      << values.config_error;
+  auto chart = render({"helm", with_tool("chart: ../elsewhere"), repo.path(), "charts/web", {}, nullptr});
+  EXPECT_NE(chart.config_error.find("chart: '../elsewhere' must be a path inside the source"), std::string::npos)
+      << chart.config_error;
+}
+
+TEST(HelmRendererHostile, AChartWithASymlinkOutIsNotRendered) {
+  TempDir dir;
+  web_chart(dir / "repo");
+  write_file(dir / "outside/secret.txt", "s3cr3t");
+  fs::create_symlink(dir / "outside/secret.txt", dir / "repo/charts/web/files-secret.txt");
+  write_file(dir / "repo/charts/web/templates/leak.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: leak}\ndata: {s: {{ .Files.Get \"files-secret.txt\" | quote }}}\n");
+  auto r = render({"helm", with_tool(), dir / "repo", "charts/web", {}, nullptr});
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("charts/web/files-secret.txt: error: symlink points outside the artifact; it is not read "
+                                 "(the chart is not rendered: helm would read it)"),
+            std::string::npos)
+      << r.diagnostics();
+  EXPECT_EQ(r.diagnostics().find("s3cr3t"), std::string::npos);
+}
+
+TEST(HelmRendererHostile, TemplatesCannotReadFilesOutsideTheChart) {
+  TempDir dir;
+  web_chart(dir / "repo");
+  write_file(dir / "outside/secret.txt", "s3cr3t");
+  write_file(dir / "repo/charts/web/templates/leak.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: leak}\n"
+             "data: {s: {{ .Files.Get \"../../../outside/secret.txt\" | quote }}}\n");
+  auto r = render({"helm", with_tool(), dir / "repo", "charts/web", {}, nullptr});
+  EXPECT_EQ(r.diagnostics(), "");
+  const KubeObject* leak = find(r, "ConfigMap/leak");
+  ASSERT_NE(leak, nullptr);
+  EXPECT_EQ(leak->body.at_path({"data", "s"})->as_string(), "");  // helm's .Files holds only the chart's own files
+}
+
+TEST(HelmRendererHostile, AChartFolderThatIsASymlinkOutIsRefused) {
+  TempDir dir;
+  web_chart(dir / "outside");
+  write_file(dir / "repo/readme.md", "x");
+  fs::create_directory_symlink(dir / "outside/charts/web", dir / "repo/web");
+  auto r = render({"helm", with_tool(), dir / "repo", "web", {}, nullptr});
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("escapes the artifact"), std::string::npos) << r.diagnostics();
+}

@@ -1,0 +1,468 @@
+// The kube sink end to end: the real driftless binary (path source, yaml
+// renderer, kube sink) against the real kube-apiserver of tests/env.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <random>
+#include <regex>
+#include <thread>
+
+#include "support.hpp"
+
+namespace driftless {
+namespace {
+
+using namespace std::chrono_literals;
+using test::CommandResult;
+
+std::map<std::string, std::string>& env() {
+  static auto values = test::test_env();
+  return values;
+}
+
+std::string unique(const std::string& prefix) {
+  static std::mt19937 rng{std::random_device{}()};
+  return prefix + "-" + std::to_string(rng() % 1000000);
+}
+
+CommandResult kubectl(std::vector<std::string> args, const std::string& kubeconfig = env()["KUBECONFIG"]) {
+  args.insert(args.begin(), {env()["KUBECTL"], "--kubeconfig", kubeconfig});
+  return test::run(args);
+}
+
+bool exists(const std::string& kind, const std::string& ns, const std::string& name) {
+  return kubectl({"get", kind, name, "-n", ns, "-o", "name"}).exit_code == 0;
+}
+
+std::string field(const std::string& kind, const std::string& ns, const std::string& name, const std::string& path) {
+  return kubectl({"get", kind, name, "-n", ns, "-o", "jsonpath={" + path + "}"}).out;
+}
+
+// Polls `condition` for up to `limit`.
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds limit = 60s) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return condition();
+}
+
+// The last "<name>=N" of an "apply finished"/"diff finished" log line.
+long counter(const std::string& log, const std::string& name) {
+  std::regex pattern("(apply|diff) finished .*" + name + "=([0-9]+)");
+  long value = -1;
+  for (std::sregex_iterator it(log.begin(), log.end(), pattern), end; it != end; ++it) value = std::stol((*it)[2]);
+  return value;
+}
+
+std::string config_map(const std::string& name, const std::string& value, const std::string& ns = "") {
+  return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + (ns.empty() ? "" : "\n  namespace: " + ns) +
+         "\ndata:\n  value: \"" + value + "\"\n";
+}
+
+std::string deployment(const std::string& name, const std::string& image, const std::string& extra_pod_spec = "") {
+  return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name +
+         "\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: " + name + "}\n  template:\n    metadata:\n"
+         "      labels: {app: " + name + "}\n    spec:\n" + extra_pod_spec +
+         "      containers:\n        - name: app\n          image: " + image + "\n";
+}
+
+// A fleet repository folder and a config with one pipeline into `ns`.
+class Fleet {
+ public:
+  Fleet(const std::string& pipeline, const std::string& ns, const std::string& sink_extra = "")
+      : pipeline_(pipeline), ns_(ns) {
+    std::filesystem::create_directories(dir_ / "repo/app");
+    test::write_file(dir_ / "driftless.yaml",
+                     "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n  - name: repo\n    type: path\n"
+                     "    path: repo\n    interval: 1h\npipelines:\n  - name: " + pipeline +
+                         "\n    source: repo\n    path: app\n    renderers: [{type: yaml}]\n    sink:\n      type: kube\n"
+                         "      kubeconfig: " + env()["KUBECONFIG"] + "\n      namespace: " + ns +
+                         "\n      healthTimeout: 60s\n" + sink_extra);
+  }
+  void write(const std::string& file, const std::string& content) { test::write_file(dir_ / "repo/app" / file, content); }
+  void remove(const std::string& file) { std::filesystem::remove(dir_ / "repo/app" / file); }
+  CommandResult apply() { return driftless("apply"); }
+  CommandResult diff() { return driftless("diff"); }
+  std::vector<std::string> run_args() const {
+    return {DRIFTLESS_BINARY, "--config", (dir_ / "driftless.yaml").string(), "run"};
+  }
+  std::map<std::string, std::string> run_env() const { return {{"DRIFTLESS_STATE_DIR", (dir_ / "state").string()}}; }
+  std::filesystem::path path(const std::string& relative) const { return dir_ / relative; }
+
+ private:
+  CommandResult driftless(const std::string& command) {
+    return test::run_driftless({"--config", (dir_ / "driftless.yaml").string(), command, "--pipeline", pipeline_}, run_env());
+  }
+
+  test::TempDir dir_;
+  std::string pipeline_;
+  std::string ns_;
+};
+
+void create_namespace(const std::string& ns) { ASSERT_EQ(kubectl({"create", "namespace", ns}).exit_code, 0); }
+
+class KubeSink : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_FALSE(env()["KUBECONFIG"].empty()) << "tests/env is not up (DRIFTLESS_ENV_DIR)"; }
+};
+
+TEST_F(KubeSink, CreatesUpdatesAndPrunes) {
+  const std::string ns = unique("sk-crud");
+  Fleet fleet(unique("crud"), ns);
+  fleet.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n");
+  fleet.write("a.yaml", config_map("a", "one"));
+  fleet.write("b.yaml", config_map("b", "one"));
+  auto first = fleet.apply();
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_NE(first.out.find("created ConfigMap/" + ns + "/a"), std::string::npos) << first.out;
+  EXPECT_EQ(field("configmap", ns, "a", ".data.value"), "one");
+  EXPECT_EQ(field("configmap", ns, "b", ".metadata.labels.driftless\\.dev/pipeline").empty(), false);
+
+  fleet.write("a.yaml", config_map("a", "two"));
+  fleet.remove("b.yaml");
+  auto second = fleet.apply();
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_NE(second.out.find("configured ConfigMap/" + ns + "/a"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("pruned ConfigMap/" + ns + "/b"), std::string::npos) << second.out;
+  EXPECT_EQ(field("configmap", ns, "a", ".data.value"), "two");
+  EXPECT_FALSE(exists("configmap", ns, "b"));
+}
+
+TEST_F(KubeSink, NoOpReconcileCostsNoWrite) {
+  const std::string ns = unique("sk-noop");
+  create_namespace(ns);
+  Fleet fleet(unique("noop"), ns);
+  for (int i = 0; i < 20; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
+  fleet.write("deploy.yaml", deployment("web", "registry.example/web:1"));
+  auto first = fleet.apply();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(counter(first.err, "writes"), 22) << first.err;  // 21 objects + the inventory
+  auto again = fleet.apply();
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(counter(again.err, "writes"), 0) << again.err;
+  EXPECT_EQ(counter(again.err, "dry_runs"), 0) << again.err;
+  EXPECT_NE(again.out.find("0 changed, 21 unchanged"), std::string::npos) << again.out;
+
+  // A field we own changed by someone else is drift: one write puts it back.
+  ASSERT_EQ(kubectl({"-n", ns, "set", "image", "deployment/web", "app=evil"}).exit_code, 0);
+  auto healed = fleet.apply();
+  ASSERT_EQ(healed.exit_code, 0) << healed.err;
+  EXPECT_EQ(counter(healed.err, "writes"), 1) << healed.err;
+  EXPECT_EQ(field("deployment", ns, "web", ".spec.template.spec.containers[0].image"), "registry.example/web:1");
+
+  // A field we do not set (an autoscaler's annotation) is left alone and costs nothing.
+  ASSERT_EQ(kubectl({"-n", ns, "annotate", "configmap/cm1", "team=blue"}).exit_code, 0);
+  auto left_alone = fleet.apply();
+  EXPECT_EQ(counter(left_alone.err, "writes"), 0) << left_alone.err;
+  EXPECT_EQ(field("configmap", ns, "cm1", ".metadata.annotations.team"), "blue");
+}
+
+TEST_F(KubeSink, CrdAndItsCustomResourceInOneCommit) {
+  const std::string ns = unique("sk-crd");
+  const std::string group = unique("g") + ".driftless.test";
+  Fleet fleet(unique("crd"), ns);
+  fleet.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n");
+  fleet.write("crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets." +
+                              group + "\nspec:\n  group: " + group +
+                              "\n  scope: Namespaced\n  names: {plural: widgets, singular: widget, kind: Widget}\n"
+                              "  versions:\n    - name: v1\n      served: true\n      storage: true\n"
+                              "      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n"
+                              "            spec: {type: object, properties: {size: {type: integer}}}\n");
+  fleet.write("widget.yaml", "apiVersion: " + group + "/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n");
+  auto applied = fleet.apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(field("widgets." + group, ns, "w1", ".spec.size"), "3");
+
+  // Removing both prunes the custom resource before its definition.
+  fleet.remove("widget.yaml");
+  fleet.remove("crd.yaml");
+  auto pruned = fleet.apply();
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.out << pruned.err;
+  const auto cr = pruned.out.find("pruned Widget/" + ns + "/w1");
+  const auto crd = pruned.out.find("pruned CustomResourceDefinition/widgets." + group);
+  ASSERT_NE(cr, std::string::npos) << pruned.out;
+  ASSERT_NE(crd, std::string::npos) << pruned.out;
+  EXPECT_LT(cr, crd);
+}
+
+TEST_F(KubeSink, UnknownKindNamesObjectAndFile) {
+  const std::string ns = unique("sk-unknown");
+  Fleet fleet(unique("unknown"), ns);
+  fleet.write("gadget.yaml", "apiVersion: nothing.driftless.test/v1\nkind: Gadget\nmetadata:\n  name: g\n");
+  auto result = fleet.apply();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("gadget.yaml:1"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("unknown kind Gadget"), std::string::npos) << result.err;
+}
+
+TEST_F(KubeSink, OneInvalidObjectBlocksTheWholeApply) {
+  const std::string ns = unique("sk-invalid");
+  create_namespace(ns);
+  Fleet fleet(unique("invalid"), ns);
+  for (int i = 0; i < 5; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
+  fleet.write("bad.yaml", "# a bad one\n" + deployment("bad", "x").replace(deployment("bad", "x").find("replicas: 1"), 11,
+                                                                         "replicas: -5"));
+  auto result = fleet.apply();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("bad.yaml:2"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("Deployment/" + ns + "/bad"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("replicas"), std::string::npos) << result.err;
+  EXPECT_EQ(counter(result.err, "writes"), 0) << result.err;
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(exists("configmap", ns, "cm" + std::to_string(i)));
+}
+
+TEST_F(KubeSink, ImpersonatedTenantIsHeldToItsNamespace) {
+  const std::string tenant_ns = env()["RESTRICTED_NAMESPACE"];
+  const std::string user = env()["RESTRICTED_USER"];
+  const std::string name = unique("tenant");
+  Fleet fleet(name, tenant_ns, "      impersonate: {user: " + user + ", groups: [\"driftless:tenants\"]}\n");
+  fleet.write("mine.yaml", config_map(name + "-mine", "v"));
+  auto allowed = fleet.apply();
+  ASSERT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_TRUE(exists("configmap", tenant_ns, name + "-mine"));
+
+  fleet.write("elsewhere.yaml", config_map(name + "-elsewhere", "v", "default"));
+  fleet.write("mine2.yaml", config_map(name + "-mine2", "v"));
+  auto denied = fleet.apply();
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_NE(denied.err.find("forbidden"), std::string::npos) << denied.err;
+  EXPECT_NE(denied.err.find("elsewhere.yaml"), std::string::npos) << denied.err;
+  EXPECT_FALSE(exists("configmap", "default", name + "-elsewhere"));
+  EXPECT_FALSE(exists("configmap", tenant_ns, name + "-mine2"));  // nothing of the pipeline written
+}
+
+TEST_F(KubeSink, RestrictedKubeconfigWithTokenFromAnExecPlugin) {
+  // A ServiceAccount of the tenant namespace; its token comes from an exec credential plugin.
+  const std::string tenant_ns = env()["RESTRICTED_NAMESPACE"];
+  const std::string sa = unique("deployer");
+  ASSERT_EQ(kubectl({"-n", tenant_ns, "create", "serviceaccount", sa}).exit_code, 0);
+  ASSERT_EQ(kubectl({"-n", tenant_ns, "create", "rolebinding", sa, "--clusterrole=admin",
+                     "--serviceaccount=" + tenant_ns + ":" + sa})
+                .exit_code,
+            0);
+  auto token = kubectl({"-n", tenant_ns, "create", "token", sa});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  test::TempDir dir;
+  test::write_file(dir / "token", token.out);
+  test::write_file(dir / "plugin.sh", "#!/bin/sh\necho run >> " + (dir / "calls").string() +
+                                          "\nprintf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+                                          "\"ExecCredential\",\"status\":{\"token\":\"%s\"}}' \"$(cat " +
+                                          (dir / "token").string() + ")\"\n");
+  std::filesystem::permissions(dir / "plugin.sh", std::filesystem::perms::owner_all);
+  test::write_file(dir / "kubeconfig",
+                   "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: " + env()["KUBE_APISERVER_URL"] +
+                       "\n    certificate-authority: " + env()["KUBE_CA_FILE"] +
+                       "\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+                       "      command: ./plugin.sh\ncontexts:\n- name: ctx\n  context: {cluster: c, user: u, namespace: " +
+                       tenant_ns + "}\ncurrent-context: ctx\n");
+  const std::string name = unique("exec");
+  Fleet fleet(name, tenant_ns);
+  std::string config = test::read_file(fleet.path("driftless.yaml"));
+  config.replace(config.find(env()["KUBECONFIG"]), env()["KUBECONFIG"].size(), (dir / "kubeconfig").string());
+  test::write_file(fleet.path("driftless.yaml"), config);
+  for (int i = 0; i < 10; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map(name + std::to_string(i), "v"));
+  auto applied = fleet.apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_TRUE(exists("configmap", tenant_ns, name + "9"));
+  EXPECT_EQ(test::read_file(dir / "calls"), "run\n");  // cached for the whole run
+  EXPECT_EQ(applied.err.find(token.out.substr(0, 40)), std::string::npos);  // never logged
+
+  // The same ServiceAccount through a tokenFile may not touch another namespace.
+  std::string kubeconfig = test::read_file(dir / "kubeconfig");
+  kubeconfig.replace(kubeconfig.find("exec:"), kubeconfig.find("contexts:") - kubeconfig.find("exec:"),
+                     "tokenFile: " + (dir / "token").string() + "\n");
+  test::write_file(dir / "kubeconfig", kubeconfig);
+  fleet.write("other.yaml", config_map(name + "-other", "v", "default"));
+  auto denied = fleet.apply();
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_NE(denied.err.find("forbidden"), std::string::npos) << denied.err;
+}
+
+TEST_F(KubeSink, EmptyRenderPrunesNothing) {
+  const std::string ns = unique("sk-empty");
+  create_namespace(ns);
+  Fleet fleet(unique("empty"), ns);
+  fleet.write("a.yaml", config_map("a", "v"));
+  fleet.write("b.yaml", config_map("b", "v"));
+  ASSERT_EQ(fleet.apply().exit_code, 0);
+  fleet.remove("a.yaml");
+  fleet.remove("b.yaml");
+  auto result = fleet.apply();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("allowEmpty"), std::string::npos) << result.err;
+  EXPECT_TRUE(exists("configmap", ns, "a"));
+  EXPECT_TRUE(exists("configmap", ns, "b"));
+}
+
+TEST_F(KubeSink, NeverPrunesWhatIsMarkedOrBelongsToAnotherPipeline) {
+  const std::string ns = unique("sk-keep");
+  create_namespace(ns);
+  Fleet first(unique("first"), ns);
+  first.write("kept.yaml", config_map("kept", "v"));
+  first.write("shared.yaml", config_map("shared", "v"));
+  first.write("anchor.yaml", config_map("anchor", "v"));
+  ASSERT_EQ(first.apply().exit_code, 0);
+
+  // Another pipeline claiming the same object is an error, not a takeover.
+  Fleet second(unique("second"), ns);
+  second.write("shared.yaml", config_map("shared", "other"));
+  auto clash = second.apply();
+  EXPECT_EQ(clash.exit_code, 1);
+  EXPECT_NE(clash.err.find("belongs to pipeline"), std::string::npos) << clash.err;
+  EXPECT_EQ(field("configmap", ns, "shared", ".data.value"), "v");
+
+  ASSERT_EQ(kubectl({"-n", ns, "annotate", "configmap/kept", "driftless.dev/prune=disabled"}).exit_code, 0);
+  first.remove("kept.yaml");
+  first.remove("shared.yaml");
+  auto result = first.apply();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("skipped ConfigMap/" + ns + "/kept"), std::string::npos) << result.out;
+  EXPECT_TRUE(exists("configmap", ns, "kept"));
+  EXPECT_FALSE(exists("configmap", ns, "shared"));
+}
+
+TEST_F(KubeSink, DiffShowsWhatApplyWouldDoWithExitCodes) {
+  const std::string ns = unique("sk-diff");
+  create_namespace(ns);
+  Fleet fleet(unique("diff"), ns);
+  fleet.write("a.yaml", config_map("a", "one"));
+  fleet.write("gone.yaml", config_map("gone", "one"));
+  fleet.write("secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n");
+  auto fresh = fleet.diff();
+  EXPECT_EQ(fresh.exit_code, 1) << fresh.err;
+  EXPECT_NE(fresh.out.find("created ConfigMap/" + ns + "/a"), std::string::npos) << fresh.out;
+  EXPECT_EQ(fresh.out.find("hunter2"), std::string::npos) << fresh.out;
+  EXPECT_FALSE(exists("configmap", ns, "a"));
+  ASSERT_EQ(fleet.apply().exit_code, 0);
+
+  auto same = fleet.diff();
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+
+  fleet.write("a.yaml", config_map("a", "two"));
+  fleet.remove("gone.yaml");
+  fleet.write("secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: swordfish\n");
+  auto changed = fleet.diff();
+  EXPECT_EQ(changed.exit_code, 1);
+  EXPECT_NE(changed.out.find("configured ConfigMap/" + ns + "/a"), std::string::npos) << changed.out;
+  EXPECT_NE(changed.out.find("+  value: two"), std::string::npos) << changed.out;
+  EXPECT_NE(changed.out.find("-  value: one"), std::string::npos) << changed.out;
+  EXPECT_NE(changed.out.find("pruned ConfigMap/" + ns + "/gone"), std::string::npos) << changed.out;
+  EXPECT_NE(changed.out.find("configured Secret/" + ns + "/s"), std::string::npos) << changed.out;
+  EXPECT_EQ(changed.out.find("swordfish"), std::string::npos) << changed.out;
+  EXPECT_EQ(changed.out.find("aHVudGVyMg"), std::string::npos) << changed.out;  // base64 of the old value
+  EXPECT_EQ(field("configmap", ns, "a", ".data.value"), "one");  // diff writes nothing
+  EXPECT_TRUE(exists("configmap", ns, "gone"));
+
+  std::string broken = test::read_file(fleet.path("driftless.yaml"));
+  broken.replace(broken.find(env()["KUBECONFIG"]), env()["KUBECONFIG"].size(), "/nonexistent/kubeconfig");
+  test::write_file(fleet.path("driftless.yaml"), broken);
+  EXPECT_EQ(fleet.diff().exit_code, 2);
+}
+
+TEST_F(KubeSink, WaitsForHealthAndNamesTheUnhealthyObject) {
+  const std::string ns = unique("sk-health");
+  create_namespace(ns);
+  Fleet fleet(unique("health"), ns);
+  fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
+  auto healthy = fleet.apply();
+  ASSERT_EQ(healthy.exit_code, 0) << healthy.err;
+  EXPECT_EQ(field("deployment", ns, "web", ".status.availableReplicas"), "1");
+
+  Fleet stuck(unique("stuck"), ns, "      healthTimeout: 3s\n");
+  stuck.write("stuck.yaml", deployment("stuck", "registry.example/web:1", "      nodeSelector: {nowhere: \"true\"}\n"));
+  auto result = stuck.apply();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("not healthy after 3 s: Deployment/" + ns + "/stuck"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("available"), std::string::npos) << result.err;
+}
+
+TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
+  const std::string ns = unique("sk-heal");
+  create_namespace(ns);
+  Fleet fleet(unique("heal"), ns);
+  fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  test::BackgroundProcess daemon(fleet.run_args(), fleet.run_env(), fleet.path("daemon.log"));
+  ASSERT_TRUE(eventually([&] { return field("deployment", ns, "web", ".status.availableReplicas") == "1"; }))
+      << daemon.output();
+  ASSERT_TRUE(eventually([&] { return daemon.output().find("reconciled") != std::string::npos; })) << daemon.output();
+
+  const std::string uid = field("deployment", ns, "web", ".metadata.uid");
+  ASSERT_EQ(kubectl({"-n", ns, "delete", "deployment", "web", "--wait=false"}).exit_code, 0);
+  const auto deleted = std::chrono::steady_clock::now();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return field("deployment", ns, "web", ".metadata.uid") != uid &&
+               field("deployment", ns, "web", ".status.availableReplicas") == "1";
+      },
+      30s))
+      << daemon.output();
+  const auto healed_in = std::chrono::steady_clock::now() - deleted;
+  EXPECT_LT(healed_in, 30s);  // the interval is 1h: only the watch can have done it
+
+  ASSERT_EQ(kubectl({"-n", ns, "patch", "configmap", "settings", "-p", R"({"data":{"value":"hacked"}})"}).exit_code, 0);
+  EXPECT_TRUE(eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v1"; }, 30s)) << daemon.output();
+  EXPECT_NE(daemon.output().find("drift detected"), std::string::npos);
+}
+
+TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
+  const std::string ns = unique("sk-rewatch");
+  create_namespace(ns);
+  Fleet fleet(unique("rewatch"), ns);
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  test::BackgroundProcess daemon(fleet.run_args(), fleet.run_env(), fleet.path("daemon.log"));
+  ASSERT_TRUE(eventually([&] { return daemon.output().find("reconciled") != std::string::npos; })) << daemon.output();
+  auto restart = test::run({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "1"});
+  ASSERT_EQ(restart.exit_code, 0) << restart.err;
+  ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
+  EXPECT_TRUE(eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.output();
+}
+
+TEST_F(KubeSink, ConvergesAfterTheApiServerRestartsMidApply) {
+  const std::string ns = unique("sk-restart");
+  create_namespace(ns);
+  Fleet fleet(unique("restart"), ns);
+  for (int i = 0; i < 400; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v"));
+  test::BackgroundProcess apply({DRIFTLESS_BINARY, "--config", fleet.path("driftless.yaml").string(), "apply"},
+                                fleet.run_env(), fleet.path("apply.log"));
+  ASSERT_TRUE(eventually([&] { return exists("configmap", ns, "cm0") || exists("configmap", ns, "cm399"); }, 20s));
+  auto restart = test::run({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "1"});
+  ASSERT_EQ(restart.exit_code, 0) << restart.err;
+  apply.wait();  // succeeded or failed, whichever the timing gave: the next run must converge
+  auto converged = fleet.apply();
+  ASSERT_EQ(converged.exit_code, 0) << converged.err;
+  auto listed = kubectl({"-n", ns, "get", "configmap", "-l", "app.kubernetes.io/managed-by=driftless", "-o", "name"});
+  EXPECT_EQ(std::count(listed.out.begin(), listed.out.end(), '\n'), 400);
+}
+
+TEST_F(KubeSink, ConvergesAfterTheProcessIsKilledMidApplyAndPrunesNothingWrongly) {
+  const std::string ns = unique("sk-killed");
+  create_namespace(ns);
+  Fleet fleet(unique("killed"), ns);
+  for (int i = 0; i < 20; ++i) fleet.write("old" + std::to_string(i) + ".yaml", config_map("old" + std::to_string(i), "v"));
+  ASSERT_EQ(fleet.apply().exit_code, 0);
+  for (int i = 0; i < 400; ++i) fleet.write("new" + std::to_string(i) + ".yaml", config_map("new" + std::to_string(i), "v"));
+  test::BackgroundProcess apply({DRIFTLESS_BINARY, "--config", fleet.path("driftless.yaml").string(), "apply"},
+                                fleet.run_env(), fleet.path("apply.log"));
+  ASSERT_TRUE(eventually([&] { return exists("configmap", ns, "new0") || exists("configmap", ns, "new399"); }, 20s));
+  apply.signal(SIGKILL);
+  apply.wait();
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(exists("configmap", ns, "old" + std::to_string(i)));
+
+  auto converged = fleet.apply();
+  ASSERT_EQ(converged.exit_code, 0) << converged.err;
+  auto listed = kubectl({"-n", ns, "get", "configmap", "-l", "app.kubernetes.io/managed-by=driftless", "-o", "name"});
+  EXPECT_EQ(std::count(listed.out.begin(), listed.out.end(), '\n'), 420);
+
+  // The inventory knew every object written before the kill: dropping them from Git prunes them all.
+  for (int i = 0; i < 400; ++i) fleet.remove("new" + std::to_string(i) + ".yaml");
+  ASSERT_EQ(fleet.apply().exit_code, 0);
+  listed = kubectl({"-n", ns, "get", "configmap", "-l", "app.kubernetes.io/managed-by=driftless", "-o", "name"});
+  EXPECT_EQ(std::count(listed.out.begin(), listed.out.end(), '\n'), 20);
+}
+
+}  // namespace
+}  // namespace driftless

@@ -1,0 +1,87 @@
+// Fails when the SDK headers change while DRIFTLESS_ABI_VERSION stays the same:
+// plugins built against the old headers would load and then misbehave.
+// sdk/abi.lock records, per ABI version, a hash of the headers with comments
+// and whitespace removed (so documentation edits don't count).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "driftless/abi.hpp"
+#include "driftless/hash.hpp"
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The header text without comments, with runs of white space folded.
+std::string code_only(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 2, "//") == 0) {
+      i = text.find('\n', i);
+      if (i == std::string::npos) break;
+    } else if (text.compare(i, 2, "/*") == 0) {
+      i = text.find("*/", i);
+      if (i == std::string::npos) break;
+      ++i;
+      continue;
+    } else if (text[i] == '"') {  // strings are code, even when they hold "//"
+      std::size_t end = i + 1;
+      while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
+      out += text.substr(i, end - i + 1);
+      i = end;
+      continue;
+    }
+    if (i >= text.size()) break;
+    const bool space = std::isspace(static_cast<unsigned char>(text[i]));
+    if (space) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string headers_hash() {
+  std::vector<fs::path> headers;
+  for (const auto& entry : fs::directory_iterator(driftless::test::source_dir() / "sdk/include/driftless"))
+    headers.push_back(entry.path());
+  std::sort(headers.begin(), headers.end());
+  driftless::Sha256 hash;
+  for (const auto& h : headers) {
+    hash.update(h.filename().string() + "\n");
+    hash.update(code_only(driftless::test::read_file(h)) + "\n");
+  }
+  return hash.hex();
+}
+
+}  // namespace
+
+TEST(AbiLock, HeadersMatchTheLockedHashOfThisAbiVersion) {
+  const std::string current = headers_hash();
+  std::ifstream lock(driftless::test::source_dir() / "sdk/abi.lock");
+  ASSERT_TRUE(lock) << "sdk/abi.lock is missing";
+  std::string locked;
+  for (std::string line; std::getline(lock, line);) {
+    std::istringstream fields(line);
+    unsigned version = 0;
+    std::string hash;
+    if (line.empty() || line[0] == '#' || !(fields >> version >> hash)) continue;
+    if (version == DRIFTLESS_ABI_VERSION) locked = hash;
+  }
+  ASSERT_FALSE(locked.empty()) << "sdk/abi.lock has no line for ABI version " << DRIFTLESS_ABI_VERSION
+                               << "; add: " << DRIFTLESS_ABI_VERSION << " " << current;
+  EXPECT_EQ(locked, current) << "the SDK headers changed but DRIFTLESS_ABI_VERSION is still " << DRIFTLESS_ABI_VERSION
+                             << ": bump it in sdk/include/driftless/abi.hpp and add to sdk/abi.lock the line: "
+                             << DRIFTLESS_ABI_VERSION + 1 << " <hash printed by this test after the bump>";
+}
+
+TEST(AbiLock, CommentsAndWhitespaceDoNotCount) {
+  EXPECT_EQ(code_only("int  a; // note\n/* block */ int b;"), code_only("int a;\nint b;"));
+  EXPECT_NE(code_only("int a;"), code_only("long a;"));
+  EXPECT_EQ(code_only("const char* s = \"//not a comment\";"), "const char* s = \"//not a comment\";");
+}
