@@ -13,6 +13,7 @@
 #include <map>
 
 #include "driftless/process.hpp"
+#include "driftless/snapshot.hpp"
 #include "pipeline/core_context.hpp"
 #include "plugins/registry.hpp"
 
@@ -36,11 +37,12 @@ const std::map<std::string, std::string> git_env{{"GIT_AUTHOR_NAME", "bench"},  
                                                  {"GIT_CONFIG_NOSYSTEM", "1"},     {"HOME", "/nonexistent"}};
 
 void git(const fs::path& dir, std::vector<std::string> args) {
-  ProcessRequest r;
-  r.argv = {"git", "-C", dir.string()};
-  r.argv.insert(r.argv.end(), args.begin(), args.end());
-  r.env = git_env;
-  auto result = run_process(r);
+  ProcessSpec spec;
+  spec.argv = {"git", "-C", dir.string()};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.env = git_env;
+  spec.timeout = std::chrono::minutes(5);
+  auto result = run_process(spec);
   if (!result.ok() || result->exit_code != 0) {
     std::cerr << "git " << args.front() << " failed: " << (result.ok() ? result->err : result.error().message) << "\n";
     std::exit(1);
@@ -147,10 +149,7 @@ int main(int argc, char** argv) {
   std::printf("folders with a new content id after the 1-file commit: %d of %zu\n", changed_folders, folders);
 
   std::error_code ec;
-  ProcessRequest chmod;
-  chmod.argv = {"chmod", "-R", "u+w", work.string()};
-  (void)run_process(chmod);
-  fs::remove_all(work, ec);
+  remove_read_only_tree(work);
   fs::remove_all(bare, ec);
   return 0;
 }
