@@ -246,7 +246,12 @@ Result<AdvertisedRefs> RemoteSession::list() {
       return fail(ErrorCode::invalid_input, "auth.sshKeyFile " + spec_.auth.ssh_key_file + " does not exist");
   }
   git_remote* remote = nullptr;
-  int rc = git_remote_create_anonymous(&remote, mirror_, spec_.url.text.c_str());
+  // In memory, and the URL as configured: no url.<base>.insteadOf rewriting
+  // (which, in libgit2 1.5, also leaks its regex match data).
+  git_remote_create_options options = GIT_REMOTE_CREATE_OPTIONS_INIT;
+  options.repository = mirror_;
+  options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+  int rc = git_remote_create_with_opts(&remote, spec_.url.text.c_str(), &options);
   if (rc < 0) return describe(rc, "opening", false);
   {
     std::lock_guard<std::mutex> lock(mutex_);  // the watchdog reads remote_

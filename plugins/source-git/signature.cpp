@@ -19,9 +19,10 @@ struct SignedCommit {
 std::optional<SignedCommit> extract(git_repository* repository, const git_oid* commit) {
   git_buf signature = GIT_BUF_INIT;
   git_buf data = GIT_BUF_INIT;
-  if (git_commit_extract_signature(&signature, &data, repository, const_cast<git_oid*>(commit), nullptr) < 0) return std::nullopt;
-  SignedCommit out{std::string(signature.ptr, signature.size), std::string(data.ptr, data.size)};
-  git_buf_dispose(&signature);
+  const bool is_signed = git_commit_extract_signature(&signature, &data, repository, const_cast<git_oid*>(commit), nullptr) == 0;
+  std::optional<SignedCommit> out;
+  if (is_signed) out = SignedCommit{std::string(signature.ptr, signature.size), std::string(data.ptr, data.size)};
+  git_buf_dispose(&signature);  // filled partly even when there is no signature
   git_buf_dispose(&data);
   return out;
 }

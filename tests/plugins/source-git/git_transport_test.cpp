@@ -12,6 +12,11 @@ using namespace driftless;
 using namespace driftless::test;
 namespace fs = std::filesystem;
 
+// Default visibility: the sanitizer runtime looks the hook up by name.
+extern "C" __attribute__((visibility("default"))) const char* __lsan_default_suppressions() {
+  return libgit2_leak_suppressions;
+}
+
 namespace {
 
 std::string config(const std::string& url, const std::string& extra = "") {
