@@ -12,7 +12,7 @@ using namespace driftless::core;
 
 int main(int argc, char** argv) {
   CLI::App app{"driftless: keeps clusters equal to what Git says.\n"
-               "Sources (git, s3, path) are fetched, rendered by a chain of renderers (yaml, helm,\n"
+               "Sources (git, s3, path) are fetched, rendered by a chain of renderers (yaml,\n"
                "kustomize, ...) and applied by a sink (kube, dir), all loaded as plugins."};
   app.set_version_flag("--version", "driftless " DRIFTLESS_SDK_VERSION " (plugin ABI " DRIFTLESS_STR(DRIFTLESS_ABI_VERSION) ")");
   app.require_subcommand(1);

@@ -5,6 +5,24 @@
 namespace driftless::core {
 namespace {
 
+// 300000 ms -> "5m", 90000 -> "1m30s": durations as users write them.
+std::string duration_text(std::int64_t ms) {
+  std::string out;
+  for (const auto& [unit, size] : {std::pair<const char*, std::int64_t>{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}})
+    if (ms >= size) {
+      out += std::to_string(ms / size) + unit;
+      ms %= size;
+    }
+  return out.empty() ? "0s" : out;
+}
+
+std::string default_text(const ConfigKey& key) {
+  if (key.is_required) return "required";
+  if (key.default_value.is_null()) return "";
+  if (key.type == ConfigType::duration && key.default_value.is_int()) return "`" + duration_text(key.default_value.as_int()) + "`";
+  return "`" + to_json(key.default_value) + "`";
+}
+
 void rows(const std::vector<ConfigKey>& keys, const std::string& prefix, std::string& out) {
   for (const auto& key : keys) {
     std::string type = to_string(key.type);
@@ -12,8 +30,7 @@ void rows(const std::vector<ConfigKey>& keys, const std::string& prefix, std::st
       type = "";
       for (const auto& c : key.choices) type += (type.empty() ? "" : " \\| ") + ("`" + c + "`");
     }
-    std::string fallback = key.is_required ? "required" : (key.default_value.is_null() ? "" : "`" + to_json(key.default_value) + "`");
-    out += "| `" + prefix + key.name + "` | " + type + " | " + fallback + " | " + key.doc + " |\n";
+    out += "| `" + prefix + key.name + "` | " + type + " | " + default_text(key) + " | " + key.doc + " |\n";
     rows(key.children, prefix + key.name + ".", out);
   }
 }

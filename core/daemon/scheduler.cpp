@@ -152,6 +152,7 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   PipelineRun& run = runs.front();
   // Sinks that can watch their target report drift; it is healed by reconciling at once.
   engine_.start_watches([this](const std::string& drifted, const std::string& reason) {
+    process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
     metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
     reconcile_now(drifted, "drift: " + reason);
   });

@@ -276,7 +276,8 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   std::vector<Value> configs;
   std::vector<RenderCache::Stage> stages;
   for (const auto& block : blocks) configs.push_back(expand_templates(block.config, pipeline.folder, pipeline.path));
-  for (std::size_t i = 0; i < blocks.size(); ++i) stages.push_back({blocks[i].type, &configs[i], registry_.renderer(blocks[i].type)});
+  for (std::size_t i = 0; i < blocks.size(); ++i)
+    stages.push_back({blocks[i].type, &configs[i], registry_.renderer(blocks[i].type)});
   const std::string chain = render_cache_.chain_key(stages, cluster);
   std::optional<RenderResult> chain_result = render_cache_.find(pipeline.name, chain, artifact);
   if (!chain_result) {
@@ -284,16 +285,22 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
     for (std::size_t i = 0; i < blocks.size() && !has_errors(chain_result->diagnostics); ++i) {
       auto created = stages[i].factory->create(configs[i]);
       if (!created.ok()) {
-        chain_result->diagnostics.push_back(error_at(blocks[i].location, "renderer '" + blocks[i].type + "': " + created.error().message));
+        chain_result->diagnostics.push_back(
+            error_at(blocks[i].location, "renderer '" + blocks[i].type + "': " + created.error().message));
         break;
       }
       CoreContext context(services_, pipeline.name, blocks[i].type, options_.timeout);
       context.set_cluster_info(cluster);
       RenderResult result;
-      guarded([&] { result = (*created)->render(context, RenderRequest{artifact, pipeline.path, std::move(chain_result->objects)}); },
-              "renderer '" + blocks[i].type + "'", chain_result->diagnostics);
+      RenderRequest request{artifact, pipeline.path, std::move(chain_result->objects)};
+      guarded([&] { result = (*created)->render(context, std::move(request)); }, "renderer '" + blocks[i].type + "'",
+              chain_result->diagnostics);
       for (auto& d : result.diagnostics) chain_result->diagnostics.push_back(std::move(d));
       for (auto& folder : result.read_folders) chain_result->read_folders.push_back(std::move(folder));
+      chain_result->cacheable = chain_result->cacheable && result.cacheable;
+      for (auto& action : result.actions) chain_result->actions.push_back(std::move(action));
+      if (result.valid_for.count() > 0 && (chain_result->valid_for.count() == 0 || result.valid_for < chain_result->valid_for))
+        chain_result->valid_for = result.valid_for;
       chain_result->objects = std::move(result.objects);
     }
     render_cache_.store(pipeline.name, chain, artifact, pipeline.path, *chain_result);
@@ -312,6 +319,16 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   context.set_cluster_info(cluster);
   SinkRequest request{run.objects, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff};
   guarded([&] { run.sink = sink->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
+  if (!run.ok()) return finish();  // deferred work needs its objects in place
+  for (const auto& action : chain_result->actions) {
+    CoreContext action_context(services_, pipeline.name, "deferred", options_.timeout);
+    action_context.set_cluster_info(cluster);
+    SinkReport report;
+    guarded([&] { report = action->run(action_context, request.mode); }, action->describe(), run.diagnostics);
+    for (auto& change : report.changes) run.sink.changes.push_back(std::move(change));
+    for (auto& d : report.diagnostics) run.sink.diagnostics.push_back(std::move(d));
+    if (!run.ok()) break;  // later actions may depend on this one
+  }
   return finish();
 }
 

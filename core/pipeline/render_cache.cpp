@@ -40,6 +40,7 @@ std::optional<RenderResult> RenderCache::find(const std::string& pipeline, const
   std::lock_guard lock(mutex_);
   auto it = entries_.find(pipeline);
   if (it == entries_.end() || it->second.chain_key != chain_key) return std::nullopt;
+  if (std::chrono::steady_clock::now() >= it->second.expires) return std::nullopt;
   for (const auto& [folder, id] : it->second.folder_ids)
     if (artifact.folder_id(folder) != id) return std::nullopt;
   return it->second.result;
@@ -49,8 +50,10 @@ void RenderCache::store(const std::string& pipeline, const std::string& chain_ke
                         const std::string& path, const RenderResult& result) {
   std::lock_guard lock(mutex_);
   entries_.erase(pipeline);
-  if (has_errors(result.diagnostics)) return;
-  Entry entry{chain_key, {}, result};
+  if (has_errors(result.diagnostics) || !result.cacheable) return;
+  const auto expires = result.valid_for.count() > 0 ? std::chrono::steady_clock::now() + result.valid_for
+                                                     : std::chrono::steady_clock::time_point::max();
+  Entry entry{chain_key, {}, expires, result};
   entry.folder_ids[path] = artifact.folder_id(path);
   for (const auto& folder : result.read_folders) entry.folder_ids[folder] = artifact.folder_id(folder);
   for (const auto& [folder, id] : entry.folder_ids)

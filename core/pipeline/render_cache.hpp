@@ -5,13 +5,17 @@
 // A result is reused when three things are unchanged:
 //  - the chain: every stage's type and config (after {{folder}} expansion),
 //    the version of the tool each stage runs, and the cluster facts (version,
-//    API list) that helm's --kube-version/--api-versions depend on;
+//    API list) that renderers may pass to their tools;
 //  - the content id of the rendered path (Artifact::folder_ids, covering its
 //    whole subtree);
 //  - the content id of every folder a stage reported in
 //    RenderResult::read_folders (a kustomize base in ../base, a chart and
-//    values files elsewhere in the source).
-// Only results without errors are kept: a failed render is tried again.
+//    values files elsewhere in the source);
+//  - the time: a result with RenderResult::valid_for set is dropped once
+//    that much time has passed since it was rendered.
+// Only results without errors are kept (a failed render is tried again), and
+// only cacheable ones (RenderResult::cacheable: not those that fetched
+// something from outside the artifact, such as a remote kustomize base).
 #pragma once
 
 #include <chrono>
@@ -42,8 +46,8 @@ class RenderCache {
   std::optional<RenderResult> find(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact) const;
 
   /// Keeps `result` (all stages together) of `pipeline`, which rendered
-  /// `path` and read `result.read_folders`. Not kept when it has errors or a
-  /// folder has no content id (a source without folder ids).
+  /// `path` and read `result.read_folders`. Not kept when it has errors, is
+  /// not cacheable, or a folder has no content id (a source without folder ids).
   void store(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact, const std::string& path,
              const RenderResult& result);
 
@@ -51,6 +55,7 @@ class RenderCache {
   struct Entry {
     std::string chain_key;
     std::map<std::string, std::string> folder_ids;  ///< every folder read, with its id at render time
+    std::chrono::steady_clock::time_point expires;   ///< time_point::max() when the result has no time limit
     RenderResult result;
   };
   struct ToolVersion {

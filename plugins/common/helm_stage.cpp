@@ -42,7 +42,7 @@ std::string template_file(const std::string& chart_folder, const std::string& so
 
 std::vector<ConfigKey> helm_keys() {
   std::vector<ConfigKey> keys{
-      ConfigKey("helmPath", ConfigType::string, "The helm binary; empty finds `helm` on the PATH.").default_to(""),
+      ConfigKey("helmPath", ConfigType::path, "The helm binary; empty finds `helm` on the PATH.").default_to(""),
       ConfigKey("chart", ConfigType::string, "Folder of the chart, relative to the source's root; empty = the rendered folder.")
           .default_to(""),
       ConfigKey("releaseName", ConfigType::string, "Release name; empty = the chart folder's name.").default_to(""),
@@ -114,15 +114,7 @@ void render_chart(Context& context, const Artifact& artifact, const std::string&
   for (const auto& file : settings.values_files) out.read_folders.push_back(parent_folder(file));
   // helm reads every file of the chart (.Files, subcharts in charts/): a link
   // out of the artifact anywhere in it is refused before helm runs.
-  std::vector<Diagnostic> tree;
-  list_files(artifact.root, chart_folder, {}, tree);
-  if (has_errors(tree)) {
-    for (auto& d : tree) {
-      d.message += " (the chart is not rendered: helm would read it)";
-      out.diagnostics.push_back(std::move(d));
-    }
-    return;
-  }
+  if (!check_tool_input(artifact, chart_folder, settings.limits.max_file_size, "helm", out.diagnostics)) return;
   std::vector<std::string> args{"template", settings.release_name.empty() ? fs::path(*chart_dir).filename().string()
                                                                           : settings.release_name,
                                 chart_dir->string(), "--namespace", settings.namespace_name};
@@ -130,6 +122,10 @@ void render_chart(Context& context, const Artifact& artifact, const std::string&
     auto resolved = resolve_inside(artifact.root, file);
     if (!resolved.ok()) return error("valuesFiles: " + resolved.error().message, file);
     if (!fs::is_regular_file(*resolved)) return error("valuesFiles: '" + file + "' is not a file", file);
+    if (fs::file_size(*resolved) > settings.limits.max_file_size)
+      return error("valuesFiles: '" + file + "' is " + std::to_string(fs::file_size(*resolved)) +
+                       " bytes, over the limit of " + std::to_string(settings.limits.max_file_size) + " bytes (maxFileSize)",
+                   file);
     args.insert(args.end(), {"--values", resolved->string()});
   }
   ScratchDir home;

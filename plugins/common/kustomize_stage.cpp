@@ -11,7 +11,6 @@ namespace fs = std::filesystem;
 namespace driftless::renderers {
 namespace {
 
-constexpr std::uintmax_t kMaxKustomizationFile = 4 * 1024 * 1024;
 constexpr const char* kRemoteHint = " (remote bases are refused; set allowRemoteBases: true to allow them)";
 
 
@@ -36,13 +35,18 @@ std::optional<std::string> inside_path(const std::string& folder, const std::str
   return text;
 }
 
+// What a build of one kustomization reads besides its own folder.
+struct KustomizationInputs {
+  std::set<std::string> bases;  ///< local folders reached
+  bool remote = false;          ///< something kustomize fetches over the network
+};
+
 // Everything a build of `start` reads must stay inside the artifact: follows
 // the local bases of every kustomization reached, refuses remote ones unless
-// allowed, and refuses symlinks out of each kustomization folder. Returns the
-// folders reached besides `start`.
-std::set<std::string> check_kustomization_tree(const Artifact& artifact, const std::string& start,
-                                               const KustomizeSettings& settings, std::vector<Diagnostic>& problems) {
-  std::set<std::string> reached;
+// allowed, and refuses symlinks out of each kustomization folder.
+KustomizationInputs check_kustomization_tree(const Artifact& artifact, const std::string& start,
+                                             const KustomizeSettings& settings, std::vector<Diagnostic>& problems) {
+  KustomizationInputs inputs;
   std::set<std::string> seen{start};
   std::deque<std::string> queue{start};
   while (!queue.empty()) {
@@ -50,15 +54,8 @@ std::set<std::string> check_kustomization_tree(const Artifact& artifact, const s
     queue.pop_front();
     const std::string file = kustomization_file(artifact, folder);
     if (file.empty()) continue;  // a plain folder of resources
-    std::vector<Diagnostic> tree;
-    list_files(artifact.root, folder, {}, tree);  // reports links out of the artifact and loops
-    for (auto& d : tree) problems.push_back(std::move(d));
-    auto resolved = resolve_inside(artifact.root, file);
-    if (!resolved.ok()) {
-      problems.push_back({Severity::error, resolved.error().message, file, 0, {}});
-      continue;
-    }
-    auto text = read_file_capped(*resolved, kMaxKustomizationFile);
+    check_tool_input(artifact, folder, settings.limits.max_file_size, "kustomize", problems);
+    auto text = read_inside(artifact.root, file, settings.limits.max_file_size);
     if (!text.ok()) {
       problems.push_back({Severity::error, text.error().message, file, 0, {}});
       continue;
@@ -72,35 +69,37 @@ std::set<std::string> check_kustomization_tree(const Artifact& artifact, const s
       for (const auto& entry : entries->as_array()) {
         if (!entry.is_string()) continue;
         const std::string& ref = entry.as_string();
+        const std::string shown = without_url_credentials(ref);
         auto target = inside_path(folder, ref);
         const bool exists = target && fs::exists(fs::symlink_status(artifact.root / *target));
         if (!exists && (looks_remote(ref) || target)) {
           // Not in the artifact: kustomize would try to fetch it as a URL.
+          inputs.remote = true;
           if (!settings.allow_remote_bases)
             problems.push_back({Severity::error,
-                                "'" + ref + "' in " + field +
+                                "'" + shown + "' in " + field +
                                     (looks_remote(ref) ? " is a remote base" : " does not exist in the artifact") + kRemoteHint,
                                 file, 0, {}});
           continue;
         }
         if (!target) {
-          problems.push_back({Severity::error, "'" + ref + "' in " + field + " leaves the artifact; bases must live inside it",
+          problems.push_back({Severity::error, "'" + shown + "' in " + field + " leaves the artifact; bases must live inside it",
                               file, 0, {}});
           continue;
         }
         auto inside = resolve_inside(artifact.root, target->empty() ? "." : *target);
         if (!inside.ok()) {
-          problems.push_back({Severity::error, "'" + ref + "' in " + field + ": " + inside.error().message, file, 0, {}});
+          problems.push_back({Severity::error, "'" + shown + "' in " + field + ": " + inside.error().message, file, 0, {}});
           continue;
         }
         if (fs::is_directory(*inside) && seen.insert(*target).second) {
-          reached.insert(*target);
+          inputs.bases.insert(*target);
           queue.push_back(*target);
         }
       }
     }
   }
-  return reached;
+  return inputs;
 }
 
 // Kustomization folders below `path`, not looking inside one once found.
@@ -122,7 +121,7 @@ std::vector<std::string> kustomization_folders(const Artifact& artifact, const s
 
 std::vector<ConfigKey> kustomize_keys() {
   std::vector<ConfigKey> keys{
-      ConfigKey("kustomizePath", ConfigType::string, "The kustomize binary; empty finds `kustomize` on the PATH.").default_to(""),
+      ConfigKey("kustomizePath", ConfigType::path, "The kustomize binary; empty finds `kustomize` on the PATH.").default_to(""),
       ConfigKey("build", ConfigType::string,
                 "What to build: `path` (the pipeline's folder) or `each` (every kustomization folder below it that no "
                 "other one uses as a base).")
@@ -170,8 +169,10 @@ void build_kustomization(Context& context, const Artifact& artifact, const std::
     return;
   }
   std::vector<Diagnostic> problems;
+  const KustomizationInputs inputs = check_kustomization_tree(artifact, folder, settings, problems);
   out.read_folders.push_back(folder);
-  for (const auto& base : check_kustomization_tree(artifact, folder, settings, problems)) out.read_folders.push_back(base);
+  out.read_folders.insert(out.read_folders.end(), inputs.bases.begin(), inputs.bases.end());
+  if (inputs.remote) out.cacheable = false;  // a remote base can change while the artifact does not
   if (has_errors(problems)) {
     for (auto& d : problems) out.diagnostics.push_back(std::move(d));
     return;
@@ -212,7 +213,7 @@ void build_kustomizations(Context& context, const Artifact& artifact, const std:
   std::vector<Diagnostic> problems;
   std::set<std::string> used_as_base;
   for (const auto& folder : folders)
-    for (const auto& base : check_kustomization_tree(artifact, folder, settings, problems)) used_as_base.insert(base);
+    for (const auto& base : check_kustomization_tree(artifact, folder, settings, problems).bases) used_as_base.insert(base);
   if (has_errors(problems)) {
     for (auto& d : problems) out.diagnostics.push_back(std::move(d));
     return;

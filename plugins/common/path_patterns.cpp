@@ -80,12 +80,7 @@ void IgnoreRules::load(const std::filesystem::path& root, const std::string& top
   const std::string file = folder.empty() ? ".driftlessignore" : folder + "/.driftlessignore";
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::symlink_status(root / file, ec))) return;
-  auto resolved = resolve_inside(root, file);
-  if (!resolved.ok()) {
-    diagnostics.push_back({Severity::error, resolved.error().message, file, 0, {}});
-    return;
-  }
-  auto text = read_file_capped(*resolved, kMaxIgnoreFile);
+  auto text = read_inside(root, file, kMaxIgnoreFile);
   if (!text.ok()) {
     diagnostics.push_back({Severity::error, text.error().message, file, 0, {}});
     return;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "driftless/files.hpp"
+
 namespace driftless::renderers {
 namespace {
 
@@ -38,6 +40,8 @@ std::vector<ConfigKey> tool_limit_keys() {
       ConfigKey("maxOutputSize", ConfigType::integer,
                 "Largest output (stdout, and separately stderr) in bytes; more stops the tool.")
           .default_to(std::int64_t{64} * 1024 * 1024),
+      ConfigKey("maxFileSize", ConfigType::integer, "Largest file read, in bytes; larger files are an error.")
+          .default_to(std::int64_t{16} * 1024 * 1024),
   };
 }
 
@@ -49,6 +53,10 @@ Result<ToolLimits> tool_limits(const Value& config) {
   if (max && max->is_int()) {
     if (max->as_int() <= 0) return fail(ErrorCode::invalid_input, "maxOutputSize must be positive");
     limits.max_output = static_cast<std::size_t>(max->as_int());
+  }
+  if (const Value* file = config.find("maxFileSize"); file && file->is_int()) {
+    if (file->as_int() <= 0) return fail(ErrorCode::invalid_input, "maxFileSize must be positive");
+    limits.max_file_size = static_cast<std::uintmax_t>(file->as_int());
   }
   if (limits.timeout.count() <= 0) return fail(ErrorCode::invalid_input, "timeout must be positive");
   return limits;
@@ -82,12 +90,16 @@ std::optional<std::string> run_tool(Context& context, const Artifact& artifact, 
   spec.cancelled = [&context] { return context.cancelled(); };
 
   const std::string name = run.tool.filename().string();
+  const auto started = std::chrono::steady_clock::now();
   auto result = run_process(spec);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  context.logger().debug("ran " + name, {{"file", run.file}, {"ms", std::to_string(millis.count())},
+                                         {"exit", result.ok() ? std::to_string(result->exit_code) : to_string(result.error().code)}});
   if (!result.ok()) {
     out.diagnostics.push_back({Severity::error, result.error().message, run.file, 0, {}});
     return std::nullopt;
   }
-  const std::string err = relative_paths(result->err, artifact);
+  const std::string err = without_url_credentials(relative_paths(result->err, artifact));
   if (result->exit_code != 0) {
     std::string message = name + " failed (exit code " + std::to_string(result->exit_code) + ")";
     const auto lines = lines_of(err);
@@ -100,6 +112,24 @@ std::optional<std::string> run_tool(Context& context, const Artifact& artifact, 
   return std::move(result->out);
 }
 
+bool check_tool_input(const Artifact& artifact, const std::string& folder, std::uintmax_t max_file_size,
+                      const std::string& tool, std::vector<Diagnostic>& problems) {
+  std::vector<Diagnostic> found;
+  for (const auto& file : list_files(artifact.root, folder, {}, found)) {  // reports links out and loops
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(artifact.root / file, ec);
+    if (!ec && size > max_file_size)
+      found.push_back({Severity::error, "file is " + std::to_string(size) + " bytes, over the limit of " +
+                                            std::to_string(max_file_size) + " bytes (maxFileSize)", file, 0, {}});
+  }
+  const bool clean = !has_errors(found);
+  for (auto& d : found) {
+    if (d.severity == Severity::error) d.message += " (not handed to " + tool + ", which would read it)";
+    problems.push_back(std::move(d));
+  }
+  return clean;
+}
+
 Result<std::string> describe_tool(const std::string& name, const std::string& configured, const std::string& config_key,
                                   const std::vector<std::string>& version_args) {
   auto tool = find_tool(name, configured, config_key);
@@ -107,6 +137,16 @@ Result<std::string> describe_tool(const std::string& name, const std::string& co
   auto version = tool_version_line(*tool, version_args);
   if (!version.ok()) return version.error();
   return name + " " + *version;
+}
+
+std::string without_url_credentials(std::string text) {
+  for (std::size_t scheme = text.find("://"); scheme != std::string::npos; scheme = text.find("://", scheme + 3)) {
+    const std::size_t start = scheme + 3;
+    const std::size_t end = text.find_first_of("/ \t\n'\"", start);
+    const std::size_t at = text.rfind('@', end == std::string::npos ? text.size() : end);
+    if (at != std::string::npos && at >= start) text.replace(start, at - start, "***");
+  }
+  return text;
 }
 
 std::string parent_folder(const std::string& path) {

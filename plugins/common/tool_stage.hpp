@@ -16,9 +16,10 @@ namespace driftless::renderers {
 struct ToolLimits {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
   std::size_t max_output = std::size_t{64} * 1024 * 1024;
+  std::uintmax_t max_file_size = std::uintmax_t{16} * 1024 * 1024;
 };
 
-/// The keys "timeout" and "maxOutputSize".
+/// The keys "timeout", "maxOutputSize" and "maxFileSize".
 std::vector<ConfigKey> tool_limit_keys();
 /// Limits from a validated config block.
 Result<ToolLimits> tool_limits(const Value& config);
@@ -43,9 +44,19 @@ struct ToolRun {
 std::optional<std::string> run_tool(Context& context, const Artifact& artifact, const ScratchDir& home, const ToolRun& run,
                                     RenderResult& out);
 
+/// Checks what a tool is about to read below `folder` (relative to the
+/// artifact root): a symlink out of the artifact, a symlink loop or a file
+/// over `max_file_size` is an error added to `problems`. True when clean.
+bool check_tool_input(const Artifact& artifact, const std::string& folder, std::uintmax_t max_file_size,
+                      const std::string& tool, std::vector<Diagnostic>& problems);
+
 /// "NAME VERSION" from the tool's version command, or the Error of find_tool.
 Result<std::string> describe_tool(const std::string& name, const std::string& configured, const std::string& config_key,
                                   const std::vector<std::string>& version_args);
+
+/// `text` with the user:password part of every URL in it replaced by "***"
+/// ("https://u:p@host/x" -> "https://***@host/x"): messages never show secrets.
+std::string without_url_credentials(std::string text);
 
 /// The folder part of a '/'-separated path ("a/b/c.yaml" -> "a/b", "c" -> "").
 std::string parent_folder(const std::string& path);

@@ -4,12 +4,12 @@
 // as by the yaml renderer. It takes the keys of all three (not `chart` and
 // `build`, which it decides itself) and runs their code, not a copy of it.
 #include <driftless/export.hpp>
-#include <driftless/files.hpp>
 
-#include <map>
+#include <set>
 
 #include "helm_stage.hpp"
 #include "kustomize_stage.hpp"
+#include "stage_plugin.hpp"
 #include "yaml_stage.hpp"
 
 namespace {
@@ -22,72 +22,56 @@ struct AutoSettings {
   renderers::HelmSettings helm;
 };
 
-class AutoRenderer : public Renderer {
- public:
-  explicit AutoRenderer(AutoSettings settings) : settings_(std::move(settings)) {}
+std::vector<ConfigKey> keys() {
+  std::vector<ConfigKey> out;
+  std::set<std::string> seen{"chart", "build"};
+  for (auto list : {renderers::yaml_keys(), renderers::kustomize_keys(), renderers::helm_keys()})
+    for (auto& key : list)
+      if (seen.insert(key.name).second) out.push_back(std::move(key));
+  return out;
+}
 
-  RenderResult render(Context& context, RenderRequest request) override {
-    RenderResult result;
-    result.objects = std::move(request.objects);
-    const Artifact& artifact = request.artifact;
-    std::vector<std::string> kustomizations;
-    std::vector<std::string> charts;
-    auto owned_by_a_tool = [&](const std::string& folder) {
-      if (!renderers::kustomization_file(artifact, folder).empty()) {
-        kustomizations.push_back(folder);
-        return true;
-      }
-      if (renderers::is_chart(artifact, folder)) {
-        charts.push_back(folder);
-        return true;
-      }
-      return false;
-    };
-    if (!owned_by_a_tool(request.path))
-      renderers::render_yaml_files(context, artifact, request.path, settings_.yaml, result, owned_by_a_tool);
-    if (!kustomizations.empty()) renderers::build_kustomizations(context, artifact, kustomizations, settings_.kustomize, result);
-    for (const auto& chart : charts) renderers::render_chart(context, artifact, chart, settings_.helm, result);
-    return result;
-  }
+Result<AutoSettings> settings(const Value& config) {
+  auto yaml = renderers::yaml_settings(config);
+  if (!yaml.ok()) return yaml.error();
+  auto kustomize = renderers::kustomize_settings(config);
+  if (!kustomize.ok()) return kustomize.error();
+  auto helm = renderers::helm_settings(config);
+  if (!helm.ok()) return helm.error();
+  return AutoSettings{std::move(*yaml), std::move(*kustomize), std::move(*helm)};
+}
 
- private:
-  AutoSettings settings_;
-};
+void render(Context& context, const RenderRequest& request, const AutoSettings& settings, RenderResult& out) {
+  const Artifact& artifact = request.artifact;
+  std::vector<std::string> kustomizations;
+  std::vector<std::string> charts;
+  auto owned_by_a_tool = [&](const std::string& folder) {
+    if (!renderers::kustomization_file(artifact, folder).empty()) {
+      kustomizations.push_back(folder);
+      return true;
+    }
+    if (renderers::is_chart(artifact, folder)) {
+      charts.push_back(folder);
+      return true;
+    }
+    return false;
+  };
+  if (!owned_by_a_tool(request.path))
+    renderers::render_yaml_files(context, artifact, request.path, settings.yaml, out, owned_by_a_tool);
+  if (!kustomizations.empty()) renderers::build_kustomizations(context, artifact, kustomizations, settings.kustomize, out);
+  for (const auto& chart : charts) renderers::render_chart(context, artifact, chart, settings.helm, out);
+}
 
-class AutoRendererFactory : public RendererFactory {
- public:
-  std::vector<ConfigKey> config_keys() const override {
-    std::vector<ConfigKey> keys;
-    std::map<std::string, bool> seen{{"chart", true}, {"build", true}};
-    for (auto list : {renderers::yaml_keys(), renderers::kustomize_keys(), renderers::helm_keys()})
-      for (auto& key : list)
-        if (!seen[key.name]) {
-          seen[key.name] = true;
-          keys.push_back(std::move(key));
-        }
-    return keys;
-  }
-  Result<std::string> tool_version() const override {
-    auto kustomize = renderers::kustomize_version("");
-    auto helm = renderers::helm_version("");
-    if (!kustomize.ok()) return kustomize.error();
-    if (!helm.ok()) return helm.error();
-    return *kustomize + ", " + *helm;
-  }
-  Result<std::unique_ptr<Renderer>> create(const Value& config) const override {
-    AutoSettings settings;
-    auto yaml = renderers::yaml_settings(config);
-    if (!yaml.ok()) return yaml.error();
-    auto kustomize = renderers::kustomize_settings(config);
-    if (!kustomize.ok()) return kustomize.error();
-    auto helm = renderers::helm_settings(config);
-    if (!helm.ok()) return helm.error();
-    settings.yaml = std::move(*yaml);
-    settings.kustomize = std::move(*kustomize);
-    settings.helm = std::move(*helm);
-    return std::unique_ptr<Renderer>(std::make_unique<AutoRenderer>(std::move(settings)));
-  }
-};
+Result<std::string> version() {
+  auto kustomize = renderers::kustomize_version("");
+  if (!kustomize.ok()) return kustomize.error();
+  auto helm = renderers::helm_version("");
+  if (!helm.ok()) return helm.error();
+  return *kustomize + ", " + *helm;
+}
+
+constexpr renderers::Stage<AutoSettings> kAuto{keys, settings, render, version};
+using AutoRendererFactory = renderers::StageRendererFactory<AutoSettings, kAuto>;
 
 }  // namespace
 

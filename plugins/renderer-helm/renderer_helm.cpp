@@ -4,37 +4,21 @@
 #include <driftless/export.hpp>
 
 #include "helm_stage.hpp"
+#include "stage_plugin.hpp"
 
 namespace {
 
 using namespace driftless;
+using renderers::HelmSettings;
 
-class HelmRenderer : public Renderer {
- public:
-  explicit HelmRenderer(renderers::HelmSettings settings) : settings_(std::move(settings)) {}
+void render(Context& context, const RenderRequest& request, const HelmSettings& settings, RenderResult& out) {
+  renderers::render_chart(context, request.artifact, settings.chart.empty() ? request.path : settings.chart, settings, out);
+}
 
-  RenderResult render(Context& context, RenderRequest request) override {
-    RenderResult result;
-    result.objects = std::move(request.objects);
-    const std::string chart = settings_.chart.empty() ? request.path : settings_.chart;
-    renderers::render_chart(context, request.artifact, chart, settings_, result);
-    return result;
-  }
+Result<std::string> version() { return renderers::helm_version(""); }
 
- private:
-  renderers::HelmSettings settings_;
-};
-
-class HelmRendererFactory : public RendererFactory {
- public:
-  std::vector<ConfigKey> config_keys() const override { return renderers::helm_keys(); }
-  Result<std::string> tool_version() const override { return renderers::helm_version(""); }
-  Result<std::unique_ptr<Renderer>> create(const Value& config) const override {
-    auto settings = renderers::helm_settings(config);
-    if (!settings.ok()) return settings.error();
-    return std::unique_ptr<Renderer>(std::make_unique<HelmRenderer>(std::move(*settings)));
-  }
-};
+constexpr renderers::Stage<HelmSettings> kHelm{renderers::helm_keys, renderers::helm_settings, render, version};
+using HelmRendererFactory = renderers::StageRendererFactory<HelmSettings, kHelm>;
 
 }  // namespace
 

@@ -4,36 +4,22 @@
 #include <driftless/export.hpp>
 
 #include "kustomize_stage.hpp"
+#include "stage_plugin.hpp"
 
 namespace {
 
 using namespace driftless;
+using renderers::KustomizeSettings;
 
-class KustomizeRenderer : public Renderer {
- public:
-  explicit KustomizeRenderer(renderers::KustomizeSettings settings) : settings_(std::move(settings)) {}
+void render(Context& context, const RenderRequest& request, const KustomizeSettings& settings, RenderResult& out) {
+  renderers::render_kustomize(context, request.artifact, request.path, settings, out);
+}
 
-  RenderResult render(Context& context, RenderRequest request) override {
-    RenderResult result;
-    result.objects = std::move(request.objects);
-    renderers::render_kustomize(context, request.artifact, request.path, settings_, result);
-    return result;
-  }
+Result<std::string> version() { return renderers::kustomize_version(""); }
 
- private:
-  renderers::KustomizeSettings settings_;
-};
-
-class KustomizeRendererFactory : public RendererFactory {
- public:
-  std::vector<ConfigKey> config_keys() const override { return renderers::kustomize_keys(); }
-  Result<std::string> tool_version() const override { return renderers::kustomize_version(""); }
-  Result<std::unique_ptr<Renderer>> create(const Value& config) const override {
-    auto settings = renderers::kustomize_settings(config);
-    if (!settings.ok()) return settings.error();
-    return std::unique_ptr<Renderer>(std::make_unique<KustomizeRenderer>(std::move(*settings)));
-  }
-};
+constexpr renderers::Stage<KustomizeSettings> kKustomize{renderers::kustomize_keys, renderers::kustomize_settings, render,
+                                                         version};
+using KustomizeRendererFactory = renderers::StageRendererFactory<KustomizeSettings, kKustomize>;
 
 }  // namespace
 

@@ -3,36 +3,20 @@
 // kubectl reads them, appended to the objects of the previous stage.
 #include <driftless/export.hpp>
 
+#include "stage_plugin.hpp"
 #include "yaml_stage.hpp"
 
 namespace {
 
 using namespace driftless;
+using renderers::YamlSettings;
 
-class YamlRenderer : public Renderer {
- public:
-  explicit YamlRenderer(renderers::YamlSettings settings) : settings_(std::move(settings)) {}
+void render(Context& context, const RenderRequest& request, const YamlSettings& settings, RenderResult& out) {
+  renderers::render_yaml_files(context, request.artifact, request.path, settings, out);
+}
 
-  RenderResult render(Context& context, RenderRequest request) override {
-    RenderResult result;
-    result.objects = std::move(request.objects);
-    renderers::render_yaml_files(context, request.artifact, request.path, settings_, result);
-    return result;
-  }
-
- private:
-  renderers::YamlSettings settings_;
-};
-
-class YamlRendererFactory : public RendererFactory {
- public:
-  std::vector<ConfigKey> config_keys() const override { return renderers::yaml_keys(); }
-  Result<std::unique_ptr<Renderer>> create(const Value& config) const override {
-    auto settings = renderers::yaml_settings(config);
-    if (!settings.ok()) return settings.error();
-    return std::unique_ptr<Renderer>(std::make_unique<YamlRenderer>(std::move(*settings)));
-  }
-};
+constexpr renderers::Stage<YamlSettings> kYaml{renderers::yaml_keys, renderers::yaml_settings, render, renderers::no_tool};
+using YamlRendererFactory = renderers::StageRendererFactory<YamlSettings, kYaml>;
 
 }  // namespace
 

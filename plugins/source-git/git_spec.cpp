@@ -133,7 +133,7 @@ std::vector<ConfigKey> git_config_keys() {
                                                             "gpg.ssh.allowedSignersFile`)."),
           }),
       ConfigKey("timeout", ConfigType::duration, "Limit for every network operation (connect, list refs, fetch).")
-          .default_to("60s"),
+          .default_to(std::int64_t{60000}),
       ConfigKey("keepSnapshots", ConfigType::integer, "How many checked-out revisions to keep on disk.")
           .default_to(std::int64_t{3}),
   };

@@ -33,7 +33,7 @@ std::vector<ConfigKey> s3_config_keys() {
           .one_of({"auto", "always", "never"}),
       ConfigKey("maxObjects", ConfigType::integer, "Most objects (or archive entries) accepted.").default_to(std::int64_t{10000}),
       ConfigKey("maxTotalSize", ConfigType::integer, "Most bytes downloaded or unpacked.").default_to(std::int64_t{512} << 20),
-      ConfigKey("timeout", ConfigType::duration, "Limit for each request to the endpoint.").default_to("60s"),
+      ConfigKey("timeout", ConfigType::duration, "Limit for each request to the endpoint.").default_to(std::int64_t{60000}),
       ConfigKey("keepSnapshots", ConfigType::integer, "How many downloaded revisions to keep on disk.").default_to(std::int64_t{3}),
   };
 }

@@ -162,6 +162,14 @@ Result<std::string> read_file_capped(const fs::path& file, std::uintmax_t max_by
   return content;
 }
 
+Result<std::string> read_inside(const fs::path& root, const std::string& relative, std::uintmax_t max_bytes) {
+  auto resolved = resolve_inside(root, relative);
+  if (!resolved.ok()) return resolved.error();
+  auto text = read_file_capped(*resolved, max_bytes);
+  if (!text.ok()) return fail(text.error().code, "'" + relative + "': " + text.error().message);
+  return text;
+}
+
 std::map<std::string, std::string> hash_folders(const fs::path& root) {
   std::map<std::string, std::string> out;
   folder_hash(root, root, out);

@@ -14,6 +14,7 @@ Context::~Context() = default;
 Source::~Source() = default;
 Renderer::~Renderer() = default;
 Sink::~Sink() = default;
+DeferredAction::~DeferredAction() = default;
 PluginFactory::~PluginFactory() = default;
 
 Result<std::string> PluginFactory::tool_version() const { return std::string(); }

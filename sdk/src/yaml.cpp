@@ -2,7 +2,7 @@
 
 #include <yaml.h>
 
-#include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -276,24 +276,29 @@ class Reader {
   // ConfigMap with thousands of keys does not cost a quadratic search.
   class MappingBuilder {
    public:
+    MappingBuilder() { object_.reserve(4); }  // most Kubernetes mappings are small: grow once at most
     /// Sets `key` (from the mapping itself when `explicit_key`, else from a
     /// merge); true when the mapping itself already set it: a duplicate.
     bool set(std::string key, Value value, bool explicit_key) {
       const std::size_t at = position(key);
       if (at != kNone) {
         (object_.begin() + static_cast<long>(at))->second = std::move(value);
-        const bool duplicate = explicit_key && explicit_[at];
-        explicit_[at] = explicit_[at] || explicit_key;
-        if (duplicate) last_ = std::move(key);
-        return duplicate;
+        if (!explicit_key) return false;  // a merge never makes a duplicate
+        auto merged = std::find(merged_.begin(), merged_.end(), at);
+        if (merged != merged_.end()) {  // overriding a merged value is what "<<" is for
+          merged_.erase(merged);
+          return false;
+        }
+        last_ = std::move(key);
+        return true;
       }
       if (!index_.empty() || object_.size() >= kIndexFrom) {
         if (index_.empty())
           for (std::size_t i = 0; i < object_.size(); ++i) index_.emplace((object_.begin() + static_cast<long>(i))->first, i);
         index_.emplace(key, object_.size());
       }
+      if (!explicit_key) merged_.push_back(object_.size());
       object_.append_new(std::move(key), std::move(value));
-      explicit_.push_back(explicit_key);
       return false;
     }
     const std::string& last_key() const { return last_; }
@@ -315,7 +320,7 @@ class Reader {
       return it == index_.end() ? kNone : it->second;
     }
     Object object_;
-    std::vector<bool> explicit_;
+    std::vector<std::size_t> merged_;  ///< positions whose value came from a merge (rare: no allocation otherwise)
     std::unordered_map<std::string, std::size_t> index_;
     std::string last_;
   };

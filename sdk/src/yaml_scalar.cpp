@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -151,6 +152,8 @@ Scalar from_float(double d) { return Scalar{ScalarKind::floating, number_value(d
 Scalar resolve_untagged(std::string_view s) {
   // go-yaml's hint table: only these first characters can start a non-string.
   if (!s.empty() && !std::strchr("yYnNtTfFoO~.+-0123456789", s[0])) return {ScalarKind::string, Value(std::string(s))};
+  // The words of the table have at most 5 characters ("false", "+.inf").
+  if (s.size() > 5 && std::isalpha(static_cast<unsigned char>(s[0]))) return {ScalarKind::string, Value(std::string(s))};
   if (is_one_of(s, {"", "~", "null", "Null", "NULL"})) return {ScalarKind::null, Value()};
   if (is_one_of(s, {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})) return {ScalarKind::boolean, Value(true)};
   if (is_one_of(s, {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"})) return {ScalarKind::boolean, Value(false)};

@@ -40,24 +40,34 @@ std::string read_file(const std::filesystem::path& file) {
   return s.str();
 }
 
+namespace {
+
+// Starts argv with extra environment variables, stdin from /dev/null, stdout
+// and stderr into files (the same file when both paths are equal).
+pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+            const std::filesystem::path& out_file, const std::filesystem::path& err_file) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int err = err_file == out_file ? out : ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::dup2(out, 1);
+  ::dup2(err, 2);
+  int in = ::open("/dev/null", O_RDONLY);
+  ::dup2(in, 0);
+  for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execvp(args[0], args.data());
+  ::_exit(127);
+}
+
+}  // namespace
+
 CommandResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
   TempDir capture;
   const auto out_file = capture / "out", err_file = capture / "err";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    int in = ::open("/dev/null", O_RDONLY);
-    ::dup2(in, 0);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
+  const pid_t pid = spawn(argv, env, out_file, err_file);
   int status = 0;
   ::waitpid(pid, &status, 0);
   CommandResult result;
@@ -67,30 +77,41 @@ CommandResult run(const std::vector<std::string>& argv, const std::map<std::stri
   return result;
 }
 
+std::string tools_path() {
+  std::map<std::string, std::string> versions;
+  std::ifstream in(source_dir() / "tests/env/versions.sh");
+  for (std::string line; std::getline(in, line);) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos || line[0] == '#') continue;
+    std::string value = line.substr(eq + 1);
+    value = value.substr(0, value.find_first_of(" \t#"));
+    versions[line.substr(0, eq)] = value;
+  }
+  const char* cache_env = std::getenv("DRIFTLESS_TOOLS_CACHE");
+  const char* home = std::getenv("HOME");
+  const std::filesystem::path cache =
+      cache_env && *cache_env ? std::filesystem::path(cache_env) : std::filesystem::path(home ? home : "/root") / ".cache/driftless/tools";
+  std::string path;
+  for (const auto& [tool, key] : {std::pair<std::string, std::string>{"kustomize", "KUSTOMIZE_VERSION"},
+                                  {"helm", "HELM_VERSION"}, {"kubernetes", "KUBERNETES_VERSION"}})
+    path += (path.empty() ? "" : ":") + (cache / (tool + "-" + versions[key]) / "bin").string();
+  return path;
+}
+
 CommandResult run_driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv{DRIFTLESS_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, env);
+  auto with_tools = env;
+  if (!with_tools.count("PATH")) {
+    const char* path = std::getenv("PATH");
+    with_tools["PATH"] = tools_path() + ":" + (path ? path : "/usr/bin:/bin");
+  }
+  return run(argv, with_tools);
 }
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                                      std::filesystem::path log)
-    : log_(log.empty() ? dir_ / "output" : std::move(log)) {
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int out = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    int in = ::open("/dev/null", O_RDONLY);
-    ::dup2(in, 0);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-}
+    : log_(log.empty() ? dir_ / "output" : std::move(log)), pid_(spawn(argv, env, log_, log_)) {}
 
 std::vector<std::string> BackgroundProcess::driftless_argv(const std::vector<std::string>& args) {
   std::vector<std::string> argv{DRIFTLESS_BINARY};

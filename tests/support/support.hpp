@@ -43,7 +43,12 @@ struct CommandResult {
 /// Runs argv (no shell) with extra environment variables; captures output.
 CommandResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
 
-/// Runs the built driftless binary with `args`.
+/// The bin folders of the test environment's tools (kustomize, helm,
+/// kubectl) in the tools cache, as a PATH fragment, from tests/env/versions.sh.
+std::string tools_path();
+
+/// Runs the built driftless binary with `args`; the tools of tools_path()
+/// come first on its PATH unless `env` sets PATH.
 CommandResult run_driftless(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
 /// A program running in the background (a daemon under test), its stdout and

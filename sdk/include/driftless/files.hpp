@@ -44,6 +44,11 @@ std::vector<std::string> walk_files(const std::filesystem::path& root, const std
 /// The content of a file, refused when larger than `max_bytes`.
 Result<std::string> read_file_capped(const std::filesystem::path& file, std::uintmax_t max_bytes);
 
+/// The content of `relative`, a file of the artifact at `root`: resolved
+/// with resolve_inside (no "..", no symlink out) and refused when larger than
+/// `max_bytes`. Errors name the path.
+Result<std::string> read_inside(const std::filesystem::path& root, const std::string& relative, std::uintmax_t max_bytes);
+
 /// Content ids of every folder below root ("" = root): a SHA-256 over names,
 /// types and contents, so that equal ids mean equal trees. Symlinks count by
 /// their target text; hidden entries (".git") are left out.

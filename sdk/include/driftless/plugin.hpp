@@ -3,6 +3,7 @@
 // core creates instances from validated config blocks when the config loads.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,6 +42,8 @@ struct RenderRequest {
   std::vector<KubeObject> objects;
 };
 
+class DeferredAction;
+
 /// Output of one renderer stage: the objects for the next stage, plus findings.
 /// Any error diagnostic fails the pipeline's render (nothing is applied).
 struct RenderResult {
@@ -52,6 +55,20 @@ struct RenderResult {
   /// these changes and reuses the last result otherwise, so a stage that
   /// reads outside its path must list what it read.
   std::vector<std::string> read_folders;
+  /// False when the result also depends on something outside the artifact
+  /// (a remote kustomize base, a chart fetched over the network): the core
+  /// then renders the pipeline on every run instead of reusing the result.
+  bool cacheable = true;
+  /// Work that must wait until the pipeline's objects are in the target (e.g.
+  /// installing a release into the cluster). The core runs them in this order
+  /// after a sink sync without errors, in apply and in diff mode; a cached
+  /// render reuses the same actions, so run() may be called many times.
+  std::vector<std::shared_ptr<DeferredAction>> actions;
+  /// For a stage that also reads something outside the artifact (the newest
+  /// chart in a version range, a chart in another repository): how long the
+  /// result stays true while the folders it read are unchanged. The core
+  /// renders again once this much time has passed; zero = no limit.
+  std::chrono::milliseconds valid_for{0};
 };
 
 /// Turns files and/or the objects of the previous stage into objects.
@@ -93,6 +110,20 @@ struct SinkRequest {
   /// The complete desired set of the pipeline.
   const std::vector<KubeObject>& objects;
   SinkMode mode = SinkMode::apply;
+};
+
+/// Work a renderer hands to the core to run after the sink (see
+/// RenderResult::actions). Created by the plugin; its library stays loaded for
+/// as long as the action lives. Must not throw.
+class DeferredAction {
+ public:
+  virtual ~DeferredAction();
+  /// One line for logs ("helm releases of 3 HelmRelease objects").
+  virtual std::string describe() const = 0;
+  /// In SinkMode::apply does the work; in SinkMode::diff only reports what it
+  /// would change. Changes name what they touched ("HelmRelease/ns/name");
+  /// error diagnostics mean the work was not (fully) done.
+  virtual SinkReport run(Context& context, SinkMode mode) = 0;
 };
 
 /// Called by Sink::watch with a short reason ("Deployment/web/api was deleted").

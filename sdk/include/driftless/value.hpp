@@ -30,6 +30,8 @@ class Object {
   /// Appends a member without searching: only for a key the caller knows is
   /// new (parsers that index their keys themselves).
   void append_new(std::string key, Value value);
+  /// Room for `count` members without reallocating.
+  void reserve(std::size_t count) { members_.reserve(count); }
   /// Removes `key`; true when it was there.
   bool erase(std::string_view key);
 

@@ -1,6 +1,7 @@
 // Test plugin: renderer "counting" appends the rendered path to `countFile`
 // on every render and yields one ConfigMap per path; it reports `reads` as
-// the folders it read and fails when `fail` is set.
+// the folders it read, fails when `fail` is set and says its result may not
+// be reused when `cacheable` is false.
 #include <driftless/export.hpp>
 
 #include <fstream>
@@ -31,6 +32,7 @@ class CountingRenderer : public Renderer {
     body.set("metadata", Value(std::move(metadata)));
     result.objects.push_back({Value(std::move(body)), {request.path, 0, 1}});
     for (const auto& folder : config_.find("reads")->as_array()) result.read_folders.push_back(folder.as_string());
+    result.cacheable = config_.find("cacheable")->as_bool();
     return result;
   }
 
@@ -43,7 +45,8 @@ class CountingRendererFactory : public RendererFactory {
   std::vector<ConfigKey> config_keys() const override {
     return {ConfigKey("countFile", ConfigType::string, "File that gets one line per render.").required(),
             ConfigKey("reads", ConfigType::string_list, "Folders reported as read.").default_to(Array{}),
-            ConfigKey("fail", ConfigType::boolean, "Report an error.").default_to(false)};
+            ConfigKey("fail", ConfigType::boolean, "Report an error.").default_to(false),
+            ConfigKey("cacheable", ConfigType::boolean, "Let the core reuse the result.").default_to(true)};
   }
   Result<std::unique_ptr<Renderer>> create(const Value& config) const override {
     return std::unique_ptr<Renderer>(std::make_unique<CountingRenderer>(config));

@@ -92,6 +92,12 @@ TEST_F(RenderCacheTest, FailedRendersAreTriedAgain) {
   EXPECT_EQ(renders_of_a_run(), Renders{"clusters/a"});
 }
 
+TEST_F(RenderCacheTest, ResultsThatAreNotCacheableAreRenderedEveryTime) {
+  start(pipeline("a", "clusters/a", ", cacheable: false") + pipeline("b", "clusters/b"));
+  EXPECT_EQ(renders_of_a_run(), (Renders{"clusters/a", "clusters/b"}));
+  EXPECT_EQ(renders_of_a_run(), Renders{"clusters/a"});
+}
+
 TEST_F(RenderCacheTest, EachForEachFolderPipelineHasItsOwnEntry) {
   start("- name: \"{{folder}}\"\n  source: repo\n  forEachFolder: clusters/*\n  renderers:\n  - {type: counting, countFile: " +
         (state / "renders").string() + "}\n  sink: {type: dir, path: " + (state / "out").string() + "}\n");

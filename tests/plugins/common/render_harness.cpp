@@ -72,4 +72,13 @@ std::string tool_setting(const std::string& key, const std::string& env_name) {
   return key + ": " + path;
 }
 
+void sparse_file(const std::filesystem::path& file, std::uintmax_t bytes) {
+  write_file(file, "");
+  std::filesystem::resize_file(file, bytes);
+}
+
+std::string block_with_tool(const std::string& key, const std::string& env_name, const std::string& more) {
+  return "{" + tool_setting(key, env_name) + (more.empty() ? "" : ", " + more) + "}";
+}
+
 }  // namespace driftless::test

@@ -38,4 +38,10 @@ const RendererFactory& renderer_factory(const std::string& name);
 /// Config line "kustomizePath: ..." / "helmPath: ..." from the tests/env env file.
 std::string tool_setting(const std::string& key, const std::string& env_name);
 
+/// A sparse file of `bytes` bytes (a hostile "1 GB file" that costs no disk).
+void sparse_file(const std::filesystem::path& file, std::uintmax_t bytes);
+
+/// A config block "{KEY: <tool from the env file>, MORE}".
+std::string block_with_tool(const std::string& key, const std::string& env_name, const std::string& more = "");
+
 }  // namespace driftless::test

@@ -10,9 +10,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string tools() {
-  return "{" + tool_setting("helmPath", "HELM") + ", " + tool_setting("kustomizePath", "KUSTOMIZE") + "}";
-}
+std::string tools() { return block_with_tool("helmPath", "HELM", tool_setting("kustomizePath", "KUSTOMIZE")); }
 
 std::string config_map(const std::string& name) { return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n"; }
 
@@ -61,4 +59,38 @@ TEST(AutoRenderer, TakesTheKeysOfAllThreeButNotTheirTargets) {
   EXPECT_EQ(std::count(names.begin(), names.end(), "timeout"), 1);
   EXPECT_EQ(std::find(names.begin(), names.end(), "chart"), names.end());
   EXPECT_EQ(std::find(names.begin(), names.end(), "build"), names.end());
+}
+
+// ---- through the CLI, as a user runs it
+
+TEST(AutoRendererCli, RenderShowsWhereEachObjectCameFrom) {
+  TempDir repo;
+  fleet(repo / "fleet");
+  const auto env = test_env();
+  write_file(repo / "driftless.yaml",
+             "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: path, path: fleet}\n"
+             "pipelines:\n- name: prod\n  source: fleet\n  path: clusters/prod\n"
+             "  renderers: [{type: auto, helmPath: " + env.at("HELM") + ", kustomizePath: " + env.at("KUSTOMIZE") + "}]\n"
+             "  sink: {type: dir, path: out}\n");
+  auto r = run_driftless({"--config", (repo / "driftless.yaml").string(), "--plugin-dir", plugin_dir().string(), "render"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("# pipeline: prod, source: clusters/prod/namespace.yaml"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("# pipeline: prod, source: clusters/prod/apps/overlay/kustomization.yaml"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("# pipeline: prod, source: clusters/prod/charts/web/templates/cm.yaml"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("name: overlay-from-base"), std::string::npos) << r.out;
+}
+
+TEST(AutoRendererCli, PluginsReportsToolVersionsOrHowToInstallThem) {
+  const auto env = test_env();
+  const std::string tools = fs::path(env.at("HELM")).parent_path().string() + ":" +
+                            fs::path(env.at("KUSTOMIZE")).parent_path().string() + ":/usr/bin:/bin";
+  auto found = run_driftless({"plugins", "--plugin-dir", plugin_dir().string()}, {{"PATH", tools}});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_NE(found.out.find("kustomize v5.8.2, helm v3.22.0"), std::string::npos) << found.out;
+  EXPECT_NE(found.out.find("helm v3.22.0"), std::string::npos) << found.out;
+
+  auto missing = run_driftless({"plugins", "--plugin-dir", plugin_dir().string()}, {{"PATH", "/usr/bin:/bin"}});
+  EXPECT_NE(missing.err.find("helm not found on PATH: install helm or set helmPath"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("kustomize not found on PATH: install kustomize or set kustomizePath"), std::string::npos)
+      << missing.err;
 }

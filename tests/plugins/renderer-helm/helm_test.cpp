@@ -10,9 +10,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string with_tool(const std::string& more = "") {
-  return "{" + tool_setting("helmPath", "HELM") + (more.empty() ? "" : ", " + more) + "}";
-}
+std::string with_tool(const std::string& more = "") { return block_with_tool("helmPath", "HELM", more); }
 
 // A chart with a vendored subchart, a CRD, a test hook and templates that show
 // values, release facts and capabilities.
@@ -120,6 +118,18 @@ TEST(HelmRendererHostile, AValuesFileThatIsASymlinkOutIsRefused) {
       << r.diagnostics();
 }
 
+TEST(HelmRendererHostile, AGigabyteValuesFileIsRefusedWithoutReadingIt) {
+  TempDir repo;
+  web_chart(repo.path());
+  sparse_file(repo / "clusters/prod/huge.yaml", 1024L * 1024 * 1024);
+  auto r = render({"helm", with_tool("valuesFiles: [clusters/prod/huge.yaml]"), repo.path(), "charts/web", {}, nullptr});
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("valuesFiles: 'clusters/prod/huge.yaml' is 1073741824 bytes, over the limit of 16777216 "
+                                 "bytes (maxFileSize)"),
+            std::string::npos)
+      << r.diagnostics();
+}
+
 TEST(HelmRendererHostile, DotDotInPathSettingsIsRefused) {
   TempDir repo;
   web_chart(repo.path());
@@ -141,10 +151,19 @@ TEST(HelmRendererHostile, AChartWithASymlinkOutIsNotRendered) {
   auto r = render({"helm", with_tool(), dir / "repo", "charts/web", {}, nullptr});
   EXPECT_TRUE(r.ids().empty());
   EXPECT_NE(r.diagnostics().find("charts/web/files-secret.txt: error: symlink points outside the artifact; it is not read "
-                                 "(the chart is not rendered: helm would read it)"),
+                                 "(not handed to helm, which would read it)"),
             std::string::npos)
       << r.diagnostics();
   EXPECT_EQ(r.diagnostics().find("s3cr3t"), std::string::npos);
+}
+
+TEST(HelmRendererHostile, ASymlinkLoopInTheChartIsRefused) {
+  TempDir repo;
+  web_chart(repo.path());
+  fs::create_directory_symlink(repo / "charts/web", repo / "charts/web/templates/loop");
+  auto r = render({"helm", with_tool(), repo.path(), "charts/web", {}, nullptr});
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("charts/web/templates/loop: error: symlink loop"), std::string::npos) << r.diagnostics();
 }
 
 TEST(HelmRendererHostile, TemplatesCannotReadFilesOutsideTheChart) {

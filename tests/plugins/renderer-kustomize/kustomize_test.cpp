@@ -10,9 +10,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string with_tool(const std::string& more = "") {
-  return "{" + tool_setting("kustomizePath", "KUSTOMIZE") + (more.empty() ? "" : ", " + more) + "}";
-}
+std::string with_tool(const std::string& more = "") { return block_with_tool("kustomizePath", "KUSTOMIZE", more); }
 
 Rendered build(const fs::path& root, const std::string& path, const std::string& more = "") {
   return render({"kustomize", with_tool(more), root, path, {}, nullptr});
@@ -40,6 +38,7 @@ TEST(KustomizeRenderer, BuildsAnOverlayWithItsBaseInsideTheArtifact) {
   EXPECT_EQ(r.result.objects[1].origin.file, "apps/prod/kustomization.yaml");
   // the render cache re-renders when the base changes, too
   EXPECT_EQ(r.result.read_folders, (std::vector<std::string>{"apps/prod", "apps/base"}));
+  EXPECT_TRUE(r.result.cacheable);
   // kustomize's output goes through the same reader as files: "on" stays a string here
   EXPECT_EQ(r.result.objects[0].body.at_path({"data", "MODE"})->as_string(), "on");
 }
@@ -103,7 +102,68 @@ TEST(KustomizeRenderer, ToolVersionComesFromThePath) {
   EXPECT_EQ(missing.error().message, "kustomize not found on PATH: install kustomize or set kustomizePath");
 }
 
+// A base in a repository of the tests/env Git smart-HTTP server, as kustomize
+// writes a remote base (credentials in the URL).
+std::string remote_base_url(const std::string& name) {
+  auto env = test_env();
+  TempDir work;
+  write_file(work / "src/base/kustomization.yaml", "resources: [cm.yaml]\n");
+  write_file(work / "src/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-remote}\n");
+  const std::string src = (work / "src").string();
+  const std::string bare = env["GIT_REPOS_DIR"] + "/" + name + ".git";
+  for (const auto& argv : std::vector<std::vector<std::string>>{
+           {"git", "-C", src, "init", "-q", "-b", "main"},
+           {"git", "-C", src, "add", "."},
+           {"git", "-C", src, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base"},
+           {"git", "clone", "-q", "--bare", src, bare}}) {
+    auto r = run(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::string url = env["GIT_HTTP_URL"];  // http://127.0.0.1:PORT/
+  url.insert(url.find("://") + 3, env["GIT_HTTP_USER"] + ":" + env["GIT_HTTP_PASSWORD"] + "@");
+  return url + name + ".git//base?ref=main";
+}
+
+TEST(KustomizeRenderer, RemoteBasesFromARealGitServerWhenAllowed) {
+  TempDir repo;
+  const std::string name = "remote-base-" + repo.path().filename().string();
+  const std::string url = remote_base_url(name);
+  write_file(repo / "app/kustomization.yaml", "resources:\n- " + url + "\n");
+  auto allowed = build(repo.path(), "app", "allowRemoteBases: true");
+  EXPECT_EQ(allowed.diagnostics(), "");
+  EXPECT_EQ(allowed.ids(), (std::vector<std::string>{"ConfigMap/from-remote"}));
+  EXPECT_FALSE(allowed.result.cacheable);  // the remote may change while the source does not
+
+  auto refused = build(repo.path(), "app");
+  EXPECT_TRUE(refused.ids().empty());
+  EXPECT_NE(refused.diagnostics().find("is a remote base (remote bases are refused"), std::string::npos) << refused.diagnostics();
+  EXPECT_NE(refused.diagnostics().find("http://***@127.0.0.1"), std::string::npos) << refused.diagnostics();
+  EXPECT_EQ(refused.diagnostics().find(test_env()["GIT_HTTP_PASSWORD"]), std::string::npos) << "credentials leaked";
+  std::filesystem::remove_all(test_env()["GIT_REPOS_DIR"] + "/" + name + ".git");
+}
+
 // ---- hostile repositories
+
+TEST(KustomizeRendererHostile, DotDotInThePathIsRefused) {
+  TempDir dir;
+  base_and_overlay(dir / "outside");
+  write_file(dir / "repo/readme.md", "x");
+  auto r = build(dir / "repo", "../outside/apps/prod");
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("contains '..'"), std::string::npos) << r.diagnostics();
+}
+
+TEST(KustomizeRendererHostile, AGigabyteResourceIsRefusedBeforeKustomizeRuns) {
+  TempDir repo;
+  write_file(repo / "app/kustomization.yaml", "resources: [huge.yaml]\n");
+  sparse_file(repo / "app/huge.yaml", 1024L * 1024 * 1024);
+  auto r = build(repo.path(), "app");
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("app/huge.yaml: error: file is 1073741824 bytes, over the limit of 16777216 bytes "
+                                 "(maxFileSize) (not handed to kustomize, which would read it)"),
+            std::string::npos)
+      << r.diagnostics();
+}
 
 TEST(KustomizeRendererHostile, ABaseOutsideTheArtifactIsRefused) {
   TempDir dir;

@@ -1,0 +1,171 @@
+#include "chart_source.hpp"
+
+#include <fstream>
+#include <unistd.h>
+
+#include "driftless/files.hpp"
+#include "driftless/hash.hpp"
+#include "driftless/semver.hpp"
+#include "driftless/yaml.hpp"
+
+namespace driftless::helmrelease {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::uintmax_t kMaxChartYaml = 1 << 20;
+
+std::string without_trailing_slash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+// "https://host:port" of a URL.
+std::string origin_of(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return {};
+  auto path = url.find('/', scheme + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
+}
+
+// A chart URL from an index, which may be relative to the repository.
+std::string chart_url(const std::string& repository, const std::string& url) {
+  if (url.find("://") != std::string::npos) return url;
+  if (!url.empty() && url[0] == '/') return origin_of(repository) + url;
+  return without_trailing_slash(repository) + "/" + url;
+}
+
+// Writes `bytes` to `target` through a temporary file so readers never see half a file.
+Result<void> write_atomically(const fs::path& target, std::string_view bytes) {
+  std::error_code ec;
+  fs::create_directories(target.parent_path(), ec);
+  const fs::path temporary = target.string() + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) return fail(ErrorCode::internal, "cannot write " + temporary.string());
+  }
+  fs::rename(temporary, target, ec);
+  if (ec) return fail(ErrorCode::internal, "cannot write " + target.string() + ": " + ec.message());
+  return {};
+}
+
+std::string folder_of(std::string path) {
+  while (path.rfind("./", 0) == 0) path = path.substr(2);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return path;
+}
+
+}  // namespace
+
+ChartFetcher::ChartFetcher(Context& context, ChartLimits limits)
+    : context_(context), limits_(limits), cache_(context.cache_dir()), http_(std::make_unique<HttpClient>()) {}
+
+Result<ResolvedChart> ChartFetcher::fetch(const ChartRequest& request) {
+  return request.kind == ChartRequest::Kind::git ? from_git(request) : from_repository(request);
+}
+
+Result<HttpResponse> ChartFetcher::get(const ChartRequest& request, const std::string& url, std::size_t max_bytes) {
+  HttpRequest http;
+  http.url = url;
+  http.timeout = request.timeout;
+  http.max_response_bytes = max_bytes;
+  http.cancelled = [this] { return context_.cancelled(); };
+  const bool same_origin = origin_of(url) == origin_of(request.url);
+  if (!request.username.empty() && (same_origin || request.pass_credentials))
+    http.headers.emplace_back("Authorization", "Basic " + base64_encode(request.username + ":" + request.password));
+  auto response = http_->send(http);
+  if (!response.ok()) return fail(response.error().code, "GET " + redact_url(url) + ": " + response.error().message);
+  if (response->status == 401 || response->status == 403)
+    return fail(ErrorCode::unauthorized, "GET " + redact_url(url) + ": HTTP " + std::to_string(response->status) +
+                                             " (check the repository's secretRef)");
+  if (response->status != 200)
+    return fail(response->status == 404 ? ErrorCode::not_found : ErrorCode::unavailable,
+                "GET " + redact_url(url) + ": HTTP " + std::to_string(response->status));
+  return response;
+}
+
+Result<ResolvedChart> ChartFetcher::from_repository(const ChartRequest& request) {
+  const std::string repository = without_trailing_slash(request.url);
+  auto cached = indexes_.find(repository);
+  if (cached == indexes_.end()) {
+    auto response = get(request, repository + "/index.yaml", limits_.max_index_bytes);
+    if (!response.ok()) return response.error();
+    auto parsed = parse_yaml(response->body, redact_url(repository) + "/index.yaml");
+    if (has_errors(parsed.diagnostics) || parsed.documents.empty() || !parsed.documents[0].value.is_object())
+      return fail(ErrorCode::invalid_input, redact_url(repository) + "/index.yaml is not a Helm repository index");
+    cached = indexes_.emplace(repository, std::move(parsed.documents[0].value)).first;
+  }
+  const Value* entries = cached->second.at_path({"entries", request.chart});
+  if (!entries || !entries->is_array() || entries->as_array().empty())
+    return fail(ErrorCode::not_found, "chart '" + request.chart + "' is not in " + redact_url(repository) + "/index.yaml");
+  auto range = SemVerRange::parse(request.version);
+  if (!range.ok()) return fail(ErrorCode::invalid_input, "version '" + request.version + "': " + range.error().message);
+  std::vector<std::string> versions;
+  for (const auto& entry : entries->as_array()) versions.push_back(entry.string_or("version"));
+  auto picked = highest_match(*range, versions);
+  if (!picked)
+    return fail(ErrorCode::not_found, "no version of chart '" + request.chart + "' in " + redact_url(repository) +
+                                          " matches '" + request.version + "'");
+  const Value& entry = entries->as_array()[*picked];
+  const Value* urls = entry.find("urls");
+  if (!urls || !urls->is_array() || urls->as_array().empty() || !urls->as_array()[0].is_string())
+    return fail(ErrorCode::invalid_input, "chart '" + request.chart + "' " + versions[*picked] + " has no URL in the index");
+
+  ResolvedChart chart{{}, request.chart, versions[*picked], entry.string_or("digest")};
+  if (!chart.digest.empty()) {
+    chart.path = cache_ / "charts" / (chart.digest + ".tgz");
+    std::error_code ec;
+    if (fs::is_regular_file(chart.path, ec)) return chart;  // written only after its digest was checked
+  }
+  const std::string url = chart_url(repository, urls->as_array()[0].as_string());
+  auto archive = get(request, url, limits_.max_chart_bytes);
+  if (!archive.ok()) return archive.error();
+  const std::string digest = sha256_hex(archive->body);
+  if (!chart.digest.empty() && chart.digest != digest)
+    return fail(ErrorCode::invalid_input, redact_url(url) + " does not match the digest in the repository index");
+  chart.digest = digest;
+  chart.path = cache_ / "charts" / (digest + ".tgz");
+  auto written = write_atomically(chart.path, archive->body);
+  if (!written.ok()) return written.error();
+  return chart;
+}
+
+Result<ResolvedChart> ChartFetcher::from_git(const ChartRequest& request) {
+  Object spec;
+  spec.set("url", request.url);
+  spec.set("ref", request.git_ref);
+  const Value spec_value(std::move(spec));
+  const std::string key = to_json(spec_value);
+  auto tree = git_trees_.find(key);
+  if (tree == git_trees_.end()) {
+    auto artifact = context_.fetch_source("git", spec_value);
+    if (!artifact.ok()) return fail(artifact.error().code, "Git chart from " + redact_url(request.url) + ": " + artifact.error().message);
+    tree = git_trees_.emplace(key, std::move(*artifact)).first;
+  }
+  const Artifact& artifact = tree->second;
+  const std::string folder = folder_of(request.chart);
+  auto chart_yaml = resolve_inside(artifact.root, folder.empty() ? "Chart.yaml" : folder + "/Chart.yaml");
+  if (!chart_yaml.ok()) return fail(ErrorCode::not_found, "no chart at '" + request.chart + "' in " + redact_url(request.url) + ": " + chart_yaml.error().message);
+  auto text = read_file_capped(*chart_yaml, kMaxChartYaml);
+  if (!text.ok()) return text.error();
+  auto parsed = parse_yaml(*text, folder + "/Chart.yaml");
+  if (has_errors(parsed.diagnostics) || parsed.documents.empty())
+    return fail(ErrorCode::invalid_input, folder + "/Chart.yaml of " + redact_url(request.url) + " is not valid YAML");
+  const Value& meta = parsed.documents[0].value;
+  ResolvedChart chart{{}, meta.string_or("name"), meta.string_or("version"), artifact.folder_id(folder)};
+  if (chart.digest.empty()) return fail(ErrorCode::internal, "the git source gave no content id for '" + folder + "'");
+  // A private copy: the source may replace its snapshot while the release waits for apply.
+  chart.path = cache_ / "git-charts" / chart.digest / (chart.name.empty() ? "chart" : chart.name);
+  std::error_code ec;
+  if (fs::is_directory(chart.path, ec)) return chart;
+  const fs::path temporary = chart.path.string() + ".tmp" + std::to_string(::getpid());
+  fs::remove_all(temporary, ec);
+  fs::create_directories(temporary.parent_path(), ec);
+  fs::copy(chart_yaml->parent_path(), temporary, fs::copy_options::recursive, ec);
+  if (!ec) fs::rename(temporary, chart.path, ec);
+  if (ec) return fail(ErrorCode::internal, "cannot copy the chart to " + chart.path.string() + ": " + ec.message());
+  return chart;
+}
+
+}  // namespace driftless::helmrelease

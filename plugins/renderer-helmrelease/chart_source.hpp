@@ -1,0 +1,45 @@
+// Fetching charts: from an HTTP(S) Helm repository (index.yaml, bounded in
+// size, basic auth, the highest version in a semver range, archives checked
+// against the index's digest) or from a folder of a Git repository (through
+// the core's git source). Charts are kept in the plugin's cache by digest, so
+// an unchanged chart is never downloaded twice.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "driftless/http.hpp"
+#include "release.hpp"
+
+namespace driftless::helmrelease {
+
+struct ChartLimits {
+  std::size_t max_index_bytes = std::size_t{50} << 20;  ///< Flux's default index limit
+  std::size_t max_chart_bytes = std::size_t{10} << 20;
+};
+
+/// Fetches the charts of one render; repository indexes and Git trees are
+/// fetched once per render however many releases use them.
+class ChartFetcher {
+ public:
+  ChartFetcher(Context& context, ChartLimits limits);
+  ChartFetcher(const ChartFetcher&) = delete;
+  ChartFetcher& operator=(const ChartFetcher&) = delete;
+
+  /// The chart on local disk; the error says what to fix (never a credential).
+  Result<ResolvedChart> fetch(const ChartRequest& request);
+
+ private:
+  Result<ResolvedChart> from_repository(const ChartRequest& request);
+  Result<ResolvedChart> from_git(const ChartRequest& request);
+  Result<HttpResponse> get(const ChartRequest& request, const std::string& url, std::size_t max_bytes);
+
+  Context& context_;
+  ChartLimits limits_;
+  std::filesystem::path cache_;
+  std::unique_ptr<HttpClient> http_;
+  std::map<std::string, Value> indexes_;     ///< by repository URL
+  std::map<std::string, Artifact> git_trees_;  ///< by URL and ref
+};
+
+}  // namespace driftless::helmrelease

@@ -1,0 +1,43 @@
+// The deferred half of the helmrelease renderer: after the pipeline's objects
+// are applied, make the cluster's Helm releases equal to the HelmReleases of
+// the render with the real `helm`. One `helm list` finds the releases this
+// pipeline installed; a release whose chart digest and merged values are the
+// ones it was last installed with (and whose revision nobody moved since) costs
+// nothing; others get `helm upgrade --install`, in dependsOn order, a few at a
+// time; releases of the pipeline that left Git are uninstalled when prune is on
+// and everything else succeeded.
+#pragma once
+
+#include <mutex>
+
+#include "release.hpp"
+
+namespace driftless::helmrelease {
+
+/// Labels helm stores on every release driftless installs.
+inline constexpr const char* kPipelineLabel = "driftless.dev/pipeline";
+inline constexpr const char* kDigestLabel = "driftless.dev/digest";
+
+struct ActionSettings {
+  std::string helm_path;   ///< "" = helm from PATH
+  std::string kubeconfig;  ///< "" = $KUBECONFIG or ~/.kube/config, as kubectl
+  std::string context;     ///< "" = the kubeconfig's current context
+  bool prune = true;
+  int concurrency = 4;
+  std::filesystem::path state_dir;  ///< where the digest each release was installed with is remembered
+};
+
+class ReleaseActions : public DeferredAction {
+ public:
+  ReleaseActions(ActionSettings settings, std::string pipeline, std::vector<Release> releases);
+  std::string describe() const override;
+  SinkReport run(Context& context, SinkMode mode) override;
+
+ private:
+  ActionSettings settings_;
+  std::string pipeline_;
+  std::vector<Release> releases_;  ///< sorted by level
+  std::mutex running_;             ///< one run at a time
+};
+
+}  // namespace driftless::helmrelease

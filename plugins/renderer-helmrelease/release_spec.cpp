@@ -1,0 +1,456 @@
+#include "release_spec.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <initializer_list>
+
+#include "driftless/hash.hpp"
+#include "driftless/semver.hpp"
+
+namespace driftless::helmrelease {
+namespace {
+
+constexpr const char* kFluxV2Group = "helm.toolkit.fluxcd.io";
+constexpr const char* kFluxV1ApiVersion = "helm.fluxcd.io/v1";
+constexpr const char* kSourceGroup = "source.toolkit.fluxcd.io";
+constexpr std::size_t kMaxReleaseName = 53;  // Helm's limit
+constexpr std::chrono::seconds kDefaultInterval = std::chrono::minutes(5);
+
+// Reads the fields of one HelmRelease, collecting findings against it.
+class Reader {
+ public:
+  Reader(const KubeObject& object, std::vector<Diagnostic>& out) : object_(object), out_(out) {}
+
+  void error(std::string message) { out_.push_back(finding(object_, Severity::error, std::move(message))); }
+  void warn(std::string message) { out_.push_back(finding(object_, Severity::warning, std::move(message))); }
+
+  // Warns about every key of `block` that is not in `known`, so no field is
+  // dropped without the user hearing of it.
+  void warn_unknown(const Value* block, const std::string& path, std::initializer_list<std::string_view> known) {
+    if (!block || !block->is_object()) return;
+    for (const auto& [key, value] : block->as_object())
+      if (std::find(known.begin(), known.end(), key) == known.end())
+        warn(path + "." + key + " is not supported by driftless and is ignored");
+  }
+
+  const Value* object_at(const Value* parent, std::string_view key, const std::string& path) {
+    const Value* v = parent ? parent->find(key) : nullptr;
+    if (!v || v->is_null()) return nullptr;
+    if (!v->is_object()) {
+      error(path + " must be a mapping");
+      return nullptr;
+    }
+    return v;
+  }
+
+  std::string string_at(const Value* parent, std::string_view key, const std::string& path, std::string fallback = {}) {
+    const Value* v = parent ? parent->find(key) : nullptr;
+    if (!v || v->is_null()) return fallback;
+    if (!v->is_string()) {
+      error(path + " must be a string");
+      return fallback;
+    }
+    return v->as_string();
+  }
+
+  bool bool_at(const Value* parent, std::string_view key, const std::string& path, bool fallback = false) {
+    const Value* v = parent ? parent->find(key) : nullptr;
+    if (!v || v->is_null()) return fallback;
+    if (!v->is_bool()) {
+      error(path + " must be true or false");
+      return fallback;
+    }
+    return v->as_bool();
+  }
+
+  std::int64_t int_at(const Value* parent, std::string_view key, const std::string& path, std::int64_t fallback) {
+    const Value* v = parent ? parent->find(key) : nullptr;
+    if (!v || v->is_null()) return fallback;
+    if (!v->is_int() || v->as_int() < 0) {
+      error(path + " must be a non-negative integer");
+      return fallback;
+    }
+    return v->as_int();
+  }
+
+  // A Go duration as Flux writes them ("5m", "1h30m", "90s").
+  std::chrono::seconds duration_at(const Value* parent, std::string_view key, const std::string& path,
+                                   std::chrono::seconds fallback) {
+    const std::string text = string_at(parent, key, path);
+    if (text.empty()) return fallback;
+    double total = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+      std::size_t start = i;
+      while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+      std::size_t unit_start = i;
+      while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+      const std::string number = text.substr(start, unit_start - start);
+      const std::string unit = text.substr(unit_start, i - unit_start);
+      const double scale = unit == "h" ? 3600 : unit == "m" ? 60 : unit == "s" ? 1 : unit == "ms" ? 0.001 : -1;
+      if (number.empty() || scale < 0) {
+        error(path + ": '" + text + "' is not a duration such as 5m or 1h30m");
+        return fallback;
+      }
+      total += std::stod(number) * scale;
+    }
+    return std::chrono::seconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(total + 0.5)));
+  }
+
+
+ private:
+  const KubeObject& object_;
+  std::vector<Diagnostic>& out_;
+};
+
+std::string namespace_or_default(const KubeObject& object) {
+  std::string ns = object.namespace_name();
+  return ns.empty() ? "default" : ns;
+}
+
+// Flux v2 shortens names longer than Helm allows the same way.
+std::string shortened(const std::string& name) {
+  if (name.size() <= kMaxReleaseName) return name;
+  return name.substr(0, 40) + "-" + sha256_hex(name).substr(0, 12);
+}
+
+const KubeObject* find_object(const RenderIndex& index, const std::string& kind, const std::string& ns, const std::string& name) {
+  auto it = index.find(kind + "/" + ns + "/" + name);
+  return it == index.end() ? nullptr : it->second;
+}
+
+// Basic-auth credentials of a repository from a Secret in the same render.
+void read_credentials(Reader& r, const KubeObject& repository, const Value* spec, const RenderIndex& index, ChartRequest& chart) {
+  const Value* secret_ref = r.object_at(spec, "secretRef", "spec.secretRef");
+  const std::string secret_name = r.string_at(secret_ref, "name", "spec.secretRef.name");
+  if (secret_name.empty()) return;
+  const std::string ns = namespace_or_default(repository);
+  const KubeObject* secret = find_object(index, "Secret", ns, secret_name);
+  if (!secret) {
+    r.error("Secret " + ns + "/" + secret_name + " is not in this render; driftless reads repository credentials from the same render");
+    return;
+  }
+  auto data = object_data(*secret);
+  if (!data.ok()) {
+    r.error(data.error().message);
+    return;
+  }
+  chart.username = (*data)["username"];
+  chart.password = (*data)["password"];
+  if (chart.username.empty() || chart.password.empty())
+    r.error("Secret " + ns + "/" + secret_name + " needs both 'username' and 'password' for basic auth");
+}
+
+// A HelmRepository (HTTP(S) index) as the chart's source.
+void read_helm_repository(const KubeObject& repository, const RenderIndex& index, ChartRequest& chart, std::vector<Diagnostic>& out) {
+  Reader r(repository, out);
+  const Value* spec = r.object_at(&repository.body, "spec", "spec");
+  r.warn_unknown(spec, "spec", {"url", "type", "secretRef", "interval", "timeout", "passCredentials", "suspend"});
+  chart.kind = ChartRequest::Kind::helm_repository;
+  chart.url = r.string_at(spec, "url", "spec.url");
+  if (r.string_at(spec, "type", "spec.type", "default") == "oci") {
+    r.error("HelmRepository of type oci is not supported yet; use an HTTP(S) chart repository");
+    return;
+  }
+  if (chart.url.rfind("http://", 0) != 0 && chart.url.rfind("https://", 0) != 0)
+    r.error("spec.url must be an http:// or https:// chart repository URL");
+  chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
+  chart.refresh = r.duration_at(spec, "interval", "spec.interval", kDefaultInterval);
+  chart.pass_credentials = r.bool_at(spec, "passCredentials", "spec.passCredentials");
+  read_credentials(r, repository, spec, index, chart);
+}
+
+// A Git repository's `ref` in source-git's terms.
+Value git_ref(Reader& r, const Value* ref, const std::string& path) {
+  Object out;
+  for (const char* key : {"branch", "tag", "semver", "commit"}) {
+    std::string text = r.string_at(ref, key, path + "." + key);
+    if (!text.empty()) out.set(key, text);
+  }
+  if (out.empty()) out.set("branch", "master");  // Flux's default
+  return Value(std::move(out));
+}
+
+// A GitRepository as the chart's source (fetched through the git source plugin).
+void read_git_repository(const KubeObject& repository, ChartRequest& chart, std::vector<Diagnostic>& out) {
+  Reader r(repository, out);
+  const Value* spec = r.object_at(&repository.body, "spec", "spec");
+  r.warn_unknown(spec, "spec", {"url", "ref", "interval", "timeout", "suspend"});
+  chart.kind = ChartRequest::Kind::git;
+  chart.url = r.string_at(spec, "url", "spec.url");
+  const Value* ref = r.object_at(spec, "ref", "spec.ref");
+  r.warn_unknown(ref, "spec.ref", {"branch", "tag", "semver", "commit"});
+  chart.git_ref = git_ref(r, ref, "spec.ref");
+  chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
+  chart.refresh = r.duration_at(spec, "interval", "spec.interval", kDefaultInterval);
+  if (chart.url.empty()) r.error("spec.url is required");
+}
+
+// Options of one phase from an install/upgrade block; `fallback_timeout` is spec.timeout.
+PhaseOptions read_phase(Reader& r, const Value* block, const std::string& path, std::chrono::seconds fallback_timeout) {
+  PhaseOptions phase;
+  phase.timeout = r.duration_at(block, "timeout", path + ".timeout", fallback_timeout);
+  phase.wait = !r.bool_at(block, "disableWait", path + ".disableWait");
+  phase.wait_for_jobs = !r.bool_at(block, "disableWaitForJobs", path + ".disableWaitForJobs");
+  phase.disable_hooks = r.bool_at(block, "disableHooks", path + ".disableHooks");
+  const Value* remediation = r.object_at(block, "remediation", path + ".remediation");
+  r.warn_unknown(remediation, path + ".remediation", {"retries", "strategy", "ignoreTestFailures", "remediateLastFailure"});
+  phase.remediate = r.int_at(remediation, "retries", path + ".remediation.retries", 0) > 0;
+  const std::string strategy = r.string_at(remediation, "strategy", path + ".remediation.strategy", "rollback");
+  if (strategy != "rollback") r.warn(path + ".remediation.strategy '" + strategy + "' is not supported; a failed upgrade is rolled back");
+  return phase;
+}
+
+void read_v2(Reader& r, const KubeObject& object, const Value* spec, const RenderIndex& index, ReleaseSpec& out,
+             std::vector<Diagnostic>& diagnostics) {
+  r.warn_unknown(spec, "spec",
+                 {"chart", "chartRef", "interval", "releaseName", "targetNamespace", "storageNamespace", "values", "valuesFrom",
+                  "install", "upgrade", "uninstall", "suspend", "dependsOn", "timeout", "maxHistory", "driftDetection",
+                  "test", "kubeConfig", "postRenderers", "persistentClient"});
+  for (const char* refused : {"chartRef", "kubeConfig", "postRenderers"})
+    if (spec->find(refused)) r.error(std::string("spec.") + refused + " is not supported by driftless");
+  if (const Value* test = r.object_at(spec, "test", "spec.test"); r.bool_at(test, "enable", "spec.test.enable"))
+    r.warn("spec.test is not supported: helm tests are not run");
+  if (const Value* drift = r.object_at(spec, "driftDetection", "spec.driftDetection");
+      r.string_at(drift, "mode", "spec.driftDetection.mode", "disabled") != "disabled")
+    r.warn("spec.driftDetection is not supported: objects of the release changed by hand are corrected at the next upgrade only");
+
+  Release& release = out.release;
+  const std::string ns = namespace_or_default(object);
+  const std::string target = r.string_at(spec, "targetNamespace", "spec.targetNamespace");
+  release.namespace_name = target.empty() ? ns : target;
+  const std::string storage = r.string_at(spec, "storageNamespace", "spec.storageNamespace");
+  if (!storage.empty() && storage != release.namespace_name)
+    r.warn("spec.storageNamespace is not supported: helm keeps the release history in the target namespace " + release.namespace_name);
+  release.name = r.string_at(spec, "releaseName", "spec.releaseName");
+  if (release.name.empty()) release.name = shortened(target.empty() ? object.name() : target + "-" + object.name());
+  release.suspended = r.bool_at(spec, "suspend", "spec.suspend");
+  release.max_history = static_cast<int>(r.int_at(spec, "maxHistory", "spec.maxHistory", 5));
+  const auto timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::minutes(5));
+
+  const Value* install = r.object_at(spec, "install", "spec.install");
+  r.warn_unknown(install, "spec.install",
+                 {"crds", "skipCRDs", "createNamespace", "remediation", "disableWait", "disableWaitForJobs", "disableHooks", "timeout"});
+  release.install = read_phase(r, install, "spec.install", timeout);
+  const std::string install_crds = r.string_at(install, "crds", "spec.install.crds", "Create");
+  release.install.skip_crds = install_crds == "Skip" || r.bool_at(install, "skipCRDs", "spec.install.skipCRDs");
+  release.create_namespace = r.bool_at(install, "createNamespace", "spec.install.createNamespace");
+
+  const Value* upgrade = r.object_at(spec, "upgrade", "spec.upgrade");
+  r.warn_unknown(upgrade, "spec.upgrade",
+                 {"crds", "remediation", "disableWait", "disableWaitForJobs", "disableHooks", "force", "cleanupOnFail", "timeout"});
+  release.upgrade = read_phase(r, upgrade, "spec.upgrade", timeout);
+  release.upgrade.force = r.bool_at(upgrade, "force", "spec.upgrade.force");
+  release.upgrade.cleanup_on_fail = r.bool_at(upgrade, "cleanupOnFail", "spec.upgrade.cleanupOnFail");
+  if (r.string_at(upgrade, "crds", "spec.upgrade.crds", "Skip") != "Skip")
+    r.warn("spec.upgrade.crds is not supported: helm upgrade leaves the chart's crds/ folder alone");
+
+  const Value* uninstall = r.object_at(spec, "uninstall", "spec.uninstall");
+  r.warn_unknown(uninstall, "spec.uninstall", {"keepHistory"});
+  release.keep_history_on_uninstall = r.bool_at(uninstall, "keepHistory", "spec.uninstall.keepHistory");
+
+  if (const Value* depends = spec->find("dependsOn"); depends && depends->is_array()) {
+    for (const auto& entry : depends->as_array()) {
+      const std::string name = r.string_at(&entry, "name", "spec.dependsOn[].name");
+      const std::string dep_ns = r.string_at(&entry, "namespace", "spec.dependsOn[].namespace", ns);
+      if (!name.empty()) release.depends_on.push_back("HelmRelease/" + dep_ns + "/" + name);
+    }
+  }
+
+  if (const Value* values = spec->find("values"); values && !values->is_null()) {
+    if (!values->is_object()) r.error("spec.values must be a mapping");
+    else out.values = *values;
+  }
+  if (const Value* from = spec->find("valuesFrom"); from && from->is_array()) {
+    for (std::size_t i = 0; i < from->as_array().size(); ++i) {
+      const Value& entry = from->as_array()[i];
+      const std::string field = "spec.valuesFrom[" + std::to_string(i) + "]";
+      r.warn_unknown(&entry, field, {"kind", "name", "valuesKey", "targetPath", "optional"});
+      ValuesReference ref;
+      ref.field = field;
+      ref.kind = r.string_at(&entry, "kind", field + ".kind");
+      ref.name = r.string_at(&entry, "name", field + ".name");
+      ref.namespace_name = ns;
+      ref.key = r.string_at(&entry, "valuesKey", field + ".valuesKey", "values.yaml");
+      ref.target_path = r.string_at(&entry, "targetPath", field + ".targetPath");
+      ref.optional = r.bool_at(&entry, "optional", field + ".optional");
+      if (ref.kind != "ConfigMap" && ref.kind != "Secret") r.error(field + ".kind must be ConfigMap or Secret");
+      out.values_from.push_back(std::move(ref));
+    }
+  }
+
+  const Value* chart = r.object_at(spec, "chart", "spec.chart");
+  const Value* chart_spec = r.object_at(chart, "spec", "spec.chart.spec");
+  if (!chart_spec) {
+    if (!spec->find("chartRef")) r.error("spec.chart.spec is required");
+    return;
+  }
+  r.warn_unknown(chart_spec, "spec.chart.spec", {"chart", "version", "sourceRef", "interval", "reconcileStrategy"});
+  if (r.string_at(chart_spec, "reconcileStrategy", "spec.chart.spec.reconcileStrategy", "ChartVersion") != "ChartVersion")
+    r.warn("spec.chart.spec.reconcileStrategy: only ChartVersion is supported; a Git chart is reinstalled when its content changes");
+  const std::string chart_name = r.string_at(chart_spec, "chart", "spec.chart.spec.chart");
+  if (chart_name.empty()) r.error("spec.chart.spec.chart is required");
+  const std::string version = r.string_at(chart_spec, "version", "spec.chart.spec.version", "*");
+
+  const Value* ref = r.object_at(chart_spec, "sourceRef", "spec.chart.spec.sourceRef");
+  r.warn_unknown(ref, "spec.chart.spec.sourceRef", {"kind", "name", "namespace", "apiVersion"});
+  const std::string kind = r.string_at(ref, "kind", "spec.chart.spec.sourceRef.kind");
+  const std::string source_name = r.string_at(ref, "name", "spec.chart.spec.sourceRef.name");
+  const std::string source_ns = r.string_at(ref, "namespace", "spec.chart.spec.sourceRef.namespace", ns);
+  if (kind != "HelmRepository" && kind != "GitRepository") {
+    r.error("spec.chart.spec.sourceRef.kind '" + kind + "' is not supported (HelmRepository or GitRepository)");
+    return;
+  }
+  const KubeObject* source = find_object(index, kind, source_ns, source_name);
+  if (!source) {
+    r.error(kind + " " + source_ns + "/" + source_name + " is not in this render; driftless reads chart sources from the same render");
+    return;
+  }
+  if (kind == "HelmRepository") read_helm_repository(*source, index, out.chart, diagnostics);
+  else read_git_repository(*source, out.chart, diagnostics);
+  out.chart.chart = chart_name;
+  out.chart.version = version;
+  if (out.chart.kind == ChartRequest::Kind::helm_repository && SemVer::parse(version)) out.chart.refresh = {};
+}
+
+// Flux v1 helm-operator: the release name, the chart (repository or Git), values.
+void read_v1(Reader& r, const KubeObject& object, const Value* spec, ReleaseSpec& out) {
+  r.warn_unknown(spec, "spec",
+                 {"chart", "releaseName", "targetNamespace", "values", "valuesFrom", "timeout", "wait", "rollback",
+                  "resetValues", "skipCRDs", "maxHistory", "forceUpgrade", "helmVersion"});
+  if (r.string_at(spec, "helmVersion", "spec.helmVersion", "v3") != "v3") r.error("spec.helmVersion: only Helm v3 is supported");
+  Release& release = out.release;
+  const std::string ns = namespace_or_default(object);
+  const std::string target = r.string_at(spec, "targetNamespace", "spec.targetNamespace");
+  release.namespace_name = target.empty() ? ns : target;
+  // The helm-operator's rule: "<namespace>-<name>", prefixed with the target namespace when one is set.
+  release.name = r.string_at(spec, "releaseName", "spec.releaseName");
+  if (release.name.empty()) release.name = (target.empty() ? "" : target + "-") + ns + "-" + object.name();
+  release.max_history = static_cast<int>(r.int_at(spec, "maxHistory", "spec.maxHistory", 10));
+  const auto timeout = std::chrono::seconds(r.int_at(spec, "timeout", "spec.timeout", 300));
+  const bool wait = r.bool_at(spec, "wait", "spec.wait");
+  const Value* rollback = r.object_at(spec, "rollback", "spec.rollback");
+  r.warn_unknown(rollback, "spec.rollback", {"enable", "retry", "maxRetries", "timeout", "wait"});
+  const bool rollback_enabled = r.bool_at(rollback, "enable", "spec.rollback.enable");
+  if (rollback && (rollback->find("retry") || rollback->find("maxRetries")))
+    r.warn("spec.rollback.retry/maxRetries are not supported: driftless tries the upgrade again at every reconcile");
+  for (PhaseOptions* phase : {&release.install, &release.upgrade}) {
+    phase->timeout = timeout;
+    phase->wait = wait || rollback_enabled;  // a rollback needs to see the failure
+    phase->wait_for_jobs = phase->wait;
+  }
+  release.upgrade.remediate = rollback_enabled;
+  release.install.skip_crds = r.bool_at(spec, "skipCRDs", "spec.skipCRDs");
+  release.upgrade.force = r.bool_at(spec, "forceUpgrade", "spec.forceUpgrade");
+  r.bool_at(spec, "resetValues", "spec.resetValues");  // values always come from Git alone
+
+  const Value* chart = r.object_at(spec, "chart", "spec.chart");
+  if (!chart) {
+    r.error("spec.chart is required");
+    return;
+  }
+  r.warn_unknown(chart, "spec.chart", {"repository", "name", "version", "git", "ref", "path", "skipDepUpdate"});
+  if (chart->find("git")) {
+    out.chart.kind = ChartRequest::Kind::git;
+    out.chart.url = r.string_at(chart, "git", "spec.chart.git");
+    out.chart.chart = r.string_at(chart, "path", "spec.chart.path");
+    Object ref;
+    ref.set("branch", r.string_at(chart, "ref", "spec.chart.ref", "master"));
+    out.chart.git_ref = Value(std::move(ref));
+    out.chart.refresh = kDefaultInterval;  // the helm-operator's default git poll interval
+    if (out.chart.chart.empty()) r.error("spec.chart.path is required with spec.chart.git");
+  } else {
+    out.chart.kind = ChartRequest::Kind::helm_repository;
+    out.chart.url = r.string_at(chart, "repository", "spec.chart.repository");
+    out.chart.chart = r.string_at(chart, "name", "spec.chart.name");
+    out.chart.version = r.string_at(chart, "version", "spec.chart.version");
+    if (out.chart.url.empty() || out.chart.chart.empty() || out.chart.version.empty())
+      r.error("spec.chart needs repository, name and version (or git and path)");
+  }
+
+  if (const Value* values = spec->find("values"); values && !values->is_null()) {
+    if (!values->is_object()) r.error("spec.values must be a mapping");
+    else out.values = *values;
+  }
+  const Value* from = spec->find("valuesFrom");
+  if (!from || !from->is_array()) return;
+  for (std::size_t i = 0; i < from->as_array().size(); ++i) {
+    const Value& entry = from->as_array()[i];
+    const std::string field = "spec.valuesFrom[" + std::to_string(i) + "]";
+    r.warn_unknown(&entry, field, {"configMapKeyRef", "secretKeyRef", "chartFileRef", "externalSourceRef"});
+    if (entry.find("chartFileRef") || entry.find("externalSourceRef")) {
+      r.error(field + ": chartFileRef and externalSourceRef are not supported; move the values into a ConfigMap");
+      continue;
+    }
+    const bool is_secret = entry.find("secretKeyRef") != nullptr;
+    const std::string key_ref = is_secret ? "secretKeyRef" : "configMapKeyRef";
+    const Value* ref = r.object_at(&entry, key_ref, field + "." + key_ref);
+    if (!ref) {
+      r.error(field + " needs configMapKeyRef or secretKeyRef");
+      continue;
+    }
+    r.warn_unknown(ref, field + "." + key_ref, {"name", "namespace", "key", "optional"});
+    ValuesReference values_ref;
+    values_ref.field = field;
+    values_ref.kind = is_secret ? "Secret" : "ConfigMap";
+    values_ref.name = r.string_at(ref, "name", field + ".name");
+    values_ref.namespace_name = r.string_at(ref, "namespace", field + ".namespace", ns);
+    values_ref.key = r.string_at(ref, "key", field + ".key", "values.yaml");
+    values_ref.optional = r.bool_at(ref, "optional", field + ".optional");
+    out.values_from.push_back(std::move(values_ref));
+  }
+}
+
+}  // namespace
+
+Diagnostic finding(const KubeObject& object, Severity severity, std::string message) {
+  return Diagnostic{severity, std::move(message), object.origin.file, object.origin.line, object.id()};
+}
+
+bool is_helm_release(const KubeObject& object) {
+  return object.kind() == "HelmRelease" && (object.group() == kFluxV2Group || object.api_version() == kFluxV1ApiVersion);
+}
+
+bool is_flux_source(const KubeObject& object) {
+  static const std::vector<std::string> kinds{"HelmRepository", "GitRepository", "OCIRepository", "HelmChart", "Bucket"};
+  return object.group() == kSourceGroup && std::find(kinds.begin(), kinds.end(), object.kind()) != kinds.end();
+}
+
+Result<std::map<std::string, std::string>> object_data(const KubeObject& object) {
+  std::map<std::string, std::string> out;
+  const bool secret = object.kind() == "Secret";
+  if (const Value* data = object.body.find("data"); data && data->is_object()) {
+    for (const auto& [key, value] : data->as_object()) {
+      if (!value.is_string()) return fail(ErrorCode::invalid_input, object.id() + ": data." + key + " is not a string");
+      if (!secret) {
+        out[key] = value.as_string();
+        continue;
+      }
+      auto decoded = base64_decode(value.as_string());
+      if (!decoded) return fail(ErrorCode::invalid_input, object.id() + ": data." + key + " is not valid base64");
+      out[key] = std::move(*decoded);
+    }
+  }
+  if (const Value* data = object.body.find("stringData"); secret && data && data->is_object())
+    for (const auto& [key, value] : data->as_object())
+      if (value.is_string()) out[key] = value.as_string();
+  return out;
+}
+
+std::optional<ReleaseSpec> read_release(const KubeObject& object, const RenderIndex& index, std::vector<Diagnostic>& out) {
+  std::vector<Diagnostic> found;
+  Reader r(object, found);
+  ReleaseSpec spec_out;
+  spec_out.release.object = object.id();
+  spec_out.release.origin = object.origin;
+  const Value* spec = r.object_at(&object.body, "spec", "spec");
+  if (!spec) r.error("spec is required");
+  else if (object.group() == kFluxV2Group) read_v2(r, object, spec, index, spec_out, found);
+  else read_v1(r, object, spec, spec_out);
+  const bool failed = has_errors(found);
+  for (auto& d : found) out.push_back(std::move(d));
+  if (failed) return std::nullopt;
+  return spec_out;
+}
+
+}  // namespace driftless::helmrelease

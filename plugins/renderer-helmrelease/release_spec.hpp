@@ -1,0 +1,53 @@
+// Reading HelmRelease objects (Flux v2 helm.toolkit.fluxcd.io and the Flux v1
+// helm-operator's helm.fluxcd.io/v1) and the Flux source objects they name,
+// field by field: what driftless supports is read, what it does not is a
+// warning (or an error when ignoring it would install something else).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "release.hpp"
+
+namespace driftless::helmrelease {
+
+/// The objects of the same render that a HelmRelease may name, by "Kind/ns/name".
+using RenderIndex = std::map<std::string, const KubeObject*>;
+
+/// One entry of valuesFrom, in either format.
+struct ValuesReference {
+  std::string kind;         ///< "ConfigMap" or "Secret"
+  std::string name;
+  std::string namespace_name;
+  std::string key = "values.yaml";
+  std::string target_path;  ///< "" = merge the whole document
+  bool optional = false;
+  std::string field;        ///< "spec.valuesFrom[0]", for messages
+};
+
+/// A HelmRelease as read, before its chart is fetched and its values merged.
+struct ReleaseSpec {
+  Release release;  ///< chart, values and digest still empty
+  ChartRequest chart;
+  std::vector<ValuesReference> values_from;
+  Value values;     ///< spec.values (merged last)
+};
+
+/// True for the kinds this renderer takes out of the object list.
+bool is_helm_release(const KubeObject& object);
+/// True for the Flux source kinds (HelmRepository, GitRepository, ...).
+bool is_flux_source(const KubeObject& object);
+
+/// Reads one HelmRelease; nullopt after adding at least one error to `out`.
+std::optional<ReleaseSpec> read_release(const KubeObject& object, const RenderIndex& index, std::vector<Diagnostic>& out);
+
+/// A diagnostic about `object`, at the place it was read.
+Diagnostic finding(const KubeObject& object, Severity severity, std::string message);
+
+/// The string data of a Secret or ConfigMap ("data" decoded from base64 for a
+/// Secret, "stringData" on top), or an error naming the bad key.
+Result<std::map<std::string, std::string>> object_data(const KubeObject& object);
+
+}  // namespace driftless::helmrelease

@@ -1,0 +1,174 @@
+// renderer "helmrelease": HelmRelease objects (Flux v2 and the Flux v1
+// helm-operator) become real Helm releases. Rendering only reads: it takes the
+// HelmReleases and the Flux source objects out of the object list, fetches
+// and caches each chart, merges values and checks everything; the releases
+// are installed by a deferred action the core runs after the sink applied the
+// rest of the pipeline (see release_action.hpp and docs/helmrelease.md).
+#include <driftless/export.hpp>
+#include <driftless/hash.hpp>
+
+#include <functional>
+#include <set>
+
+#include "chart_source.hpp"
+#include "helm_stage.hpp"
+#include "release_action.hpp"
+#include "values.hpp"
+
+namespace {
+
+using namespace driftless;
+using namespace driftless::helmrelease;
+
+constexpr std::size_t kMaxLabelValue = 63;
+
+struct Settings {
+  ActionSettings action;
+  ChartLimits limits;
+};
+
+std::string index_key(const KubeObject& object) {
+  const std::string ns = object.namespace_name();
+  return object.kind() + "/" + (ns.empty() ? "default" : ns) + "/" + object.name();
+}
+
+bool valid_label_value(const std::string& text) {
+  if (text.empty() || text.size() > kMaxLabelValue || !std::isalnum(static_cast<unsigned char>(text.front())) ||
+      !std::isalnum(static_cast<unsigned char>(text.back())))
+    return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// Installation rounds: a release comes after every release it depends on.
+void assign_levels(std::vector<Release>& releases, std::vector<Diagnostic>& out) {
+  std::map<std::string, Release*> by_object;
+  for (auto& release : releases) by_object[release.object] = &release;
+  std::map<std::string, int> state;  // 1 = visiting, 2 = done
+  std::function<int(Release&)> level_of = [&](Release& release) -> int {
+    int& mark = state[release.object];
+    if (mark == 2) return release.level;
+    if (mark == 1) {
+      out.push_back(Diagnostic{Severity::error, "dependsOn forms a cycle through " + release.object, release.origin.file,
+                               release.origin.line, release.object});
+      return 0;
+    }
+    mark = 1;
+    int level = 0;
+    for (const auto& dependency : release.depends_on) {
+      auto it = by_object.find(dependency);
+      if (it == by_object.end()) {
+        out.push_back(Diagnostic{Severity::error, "dependsOn names " + dependency + ", which is not in this render",
+                                 release.origin.file, release.origin.line, release.object});
+        continue;
+      }
+      level = std::max(level, level_of(*it->second) + 1);
+    }
+    release.level = level;
+    state[release.object] = 2;
+    return level;
+  };
+  for (auto& release : releases) level_of(release);
+}
+
+class HelmReleaseRenderer : public Renderer {
+ public:
+  explicit HelmReleaseRenderer(Settings settings) : settings_(std::move(settings)) {}
+
+  RenderResult render(Context& context, RenderRequest request) override {
+    RenderResult result;
+    std::vector<KubeObject> consumed;  // HelmReleases and Flux sources: turned into releases, not applied
+    for (auto& object : request.objects) {
+      if (is_helm_release(object) || is_flux_source(object)) consumed.push_back(std::move(object));
+      else result.objects.push_back(std::move(object));
+    }
+    RenderIndex index;
+    for (const auto& object : result.objects)
+      if (object.kind() == "ConfigMap" || object.kind() == "Secret") index[index_key(object)] = &object;
+    for (const auto& object : consumed) index[index_key(object)] = &object;
+
+    if (!valid_label_value(context.pipeline()))
+      result.diagnostics.push_back({Severity::error,
+                                    "pipeline name '" + context.pipeline() + "' cannot be a Helm release label; use at most 63 "
+                                    "letters, digits, '-', '_' or '.'", {}, 0, {}});
+    ChartFetcher charts(context, settings_.limits);
+    std::vector<Release> releases;
+    std::map<std::string, std::string> names;  // release key -> HelmRelease holding it
+    for (const auto& object : consumed) {
+      if (!is_helm_release(object)) continue;
+      auto spec = read_release(object, index, result.diagnostics);
+      if (!spec) continue;
+      Release release = std::move(spec->release);
+      auto [clash, inserted] = names.emplace(release.key(), release.object);
+      if (!inserted) {
+        result.diagnostics.push_back(finding(object, Severity::error, "release " + release.key() + " is also defined by " + clash->second));
+        continue;
+      }
+      auto chart = charts.fetch(spec->chart);
+      if (!chart.ok()) {
+        result.diagnostics.push_back(finding(object, Severity::error, "chart: " + chart.error().message));
+        continue;
+      }
+      release.chart = std::move(*chart);
+      if (spec->chart.refresh.count() > 0 && (result.valid_for.count() == 0 || spec->chart.refresh < result.valid_for))
+        result.valid_for = spec->chart.refresh;
+      if (!merge_values(object, *spec, index, release, result.diagnostics)) continue;
+      release.digest = sha256_hex(release.chart.digest + "\n" + to_json(release.values));
+      releases.push_back(std::move(release));
+    }
+    assign_levels(releases, result.diagnostics);
+    if (has_errors(result.diagnostics)) return result;
+    ActionSettings action = settings_.action;
+    action.state_dir = context.cache_dir() / "releases";
+    result.actions.push_back(std::make_shared<ReleaseActions>(std::move(action), context.pipeline(), std::move(releases)));
+    return result;
+  }
+
+ private:
+  Settings settings_;
+};
+
+class HelmReleaseRendererFactory : public RendererFactory {
+ public:
+  std::vector<ConfigKey> config_keys() const override {
+    return {
+        ConfigKey("helmPath", ConfigType::path, "The helm binary; when unset: helm on PATH."),
+        ConfigKey("kubeconfig", ConfigType::path,
+                  "Kubeconfig helm installs with; when unset: $KUBECONFIG or ~/.kube/config, as kubectl."),
+        ConfigKey("context", ConfigType::string, "Kubeconfig context; when unset: its current-context."),
+        ConfigKey("prune", ConfigType::boolean,
+                  "Uninstall releases of this pipeline whose HelmRelease left the source (only after a fully successful apply).")
+            .default_to(true),
+        ConfigKey("concurrency", ConfigType::integer, "Releases installed or upgraded at once (within one dependsOn round).")
+            .default_to(4),
+        ConfigKey("maxIndexSize", ConfigType::integer, "Largest chart repository index.yaml, in bytes.")
+            .default_to(static_cast<std::int64_t>(ChartLimits{}.max_index_bytes)),
+        ConfigKey("maxChartSize", ConfigType::integer, "Largest chart archive, in bytes.")
+            .default_to(static_cast<std::int64_t>(ChartLimits{}.max_chart_bytes)),
+    };
+  }
+
+  Result<std::string> tool_version() const override { return renderers::helm_version(""); }
+
+  Result<std::unique_ptr<Renderer>> create(const Value& config) const override {
+    Settings s;
+    s.action.helm_path = config.string_or("helmPath");
+    s.action.kubeconfig = config.string_or("kubeconfig");
+    s.action.context = config.string_or("context");
+    s.action.prune = config.find("prune")->as_bool();
+    s.action.concurrency = static_cast<int>(config.find("concurrency")->as_int());
+    const auto index_size = config.find("maxIndexSize")->as_int();
+    const auto chart_size = config.find("maxChartSize")->as_int();
+    if (s.action.concurrency < 1 || index_size < 1 || chart_size < 1)
+      return fail(ErrorCode::invalid_input, "concurrency, maxIndexSize and maxChartSize must be positive");
+    s.limits.max_index_bytes = static_cast<std::size_t>(index_size);
+    s.limits.max_chart_bytes = static_cast<std::size_t>(chart_size);
+    return std::unique_ptr<Renderer>(std::make_unique<HelmReleaseRenderer>(std::move(s)));
+  }
+};
+
+}  // namespace
+
+DRIFTLESS_PLUGIN(HelmReleaseRendererFactory, "helmrelease", "renderer", "0.1.0",
+                 "HelmRelease objects (Flux v1 and v2) installed as real Helm releases")

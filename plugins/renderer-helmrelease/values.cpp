@@ -1,0 +1,122 @@
+#include "values.hpp"
+
+#include <cctype>
+
+#include "driftless/yaml.hpp"
+
+namespace driftless::helmrelease {
+namespace {
+
+// The segments of a targetPath ("a.b\.c" -> a, b.c); nullopt when it uses list
+// indexes, which driftless does not support.
+std::optional<std::vector<std::string>> path_segments(const std::string& path) {
+  std::vector<std::string> segments(1);
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '[') return std::nullopt;
+    if (path[i] == '\\' && i + 1 < path.size()) segments.back() += path[++i];
+    else if (path[i] == '.') segments.emplace_back();
+    else segments.back() += path[i];
+  }
+  for (const auto& s : segments)
+    if (s.empty()) return std::nullopt;
+  return segments;
+}
+
+// A value as `helm --set` reads it: true/false, null, integers, else a string.
+Value typed(const std::string& text) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  if (text == "null") return nullptr;
+  std::size_t digits = text.size() > 1 && text[0] == '-' ? 1 : 0;
+  bool numeric = digits < text.size() && text.size() - digits < 19 && (text[digits] != '0' || text.size() == digits + 1);
+  for (std::size_t i = digits; numeric && i < text.size(); ++i) numeric = std::isdigit(static_cast<unsigned char>(text[i]));
+  if (numeric) return static_cast<std::int64_t>(std::stoll(text));
+  return text;
+}
+
+void set_at(Value& root, const std::vector<std::string>& segments, Value value) {
+  Value* node = &root;
+  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+    if (!node->is_object()) *node = Object{};
+    node = &node->as_object()[segments[i]];
+  }
+  if (!node->is_object()) *node = Object{};
+  node->as_object().set(segments.back(), std::move(value));
+}
+
+void collect_strings(const Value& value, std::vector<std::string>& out) {
+  if (value.is_string() && value.as_string().size() >= 4) out.push_back(value.as_string());
+  if (value.is_array())
+    for (const auto& item : value.as_array()) collect_strings(item, out);
+  if (value.is_object())
+    for (const auto& [key, item] : value.as_object()) collect_strings(item, out);
+}
+
+}  // namespace
+
+void merge_into(Value& base, const Value& overlay) {
+  if (!base.is_object() || !overlay.is_object()) {
+    base = overlay;
+    return;
+  }
+  for (const auto& [key, value] : overlay.as_object()) {
+    Value* existing = base.as_object().find(key);
+    if (existing && existing->is_object() && value.is_object()) merge_into(*existing, value);
+    else base.as_object().set(key, value);
+  }
+}
+
+bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const RenderIndex& index, Release& release,
+                  std::vector<Diagnostic>& out) {
+  bool ok = true;
+  auto error = [&](std::string message) {
+    out.push_back(finding(object, Severity::error, std::move(message)));
+    ok = false;
+  };
+  release.values = Object{};
+  for (const auto& ref : spec.values_from) {
+    const std::string what = ref.kind + " " + ref.namespace_name + "/" + ref.name;
+    auto it = index.find(ref.kind + "/" + ref.namespace_name + "/" + ref.name);
+    if (it == index.end()) {
+      if (!ref.optional)
+        error(ref.field + ": " + what + " is not in this render (driftless reads valuesFrom from the same render; "
+              "mark the entry optional: true if it may be missing)");
+      continue;
+    }
+    auto data = object_data(*it->second);
+    if (!data.ok()) {
+      error(ref.field + ": " + data.error().message);
+      continue;
+    }
+    auto entry = data->find(ref.key);
+    if (entry == data->end()) {
+      if (!ref.optional) error(ref.field + ": " + what + " has no key '" + ref.key + "'");
+      continue;
+    }
+    const bool secret = ref.kind == "Secret";
+    if (secret) release.secret_texts.push_back(entry->second);
+    if (!ref.target_path.empty()) {
+      auto segments = path_segments(ref.target_path);
+      if (!segments) {
+        error(ref.field + ".targetPath '" + ref.target_path + "' is not supported (dotted keys only, no list indexes)");
+        continue;
+      }
+      set_at(release.values, *segments, typed(entry->second));
+      continue;
+    }
+    // Secret content stays out of messages: its parse errors name the key only.
+    auto parsed = parse_yaml(entry->second, what + " key " + ref.key);
+    if (has_errors(parsed.diagnostics) || parsed.documents.size() > 1 ||
+        (!parsed.documents.empty() && !parsed.documents[0].value.is_object())) {
+      error(ref.field + ": key '" + ref.key + "' of " + what + " is not a YAML mapping of values");
+      continue;
+    }
+    if (parsed.documents.empty()) continue;
+    if (secret) collect_strings(parsed.documents[0].value, release.secret_texts);
+    merge_into(release.values, parsed.documents[0].value);
+  }
+  if (spec.values.is_object()) merge_into(release.values, spec.values);
+  return ok;
+}
+
+}  // namespace driftless::helmrelease

@@ -1,0 +1,133 @@
+#include "helmrelease_fixture.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <sstream>
+
+namespace driftless::test {
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kServer = R"(import functools, http.server, sys
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+print("PORT=%d" % server.server_address[1], flush=True)
+server.serve_forever()
+)";
+
+TempDir& helm_home() {
+  static TempDir home;
+  return home;
+}
+
+}  // namespace
+
+std::map<std::string, std::string>& helm_env() {
+  static std::map<std::string, std::string> env = require_env();
+  return env;
+}
+
+CommandResult helm(std::vector<std::string> args) {
+  args.insert(args.begin(), helm_env()["HELM"]);
+  args.insert(args.end(), {"--kubeconfig", helm_env()["KUBECONFIG"]});
+  return run(args, {{"HOME", helm_home().path().string()}});
+}
+
+CommandResult kubectl(std::vector<std::string> args) {
+  args.insert(args.begin(), {helm_env()["KUBECTL"], "--kubeconfig", helm_env()["KUBECONFIG"]});
+  return run(args);
+}
+
+ChartRepository::ChartRepository() {
+  fs::create_directories(dir_ / "repo");
+  write_file(dir_ / "server.py", kServer);
+  server_ = std::make_unique<BackgroundProcess>(std::vector<std::string>{"python3", (dir_ / "server.py").string(), (dir_ / "repo").string()});
+  EXPECT_TRUE(server_->wait_for_output("PORT=", std::chrono::seconds(20))) << server_->output();
+  const std::string out = server_->output();
+  url_ = "http://127.0.0.1:" + out.substr(out.find("PORT=") + 5, out.find('\n', out.find("PORT=")) - out.find("PORT=") - 5);
+}
+
+void ChartRepository::add(const std::string& name, const std::string& version, const std::map<std::string, std::string>& templates,
+                          const std::string& values) {
+  const fs::path src = dir_ / "src" / (name + "-" + version) / name;
+  write_file(src / "Chart.yaml", "apiVersion: v2\nname: " + name + "\nversion: " + version + "\nappVersion: \"" + version + "\"\n");
+  write_file(src / "values.yaml", values);
+  for (const auto& [file, text] : templates) write_file(src / "templates" / file, text);
+  auto packaged = helm({"package", src.string(), "--destination", (dir_ / "repo").string()});
+  ASSERT_EQ(packaged.exit_code, 0) << packaged.err;
+  auto indexed = helm({"repo", "index", (dir_ / "repo").string()});
+  ASSERT_EQ(indexed.exit_code, 0) << indexed.err;
+}
+
+std::map<std::string, std::string> web_chart_templates() {
+  return {{"configmap.yaml",
+           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n"
+           "  color: {{ .Values.color | quote }}\n  greeting: {{ .Values.greeting | default \"none\" | quote }}\n"
+           "  chartVersion: {{ .Chart.Version | quote }}\n"}};
+}
+
+HelmFleet::HelmFleet(const std::string& pipeline, const std::string& renderer_extra, const std::string& interval) : ns_(pipeline) {
+  // helm through a wrapper that logs every command line, to count upgrades.
+  write_file(dir_ / "helm-wrapper", "#!/bin/sh\necho \"$*\" >> " + (dir_ / "helm-calls.log").string() + "\nexec " +
+                                        helm_env()["HELM"] + " \"$@\"\n");
+  ::chmod((dir_ / "helm-wrapper").c_str(), 0755);
+  const std::string kubeconfig = helm_env()["KUBECONFIG"];
+  write_file(dir_ / "driftless.yaml",
+             "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\nsources:\n  - name: repo\n    type: path\n"
+             "    path: repo\n    interval: " + interval + "\npipelines:\n  - name: " + pipeline + "\n    source: repo\n    path: app\n    renderers:\n"
+             "      - {type: yaml}\n      - type: helmrelease\n        helmPath: helm-wrapper\n        kubeconfig: " + kubeconfig +
+                 "\n" + renderer_extra + "    sink: {type: kube, kubeconfig: " + kubeconfig + ", healthTimeout: 60s}\n");
+  write("namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns_ + "\n");
+}
+
+HelmFleet::~HelmFleet() {
+  auto listed = helm({"list", "-n", ns_, "-a", "-q"});
+  std::istringstream names(listed.out);
+  for (std::string name; std::getline(names, name);)
+    if (!name.empty()) helm({"uninstall", name, "-n", ns_});
+  kubectl({"delete", "namespace", ns_, "--wait=false"});
+}
+
+void HelmFleet::write(const std::string& file, const std::string& content) { write_file(dir_ / "repo/app" / file, content); }
+void HelmFleet::remove(const std::string& file) { fs::remove(dir_ / "repo/app" / file); }
+CommandResult HelmFleet::apply() { return driftless("apply"); }
+CommandResult HelmFleet::diff() { return driftless("diff"); }
+
+CommandResult HelmFleet::driftless(const std::string& command) {
+  return run_driftless({"--config", (dir_ / "driftless.yaml").string(), "--plugin-dir", plugin_dir().string(), command,
+                        "--pipeline", ns_},
+                       {{"DRIFTLESS_STATE_DIR", (dir_ / "state").string()}});
+}
+
+std::unique_ptr<BackgroundProcess> HelmFleet::start_daemon() {
+  return std::make_unique<BackgroundProcess>(
+      BackgroundProcess::driftless_argv({"--config", (dir_ / "driftless.yaml").string(), "--plugin-dir", plugin_dir().string(), "run"}),
+      std::map<std::string, std::string>{{"DRIFTLESS_STATE_DIR", (dir_ / "state").string()}}, dir_ / "daemon.log");
+}
+
+std::vector<std::string> HelmFleet::helm_calls() const {
+  std::vector<std::string> calls;
+  std::istringstream lines(read_file(dir_ / "helm-calls.log"));
+  for (std::string line; std::getline(lines, line);) calls.push_back(line);
+  return calls;
+}
+
+int revisions(const std::string& release, const std::string& ns) {
+  auto history = helm({"history", release, "-n", ns, "-o", "json"});
+  if (history.exit_code != 0) return 0;
+  int count = 0;
+  for (auto at = history.out.find("\"revision\""); at != std::string::npos; at = history.out.find("\"revision\"", at + 1)) ++count;
+  return count;
+}
+
+std::string deployed_values(const std::string& release, const std::string& ns) {
+  return helm({"get", "values", release, "-n", ns, "-o", "json"}).out;
+}
+
+std::string config_map_value(const std::string& name, const std::string& ns, const std::string& key) {
+  return kubectl({"get", "configmap", name, "-n", ns, "-o", "jsonpath={.data." + key + "}"}).out;
+}
+
+}  // namespace driftless::test

@@ -1,0 +1,146 @@
+// Reading HelmRelease objects and merging their values, without a cluster:
+// release names as Flux v1 and v2 make them, warnings for fields driftless does
+// not support, errors naming file and line, Flux's values order.
+#include <gtest/gtest.h>
+
+#include "driftless/yaml.hpp"
+#include "release_spec.hpp"
+#include "values.hpp"
+
+using namespace driftless;
+using namespace driftless::helmrelease;
+
+namespace {
+
+// The objects of one YAML stream, indexed as the renderer indexes them.
+struct Render {
+  explicit Render(const std::string& yaml) {
+    for (auto& doc : parse_yaml(yaml, "fleet/app.yaml").documents)
+      objects.push_back(KubeObject{std::move(doc.value), Provenance{"fleet/app.yaml", doc.index, doc.line}});
+    for (const auto& o : objects)
+      index[o.kind() + "/" + (o.namespace_name().empty() ? "default" : o.namespace_name()) + "/" + o.name()] = &o;
+  }
+  const KubeObject& release() const {
+    for (const auto& o : objects)
+      if (is_helm_release(o)) return o;
+    throw std::logic_error("no HelmRelease");
+  }
+  std::vector<KubeObject> objects;
+  RenderIndex index;
+};
+
+const char* kRepository =
+    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {name: charts, namespace: apps}\n"
+    "spec: {url: 'https://charts.example/'}\n---\n";
+
+std::string v2(const std::string& spec_extra) {
+  return std::string(kRepository) +
+         "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+         "  chart:\n    spec: {chart: web, version: '^1.2', sourceRef: {kind: HelmRepository, name: charts}}\n" + spec_extra;
+}
+
+bool mentions(const std::vector<Diagnostic>& ds, Severity severity, const std::string& text) {
+  for (const auto& d : ds)
+    if (d.severity == severity && d.message.find(text) != std::string::npos) return true;
+  return false;
+}
+
+TEST(ReadRelease, FluxV2DefaultsNamesAndChartSource) {
+  Render render(v2("  targetNamespace: web-prod\n  install: {createNamespace: true, crds: Skip}\n"
+                   "  upgrade: {remediation: {retries: 2}, disableWait: true}\n  timeout: 2m30s\n"));
+  std::vector<Diagnostic> out;
+  auto spec = read_release(render.release(), render.index, out);
+  ASSERT_TRUE(spec) << (out.empty() ? "" : format(out.front()));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(spec->release.name, "web-prod-web");
+  EXPECT_EQ(spec->release.namespace_name, "web-prod");
+  EXPECT_EQ(spec->chart.url, "https://charts.example/");
+  EXPECT_EQ(spec->chart.version, "^1.2");
+  EXPECT_TRUE(spec->release.create_namespace);
+  EXPECT_TRUE(spec->release.install.skip_crds);
+  EXPECT_FALSE(spec->release.install.remediate);
+  EXPECT_TRUE(spec->release.upgrade.remediate);
+  EXPECT_FALSE(spec->release.upgrade.wait);
+  EXPECT_EQ(spec->release.install.timeout, std::chrono::seconds(150));
+}
+
+TEST(ReadRelease, LongV2NamesAreShortenedLikeFlux) {
+  Render render(v2("  targetNamespace: a-very-long-target-namespace-name-for-testing-purposes\n"));
+  std::vector<Diagnostic> out;
+  auto spec = read_release(render.release(), render.index, out);
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->release.name.size(), 53u);
+  EXPECT_EQ(spec->release.name.substr(0, 41), "a-very-long-target-namespace-name-for-te-");
+}
+
+TEST(ReadRelease, FluxV1NamesFollowTheHelmOperator) {
+  Render render("apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+                "  targetNamespace: prod\n  chart: {repository: 'https://charts.example/', name: web, version: 1.2.3}\n"
+                "  rollback: {enable: true, maxRetries: 3}\n");
+  std::vector<Diagnostic> out;
+  auto spec = read_release(render.release(), render.index, out);
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->release.name, "prod-apps-web");
+  EXPECT_EQ(spec->release.max_history, 10);
+  EXPECT_TRUE(spec->release.upgrade.remediate);
+  EXPECT_TRUE(spec->release.upgrade.wait);
+  EXPECT_TRUE(mentions(out, Severity::warning, "maxRetries"));
+}
+
+TEST(ReadRelease, UnsupportedFieldsWarnAndDangerousOnesFailWithFileAndLine) {
+  Render render(v2("  serviceAccountName: deployer\n  postRenderers: [{kustomize: {}}]\n"));
+  std::vector<Diagnostic> out;
+  EXPECT_FALSE(read_release(render.release(), render.index, out));
+  EXPECT_TRUE(mentions(out, Severity::warning, "spec.serviceAccountName is not supported"));
+  EXPECT_TRUE(mentions(out, Severity::error, "spec.postRenderers is not supported"));
+  for (const auto& d : out) {
+    EXPECT_EQ(d.file, "fleet/app.yaml");
+    EXPECT_EQ(d.line, 6);  // the HelmRelease document starts after the HelmRepository
+    EXPECT_EQ(d.object, "HelmRelease/apps/web");
+  }
+}
+
+TEST(ReadRelease, ASourceMissingFromTheRenderIsAnError) {
+  Render render("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+                "  chart:\n    spec: {chart: web, sourceRef: {kind: HelmRepository, name: charts}}\n");
+  std::vector<Diagnostic> out;
+  EXPECT_FALSE(read_release(render.release(), render.index, out));
+  EXPECT_TRUE(mentions(out, Severity::error, "HelmRepository apps/charts is not in this render"));
+}
+
+TEST(MergeValues, FluxOrderTargetPathsAndSecretsRemembered) {
+  Render render(v2("  valuesFrom:\n"
+                   "    - {kind: ConfigMap, name: base}\n"
+                   "    - {kind: Secret, name: creds, valuesKey: password, targetPath: db.password}\n"
+                   "    - {kind: ConfigMap, name: base, valuesKey: replicas, targetPath: 'scale\\.count'}\n"
+                   "    - {kind: ConfigMap, name: gone, optional: true}\n"
+                   "  values: {color: inline, nested: {b: 2}}\n") +
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: base, namespace: apps}\n"
+                "data:\n  values.yaml: |\n    color: base\n    nested: {a: 1, b: 1}\n    list: [1, 2]\n  replicas: '3'\n"
+                "---\napiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: apps}\ndata: {password: aHVudGVyMg==}\n");
+  std::vector<Diagnostic> out;
+  auto spec = read_release(render.release(), render.index, out);
+  ASSERT_TRUE(spec);
+  Release release;
+  const bool merged = merge_values(render.release(), *spec, render.index, release, out);
+  for (const auto& d : out) ADD_FAILURE() << format(d);
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(to_json(release.values),
+            R"({"color":"inline","nested":{"a":1,"b":2},"list":[1,2],"db":{"password":"hunter2"},"scale.count":3})");
+  ASSERT_EQ(release.secret_texts.size(), 1u);
+  EXPECT_EQ(release.secret_texts[0], "hunter2");
+}
+
+TEST(MergeValues, AMissingRequiredSourceOrKeyIsAnError) {
+  Render render(v2("  valuesFrom:\n    - {kind: Secret, name: absent}\n    - {kind: ConfigMap, name: base, valuesKey: nope}\n") +
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: base, namespace: apps}\ndata: {x: z}\n");
+  std::vector<Diagnostic> out;
+  auto spec = read_release(render.release(), render.index, out);
+  ASSERT_TRUE(spec);
+  Release release;
+  EXPECT_FALSE(merge_values(render.release(), *spec, render.index, release, out));
+  EXPECT_TRUE(mentions(out, Severity::error, "Secret apps/absent is not in this render"));
+  EXPECT_TRUE(mentions(out, Severity::error, "has no key 'nope'"));
+}
+
+}  // namespace
