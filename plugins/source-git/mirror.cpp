@@ -1,5 +1,7 @@
 #include "mirror.hpp"
 
+#include <vector>
+
 #include "driftless/hash.hpp"
 
 namespace driftless::git {
@@ -7,10 +9,41 @@ namespace driftless::git {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr int max_packs = 50;
+
 std::string git_failure(const std::string& what) {
   const git_error* e = git_error_last();
   return what + ": " + (e && e->message ? e->message : "unknown libgit2 error");
 }
+
+std::vector<fs::path> pack_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".pack") out.push_back(entry.path());
+  return out;
+}
+
+// Adds annotated tag objects (a revwalk only brings their commits).
+int insert_tag_objects(git_repository* repository, git_packbuilder* builder) {
+  git_reference_iterator* refs = nullptr;
+  if (git_reference_iterator_new(&refs, repository) < 0) return -1;
+  git_reference* ref = nullptr;
+  int rc = 0;
+  while (rc == 0 && git_reference_next(&ref, refs) == 0) {
+    const git_oid* target = git_reference_target(ref);
+    git_object* object = nullptr;
+    if (target && git_object_lookup(&object, repository, target, GIT_OBJECT_TAG) == 0) {
+      rc = git_packbuilder_insert(builder, target, nullptr);
+      git_object_free(object);
+    }
+    git_reference_free(ref);
+  }
+  git_reference_iterator_free(refs);
+  return rc;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Mirror>> Mirror::open(const fs::path& cache_dir, const std::string& url,
@@ -44,6 +77,35 @@ Result<void> Mirror::open_or_init() {
     return fail(ErrorCode::internal, git_failure("cannot open the mirror " + path.string()));
   }
   return {};
+}
+
+Result<int> Mirror::compact() {
+  const fs::path dir = folder_ / "mirror.git" / "objects" / "pack";
+  auto packs = pack_files(dir);
+  if (packs.size() <= static_cast<std::size_t>(max_packs)) return 0;
+  git_packbuilder* builder = nullptr;
+  git_revwalk* walk = nullptr;
+  int rc = git_packbuilder_new(&builder, repository_);
+  if (rc == 0) rc = git_revwalk_new(&walk, repository_);
+  if (rc == 0) rc = git_revwalk_push_glob(walk, "refs/*");
+  if (rc == 0) rc = git_packbuilder_insert_walk(builder, walk);
+  if (rc == 0) rc = insert_tag_objects(repository_, builder);
+  if (rc == 0) rc = git_packbuilder_write(builder, dir.c_str(), 0, nullptr, nullptr);
+  const std::string kept = rc == 0 ? std::string("pack-") + git_packbuilder_name(builder) : "";
+  git_revwalk_free(walk);
+  git_packbuilder_free(builder);
+  if (rc < 0) return fail(ErrorCode::internal, git_failure("cannot repack the mirror"));
+  std::error_code ec;
+  for (const auto& pack : packs) {
+    if (pack.stem() == kept) continue;
+    for (const char* extension : {".pack", ".idx", ".rev", ".keep"}) fs::remove(fs::path(pack).replace_extension(extension), ec);
+  }
+  git_odb* odb = nullptr;
+  if (git_repository_odb(&odb, repository_) == 0) {
+    git_odb_refresh(odb);
+    git_odb_free(odb);
+  }
+  return static_cast<int>(packs.size());
 }
 
 Result<void> Mirror::recreate() {

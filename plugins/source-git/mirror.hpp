@@ -30,6 +30,11 @@ class Mirror {
   git_repository* repository() const { return repository_; }
   /// Throws the mirror away and starts an empty one (after damage was found).
   Result<void> recreate();
+  /// Every incremental fetch adds a pack file, and lookups slow down as packs
+  /// pile up: past a threshold, all objects reachable from refs are written
+  /// into one new pack and the others are deleted. Returns how many packs
+  /// were merged (0 when below the threshold).
+  Result<int> compact();
   /// Folder of the read-only snapshots.
   std::filesystem::path snapshots() const { return folder_ / "snapshots"; }
 

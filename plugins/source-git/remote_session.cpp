@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -64,6 +65,27 @@ std::string last_git_error() {
 bool contains(const std::string& text, const char* needle) { return text.find(needle) != std::string::npos; }
 
 }  // namespace
+
+SigpipeBlock::SigpipeBlock() {
+  sigset_t pending, block;
+  sigpending(&pending);
+  was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+  sigemptyset(&block);
+  sigaddset(&block, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &block, &previous_);
+}
+
+SigpipeBlock::~SigpipeBlock() {
+  if (!was_pending_) {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    const timespec now{0, 0};
+    while (sigtimedwait(&pipe, nullptr, &now) == SIGPIPE) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+}
 
 RemoteSession::RemoteSession(git_repository* mirror, const GitSpec& spec, Context& context)
     : mirror_(mirror), spec_(spec), context_(context) {
@@ -194,10 +216,11 @@ Error RemoteSession::describe(int code, const std::string& doing, bool writing_m
   }
   if (cancelled_) return failure_.error = fail(ErrorCode::cancelled, doing + " " + url + " was cancelled");
   if (!hostkey_problem_.empty()) return failure_.error = fail(ErrorCode::unauthorized, hostkey_problem_);
-  if (!auth_problem_.empty() || code == GIT_EAUTH || contains(detail, "authentication") || contains(detail, "401"))
+  if (!auth_problem_.empty() || code == GIT_EAUTH || contains(detail, "authentication") ||
+      contains(detail, "status code: 401"))
     return failure_.error = fail(ErrorCode::unauthorized, "authentication to " + url + " failed: " +
                                                               (auth_problem_.empty() ? detail : auth_problem_));
-  const bool missing = contains(detail, "404") || contains(detail, "not found") || contains(detail, "not exported") ||
+  const bool missing = contains(detail, "status code: 404") || contains(detail, "not found") || contains(detail, "not exported") ||
                        contains(detail, "no such repository") || contains(detail, "could not find repository") ||
                        contains(detail, "does not appear to be a git repository");
   if (!writing_mirror && missing)
@@ -223,7 +246,12 @@ Result<AdvertisedRefs> RemoteSession::list() {
       return fail(ErrorCode::invalid_input, "auth.sshKeyFile " + spec_.auth.ssh_key_file + " does not exist");
   }
   git_remote* remote = nullptr;
-  int rc = git_remote_create_anonymous(&remote, mirror_, spec_.url.text.c_str());
+  // In memory, and the URL as configured: no url.<base>.insteadOf rewriting
+  // (which, in libgit2 1.5, also leaks its regex match data).
+  git_remote_create_options options = GIT_REMOTE_CREATE_OPTIONS_INIT;
+  options.repository = mirror_;
+  options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+  int rc = git_remote_create_with_opts(&remote, spec_.url.text.c_str(), &options);
   if (rc < 0) return describe(rc, "opening", false);
   {
     std::lock_guard<std::mutex> lock(mutex_);  // the watchdog reads remote_

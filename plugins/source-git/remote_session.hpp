@@ -6,6 +6,7 @@
 #pragma once
 
 #include <git2.h>
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -27,6 +28,21 @@ namespace driftless::git {
 struct GitFailure {
   Error error;
   bool mirror_damaged = false;  ///< the local mirror, not the server, is at fault: re-clone
+};
+
+/// Blocks SIGPIPE on this thread while libgit2 writes to sockets (it sends
+/// without MSG_NOSIGNAL, and a server that hangs up, or the watchdog's
+/// shutdown, must not kill the daemon); a SIGPIPE raised meanwhile is drained.
+class SigpipeBlock {
+ public:
+  SigpipeBlock();
+  ~SigpipeBlock();
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t previous_;
+  bool was_pending_ = false;
 };
 
 class RemoteSession {
@@ -64,6 +80,7 @@ class RemoteSession {
   std::string hostkey_problem_;
   std::vector<KnownHost> known_hosts_;
   GitFailure failure_;
+  SigpipeBlock sigpipe_;
 
   // Watchdog: at the deadline (or on cancellation) it stops libgit2 and shuts
   // down the sockets this session opened, so a silent server cannot hang us.

@@ -1,7 +1,5 @@
 #include "signature.hpp"
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,9 +19,10 @@ struct SignedCommit {
 std::optional<SignedCommit> extract(git_repository* repository, const git_oid* commit) {
   git_buf signature = GIT_BUF_INIT;
   git_buf data = GIT_BUF_INIT;
-  if (git_commit_extract_signature(&signature, &data, repository, const_cast<git_oid*>(commit), nullptr) < 0) return std::nullopt;
-  SignedCommit out{std::string(signature.ptr, signature.size), std::string(data.ptr, data.size)};
-  git_buf_dispose(&signature);
+  const bool is_signed = git_commit_extract_signature(&signature, &data, repository, const_cast<git_oid*>(commit), nullptr) == 0;
+  std::optional<SignedCommit> out;
+  if (is_signed) out = SignedCommit{std::string(signature.ptr, signature.size), std::string(data.ptr, data.size)};
+  git_buf_dispose(&signature);  // filled partly even when there is no signature
   git_buf_dispose(&data);
   return out;
 }
@@ -33,19 +32,6 @@ std::string kind_of(const std::string& signature) {
   if (signature.rfind("-----BEGIN PGP SIGNATURE-----", 0) == 0) return "openpgp";
   return "unknown";
 }
-
-// A private temporary folder, removed on destruction.
-struct TempFolder {
-  fs::path path;
-  TempFolder() {
-    std::string pattern = (fs::temp_directory_path() / "driftless-verify-XXXXXX").string();
-    if (::mkdtemp(pattern.data())) path = pattern;
-  }
-  ~TempFolder() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
 
 void write(const fs::path& file, const std::string& content) {
   std::ofstream out(file, std::ios::binary);
@@ -75,11 +61,11 @@ Result<ProcessResult> run(std::vector<std::string> argv, std::string input, Cont
   return run_process(spec);
 }
 
-Result<std::string> verify_openpgp(const SignedCommit& commit, const std::string& keyring, const TempFolder& temp,
+Result<std::string> verify_openpgp(const SignedCommit& commit, const std::string& keyring, const ScratchDir& temp,
                                    Context& context, std::chrono::steady_clock::time_point deadline) {
   std::string keys = read(keyring);
   if (keys.empty()) return fail(ErrorCode::invalid_input, "verify.openpgpKeyring " + keyring + " is missing or empty");
-  const std::map<std::string, std::string> env{{"GNUPGHOME", temp.path.string()}, {"HOME", temp.path.string()}};
+  const std::map<std::string, std::string> env{{"GNUPGHOME", temp.path().string()}, {"HOME", temp.path().string()}};
   if (keys.rfind("-----BEGIN PGP", 0) == 0) {  // ASCII-armored export: gpgv wants the binary form
     auto dearmored = run({"gpg", "--batch", "--dearmor"}, keys, context, deadline, env);
     if (!dearmored.ok()) return dearmored.error();
@@ -88,11 +74,11 @@ Result<std::string> verify_openpgp(const SignedCommit& commit, const std::string
                                                 first_line(dearmored->err));
     keys = dearmored->out;
   }
-  write(temp.path / "keyring.gpg", keys);
-  write(temp.path / "commit.sig", commit.signature);
-  write(temp.path / "commit.data", commit.data);
-  auto checked = run({"gpgv", "--homedir", temp.path.string(), "--keyring", (temp.path / "keyring.gpg").string(),
-                      "--status-fd", "1", (temp.path / "commit.sig").string(), (temp.path / "commit.data").string()},
+  write(temp.path() / "keyring.gpg", keys);
+  write(temp.path() / "commit.sig", commit.signature);
+  write(temp.path() / "commit.data", commit.data);
+  auto checked = run({"gpgv", "--homedir", temp.path().string(), "--keyring", (temp.path() / "keyring.gpg").string(),
+                      "--status-fd", "1", (temp.path() / "commit.sig").string(), (temp.path() / "commit.data").string()},
                      "", context, deadline, env);
   if (!checked.ok()) return checked.error();
   std::istringstream status(checked->out);
@@ -110,12 +96,12 @@ Result<std::string> verify_openpgp(const SignedCommit& commit, const std::string
   return fail(ErrorCode::unauthorized, reason.empty() ? "gpgv refused it: " + first_line(checked->err) : reason);
 }
 
-Result<std::string> verify_ssh(const SignedCommit& commit, const std::string& allowed_signers, const TempFolder& temp,
+Result<std::string> verify_ssh(const SignedCommit& commit, const std::string& allowed_signers, const ScratchDir& temp,
                                Context& context, std::chrono::steady_clock::time_point deadline) {
   std::error_code ec;
   if (!fs::exists(allowed_signers, ec))
     return fail(ErrorCode::invalid_input, "verify.allowedSigners " + allowed_signers + " does not exist");
-  const std::string signature_file = (temp.path / "commit.sig").string();
+  const std::string signature_file = (temp.path() / "commit.sig").string();
   write(signature_file, commit.signature);
   auto principals = run({"ssh-keygen", "-Y", "find-principals", "-f", allowed_signers, "-s", signature_file}, "", context, deadline);
   if (!principals.ok()) return principals.error();
@@ -150,8 +136,8 @@ Result<std::string> verify_commit(git_repository* repository, const git_oid* com
   if (!signed_commit) return refuse("it is not signed");
   const std::string kind = kind_of(signed_commit->signature);
   if (kind != wanted) return refuse("it carries a " + kind + " signature, and " + wanted + " signatures are required");
-  TempFolder temp;
-  if (temp.path.empty()) return fail(ErrorCode::internal, "cannot create a temporary folder for signature checks");
+  ScratchDir temp;
+  if (temp.path().empty()) return fail(ErrorCode::internal, "cannot create a temporary folder for signature checks");
   auto result = verify.kind == SignatureKind::openpgp ? verify_openpgp(*signed_commit, verify.keys_file, temp, context, deadline)
                                                       : verify_ssh(*signed_commit, verify.keys_file, temp, context, deadline);
   if (!result.ok() && result.error().code == ErrorCode::unauthorized) return refuse(result.error().message);

@@ -20,10 +20,18 @@ using FolderIds = std::map<std::string, std::string>;
 /// mirror without touching files.
 Result<FolderIds> folder_ids(git_repository* repository, const git_commit* commit);
 
+/// An earlier snapshot whose unchanged files are hard-linked instead of
+/// written again, so a commit that touches one file writes one file.
+struct Baseline {
+  const git_commit* commit = nullptr;
+  std::filesystem::path root;
+};
+
 /// snapshots/<commit id>, written unless it is already there; fills `ids`.
 /// Symlinks that resolve outside the snapshot and submodules are left out
 /// (with a warning). An ErrorCode::internal error means the mirror is damaged.
 Result<std::filesystem::path> materialize(git_repository* repository, const git_commit* commit,
-                                          const std::filesystem::path& snapshots, FolderIds& ids, Logger& logger);
+                                          const std::filesystem::path& snapshots, FolderIds& ids, Logger& logger,
+                                          const Baseline& baseline = {});
 
 }  // namespace driftless::git

@@ -93,6 +93,7 @@ class GitSource : public Source {
       target = std::move(*resolved);
       if (!lookup_commit(repository, target.commit, commit)) {
         if (auto fetched = session.fetch(target.refspecs); !fetched.ok()) return {fetched.error(), session.failure().mirror_damaged};
+        compact(mirror, context);
         if (!lookup_commit(repository, target.commit, commit))
           return {fail(ErrorCode::not_found, "commit " + target.commit + " is not reachable from any branch or tag of " +
                                                  spec_.url.text)};
@@ -113,22 +114,40 @@ class GitSource : public Source {
     } else {
       artifact.metadata["signature"] = signature_kind(repository, id) + " (not verified)";
     }
-    auto root = materialize(repository, commit.commit, mirror.snapshots(), artifact.folder_ids, context.logger());
+    // Files the last artifact already has are linked from it, not written again.
+    CommitHandle before;
+    Baseline baseline;
+    if (previous && previous->metadata.count("commit") && lookup_commit(repository, previous->metadata.at("commit"), before))
+      baseline = {before.commit, previous->root};
+    auto root = materialize(repository, commit.commit, mirror.snapshots(), artifact.folder_ids, context.logger(), baseline);
     if (!root.ok()) return {root.error(), root.error().code == ErrorCode::internal};
     artifact.root = *root;
-    artifact.metadata["url"] = spec_.url.text;
-    artifact.metadata["commit"] = target.commit;
-    artifact.metadata["author"] = person(git_commit_author(commit.commit));
-    artifact.metadata["committer"] = person(git_commit_committer(commit.commit));
-    artifact.metadata["date"] = iso_time(git_commit_time(commit.commit));
-    const char* summary = git_commit_summary(commit.commit);
-    artifact.metadata["message"] = summary ? summary : "";
+    describe(commit.commit, artifact.metadata);
     std::set<fs::path> in_use{artifact.root};
     if (previous) in_use.insert(previous->root);
     prune_snapshots(mirror.snapshots(), spec_.keep_snapshots, in_use);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     context.logger().info("fetched", {{"url", spec_.url.text}, {"revision", artifact.revision}, {"ms", std::to_string(ms)}});
     return {std::move(artifact)};
+  }
+
+  void describe(git_commit* commit, std::map<std::string, std::string>& metadata) const {
+    char id[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(id, sizeof id, git_commit_id(commit));
+    metadata["url"] = spec_.url.text;
+    metadata["commit"] = id;
+    metadata["author"] = person(git_commit_author(commit));
+    metadata["committer"] = person(git_commit_committer(commit));
+    metadata["date"] = iso_time(git_commit_time(commit));
+    const char* summary = git_commit_summary(commit);
+    metadata["message"] = summary ? summary : "";
+  }
+
+  // Repacking is housekeeping: a failure is worth a warning, not a failed fetch.
+  void compact(Mirror& mirror, Context& context) {
+    auto merged = mirror.compact();
+    if (!merged.ok()) context.logger().warn("the mirror could not be repacked", {{"reason", merged.error().message}});
+    else if (*merged > 0) context.logger().info("mirror repacked", {{"url", spec_.url.text}, {"packs", std::to_string(*merged)}});
   }
 
   GitSpec spec_;

@@ -3,6 +3,8 @@
 // revision is a SHA-256 over the sorted (key, ETag) list, so a poll of an
 // unchanged bucket costs the listing requests and downloads nothing.
 #include <algorithm>
+#include <fstream>
+#include <map>
 
 #include <driftless/export.hpp>
 #include <driftless/files.hpp>
@@ -24,6 +26,34 @@ std::string listing_digest(const std::vector<ObjectInfo>& objects) {
   for (const auto& o : objects) h.update(o.key + '\0' + o.etag + '\n');
   return h.hex();
 }
+
+// The (key, ETag) list of each snapshot is kept beside it, in listings/<digest>,
+// so the next fetch knows which objects it already has.
+void save_listing(const fs::path& file, const std::vector<ObjectInfo>& objects) {
+  std::ofstream out(file, std::ios::binary);
+  for (const auto& o : objects) out << o.key << '\0' << o.etag << '\0';
+}
+
+std::map<std::string, std::string> load_listing(const fs::path& file) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(file, std::ios::binary);
+  std::string key, etag;
+  while (std::getline(in, key, '\0') && std::getline(in, etag, '\0')) out[key] = etag;
+  return out;
+}
+
+// Listings whose snapshot was pruned go too.
+void prune_listings(const fs::path& listings, const fs::path& snapshots) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(listings, ec))
+    if (!fs::exists(snapshots / entry.path().filename(), ec)) fs::remove(entry.path(), ec);
+}
+
+// The last artifact: objects listed there with the same ETag are linked, not downloaded.
+struct Baseline {
+  fs::path root;
+  std::map<std::string, std::string> etags;  ///< key -> ETag
+};
 
 class S3Source : public Source {
  public:
@@ -48,13 +78,21 @@ class S3Source : public Source {
       return *previous;
     }
     const fs::path snapshots = folder / "snapshots";
+    const fs::path listings = folder / "listings";
     std::error_code ec;
     fs::create_directories(snapshots, ec);
+    fs::create_directories(listings, ec);
     auto root = find_snapshot(snapshots, digest);
     if (!root) {
-      auto written = download(**client, *objects, snapshots, digest, context);
+      Baseline baseline;
+      if (previous && previous->revision.rfind("sha256:", 0) == 0) {
+        baseline.root = previous->root;
+        baseline.etags = load_listing(listings / previous->revision.substr(7));
+      }
+      auto written = download(**client, *objects, snapshots, digest, baseline, context);
       if (!written.ok()) return written.error();
       root = *written;
+      save_listing(listings / digest, *objects);
     }
     Artifact artifact;
     artifact.revision = revision;
@@ -68,6 +106,7 @@ class S3Source : public Source {
     std::set<fs::path> in_use{artifact.root};
     if (previous) in_use.insert(previous->root);
     prune_snapshots(snapshots, spec_.keep_snapshots, in_use);
+    prune_listings(listings, snapshots);
     context.logger().info("fetched", {{"bucket", spec_.bucket}, {"revision", revision}, {"objects", std::to_string(objects->size())}});
     return artifact;
   }
@@ -79,7 +118,7 @@ class S3Source : public Source {
   }
 
   Result<fs::path> download(S3Client& client, const std::vector<ObjectInfo>& objects, const fs::path& snapshots,
-                            const std::string& id, Context& context) {
+                            const std::string& id, const Baseline& baseline, Context& context) {
     std::uint64_t total = 0;
     for (const auto& o : objects) total += o.size;
     if (total > spec_.max_total_bytes)
@@ -90,7 +129,17 @@ class S3Source : public Source {
     if (archive && (objects.size() != 1 || !is_tarball(objects.front().key)))
       return fail(ErrorCode::invalid_input, "archive: always needs exactly one .tar.gz or .tgz object below '" + spec_.prefix +
                                                 "' (found " + std::to_string(objects.size()) + " objects)");
-    auto stored = client.download(objects, context, [&](const ObjectInfo& object, std::string&& body) -> Result<void> {
+    std::vector<ObjectInfo> wanted;
+    for (const auto& object : objects) {
+      const std::string relative = object.key.substr(spec_.prefix.size());
+      auto before = baseline.etags.find(object.key);
+      const bool same = !archive && before != baseline.etags.end() && before->second == object.etag;
+      if (!same || !writer.link_file(relative, baseline.root / relative).ok()) wanted.push_back(object);
+    }
+    if (wanted.size() < objects.size())
+      context.logger().debug("unchanged objects linked from the last snapshot",
+                             {{"linked", std::to_string(objects.size() - wanted.size())}, {"downloaded", std::to_string(wanted.size())}});
+    auto stored = client.download(wanted, context, [&](const ObjectInfo& object, std::string&& body) -> Result<void> {
       if (archive)
         return unpack_tarball(body, "archive '" + object.key + "'", writer, spec_.max_objects, spec_.max_total_bytes);
       auto r = writer.write_file(object.key.substr(spec_.prefix.size()), body);

@@ -18,19 +18,13 @@ namespace {
 
 constexpr char temp_prefix[] = ".tmp-";
 
-void set_tree_mode(const fs::path& root, bool writable) {
+// Files are created with their final modes; only folders change mode: 0755
+// while written, 0555 once committed (children before parents).
+void set_folder_modes(const fs::path& root, bool writable) {
   std::error_code ec;
   std::vector<fs::path> dirs{root};
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_symlink(ec)) continue;
-    if (it->is_directory(ec)) {
-      dirs.push_back(it->path());
-    } else if (!writable) {
-      struct stat s {};
-      if (::lstat(it->path().c_str(), &s) == 0) ::chmod(it->path().c_str(), (s.st_mode & 0111) ? 0555 : 0444);
-    }
-  }
-  // Folders last when locking (children first), first when unlocking.
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (!it->is_symlink(ec) && it->is_directory(ec)) dirs.push_back(it->path());
   if (!writable) std::reverse(dirs.begin(), dirs.end());
   for (const auto& d : dirs) ::chmod(d.c_str(), writable ? 0755 : 0555);
 }
@@ -48,7 +42,7 @@ bool inside(const fs::path& root, const fs::path& candidate) {
 void remove_read_only_tree(const fs::path& root) {
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(root, ec))) return;
-  set_tree_mode(root, true);
+  set_folder_modes(root, true);
   fs::remove_all(root, ec);
 }
 
@@ -91,12 +85,11 @@ Result<fs::path> SnapshotWriter::checked(std::string_view relative, bool create_
   return path;
 }
 
-Result<fs::path> SnapshotWriter::prepare_file(std::string_view relative) { return checked(relative, true); }
-
 Result<void> SnapshotWriter::write_file(std::string_view relative, std::string_view content, bool executable) {
   auto path = checked(relative, true);
   if (!path.ok()) return path.error();
-  int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, executable ? 0755 : 0644);
+  // Read-only from the start: the open descriptor may write, nobody else can.
+  int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, executable ? 0555 : 0444);
   if (fd < 0)
     return fail(errno == EEXIST ? ErrorCode::invalid_input : ErrorCode::internal,
                 "cannot create '" + std::string(relative) + "': " + std::strerror(errno));
@@ -112,6 +105,17 @@ Result<void> SnapshotWriter::write_file(std::string_view relative, std::string_v
     left -= static_cast<std::size_t>(n);
   }
   ::close(fd);
+  return {};
+}
+
+Result<void> SnapshotWriter::link_file(std::string_view relative, const fs::path& existing) {
+  auto path = checked(relative, true);
+  if (!path.ok()) return path.error();
+  struct stat s {};
+  if (::lstat(existing.c_str(), &s) != 0 || !S_ISREG(s.st_mode))
+    return fail(ErrorCode::internal, existing.string() + " is not a regular file to link");
+  if (::link(existing.c_str(), path->c_str()) != 0)
+    return fail(ErrorCode::internal, "cannot link '" + std::string(relative) + "': " + std::strerror(errno));
   return {};
 }
 
@@ -151,7 +155,7 @@ Result<fs::path> SnapshotWriter::commit(std::vector<std::string>& removed_links)
       fs::remove(link, ec);
     }
   }
-  set_tree_mode(root, false);
+  set_folder_modes(root, false);
   const fs::path final_dir = snapshots_ / id_;
   if (::rename(temp_.c_str(), final_dir.c_str()) != 0) {
     if (auto existing = find_snapshot(snapshots_, id_)) return *existing;  // another writer was faster

@@ -1,6 +1,8 @@
 #include "source_fixture.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <random>
@@ -43,6 +45,25 @@ Result<Artifact> SourceUnderTest::fetch(const Artifact* previous, std::chrono::s
   if (!source_) return create_error_ ? *create_error_ : fail(ErrorCode::internal, "no source");
   core::CoreContext context(services_, "", type_, timeout);
   return source_->fetch(context, previous);
+}
+
+void expect_error(const Result<Artifact>& result, ErrorCode code, const std::string& fragment) {
+  ASSERT_FALSE(result.ok()) << "expected an error containing: " << fragment;
+  EXPECT_EQ(to_string(result.error().code), std::string(to_string(code))) << result.error().message;
+  EXPECT_NE(result.error().message.find(fragment), std::string::npos) << result.error().message;
+}
+
+int listen_on_loopback(int& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::listen(fd, 64);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  port = ntohs(address.sin_port);
+  return fd;
 }
 
 std::map<std::string, std::string> require_env() {

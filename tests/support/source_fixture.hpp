@@ -35,6 +35,20 @@ class SourceUnderTest {
   std::optional<Error> create_error_;
 };
 
+/// Expects `result` to have failed with `code` and a message containing `fragment`.
+void expect_error(const Result<Artifact>& result, ErrorCode code, const std::string& fragment);
+
+/// A socket listening on 127.0.0.1 on a free port; the port goes to `port`.
+int listen_on_loopback(int& port);
+
+/// LeakSanitizer suppressions for Debian's libgit2 1.5, whose SSH transport
+/// leaks a few bytes on every connection (its libssh2 known-hosts list, URL
+/// parts) and more when one fails. Nothing a caller can free; without symbols
+/// for those libraries only their module names can be matched. Used by the git
+/// tests (in-process through __lsan_default_suppressions, and for the driftless
+/// binary through LSAN_OPTIONS); harmless in builds without sanitizers.
+inline constexpr const char* libgit2_leak_suppressions = "leak:libssh2.so.1\nleak:libgit2.so.1.5\n";
+
 /// The test environment; fails the test when it is not up.
 std::map<std::string, std::string> require_env();
 

@@ -29,15 +29,16 @@ class SnapshotWriter {
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
 
-  /// Writes a new file (parent folders created as needed).
+  /// Writes a new file (parent folders created as needed), read-only at once.
   Result<void> write_file(std::string_view relative, std::string_view content, bool executable = false);
+  /// Adds `existing` (a file of an earlier, read-only snapshot with the same
+  /// content) as a hard link instead of a copy: no new inode, no data written.
+  /// An error when linking is impossible (another file system): write instead.
+  Result<void> link_file(std::string_view relative, const std::filesystem::path& existing);
   /// Creates a folder (and its parents); an existing folder is fine.
   Result<void> make_directory(std::string_view relative);
   /// Creates a symlink; where it points is checked by commit().
   Result<void> make_symlink(std::string_view relative, const std::string& target);
-  /// The temporary folder's path of `relative` after the same checks, for
-  /// writers that stream content themselves (parent folders are created).
-  Result<std::filesystem::path> prepare_file(std::string_view relative);
 
   /// Removes every symlink that resolves outside the snapshot or to nothing
   /// (their relative paths go to `removed_links`), makes the tree read-only

@@ -61,9 +61,11 @@ pipelines:
     renderers: [{type: yaml}]
     sink: {type: dir, path: out}
 )");
+  write_file(work / "lsan.supp", libgit2_leak_suppressions);
+  const std::map<std::string, std::string> sanitizer_env{{"LSAN_OPTIONS", "suppressions=" + (work / "lsan.supp").string()}};
   const std::vector<std::string> apply{"--config", (work / "driftless.yaml").string(), "--state-dir", (work / "state").string(),
                                        "--plugin-dir", plugin_dir().string(), "apply"};
-  auto first = driftless::test::run_driftless(apply);
+  auto first = driftless::test::run_driftless(apply, sanitizer_env);
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   const std::string before = everything_below(work / "out");
   EXPECT_NE(before.find("color: blue"), std::string::npos) << before;
@@ -72,7 +74,7 @@ pipelines:
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: prod\ndata:\n  color: green\n"},
                {"clusters/prod/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: prod\n"}},
               "second");
-  auto second = driftless::test::run_driftless(apply);
+  auto second = driftless::test::run_driftless(apply, sanitizer_env);
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   const std::string after = everything_below(work / "out");
   EXPECT_NE(after.find("color: green"), std::string::npos) << after;

@@ -45,9 +45,7 @@ TEST(GitRefs, AnnotatedAndLightweightTags) {
   EXPECT_EQ(read_file(a->root / "a.yaml"), "v: 1\n");
   SourceUnderTest missing("git", config(env["GIT_DAEMON_URL"] + repo.url_path(), R"({"tag": "v9"})"), state / "b");
   auto m = missing.fetch();
-  ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.error().code, ErrorCode::not_found);
-  EXPECT_NE(m.error().message.find("tags: light, v1.0.0"), std::string::npos) << m.error().message;
+  expect_error(m, ErrorCode::not_found, "tags: light, v1.0.0");
 }
 
 TEST(GitRefs, SemverPicksTheHighestTagInTheRange) {
@@ -71,9 +69,7 @@ TEST(GitRefs, SemverPicksTheHighestTagInTheRange) {
   EXPECT_EQ(b->revision, "v1.2.0@sha1:" + commits["v1.2.0"]);
   SourceUnderTest none("git", config(env["GIT_DAEMON_URL"] + repo.url_path(), R"({"semver": ">=3"})"), state / "c");
   auto c = none.fetch();
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().code, ErrorCode::not_found);
-  EXPECT_NE(c.error().message.find(">=3"), std::string::npos);
+  expect_error(c, ErrorCode::not_found, ">=3");
   // A new release inside the range is picked up by the next fetch.
   commits["v1.12.0"] = repo.commit({{"version.txt", "v1.12.0"}}, "release v1.12.0");
   repo.git({"tag", "v1.12.0"});
@@ -96,9 +92,7 @@ TEST(GitRefs, PinnedCommitAndUnknownBranch) {
   EXPECT_EQ(read_file(a->root / "a.yaml"), "v: 1\n");
   SourceUnderTest branch("git", config(env["GIT_DAEMON_URL"] + repo.url_path(), R"({"branch": "nope"})"), state / "b");
   auto b = branch.fetch();
-  ASSERT_FALSE(b.ok());
-  EXPECT_EQ(b.error().code, ErrorCode::not_found);
-  EXPECT_NE(b.error().message.find("branches: main"), std::string::npos) << b.error().message;
+  expect_error(b, ErrorCode::not_found, "branches: main");
   SourceUnderTest absent("git", config(env["GIT_DAEMON_URL"] + repo.url_path(),
                                        R"({"commit": "0123456789012345678901234567890123456789"})"), state / "c");
   auto c = absent.fetch();
@@ -232,4 +226,38 @@ TEST(GitRefs, SymlinksOutOfTheRepositoryAreLeftOut) {
   EXPECT_FALSE(fs::exists(fs::symlink_status(artifact->root / "passwd.yaml")));
   EXPECT_FALSE(fs::exists(fs::symlink_status(artifact->root / "up")));
   EXPECT_FALSE(fs::exists(fs::symlink_status(artifact->root / "linked.yaml")));
+}
+
+TEST(GitRefs, PacksFromManyIncrementalFetchesAreMergedIntoOne) {
+  auto env = require_env();
+  TestRepo repo("repack");
+  repo.commit({{"a.yaml", "v: 0\n"}}, "zero");
+  repo.git({"tag", "-a", "v0.1.0", "-m", "annotated"});
+  repo.git({"push", "-q", "origin", "--tags"});
+  TempDir state;
+  const std::string url = env["GIT_DAEMON_URL"] + repo.url_path();
+  SourceUnderTest tagged("git", config(url, R"({"tag": "v0.1.0"})"), state.path());
+  ASSERT_TRUE(tagged.fetch().ok());
+  SourceUnderTest source("git", config(url, R"({"branch": "main"})"), state.path());
+  auto previous = source.fetch();
+  ASSERT_TRUE(previous.ok());
+  std::string head;
+  for (int i = 1; i <= 52; ++i) {  // one pack per fetch; the threshold is 50
+    head = repo.commit({{"a.yaml", "v: " + std::to_string(i) + "\n"}}, "commit " + std::to_string(i));
+    auto next = source.fetch(&*previous);
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    previous = std::move(next);
+  }
+  EXPECT_EQ(previous->revision, "main@sha1:" + head);
+  int packs = 0;
+  for (const auto& e : fs::directory_iterator(mirror_of(state.path()) / "objects/pack")) packs += e.path().extension() == ".pack";
+  EXPECT_LT(packs, 10);
+  // Everything is still there: the annotated tag, and a fresh snapshot of an old commit.
+  auto tag = tagged.fetch();
+  ASSERT_TRUE(tag.ok()) << tag.error().message;
+  EXPECT_EQ(read_file(tag->root / "a.yaml"), "v: 0\n");
+  SourceUnderTest restarted("git", config(url, R"({"branch": "main"})"), state.path());
+  auto again = restarted.fetch();
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(read_file(again->root / "a.yaml"), "v: 52\n");
 }

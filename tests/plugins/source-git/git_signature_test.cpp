@@ -51,10 +51,7 @@ TEST(GitSignatures, OpenPgpSignedHeadIsAppliedUnsignedOrForeignIsNot) {
 
   const std::string unsigned_head = repo.commit({{"a.yaml", "v: 2\n"}}, "not signed");
   auto refused = source.fetch(&*applied);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().code, ErrorCode::unauthorized);
-  EXPECT_NE(refused.error().message.find("commit " + unsigned_head + " was not applied: it is not signed"), std::string::npos)
-      << refused.error().message;
+  expect_error(refused, ErrorCode::unauthorized, "commit " + unsigned_head + " was not applied: it is not signed");
 
   const std::string foreign = repo.commit({{"a.yaml", "v: 3\n"}}, "signed by a stranger", "main", {"-S" + stranger});
   auto refused_again = source.fetch(&*applied);

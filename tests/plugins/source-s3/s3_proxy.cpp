@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "source_fixture.hpp"
+
 namespace driftless::test {
 namespace {
 
@@ -35,15 +37,7 @@ bool send_all(int fd, const std::string& data) {
 }  // namespace
 
 S3Proxy::S3Proxy(int upstream_port) : upstream_port_(upstream_port) {
-  listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::listen(listener_, 64);
-  socklen_t length = sizeof address;
-  ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
+  listener_ = listen_on_loopback(port_);
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
