@@ -210,12 +210,15 @@ int command_run(const GlobalOptions& options) {
 
 namespace {
 
-// The daemon's address: --server, else `listen` from the config, else the default.
+// The daemon's address: --server, else `listen` from the config, else the
+// default. Only the config's structure is read: no plugin needs loading.
 std::string daemon_address(const GlobalOptions& options) {
   if (!options.server.empty()) return options.server;
-  Session session;
-  open_session(session, options, false);
-  return session.config ? session.config->listen : Config().listen;
+  const auto file = config_file_of(options);
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return Config().listen;
+  ConfigLoad load = load_config(file);
+  return load.config ? load.config->listen : Config().listen;
 }
 
 std::string base_url(const std::string& address) {

@@ -16,17 +16,17 @@ std::filesystem::path default_state_dir() {
 
 }  // namespace
 
+std::filesystem::path config_file_of(const GlobalOptions& options, bool* named) {
+  if (named) *named = true;
+  if (!options.config_file.empty()) return options.config_file;
+  if (const char* env = std::getenv("DRIFTLESS_CONFIG"); env && *env) return env;
+  if (named) *named = false;
+  return "driftless.yaml";
+}
+
 void open_session(Session& session, const GlobalOptions& options, bool need_config) {
-  bool explicit_config = !options.config_file.empty();
-  std::string file = options.config_file;
-  if (file.empty()) {
-    if (const char* env = std::getenv("DRIFTLESS_CONFIG"); env && *env) {
-      file = env;
-      explicit_config = true;
-    } else {
-      file = "driftless.yaml";
-    }
-  }
+  bool explicit_config = false;
+  const std::filesystem::path file = config_file_of(options, &explicit_config);
   session.config_file = file;
 
   std::error_code ec;

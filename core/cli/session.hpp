@@ -30,6 +30,10 @@ struct Session {
   std::vector<Diagnostic> diagnostics;  ///< config and plugin-block problems
 };
 
+/// The config file: --config, else $DRIFTLESS_CONFIG, else ./driftless.yaml.
+/// `named` (when given) tells whether the user named it (flag or variable).
+std::filesystem::path config_file_of(const GlobalOptions& options, bool* named = nullptr);
+
 /// Loads plugins and (when `need_config`) the config, validating plugin blocks.
 /// Without `need_config` a missing default config file is not an error.
 void open_session(Session& session, const GlobalOptions& options, bool need_config);

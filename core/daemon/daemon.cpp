@@ -182,7 +182,7 @@ void Daemon::on_run(const PipelineRun& run, const PipelineStatus& before, const 
 
 void Daemon::audit(const PipelineRun& run, const PipelineStatus& after) {
   Object line;
-  line.set("time", status_value(after).string_or("lastAttempt"));
+  line.set("time", iso_time(after.last_attempt));
   line.set("pipeline", run.pipeline);
   line.set("revision", run.revision);
   for (const char* key : {"author", "committer", "message"})

@@ -9,16 +9,6 @@
 namespace driftless::core {
 namespace {
 
-std::string iso_time(std::chrono::system_clock::time_point t) {
-  if (t == std::chrono::system_clock::time_point{}) return "";
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void reply_json(httplib::Response& res, int status, const Value& body) {
   res.status = status;
   res.set_content(to_json(body) + "\n", "application/json");
@@ -31,6 +21,16 @@ Value message(const std::string& text) {
 }
 
 }  // namespace
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  if (t == std::chrono::system_clock::time_point{}) return "";
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 Value status_value(const PipelineStatus& s) {
   Object o;

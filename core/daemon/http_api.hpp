@@ -33,6 +33,9 @@ class DaemonControl {
                                  const std::string& body) = 0;
 };
 
+/// "2026-11-24T08:13:38Z", or "" for the zero time point.
+std::string iso_time(std::chrono::system_clock::time_point t);
+
 /// One pipeline's status as JSON (the API's and `status -o json`'s shape).
 Value status_value(const PipelineStatus& status);
 
