@@ -187,7 +187,7 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     s.last_attempt = std::chrono::system_clock::now();
     s.attempted_revision = run.revision;
     s.duration_ms = run.duration.count();
-    s.objects = run.objects.size();
+    s.objects = run.objects().size();
     s.errors.clear();
     for (const auto* set : {&run.diagnostics, &run.sink.diagnostics})
       for (const auto& d : *set)

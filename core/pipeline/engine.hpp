@@ -38,12 +38,15 @@ struct PipelineRun {
   std::string pipeline;
   std::string revision;
   std::map<std::string, std::string> metadata;  ///< of the revision: author, committer, message ...
-  std::vector<KubeObject> objects;
+  /// The rendered objects, shared with the render cache (not copied).
+  std::shared_ptr<const std::vector<KubeObject>> rendered;
   SinkReport sink;
   std::vector<Diagnostic> diagnostics;  ///< fetch, render and sink problems
   std::chrono::milliseconds duration{0};
 
   bool ok() const { return !has_errors(diagnostics) && !has_errors(sink.diagnostics); }
+  /// The rendered objects; none when the render failed.
+  const std::vector<KubeObject>& objects() const;
 };
 
 /// The outcome of fetching one source.
@@ -105,6 +108,9 @@ class Engine {
   SourceState& source_state(const std::string& name);
   std::vector<Expanded> expand(const PipelineSpec& spec, const Artifact& artifact, std::vector<Diagnostic>& problems);
   PipelineRun run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage);
+  /// Runs the renderer chain: each stage gets the objects of the one before.
+  RenderResult render_chain(const Expanded& pipeline, const Artifact& artifact, const std::vector<RenderCache::Stage>& stages,
+                            const ClusterInfo* cluster);
   struct SinkSlot;
   SinkSlot* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
   void watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift);

@@ -3,6 +3,7 @@
 // waits for health and watches for drift. See docs/sink-kube.md.
 #include <driftless/export.hpp>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -29,15 +30,19 @@ class KubeSink : public Sink {
       return report;
     }
     InventoryStore inventory(inventory_namespace_, context.pipeline());
-    std::shared_ptr<const AppliedState> applied = applied_state();
-    report = reconcile(context, {settings_, *client_, *discovery_, inventory, context.pipeline(), default_namespace_},
-                       request, applied);
-    if (has_errors(report.diagnostics)) {
-      discovery_.reset();  // the cluster may have changed under us: look again next time
-    } else {
+    // Until this apply's writes are done, a heal could restore what it is replacing.
+    writing_ = request.mode == SinkMode::apply;
+    auto publish = [this](std::shared_ptr<const AppliedState> state) {
       std::lock_guard state_lock(state_mutex_);
-      applied_ = std::move(applied);
-    }
+      applied_ = std::move(state);
+      writing_ = false;
+    };
+    report = reconcile(context,
+                       {settings_, *client_, *discovery_, inventory, context.pipeline(), default_namespace_,
+                        applied_state(), publish},
+                       request);
+    writing_ = false;
+    if (has_errors(report.diagnostics)) discovery_.reset();  // the cluster may have changed under us: look again next time
     return report;
   }
 
@@ -74,10 +79,11 @@ class KubeSink : public Sink {
 
   // Re-applies one drifted object straight away, so a deleted object is back
   // in milliseconds; the reconcile the core runs next then finds it in sync.
-  // A sync running or done since `snapshot` knows better: leave it to that.
+  // Heals also run while a sync waits for health (a Deployment deleted then
+  // must not hold the wait until its timeout), but not while a sync writes or
+  // after it published a newer state than `snapshot`: that sync knows better.
   void heal_now(Context& context, const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
-    std::unique_lock lock(mutex_, std::try_to_lock);
-    if (!lock || applied_state() != snapshot) return;
+    if (writing_ || applied_state() != snapshot) return;
     auto desired = parse_json(object.desired_json);
     if (!desired.ok()) return;
     auto response = client_->send(server_side_apply(
@@ -123,6 +129,7 @@ class KubeSink : public Sink {
   std::string inventory_namespace_;
   std::mutex state_mutex_;
   std::shared_ptr<const AppliedState> applied_;
+  std::atomic<bool> writing_{false};  // a sync is writing and has not published its state yet
 };
 
 class KubeSinkFactory : public SinkFactory {
