@@ -30,6 +30,12 @@ Scheduler::Scheduler(Engine& engine, const Config& config, Metrics& metrics, Sch
 Scheduler::~Scheduler() { stop(); }
 
 void Scheduler::start() {
+  // Sinks that can watch their target report drift; it is healed by reconciling at once.
+  engine_.start_watches([this](const std::string& drifted, const std::string& reason) {
+    process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
+    metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
+    reconcile_now(drifted, "drift: " + reason);
+  });
   threads_.emplace_back([this] { loop(); });
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.concurrency); ++i) threads_.emplace_back([this] { work(); });
 }
@@ -157,12 +163,6 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   }
   auto runs = engine_.run(RunStage::apply, pipeline, false);
   PipelineRun& run = runs.front();
-  // Sinks that can watch their target report drift; it is healed by reconciling at once.
-  engine_.start_watches([this](const std::string& drifted, const std::string& reason) {
-    process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
-    metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
-    reconcile_now(drifted, "drift: " + reason);
-  });
   const bool ok = run.ok();
   const auto labels = pipeline_labels(pipeline);
   metrics_.observe("driftless_reconcile_duration_seconds", labels, seconds(run.duration));

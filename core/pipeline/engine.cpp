@@ -355,19 +355,26 @@ Engine::SinkSlot* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnos
   }
   slot.type = block.type;
   slot.instance = std::move(*created);
+  // Watched from the start: what the first apply writes is healed while it
+  // still waits for health.
+  watch_slot(pipeline.name, slot);
   return &slot;
 }
 
 void Engine::start_watches(const DriftHandler& on_drift) {
   std::lock_guard lock(sinks_mutex_);
   if (closing_) return;
-  for (auto& [name, slot] : sinks_) {
-    if (slot.watched || !slot.instance) continue;
-    slot.watched = true;
-    watchers_.emplace_back([this, name = name, sink = slot.instance.get(), type = slot.type, on_drift] {
-      watch_loop(name, *sink, type, on_drift);
-    });
-  }
+  drift_handler_ = on_drift;
+  for (auto& [name, slot] : sinks_)
+    if (slot.instance) watch_slot(name, slot);
+}
+
+void Engine::watch_slot(const std::string& pipeline, SinkSlot& slot) {
+  if (slot.watched || !drift_handler_ || closing_) return;
+  slot.watched = true;
+  watchers_.emplace_back([this, pipeline, sink = slot.instance.get(), type = slot.type, on_drift = drift_handler_] {
+    watch_loop(pipeline, *sink, type, on_drift);
+  });
 }
 
 void Engine::stop_watches() {

@@ -94,9 +94,10 @@ class Engine {
 
   /// Called from a watch thread when a pipeline's target drifted.
   using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
-  /// Starts Sink::watch on its own thread for every pipeline whose sink exists
-  /// (was used by a run) and is not watched yet; `on_drift` is called from
-  /// those threads.
+  /// Starts Sink::watch on its own thread for every pipeline's sink, those
+  /// that exist now and those created later by a run (from their creation,
+  /// so a first apply is watched while it waits for health); `on_drift` is
+  /// called from those threads.
   void start_watches(const DriftHandler& on_drift);
   /// Ends the watches and waits for their threads (also done by the destructor).
   void stop_watches();
@@ -114,6 +115,7 @@ class Engine {
   struct SinkSlot;
   SinkSlot* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
   void watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift);
+  void watch_slot(const std::string& pipeline, SinkSlot& slot);  // call with sinks_mutex_ held
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -132,6 +134,7 @@ class Engine {
   std::atomic<bool> closing_{false};       ///< ends the watches
   ContextServices watch_services_;         ///< services_ with closing_ as the stop flag
   std::vector<std::thread> watchers_;
+  DriftHandler drift_handler_;             ///< set by start_watches
   RenderCache render_cache_;
 };
 

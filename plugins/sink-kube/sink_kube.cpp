@@ -57,13 +57,7 @@ class KubeSink : public Sink {
 
   Result<void> watch(Context& context, const DriftCallback& on_drift) override {
     KubeClient* client = nullptr;
-    while (!client && !context.cancelled()) {
-      {
-        std::lock_guard lock(mutex_);
-        client = client_.get();
-      }
-      if (!client) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
+    while (!(client = connected_.load()) && !context.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (!client) return {};
     auto heal = [this, &context](const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
       heal_now(context, snapshot, object);
@@ -86,8 +80,9 @@ class KubeSink : public Sink {
     if (writing_ || applied_state() != snapshot) return;
     auto desired = parse_json(object.desired_json);
     if (!desired.ok()) return;
-    auto response = client_->send(server_side_apply(
-        *client_, object.path, applied_object(*desired, object.entry.namespace_name, object.namespaced, object.hash),
+    KubeClient& client = *connected_.load();
+    auto response = client.send(server_side_apply(
+        client, object.path, applied_object(*desired, object.entry.namespace_name, object.namespaced, object.hash),
         settings_.force, false, false));
     if (response.ok() && (response->status == 200 || response->status == 201))
       context.logger().info("drift healed", {{"object", object.entry.id()}});
@@ -108,6 +103,7 @@ class KubeSink : public Sink {
                                                              : "default";
       inventory_namespace_ = settings_.inventory_namespace.empty() ? default_namespace_ : settings_.inventory_namespace;
       client_ = std::make_unique<KubeClient>(std::move(*access), settings_.impersonate, settings_.request_timeout);
+      connected_ = client_.get();
     }
     bool stale = !discovery_;
     for (const auto& object : objects)
@@ -124,6 +120,7 @@ class KubeSink : public Sink {
   const Settings settings_;
   std::mutex mutex_;  // one sync (or connect) at a time
   std::unique_ptr<KubeClient> client_;
+  std::atomic<KubeClient*> connected_{nullptr};  // client_ for the watch, which must not wait for a sync's lock
   std::optional<Discovery> discovery_;
   std::string default_namespace_;
   std::string inventory_namespace_;
