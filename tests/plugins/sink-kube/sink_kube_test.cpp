@@ -445,15 +445,24 @@ TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
   EXPECT_NE(daemon.output().find("reason=\"drift: ConfigMap/" + ns + "/settings was changed"), std::string::npos) << daemon.output();
 }
 
+// `driftless run` on a ConfigMap and a Deployment that never becomes available,
+// once its first reconcile waits for health; nullptr when it never got there.
+std::unique_ptr<test::BackgroundProcess> daemon_waiting_for_health(Fleet& fleet) {
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  fleet.write("stuck.yaml", deployment("stuck", "registry.example/web:1", "      nodeSelector: {nowhere: \"true\"}\n"));
+  auto daemon = std::make_unique<test::BackgroundProcess>(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  if (test::eventually([&] { return daemon->output().find("waiting for health") != std::string::npos; }, 60s)) return daemon;
+  ADD_FAILURE() << "the daemon never waited for health:\n" << daemon->output();
+  return nullptr;
+}
+
 // A reconcile waiting for a Deployment that never becomes healthy must not
 // hold back healing: what it applied is watched and healed during the wait.
 TEST_F(KubeSink, DaemonHealsWhileAReconcileWaitsForHealth) {
   auto [ns, fleet] = scenario("healwait", "      healthTimeout: 300s\n");
-  fleet.write("settings.yaml", config_map("settings", "v1"));
-  fleet.write("stuck.yaml", deployment("stuck", "registry.example/web:1", "      nodeSelector: {nowhere: \"true\"}\n"));
-  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
-  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("waiting for health") != std::string::npos; }, 60s))
-      << daemon.output();
+  auto running = daemon_waiting_for_health(fleet);
+  ASSERT_TRUE(running);
+  test::BackgroundProcess& daemon = *running;
   std::this_thread::sleep_for(1s);  // the watch is open
   ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
   EXPECT_TRUE(test::eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.output();
@@ -466,11 +475,9 @@ TEST_F(KubeSink, DaemonHealsWhileAReconcileWaitsForHealth) {
 // after the health timeout), exits 0, and deletes nothing it applied.
 TEST_F(KubeSink, SigtermMidApplyStopsSafely) {
   auto [ns, fleet] = scenario("sigterm", "      healthTimeout: 300s\n");
-  fleet.write("settings.yaml", config_map("settings", "v1"));
-  fleet.write("stuck.yaml", deployment("stuck", "registry.example/web:1", "      nodeSelector: {nowhere: \"true\"}\n"));
-  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
-  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("waiting for health") != std::string::npos; }, 60s))
-      << daemon.output();
+  auto running = daemon_waiting_for_health(fleet);
+  ASSERT_TRUE(running);
+  test::BackgroundProcess& daemon = *running;
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(30s), 0) << daemon.output();
   EXPECT_NE(daemon.output().find("stopped while waiting for health"), std::string::npos) << daemon.output();
