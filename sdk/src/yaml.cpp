@@ -302,7 +302,15 @@ class Reader {
       return false;
     }
     const std::string& last_key() const { return last_; }
-    Object take() { return std::move(object_); }
+    /// The members, in a vector of exactly their number: a daemon keeps
+    /// tens of thousands of these mappings in memory.
+    Object take() {
+      if (object_.size() == 4) return std::move(object_);  // the reserved size: nothing to give back
+      Object exact;
+      exact.reserve(object_.size());
+      for (auto& [key, value] : object_) exact.append_new(std::move(key), std::move(value));
+      return exact;
+    }
 
    private:
     static constexpr std::size_t kIndexFrom = 16;
