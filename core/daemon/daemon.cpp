@@ -30,10 +30,13 @@ Daemon::Daemon(Session& session, GlobalOptions options) : session_(session), opt
 
 Daemon::Generation::~Generation() {
   // Work in flight finishes first; then watches and other long work end. The
-  // watches are over before the scheduler they report drift to goes away.
+  // watches are over before the scheduler they report drift to goes away, and
+  // leases are kept until nothing of this replica acts any more. A reload keeps
+  // them: the next generation renews them under the same identity.
   if (scheduler) scheduler->stop();
   stop = true;
   if (engine) engine->stop_watches();
+  if (scheduler) scheduler->step_down(release_leases);
 }
 
 std::unique_ptr<Daemon::Generation> Daemon::make_generation(Config config) {
@@ -93,6 +96,7 @@ int Daemon::run() {
     std::lock_guard lock(mutex_);
     last = std::move(generation_);
   }
+  last->release_leases = true;
   last.reset();  // outside the lock: work in flight still writes the audit log
   log.info("driftless stopped");
   return 0;

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "discovery.hpp"
+#include "events.hpp"
 #include "inventory.hpp"
 #include "settings.hpp"
 
@@ -46,6 +47,7 @@ struct SyncServices {
   InventoryStore& inventory;
   std::string pipeline;
   std::string default_namespace;
+  std::vector<ObjectFailure>& failures;  ///< receives what went wrong with which object (for Events)
 };
 
 /// Runs one sync; on a fully successful apply `applied` receives the new state.
