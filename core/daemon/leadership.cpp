@@ -65,6 +65,12 @@ bool Leadership::decided(const std::string& pipeline) const {
   return holds_.count(pipeline) > 0;
 }
 
+std::string Leadership::lease_error(const std::string& pipeline) const {
+  std::lock_guard lock(mutex_);
+  auto it = holds_.find(pipeline);
+  return it == holds_.end() ? "" : it->second.last_error;
+}
+
 void Leadership::loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {

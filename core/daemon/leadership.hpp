@@ -40,6 +40,8 @@ class Leadership {
   bool leads(const std::string& pipeline) const;
   /// True once the pipeline's lease was asked for (always without highAvailability).
   bool decided(const std::string& pipeline) const;
+  /// Why the pipeline's lease could not be asked for, "" when it could.
+  std::string lease_error(const std::string& pipeline) const;
   bool enabled() const { return spec_.enabled; }
 
  private:

@@ -308,6 +308,8 @@ std::vector<PipelineStatus> Scheduler::status() const {
     out.back().leader = leadership_.leads(name);
     if (p.status.suspended) out.back().state = "suspended";
     else if (!out.back().leader) out.back().state = "standby";
+    if (std::string error = leadership_.lease_error(name); !error.empty())
+      out.back().errors.push_back("the pipeline's lease cannot be renewed: " + error);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 #include "kube_time.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <iomanip>
