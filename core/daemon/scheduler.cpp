@@ -164,9 +164,9 @@ void Scheduler::report_fetch_failure(const std::string& source, const Error& err
     for (const auto& [name, p] : pipelines_)
       if (p.target.source == source && !p.status.suspended && leadership_.leads(name)) affected.push_back(name);
   }
-  const std::vector<Diagnostic> errors{{Severity::error, "source '" + source + "' could not be fetched (" +
-                                                             to_string(error.code) + "): " + error.message + "; the last good revision is kept",
-                                        {}, 0, {}}};
+  const std::string message = "source '" + source + "' could not be fetched (" + to_string(error.code) +
+                              "): " + error.message + "; the last good revision is kept";
+  const std::vector<Diagnostic> errors{{Severity::error, message, {}, 0, {}}};
   for (const auto& name : affected) engine_.report_failure(name, errors);
 }
 
