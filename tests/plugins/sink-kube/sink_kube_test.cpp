@@ -422,6 +422,23 @@ TEST_F(KubeSink, FailuresAreEventsOnTheirObjectsOrTheInventoryAndRepeatsAreFolde
   EXPECT_NE(render[0].find("broken.yaml"), std::string::npos) << render[0];
 }
 
+TEST_F(KubeSink, DaemonRecordsAFailedFetchOnTheInventoryAndKeepsTheObjects) {
+  auto [ns, fleet] = scenario("fetch");
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  std::string config = test::read_file(fleet.path("driftless.yaml"));
+  test::write_file(fleet.path("driftless.yaml"), config.replace(config.find("interval: 1h"), 12, "interval: 1s"));
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
+
+  std::filesystem::rename(fleet.path("repo"), fleet.path("repo-gone"));
+  const std::string inventory = "driftless-inventory-" + fleet.pipeline();
+  ASSERT_TRUE(test::eventually([&] { return !events(ns, inventory, "ReconcileFailed").empty(); }, 30s)) << daemon.output();
+  const auto recorded = events(ns, inventory, "ReconcileFailed");
+  EXPECT_EQ(recorded.size(), 1u) << "a fetch failing every second is one event";
+  EXPECT_NE(recorded[0].find("source 'repo' could not be fetched"), std::string::npos) << recorded[0];
+  EXPECT_EQ(field("configmap", ns, "settings", ".data.value"), "v1");
+}
+
 TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
   auto [ns, fleet] = scenario("heal");
   fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
