@@ -76,6 +76,9 @@ Result<bool> PipelineLease::hold(KubeClient& client, const LeaseRequest& request
     auto response = client.send(lease_request(client, request, "POST", collection(), to_json(Value(std::move(lease)))));
     if (!response.ok()) return response.error();
     if (response->status == 409) return false;  // another replica created it first
+    if (response->status == 404)
+      return fail(ErrorCode::not_found, "cannot create " + id() + ": namespace '" + namespace_ +
+                                            "' does not exist; create it or set leaseNamespace to one that does");
     if (response->status != 201) return api_error(*response, "creating " + id());
     return true;
   }

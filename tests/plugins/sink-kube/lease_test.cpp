@@ -108,5 +108,13 @@ TEST_F(PipelineLeaseTest, OfManyReplicasRacingForOneLeaseExactlyOneWins) {
   EXPECT_TRUE(hold(lease, holder));
 }
 
+TEST_F(PipelineLeaseTest, AMissingNamespaceIsAClearError) {
+  PipelineLease lease("no-such-namespace", pipeline_);
+  auto held = lease.hold(*client_, {"replica-a", 15s});
+  ASSERT_FALSE(held.ok());
+  EXPECT_NE(held.error().message.find("namespace 'no-such-namespace' does not exist"), std::string::npos)
+      << held.error().message;
+}
+
 }  // namespace
 }  // namespace driftless::kube
