@@ -253,7 +253,8 @@ int command_status(const GlobalOptions& options) {
     rows.push_back({p.string_or("name"), p.string_or("state"), p.string_or("revision", "-"),
                     std::to_string(p.find("objects")->as_int()), p.string_or("lastAttempt", "-"),
                     errors.empty() ? "" : errors.front().as_string()});
-    all_ready = all_ready && (p.string_or("state") == "ready" || p.string_or("state") == "suspended");
+    const std::string state = p.string_or("state");
+    all_ready = all_ready && (state == "ready" || state == "suspended" || state == "standby");
   }
   std::cout << table(rows);
   return all_ready ? 0 : 1;

@@ -68,6 +68,16 @@ struct NotificationSpec {
   Location location;
 };
 
+/// Several replicas of `driftless run` sharing targets: each pipeline is acted
+/// on only by the replica holding its lease (kept by the pipeline's sink).
+struct HighAvailabilitySpec {
+  bool enabled = false;
+  std::string identity;  ///< "" = <hostname>-<pid>
+  std::chrono::milliseconds lease_duration{15'000};
+  std::chrono::milliseconds renew_interval{5'000};
+  Location location;
+};
+
 struct Config {
   std::filesystem::path file;
   std::string listen = "127.0.0.1:9797";  ///< the daemon's HTTP address (metrics, API, webhooks)
@@ -75,6 +85,7 @@ struct Config {
   std::size_t concurrency = 4;
   std::vector<WebhookSpec> webhooks;
   std::vector<NotificationSpec> notifications;
+  HighAvailabilitySpec high_availability;
   std::string plugin_dir;   ///< absolute, or "" when not set
   std::string state_dir;    ///< absolute, or "" when not set
   std::vector<SourceSpec> sources;

@@ -44,7 +44,7 @@ class ConfigReader {
     Config config;
     config.file = std::filesystem::absolute(file_);
     allow_keys(root, "the config", {"apiVersion", "kind", "pluginDir", "stateDir", "listen", "auditLog", "concurrency",
-                                    "webhooks", "notifications", "sources", "pipelines"});
+                                    "webhooks", "notifications", "highAvailability", "sources", "pipelines"});
     expect_value(root, "apiVersion", kApiVersion);
     expect_value(root, "kind", "Config");
     config.plugin_dir = path_value(root, "pluginDir");
@@ -72,6 +72,7 @@ class ConfigReader {
     }
     read_list(root, "webhooks", [&](const YAML::Node& n) { read_webhook(n, config); });
     read_list(root, "notifications", [&](const YAML::Node& n) { read_notification(n, config); });
+    if (auto ha = root["highAvailability"]; ha && !ha.IsNull()) read_high_availability(ha, config.high_availability);
     if (!has_errors(diagnostics_)) out.config = std::move(config);
     out.diagnostics = std::move(diagnostics_);
     return out;
@@ -122,11 +123,12 @@ class ConfigReader {
     return p.lexically_normal().string();
   }
 
-  std::optional<std::chrono::milliseconds> duration(const YAML::Node& map, const std::string& what) {
-    std::string text = scalar(map, "interval", false, what);
+  std::optional<std::chrono::milliseconds> duration(const YAML::Node& map, const std::string& what,
+                                                    const std::string& key = "interval") {
+    std::string text = scalar(map, key, false, what);
     if (text.empty()) return std::nullopt;
     auto d = parse_duration(text);
-    if (!d) error(map["interval"].Mark(), "'interval' in " + what + " is '" + text + "'; write a duration such as 30s, 5m or 1h");
+    if (!d) error(map[key].Mark(), "'" + key + "' in " + what + " is '" + text + "'; write a duration such as 30s, 5m or 1h");
     return d;
   }
 
@@ -200,6 +202,29 @@ class ConfigReader {
       n.format = format;
     }
     config.notifications.push_back(std::move(n));
+  }
+
+  void read_high_availability(const YAML::Node& node, HighAvailabilitySpec& ha) {
+    const std::string what = "'highAvailability'";
+    ha.location = where(node.Mark());
+    if (!node.IsMap()) {
+      error(node.Mark(), what + " must be a mapping with enabled, identity, leaseDuration and renewInterval");
+      return;
+    }
+    allow_keys(node, what, {"enabled", "identity", "leaseDuration", "renewInterval"});
+    if (std::string enabled = scalar(node, "enabled", false, what); !enabled.empty()) {
+      if (enabled != "true" && enabled != "false") error(node["enabled"].Mark(), "'enabled' in " + what + " must be true or false");
+      ha.enabled = enabled == "true";
+    }
+    ha.identity = scalar(node, "identity", false, what);
+    if (auto d = duration(node, what, "leaseDuration")) ha.lease_duration = *d;
+    if (auto d = duration(node, what, "renewInterval")) ha.renew_interval = *d;
+    // Leases count whole seconds; a renewal must land well before expiry.
+    if (ha.lease_duration < std::chrono::seconds(2))
+      error(node["leaseDuration"].Mark(), "'leaseDuration' in " + what + " must be at least 2s");
+    else if (ha.renew_interval * 2 > ha.lease_duration)
+      error(node.Mark(), "'renewInterval' in " + what + " must be at most half of 'leaseDuration', so one failed renewal "
+                                                          "does not lose the lease");
   }
 
   void read_source(const YAML::Node& node, Config& config) {

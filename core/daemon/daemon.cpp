@@ -30,11 +30,15 @@ std::int64_t change_count(const PipelineRun& run, ChangeAction action) {
 Daemon::Daemon(Session& session, GlobalOptions options) : session_(session), options_(std::move(options)) {}
 
 Daemon::Generation::~Generation() {
-  // Work in flight finishes first; then watches and other long work end. The
-  // watches are over before the scheduler they report drift to goes away.
+  // Work in flight finishes first (on SIGTERM it was told to stop at its next
+  // safe point); then watches and other long work end. The
+  // watches are over before the scheduler they report drift to goes away, and
+  // leases are kept until nothing of this replica acts any more. A reload keeps
+  // them: the next generation renews them under the same identity.
   if (scheduler) scheduler->stop();
   stop = true;
   if (engine) engine->stop_watches();
+  if (scheduler) scheduler->step_down(release_leases);
 }
 
 std::unique_ptr<Daemon::Generation> Daemon::make_generation(Config config) {
@@ -104,6 +108,7 @@ int Daemon::run() {
   // health wait, a running tool — and prunes nothing, so a stop never waits
   // for a health timeout; what was written stays recorded in the inventory.
   last->stop = true;
+  last->release_leases = true;
   last.reset();  // outside the lock: work in flight still writes the audit log
   log.info("driftless stopped");
   return 0;

@@ -35,6 +35,7 @@ class Daemon : public DaemonControl {
   struct Generation {
     ~Generation();
     std::atomic<bool> stop{false};  ///< ends this generation's watches and long work
+    bool release_leases = false;    ///< on a clean stop, so another replica takes over at once
     Config config;
     std::unique_ptr<Engine> engine;
     std::unique_ptr<Scheduler> scheduler;

@@ -46,6 +46,7 @@ Value status_value(const PipelineStatus& s) {
   o.set("lastSuccess", iso_time(s.last_success));
   o.set("nextAttempt", iso_time(s.next_attempt));
   o.set("suspended", s.suspended);
+  o.set("leader", s.leader);
   Array errors;
   for (const auto& e : s.errors) errors.emplace_back(e);
   o.set("errors", std::move(errors));

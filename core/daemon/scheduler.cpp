@@ -19,7 +19,11 @@ Labels pipeline_labels(const std::string& name) { return {{"pipeline", name}}; }
 }  // namespace
 
 Scheduler::Scheduler(Engine& engine, const Config& config, Metrics& metrics, SchedulerOptions options)
-    : engine_(engine), config_(config), metrics_(metrics), options_(std::move(options)) {
+    : engine_(engine),
+      config_(config),
+      metrics_(metrics),
+      options_(std::move(options)),
+      leadership_(engine, config.high_availability, metrics) {
   std::ifstream in(options_.state_dir / kSuspendedFile);
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) suspended_.insert(line);
@@ -27,15 +31,13 @@ Scheduler::Scheduler(Engine& engine, const Config& config, Metrics& metrics, Sch
   refresh_targets();
 }
 
-Scheduler::~Scheduler() { stop(); }
+Scheduler::~Scheduler() {
+  stop();
+  leadership_.stop(false);  // its thread calls into this scheduler
+}
 
 void Scheduler::start() {
-  // Sinks that can watch their target report drift; it is healed by reconciling at once.
-  engine_.start_watches([this](const std::string& drifted, const std::string& reason) {
-    process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
-    metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
-    reconcile_now(drifted, "drift: " + reason);
-  });
+  leadership_.start([this](const std::string& pipeline, bool leads) { on_leadership(pipeline, leads); });
   threads_.emplace_back([this] { loop(); });
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.concurrency); ++i) threads_.emplace_back([this] { work(); });
 }
@@ -94,7 +96,7 @@ void Scheduler::loop() {
     for (auto& [name, source] : sources_)
       if (source.next_fetch <= now) enqueue(JobKind::fetch, name);
     for (auto& [name, p] : pipelines_) {
-      if (p.status.suspended || !sources_[p.target.source].fetched_once) continue;
+      if (p.status.suspended || !sources_[p.target.source].fetched_once || !leadership_.leads(name)) continue;
       if (p.triggered || p.due <= now) enqueue(JobKind::reconcile, name);
     }
     if (!queue_.empty()) wake_.notify_all();
@@ -136,6 +138,7 @@ void Scheduler::do_fetch(const std::string& source) {
     metrics_.count("driftless_source_fetch_failures_total", {{"source", source}});
     process_logger().error("fetch failed; the last good revision is kept",
                            {{"source", source}, {"error", outcome.error->message}, {"revision", outcome.revision}});
+    report_fetch_failure(source, *outcome.error);
   } else if (outcome.changed) {
     process_logger().info("new revision", {{"source", source}, {"revision", outcome.revision}});
   }
@@ -150,7 +153,31 @@ void Scheduler::do_fetch(const std::string& source) {
     refresh_targets();
     for (auto& [name, p] : pipelines_)
       if (p.target.source == source) p.triggered = true;
+    leadership_.wake();  // new pipelines need their leases
   }
+}
+
+void Scheduler::report_fetch_failure(const std::string& source, const Error& error) {
+  std::vector<std::string> affected;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, p] : pipelines_)
+      if (p.target.source == source && !p.status.suspended && leadership_.leads(name)) affected.push_back(name);
+  }
+  const std::string message = "source '" + source + "' could not be fetched (" + to_string(error.code) +
+                              "): " + error.message + "; the last good revision is kept";
+  const std::vector<Diagnostic> errors{{Severity::error, message, {}, 0, {}}};
+  for (const auto& name : affected) engine_.report_failure(name, errors);
+}
+
+void Scheduler::on_leadership(const std::string& pipeline, bool leads) {
+  if (leads) {
+    reconcile_now(pipeline, "this replica took the lease");
+    return;
+  }
+  // Another replica acts on it now: its drift is no longer ours to heal.
+  std::lock_guard lock(watch_mutex_);
+  engine_.stop_watch(pipeline);
 }
 
 void Scheduler::do_reconcile(const std::string& pipeline) {
@@ -158,8 +185,20 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   {
     std::lock_guard lock(mutex_);
     auto it = pipelines_.find(pipeline);
-    if (it == pipelines_.end()) return;
+    if (it == pipelines_.end() || !leadership_.leads(pipeline)) return;
     before = it->second.status;
+  }
+  // Sinks that can watch their target report drift; it is healed by reconciling
+  // at once. Started before the run, so a first apply is healed while it waits
+  // for health.
+  {
+    std::lock_guard lock(watch_mutex_);
+    if (leadership_.leads(pipeline))
+      engine_.start_watch(pipeline, [this](const std::string& drifted, const std::string& reason) {
+        process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
+        metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
+        reconcile_now(drifted, "drift: " + reason);
+      });
   }
   auto runs = engine_.run(RunStage::apply, pipeline, false);
   PipelineRun& run = runs.front();
@@ -268,7 +307,11 @@ std::vector<PipelineStatus> Scheduler::status() const {
   std::vector<PipelineStatus> out;
   for (const auto& [name, p] : pipelines_) {
     out.push_back(p.status);
+    out.back().leader = leadership_.leads(name);
     if (p.status.suspended) out.back().state = "suspended";
+    else if (!out.back().leader) out.back().state = "standby";
+    if (std::string error = leadership_.lease_error(name); !error.empty())
+      out.back().errors.push_back("the pipeline's lease cannot be renewed: " + error);
   }
   return out;
 }
@@ -277,8 +320,11 @@ bool Scheduler::ready() const {
   std::lock_guard lock(mutex_);
   for (const auto& [name, source] : sources_)
     if (!source.attempted) return false;
+  // A standby replica is ready once it knows another replica leads the pipeline.
   for (const auto& [name, p] : pipelines_)
-    if (!p.status.suspended && p.status.last_attempt == std::chrono::system_clock::time_point{}) return false;
+    if (!p.status.suspended && p.status.last_attempt == std::chrono::system_clock::time_point{} &&
+        !(leadership_.decided(name) && !leadership_.leads(name)))
+      return false;
   return true;
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/leadership.hpp"
 #include "daemon/metrics.hpp"
 #include "pipeline/engine.hpp"
 
@@ -24,7 +25,7 @@ namespace driftless::core {
 struct PipelineStatus {
   std::string name;
   std::string source;
-  std::string state = "pending";   ///< pending, ready, failed, suspended
+  std::string state = "pending";   ///< pending, ready, failed, suspended, standby (another replica leads)
   std::string revision;            ///< last revision applied successfully
   std::string attempted_revision;  ///< revision of the last attempt
   std::vector<std::string> errors; ///< of the last attempt
@@ -35,6 +36,7 @@ struct PipelineStatus {
   std::chrono::system_clock::time_point last_success{};
   std::chrono::system_clock::time_point next_attempt{};
   bool suspended = false;
+  bool leader = true;              ///< this replica acts on it (see highAvailability)
 };
 
 struct SchedulerOptions {
@@ -60,6 +62,9 @@ class Scheduler {
   void start();
   /// Stops taking work and waits for the work in flight to finish.
   void stop();
+  /// Stops renewing leases, after stop() and after the drift watches ended;
+  /// `release` gives them up so another replica takes over at once.
+  void step_down(bool release) { leadership_.stop(release); }
 
   /// Reconciles the pipeline as soon as a worker is free; false when unknown.
   bool reconcile_now(const std::string& pipeline, const std::string& reason);
@@ -87,12 +92,16 @@ class Scheduler {
   void refresh_targets();  // call with mutex_ held
   std::chrono::steady_clock::duration jittered(std::chrono::milliseconds interval);
   void save_suspended();   // call with mutex_ held
+  void on_leadership(const std::string& pipeline, bool leads);
+  void report_fetch_failure(const std::string& source, const Error& error);
 
   Engine& engine_;
   const Config& config_;
   Metrics& metrics_;
   SchedulerOptions options_;
   RunListener listener_;
+  Leadership leadership_;
+  std::mutex watch_mutex_;  ///< a drift watch starts only while leading, never after the lease was lost
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -26,8 +26,6 @@ Engine::Engine(const Config& config, const PluginRegistry& registry, EngineOptio
   services_.registry = &registry_;
   services_.state_dir = options_.state_dir;
   services_.stop = options_.stop;
-  watch_services_ = services_;
-  watch_services_.stop = &closing_;
 }
 
 Engine::~Engine() { stop_watches(); }
@@ -162,13 +160,11 @@ FetchOutcome Engine::fetch(const std::string& name) {
   return outcome;
 }
 
-std::vector<PipelineTarget> Engine::targets() {
-  std::vector<PipelineTarget> out;
+std::vector<Engine::Expanded> Engine::current_pipelines() {
+  std::vector<Expanded> out;
   for (const auto& spec : config_.pipelines) {
-    const SourceSpec* source_spec = config_.find_source(spec.source);
-    const auto interval = spec.interval.value_or(source_spec->interval);
     if (spec.for_each_folder.empty()) {
-      out.push_back({spec.name, spec.source, interval});
+      out.push_back({&spec, spec.name, "", spec.path});
       continue;
     }
     std::optional<Artifact> artifact;
@@ -179,7 +175,16 @@ std::vector<PipelineTarget> Engine::targets() {
     }
     if (!artifact) continue;
     std::vector<Diagnostic> ignored;
-    for (const auto& pipeline : expand(spec, *artifact, ignored)) out.push_back({pipeline.name, spec.source, interval});
+    for (auto& pipeline : expand(spec, *artifact, ignored)) out.push_back(std::move(pipeline));
+  }
+  return out;
+}
+
+std::vector<PipelineTarget> Engine::targets() {
+  std::vector<PipelineTarget> out;
+  for (const auto& pipeline : current_pipelines()) {
+    const PipelineSpec& spec = *pipeline.spec;
+    out.push_back({pipeline.name, spec.source, spec.interval.value_or(config_.find_source(spec.source)->interval)});
   }
   return out;
 }
@@ -288,13 +293,22 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   run.pipeline = pipeline.name;
   run.revision = artifact.revision;
   run.metadata = artifact.metadata;
+  SinkSlot* slot = nullptr;
+  std::vector<Diagnostic> deferred_errors;
   auto finish = [&]() -> PipelineRun {
+    // The sink records the failures of its own sync; it hears of the others here.
+    if (stage == RunStage::apply && slot) {
+      std::vector<Diagnostic> errors;
+      for (const auto* set : {&run.diagnostics, &deferred_errors})
+        for (const auto& d : *set)
+          if (d.severity == Severity::error) errors.push_back(d);
+      if (!errors.empty()) report_to_sink(pipeline.name, *slot, errors);
+    }
     run.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     return std::move(run);
   };
 
   // The sink first: it may know facts about the cluster that renderers use.
-  SinkSlot* slot = nullptr;
   const ClusterInfo* cluster = nullptr;
   if (stage != RunStage::render) {
     slot = sink_for(pipeline, run.diagnostics);
@@ -336,7 +350,10 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
     SinkReport report;
     guarded([&] { report = action->run(action_context, request.mode); }, action->describe(), run.diagnostics);
     for (auto& change : report.changes) run.sink.changes.push_back(std::move(change));
-    for (auto& d : report.diagnostics) run.sink.diagnostics.push_back(std::move(d));
+    for (auto& d : report.diagnostics) {
+      if (d.severity == Severity::error) deferred_errors.push_back(d);
+      run.sink.diagnostics.push_back(std::move(d));
+    }
     if (!run.ok()) break;  // later actions may depend on this one
   }
   return finish();
@@ -355,43 +372,57 @@ Engine::SinkSlot* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnos
   }
   slot.type = block.type;
   slot.instance = std::move(*created);
-  // Watched from the start: what the first apply writes is healed while it
-  // still waits for health.
-  watch_slot(pipeline.name, slot);
   return &slot;
 }
 
-void Engine::start_watches(const DriftHandler& on_drift) {
+void Engine::start_watch(const std::string& pipeline, const DriftHandler& on_drift) {
+  // The sink is made here when no run made it yet, so that the first apply is
+  // watched (and healed) while it still waits for health.
+  if (!sink_for(pipeline)) return;
   std::lock_guard lock(sinks_mutex_);
-  if (closing_) return;
-  drift_handler_ = on_drift;
-  for (auto& [name, slot] : sinks_)
-    if (slot.instance) watch_slot(name, slot);
+  auto it = sinks_.find(pipeline);
+  if (closing_ || it == sinks_.end() || !it->second.instance || it->second.watch) return;
+  SinkSlot& slot = it->second;
+  Watch& watch = slot.watch.emplace();
+  watch.stop = std::make_unique<std::atomic<bool>>(false);
+  watch.thread = std::thread([this, pipeline, sink = slot.instance.get(), type = slot.type, stop = watch.stop.get(),
+                              on_drift] { watch_loop(pipeline, *sink, type, *stop, on_drift); });
 }
 
-void Engine::watch_slot(const std::string& pipeline, SinkSlot& slot) {
-  if (slot.watched || !drift_handler_ || closing_) return;
-  slot.watched = true;
-  watchers_.emplace_back([this, pipeline, sink = slot.instance.get(), type = slot.type, on_drift = drift_handler_] {
-    watch_loop(pipeline, *sink, type, on_drift);
-  });
+void Engine::stop_watch(const std::string& pipeline) {
+  std::optional<Watch> watch;
+  {
+    std::lock_guard lock(sinks_mutex_);
+    auto it = sinks_.find(pipeline);
+    if (it == sinks_.end() || !it->second.watch) return;
+    watch.swap(it->second.watch);
+  }
+  *watch->stop = true;
+  watch->thread.join();
 }
 
 void Engine::stop_watches() {
-  std::vector<std::thread> threads;
+  std::vector<Watch> watches;
   {
     std::lock_guard lock(sinks_mutex_);
     closing_ = true;
-    threads.swap(watchers_);
+    for (auto& [name, slot] : sinks_)
+      if (slot.watch) {
+        watches.push_back(std::move(*slot.watch));
+        slot.watch.reset();
+      }
   }
-  for (auto& watcher : threads) watcher.join();
+  for (auto& watch : watches) *watch.stop = true;
+  for (auto& watch : watches) watch.thread.join();
 }
 
-void Engine::watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift) {
-  auto stopping = [&] { return closing_.load(); };
-  while (!stopping()) {
-    // A watch lasts until stop_watches(); closing_, not the deadline, ends it.
-    CoreContext context(watch_services_, pipeline, type, std::chrono::hours(24 * 365));
+void Engine::watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const std::atomic<bool>& stop,
+                        const DriftHandler& on_drift) {
+  ContextServices services = services_;
+  services.stop = &stop;
+  while (!stop) {
+    // A watch lasts until it is stopped; its stop flag, not the deadline, ends it.
+    CoreContext context(services, pipeline, type, std::chrono::hours(24 * 365));
     std::vector<Diagnostic> crash;
     Result<void> result;
     guarded([&] { result = sink.watch(context, [&](const std::string& reason) { on_drift(pipeline, reason); }); },
@@ -399,8 +430,65 @@ void Engine::watch_loop(const std::string& pipeline, Sink& sink, const std::stri
     if (!crash.empty()) result = fail(ErrorCode::internal, crash.front().message);
     if (result.ok() && crash.empty()) return;  // nothing to watch
     context.logger().warn("drift watch failed; retrying in 5 s", {{"error", result.error().message}});
-    for (int i = 0; i < 50 && !stopping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 50 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+std::optional<Engine::Expanded> Engine::find_expanded(const std::string& name) {
+  for (auto& pipeline : current_pipelines())
+    if (pipeline.name == name) return std::move(pipeline);
+  return std::nullopt;
+}
+
+Engine::SinkSlot* Engine::sink_for(const std::string& pipeline) {
+  {
+    std::lock_guard lock(sinks_mutex_);
+    auto it = sinks_.find(pipeline);
+    if (it != sinks_.end() && it->second.instance) return &it->second;
+  }
+  auto expanded = find_expanded(pipeline);
+  std::vector<Diagnostic> ignored;  // the pipeline's next run reports them
+  return expanded ? sink_for(*expanded, ignored) : nullptr;
+}
+
+Result<bool> Engine::hold_lease(const std::string& pipeline, const LeaseRequest& request) {
+  SinkSlot* slot = sink_for(pipeline);
+  if (!slot) return fail(ErrorCode::not_found, "pipeline '" + pipeline + "' has no sink (yet)");
+  CoreContext context(services_, pipeline, slot->type, request.duration);
+  Result<bool> held = false;
+  std::vector<Diagnostic> crash;
+  guarded([&] { held = slot->instance->hold_lease(context, request); }, "sink '" + slot->type + "' lease", crash);
+  if (!crash.empty()) return fail(ErrorCode::internal, crash.front().message);
+  return held;
+}
+
+void Engine::release_leases(const LeaseRequest& request) {
+  std::vector<std::pair<std::string, SinkSlot*>> slots;
+  {
+    std::lock_guard lock(sinks_mutex_);
+    for (auto& [name, slot] : sinks_)
+      if (slot.instance) slots.emplace_back(name, &slot);
+  }
+  for (auto& [name, slot] : slots) {
+    CoreContext context(services_, name, slot->type, request.duration);
+    Result<void> released;
+    std::vector<Diagnostic> crash;
+    guarded([&] { released = slot->instance->release_lease(context, request); }, "sink '" + slot->type + "' lease", crash);
+    if (!crash.empty() || !released.ok())
+      context.logger().warn("lease not released; another replica takes over once it expires",
+                            {{"error", crash.empty() ? released.error().message : crash.front().message}});
+  }
+}
+
+void Engine::report_failure(const std::string& pipeline, const std::vector<Diagnostic>& errors) {
+  if (SinkSlot* slot = sink_for(pipeline)) report_to_sink(pipeline, *slot, errors);
+}
+
+void Engine::report_to_sink(const std::string& pipeline, SinkSlot& slot, const std::vector<Diagnostic>& errors) {
+  CoreContext context(services_, pipeline, slot.type, options_.timeout);
+  std::vector<Diagnostic> crash;
+  guarded([&] { slot.instance->report_failure(context, errors); }, "sink '" + slot.type + "' failure report", crash);
+  for (const auto& d : crash) context.logger().warn(d.message);
 }
 
 }  // namespace driftless::core

@@ -94,13 +94,22 @@ class Engine {
 
   /// Called from a watch thread when a pipeline's target drifted.
   using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
-  /// Starts Sink::watch on its own thread for every pipeline's sink, those
-  /// that exist now and those created later by a run (from their creation,
-  /// so a first apply is watched while it waits for health); `on_drift` is
-  /// called from those threads.
-  void start_watches(const DriftHandler& on_drift);
-  /// Ends the watches and waits for their threads (also done by the destructor).
+  /// Starts Sink::watch of `pipeline` on its own thread unless it runs already
+  /// (making the pipeline's sink when no run made it yet); `on_drift` is
+  /// called from there.
+  void start_watch(const std::string& pipeline, const DriftHandler& on_drift);
+  /// Ends the watch of one pipeline and waits for it (this replica stopped
+  /// acting on the pipeline: its drift is no longer ours to heal).
+  void stop_watch(const std::string& pipeline);
+  /// Ends every watch and waits for their threads (also done by the destructor).
   void stop_watches();
+
+  /// Sink::hold_lease for the pipeline, creating its sink when needed.
+  Result<bool> hold_lease(const std::string& pipeline, const LeaseRequest& request);
+  /// Sink::release_lease for every pipeline whose sink exists.
+  void release_leases(const LeaseRequest& request);
+  /// Sink::report_failure for the pipeline (when its sink can be made).
+  void report_failure(const std::string& pipeline, const std::vector<Diagnostic>& errors);
 
  private:
   struct SourceState;
@@ -108,14 +117,20 @@ class Engine {
 
   SourceState& source_state(const std::string& name);
   std::vector<Expanded> expand(const PipelineSpec& spec, const Artifact& artifact, std::vector<Diagnostic>& problems);
+  /// Every pipeline as expanded from its source's last good artifact.
+  std::vector<Expanded> current_pipelines();
+  /// The pipeline named `name` among current_pipelines().
+  std::optional<Expanded> find_expanded(const std::string& name);
   PipelineRun run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage);
   /// Runs the renderer chain: each stage gets the objects of the one before.
   RenderResult render_chain(const Expanded& pipeline, const Artifact& artifact, const std::vector<RenderCache::Stage>& stages,
                             const ClusterInfo* cluster);
   struct SinkSlot;
   SinkSlot* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
-  void watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift);
-  void watch_slot(const std::string& pipeline, SinkSlot& slot);  // call with sinks_mutex_ held
+  SinkSlot* sink_for(const std::string& pipeline);
+  void report_to_sink(const std::string& pipeline, SinkSlot& slot, const std::vector<Diagnostic>& errors);
+  void watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const std::atomic<bool>& stop,
+                  const DriftHandler& on_drift);
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -123,18 +138,20 @@ class Engine {
   ContextServices services_;
   std::mutex mutex_;  ///< guards sources_ and each SourceState's artifact and error
   std::map<std::string, std::unique_ptr<SourceState>> sources_;
+  /// A running Sink::watch; `stop` lives as long as the thread.
+  struct Watch {
+    std::unique_ptr<std::atomic<bool>> stop;
+    std::thread thread;
+  };
   struct SinkSlot {
     std::string type;
     std::unique_ptr<Sink> instance;
     std::optional<ClusterInfo> cluster;
-    bool watched = false;
+    std::optional<Watch> watch;
   };
-  std::mutex sinks_mutex_;  ///< guards sinks_ (slots never move) and watchers_
+  std::mutex sinks_mutex_;  ///< guards sinks_ (slots never move) and their watches
   std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, kept for the engine's life
-  std::atomic<bool> closing_{false};       ///< ends the watches
-  ContextServices watch_services_;         ///< services_ with closing_ as the stop flag
-  std::vector<std::thread> watchers_;
-  DriftHandler drift_handler_;             ///< set by start_watches
+  bool closing_ = false;                   ///< no new watches (guarded by sinks_mutex_)
   RenderCache render_cache_;
 };
 

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "kube_time.hpp"
+
 namespace driftless::kube {
 namespace {
 
@@ -21,15 +23,6 @@ std::string trim(std::string s) {
   std::size_t start = 0;
   while (start < s.size() && std::isspace(static_cast<unsigned char>(s[start]))) ++start;
   return s.substr(start);
-}
-
-// RFC 3339 ("2026-11-24T10:00:00Z") in UTC; nullopt when malformed.
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text) {
-  std::tm tm{};
-  std::istringstream in(text);
-  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
-  if (in.fail()) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 std::shared_ptr<HttpClient> make_http(const TlsOptions& tls) {

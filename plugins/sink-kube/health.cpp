@@ -105,7 +105,7 @@ std::optional<std::string> unhealthy_reason(const Value& live, bool& failed) {
 }
 
 Result<void> wait_healthy(Context& context, KubeClient& client, std::vector<HealthTarget> targets,
-                          std::chrono::milliseconds timeout, std::size_t concurrency) {
+                          std::chrono::milliseconds timeout, std::size_t concurrency, HealthTarget* unhealthy) {
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
   while (!targets.empty()) {
@@ -127,6 +127,8 @@ Result<void> wait_healthy(Context& context, KubeClient& client, std::vector<Heal
         if (auto why = unhealthy_reason(*live, failed)) reason = *why;
       }
       if (reason.empty()) continue;
+      if (failed || first_reason.empty())
+        if (unhealthy) *unhealthy = targets[i];
       if (failed) return fail(ErrorCode::invalid_input, targets[i].id + " is not healthy: " + reason);
       if (first_reason.empty()) first_reason = targets[i].id + ": " + reason;
       waiting.push_back(std::move(targets[i]));

@@ -26,8 +26,9 @@ struct HealthTarget {
 };
 
 /// Polls `targets` until all are healthy; the Error names the first one that
-/// is not and why (timeout, failure, or cancellation).
+/// is not and why (timeout, failure, or cancellation), and `unhealthy` (when
+/// given) receives that target.
 Result<void> wait_healthy(Context& context, KubeClient& client, std::vector<HealthTarget> targets,
-                          std::chrono::milliseconds timeout, std::size_t concurrency);
+                          std::chrono::milliseconds timeout, std::size_t concurrency, HealthTarget* unhealthy = nullptr);
 
 }  // namespace driftless::kube

@@ -9,24 +9,37 @@ namespace {
 
 constexpr const char* kObjectsKey = "objects";
 
-// A pipeline name as a DNS-1123 name part; a hash suffix keeps names unique
-// when characters had to be replaced or the name was cut.
-std::string object_name_for(const std::string& pipeline) {
-  std::string name;
-  for (char c : pipeline) {
-    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    name += (std::isalnum(static_cast<unsigned char>(l)) || l == '-') ? l : '-';
-  }
-  if (name != pipeline || name.size() > 200) name = name.substr(0, 200) + "-" + sha256_hex(pipeline).substr(0, 8);
-  return "driftless-inventory-" + name;
-}
-
 std::string group_of(const std::string& api_version) {
   auto slash = api_version.find('/');
   return slash == std::string::npos ? "" : api_version.substr(0, slash);
 }
 
 }  // namespace
+
+std::string pipeline_object_name(const std::string& prefix, const std::string& pipeline) {
+  // A hash suffix keeps names unique when characters had to be replaced or the name was cut.
+  std::string name;
+  for (char c : pipeline) {
+    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    name += (std::isalnum(static_cast<unsigned char>(l)) || l == '-') ? l : '-';
+  }
+  if (name != pipeline || name.size() > 200) name = name.substr(0, 200) + "-" + sha256_hex(pipeline).substr(0, 8);
+  return prefix + name;
+}
+
+Value pipeline_object_metadata(const std::string& name, const std::string& namespace_name,
+                               std::pair<std::string, std::string> label, std::pair<std::string, std::string> annotation) {
+  Object labels;
+  labels.set(label.first, std::move(label.second));
+  Object annotations;
+  annotations.set(annotation.first, std::move(annotation.second));
+  Object metadata;
+  metadata.set("name", name);
+  metadata.set("namespace", namespace_name);
+  metadata.set("labels", Value(std::move(labels)));
+  metadata.set("annotations", Value(std::move(annotations)));
+  return Value(std::move(metadata));
+}
 
 std::string InventoryEntry::key() const { return group_of(api_version) + "|" + kind + "|" + namespace_name + "|" + name; }
 
@@ -35,10 +48,10 @@ std::string InventoryEntry::id() const {
 }
 
 InventoryStore::InventoryStore(std::string namespace_name, const std::string& pipeline)
-    : namespace_(std::move(namespace_name)), name_(object_name_for(pipeline)), pipeline_(pipeline) {}
+    : namespace_(std::move(namespace_name)), name_(pipeline_object_name("driftless-inventory-", pipeline)), pipeline_(pipeline) {}
 
 Result<Inventory> InventoryStore::read(KubeClient& client) {
-  auto response = client.send(client.request("GET", "/api/v1/namespaces/" + namespace_ + "/configmaps/" + name_));
+  auto response = client.send(client.request("GET", path()));
   if (!response.ok()) return response.error();
   Inventory inventory;
   if (response->status == 404) {
@@ -66,24 +79,17 @@ Result<void> InventoryStore::write(KubeClient& client, const Inventory& inventor
   std::string text;
   for (const auto& e : inventory)
     text += e.api_version + " " + e.kind + " " + (e.namespace_name.empty() ? "-" : e.namespace_name) + " " + e.name + "\n";
-  Object labels;
-  labels.set("driftless.dev/inventory", "true");
-  Object annotations;
-  annotations.set("driftless.dev/inventory-of", pipeline_);
-  Object metadata;
-  metadata.set("name", name_);
-  metadata.set("namespace", namespace_);
-  metadata.set("labels", Value(std::move(labels)));
-  metadata.set("annotations", Value(std::move(annotations)));
+  Value metadata = pipeline_object_metadata(name_, namespace_, {"driftless.dev/inventory", "true"},
+                                            {"driftless.dev/inventory-of", pipeline_});
   Object data;
   data.set(kObjectsKey, text);
   Object body;
   body.set("apiVersion", "v1");
   body.set("kind", "ConfigMap");
-  body.set("metadata", Value(std::move(metadata)));
+  body.set("metadata", std::move(metadata));
   body.set("data", Value(std::move(data)));
   auto response = client.send(client.request(
-      "PATCH", "/api/v1/namespaces/" + namespace_ + "/configmaps/" + name_ + "?fieldManager=driftless&force=true",
+      "PATCH", path() + "?fieldManager=driftless&force=true",
       to_json(Value(std::move(body))), "application/apply-patch+yaml"));
   if (!response.ok()) return response.error();
   if (response->status != 200 && response->status != 201) return api_error(*response, "writing the inventory " + id());

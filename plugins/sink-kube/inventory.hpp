@@ -26,6 +26,14 @@ struct InventoryEntry {
 
 using Inventory = std::set<InventoryEntry>;
 
+/// `prefix` + the pipeline's name as a DNS-1123 name ("driftless-inventory-prod").
+std::string pipeline_object_name(const std::string& prefix, const std::string& pipeline);
+
+/// metadata of an object driftless keeps for a pipeline: name, namespace, one
+/// label and one annotation naming the pipeline.
+Value pipeline_object_metadata(const std::string& name, const std::string& namespace_name,
+                               std::pair<std::string, std::string> label, std::pair<std::string, std::string> annotation);
+
 class InventoryStore {
  public:
   InventoryStore(std::string namespace_name, const std::string& pipeline);
@@ -36,6 +44,10 @@ class InventoryStore {
   Result<void> write(KubeClient& client, const Inventory& inventory);
   /// "ConfigMap/<namespace>/<name>", for messages.
   std::string id() const { return "ConfigMap/" + namespace_ + "/" + name_; }
+  /// The ConfigMap's path on the API server.
+  std::string path() const { return "/api/v1/namespaces/" + namespace_ + "/configmaps/" + name_; }
+  const std::string& namespace_name() const { return namespace_; }
+  const std::string& name() const { return name_; }
 
  private:
   std::string namespace_;

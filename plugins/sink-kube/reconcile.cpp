@@ -103,7 +103,9 @@ class Reconciler {
   }
 
  private:
-  void error(const Item& item, std::string message) {
+  void error(const Item& item, std::string message, const char* reason = kApplyFailed) {
+    const bool known_type = !item.type.resource.empty();
+    s_.failures.push_back({item.entry, known_type ? item.path() : "", reason, message});
     report_.diagnostics.push_back({Severity::error, std::move(message), item.source->origin.file,
                                    item.source->origin.line, item.entry.name.empty() ? item.source->id() : item.entry.id()});
   }
@@ -146,6 +148,7 @@ class Reconciler {
         item.type_from_crd = true;
       } else {
         item.type.kind = object.kind();  // keeps the error message below meaningful
+        item.entry = {object.api_version(), object.kind(), object.namespace_name(), object.name()};
         error(item, "unknown kind " + object.kind() + " (apiVersion " + object.api_version() +
                         "): the API server does not serve it and no CustomResourceDefinition of this pipeline defines it");
         continue;
@@ -372,10 +375,7 @@ class Reconciler {
     if (crds.empty()) return true;
     std::vector<HealthTarget> targets;
     for (const Item* crd : crds) targets.push_back({crd->entry.id(), crd->path()});
-    if (auto r = wait_healthy(context_, s_.client, targets, s_.settings.health_timeout, s_.settings.concurrency); !r.ok()) {
-      error(r.error().message);
-      return false;
-    }
+    if (!waited_healthy(std::move(targets))) return false;
     auto fresh = Discovery::load(s_.client);
     if (!fresh.ok()) {
       error("API discovery after applying CustomResourceDefinitions: " + fresh.error().message);
@@ -440,6 +440,9 @@ class Reconciler {
     std::array<std::vector<const LiveLeftover*>, kStageCount> stages;
     for (const LiveLeftover* left : prune_candidates()) {
       ObjectChange change = prune_change(*left);
+      if (!left->owner.empty() && left->owner != s_.pipeline)
+        s_.failures.push_back({left->entry, left->type.object_path(left->entry.namespace_name, left->entry.name),
+                               kPruneRefused, left->entry.id() + " was not pruned: " + change.detail});
       if (change.action == ChangeAction::skipped) {
         if (!s_.settings.prune) kept.insert(left->entry);  // still ours, just not deleted
         report_.changes.push_back(std::move(change));
@@ -461,8 +464,11 @@ class Reconciler {
           continue;
         }
         kept.insert(left.entry);
-        error("cannot prune " + left.entry.id() + ": " +
-              (responses[i].ok() ? api_message(*responses[i]) : responses[i].error().message));
+        const std::string message = "cannot prune " + left.entry.id() + ": " +
+                                    (responses[i].ok() ? api_message(*responses[i]) : responses[i].error().message);
+        s_.failures.push_back({left.entry, left.type.object_path(left.entry.namespace_name, left.entry.name), kPruneFailed,
+                               message});
+        error(message);
       }
       if (failed()) return;  // keep what depends on it (a CRD of undeleted resources)
     }
@@ -488,9 +494,20 @@ class Reconciler {
         targets.push_back({item.entry.id(), item.path()});
     if (targets.empty()) return;
     context_.logger().info("waiting for health", {{"objects", std::to_string(targets.size())}});
-    if (auto r = wait_healthy(context_, s_.client, std::move(targets), s_.settings.health_timeout, s_.settings.concurrency);
-        !r.ok())
-      error(r.error().message);
+    waited_healthy(std::move(targets));
+  }
+
+  // Waits for health; a failure is an error on the object that did not get healthy.
+  bool waited_healthy(std::vector<HealthTarget> targets) {
+    HealthTarget unhealthy;
+    auto r = wait_healthy(context_, s_.client, std::move(targets), s_.settings.health_timeout, s_.settings.concurrency,
+                          &unhealthy);
+    if (r.ok()) return true;
+    if (r.error().code != ErrorCode::cancelled)
+      for (const auto& item : items_)
+        if (item.entry.id() == unhealthy.id) s_.failures.push_back({item.entry, unhealthy.path, kHealthCheckFailed, r.error().message});
+    error(r.error().message);
+    return false;
   }
 
   Context& context_;

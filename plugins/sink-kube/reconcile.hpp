@@ -11,6 +11,7 @@
 #include <set>
 
 #include "discovery.hpp"
+#include "events.hpp"
 #include "inventory.hpp"
 #include "settings.hpp"
 
@@ -53,6 +54,7 @@ struct SyncServices {
   std::string default_namespace;
   std::shared_ptr<const AppliedState> applied;  ///< the state of the last apply (nullptr: none yet)
   PublishApplied publish;                       ///< called once the writes of an apply succeeded
+  std::vector<ObjectFailure>& failures;  ///< receives what went wrong with which object (for Events)
 };
 
 /// Runs one sync.

@@ -16,6 +16,7 @@ struct Settings {
   std::string context;
   std::string namespace_name;       ///< for namespaced objects without one; "" = the context's, else "default"
   std::string inventory_namespace;  ///< "" = namespace_name
+  std::string lease_namespace;      ///< "" = the inventory's namespace
   Impersonation impersonate;
   bool force = true;
   bool prune = true;

@@ -9,6 +9,8 @@
 
 #include "connection.hpp"
 #include "discovery.hpp"
+#include "events.hpp"
+#include "lease.hpp"
 #include "reconcile.hpp"
 #include "settings.hpp"
 #include "watch.hpp"
@@ -30,6 +32,7 @@ class KubeSink : public Sink {
       return report;
     }
     InventoryStore inventory(inventory_namespace_, context.pipeline());
+    std::vector<ObjectFailure> failures;
     // Until this apply's writes are done, a heal could restore what it is replacing.
     writing_ = request.mode == SinkMode::apply;
     auto publish = [this](std::shared_ptr<const AppliedState> state) {
@@ -38,10 +41,11 @@ class KubeSink : public Sink {
       writing_ = false;
     };
     report = reconcile(context,
-                       {settings_, *client_, *discovery_, inventory, context.pipeline(), default_namespace_,
-                        applied_state(), publish},
+                       {settings_, *client_, *discovery_, inventory, context.pipeline(), default_namespace_, applied_state(),
+                        publish, failures},
                        request);
     writing_ = false;
+    if (request.mode == SinkMode::apply) record_events(context, failures, inventory);
     if (has_errors(report.diagnostics)) discovery_.reset();  // the cluster may have changed under us: look again next time
     return report;
   }
@@ -55,12 +59,41 @@ class KubeSink : public Sink {
     return discovery_->cluster_info();
   }
 
+  // Leases and failure reports do not wait for a sync in flight (mutex_): a
+  // renewal must land within the lease, however long an apply takes.
+  Result<bool> hold_lease(Context& context, const LeaseRequest& request) override {
+    auto client = ensure_client();
+    if (!client.ok()) return client.error();
+    return PipelineLease(lease_namespace_, context.pipeline()).hold(**client, request);
+  }
+
+  Result<void> release_lease(Context& context, const LeaseRequest& request) override {
+    auto client = ensure_client();
+    if (!client.ok()) return client.error();
+    return PipelineLease(lease_namespace_, context.pipeline()).release(**client, request);
+  }
+
+  void report_failure(Context& context, const std::vector<Diagnostic>& errors) override {
+    auto client = ensure_client();
+    if (!client.ok() || errors.empty()) return;
+    std::string message = format(errors.front());
+    if (errors.size() > 1) message += " (and " + std::to_string(errors.size() - 1) + " more)";
+    events_.record_on_inventory(context, **client, InventoryStore(inventory_namespace_, context.pipeline()),
+                                kReconcileFailed, message);
+  }
+
   Result<void> watch(Context& context, const DriftCallback& on_drift) override {
     KubeClient* client = nullptr;
-    while (!(client = connected_.load()) && !context.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    while (!client && !context.cancelled()) {
+      {
+        std::lock_guard lock(client_mutex_);
+        client = client_.get();
+      }
+      if (!client) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
     if (!client) return {};
-    auto heal = [this, &context](const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
-      heal_now(context, snapshot, object);
+    auto heal = [this, &context, client](const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
+      heal_now(context, *client, snapshot, object);
     };
     return watch_drift(context, *client, [this] { return applied_state(); }, settings_.drift, heal, on_drift);
   }
@@ -76,11 +109,11 @@ class KubeSink : public Sink {
   // Heals also run while a sync waits for health (a Deployment deleted then
   // must not hold the wait until its timeout), but not while a sync writes or
   // after it published a newer state than `snapshot`: that sync knows better.
-  void heal_now(Context& context, const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
+  void heal_now(Context& context, KubeClient& client, const std::shared_ptr<const AppliedState>& snapshot,
+                const AppliedObject& object) {
     if (writing_ || applied_state() != snapshot) return;
     auto desired = parse_json(object.desired_json);
     if (!desired.ok()) return;
-    KubeClient& client = *connected_.load();
     auto response = client.send(server_side_apply(
         client, object.path, applied_object(*desired, object.entry.namespace_name, object.namespaced, object.hash),
         settings_.force, false, false));
@@ -92,19 +125,33 @@ class KubeSink : public Sink {
                              {"error", response.ok() ? api_message(*response) : response.error().message}});
   }
 
-  // Finds the cluster once, and (re)loads discovery when it is missing or does
-  // not know a kind of `objects` (a CRD someone applied since).
+  // Records Events for the objects a sync failed on; a few per sync, so a
+  // broken render of thousands of objects does not flood the cluster.
+  void record_events(Context& context, const std::vector<ObjectFailure>& failures, const InventoryStore& inventory) {
+    constexpr std::size_t kMaxEventsPerSync = 20;
+    for (std::size_t i = 0; i < failures.size() && i < kMaxEventsPerSync; ++i)
+      events_.record(context, *client_, failures[i], inventory);
+  }
+
+  // Finds the cluster once; the client and the namespaces never change after.
+  Result<KubeClient*> ensure_client() {
+    std::lock_guard lock(client_mutex_);
+    if (client_) return client_.get();
+    auto access = find_cluster(settings_.kubeconfig, settings_.context);
+    if (!access.ok()) return access.error();
+    default_namespace_ = !settings_.namespace_name.empty() ? settings_.namespace_name
+                         : !access->namespace_name.empty() ? access->namespace_name
+                                                           : "default";
+    inventory_namespace_ = settings_.inventory_namespace.empty() ? default_namespace_ : settings_.inventory_namespace;
+    lease_namespace_ = settings_.lease_namespace.empty() ? inventory_namespace_ : settings_.lease_namespace;
+    client_ = std::make_unique<KubeClient>(std::move(*access), settings_.impersonate, settings_.request_timeout);
+    return client_.get();
+  }
+
+  // Connects, and (re)loads discovery when it is missing or does not know a
+  // kind of `objects` (a CRD someone applied since).
   Result<void> connect(const std::vector<KubeObject>& objects) {
-    if (!client_) {
-      auto access = find_cluster(settings_.kubeconfig, settings_.context);
-      if (!access.ok()) return access.error();
-      default_namespace_ = !settings_.namespace_name.empty() ? settings_.namespace_name
-                           : !access->namespace_name.empty() ? access->namespace_name
-                                                             : "default";
-      inventory_namespace_ = settings_.inventory_namespace.empty() ? default_namespace_ : settings_.inventory_namespace;
-      client_ = std::make_unique<KubeClient>(std::move(*access), settings_.impersonate, settings_.request_timeout);
-      connected_ = client_.get();
-    }
+    if (auto client = ensure_client(); !client.ok()) return client.error();
     bool stale = !discovery_;
     for (const auto& object : objects)
       if (!stale && !discovery_->find(object.api_version(), object.kind())) stale = true;
@@ -119,11 +166,13 @@ class KubeSink : public Sink {
 
   const Settings settings_;
   std::mutex mutex_;  // one sync (or connect) at a time
+  std::mutex client_mutex_;  // guards making client_ and the namespaces (set once)
   std::unique_ptr<KubeClient> client_;
-  std::atomic<KubeClient*> connected_{nullptr};  // client_ for the watch, which must not wait for a sync's lock
   std::optional<Discovery> discovery_;
   std::string default_namespace_;
   std::string inventory_namespace_;
+  std::string lease_namespace_;
+  EventRecorder events_;
   std::mutex state_mutex_;
   std::shared_ptr<const AppliedState> applied_;
   std::atomic<bool> writing_{false};  // a sync is writing and has not published its state yet
@@ -140,6 +189,9 @@ class KubeSinkFactory : public SinkFactory {
                   "Namespace for namespaced objects that name none; when unset: the context's namespace, else default."),
         ConfigKey("inventoryNamespace", ConfigType::string,
                   "Namespace of the inventory ConfigMap driftless-inventory-<pipeline>; when unset: `namespace`."),
+        ConfigKey("leaseNamespace", ConfigType::string,
+                  "Namespace of the Lease driftless-lease-<pipeline> that replicas of `driftless run` with "
+                  "highAvailability share; when unset: the inventory's namespace."),
         ConfigKey("impersonate", ConfigType::object, "Act as this user (and groups), held to their RBAC.")
             .with_children({ConfigKey("user", ConfigType::string, "User name to impersonate.").required(),
                             ConfigKey("groups", ConfigType::string_list, "Groups to impersonate.")}),
@@ -165,6 +217,7 @@ class KubeSinkFactory : public SinkFactory {
     s.context = config.string_or("context");
     s.namespace_name = config.string_or("namespace");
     s.inventory_namespace = config.string_or("inventoryNamespace");
+    s.lease_namespace = config.string_or("leaseNamespace");
     if (const Value* who = config.find("impersonate")) {
       s.impersonate.user = who->string_or("user");
       if (const Value* groups = who->find("groups"); groups && groups->is_array())

@@ -23,6 +23,12 @@ std::optional<ClusterInfo> Sink::cluster_info(Context&) { return std::nullopt; }
 
 Result<void> Sink::watch(Context&, const DriftCallback&) { return {}; }
 
+Result<bool> Sink::hold_lease(Context&, const LeaseRequest&) { return true; }
+
+Result<void> Sink::release_lease(Context&, const LeaseRequest&) { return {}; }
+
+void Sink::report_failure(Context&, const std::vector<Diagnostic>&) {}
+
 long Context::seconds_left() const {
   auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline() - std::chrono::steady_clock::now()).count();
   return std::max<long>(1, static_cast<long>(left));

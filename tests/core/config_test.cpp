@@ -126,3 +126,28 @@ TEST(Config, TemplatesExpandEveryString) {
   Value v = *parse_json(R"({"path":"out/{{folder}}","list":["{{path}}"],"n":1})");
   EXPECT_EQ(to_json(expand_templates(v, "prod", "clusters/prod")), R"({"path":"out/prod","list":["clusters/prod"],"n":1})");
 }
+
+TEST(Config, HighAvailabilityIsOffByDefaultAndChecksItsDurations) {
+  ConfigLoad plain = parse_config(kValid, "/etc/driftless/config.yaml");
+  ASSERT_TRUE(plain.config);
+  EXPECT_FALSE(plain.config->high_availability.enabled);
+
+  ConfigLoad ha = parse_config(
+      replace(kValid, "kind: Config\n", "kind: Config\nhighAvailability: {enabled: true, identity: a, leaseDuration: 30s, renewInterval: 10s}\n"),
+      "/etc/driftless/config.yaml");
+  ASSERT_TRUE(ha.config) << format(ha.diagnostics.front());
+  EXPECT_TRUE(ha.config->high_availability.enabled);
+  EXPECT_EQ(ha.config->high_availability.identity, "a");
+  EXPECT_EQ(ha.config->high_availability.lease_duration, std::chrono::seconds(30));
+  EXPECT_EQ(ha.config->high_availability.renew_interval, std::chrono::seconds(10));
+
+  EXPECT_NE(problems(replace(kValid, "kind: Config\n", "kind: Config\nhighAvailability: {enabled: true, renewInterval: 10s}\n"))
+                .find("'renewInterval' in 'highAvailability' must be at most half of 'leaseDuration'"),
+            std::string::npos);
+  EXPECT_NE(problems(replace(kValid, "kind: Config\n", "kind: Config\nhighAvailability: {enabled: yes please}\n"))
+                .find("'enabled' in 'highAvailability' must be true or false"),
+            std::string::npos);
+  EXPECT_NE(problems(replace(kValid, "kind: Config\n", "kind: Config\nhighAvailability: {leaseDuraton: 5s}\n"))
+                .find("unknown key 'leaseDuraton'"),
+            std::string::npos);
+}

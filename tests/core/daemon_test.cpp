@@ -175,6 +175,19 @@ TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOne) {
   EXPECT_TRUE(eventually([&] { return pipeline("dev").string_or("state") == "ready"; }, 10s));
 }
 
+TEST_F(DaemonTest, HighAvailabilityWithASinkWithoutLeasesLeadsEveryPipeline) {
+  // The dir sink has no shared target: Sink::hold_lease's default makes every replica the holder.
+  write_config("1h", "highAvailability: {enabled: true, identity: only, leaseDuration: 2s, renewInterval: 1s}\n");
+  start();
+  EXPECT_TRUE(eventually([&] { return pipeline("dev").string_or("state") == "ready"; }, 10s)) << daemon_->output();
+  EXPECT_TRUE(pipeline("dev").find("leader")->as_bool());
+  EXPECT_NE(applied("dev", "app").find("k: one"), std::string::npos);
+  EXPECT_NE(get("/metrics").second.find("driftless_pipeline_leader{pipeline=\"dev\"} 1"), std::string::npos);
+  daemon_->signal(SIGTERM);
+  EXPECT_EQ(daemon_->wait(20s), 0) << daemon_->output();
+  EXPECT_NE(daemon_->output().find("leases released"), std::string::npos) << daemon_->output();
+}
+
 TEST_F(DaemonTest, SigtermExitsCleanly) {
   start();
   daemon_->signal(SIGTERM);

@@ -129,6 +129,15 @@ class DeferredAction {
 /// Called by Sink::watch with a short reason ("Deployment/web/api was deleted").
 using DriftCallback = std::function<void(const std::string& reason)>;
 
+/// A replica's claim to act on a pipeline, when several `driftless run`
+/// replicas share the same targets (high availability).
+struct LeaseRequest {
+  /// This replica's identity, unique among the replicas ("host-1234").
+  std::string holder;
+  /// Another replica may take the lease over once it was not renewed for this long.
+  std::chrono::milliseconds duration{15'000};
+};
+
 /// Makes a target (a cluster, a directory) equal to a set of objects. The core
 /// keeps one instance per pipeline for the life of the process.
 class Sink {
@@ -150,6 +159,25 @@ class Sink {
   /// (the core logs it and calls again later). The daemon calls it on its own
   /// thread, so it runs concurrently with sync() on the same instance.
   virtual Result<void> watch(Context& context, const DriftCallback& on_drift);
+
+  /// Acquires or renews the lease of the pipeline context.pipeline() for
+  /// `request.holder`: true when it holds the lease now, false when another
+  /// holder's lease is still valid. Two holders never both get true for one
+  /// lease. The daemon calls it every renew interval, concurrently with sync(),
+  /// and acts on a pipeline only while it holds its lease. The default (a
+  /// target without coordination) always answers true.
+  virtual Result<bool> hold_lease(Context& context, const LeaseRequest& request);
+
+  /// Gives up the lease if `request.holder` holds it, so another replica takes
+  /// over at once (a clean stop). The default does nothing.
+  virtual Result<void> release_lease(Context& context, const LeaseRequest& request);
+
+  /// Tells the sink that an apply of its pipeline failed before or after its
+  /// own sync (the source could not be fetched, a renderer failed, objects were
+  /// invalid, deferred work failed): `errors` are those diagnostics. A sink may
+  /// record them where the target's users look (the kube sink: Events). Must
+  /// not throw; the default does nothing.
+  virtual void report_failure(Context& context, const std::vector<Diagnostic>& errors);
 };
 
 // ---------------------------------------------------------------- factories

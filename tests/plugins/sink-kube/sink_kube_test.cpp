@@ -84,6 +84,7 @@ class Fleet {
     return {"--config", (dir_ / "driftless.yaml").string(), "--state-dir", (dir_ / "state").string(), command};
   }
   std::filesystem::path path(const std::string& relative) const { return dir_ / relative; }
+  const std::string& pipeline() const { return pipeline_; }
 
  private:
   CommandResult driftless(const std::string& command) {
@@ -95,6 +96,17 @@ class Fleet {
   std::string pipeline_;
   std::string ns_;
 };
+
+// Events in `ns` about object `name` with `reason`, one "Kind|count|message" line each.
+std::vector<std::string> events(const std::string& ns, const std::string& name, const std::string& reason) {
+  auto r = kubectl({"get", "events", "-n", ns, "--field-selector", "involvedObject.name=" + name + ",reason=" + reason, "-o",
+                    "jsonpath={range .items[*]}{.involvedObject.kind}|{.count}|{.message}{\"\\n\"}{end}"});
+  std::vector<std::string> lines;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines;
+}
 
 void create_namespace(const std::string& ns) { ASSERT_EQ(kubectl({"create", "namespace", ns}).exit_code, 0); }
 
@@ -415,6 +427,58 @@ TEST_F(KubeSink, WaitsForHealthAndNamesTheUnhealthyObject) {
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("not healthy after 3 s: Deployment/" + ns + "/stuck"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("available"), std::string::npos) << result.err;
+  const auto recorded = events(ns, "stuck", "HealthCheckFailed");
+  ASSERT_EQ(recorded.size(), 1u) << result.err;
+  EXPECT_EQ(recorded[0].rfind("Deployment|1|", 0), 0u) << recorded[0];
+}
+
+TEST_F(KubeSink, FailuresAreEventsOnTheirObjectsOrTheInventoryAndRepeatsAreFolded) {
+  auto [ns, fleet] = scenario("events");
+  fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
+  ASSERT_EQ(fleet.apply().exit_code, 0);
+  const std::string invalid = "replicas: -5";
+  auto broken = [&](const std::string& name) {
+    std::string d = deployment(name, "registry.example/web:2");
+    return d.replace(d.find("replicas: 1"), 11, invalid);
+  };
+  fleet.write("web.yaml", broken("web"));      // exists: the event goes on it
+  fleet.write("fresh.yaml", broken("fresh"));  // never created: the event goes on the inventory
+  for (int attempt = 0; attempt < 2; ++attempt) EXPECT_EQ(fleet.apply().exit_code, 1);
+
+  const auto on_web = events(ns, "web", "ApplyFailed");
+  ASSERT_EQ(on_web.size(), 1u);
+  EXPECT_EQ(on_web[0].rfind("Deployment|1|Deployment/" + ns + "/web is invalid", 0), 0u) << on_web[0];
+  EXPECT_NE(on_web[0].find("replicas"), std::string::npos) << on_web[0];
+
+  const std::string inventory = "driftless-inventory-" + fleet.pipeline();
+  const auto on_inventory = events(ns, inventory, "ApplyFailed");
+  ASSERT_EQ(on_inventory.size(), 1u) << "a repeat within minutes is folded into the first event";
+  EXPECT_EQ(on_inventory[0].rfind("ConfigMap|1|Deployment/" + ns + "/fresh is invalid", 0), 0u) << on_inventory[0];
+
+  // A failure before the sink (a render error) has no object: the inventory carries it.
+  fleet.remove("fresh.yaml");
+  fleet.write("broken.yaml", "kind: [oops\n");
+  EXPECT_EQ(fleet.apply().exit_code, 1);
+  const auto render = events(ns, inventory, "ReconcileFailed");
+  ASSERT_EQ(render.size(), 1u);
+  EXPECT_NE(render[0].find("broken.yaml"), std::string::npos) << render[0];
+}
+
+TEST_F(KubeSink, DaemonRecordsAFailedFetchOnTheInventoryAndKeepsTheObjects) {
+  auto [ns, fleet] = scenario("fetch");
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  std::string config = test::read_file(fleet.path("driftless.yaml"));
+  test::write_file(fleet.path("driftless.yaml"), config.replace(config.find("interval: 1h"), 12, "interval: 1s"));
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
+
+  std::filesystem::rename(fleet.path("repo"), fleet.path("repo-gone"));
+  const std::string inventory = "driftless-inventory-" + fleet.pipeline();
+  ASSERT_TRUE(test::eventually([&] { return !events(ns, inventory, "ReconcileFailed").empty(); }, 30s)) << daemon.output();
+  const auto recorded = events(ns, inventory, "ReconcileFailed");
+  EXPECT_EQ(recorded.size(), 1u) << "a fetch failing every second is one event";
+  EXPECT_NE(recorded[0].find("source 'repo' could not be fetched"), std::string::npos) << recorded[0];
+  EXPECT_EQ(field("configmap", ns, "settings", ".data.value"), "v1");
 }
 
 TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
