@@ -247,6 +247,7 @@ int command_status(const GlobalOptions& options) {
     return 2;
   }
   std::vector<std::vector<std::string>> rows{{"PIPELINE", "STATE", "REVISION", "OBJECTS", "LAST ATTEMPT", "ERROR"}};
+  std::vector<std::vector<std::string>> items{{"PIPELINE", "ITEM", "STATE", "DETAIL", "ERROR"}};
   bool all_ready = true;
   for (const auto& p : parsed->find("pipelines")->as_array()) {
     const auto& errors = p.find("errors")->as_array();
@@ -254,8 +255,14 @@ int command_status(const GlobalOptions& options) {
                     std::to_string(p.find("objects")->as_int()), p.string_or("lastAttempt", "-"),
                     errors.empty() ? "" : errors.front().as_string()});
     all_ready = all_ready && (p.string_or("state") == "ready" || p.string_or("state") == "suspended");
+    if (const Value* list = p.find("items"); list && list->is_array())
+      for (const auto& item : list->as_array())
+        items.push_back({p.string_or("name"), item.string_or("id"), item.string_or("state"), item.string_or("detail"),
+                         item.string_or("error")});
   }
   std::cout << table(rows);
+  // Things the pipelines keep besides plain objects (Helm releases), one per line.
+  if (items.size() > 1) std::cout << "\n" << table(items);
   return all_ready ? 0 : 1;
 }
 

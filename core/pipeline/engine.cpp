@@ -327,6 +327,7 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
     guarded([&] { report = action->run(action_context, request.mode); }, action->describe(), run.diagnostics);
     for (auto& change : report.changes) run.sink.changes.push_back(std::move(change));
     for (auto& d : report.diagnostics) run.sink.diagnostics.push_back(std::move(d));
+    for (auto& item : report.items) run.sink.items.push_back(std::move(item));
     if (!run.ok()) break;  // later actions may depend on this one
   }
   return finish();

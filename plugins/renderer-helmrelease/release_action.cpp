@@ -3,15 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <fcntl.h>
 #include <fstream>
 #include <map>
 #include <set>
 #include <thread>
-#include <unistd.h>
 
-#include "driftless/process.hpp"
 #include "driftless/yaml.hpp"
+#include "helm_runner.hpp"
+#include "release_status.hpp"
 
 namespace driftless::helmrelease {
 namespace {
@@ -34,6 +33,7 @@ struct Deployed {
 struct Installed {
   std::string digest;
   std::string revision;
+  std::map<std::string, std::string> objects;  ///< ObjectRef::key() -> fingerprint, right after the install
 };
 
 std::string json_text(const Value& object, std::string_view key) {
@@ -44,48 +44,8 @@ std::string json_text(const Value& object, std::string_view key) {
   return {};
 }
 
-// `text` with every secret replaced, so helm's complaints can be shown.
-std::string masked(std::string text, const std::vector<std::string>& secrets) {
-  for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) text.replace(at, secret.size(), "***");
-  }
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
-// Runs helm with a private HOME, the plugin's kubeconfig and context, the context's deadline.
-class Helm {
- public:
-  Helm(Context& context, fs::path tool, const ActionSettings& settings)
-      : context_(context), tool_(std::move(tool)), settings_(settings) {}
-
-  const fs::path& home() const { return home_.path(); }
-
-  Result<ProcessResult> run(std::vector<std::string> args, std::chrono::seconds timeout) const {
-    ProcessSpec spec;
-    spec.argv.push_back(tool_.string());
-    for (auto& arg : args) spec.argv.push_back(std::move(arg));
-    if (!settings_.kubeconfig.empty()) spec.argv.insert(spec.argv.end(), {"--kubeconfig", settings_.kubeconfig});
-    else spec.inherit.push_back("KUBECONFIG");
-    if (!settings_.context.empty()) spec.argv.insert(spec.argv.end(), {"--kube-context", settings_.context});
-    const std::string home = home_.path().string();
-    spec.env = {{"HOME", home}, {"HELM_CACHE_HOME", home + "/cache"}, {"HELM_CONFIG_HOME", home + "/config"},
-                {"HELM_DATA_HOME", home + "/data"}};
-    spec.timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(context_.seconds_left()));
-    spec.cancelled = [this] { return context_.cancelled(); };
-    return run_process(spec);
-  }
-
- private:
-  Context& context_;
-  fs::path tool_;
-  const ActionSettings& settings_;
-  ScratchDir home_;
-};
-
 // The pipeline's releases in the cluster, by "namespace/name".
-Result<std::map<std::string, Deployed>> list_deployed(const Helm& helm, const std::string& pipeline) {
+Result<std::map<std::string, Deployed>> list_deployed(const HelmRunner& helm, const std::string& pipeline) {
   auto listed = helm.run({"list", "--all-namespaces", "--all", "--max", "1000000", "--output", "json", "--selector",
                           std::string(kPipelineLabel) + "=" + pipeline},
                          std::chrono::minutes(2));
@@ -104,7 +64,7 @@ Result<std::map<std::string, Deployed>> list_deployed(const Helm& helm, const st
 
 // True when the deployed release carries the digest label of `release`: how a
 // release installed before this plugin's state was lost is recognised.
-bool labelled_with(const Helm& helm, const Release& release) {
+bool labelled_with(const HelmRunner& helm, const Release& release) {
   auto listed = helm.run({"list", "--namespace", release.namespace_name, "--short", "--filter", "^" + release.name + "$",
                           "--selector", std::string(kDigestLabel) + "=" + release.digest.substr(0, kDigestLabelLength)},
                          std::chrono::minutes(1));
@@ -124,7 +84,11 @@ std::map<std::string, Installed> load_installed(const fs::path& file) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto parsed = parse_json(text);
   if (!parsed.ok() || !parsed->is_object()) return out;
-  for (const auto& [key, value] : parsed->as_object()) out[key] = Installed{json_text(value, "digest"), json_text(value, "revision")};
+  for (const auto& [key, value] : parsed->as_object()) {
+    Installed& entry = out[key] = Installed{json_text(value, "digest"), json_text(value, "revision"), {}};
+    if (const Value* objects = value.find("objects"); objects && objects->is_object())
+      for (const auto& [object, print] : objects->as_object()) entry.objects[object] = json_text(*objects, object);
+  }
   return out;
 }
 
@@ -134,6 +98,9 @@ void save_installed(const fs::path& file, const std::map<std::string, Installed>
     Object item;
     item.set("digest", entry.digest);
     item.set("revision", entry.revision);
+    Object objects;
+    for (const auto& [object, print] : entry.objects) objects.set(object, print);
+    item.set("objects", Value(std::move(objects)));
     root.set(key, Value(std::move(item)));
   }
   std::error_code ec;
@@ -147,12 +114,8 @@ void save_installed(const fs::path& file, const std::map<std::string, Installed>
 // Writes the values where only this process can read them.
 Result<fs::path> write_values(const fs::path& folder, std::size_t index, const Value& values) {
   const fs::path file = folder / ("values-" + std::to_string(index) + ".yaml");
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(ErrorCode::internal, "cannot write a values file in " + folder.string());
-  const std::string text = to_yaml(values);
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (!ok) return fail(ErrorCode::internal, "cannot write a values file in " + folder.string());
+  auto written = write_private_file(file, to_yaml(values));
+  if (!written.ok()) return fail(ErrorCode::internal, "cannot write a values file in " + folder.string());
   return file;
 }
 
@@ -178,6 +141,64 @@ Diagnostic about(const Release& release, Severity severity, std::string message)
   return Diagnostic{severity, std::move(message), release.origin.file, release.origin.line, release.object};
 }
 
+// A release's line in `driftless status`; `chart` is helm's "name-version".
+StatusItem item_of(const Release& release, std::string state, const std::string& revision, const std::string& chart,
+                   std::string error) {
+  StatusItem item;
+  item.id = release.object;
+  item.state = std::move(state);
+  item.detail = "release " + release.key() + (revision.empty() ? "" : " revision " + revision) + (chart.empty() ? "" : ", chart " + chart);
+  item.error = std::move(error);
+  item.fields = {{"release", release.key()}, {"revision", revision}, {"chart", chart}, {"wantedVersion", release.chart.version}};
+  return item;
+}
+
+// Releases (by key) whose objects were deleted or changed since driftless
+// installed them, with the first difference found.
+std::map<std::string, std::string> find_drift(ClusterView& cluster, const std::vector<const Release*>& releases,
+                                              const std::map<std::string, Installed>& installed, Logger& logger) {
+  std::vector<ObjectRef> refs;
+  for (const Release* release : releases)
+    for (const auto& [key, print] : installed.at(release->key()).objects)
+      if (auto ref = cluster.ref(key)) refs.push_back(*ref);
+  std::map<std::string, std::string> out;
+  if (refs.empty()) return out;
+  auto live = cluster.fingerprints(refs);
+  if (!live.ok()) {
+    logger.warn("cannot list the objects of the releases; their drift is not checked this time", {{"error", live.error().message}});
+    return out;
+  }
+  for (const Release* release : releases)
+    for (const auto& [key, print] : installed.at(release->key()).objects) {
+      auto ref = cluster.ref(key);
+      if (!ref || out.count(release->key())) continue;
+      auto now = live->find(key);
+      if (now == live->end()) out[release->key()] = ref->id() + " was deleted";
+      else if (now->second != print) out[release->key()] = ref->id() + " was changed";
+    }
+  return out;
+}
+
+// Fingerprints of the objects in each release's manifest, right after helm installed them.
+void remember_objects(ClusterView& cluster, const std::map<std::string, std::vector<ObjectRef>>& manifests,
+                      std::map<std::string, Installed>& installed, Logger& logger) {
+  std::vector<ObjectRef> all;
+  for (const auto& [key, refs] : manifests) all.insert(all.end(), refs.begin(), refs.end());
+  if (all.empty()) return;
+  auto live = cluster.fingerprints(all);
+  if (!live.ok()) {
+    logger.warn("cannot read the objects of the releases just installed; their drift is checked from the next install on",
+                {{"error", live.error().message}});
+    return;
+  }
+  for (const auto& [key, refs] : manifests) {
+    auto& objects = installed[key].objects;
+    objects.clear();
+    for (const auto& ref : refs)
+      if (auto print = live->find(ref.key()); print != live->end()) objects[ref.key()] = print->second;
+  }
+}
+
 }  // namespace
 
 ReleaseActions::ReleaseActions(ActionSettings settings, std::string pipeline, std::vector<Release> releases)
@@ -197,7 +218,7 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     report.diagnostics.push_back({Severity::error, tool.error().message, {}, 0, {}});
     return report;
   }
-  Helm helm(context, *tool, settings_);
+  HelmRunner helm(context, *tool, HelmTarget{settings_.kubeconfig, settings_.context});
   auto deployed = list_deployed(helm, pipeline_);
   if (!deployed.ok()) {
     report.diagnostics.push_back({Severity::error, deployed.error().message, {}, 0, {}});
@@ -205,10 +226,15 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
   }
   const fs::path state_file = settings_.state_dir / (sanitized(pipeline_) + ".json");
   std::map<std::string, Installed> installed = load_installed(state_file);
+  // The cluster as the API shows it: for drift and the HelmRelease status. Releases are installed without it.
+  std::unique_ptr<ClusterView> cluster;
+  if (auto connected = ClusterView::connect(settings_.kubeconfig, settings_.context); connected.ok()) cluster = std::move(*connected);
+  else context.logger().warn("cannot read the cluster's API; release objects are not checked for drift",
+                             {{"error", connected.error().message}});
 
-  // Which releases need helm: new, changed, moved by someone else, or not healthy.
-  std::vector<const Release*> work;
-  std::set<std::string> desired;
+  // Which releases need helm: new, changed, moved by someone else, not healthy, or whose objects drifted.
+  std::set<std::string> desired, changed;
+  std::vector<const Release*> unchanged;
   for (const auto& release : releases_) {
     desired.insert(release.key());
     if (release.suspended) continue;
@@ -216,26 +242,41 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     auto known = installed.find(release.key());
     if (known == installed.end() && current != deployed->end() && current->second.status == "deployed" &&
         labelled_with(helm, release))
-      known = installed.insert_or_assign(release.key(), Installed{release.digest, current->second.revision}).first;
-    const bool unchanged = current != deployed->end() && current->second.status == "deployed" && known != installed.end() &&
-                           known->second.digest == release.digest && known->second.revision == current->second.revision;
-    if (unchanged) {
-      report.changes.push_back({release.object, ChangeAction::unchanged,
-                                "release " + release.key() + " revision " + current->second.revision});
-      continue;
+      known = installed.insert_or_assign(release.key(), Installed{release.digest, current->second.revision, {}}).first;
+    const bool same = current != deployed->end() && current->second.status == "deployed" && known != installed.end() &&
+                      known->second.digest == release.digest && known->second.revision == current->second.revision;
+    if (same) unchanged.push_back(&release);
+    else changed.insert(release.key());
+  }
+  const auto drift = cluster ? find_drift(*cluster, unchanged, installed, context.logger()) : std::map<std::string, std::string>{};
+  std::vector<const Release*> work;
+  std::map<std::string, StatusItem> items;  // by HelmRelease object
+  for (const auto& release : releases_) {
+    auto current = deployed->find(release.key());
+    const std::string revision = current == deployed->end() ? "" : current->second.revision;
+    const std::string chart = current == deployed->end() ? "" : current->second.chart;
+    if (release.suspended) {
+      items[release.object] = item_of(release, "suspended", revision, chart, "");
+    } else if (changed.count(release.key()) || drift.count(release.key())) {
+      work.push_back(&release);
+    } else {
+      report.changes.push_back({release.object, ChangeAction::unchanged, "release " + release.key() + " revision " + revision});
+      items[release.object] = item_of(release, "deployed", revision, chart, "");
     }
-    work.push_back(&release);
   }
 
   if (mode == SinkMode::diff) {
     for (const Release* release : work) {
       auto current = deployed->find(release->key());
       const bool exists = current != deployed->end();
+      auto drifted = drift.find(release->key());
       report.changes.push_back({release->object, exists ? ChangeAction::configured : ChangeAction::created,
-                                (exists ? "would upgrade release " + release->key() + " (" + current->second.chart + ", " +
-                                              current->second.status + ") to chart " + release->chart.name + " " + release->chart.version
-                                        : "would install release " + release->key() + " with chart " + release->chart.name + " " +
-                                              release->chart.version)});
+                                drifted != drift.end()
+                                    ? "would upgrade release " + release->key() + " to put its objects back (" + drifted->second + ")"
+                                : exists ? "would upgrade release " + release->key() + " (" + current->second.chart + ", " +
+                                               current->second.status + ") to chart " + release->chart.name + " " + release->chart.version
+                                         : "would install release " + release->key() + " with chart " + release->chart.name + " " +
+                                               release->chart.version});
     }
     if (settings_.prune)
       for (const auto& [key, d] : *deployed)
@@ -246,6 +287,7 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
   // Installs level by level (dependsOn), a few releases at a time.
   std::mutex results_mutex;
   std::set<std::string> failed;
+  std::map<std::string, std::vector<ObjectRef>> manifests;  // by release key, of the releases installed now
   for (std::size_t begin = 0; begin < work.size();) {
     std::size_t end = begin;
     while (end < work.size() && work[end]->level == work[begin]->level) ++end;
@@ -253,6 +295,10 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     auto worker = [&] {
       for (std::size_t i = cursor++; i < end; i = cursor++) {
         const Release& release = *work[i];
+        auto current = deployed->find(release.key());
+        const bool exists = current != deployed->end();
+        const std::string old_revision = exists ? current->second.revision : "";
+        const std::string old_chart = exists ? current->second.chart : "";
         std::vector<std::string> blocked;
         {
           std::lock_guard guard(results_mutex);
@@ -262,11 +308,11 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
         if (!blocked.empty()) {
           std::lock_guard guard(results_mutex);
           failed.insert(release.object);
-          report.diagnostics.push_back(about(release, Severity::error, "not installed: it depends on " + blocked.front() + ", which failed"));
+          const std::string why = "not installed: it depends on " + blocked.front() + ", which failed";
+          report.diagnostics.push_back(about(release, Severity::error, why));
+          items[release.object] = item_of(release, "failed", old_revision, old_chart, why);
           continue;
         }
-        auto current = deployed->find(release.key());
-        const bool exists = current != deployed->end();
         const PhaseOptions& phase = exists ? release.upgrade : release.install;
         auto values = write_values(helm.home(), i, release.values);
         Result<ProcessResult> ran = values.ok() ? helm.run(upgrade_args(release, phase, *values, pipeline_), phase.timeout + kHelmGrace)
@@ -277,20 +323,25 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
         if (!ran.ok() || ran->exit_code != 0) {
           failed.insert(release.object);
           installed.erase(release.key());
-          const std::string why = ran.ok() ? masked(ran->err, release.secret_texts) : ran.error().message;
-          report.diagnostics.push_back(about(release, Severity::error,
-                                             std::string("helm ") + (exists ? "upgrade" : "install") + " of release " + release.key() +
-                                                 " failed" + (phase.remediate ? " (remediation: rolled back)" : "") + ": " + why));
+          const std::string why = std::string("helm ") + (exists ? "upgrade" : "install") + " of release " + release.key() + " failed" +
+                                  (phase.remediate ? " (remediation: rolled back)" : "") + ": " +
+                                  (ran.ok() ? masked(ran->err, release.secret_texts) : ran.error().message);
+          report.diagnostics.push_back(about(release, Severity::error, why));
+          items[release.object] = item_of(release, "failed", old_revision, old_chart, why);
           context.logger().error("helm release failed", {{"release", release.key()}, {"object", release.object}});
           continue;
         }
         auto printed = parse_json(ran->out);
         const std::string revision = printed.ok() ? json_text(*printed, "version") : "";
-        installed[release.key()] = Installed{release.digest, revision};
+        installed[release.key()] = Installed{release.digest, revision, {}};
+        if (cluster && printed.ok()) manifests[release.key()] = cluster->manifest_objects(json_text(*printed, "manifest"), release.namespace_name);
+        auto drifted = drift.find(release.key());
+        const std::string healed = drifted == drift.end() ? "" : " (objects put back: " + drifted->second + ")";
         report.changes.push_back({release.object, exists ? ChangeAction::configured : ChangeAction::created,
                                   "release " + release.key() + " revision " + revision + ", chart " + release.chart.name + " " +
-                                      release.chart.version});
-        context.logger().info(exists ? "helm release upgraded" : "helm release installed",
+                                      release.chart.version + healed});
+        items[release.object] = item_of(release, "deployed", revision, release.chart.name + "-" + release.chart.version, "");
+        context.logger().info(drifted != drift.end() ? "helm release healed" : exists ? "helm release upgraded" : "helm release installed",
                               {{"release", release.key()}, {"revision", revision}, {"chart", release.chart.name},
                                {"version", release.chart.version}});
       }
@@ -302,6 +353,7 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     for (auto& thread : pool) thread.join();
     begin = end;
   }
+  if (cluster) remember_objects(*cluster, manifests, installed, context.logger());
 
   // Uninstall what left Git, only after everything else went well.
   if (settings_.prune && !has_errors(report.diagnostics)) {
@@ -321,7 +373,23 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     }
   }
   save_installed(state_file, installed, context.logger());
+
+  for (const auto& release : releases_) {
+    auto item = items.find(release.object);
+    if (item == items.end()) continue;
+    report.items.push_back(item->second);
+    if (cluster) publish_status(*cluster, release, item->second, context.logger());
+  }
   return report;
+}
+
+void ReleaseActions::publish_status(ClusterView& cluster, const Release& release, const StatusItem& item, Logger& logger) {
+  // Written when it changed only: a no-op reconcile of many releases makes no requests.
+  const std::string written = item.state + "\n" + item.detail + "\n" + item.error;
+  auto& last = published_[release.object];
+  if (last == written) return;
+  write_release_status(cluster, release, item, logger);
+  last = written;
 }
 
 }  // namespace driftless::helmrelease

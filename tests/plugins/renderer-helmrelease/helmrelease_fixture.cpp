@@ -61,6 +61,12 @@ void ChartRepository::add(const std::string& name, const std::string& version, c
   ASSERT_EQ(indexed.exit_code, 0) << indexed.err;
 }
 
+void ChartRepository::push_oci(const std::string& name, const std::string& version, const std::string& repository) {
+  auto pushed = helm({"push", (dir_ / "repo" / (name + "-" + version + ".tgz")).string(), helm_env()["OCI_REGISTRY_URL"] + "/" + repository,
+                      "--plain-http", "--username", helm_env()["OCI_USER"], "--password", helm_env()["OCI_PASSWORD"]});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+}
+
 std::map<std::string, std::string> web_chart_templates() {
   return {{"configmap.yaml",
            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n"

@@ -30,6 +30,9 @@ class ChartRepository {
   /// `values` (values.yaml) and re-indexes the repository.
   void add(const std::string& name, const std::string& version, const std::map<std::string, std::string>& templates,
            const std::string& values);
+  /// Pushes the archive add() made of `name` `version` to the OCI registry of
+  /// tests/env as <OCI_REGISTRY_URL>/<repository>/<name> (with its credentials).
+  void push_oci(const std::string& name, const std::string& version, const std::string& repository);
   /// "http://127.0.0.1:PORT".
   const std::string& url() const { return url_; }
 

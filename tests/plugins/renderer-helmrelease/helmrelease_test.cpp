@@ -61,7 +61,7 @@ TEST_F(HelmReleaseTest, InstallsUpgradesOnValuesAndVersionSkipsNoOpsAndUninstall
   auto labelled = helm({"list", "-n", ns, "-q", "--selector", "driftless.dev/pipeline=" + ns});
   EXPECT_EQ(labelled.out, "web\n");
   // The Flux objects are consumed, not applied.
-  EXPECT_NE(kubectl({"get", "helmreleases.helm.toolkit.fluxcd.io", "-n", ns}).exit_code, 0);
+  EXPECT_NE(kubectl({"get", "helmreleases.helm.toolkit.fluxcd.io", "web", "-n", ns}).exit_code, 0);
 
   // Nothing changed: no helm upgrade at all, the release keeps its revision.
   const auto calls_before = upgrades(fleet.helm_calls());
