@@ -203,6 +203,8 @@ Result<ResolvedChart> ChartFetcher::from_oci(const ChartRequest& request) {
   HelmRunner helm(context_, *tool, {});
   if (helm.home().empty()) return fail(ErrorCode::internal, "cannot create a private folder for helm");
   const fs::path pulled = helm.home() / "pulled";
+  std::error_code ec;
+  if (!fs::create_directories(pulled, ec)) return fail(ErrorCode::internal, "cannot create " + pulled.string());
   std::vector<std::string> args{"pull", request.url, "--destination", pulled.string()};
   if (request.version != "*") args.insert(args.end(), {"--version", request.version});
   if (request.plain_http) args.push_back("--plain-http");
@@ -224,7 +226,6 @@ Result<ResolvedChart> ChartFetcher::from_oci(const ChartRequest& request) {
   if (!ran.ok()) return fail(ran.error().code, "helm pull " + request.url + ": " + ran.error().message);
   if (ran->exit_code != 0)
     return fail(ErrorCode::unavailable, "helm pull " + request.url + " failed: " + masked(ran->err, {request.password}));
-  std::error_code ec;
   fs::path archive;
   for (const auto& entry : fs::directory_iterator(pulled, ec))
     if (entry.path().extension() == ".tgz") archive = entry.path();

@@ -50,11 +50,12 @@ ChartRepository::ChartRepository() {
 }
 
 void ChartRepository::add(const std::string& name, const std::string& version, const std::map<std::string, std::string>& templates,
-                          const std::string& values) {
+                          const std::string& values, const std::map<std::string, std::string>& files) {
   const fs::path src = dir_ / "src" / (name + "-" + version) / name;
   write_file(src / "Chart.yaml", "apiVersion: v2\nname: " + name + "\nversion: " + version + "\nappVersion: \"" + version + "\"\n");
   write_file(src / "values.yaml", values);
   for (const auto& [file, text] : templates) write_file(src / "templates" / file, text);
+  for (const auto& [file, text] : files) write_file(src / file, text);
   auto packaged = helm({"package", src.string(), "--destination", (dir_ / "repo").string()});
   ASSERT_EQ(packaged.exit_code, 0) << packaged.err;
   auto indexed = helm({"repo", "index", (dir_ / "repo").string()});

@@ -5,6 +5,7 @@
 
 #include "driftless/yaml.hpp"
 #include "release_spec.hpp"
+#include "release_status.hpp"
 #include "values.hpp"
 
 using namespace driftless;
@@ -261,6 +262,32 @@ TEST(MergeValues, AMissingRequiredSourceOrKeyIsAnError) {
   EXPECT_FALSE(merge_values(render.release(), *spec, render.index, no_chart_files, release, out));
   EXPECT_TRUE(mentions(out, Severity::error, "Secret apps/absent is not in this render"));
   EXPECT_TRUE(mentions(out, Severity::error, "has no key 'nope'"));
+}
+
+TEST(ReleaseStatus, FluxV2GetsReadyAndHistoryAndV1TheHelmOperatorsFields) {
+  Release release;
+  release.api_version = "helm.toolkit.fluxcd.io/v2";
+  release.name = "web";
+  release.namespace_name = "apps";
+  release.chart = ResolvedChart{{}, "web", "1.2.0", "abc"};
+  release.digest = "0123";
+  StatusItem item{"HelmRelease/apps/web", "deployed", "release apps/web revision 3, chart web-1.2.0", "", {{"revision", "3"}}};
+  EXPECT_EQ(to_json(release_status(release, item, "2026-11-30T10:00:00Z")),
+            R"({"status":{"conditions":[{"type":"Ready","status":"True","reason":"ReconciliationSucceeded",)"
+            R"("message":"driftless: release apps/web revision 3, chart web-1.2.0","lastTransitionTime":"2026-11-30T10:00:00Z",)"
+            R"("lastUpdateTime":"2026-11-30T10:00:00Z"}],"lastAttemptedRevision":"1.2.0","storageNamespace":"apps",)"
+            R"("lastAppliedRevision":"1.2.0","history":[{"name":"web","namespace":"apps","version":3,"status":"deployed",)"
+            R"("chartName":"web","chartVersion":"1.2.0","digest":"sha256:0123"}]}})");
+
+  release.api_version = "helm.fluxcd.io/v1";
+  item.state = "failed";
+  item.error = "helm upgrade of release apps/web failed: boom";
+  const Value v1 = release_status(release, item, "2026-11-30T10:00:00Z");
+  EXPECT_EQ(v1.at_path({"status", "releaseStatus"})->as_string(), "failed");
+  EXPECT_EQ(v1.at_path({"status", "phase"})->as_string(), "Failed");
+  EXPECT_EQ(v1.at_path({"status", "releaseName"})->as_string(), "web");
+  EXPECT_EQ(v1.at_path({"status", "revision"}), nullptr);
+  EXPECT_EQ(v1.at_path({"status", "conditions"})->as_array()[0].string_or("message"), item.error);
 }
 
 }  // namespace
