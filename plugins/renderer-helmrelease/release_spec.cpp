@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <initializer_list>
 
 #include "driftless/hash.hpp"
@@ -90,11 +91,13 @@ class Reader {
       const std::string number = text.substr(start, unit_start - start);
       const std::string unit = text.substr(unit_start, i - unit_start);
       const double scale = unit == "h" ? 3600 : unit == "m" ? 60 : unit == "s" ? 1 : unit == "ms" ? 0.001 : -1;
-      if (number.empty() || scale < 0) {
+      char* parsed_to = nullptr;
+      const double amount = number.empty() ? 0 : std::strtod(number.c_str(), &parsed_to);
+      if (number.empty() || parsed_to != number.c_str() + number.size() || scale < 0) {
         error(path + ": '" + text + "' is not a duration such as 5m or 1h30m");
         return fallback;
       }
-      total += std::stod(number) * scale;
+      total += amount * scale;
     }
     return std::chrono::seconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(total + 0.5)));
   }

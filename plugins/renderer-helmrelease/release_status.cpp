@@ -1,5 +1,6 @@
 #include "release_status.hpp"
 
+#include <charconv>
 #include <ctime>
 
 namespace driftless::helmrelease {
@@ -57,7 +58,9 @@ Value release_status(const Release& release, const StatusItem& item, const std::
       snapshot.set("name", release.name);
       snapshot.set("namespace", release.namespace_name);
       const std::string revision = field(item, "revision");
-      snapshot.set("version", static_cast<std::int64_t>(revision.empty() ? 0 : std::stoll(revision)));
+      std::int64_t number = 0;
+      std::from_chars(revision.data(), revision.data() + revision.size(), number);
+      snapshot.set("version", number);
       snapshot.set("status", item.state);
       snapshot.set("chartName", release.chart.name);
       snapshot.set("chartVersion", release.chart.version);

@@ -125,6 +125,13 @@ TEST(ReadRelease, EveryUnsupportedFieldAtAnyDepthIsAWarningNamingIt) {
     EXPECT_TRUE(mentions(out, Severity::warning, std::string(field) + " is not supported by driftless")) << field;
 }
 
+TEST(ReadRelease, ABadDurationIsAnErrorNotACrash) {
+  Render render(v2("  timeout: .m\n"));
+  std::vector<Diagnostic> out;
+  EXPECT_FALSE(read_release(render.release(), render.index, out));
+  EXPECT_TRUE(mentions(out, Severity::error, "spec.timeout: '.m' is not a duration"));
+}
+
 TEST(ReadRelease, ASourceMissingFromTheRenderIsAnError) {
   Render render("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
                 "  chart:\n    spec: {chart: web, sourceRef: {kind: HelmRepository, name: charts}}\n");
