@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "driftless/hash.hpp"
 #include "driftless/yaml.hpp"
 #include "helm_runner.hpp"
 #include "release_status.hpp"
@@ -78,13 +79,41 @@ std::string sanitized(const std::string& name) {
   return out;
 }
 
-std::map<std::string, Installed> load_installed(const fs::path& file) {
-  std::map<std::string, Installed> out;
+// The JSON object in one of the plugin's state files; empty when missing or unreadable.
+Object read_state(const fs::path& file) {
   std::ifstream in(file);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto parsed = parse_json(text);
-  if (!parsed.ok() || !parsed->is_object()) return out;
-  for (const auto& [key, value] : parsed->as_object()) {
+  return parsed.ok() && parsed->is_object() ? parsed->as_object() : Object{};
+}
+
+// Replaces a state file through a temporary file, so a crash leaves the old one.
+void write_state(const fs::path& file, Value root, Logger& logger) {
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  const fs::path temporary = file.string() + ".tmp";
+  std::ofstream(temporary, std::ios::trunc) << to_json(root);
+  fs::rename(temporary, file, ec);
+  if (ec) logger.warn("cannot write the plugin's state; the next reconcile repeats some work", {{"file", file.string()}, {"error", ec.message()}});
+}
+
+// A JSON object of strings kept in the plugin's state (what was written to each HelmRelease's status).
+std::map<std::string, std::string> load_strings(const fs::path& file) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : read_state(file))
+    if (value.is_string()) out[key] = value.as_string();
+  return out;
+}
+
+void save_strings(const fs::path& file, const std::map<std::string, std::string>& strings, Logger& logger) {
+  Object root;
+  for (const auto& [key, value] : strings) root.set(key, value);
+  write_state(file, Value(std::move(root)), logger);
+}
+
+std::map<std::string, Installed> load_installed(const fs::path& file) {
+  std::map<std::string, Installed> out;
+  for (const auto& [key, value] : read_state(file)) {
     Installed& entry = out[key] = Installed{json_text(value, "digest"), json_text(value, "revision"), {}};
     if (const Value* objects = value.find("objects"); objects && objects->is_object())
       for (const auto& [object, print] : objects->as_object()) entry.objects[object] = json_text(*objects, object);
@@ -103,12 +132,7 @@ void save_installed(const fs::path& file, const std::map<std::string, Installed>
     item.set("objects", Value(std::move(objects)));
     root.set(key, Value(std::move(item)));
   }
-  std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
-  const fs::path temporary = file.string() + ".tmp";
-  std::ofstream(temporary, std::ios::trunc) << to_json(Value(std::move(root)));
-  fs::rename(temporary, file, ec);
-  if (ec) logger.warn("cannot remember installed releases; the next reconcile upgrades them again", {{"error", ec.message()}});
+  write_state(file, Value(std::move(root)), logger);
 }
 
 // Writes the values where only this process can read them.
@@ -160,7 +184,7 @@ std::map<std::string, std::string> find_drift(ClusterView& cluster, const std::v
   std::vector<ObjectRef> refs;
   for (const Release* release : releases)
     for (const auto& [key, print] : installed.at(release->key()).objects)
-      if (auto ref = cluster.ref(key)) refs.push_back(*ref);
+      if (auto ref = ObjectRef::from_key(key)) refs.push_back(*ref);
   std::map<std::string, std::string> out;
   if (refs.empty()) return out;
   auto live = cluster.fingerprints(refs);
@@ -170,7 +194,7 @@ std::map<std::string, std::string> find_drift(ClusterView& cluster, const std::v
   }
   for (const Release* release : releases)
     for (const auto& [key, print] : installed.at(release->key()).objects) {
-      auto ref = cluster.ref(key);
+      auto ref = ObjectRef::from_key(key);
       if (!ref || out.count(release->key())) continue;
       auto now = live->find(key);
       if (now == live->end()) out[release->key()] = ref->id() + " was deleted";
@@ -180,10 +204,20 @@ std::map<std::string, std::string> find_drift(ClusterView& cluster, const std::v
 }
 
 // Fingerprints of the objects in each release's manifest, right after helm installed them.
-void remember_objects(ClusterView& cluster, const std::map<std::string, std::vector<ObjectRef>>& manifests,
+void remember_objects(ClusterView& cluster, const std::map<std::string, std::string>& manifests,
                       std::map<std::string, Installed>& installed, Logger& logger) {
+  std::map<std::string, std::vector<ObjectRef>> objects_of;
   std::vector<ObjectRef> all;
-  for (const auto& [key, refs] : manifests) all.insert(all.end(), refs.begin(), refs.end());
+  for (const auto& [key, manifest] : manifests) {
+    auto refs = cluster.manifest_objects(manifest, key.substr(0, key.find('/')));
+    if (!refs.ok()) {
+      logger.warn("cannot read the API's resources; drift of the releases just installed is checked from their next install on",
+                  {{"error", refs.error().message}});
+      return;
+    }
+    all.insert(all.end(), refs->begin(), refs->end());
+    objects_of[key] = std::move(*refs);
+  }
   if (all.empty()) return;
   auto live = cluster.fingerprints(all);
   if (!live.ok()) {
@@ -191,7 +225,7 @@ void remember_objects(ClusterView& cluster, const std::map<std::string, std::vec
                 {{"error", live.error().message}});
     return;
   }
-  for (const auto& [key, refs] : manifests) {
+  for (const auto& [key, refs] : objects_of) {
     auto& objects = installed[key].objects;
     objects.clear();
     for (const auto& ref : refs)
@@ -287,7 +321,7 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
   // Installs level by level (dependsOn), a few releases at a time.
   std::mutex results_mutex;
   std::set<std::string> failed;
-  std::map<std::string, std::vector<ObjectRef>> manifests;  // by release key, of the releases installed now
+  std::map<std::string, std::string> manifests;  // helm's rendered manifest by release key, of the releases installed now
   for (std::size_t begin = 0; begin < work.size();) {
     std::size_t end = begin;
     while (end < work.size() && work[end]->level == work[begin]->level) ++end;
@@ -334,7 +368,7 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
         auto printed = parse_json(ran->out);
         const std::string revision = printed.ok() ? json_text(*printed, "version") : "";
         installed[release.key()] = Installed{release.digest, revision, {}};
-        if (cluster && printed.ok()) manifests[release.key()] = cluster->manifest_objects(json_text(*printed, "manifest"), release.namespace_name);
+        if (cluster && printed.ok()) manifests[release.key()] = json_text(*printed, "manifest");
         auto drifted = drift.find(release.key());
         const std::string healed = drifted == drift.end() ? "" : " (objects put back: " + drifted->second + ")";
         report.changes.push_back({release.object, exists ? ChangeAction::configured : ChangeAction::created,
@@ -374,22 +408,21 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
   }
   save_installed(state_file, installed, context.logger());
 
+  // The HelmRelease objects' status, written only when it changed (remembered
+  // across runs): a no-op reconcile of many releases makes no requests.
+  const fs::path published_file = settings_.state_dir / (sanitized(pipeline_) + ".status.json");
+  auto published = load_strings(published_file);
+  std::map<std::string, std::string> now_published;
   for (const auto& release : releases_) {
     auto item = items.find(release.object);
     if (item == items.end()) continue;
     report.items.push_back(item->second);
-    if (cluster) publish_status(*cluster, release, item->second, context.logger());
+    const std::string signature = sha256_hex(item->second.state + "\n" + item->second.detail + "\n" + item->second.error);
+    if (cluster && published[release.object] != signature) write_release_status(*cluster, release, item->second, context.logger());
+    now_published[release.object] = signature;
   }
+  save_strings(published_file, now_published, context.logger());
   return report;
-}
-
-void ReleaseActions::publish_status(ClusterView& cluster, const Release& release, const StatusItem& item, Logger& logger) {
-  // Written when it changed only: a no-op reconcile of many releases makes no requests.
-  const std::string written = item.state + "\n" + item.detail + "\n" + item.error;
-  auto& last = published_[release.object];
-  if (last == written) return;
-  write_release_status(cluster, release, item, logger);
-  last = written;
 }
 
 }  // namespace driftless::helmrelease

@@ -36,14 +36,10 @@ class ReleaseActions : public DeferredAction {
   SinkReport run(Context& context, SinkMode mode) override;
 
  private:
-  /// Writes the HelmRelease's status in the cluster when it changed since the last write.
-  void publish_status(ClusterView& cluster, const Release& release, const StatusItem& item, Logger& logger);
-
   ActionSettings settings_;
   std::string pipeline_;
   std::vector<Release> releases_;  ///< sorted by level
   std::mutex running_;             ///< one run at a time
-  std::map<std::string, std::string> published_;  ///< HelmRelease object -> the status last written to it
 };
 
 }  // namespace driftless::helmrelease

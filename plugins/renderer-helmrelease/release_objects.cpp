@@ -30,51 +30,57 @@ std::vector<std::string> split(const std::string& text, char separator) {
 
 }  // namespace
 
-std::string ObjectRef::id() const { return type->kind + "/" + (namespace_name.empty() ? "" : namespace_name + "/") + name; }
+std::string ObjectRef::id() const { return kind + "/" + (namespace_name.empty() ? "" : namespace_name + "/") + name; }
 
-std::string ObjectRef::key() const { return type->group_version + "|" + type->kind + "|" + namespace_name + "|" + name; }
+std::string ObjectRef::key() const { return collection + "|" + kind + "|" + namespace_name + "|" + name; }
 
-ClusterView::ClusterView(std::unique_ptr<kube::KubeClient> client, kube::Discovery discovery)
-    : client_(std::move(client)), discovery_(std::move(discovery)) {}
+std::optional<ObjectRef> ObjectRef::from_key(const std::string& key) {
+  const auto parts = split(key, '|');
+  if (parts.size() != 4 || parts[0].empty() || parts[0][0] != '/') return std::nullopt;
+  return ObjectRef{parts[0], parts[1], parts[2], parts[3]};
+}
+
+ClusterView::ClusterView(std::unique_ptr<kube::KubeClient> client) : client_(std::move(client)) {}
 
 Result<std::unique_ptr<ClusterView>> ClusterView::connect(const std::string& kubeconfig, const std::string& context) {
   auto access = kube::find_cluster(kubeconfig, context);
   if (!access.ok()) return access.error();
   auto client = std::make_unique<kube::KubeClient>(std::move(*access), kube::Impersonation{}, kRequestTimeout);
-  auto discovery = kube::Discovery::load(*client);
-  if (!discovery.ok()) return discovery.error();
-  return std::unique_ptr<ClusterView>(new ClusterView(std::move(client), std::move(*discovery)));
+  return std::unique_ptr<ClusterView>(new ClusterView(std::move(client)));
 }
 
-std::vector<ObjectRef> ClusterView::manifest_objects(const std::string& manifest, const std::string& release_namespace) const {
+Result<const kube::Discovery*> ClusterView::discovery() {
+  if (!discovery_) {
+    auto loaded = kube::Discovery::load(*client_);
+    if (!loaded.ok()) return loaded.error();
+    discovery_ = std::move(*loaded);
+  }
+  return &*discovery_;
+}
+
+Result<std::vector<ObjectRef>> ClusterView::manifest_objects(const std::string& manifest, const std::string& release_namespace) {
+  auto known = discovery();
+  if (!known.ok()) return known.error();
   std::vector<ObjectRef> out;
   for (const auto& document : parse_yaml(manifest, "manifest").documents) {
     const Value& object = document.value;
     if (!object.is_object()) continue;
-    const kube::ResourceType* type = discovery_.find(object.string_or("apiVersion"), object.string_or("kind"));
+    const kube::ResourceType* type = (*known)->find(object.string_or("apiVersion"), object.string_or("kind"));
     const Value* metadata = object.find("metadata");
     if (!type || !metadata) continue;
-    const std::string ns = metadata->string_or("namespace");
-    out.push_back({type, type->namespaced ? (ns.empty() ? release_namespace : ns) : "", metadata->string_or("name")});
+    const std::string given = metadata->string_or("namespace");
+    const std::string ns = type->namespaced ? (given.empty() ? release_namespace : given) : "";
+    out.push_back({type->collection(ns), type->kind, ns, metadata->string_or("name")});
   }
   return out;
-}
-
-std::optional<ObjectRef> ClusterView::ref(const std::string& key) const {
-  const auto parts = split(key, '|');
-  if (parts.size() != 4) return std::nullopt;
-  const kube::ResourceType* type = discovery_.find(parts[0], parts[1]);
-  if (!type) return std::nullopt;
-  return ObjectRef{type, parts[2], parts[3]};
 }
 
 Result<std::map<std::string, std::string>> ClusterView::fingerprints(const std::vector<ObjectRef>& objects) {
   std::map<std::string, std::set<std::string>> wanted;  // collection path -> names
   std::map<std::string, const ObjectRef*> by_path_and_name;
   for (const auto& object : objects) {
-    const std::string collection = object.type->collection(object.namespace_name);
-    wanted[collection].insert(object.name);
-    by_path_and_name[collection + "/" + object.name] = &object;
+    wanted[object.collection].insert(object.name);
+    by_path_and_name[object.collection + "/" + object.name] = &object;
   }
   std::vector<std::string> collections;
   std::vector<HttpRequest> requests;

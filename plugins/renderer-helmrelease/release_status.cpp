@@ -76,7 +76,12 @@ Value release_status(const Release& release, const StatusItem& item, const std::
 }
 
 bool write_release_status(ClusterView& cluster, const Release& release, const StatusItem& item, Logger& logger) {
-  const kube::ResourceType* type = cluster.discovery().find(release.api_version, "HelmRelease");
+  auto discovery = cluster.discovery();
+  if (!discovery.ok()) {
+    logger.warn("cannot read the API's resources; HelmRelease status not written", {{"error", discovery.error().message}});
+    return false;
+  }
+  const kube::ResourceType* type = (*discovery)->find(release.api_version, "HelmRelease");
   if (!type) return false;
   const std::string path = type->object_path(release.object_namespace, release.object_name) + "/status";
   auto response = cluster.client().send(

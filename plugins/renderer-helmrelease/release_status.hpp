@@ -16,7 +16,7 @@ namespace driftless::helmrelease {
 Value release_status(const Release& release, const StatusItem& item, const std::string& now);
 
 /// Patches the HelmRelease's status; false when there is nothing to patch
-/// (no CRD, no object). Problems are logged, never fail the release.
+/// (no CRD, no object, no discovery). Problems are logged, never fail the release.
 bool write_release_status(ClusterView& cluster, const Release& release, const StatusItem& item, Logger& logger);
 
 }  // namespace driftless::helmrelease

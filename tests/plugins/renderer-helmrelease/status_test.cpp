@@ -119,6 +119,12 @@ TEST(HelmReleaseStatus, WritesTheStatusOfHelmReleaseObjectsInTheClusterLikeFlux)
   EXPECT_EQ(field(".status.lastAppliedRevision"), "0.1.0");
   EXPECT_EQ(field(".status.history[0].chartVersion"), "0.1.0");
   EXPECT_EQ(field(".status.history[0].version"), "1");
+
+  // Written again when the release changed (and only then: what was written is remembered).
+  fleet.write("web.yaml", release(ns, "web", "web", "0.1.0") + "  values: {color: green}\n");
+  auto upgraded = fleet.apply();
+  ASSERT_EQ(upgraded.exit_code, 0) << upgraded.out << upgraded.err;
+  EXPECT_EQ(field(".status.history[0].version"), "2");
   kubectl({"delete", "-f", (dir / "crd.yaml").string(), "--wait=false"});
 }
 
