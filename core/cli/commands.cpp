@@ -247,6 +247,7 @@ int command_status(const GlobalOptions& options) {
     return 2;
   }
   std::vector<std::vector<std::string>> rows{{"PIPELINE", "STATE", "REVISION", "OBJECTS", "LAST ATTEMPT", "ERROR"}};
+  std::vector<std::vector<std::string>> items{{"PIPELINE", "ITEM", "STATE", "DETAIL", "ERROR"}};
   bool all_ready = true;
   for (const auto& p : parsed->find("pipelines")->as_array()) {
     const auto& errors = p.find("errors")->as_array();
@@ -255,8 +256,14 @@ int command_status(const GlobalOptions& options) {
                     errors.empty() ? "" : errors.front().as_string()});
     const std::string state = p.string_or("state");
     all_ready = all_ready && (state == "ready" || state == "suspended" || state == "standby");
+    if (const Value* list = p.find("items"); list && list->is_array())
+      for (const auto& item : list->as_array())
+        items.push_back({p.string_or("name"), item.string_or("id"), item.string_or("state"), item.string_or("detail"),
+                         item.string_or("error")});
   }
   std::cout << table(rows);
+  // Things the pipelines keep besides plain objects (Helm releases), one per line.
+  if (items.size() > 1) std::cout << "\n" << table(items);
   return all_ready ? 0 : 1;
 }
 

@@ -50,6 +50,19 @@ Value status_value(const PipelineStatus& s) {
   Array errors;
   for (const auto& e : s.errors) errors.emplace_back(e);
   o.set("errors", std::move(errors));
+  Array items;
+  for (const auto& item : s.items) {
+    Object i;
+    i.set("id", item.id);
+    i.set("state", item.state);
+    i.set("detail", item.detail);
+    i.set("error", item.error);
+    Object fields;
+    for (const auto& [key, value] : item.fields) fields.set(key, value);
+    i.set("fields", Value(std::move(fields)));
+    items.push_back(Value(std::move(i)));
+  }
+  o.set("items", std::move(items));
   return Value(std::move(o));
 }
 

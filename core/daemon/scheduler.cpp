@@ -231,6 +231,8 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     for (const auto* set : {&run.diagnostics, &run.sink.diagnostics})
       for (const auto& d : *set)
         if (d.severity == Severity::error) s.errors.push_back(format(d));
+    // A run that failed before its actions ran reports no items: the last ones still describe the target.
+    if (ok || !run.sink.items.empty()) s.items = run.sink.items;
     if (ok) {
       if (s.revision != run.revision && !s.revision.empty()) metrics_.forget("revision", s.revision);
       s.revision = run.revision;

@@ -29,6 +29,7 @@ struct PipelineStatus {
   std::string revision;            ///< last revision applied successfully
   std::string attempted_revision;  ///< revision of the last attempt
   std::vector<std::string> errors; ///< of the last attempt
+  std::vector<StatusItem> items;   ///< what the pipeline's deferred actions last reported (Helm releases ...)
   std::size_t objects = 0;
   std::int64_t duration_ms = 0;
   int failures = 0;                ///< consecutive

@@ -354,6 +354,7 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
       if (d.severity == Severity::error) deferred_errors.push_back(d);
       run.sink.diagnostics.push_back(std::move(d));
     }
+    for (auto& item : report.items) run.sink.items.push_back(std::move(item));
     if (!run.ok()) break;  // later actions may depend on this one
   }
   return finish();

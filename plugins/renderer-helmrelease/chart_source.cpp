@@ -7,6 +7,7 @@
 #include "driftless/hash.hpp"
 #include "driftless/semver.hpp"
 #include "driftless/yaml.hpp"
+#include "helm_runner.hpp"
 
 namespace driftless::helmrelease {
 namespace {
@@ -14,6 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uintmax_t kMaxChartYaml = 1 << 20;
+constexpr std::size_t kMaxValuesFile = std::size_t{4} << 20;
 
 std::string without_trailing_slash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -58,11 +60,17 @@ std::string folder_of(std::string path) {
 
 }  // namespace
 
-ChartFetcher::ChartFetcher(Context& context, ChartLimits limits)
-    : context_(context), limits_(limits), cache_(context.cache_dir()), http_(std::make_unique<HttpClient>()) {}
+ChartFetcher::ChartFetcher(Context& context, ChartLimits limits, std::string helm_path)
+    : context_(context), limits_(limits), helm_path_(std::move(helm_path)), cache_(context.cache_dir()),
+      http_(std::make_unique<HttpClient>()) {}
 
 Result<ResolvedChart> ChartFetcher::fetch(const ChartRequest& request) {
-  return request.kind == ChartRequest::Kind::git ? from_git(request) : from_repository(request);
+  switch (request.kind) {
+    case ChartRequest::Kind::git: return from_git(request);
+    case ChartRequest::Kind::oci: return from_oci(request);
+    case ChartRequest::Kind::helm_repository: break;
+  }
+  return from_repository(request);
 }
 
 Result<HttpResponse> ChartFetcher::get(const ChartRequest& request, const std::string& url, std::size_t max_bytes) {
@@ -165,6 +173,73 @@ Result<ResolvedChart> ChartFetcher::from_git(const ChartRequest& request) {
   fs::copy(chart_yaml->parent_path(), temporary, fs::copy_options::recursive, ec);
   if (!ec) fs::rename(temporary, chart.path, ec);
   if (ec) return fail(ErrorCode::internal, "cannot copy the chart to " + chart.path.string() + ": " + ec.message());
+  return chart;
+}
+
+Result<std::string> ChartFetcher::chart_file(const ResolvedChart& chart, const std::string& path) {
+  const std::string relative = folder_of(path);
+  if (relative.empty() || relative[0] == '/' || ("/" + relative + "/").find("/../") != std::string::npos)
+    return fail(ErrorCode::invalid_input, "'" + path + "' is not a path inside the chart");
+  std::error_code ec;
+  if (fs::is_directory(chart.path, ec)) {
+    auto file = resolve_inside(chart.path, relative);
+    if (!file.ok() || !fs::is_regular_file(*file, ec)) return fail(ErrorCode::not_found, "the chart has no file '" + relative + "'");
+    return read_file_capped(*file, kMaxValuesFile);
+  }
+  // An archive made by `helm package`: every file is under the chart's name.
+  ProcessSpec tar;
+  tar.argv = {"tar", "-xzOf", chart.path.string(), "--", chart.name + "/" + relative};
+  tar.max_output = kMaxValuesFile;
+  tar.cancelled = [this] { return context_.cancelled(); };
+  auto extracted = run_process(tar);
+  if (!extracted.ok()) return fail(extracted.error().code, "reading '" + relative + "' from the chart: " + extracted.error().message);
+  if (extracted->exit_code != 0) return fail(ErrorCode::not_found, "the chart has no file '" + relative + "'");
+  return extracted->out;
+}
+
+Result<ResolvedChart> ChartFetcher::from_oci(const ChartRequest& request) {
+  auto tool = find_tool("helm", helm_path_, "helmPath");
+  if (!tool.ok()) return tool.error();
+  HelmRunner helm(context_, *tool, {});
+  if (helm.home().empty()) return fail(ErrorCode::internal, "cannot create a private folder for helm");
+  const fs::path pulled = helm.home() / "pulled";
+  std::error_code ec;
+  if (!fs::create_directories(pulled, ec)) return fail(ErrorCode::internal, "cannot create " + pulled.string());
+  std::vector<std::string> args{"pull", request.url, "--destination", pulled.string()};
+  if (request.version != "*") args.insert(args.end(), {"--version", request.version});
+  if (request.plain_http) args.push_back("--plain-http");
+  if (!request.username.empty()) {
+    // Credentials go to helm in a 0600 registry config in its private HOME, never on the command line.
+    Object auth;
+    auth.set("auth", base64_encode(request.username + ":" + request.password));
+    Object auths;
+    auths.set(oci_host(request.url), Value(std::move(auth)));
+    Object config;
+    config.set("auths", Value(std::move(auths)));
+    const fs::path file = helm.home() / "registry.json";
+    auto written = write_private_file(file, to_json(Value(std::move(config))));
+    if (!written.ok()) return written.error();
+    args.insert(args.end(), {"--registry-config", file.string()});
+  }
+  const auto timeout = std::chrono::duration_cast<std::chrono::seconds>(request.timeout);
+  auto ran = helm.run(args, std::max(timeout, std::chrono::seconds(1)));
+  if (!ran.ok()) return fail(ran.error().code, "helm pull " + request.url + ": " + ran.error().message);
+  if (ran->exit_code != 0)
+    return fail(ErrorCode::unavailable, "helm pull " + request.url + " failed: " + masked(ran->err, {request.password}));
+  fs::path archive;
+  for (const auto& entry : fs::directory_iterator(pulled, ec))
+    if (entry.path().extension() == ".tgz") archive = entry.path();
+  if (archive.empty()) return fail(ErrorCode::internal, "helm pull " + request.url + " left no chart archive");
+  auto bytes = read_file_capped(archive, limits_.max_chart_bytes);
+  if (!bytes.ok()) return fail(bytes.error().code, request.url + ": " + bytes.error().message);
+  // helm names the archive <chart>-<version>.tgz after the chart's own metadata.
+  const std::string file_name = archive.stem().string();
+  ResolvedChart chart{{}, request.chart, {}, sha256_hex(*bytes)};
+  chart.version = file_name.rfind(request.chart + "-", 0) == 0 ? file_name.substr(request.chart.size() + 1) : file_name;
+  chart.path = cache_ / "charts" / (chart.digest + ".tgz");
+  if (fs::is_regular_file(chart.path, ec)) return chart;
+  auto written = write_atomically(chart.path, *bytes);
+  if (!written.ok()) return written.error();
   return chart;
 }
 

@@ -26,11 +26,12 @@ struct PhaseOptions {
 
 /// Where a chart comes from, before it is fetched.
 struct ChartRequest {
-  enum class Kind { helm_repository, git };
+  enum class Kind { helm_repository, git, oci };
   Kind kind = Kind::helm_repository;
-  std::string url;             ///< repository URL (HTTP(S) index or Git)
-  std::string chart;           ///< chart name (repository) or path in the Git tree
-  std::string version = "*";   ///< semver range (repository charts)
+  std::string url;             ///< repository URL (HTTP(S) index, Git, or the chart's full oci:// reference)
+  std::string chart;           ///< chart name (repository, OCI) or path in the Git tree
+  std::string version = "*";   ///< semver range (repository and OCI charts) or an OCI tag
+  bool plain_http = false;     ///< OCI over http://: only for a loopback registry marked insecure
   Value git_ref;               ///< source-git `ref` block (git charts)
   std::string username;        ///< basic auth for the repository; secret
   std::string password;        ///< secret: never logged
@@ -41,6 +42,12 @@ struct ChartRequest {
   /// Zero for an exact chart version.
   std::chrono::seconds refresh{0};
 };
+
+/// "host:port" of an "oci://host:port/path" reference.
+inline std::string oci_host(const std::string& url) {
+  const std::string rest = url.rfind("oci://", 0) == 0 ? url.substr(6) : url;
+  return rest.substr(0, rest.find('/'));
+}
 
 /// A chart on local disk, named by its content.
 struct ResolvedChart {
@@ -53,6 +60,9 @@ struct ResolvedChart {
 /// One release to keep installed.
 struct Release {
   std::string object;        ///< "HelmRelease/ns/name" of the HelmRelease
+  std::string api_version;   ///< of the HelmRelease ("helm.toolkit.fluxcd.io/v2", "helm.fluxcd.io/v1")
+  std::string object_namespace;  ///< of the HelmRelease object
+  std::string object_name;
   Provenance origin;         ///< where the HelmRelease was read
   std::string name;          ///< Helm release name
   std::string namespace_name;  ///< where Helm installs it and keeps its history

@@ -3,15 +3,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <fcntl.h>
 #include <fstream>
 #include <map>
 #include <set>
 #include <thread>
-#include <unistd.h>
 
-#include "driftless/process.hpp"
+#include "driftless/hash.hpp"
 #include "driftless/yaml.hpp"
+#include "helm_runner.hpp"
+#include "release_status.hpp"
 
 namespace driftless::helmrelease {
 namespace {
@@ -34,6 +34,7 @@ struct Deployed {
 struct Installed {
   std::string digest;
   std::string revision;
+  std::map<std::string, std::string> objects;  ///< ObjectRef::key() -> fingerprint, right after the install
 };
 
 std::string json_text(const Value& object, std::string_view key) {
@@ -44,48 +45,8 @@ std::string json_text(const Value& object, std::string_view key) {
   return {};
 }
 
-// `text` with every secret replaced, so helm's complaints can be shown.
-std::string masked(std::string text, const std::vector<std::string>& secrets) {
-  for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) text.replace(at, secret.size(), "***");
-  }
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
-// Runs helm with a private HOME, the plugin's kubeconfig and context, the context's deadline.
-class Helm {
- public:
-  Helm(Context& context, fs::path tool, const ActionSettings& settings)
-      : context_(context), tool_(std::move(tool)), settings_(settings) {}
-
-  const fs::path& home() const { return home_.path(); }
-
-  Result<ProcessResult> run(std::vector<std::string> args, std::chrono::seconds timeout) const {
-    ProcessSpec spec;
-    spec.argv.push_back(tool_.string());
-    for (auto& arg : args) spec.argv.push_back(std::move(arg));
-    if (!settings_.kubeconfig.empty()) spec.argv.insert(spec.argv.end(), {"--kubeconfig", settings_.kubeconfig});
-    else spec.inherit.push_back("KUBECONFIG");
-    if (!settings_.context.empty()) spec.argv.insert(spec.argv.end(), {"--kube-context", settings_.context});
-    const std::string home = home_.path().string();
-    spec.env = {{"HOME", home}, {"HELM_CACHE_HOME", home + "/cache"}, {"HELM_CONFIG_HOME", home + "/config"},
-                {"HELM_DATA_HOME", home + "/data"}};
-    spec.timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(context_.seconds_left()));
-    spec.cancelled = [this] { return context_.cancelled(); };
-    return run_process(spec);
-  }
-
- private:
-  Context& context_;
-  fs::path tool_;
-  const ActionSettings& settings_;
-  ScratchDir home_;
-};
-
 // The pipeline's releases in the cluster, by "namespace/name".
-Result<std::map<std::string, Deployed>> list_deployed(const Helm& helm, const std::string& pipeline) {
+Result<std::map<std::string, Deployed>> list_deployed(const HelmRunner& helm, const std::string& pipeline) {
   auto listed = helm.run({"list", "--all-namespaces", "--all", "--max", "1000000", "--output", "json", "--selector",
                           std::string(kPipelineLabel) + "=" + pipeline},
                          std::chrono::minutes(2));
@@ -104,7 +65,7 @@ Result<std::map<std::string, Deployed>> list_deployed(const Helm& helm, const st
 
 // True when the deployed release carries the digest label of `release`: how a
 // release installed before this plugin's state was lost is recognised.
-bool labelled_with(const Helm& helm, const Release& release) {
+bool labelled_with(const HelmRunner& helm, const Release& release) {
   auto listed = helm.run({"list", "--namespace", release.namespace_name, "--short", "--filter", "^" + release.name + "$",
                           "--selector", std::string(kDigestLabel) + "=" + release.digest.substr(0, kDigestLabelLength)},
                          std::chrono::minutes(1));
@@ -118,13 +79,45 @@ std::string sanitized(const std::string& name) {
   return out;
 }
 
-std::map<std::string, Installed> load_installed(const fs::path& file) {
-  std::map<std::string, Installed> out;
+// The JSON object in one of the plugin's state files; empty when missing or unreadable.
+Object read_state(const fs::path& file) {
   std::ifstream in(file);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto parsed = parse_json(text);
-  if (!parsed.ok() || !parsed->is_object()) return out;
-  for (const auto& [key, value] : parsed->as_object()) out[key] = Installed{json_text(value, "digest"), json_text(value, "revision")};
+  return parsed.ok() && parsed->is_object() ? parsed->as_object() : Object{};
+}
+
+// Replaces a state file through a temporary file, so a crash leaves the old one.
+void write_state(const fs::path& file, Value root, Logger& logger) {
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  const fs::path temporary = file.string() + ".tmp";
+  std::ofstream(temporary, std::ios::trunc) << to_json(root);
+  fs::rename(temporary, file, ec);
+  if (ec) logger.warn("cannot write the plugin's state; the next reconcile repeats some work", {{"file", file.string()}, {"error", ec.message()}});
+}
+
+// A JSON object of strings kept in the plugin's state (what was written to each HelmRelease's status).
+std::map<std::string, std::string> load_strings(const fs::path& file) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : read_state(file))
+    if (value.is_string()) out[key] = value.as_string();
+  return out;
+}
+
+void save_strings(const fs::path& file, const std::map<std::string, std::string>& strings, Logger& logger) {
+  Object root;
+  for (const auto& [key, value] : strings) root.set(key, value);
+  write_state(file, Value(std::move(root)), logger);
+}
+
+std::map<std::string, Installed> load_installed(const fs::path& file) {
+  std::map<std::string, Installed> out;
+  for (const auto& [key, value] : read_state(file)) {
+    Installed& entry = out[key] = Installed{json_text(value, "digest"), json_text(value, "revision"), {}};
+    if (const Value* objects = value.find("objects"); objects && objects->is_object())
+      for (const auto& [object, print] : objects->as_object()) entry.objects[object] = json_text(*objects, object);
+  }
   return out;
 }
 
@@ -134,25 +127,19 @@ void save_installed(const fs::path& file, const std::map<std::string, Installed>
     Object item;
     item.set("digest", entry.digest);
     item.set("revision", entry.revision);
+    Object objects;
+    for (const auto& [object, print] : entry.objects) objects.set(object, print);
+    item.set("objects", Value(std::move(objects)));
     root.set(key, Value(std::move(item)));
   }
-  std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
-  const fs::path temporary = file.string() + ".tmp";
-  std::ofstream(temporary, std::ios::trunc) << to_json(Value(std::move(root)));
-  fs::rename(temporary, file, ec);
-  if (ec) logger.warn("cannot remember installed releases; the next reconcile upgrades them again", {{"error", ec.message()}});
+  write_state(file, Value(std::move(root)), logger);
 }
 
 // Writes the values where only this process can read them.
 Result<fs::path> write_values(const fs::path& folder, std::size_t index, const Value& values) {
   const fs::path file = folder / ("values-" + std::to_string(index) + ".yaml");
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(ErrorCode::internal, "cannot write a values file in " + folder.string());
-  const std::string text = to_yaml(values);
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (!ok) return fail(ErrorCode::internal, "cannot write a values file in " + folder.string());
+  auto written = write_private_file(file, to_yaml(values));
+  if (!written.ok()) return fail(ErrorCode::internal, "cannot write a values file in " + folder.string());
   return file;
 }
 
@@ -178,6 +165,74 @@ Diagnostic about(const Release& release, Severity severity, std::string message)
   return Diagnostic{severity, std::move(message), release.origin.file, release.origin.line, release.object};
 }
 
+// A release's line in `driftless status`; `chart` is helm's "name-version".
+StatusItem item_of(const Release& release, std::string state, const std::string& revision, const std::string& chart,
+                   std::string error) {
+  StatusItem item;
+  item.id = release.object;
+  item.state = std::move(state);
+  item.detail = "release " + release.key() + (revision.empty() ? "" : " revision " + revision) + (chart.empty() ? "" : ", chart " + chart);
+  item.error = std::move(error);
+  item.fields = {{"release", release.key()}, {"revision", revision}, {"chart", chart}, {"wantedVersion", release.chart.version}};
+  return item;
+}
+
+// Releases (by key) whose objects were deleted or changed since driftless
+// installed them, with the first difference found.
+std::map<std::string, std::string> find_drift(ClusterView& cluster, const std::vector<const Release*>& releases,
+                                              const std::map<std::string, Installed>& installed, Logger& logger) {
+  std::vector<ObjectRef> refs;
+  for (const Release* release : releases)
+    for (const auto& [key, print] : installed.at(release->key()).objects)
+      if (auto ref = ObjectRef::from_key(key)) refs.push_back(*ref);
+  std::map<std::string, std::string> out;
+  if (refs.empty()) return out;
+  auto live = cluster.fingerprints(refs);
+  if (!live.ok()) {
+    logger.warn("cannot list the objects of the releases; their drift is not checked this time", {{"error", live.error().message}});
+    return out;
+  }
+  for (const Release* release : releases)
+    for (const auto& [key, print] : installed.at(release->key()).objects) {
+      auto ref = ObjectRef::from_key(key);
+      if (!ref || out.count(release->key())) continue;
+      auto now = live->find(key);
+      if (now == live->end()) out[release->key()] = ref->id() + " was deleted";
+      else if (now->second != print) out[release->key()] = ref->id() + " was changed";
+    }
+  return out;
+}
+
+// Fingerprints of the objects in each release's manifest, right after helm installed them.
+void remember_objects(ClusterView& cluster, const std::map<std::string, std::string>& manifests,
+                      std::map<std::string, Installed>& installed, Logger& logger) {
+  std::map<std::string, std::vector<ObjectRef>> objects_of;
+  std::vector<ObjectRef> all;
+  for (const auto& [key, manifest] : manifests) {
+    auto refs = cluster.manifest_objects(manifest, key.substr(0, key.find('/')));
+    if (!refs.ok()) {
+      logger.warn("cannot read the API's resources; drift of the releases just installed is checked from their next install on",
+                  {{"error", refs.error().message}});
+      return;
+    }
+    all.insert(all.end(), refs->begin(), refs->end());
+    objects_of[key] = std::move(*refs);
+  }
+  if (all.empty()) return;
+  auto live = cluster.fingerprints(all);
+  if (!live.ok()) {
+    logger.warn("cannot read the objects of the releases just installed; their drift is checked from the next install on",
+                {{"error", live.error().message}});
+    return;
+  }
+  for (const auto& [key, refs] : objects_of) {
+    auto& objects = installed[key].objects;
+    objects.clear();
+    for (const auto& ref : refs)
+      if (auto print = live->find(ref.key()); print != live->end()) objects[ref.key()] = print->second;
+  }
+}
+
 }  // namespace
 
 ReleaseActions::ReleaseActions(ActionSettings settings, std::string pipeline, std::vector<Release> releases)
@@ -197,7 +252,7 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     report.diagnostics.push_back({Severity::error, tool.error().message, {}, 0, {}});
     return report;
   }
-  Helm helm(context, *tool, settings_);
+  HelmRunner helm(context, *tool, HelmTarget{settings_.kubeconfig, settings_.context});
   auto deployed = list_deployed(helm, pipeline_);
   if (!deployed.ok()) {
     report.diagnostics.push_back({Severity::error, deployed.error().message, {}, 0, {}});
@@ -205,10 +260,15 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
   }
   const fs::path state_file = settings_.state_dir / (sanitized(pipeline_) + ".json");
   std::map<std::string, Installed> installed = load_installed(state_file);
+  // The cluster as the API shows it: for drift and the HelmRelease status. Releases are installed without it.
+  std::unique_ptr<ClusterView> cluster;
+  if (auto connected = ClusterView::connect(settings_.kubeconfig, settings_.context); connected.ok()) cluster = std::move(*connected);
+  else context.logger().warn("cannot read the cluster's API; release objects are not checked for drift",
+                             {{"error", connected.error().message}});
 
-  // Which releases need helm: new, changed, moved by someone else, or not healthy.
-  std::vector<const Release*> work;
-  std::set<std::string> desired;
+  // Which releases need helm: new, changed, moved by someone else, not healthy, or whose objects drifted.
+  std::set<std::string> desired, changed;
+  std::vector<const Release*> unchanged;
   for (const auto& release : releases_) {
     desired.insert(release.key());
     if (release.suspended) continue;
@@ -216,26 +276,41 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     auto known = installed.find(release.key());
     if (known == installed.end() && current != deployed->end() && current->second.status == "deployed" &&
         labelled_with(helm, release))
-      known = installed.insert_or_assign(release.key(), Installed{release.digest, current->second.revision}).first;
-    const bool unchanged = current != deployed->end() && current->second.status == "deployed" && known != installed.end() &&
-                           known->second.digest == release.digest && known->second.revision == current->second.revision;
-    if (unchanged) {
-      report.changes.push_back({release.object, ChangeAction::unchanged,
-                                "release " + release.key() + " revision " + current->second.revision});
-      continue;
+      known = installed.insert_or_assign(release.key(), Installed{release.digest, current->second.revision, {}}).first;
+    const bool same = current != deployed->end() && current->second.status == "deployed" && known != installed.end() &&
+                      known->second.digest == release.digest && known->second.revision == current->second.revision;
+    if (same) unchanged.push_back(&release);
+    else changed.insert(release.key());
+  }
+  const auto drift = cluster ? find_drift(*cluster, unchanged, installed, context.logger()) : std::map<std::string, std::string>{};
+  std::vector<const Release*> work;
+  std::map<std::string, StatusItem> items;  // by HelmRelease object
+  for (const auto& release : releases_) {
+    auto current = deployed->find(release.key());
+    const std::string revision = current == deployed->end() ? "" : current->second.revision;
+    const std::string chart = current == deployed->end() ? "" : current->second.chart;
+    if (release.suspended) {
+      items[release.object] = item_of(release, "suspended", revision, chart, "");
+    } else if (changed.count(release.key()) || drift.count(release.key())) {
+      work.push_back(&release);
+    } else {
+      report.changes.push_back({release.object, ChangeAction::unchanged, "release " + release.key() + " revision " + revision});
+      items[release.object] = item_of(release, "deployed", revision, chart, "");
     }
-    work.push_back(&release);
   }
 
   if (mode == SinkMode::diff) {
     for (const Release* release : work) {
       auto current = deployed->find(release->key());
       const bool exists = current != deployed->end();
+      auto drifted = drift.find(release->key());
       report.changes.push_back({release->object, exists ? ChangeAction::configured : ChangeAction::created,
-                                (exists ? "would upgrade release " + release->key() + " (" + current->second.chart + ", " +
-                                              current->second.status + ") to chart " + release->chart.name + " " + release->chart.version
-                                        : "would install release " + release->key() + " with chart " + release->chart.name + " " +
-                                              release->chart.version)});
+                                drifted != drift.end()
+                                    ? "would upgrade release " + release->key() + " to put its objects back (" + drifted->second + ")"
+                                : exists ? "would upgrade release " + release->key() + " (" + current->second.chart + ", " +
+                                               current->second.status + ") to chart " + release->chart.name + " " + release->chart.version
+                                         : "would install release " + release->key() + " with chart " + release->chart.name + " " +
+                                               release->chart.version});
     }
     if (settings_.prune)
       for (const auto& [key, d] : *deployed)
@@ -246,6 +321,7 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
   // Installs level by level (dependsOn), a few releases at a time.
   std::mutex results_mutex;
   std::set<std::string> failed;
+  std::map<std::string, std::string> manifests;  // helm's rendered manifest by release key, of the releases installed now
   for (std::size_t begin = 0; begin < work.size();) {
     std::size_t end = begin;
     while (end < work.size() && work[end]->level == work[begin]->level) ++end;
@@ -253,6 +329,10 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     auto worker = [&] {
       for (std::size_t i = cursor++; i < end; i = cursor++) {
         const Release& release = *work[i];
+        auto current = deployed->find(release.key());
+        const bool exists = current != deployed->end();
+        const std::string old_revision = exists ? current->second.revision : "";
+        const std::string old_chart = exists ? current->second.chart : "";
         std::vector<std::string> blocked;
         {
           std::lock_guard guard(results_mutex);
@@ -262,11 +342,11 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
         if (!blocked.empty()) {
           std::lock_guard guard(results_mutex);
           failed.insert(release.object);
-          report.diagnostics.push_back(about(release, Severity::error, "not installed: it depends on " + blocked.front() + ", which failed"));
+          const std::string why = "not installed: it depends on " + blocked.front() + ", which failed";
+          report.diagnostics.push_back(about(release, Severity::error, why));
+          items[release.object] = item_of(release, "failed", old_revision, old_chart, why);
           continue;
         }
-        auto current = deployed->find(release.key());
-        const bool exists = current != deployed->end();
         const PhaseOptions& phase = exists ? release.upgrade : release.install;
         auto values = write_values(helm.home(), i, release.values);
         Result<ProcessResult> ran = values.ok() ? helm.run(upgrade_args(release, phase, *values, pipeline_), phase.timeout + kHelmGrace)
@@ -277,20 +357,25 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
         if (!ran.ok() || ran->exit_code != 0) {
           failed.insert(release.object);
           installed.erase(release.key());
-          const std::string why = ran.ok() ? masked(ran->err, release.secret_texts) : ran.error().message;
-          report.diagnostics.push_back(about(release, Severity::error,
-                                             std::string("helm ") + (exists ? "upgrade" : "install") + " of release " + release.key() +
-                                                 " failed" + (phase.remediate ? " (remediation: rolled back)" : "") + ": " + why));
+          const std::string why = std::string("helm ") + (exists ? "upgrade" : "install") + " of release " + release.key() + " failed" +
+                                  (phase.remediate ? " (remediation: rolled back)" : "") + ": " +
+                                  (ran.ok() ? masked(ran->err, release.secret_texts) : ran.error().message);
+          report.diagnostics.push_back(about(release, Severity::error, why));
+          items[release.object] = item_of(release, "failed", old_revision, old_chart, why);
           context.logger().error("helm release failed", {{"release", release.key()}, {"object", release.object}});
           continue;
         }
         auto printed = parse_json(ran->out);
         const std::string revision = printed.ok() ? json_text(*printed, "version") : "";
-        installed[release.key()] = Installed{release.digest, revision};
+        installed[release.key()] = Installed{release.digest, revision, {}};
+        if (cluster && printed.ok()) manifests[release.key()] = json_text(*printed, "manifest");
+        auto drifted = drift.find(release.key());
+        const std::string healed = drifted == drift.end() ? "" : " (objects put back: " + drifted->second + ")";
         report.changes.push_back({release.object, exists ? ChangeAction::configured : ChangeAction::created,
                                   "release " + release.key() + " revision " + revision + ", chart " + release.chart.name + " " +
-                                      release.chart.version});
-        context.logger().info(exists ? "helm release upgraded" : "helm release installed",
+                                      release.chart.version + healed});
+        items[release.object] = item_of(release, "deployed", revision, release.chart.name + "-" + release.chart.version, "");
+        context.logger().info(drifted != drift.end() ? "helm release healed" : exists ? "helm release upgraded" : "helm release installed",
                               {{"release", release.key()}, {"revision", revision}, {"chart", release.chart.name},
                                {"version", release.chart.version}});
       }
@@ -302,6 +387,7 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     for (auto& thread : pool) thread.join();
     begin = end;
   }
+  if (cluster) remember_objects(*cluster, manifests, installed, context.logger());
 
   // Uninstall what left Git, only after everything else went well.
   if (settings_.prune && !has_errors(report.diagnostics)) {
@@ -321,6 +407,21 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     }
   }
   save_installed(state_file, installed, context.logger());
+
+  // The HelmRelease objects' status, written only when it changed (remembered
+  // across runs): a no-op reconcile of many releases makes no requests.
+  const fs::path published_file = settings_.state_dir / (sanitized(pipeline_) + ".status.json");
+  auto published = load_strings(published_file);
+  std::map<std::string, std::string> now_published;
+  for (const auto& release : releases_) {
+    auto item = items.find(release.object);
+    if (item == items.end()) continue;
+    report.items.push_back(item->second);
+    const std::string signature = sha256_hex(item->second.state + "\n" + item->second.detail + "\n" + item->second.error);
+    if (cluster && published[release.object] != signature) write_release_status(*cluster, release, item->second, context.logger());
+    now_published[release.object] = signature;
+  }
+  save_strings(published_file, now_published, context.logger());
   return report;
 }
 

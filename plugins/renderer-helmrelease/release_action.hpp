@@ -8,9 +8,11 @@
 // and everything else succeeded.
 #pragma once
 
+#include <map>
 #include <mutex>
 
 #include "release.hpp"
+#include "release_objects.hpp"
 
 namespace driftless::helmrelease {
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <initializer_list>
 
 #include "driftless/hash.hpp"
 #include "driftless/semver.hpp"
+#include "driftless/yaml.hpp"
 
 namespace driftless::helmrelease {
 namespace {
@@ -15,6 +17,7 @@ constexpr const char* kFluxV1ApiVersion = "helm.fluxcd.io/v1";
 constexpr const char* kSourceGroup = "source.toolkit.fluxcd.io";
 constexpr std::size_t kMaxReleaseName = 53;  // Helm's limit
 constexpr std::chrono::seconds kDefaultInterval = std::chrono::minutes(5);
+constexpr const char* kHelmChartLayer = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 
 // Reads the fields of one HelmRelease, collecting findings against it.
 class Reader {
@@ -88,11 +91,13 @@ class Reader {
       const std::string number = text.substr(start, unit_start - start);
       const std::string unit = text.substr(unit_start, i - unit_start);
       const double scale = unit == "h" ? 3600 : unit == "m" ? 60 : unit == "s" ? 1 : unit == "ms" ? 0.001 : -1;
-      if (number.empty() || scale < 0) {
+      char* parsed_to = nullptr;
+      const double amount = number.empty() ? 0 : std::strtod(number.c_str(), &parsed_to);
+      if (number.empty() || parsed_to != number.c_str() + number.size() || scale < 0) {
         error(path + ": '" + text + "' is not a duration such as 5m or 1h30m");
         return fallback;
       }
-      total += std::stod(number) * scale;
+      total += amount * scale;
     }
     return std::chrono::seconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(total + 0.5)));
   }
@@ -119,6 +124,35 @@ const KubeObject* find_object(const RenderIndex& index, const std::string& kind,
   return it == index.end() ? nullptr : it->second;
 }
 
+// The username and password for `host` in a kubernetes.io/dockerconfigjson Secret's JSON.
+bool docker_credentials(const std::string& json, const std::string& host, ChartRequest& chart) {
+  auto parsed = parse_json(json);
+  if (!parsed.ok()) return false;
+  const Value* entry = parsed->at_path({"auths", host});
+  if (!entry || !entry->is_object()) return false;
+  chart.username = entry->string_or("username");
+  chart.password = entry->string_or("password");
+  if (chart.username.empty()) {
+    const auto decoded = base64_decode(entry->string_or("auth"));
+    const auto colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) return false;
+    chart.username = decoded->substr(0, colon);
+    chart.password = decoded->substr(colon + 1);
+  }
+  return !chart.username.empty() && !chart.password.empty();
+}
+
+// spec.insecure of an OCI source: plain HTTP, allowed only for a registry on this machine.
+void read_insecure(Reader& r, const Value* spec, ChartRequest& chart) {
+  if (!r.bool_at(spec, "insecure", "spec.insecure")) return;
+  const std::string host = oci_host(chart.url);
+  if (!is_loopback_host(host)) {
+    r.error("spec.insecure: driftless speaks plain HTTP only to a registry on this machine (127.0.0.1, [::1], localhost), not to " + host);
+    return;
+  }
+  chart.plain_http = true;
+}
+
 // Basic-auth credentials of a repository from a Secret in the same render.
 void read_credentials(Reader& r, const KubeObject& repository, const Value* spec, const RenderIndex& index, ChartRequest& chart) {
   const Value* secret_ref = r.object_at(spec, "secretRef", "spec.secretRef");
@@ -135,6 +169,12 @@ void read_credentials(Reader& r, const KubeObject& repository, const Value* spec
     r.error(data.error().message);
     return;
   }
+  if (auto docker = data->find(".dockerconfigjson"); docker != data->end() && chart.kind == ChartRequest::Kind::oci) {
+    if (!docker_credentials(docker->second, oci_host(chart.url), chart))
+      r.error("Secret " + ns + "/" + secret_name + " has no username and password for " + oci_host(chart.url) +
+              " in .dockerconfigjson");
+    return;
+  }
   chart.username = (*data)["username"];
   chart.password = (*data)["password"];
   if (chart.username.empty() || chart.password.empty())
@@ -145,15 +185,20 @@ void read_credentials(Reader& r, const KubeObject& repository, const Value* spec
 void read_helm_repository(const KubeObject& repository, const RenderIndex& index, ChartRequest& chart, std::vector<Diagnostic>& out) {
   Reader r(repository, out);
   const Value* spec = r.object_at(&repository.body, "spec", "spec");
-  r.warn_unknown(spec, "spec", {"url", "type", "secretRef", "interval", "timeout", "passCredentials", "suspend"});
-  chart.kind = ChartRequest::Kind::helm_repository;
+  r.warn_unknown(spec, "spec", {"url", "type", "secretRef", "interval", "timeout", "passCredentials", "suspend", "insecure"});
   chart.url = r.string_at(spec, "url", "spec.url");
-  if (r.string_at(spec, "type", "spec.type", "default") == "oci") {
-    r.error("HelmRepository of type oci is not supported yet; use an HTTP(S) chart repository");
-    return;
+  const std::string type = r.string_at(spec, "type", "spec.type", "default");
+  if (type == "oci") {
+    chart.kind = ChartRequest::Kind::oci;
+    if (chart.url.rfind("oci://", 0) != 0) r.error("spec.url of a HelmRepository of type oci must start with oci://");
+    read_insecure(r, spec, chart);
+  } else {
+    chart.kind = ChartRequest::Kind::helm_repository;
+    if (type != "default") r.error("spec.type must be default or oci");
+    if (chart.url.rfind("http://", 0) != 0 && chart.url.rfind("https://", 0) != 0)
+      r.error("spec.url must be an http:// or https:// chart repository URL");
+    if (spec && spec->find("insecure")) r.warn("spec.insecure only applies to OCI repositories and is ignored");
   }
-  if (chart.url.rfind("http://", 0) != 0 && chart.url.rfind("https://", 0) != 0)
-    r.error("spec.url must be an http:// or https:// chart repository URL");
   chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
   chart.refresh = r.duration_at(spec, "interval", "spec.interval", kDefaultInterval);
   chart.pass_credentials = r.bool_at(spec, "passCredentials", "spec.passCredentials");
@@ -186,6 +231,33 @@ void read_git_repository(const KubeObject& repository, ChartRequest& chart, std:
   if (chart.url.empty()) r.error("spec.url is required");
 }
 
+// An OCIRepository holding a Helm chart (spec.chartRef), pulled with helm.
+void read_oci_repository(const KubeObject& repository, const RenderIndex& index, ChartRequest& chart, std::vector<Diagnostic>& out) {
+  Reader r(repository, out);
+  const Value* spec = r.object_at(&repository.body, "spec", "spec");
+  r.warn_unknown(spec, "spec", {"url", "ref", "secretRef", "insecure", "interval", "timeout", "suspend", "layerSelector", "provider"});
+  chart.kind = ChartRequest::Kind::oci;
+  chart.url = r.string_at(spec, "url", "spec.url");
+  while (!chart.url.empty() && chart.url.back() == '/') chart.url.pop_back();
+  if (chart.url.rfind("oci://", 0) != 0) r.error("spec.url must be an oci:// reference");
+  chart.chart = chart.url.substr(chart.url.rfind('/') + 1);
+  const Value* ref = r.object_at(spec, "ref", "spec.ref");
+  r.warn_unknown(ref, "spec.ref", {"tag", "semver", "digest"});
+  if (ref && ref->find("digest")) r.error("spec.ref.digest is not supported; name the chart version with spec.ref.tag or spec.ref.semver");
+  const std::string semver = r.string_at(ref, "semver", "spec.ref.semver");
+  chart.version = !semver.empty() ? semver : r.string_at(ref, "tag", "spec.ref.tag", "*");
+  const Value* layer = r.object_at(spec, "layerSelector", "spec.layerSelector");
+  r.warn_unknown(layer, "spec.layerSelector", {"mediaType", "operation"});
+  if (r.string_at(layer, "mediaType", "spec.layerSelector.mediaType", kHelmChartLayer) != kHelmChartLayer)
+    r.error(std::string("spec.layerSelector.mediaType: driftless installs Helm charts only (") + kHelmChartLayer + ")");
+  if (r.string_at(spec, "provider", "spec.provider", "generic") != "generic")
+    r.error("spec.provider: only generic (a secretRef or anonymous) is supported");
+  read_insecure(r, spec, chart);
+  chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
+  chart.refresh = r.duration_at(spec, "interval", "spec.interval", kDefaultInterval);  // tags move: polled like Flux
+  read_credentials(r, repository, spec, index, chart);
+}
+
 // Options of one phase from an install/upgrade block; `fallback_timeout` is spec.timeout.
 PhaseOptions read_phase(Reader& r, const Value* block, const std::string& path, std::chrono::seconds fallback_timeout) {
   PhaseOptions phase;
@@ -201,13 +273,62 @@ PhaseOptions read_phase(Reader& r, const Value* block, const std::string& path, 
   return phase;
 }
 
+// spec.chart.spec.valuesFiles (and the older valuesFile): files of the chart
+// merged in order, beneath valuesFrom and values.
+void read_values_files(Reader& r, const Value* chart_spec, ReleaseSpec& out) {
+  std::vector<ValuesReference> files;
+  auto add = [&](const std::string& path, const std::string& field) {
+    ValuesReference ref;
+    ref.kind = "ChartFile";
+    ref.key = path;
+    ref.field = field;
+    files.push_back(std::move(ref));
+  };
+  const std::string single = r.string_at(chart_spec, "valuesFile", "spec.chart.spec.valuesFile");
+  if (!single.empty()) add(single, "spec.chart.spec.valuesFile");
+  if (const Value* list = chart_spec->find("valuesFiles"); list && list->is_array())
+    for (std::size_t i = 0; i < list->as_array().size(); ++i) {
+      const std::string field = "spec.chart.spec.valuesFiles[" + std::to_string(i) + "]";
+      if (!list->as_array()[i].is_string()) r.error(field + " must be a string");
+      else add(list->as_array()[i].as_string(), field);
+    }
+  out.values_from.insert(out.values_from.begin(), files.begin(), files.end());
+}
+
+// The source object a sourceRef or chartRef names: one of `kinds`, from the
+// same render; nullptr after an error.
+const KubeObject* referenced_source(Reader& r, const Value* ref, const std::string& field, const std::string& ns,
+                                    const RenderIndex& index, std::initializer_list<std::string_view> kinds,
+                                    const std::string& supported) {
+  r.warn_unknown(ref, field, {"kind", "name", "namespace", "apiVersion"});
+  const std::string kind = r.string_at(ref, "kind", field + ".kind");
+  const std::string name = r.string_at(ref, "name", field + ".name");
+  const std::string source_ns = r.string_at(ref, "namespace", field + ".namespace", ns);
+  if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+    r.error(field + ".kind '" + kind + "' is not supported (" + supported + ")");
+    return nullptr;
+  }
+  const KubeObject* source = find_object(index, kind, source_ns, name);
+  if (!source)
+    r.error(kind + " " + source_ns + "/" + name + " is not in this render; driftless reads chart sources from the same render");
+  return source;
+}
+
+// spec.chartRef: an OCIRepository of the same render holding the chart.
+void read_chart_ref(Reader& r, const Value* ref, const std::string& ns, const RenderIndex& index, ChartRequest& chart,
+                    std::vector<Diagnostic>& diagnostics) {
+  const KubeObject* source = referenced_source(r, ref, "spec.chartRef", ns, index, {"OCIRepository"},
+                                               "OCIRepository; for a HelmChart use spec.chart");
+  if (source) read_oci_repository(*source, index, chart, diagnostics);
+}
+
 void read_v2(Reader& r, const KubeObject& object, const Value* spec, const RenderIndex& index, ReleaseSpec& out,
              std::vector<Diagnostic>& diagnostics) {
   r.warn_unknown(spec, "spec",
                  {"chart", "chartRef", "interval", "releaseName", "targetNamespace", "storageNamespace", "values", "valuesFrom",
                   "install", "upgrade", "uninstall", "suspend", "dependsOn", "timeout", "maxHistory", "driftDetection",
                   "test", "kubeConfig", "postRenderers", "persistentClient"});
-  for (const char* refused : {"chartRef", "kubeConfig", "postRenderers"})
+  for (const char* refused : {"kubeConfig", "postRenderers"})
     if (spec->find(refused)) r.error(std::string("spec.") + refused + " is not supported by driftless");
   if (const Value* test = r.object_at(spec, "test", "spec.test"); r.bool_at(test, "enable", "spec.test.enable"))
     r.warn("spec.test is not supported: helm tests are not run");
@@ -280,12 +401,18 @@ void read_v2(Reader& r, const KubeObject& object, const Value* spec, const Rende
   }
 
   const Value* chart = r.object_at(spec, "chart", "spec.chart");
-  const Value* chart_spec = r.object_at(chart, "spec", "spec.chart.spec");
-  if (!chart_spec) {
-    if (!spec->find("chartRef")) r.error("spec.chart.spec is required");
+  if (const Value* chart_ref = r.object_at(spec, "chartRef", "spec.chartRef")) {
+    if (chart) r.error("spec.chart and spec.chartRef cannot both be set");
+    read_chart_ref(r, chart_ref, ns, index, out.chart, diagnostics);
     return;
   }
-  r.warn_unknown(chart_spec, "spec.chart.spec", {"chart", "version", "sourceRef", "interval", "reconcileStrategy"});
+  const Value* chart_spec = r.object_at(chart, "spec", "spec.chart.spec");
+  if (!chart_spec) {
+    r.error("spec.chart.spec or spec.chartRef is required");
+    return;
+  }
+  r.warn_unknown(chart_spec, "spec.chart.spec", {"chart", "version", "sourceRef", "interval", "reconcileStrategy", "valuesFiles", "valuesFile"});
+  read_values_files(r, chart_spec, out);
   if (r.string_at(chart_spec, "reconcileStrategy", "spec.chart.spec.reconcileStrategy", "ChartVersion") != "ChartVersion")
     r.warn("spec.chart.spec.reconcileStrategy: only ChartVersion is supported; a Git chart is reinstalled when its content changes");
   const std::string chart_name = r.string_at(chart_spec, "chart", "spec.chart.spec.chart");
@@ -293,28 +420,35 @@ void read_v2(Reader& r, const KubeObject& object, const Value* spec, const Rende
   const std::string version = r.string_at(chart_spec, "version", "spec.chart.spec.version", "*");
 
   const Value* ref = r.object_at(chart_spec, "sourceRef", "spec.chart.spec.sourceRef");
-  r.warn_unknown(ref, "spec.chart.spec.sourceRef", {"kind", "name", "namespace", "apiVersion"});
-  const std::string kind = r.string_at(ref, "kind", "spec.chart.spec.sourceRef.kind");
-  const std::string source_name = r.string_at(ref, "name", "spec.chart.spec.sourceRef.name");
-  const std::string source_ns = r.string_at(ref, "namespace", "spec.chart.spec.sourceRef.namespace", ns);
-  if (kind != "HelmRepository" && kind != "GitRepository") {
-    r.error("spec.chart.spec.sourceRef.kind '" + kind + "' is not supported (HelmRepository or GitRepository)");
-    return;
-  }
-  const KubeObject* source = find_object(index, kind, source_ns, source_name);
-  if (!source) {
-    r.error(kind + " " + source_ns + "/" + source_name + " is not in this render; driftless reads chart sources from the same render");
-    return;
-  }
-  if (kind == "HelmRepository") read_helm_repository(*source, index, out.chart, diagnostics);
+  const KubeObject* source = referenced_source(r, ref, "spec.chart.spec.sourceRef", ns, index, {"HelmRepository", "GitRepository"},
+                                               "HelmRepository or GitRepository");
+  if (!source) return;
+  if (source->kind() == "HelmRepository") read_helm_repository(*source, index, out.chart, diagnostics);
   else read_git_repository(*source, out.chart, diagnostics);
   out.chart.chart = chart_name;
   out.chart.version = version;
-  if (out.chart.kind == ChartRequest::Kind::helm_repository && SemVer::parse(version)) out.chart.refresh = {};
+  if (out.chart.kind == ChartRequest::Kind::oci) {
+    while (!out.chart.url.empty() && out.chart.url.back() == '/') out.chart.url.pop_back();
+    out.chart.url += "/" + chart_name;
+  }
+  if (out.chart.kind != ChartRequest::Kind::git && SemVer::parse(version)) out.chart.refresh = {};
+}
+
+// A Flux v1 chart in an OCI registry: `repository: oci://host/path`, pulled anonymously;
+// plain HTTP only for a loopback registry listed in the plugin's plainHttpRegistries.
+void read_v1_oci(Reader& r, const ReadOptions& options, ChartRequest& chart) {
+  chart.kind = ChartRequest::Kind::oci;
+  while (!chart.url.empty() && chart.url.back() == '/') chart.url.pop_back();
+  chart.url += "/" + chart.chart;
+  const std::string host = oci_host(chart.url);
+  const auto& plain = options.plain_http_registries;
+  if (std::find(plain.begin(), plain.end(), host) == plain.end()) return;
+  if (is_loopback_host(host)) chart.plain_http = true;
+  else r.error("plainHttpRegistries names " + host + ", which is not on this machine; driftless speaks plain HTTP only to loopback registries");
 }
 
 // Flux v1 helm-operator: the release name, the chart (repository or Git), values.
-void read_v1(Reader& r, const KubeObject& object, const Value* spec, ReleaseSpec& out) {
+void read_v1(Reader& r, const KubeObject& object, const Value* spec, ReleaseSpec& out, const ReadOptions& options) {
   r.warn_unknown(spec, "spec",
                  {"chart", "releaseName", "targetNamespace", "values", "valuesFrom", "timeout", "wait", "rollback",
                   "resetValues", "skipCRDs", "maxHistory", "forceUpgrade", "helmVersion"});
@@ -366,6 +500,7 @@ void read_v1(Reader& r, const KubeObject& object, const Value* spec, ReleaseSpec
     out.chart.version = r.string_at(chart, "version", "spec.chart.version");
     if (out.chart.url.empty() || out.chart.chart.empty() || out.chart.version.empty())
       r.error("spec.chart needs repository, name and version (or git and path)");
+    if (out.chart.url.rfind("oci://", 0) == 0) read_v1_oci(r, options, out.chart);
   }
 
   if (const Value* values = spec->find("values"); values && !values->is_null()) {
@@ -378,8 +513,19 @@ void read_v1(Reader& r, const KubeObject& object, const Value* spec, ReleaseSpec
     const Value& entry = from->as_array()[i];
     const std::string field = "spec.valuesFrom[" + std::to_string(i) + "]";
     r.warn_unknown(&entry, field, {"configMapKeyRef", "secretKeyRef", "chartFileRef", "externalSourceRef"});
-    if (entry.find("chartFileRef") || entry.find("externalSourceRef")) {
-      r.error(field + ": chartFileRef and externalSourceRef are not supported; move the values into a ConfigMap");
+    if (entry.find("externalSourceRef")) {
+      r.error(field + ": externalSourceRef is not supported; move the values into a ConfigMap");
+      continue;
+    }
+    if (const Value* file = r.object_at(&entry, "chartFileRef", field + ".chartFileRef")) {
+      r.warn_unknown(file, field + ".chartFileRef", {"path", "optional"});
+      ValuesReference chart_file;
+      chart_file.kind = "ChartFile";
+      chart_file.field = field;
+      chart_file.key = r.string_at(file, "path", field + ".chartFileRef.path");
+      chart_file.optional = r.bool_at(file, "optional", field + ".chartFileRef.optional");
+      if (chart_file.key.empty()) r.error(field + ".chartFileRef.path is required");
+      out.values_from.push_back(std::move(chart_file));
       continue;
     }
     const bool is_secret = entry.find("secretKeyRef") != nullptr;
@@ -437,16 +583,30 @@ Result<std::map<std::string, std::string>> object_data(const KubeObject& object)
   return out;
 }
 
-std::optional<ReleaseSpec> read_release(const KubeObject& object, const RenderIndex& index, std::vector<Diagnostic>& out) {
+bool is_loopback_host(const std::string& host_port) {
+  std::string host = host_port;
+  if (!host.empty() && host[0] == '[') host = host.substr(1, host.find(']') - 1);
+  else host = host.substr(0, host.find(':'));
+  const bool ipv4_loopback = host.rfind("127.", 0) == 0 && std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
+  });
+  return host == "localhost" || host == "::1" || ipv4_loopback;
+}
+
+std::optional<ReleaseSpec> read_release(const KubeObject& object, const RenderIndex& index, std::vector<Diagnostic>& out,
+                                        const ReadOptions& options) {
   std::vector<Diagnostic> found;
   Reader r(object, found);
   ReleaseSpec spec_out;
   spec_out.release.object = object.id();
+  spec_out.release.api_version = object.api_version();
+  spec_out.release.object_namespace = namespace_or_default(object);
+  spec_out.release.object_name = object.name();
   spec_out.release.origin = object.origin;
   const Value* spec = r.object_at(&object.body, "spec", "spec");
   if (!spec) r.error("spec is required");
   else if (object.group() == kFluxV2Group) read_v2(r, object, spec, index, spec_out, found);
-  else read_v1(r, object, spec, spec_out);
+  else read_v1(r, object, spec, spec_out, options);
   const bool failed = has_errors(found);
   for (auto& d : found) out.push_back(std::move(d));
   if (failed) return std::nullopt;

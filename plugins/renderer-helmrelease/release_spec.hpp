@@ -16,9 +16,9 @@ namespace driftless::helmrelease {
 /// The objects of the same render that a HelmRelease may name, by "Kind/ns/name".
 using RenderIndex = std::map<std::string, const KubeObject*>;
 
-/// One entry of valuesFrom, in either format.
+/// One entry of valuesFrom, in either format, or a values file of the chart.
 struct ValuesReference {
-  std::string kind;         ///< "ConfigMap" or "Secret"
+  std::string kind;         ///< "ConfigMap", "Secret", or "ChartFile" (key: the file's path in the chart)
   std::string name;
   std::string namespace_name;
   std::string key = "values.yaml";
@@ -35,13 +35,24 @@ struct ReleaseSpec {
   Value values;     ///< spec.values (merged last)
 };
 
+/// What the plugin's config adds to reading HelmReleases.
+struct ReadOptions {
+  /// OCI registries ("host:port", loopback only) Flux v1 charts are pulled from
+  /// over plain HTTP; Flux v2 sources say `insecure: true` instead.
+  std::vector<std::string> plain_http_registries;
+};
+
 /// True for the kinds this renderer takes out of the object list.
 bool is_helm_release(const KubeObject& object);
 /// True for the Flux source kinds (HelmRepository, GitRepository, ...).
 bool is_flux_source(const KubeObject& object);
 
 /// Reads one HelmRelease; nullopt after adding at least one error to `out`.
-std::optional<ReleaseSpec> read_release(const KubeObject& object, const RenderIndex& index, std::vector<Diagnostic>& out);
+std::optional<ReleaseSpec> read_release(const KubeObject& object, const RenderIndex& index, std::vector<Diagnostic>& out,
+                                        const ReadOptions& options = {});
+
+/// True for a host ("host:port") that is this machine: 127.x.x.x, [::1] or localhost.
+bool is_loopback_host(const std::string& host);
 
 /// A diagnostic about `object`, at the place it was read.
 Diagnostic finding(const KubeObject& object, Severity severity, std::string message);

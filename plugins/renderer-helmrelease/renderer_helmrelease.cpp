@@ -25,6 +25,7 @@ constexpr std::size_t kMaxLabelValue = 63;
 struct Settings {
   ActionSettings action;
   ChartLimits limits;
+  ReadOptions read;
 };
 
 std::string index_key(const KubeObject& object) {
@@ -92,12 +93,12 @@ class HelmReleaseRenderer : public Renderer {
       result.diagnostics.push_back({Severity::error,
                                     "pipeline name '" + context.pipeline() + "' cannot be a Helm release label; use at most 63 "
                                     "letters, digits, '-', '_' or '.'", {}, 0, {}});
-    ChartFetcher charts(context, settings_.limits);
+    ChartFetcher charts(context, settings_.limits, settings_.action.helm_path);
     std::vector<Release> releases;
     std::map<std::string, std::string> names;  // release key -> HelmRelease holding it
     for (const auto& object : consumed) {
       if (!is_helm_release(object)) continue;
-      auto spec = read_release(object, index, result.diagnostics);
+      auto spec = read_release(object, index, result.diagnostics, settings_.read);
       if (!spec) continue;
       Release release = std::move(spec->release);
       auto [clash, inserted] = names.emplace(release.key(), release.object);
@@ -113,7 +114,8 @@ class HelmReleaseRenderer : public Renderer {
       release.chart = std::move(*chart);
       if (spec->chart.refresh.count() > 0 && (result.valid_for.count() == 0 || spec->chart.refresh < result.valid_for))
         result.valid_for = spec->chart.refresh;
-      if (!merge_values(object, *spec, index, release, result.diagnostics)) continue;
+      auto chart_file = [&](const std::string& path) { return charts.chart_file(release.chart, path); };
+      if (!merge_values(object, *spec, index, chart_file, release, result.diagnostics)) continue;
       release.digest = sha256_hex(release.chart.digest + "\n" + to_json(release.values));
       releases.push_back(std::move(release));
     }
@@ -146,6 +148,9 @@ class HelmReleaseRendererFactory : public RendererFactory {
             .default_to(static_cast<std::int64_t>(ChartLimits{}.max_index_bytes)),
         ConfigKey("maxChartSize", ConfigType::integer, "Largest chart archive, in bytes.")
             .default_to(static_cast<std::int64_t>(ChartLimits{}.max_chart_bytes)),
+        ConfigKey("plainHttpRegistries", ConfigType::string_list,
+                  "OCI registries on this machine (host:port) that Flux v1 charts are pulled from over plain HTTP; "
+                  "Flux v2 sources say insecure: true instead."),
     };
   }
 
@@ -164,6 +169,13 @@ class HelmReleaseRendererFactory : public RendererFactory {
       return fail(ErrorCode::invalid_input, "concurrency, maxIndexSize and maxChartSize must be positive");
     s.limits.max_index_bytes = static_cast<std::size_t>(index_size);
     s.limits.max_chart_bytes = static_cast<std::size_t>(chart_size);
+    if (const Value* plain = config.find("plainHttpRegistries"); plain && plain->is_array())
+      for (const auto& host : plain->as_array()) {
+        if (!is_loopback_host(host.as_string()))
+          return fail(ErrorCode::invalid_input, "plainHttpRegistries: " + host.as_string() +
+                                                    " is not on this machine; plain HTTP is allowed for loopback registries only");
+        s.read.plain_http_registries.push_back(host.as_string());
+      }
     return std::unique_ptr<Renderer>(std::make_unique<HelmReleaseRenderer>(std::move(s)));
   }
 };

@@ -66,8 +66,8 @@ void merge_into(Value& base, const Value& overlay) {
   }
 }
 
-bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const RenderIndex& index, Release& release,
-                  std::vector<Diagnostic>& out) {
+bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const RenderIndex& index, const ChartFileReader& chart_file,
+                  Release& release, std::vector<Diagnostic>& out) {
   bool ok = true;
   auto error = [&](std::string message) {
     out.push_back(finding(object, Severity::error, std::move(message)));
@@ -75,6 +75,21 @@ bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const Rende
   };
   release.values = Object{};
   for (const auto& ref : spec.values_from) {
+    if (ref.kind == "ChartFile") {
+      auto text = chart_file(ref.key);
+      if (!text.ok()) {
+        if (!ref.optional || text.error().code != ErrorCode::not_found) error(ref.field + ": " + text.error().message);
+        continue;
+      }
+      auto parsed = parse_yaml(*text, "chart file " + ref.key);
+      if (has_errors(parsed.diagnostics) || parsed.documents.size() > 1 ||
+          (!parsed.documents.empty() && !parsed.documents[0].value.is_object())) {
+        error(ref.field + ": " + ref.key + " of the chart is not a YAML mapping of values");
+        continue;
+      }
+      if (!parsed.documents.empty()) merge_into(release.values, parsed.documents[0].value);
+      continue;
+    }
     const std::string what = ref.kind + " " + ref.namespace_name + "/" + ref.name;
     auto it = index.find(ref.kind + "/" + ref.namespace_name + "/" + ref.name);
     if (it == index.end()) {

@@ -4,16 +4,21 @@
 // (lists included) is replaced.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "release_spec.hpp"
 
 namespace driftless::helmrelease {
 
-/// Fills release.values and release.secret_texts from `spec` and the
-/// ConfigMaps and Secrets of the render; false after adding an error to `out`.
-bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const RenderIndex& index, Release& release,
-                  std::vector<Diagnostic>& out);
+/// The text of a file of the release's chart by its path in the chart.
+using ChartFileReader = std::function<Result<std::string>(const std::string& path)>;
+
+/// Fills release.values and release.secret_texts from `spec`, the
+/// ConfigMaps and Secrets of the render and the chart's own values files;
+/// false after adding an error to `out`.
+bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const RenderIndex& index, const ChartFileReader& chart_file,
+                  Release& release, std::vector<Diagnostic>& out);
 
 /// `overlay` merged into `base`: maps recursively, everything else replaced.
 void merge_into(Value& base, const Value& overlay);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -99,11 +100,25 @@ struct ObjectChange {
   std::string detail;    ///< a unified diff in diff mode, a reason for skipped
 };
 
+/// The state of one thing a plugin keeps in the target besides plain objects
+/// (a Helm release): `driftless status` lists these under their pipeline and
+/// /api/v1/pipelines carries them as "items".
+struct StatusItem {
+  std::string id;      ///< "HelmRelease/ns/name"
+  std::string state;   ///< one word: "deployed", "failed", "suspended"
+  std::string detail;  ///< one line for people: "revision 3, chart web 1.2.0"
+  std::string error;   ///< what went wrong in the last attempt; "" when it succeeded
+  std::map<std::string, std::string> fields;  ///< the same facts for scripts ("revision" -> "3")
+};
+
 /// Outcome of one sink call. Any error diagnostic means the target was not
 /// (fully) brought to the desired state; nothing was pruned in that case.
 struct SinkReport {
   std::vector<ObjectChange> changes;
   std::vector<Diagnostic> diagnostics;
+  /// The complete list of status items of the reporter (a DeferredAction
+  /// reports all of its releases at every run, changed or not).
+  std::vector<StatusItem> items;
 };
 
 struct SinkRequest {

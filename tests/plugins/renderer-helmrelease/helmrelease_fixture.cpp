@@ -50,15 +50,22 @@ ChartRepository::ChartRepository() {
 }
 
 void ChartRepository::add(const std::string& name, const std::string& version, const std::map<std::string, std::string>& templates,
-                          const std::string& values) {
+                          const std::string& values, const std::map<std::string, std::string>& files) {
   const fs::path src = dir_ / "src" / (name + "-" + version) / name;
   write_file(src / "Chart.yaml", "apiVersion: v2\nname: " + name + "\nversion: " + version + "\nappVersion: \"" + version + "\"\n");
   write_file(src / "values.yaml", values);
   for (const auto& [file, text] : templates) write_file(src / "templates" / file, text);
+  for (const auto& [file, text] : files) write_file(src / file, text);
   auto packaged = helm({"package", src.string(), "--destination", (dir_ / "repo").string()});
   ASSERT_EQ(packaged.exit_code, 0) << packaged.err;
   auto indexed = helm({"repo", "index", (dir_ / "repo").string()});
   ASSERT_EQ(indexed.exit_code, 0) << indexed.err;
+}
+
+void ChartRepository::push_oci(const std::string& name, const std::string& version, const std::string& repository) {
+  auto pushed = helm({"push", (dir_ / "repo" / (name + "-" + version + ".tgz")).string(), helm_env()["OCI_REGISTRY_URL"] + "/" + repository,
+                      "--plain-http", "--username", helm_env()["OCI_USER"], "--password", helm_env()["OCI_PASSWORD"]});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
 }
 
 std::map<std::string, std::string> web_chart_templates() {

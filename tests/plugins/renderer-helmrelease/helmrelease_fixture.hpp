@@ -26,10 +26,14 @@ CommandResult kubectl(std::vector<std::string> args);
 class ChartRepository {
  public:
   ChartRepository();
-  /// Packages chart `name` `version` with `templates` (file -> text) and
-  /// `values` (values.yaml) and re-indexes the repository.
+  /// Packages chart `name` `version` with `templates` (file -> text),
+  /// `values` (values.yaml) and more `files` at the chart's root, and
+  /// re-indexes the repository.
   void add(const std::string& name, const std::string& version, const std::map<std::string, std::string>& templates,
-           const std::string& values);
+           const std::string& values, const std::map<std::string, std::string>& files = {});
+  /// Pushes the archive add() made of `name` `version` to the OCI registry of
+  /// tests/env as <OCI_REGISTRY_URL>/<repository>/<name> (with its credentials).
+  void push_oci(const std::string& name, const std::string& version, const std::string& repository);
   /// "http://127.0.0.1:PORT".
   const std::string& url() const { return url_; }
 

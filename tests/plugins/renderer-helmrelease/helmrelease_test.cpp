@@ -61,7 +61,7 @@ TEST_F(HelmReleaseTest, InstallsUpgradesOnValuesAndVersionSkipsNoOpsAndUninstall
   auto labelled = helm({"list", "-n", ns, "-q", "--selector", "driftless.dev/pipeline=" + ns});
   EXPECT_EQ(labelled.out, "web\n");
   // The Flux objects are consumed, not applied.
-  EXPECT_NE(kubectl({"get", "helmreleases.helm.toolkit.fluxcd.io", "-n", ns}).exit_code, 0);
+  EXPECT_NE(kubectl({"get", "helmreleases.helm.toolkit.fluxcd.io", "web", "-n", ns}).exit_code, 0);
 
   // Nothing changed: no helm upgrade at all, the release keeps its revision.
   const auto calls_before = upgrades(fleet.helm_calls());
@@ -213,6 +213,35 @@ TEST_F(HelmReleaseTest, InstallsFluxV1AndV2ReleasesSideBySide) {
   EXPECT_EQ(config_map_value(ns + "-legacy-settings", ns, "color"), "v1");
   EXPECT_EQ(config_map_value("modern-settings", ns, "color"), "v2");
   EXPECT_EQ(config_map_value(ns + "-legacy-settings", ns, "chartVersion"), "0.1.0");
+}
+
+TEST_F(HelmReleaseTest, MergesValuesFilesOfTheChartV2ValuesFilesAndV1ChartFileRefs) {
+  charts_.add("web", "0.5.0", web_chart_templates(), "color: blue\ngreeting: default\n",
+              {{"values-prod.yaml", "color: prod\ngreeting: from-prod-file\n"}, {"env/eu.yaml", "color: eu\n"}});
+  HelmFleet& fleet = fleet_with_charts("hr-files");
+  const std::string ns = fleet.ns();
+  fleet.write("v2.yaml", "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: modern\n  namespace: " + ns +
+                             "\nspec:\n  chart:\n    spec:\n      chart: web\n      version: 0.5.0\n"
+                             "      sourceRef: {kind: HelmRepository, name: charts}\n"
+                             "      valuesFiles: [values-prod.yaml, env/eu.yaml]\n");
+  fleet.write("v1.yaml", "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: legacy\n  namespace: " + ns +
+                             "\nspec:\n  chart:\n    repository: " + charts_.url() + "/\n    name: web\n    version: 0.5.0\n"
+                             "  valuesFrom:\n    - chartFileRef: {path: env/eu.yaml}\n    - chartFileRef: {path: values-prod.yaml}\n"
+                             "    - chartFileRef: {path: absent.yaml, optional: true}\n  values:\n    greeting: inline\n");
+  auto applied = fleet.apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(config_map_value("modern-settings", ns, "color"), "eu");
+  EXPECT_EQ(config_map_value("modern-settings", ns, "greeting"), "from-prod-file");
+  EXPECT_EQ(config_map_value(ns + "-legacy-settings", ns, "color"), "prod");
+  EXPECT_EQ(config_map_value(ns + "-legacy-settings", ns, "greeting"), "inline");
+
+  fleet.write("v1.yaml", "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: legacy\n  namespace: " + ns +
+                             "\nspec:\n  chart:\n    repository: " + charts_.url() + "/\n    name: web\n    version: 0.5.0\n"
+                             "  valuesFrom:\n    - chartFileRef: {path: ../../etc/passwd}\n");
+  auto refused = fleet.apply();
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE((refused.out + refused.err).find("'../../etc/passwd' is not a path inside the chart"), std::string::npos)
+      << refused.out << refused.err;
 }
 
 TEST_F(HelmReleaseTest, WarnsAboutUnsupportedFieldsAndRefusesMissingSourcesNamingFileAndLine) {

@@ -5,6 +5,7 @@
 
 #include "driftless/yaml.hpp"
 #include "release_spec.hpp"
+#include "release_status.hpp"
 #include "values.hpp"
 
 using namespace driftless;
@@ -37,6 +38,15 @@ std::string v2(const std::string& spec_extra) {
   return std::string(kRepository) +
          "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
          "  chart:\n    spec: {chart: web, version: '^1.2', sourceRef: {kind: HelmRepository, name: charts}}\n" + spec_extra;
+}
+
+Result<std::string> no_chart_files(const std::string& path) { return fail(ErrorCode::not_found, "no file " + path); }
+
+// A chart holding values-prod.yaml and values-eu.yaml.
+Result<std::string> chart_files(const std::string& path) {
+  if (path == "values-prod.yaml") return std::string("color: prod\nreplicas: 3\nregion: none\n");
+  if (path == "values-eu.yaml") return std::string("region: eu\n");
+  return no_chart_files(path);
 }
 
 bool mentions(const std::vector<Diagnostic>& ds, Severity severity, const std::string& text) {
@@ -100,12 +110,95 @@ TEST(ReadRelease, UnsupportedFieldsWarnAndDangerousOnesFailWithFileAndLine) {
   }
 }
 
+TEST(ReadRelease, EveryUnsupportedFieldAtAnyDepthIsAWarningNamingIt) {
+  Render render(std::string(kRepository) +
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+                "  chart:\n    spec: {chart: web, verify: {provider: cosign}, sourceRef: {kind: HelmRepository, name: charts}}\n"
+                "  install: {replace: true, remediation: {retries: 1, remediateLastFailure: true, tries: 3}}\n"
+                "  upgrade: {preserveValues: true}\n  uninstall: {disableHooks: true}\n"
+                "  valuesFrom: [{kind: ConfigMap, name: base, selector: x, optional: true}]\n  commonMetadata: {labels: {a: b}}\n");
+  std::vector<Diagnostic> out;
+  ASSERT_TRUE(read_release(render.release(), render.index, out));
+  for (const char* field : {"spec.chart.spec.verify", "spec.install.replace", "spec.install.remediation.tries",
+                            "spec.upgrade.preserveValues", "spec.uninstall.disableHooks", "spec.valuesFrom[0].selector",
+                            "spec.commonMetadata"})
+    EXPECT_TRUE(mentions(out, Severity::warning, std::string(field) + " is not supported by driftless")) << field;
+}
+
+TEST(ReadRelease, ABadDurationIsAnErrorNotACrash) {
+  Render render(v2("  timeout: .m\n"));
+  std::vector<Diagnostic> out;
+  EXPECT_FALSE(read_release(render.release(), render.index, out));
+  EXPECT_TRUE(mentions(out, Severity::error, "spec.timeout: '.m' is not a duration"));
+}
+
 TEST(ReadRelease, ASourceMissingFromTheRenderIsAnError) {
   Render render("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
                 "  chart:\n    spec: {chart: web, sourceRef: {kind: HelmRepository, name: charts}}\n");
   std::vector<Diagnostic> out;
   EXPECT_FALSE(read_release(render.release(), render.index, out));
   EXPECT_TRUE(mentions(out, Severity::error, "HelmRepository apps/charts is not in this render"));
+}
+
+std::string oci_release(const std::string& source) {
+  return source + "---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+                  "  chartRef: {kind: OCIRepository, name: web}\n";
+}
+
+TEST(ReadRelease, OciSourcesGiveTheChartReferencePlainHttpOnlyOnLoopbackAndDockerCredentials) {
+  Render render(oci_release(
+      "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata: {name: web, namespace: apps}\n"
+      "spec: {url: 'oci://127.0.0.1:5000/charts/web', insecure: true, ref: {semver: '>=1.0'}, secretRef: {name: pull}}\n---\n"
+      "apiVersion: v1\nkind: Secret\nmetadata: {name: pull, namespace: apps}\ntype: kubernetes.io/dockerconfigjson\n"
+      "stringData: {.dockerconfigjson: '{\"auths\":{\"127.0.0.1:5000\":{\"auth\":\"dXNlcjpwYXNz\"}}}'}\n"));
+  std::vector<Diagnostic> out;
+  auto spec = read_release(render.release(), render.index, out);
+  ASSERT_TRUE(spec) << (out.empty() ? "" : format(out.front()));
+  EXPECT_EQ(spec->chart.kind, ChartRequest::Kind::oci);
+  EXPECT_EQ(spec->chart.url, "oci://127.0.0.1:5000/charts/web");
+  EXPECT_EQ(spec->chart.chart, "web");
+  EXPECT_EQ(spec->chart.version, ">=1.0");
+  EXPECT_TRUE(spec->chart.plain_http);
+  EXPECT_EQ(spec->chart.username, "user");
+  EXPECT_EQ(spec->chart.password, "pass");
+
+  Render remote(oci_release("apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata: {name: web, namespace: apps}\n"
+                            "spec: {url: 'oci://127.evil.example:80/web', insecure: true, ref: {digest: 'sha256:00'}}\n"));
+  out.clear();
+  EXPECT_FALSE(read_release(remote.release(), remote.index, out));
+  EXPECT_TRUE(mentions(out, Severity::error, "plain HTTP only to a registry on this machine"));
+  EXPECT_TRUE(mentions(out, Severity::error, "spec.ref.digest is not supported"));
+}
+
+TEST(ReadRelease, OciHelmRepositoriesAndFluxV1OciCharts) {
+  Render v2_oci("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {name: charts, namespace: apps}\n"
+                "spec: {type: oci, url: 'oci://ghcr.io/org/charts/'}\n---\n"
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+                "  chart:\n    spec: {chart: web, version: 1.2.3, sourceRef: {kind: HelmRepository, name: charts}}\n");
+  std::vector<Diagnostic> out;
+  auto spec = read_release(v2_oci.release(), v2_oci.index, out);
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->chart.url, "oci://ghcr.io/org/charts/web");
+  EXPECT_FALSE(spec->chart.plain_http);
+  EXPECT_EQ(spec->chart.refresh.count(), 0);  // an exact version is not looked up again
+
+  Render v1("apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+            "  chart: {repository: 'oci://localhost:5000/charts', name: web, version: 1.0.0}\n");
+  ReadOptions options;
+  options.plain_http_registries = {"localhost:5000"};
+  spec = read_release(v1.release(), v1.index, out, options);
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->chart.kind, ChartRequest::Kind::oci);
+  EXPECT_EQ(spec->chart.url, "oci://localhost:5000/charts/web");
+  EXPECT_TRUE(spec->chart.plain_http);
+  spec = read_release(v1.release(), v1.index, out);
+  ASSERT_TRUE(spec);
+  EXPECT_FALSE(spec->chart.plain_http);
+
+  Render helm_chart("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+                    "  chartRef: {kind: HelmChart, name: web}\n");
+  EXPECT_FALSE(read_release(helm_chart.release(), helm_chart.index, out));
+  EXPECT_TRUE(mentions(out, Severity::error, "spec.chartRef.kind 'HelmChart' is not supported"));
 }
 
 TEST(MergeValues, FluxOrderTargetPathsAndSecretsRemembered) {
@@ -122,13 +215,48 @@ TEST(MergeValues, FluxOrderTargetPathsAndSecretsRemembered) {
   auto spec = read_release(render.release(), render.index, out);
   ASSERT_TRUE(spec);
   Release release;
-  const bool merged = merge_values(render.release(), *spec, render.index, release, out);
+  const bool merged = merge_values(render.release(), *spec, render.index, no_chart_files, release, out);
   for (const auto& d : out) ADD_FAILURE() << format(d);
   ASSERT_TRUE(merged);
   EXPECT_EQ(to_json(release.values),
             R"({"color":"inline","nested":{"a":1,"b":2},"list":[1,2],"db":{"password":"hunter2"},"scale.count":3})");
   ASSERT_EQ(release.secret_texts.size(), 1u);
   EXPECT_EQ(release.secret_texts[0], "hunter2");
+}
+
+TEST(MergeValues, ChartValuesFilesGoFirstInV2AndChartFileRefsInOrderInV1) {
+  Render render(std::string(kRepository) +
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+                "  chart:\n    spec: {chart: web, sourceRef: {kind: HelmRepository, name: charts},"
+                " valuesFiles: [values-prod.yaml, values-eu.yaml]}\n"
+                "  valuesFrom:\n    - {kind: ConfigMap, name: base}\n  values: {color: inline}\n---\n"
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: base, namespace: apps}\ndata:\n  values.yaml: 'replicas: 5'\n");
+  std::vector<Diagnostic> out;
+  auto spec = read_release(render.release(), render.index, out);
+  ASSERT_TRUE(spec) << (out.empty() ? "" : format(out.front()));
+  EXPECT_TRUE(out.empty());
+  Release release;
+  ASSERT_TRUE(merge_values(render.release(), *spec, render.index, chart_files, release, out));
+  EXPECT_EQ(to_json(release.values), R"({"color":"inline","replicas":5,"region":"eu"})");
+
+  Render v1("apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+            "  chart: {repository: 'https://charts.example/', name: web, version: 1.0.0}\n  valuesFrom:\n"
+            "    - chartFileRef: {path: values-eu.yaml}\n    - chartFileRef: {path: values-prod.yaml}\n"
+            "    - chartFileRef: {path: values-missing.yaml, optional: true}\n");
+  spec = read_release(v1.release(), v1.index, out);
+  ASSERT_TRUE(spec);
+  Release legacy;
+  ASSERT_TRUE(merge_values(v1.release(), *spec, v1.index, chart_files, legacy, out));
+  EXPECT_EQ(to_json(legacy.values), R"({"region":"none","color":"prod","replicas":3})");
+
+  Render missing("apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+                 "  chart: {repository: 'https://charts.example/', name: web, version: 1.0.0}\n  valuesFrom:\n"
+                 "    - chartFileRef: {path: values-missing.yaml}\n");
+  spec = read_release(missing.release(), missing.index, out);
+  ASSERT_TRUE(spec);
+  Release absent;
+  EXPECT_FALSE(merge_values(missing.release(), *spec, missing.index, chart_files, absent, out));
+  EXPECT_TRUE(mentions(out, Severity::error, "spec.valuesFrom[0]: no file values-missing.yaml"));
 }
 
 TEST(MergeValues, AMissingRequiredSourceOrKeyIsAnError) {
@@ -138,9 +266,35 @@ TEST(MergeValues, AMissingRequiredSourceOrKeyIsAnError) {
   auto spec = read_release(render.release(), render.index, out);
   ASSERT_TRUE(spec);
   Release release;
-  EXPECT_FALSE(merge_values(render.release(), *spec, render.index, release, out));
+  EXPECT_FALSE(merge_values(render.release(), *spec, render.index, no_chart_files, release, out));
   EXPECT_TRUE(mentions(out, Severity::error, "Secret apps/absent is not in this render"));
   EXPECT_TRUE(mentions(out, Severity::error, "has no key 'nope'"));
+}
+
+TEST(ReleaseStatus, FluxV2GetsReadyAndHistoryAndV1TheHelmOperatorsFields) {
+  Release release;
+  release.api_version = "helm.toolkit.fluxcd.io/v2";
+  release.name = "web";
+  release.namespace_name = "apps";
+  release.chart = ResolvedChart{{}, "web", "1.2.0", "abc"};
+  release.digest = "0123";
+  StatusItem item{"HelmRelease/apps/web", "deployed", "release apps/web revision 3, chart web-1.2.0", "", {{"revision", "3"}}};
+  EXPECT_EQ(to_json(release_status(release, item, "2026-11-30T10:00:00Z")),
+            R"({"status":{"conditions":[{"type":"Ready","status":"True","reason":"ReconciliationSucceeded",)"
+            R"("message":"driftless: release apps/web revision 3, chart web-1.2.0","lastTransitionTime":"2026-11-30T10:00:00Z",)"
+            R"("lastUpdateTime":"2026-11-30T10:00:00Z"}],"lastAttemptedRevision":"1.2.0","storageNamespace":"apps",)"
+            R"("lastAppliedRevision":"1.2.0","history":[{"name":"web","namespace":"apps","version":3,"status":"deployed",)"
+            R"("chartName":"web","chartVersion":"1.2.0","digest":"sha256:0123"}]}})");
+
+  release.api_version = "helm.fluxcd.io/v1";
+  item.state = "failed";
+  item.error = "helm upgrade of release apps/web failed: boom";
+  const Value v1 = release_status(release, item, "2026-11-30T10:00:00Z");
+  EXPECT_EQ(v1.at_path({"status", "releaseStatus"})->as_string(), "failed");
+  EXPECT_EQ(v1.at_path({"status", "phase"})->as_string(), "Failed");
+  EXPECT_EQ(v1.at_path({"status", "releaseName"})->as_string(), "web");
+  EXPECT_EQ(v1.at_path({"status", "revision"}), nullptr);
+  EXPECT_EQ(v1.at_path({"status", "conditions"})->as_array()[0].string_or("message"), item.error);
 }
 
 }  // namespace

@@ -1,0 +1,111 @@
+#include "release_objects.hpp"
+
+#include <set>
+#include <sstream>
+
+#include "driftless/hash.hpp"
+#include "driftless/yaml.hpp"
+
+namespace driftless::helmrelease {
+namespace {
+
+constexpr auto kRequestTimeout = std::chrono::seconds(30);
+constexpr std::size_t kListConcurrency = 8;
+
+// What a person or a controller may change by hand: everything but metadata and status.
+std::string fingerprint(const Value& object) {
+  Object kept;
+  if (object.is_object())
+    for (const auto& [key, value] : object.as_object())
+      if (key != "metadata" && key != "status" && key != "apiVersion" && key != "kind") kept.set(key, value);
+  return sha256_hex(to_json(Value(std::move(kept))));
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::istringstream in(text);
+  for (std::string part; std::getline(in, part, separator);) parts.push_back(part);
+  return parts;
+}
+
+}  // namespace
+
+std::string ObjectRef::id() const { return kind + "/" + (namespace_name.empty() ? "" : namespace_name + "/") + name; }
+
+std::string ObjectRef::key() const { return collection + "|" + kind + "|" + namespace_name + "|" + name; }
+
+std::optional<ObjectRef> ObjectRef::from_key(const std::string& key) {
+  const auto parts = split(key, '|');
+  if (parts.size() != 4 || parts[0].empty() || parts[0][0] != '/') return std::nullopt;
+  return ObjectRef{parts[0], parts[1], parts[2], parts[3]};
+}
+
+ClusterView::ClusterView(std::unique_ptr<kube::KubeClient> client) : client_(std::move(client)) {}
+
+Result<std::unique_ptr<ClusterView>> ClusterView::connect(const std::string& kubeconfig, const std::string& context) {
+  auto access = kube::find_cluster(kubeconfig, context);
+  if (!access.ok()) return access.error();
+  auto client = std::make_unique<kube::KubeClient>(std::move(*access), kube::Impersonation{}, kRequestTimeout);
+  return std::unique_ptr<ClusterView>(new ClusterView(std::move(client)));
+}
+
+Result<const kube::Discovery*> ClusterView::discovery() {
+  if (!discovery_) {
+    auto loaded = kube::Discovery::load(*client_);
+    if (!loaded.ok()) return loaded.error();
+    discovery_ = std::move(*loaded);
+  }
+  return &*discovery_;
+}
+
+Result<std::vector<ObjectRef>> ClusterView::manifest_objects(const std::string& manifest, const std::string& release_namespace) {
+  auto known = discovery();
+  if (!known.ok()) return known.error();
+  std::vector<ObjectRef> out;
+  for (const auto& document : parse_yaml(manifest, "manifest").documents) {
+    const Value& object = document.value;
+    if (!object.is_object()) continue;
+    const kube::ResourceType* type = (*known)->find(object.string_or("apiVersion"), object.string_or("kind"));
+    const Value* metadata = object.find("metadata");
+    if (!type || !metadata) continue;
+    const std::string given = metadata->string_or("namespace");
+    const std::string ns = type->namespaced ? (given.empty() ? release_namespace : given) : "";
+    out.push_back({type->collection(ns), type->kind, ns, metadata->string_or("name")});
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> ClusterView::fingerprints(const std::vector<ObjectRef>& objects) {
+  std::map<std::string, std::set<std::string>> wanted;  // collection path -> names
+  std::map<std::string, const ObjectRef*> by_path_and_name;
+  for (const auto& object : objects) {
+    wanted[object.collection].insert(object.name);
+    by_path_and_name[object.collection + "/" + object.name] = &object;
+  }
+  std::vector<std::string> collections;
+  std::vector<HttpRequest> requests;
+  for (const auto& [collection, names] : wanted) {
+    collections.push_back(collection);
+    requests.push_back(client_->request("GET", collection));
+  }
+  auto responses = client_->send_all(std::move(requests), kListConcurrency);
+  std::map<std::string, std::string> out;
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    auto& response = responses[i];
+    if (!response.ok()) return response.error();
+    if (response->status == 404) continue;  // the namespace or kind is gone: none of its objects exist
+    if (response->status != 200) return kube::api_error(*response, "GET " + collections[i]);
+    auto list = parse_json(response->body);
+    if (!list.ok()) return fail(ErrorCode::internal, "GET " + collections[i] + ": not JSON");
+    const Value* items = list->find("items");
+    if (!items || !items->is_array()) continue;
+    for (const auto& item : items->as_array()) {
+      const std::string name = item.find("metadata") ? item.find("metadata")->string_or("name") : "";
+      auto it = by_path_and_name.find(collections[i] + "/" + name);
+      if (it != by_path_and_name.end()) out[it->second->key()] = fingerprint(item);
+    }
+  }
+  return out;
+}
+
+}  // namespace driftless::helmrelease
