@@ -49,6 +49,7 @@ Value status_value(const PipelineStatus& s) {
   Array errors;
   for (const auto& e : s.errors) errors.emplace_back(e);
   o.set("errors", std::move(errors));
+  if (!s.message.empty()) o.set("message", s.message);
   return Value(std::move(o));
 }
 

@@ -26,8 +26,6 @@ Engine::Engine(const Config& config, const PluginRegistry& registry, EngineOptio
   services_.registry = &registry_;
   services_.state_dir = options_.state_dir;
   services_.stop = options_.stop;
-  watch_services_ = services_;
-  watch_services_.stop = &closing_;
 }
 
 Engine::~Engine() { stop_watches(); }
@@ -162,13 +160,23 @@ FetchOutcome Engine::fetch(const std::string& name) {
   return outcome;
 }
 
+std::set<std::string> Engine::untouched(const std::string& source, const std::vector<std::string>& pipelines) {
+  std::set<std::string> out;
+  std::lock_guard lock(mutex_);
+  auto it = sources_.find(source);
+  if (it == sources_.end() || !it->second->last_good) return out;
+  for (const auto& name : pipelines)
+    if (render_cache_.untouched(name, *it->second->last_good)) out.insert(name);
+  return out;
+}
+
 std::vector<PipelineTarget> Engine::targets() {
   std::vector<PipelineTarget> out;
   for (const auto& spec : config_.pipelines) {
     const SourceSpec* source_spec = config_.find_source(spec.source);
     const auto interval = spec.interval.value_or(source_spec->interval);
     if (spec.for_each_folder.empty()) {
-      out.push_back({spec.name, spec.source, interval});
+      out.push_back({spec.name, spec.source, interval, ""});
       continue;
     }
     std::optional<Artifact> artifact;
@@ -179,7 +187,8 @@ std::vector<PipelineTarget> Engine::targets() {
     }
     if (!artifact) continue;
     std::vector<Diagnostic> ignored;
-    for (const auto& pipeline : expand(spec, *artifact, ignored)) out.push_back({pipeline.name, spec.source, interval});
+    for (const auto& pipeline : expand(spec, *artifact, ignored))
+      out.push_back({pipeline.name, spec.source, interval, pipeline.path});
   }
   return out;
 }
@@ -280,6 +289,8 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
     stages.push_back({blocks[i].type, &configs[i], registry_.renderer(blocks[i].type)});
   const std::string chain = render_cache_.chain_key(stages, cluster);
   std::optional<RenderResult> chain_result = render_cache_.find(pipeline.name, chain, artifact);
+  run.render_cached = chain_result.has_value();
+  run.rendered = !run.render_cached;
   if (!chain_result) {
     chain_result.emplace();
     for (std::size_t i = 0; i < blocks.size() && !has_errors(chain_result->diagnostics); ++i) {
@@ -354,9 +365,9 @@ void Engine::start_watches(const DriftHandler& on_drift) {
   for (auto& [name, slot] : sinks_) {
     if (slot.watched || !slot.instance) continue;
     slot.watched = true;
-    watchers_.emplace_back([this, name = name, sink = slot.instance.get(), type = slot.type, on_drift] {
-      watch_loop(name, *sink, type, on_drift);
-    });
+    slot.watch_services = services_;
+    slot.watch_services.stop = &slot.stop_watch;
+    slot.watcher = std::thread([this, name = name, &slot, on_drift] { watch_loop(name, slot, on_drift); });
   }
 }
 
@@ -365,25 +376,113 @@ void Engine::stop_watches() {
   {
     std::lock_guard lock(sinks_mutex_);
     closing_ = true;
-    threads.swap(watchers_);
+    for (auto& [name, slot] : sinks_) {
+      slot.stop_watch = true;
+      if (slot.watcher.joinable()) threads.push_back(std::move(slot.watcher));
+    }
   }
   for (auto& watcher : threads) watcher.join();
 }
 
-void Engine::watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift) {
-  auto stopping = [&] { return closing_.load(); };
+void Engine::watch_loop(const std::string& pipeline, SinkSlot& slot, const DriftHandler& on_drift) {
+  auto stopping = [&] { return slot.stop_watch.load(); };
   while (!stopping()) {
-    // A watch lasts until stop_watches(); closing_, not the deadline, ends it.
-    CoreContext context(watch_services_, pipeline, type, std::chrono::hours(24 * 365));
+    // A watch lasts until its stop flag is set, not until a deadline.
+    CoreContext context(slot.watch_services, pipeline, slot.type, std::chrono::hours(24 * 365));
     std::vector<Diagnostic> crash;
     Result<void> result;
-    guarded([&] { result = sink.watch(context, [&](const std::string& reason) { on_drift(pipeline, reason); }); },
-            "sink '" + type + "' watch", crash);
+    guarded([&] { result = slot.instance->watch(context, [&](const std::string& reason) { on_drift(pipeline, reason); }); },
+            "sink '" + slot.type + "' watch", crash);
     if (!crash.empty()) result = fail(ErrorCode::internal, crash.front().message);
     if (result.ok() && crash.empty()) return;  // nothing to watch
     context.logger().warn("drift watch failed; retrying in 5 s", {{"error", result.error().message}});
     for (int i = 0; i < 50 && !stopping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+void Engine::drop_sink(const std::string& pipeline) {
+  std::thread watcher;
+  {
+    std::lock_guard lock(sinks_mutex_);
+    auto it = sinks_.find(pipeline);
+    if (it == sinks_.end()) return;
+    it->second.stop_watch = true;
+    watcher = std::move(it->second.watcher);
+  }
+  if (watcher.joinable()) watcher.join();
+  std::lock_guard lock(sinks_mutex_);
+  sinks_.erase(pipeline);
+}
+
+std::optional<Engine::Expanded> Engine::expansion_of(const std::string& pipeline, const std::string& folder_path) const {
+  const std::string folder = std::filesystem::path(folder_path).filename().string();
+  for (const auto& spec : config_.pipelines)
+    if (!spec.for_each_folder.empty() && folder_matches(spec.for_each_folder, folder_path) &&
+        expand_templates(spec.name, folder, folder_path) == pipeline)
+      return Expanded{&spec, pipeline, folder, folder_path};
+  return std::nullopt;
+}
+
+Retirement Engine::retire(const std::string& pipeline, const std::string& folder_path) {
+  const auto started = std::chrono::steady_clock::now();
+  Retirement out;
+  PipelineRun& run = out.run;
+  run.pipeline = pipeline;
+  auto finish = [&]() -> Retirement {
+    run.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    return std::move(out);
+  };
+  auto warn = [&](std::string message) { run.diagnostics.push_back({Severity::warning, std::move(message), {}, 0, {}}); };
+  const std::optional<Expanded> expanded = expansion_of(pipeline, folder_path);
+  if (!expanded) {
+    // The config changed under it: nobody said what to do with the objects, so they stay.
+    warn("pipeline '" + pipeline + "' is no longer configured; its objects were left in place");
+    drop_sink(pipeline);
+    out.done = true;
+    return finish();
+  }
+  const PipelineSpec& spec = *expanded->spec;
+  std::optional<Artifact> artifact;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = sources_.find(spec.source);
+    if (it != sources_.end()) artifact = it->second->last_good;
+  }
+  std::error_code ec;
+  if (!artifact || std::filesystem::is_directory(artifact->root / folder_path, ec)) {
+    warn("the folder " + folder_path + " is in source '" + spec.source + "'; pipeline '" + pipeline + "' is not retired");
+    return finish();  // not done: the caller decides again after the next fetch
+  }
+  run.revision = artifact->revision;
+  run.metadata = artifact->metadata;
+  const std::string gone = "the folder " + folder_path + " is no longer in source '" + spec.source + "' at " + artifact->revision;
+  if (!spec.prune_on_folder_removal) {
+    warn(gone + "; its objects were left in place (pruneOnFolderRemoval is off)");
+    drop_sink(pipeline);
+    render_cache_.forget(pipeline);
+    out.done = true;
+    return finish();
+  }
+  out.pruned = true;
+  if (match_folders(artifact->root, spec.for_each_folder).empty()) {
+    run.diagnostics.push_back(error_at(spec.location, gone + ", and no folder matches '" + spec.for_each_folder +
+                                                          "' any more: that looks like a broken source, not a decision to "
+                                                          "remove every folder, so nothing is pruned"));
+    return finish();
+  }
+  SinkSlot* slot = sink_for(*expanded, run.diagnostics);
+  if (!slot) return finish();
+  const std::vector<KubeObject> nothing;
+  SinkRequest request{nothing, SinkMode::apply};
+  request.allow_empty = true;
+  CoreContext context(services_, pipeline, slot->type, options_.timeout);
+  context.logger().info(gone + "; pruning its objects (pruneOnFolderRemoval)");
+  guarded([&] { run.sink = slot->instance->sync(context, request); }, "sink '" + slot->type + "'", run.diagnostics);
+  if (!run.ok()) return finish();
+  drop_sink(pipeline);
+  render_cache_.forget(pipeline);
+  out.done = true;
+  return finish();
 }
 
 }  // namespace driftless::core

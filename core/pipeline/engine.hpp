@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,17 @@ struct PipelineRun {
   SinkReport sink;
   std::vector<Diagnostic> diagnostics;  ///< fetch, render and sink problems
   std::chrono::milliseconds duration{0};
+  bool rendered = false;      ///< the renderer chain ran
+  bool render_cached = false;  ///< the chain's last result was reused instead
 
   bool ok() const { return !has_errors(diagnostics) && !has_errors(sink.diagnostics); }
+};
+
+/// What Engine::retire did with a pipeline whose folder left its source.
+struct Retirement {
+  PipelineRun run;              ///< the sink's report when it pruned; warnings and errors
+  bool pruned = false;          ///< the config asked to prune, and the sink was asked to
+  bool done = false;            ///< the pipeline is gone (false: the prune failed; try again later)
 };
 
 /// The outcome of fetching one source.
@@ -61,6 +71,7 @@ struct PipelineTarget {
   std::string name;
   std::string source;
   std::chrono::milliseconds interval{60000};
+  std::string folder_path;  ///< the matched folder of a forEachFolder pipeline ("clusters/prod"); "" otherwise
 };
 
 struct EngineOptions {
@@ -85,9 +96,24 @@ class Engine {
   /// Fetches one source now (one fetch serves every pipeline using it).
   FetchOutcome fetch(const std::string& source);
 
+  /// Those of `pipelines` (all of source `source`) that the source's current
+  /// artifact leaves exactly as they were last rendered: none of the folders
+  /// they read changed. A new revision needs no reconcile of them.
+  std::set<std::string> untouched(const std::string& source, const std::vector<std::string>& pipelines);
+
   /// Every pipeline as expanded from the sources' current artifacts; a
   /// forEachFolder pipeline whose source was never fetched has none yet.
   std::vector<PipelineTarget> targets();
+
+  /// Ends the forEachFolder pipeline `pipeline`, whose folder `folder_path`
+  /// left its source. Only when the source's current (good) artifact lacks
+  /// that folder, and some folder still matches the pipeline's glob (a tree
+  /// with none left looks like a broken source, not a decision): with
+  /// pruneOnFolderRemoval the sink is asked to delete every object of the
+  /// pipeline (an empty set, explicitly allowed to be empty); without it the
+  /// objects stay and a warning says so. Then its drift watch ends and its
+  /// sink is dropped. A failed prune keeps the sink, to be tried again.
+  Retirement retire(const std::string& pipeline, const std::string& folder_path);
 
   /// Called from a watch thread when a pipeline's target drifted.
   using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
@@ -107,7 +133,9 @@ class Engine {
   PipelineRun run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage);
   struct SinkSlot;
   SinkSlot* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
-  void watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const DriftHandler& on_drift);
+  void drop_sink(const std::string& pipeline);
+  std::optional<Expanded> expansion_of(const std::string& pipeline, const std::string& folder_path) const;
+  void watch_loop(const std::string& pipeline, SinkSlot& slot, const DriftHandler& on_drift);
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -120,17 +148,22 @@ class Engine {
     std::unique_ptr<Sink> instance;
     std::optional<ClusterInfo> cluster;
     bool watched = false;
+    std::atomic<bool> stop_watch{false};  ///< ends this sink's watch (engine closing, or pipeline retired)
+    ContextServices watch_services;       ///< services_ with stop_watch as the stop flag
+    std::thread watcher;
   };
-  std::mutex sinks_mutex_;  ///< guards sinks_ (slots never move) and watchers_
-  std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, kept for the engine's life
-  std::atomic<bool> closing_{false};       ///< ends the watches
-  ContextServices watch_services_;         ///< services_ with closing_ as the stop flag
-  std::vector<std::thread> watchers_;
+  std::mutex sinks_mutex_;  ///< guards sinks_ (slots never move)
+  std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, until the pipeline is retired
+  bool closing_ = false;                   ///< no new watches (guarded by sinks_mutex_)
   RenderCache render_cache_;
 };
 
 /// Folders of `root` matching a '/'-separated glob ("clusters/*"), sorted,
 /// relative to root. Symlinks and hidden folders are never matched.
 std::vector<std::string> match_folders(const std::filesystem::path& root, const std::string& glob);
+
+/// Whether `path` ("clusters/prod") is a folder match_folders could return for
+/// `glob` (leaving aside whether it exists).
+bool folder_matches(const std::string& glob, const std::string& path);
 
 }  // namespace driftless::core
