@@ -115,4 +115,4 @@ TEST_P(FolderLifecycle, AFolderAddedIsAppliedAndARemovedOneIsPrunedOnlyWhenConfi
 }
 
 INSTANTIATE_TEST_SUITE_P(PruneOnFolderRemoval, FolderLifecycle, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? std::string("On") : std::string("Off"); });
+                         [](const auto& test) { return test.param ? std::string("On") : std::string("Off"); });
