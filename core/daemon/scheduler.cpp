@@ -303,14 +303,14 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
 }
 
 void Scheduler::do_retire(const std::string& pipeline) {
-  std::string folder_path;
+  PipelineTarget target;
   {
     std::lock_guard lock(mutex_);
     auto it = removed_.find(pipeline);
     if (it == removed_.end() || it->second.done) return;
-    folder_path = it->second.target.folder_path;
+    target = it->second.target;
   }
-  Retirement retired = engine_.retire(pipeline, folder_path);
+  Retirement retired = engine_.retire(pipeline, target.source, target.folder_path);
   const PipelineRun& run = retired.run;
   std::size_t pruned = 0;
   for (const auto& c : run.sink.changes) pruned += c.action == ChangeAction::pruned;

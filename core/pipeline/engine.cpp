@@ -414,16 +414,17 @@ void Engine::drop_sink(const std::string& pipeline) {
   sinks_.erase(pipeline);
 }
 
-std::optional<Engine::Expanded> Engine::expansion_of(const std::string& pipeline, const std::string& folder_path) const {
+std::optional<Engine::Expanded> Engine::expansion_of(const std::string& pipeline, const std::string& source,
+                                                    const std::string& folder_path) const {
   const std::string folder = std::filesystem::path(folder_path).filename().string();
   for (const auto& spec : config_.pipelines)
-    if (!spec.for_each_folder.empty() && folder_matches(spec.for_each_folder, folder_path) &&
+    if (spec.source == source && !spec.for_each_folder.empty() && folder_matches(spec.for_each_folder, folder_path) &&
         expand_templates(spec.name, folder, folder_path) == pipeline)
       return Expanded{&spec, pipeline, folder, folder_path};
   return std::nullopt;
 }
 
-Retirement Engine::retire(const std::string& pipeline, const std::string& folder_path) {
+Retirement Engine::retire(const std::string& pipeline, const std::string& source, const std::string& folder_path) {
   const auto started = std::chrono::steady_clock::now();
   Retirement out;
   PipelineRun& run = out.run;
@@ -433,7 +434,7 @@ Retirement Engine::retire(const std::string& pipeline, const std::string& folder
     return std::move(out);
   };
   auto warn = [&](std::string message) { run.diagnostics.push_back({Severity::warning, std::move(message), {}, 0, {}}); };
-  const std::optional<Expanded> expanded = expansion_of(pipeline, folder_path);
+  const std::optional<Expanded> expanded = expansion_of(pipeline, source, folder_path);
   if (!expanded) {
     // The config changed under it: nobody said what to do with the objects, so they stay.
     warn("pipeline '" + pipeline + "' is no longer configured; its objects were left in place");

@@ -106,14 +106,14 @@ class Engine {
   std::vector<PipelineTarget> targets();
 
   /// Ends the forEachFolder pipeline `pipeline`, whose folder `folder_path`
-  /// left its source. Only when the source's current (good) artifact lacks
+  /// left its source `source`. Only when the source's current (good) artifact lacks
   /// that folder, and some folder still matches the pipeline's glob (a tree
   /// with none left looks like a broken source, not a decision): with
   /// pruneOnFolderRemoval the sink is asked to delete every object of the
   /// pipeline (an empty set, explicitly allowed to be empty); without it the
   /// objects stay and a warning says so. Then its drift watch ends and its
   /// sink is dropped. A failed prune keeps the sink, to be tried again.
-  Retirement retire(const std::string& pipeline, const std::string& folder_path);
+  Retirement retire(const std::string& pipeline, const std::string& source, const std::string& folder_path);
 
   /// Called from a watch thread when a pipeline's target drifted.
   using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
@@ -134,7 +134,8 @@ class Engine {
   struct SinkSlot;
   SinkSlot* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
   void drop_sink(const std::string& pipeline);
-  std::optional<Expanded> expansion_of(const std::string& pipeline, const std::string& folder_path) const;
+  std::optional<Expanded> expansion_of(const std::string& pipeline, const std::string& source,
+                                       const std::string& folder_path) const;
   void watch_loop(const std::string& pipeline, SinkSlot& slot, const DriftHandler& on_drift);
 
   const Config& config_;
