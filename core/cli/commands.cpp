@@ -78,7 +78,7 @@ void print_run_text(const PipelineRun& run) {
   std::size_t unchanged = 0;
   for (const auto& c : run.sink.changes) unchanged += c.action == ChangeAction::unchanged;
   std::cout << run.pipeline << ": " << (run.ok() ? "ok" : "failed") << " at " << (run.revision.empty() ? "-" : run.revision)
-            << ", " << run.objects.size() << " objects, " << (run.sink.changes.size() - unchanged) << " changed, "
+            << ", " << run.objects().size() << " objects, " << (run.sink.changes.size() - unchanged) << " changed, "
             << unchanged << " unchanged (" << run.duration.count() << " ms)\n";
   print_diagnostics(run.diagnostics);
   print_diagnostics(run.sink.diagnostics);
@@ -171,7 +171,7 @@ int command_render(const GlobalOptions& options, const std::optional<std::string
     return ok ? 0 : 1;
   }
   for (const auto& run : runs) {
-    for (const auto& object : run.objects) {
+    for (const auto& object : run.objects()) {
       std::cout << "---\n# pipeline: " << run.pipeline << ", source: " << object.origin.file << "\n";
       std::cout << to_yaml(object.body);
     }

@@ -40,7 +40,7 @@ Value to_value(const PipelineRun& run, bool with_objects) {
   o.set("diagnostics", std::move(diagnostics));
   if (with_objects) {
     Array objects;
-    for (const auto& object : run.objects) objects.push_back(object.body);
+    for (const auto& object : run.objects()) objects.push_back(object.body);
     o.set("objects", std::move(objects));
   }
   return Value(std::move(o));

@@ -59,6 +59,12 @@ Scheduler::Scheduler(Engine& engine, const Config& config, Metrics& metrics, Sch
 Scheduler::~Scheduler() { stop(); }
 
 void Scheduler::start() {
+  // Sinks that can watch their target report drift; it is healed by reconciling at once.
+  engine_.start_watches([this](const std::string& drifted, const std::string& reason) {
+    process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
+    metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
+    reconcile_now(drifted, "drift: " + reason);
+  });
   threads_.emplace_back([this] { loop(); });
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.concurrency); ++i) threads_.emplace_back([this] { work(); });
 }
@@ -248,12 +254,6 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   }
   auto runs = engine_.run(RunStage::apply, pipeline, false);
   PipelineRun& run = runs.front();
-  // Sinks that can watch their target report drift; it is healed by reconciling at once.
-  engine_.start_watches([this](const std::string& drifted, const std::string& reason) {
-    process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
-    metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
-    reconcile_now(drifted, "drift: " + reason);
-  });
   const bool ok = run.ok();
   const auto labels = pipeline_labels(pipeline);
   metrics_.observe("driftless_reconcile_duration_seconds", labels, seconds(run.duration));
@@ -266,8 +266,8 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   metrics_.count("driftless_objects_applied_total", labels, static_cast<double>(applied));
   metrics_.count("driftless_objects_pruned_total", labels, static_cast<double>(pruned));
   metrics_.set("driftless_pipeline_ready", labels, ok ? 1 : 0);
-  if (run.rendered) metrics_.count("driftless_renders_total", labels);
-  if (run.render_cached) metrics_.count("driftless_render_cache_hits_total", labels);
+  if (run.render_ran) metrics_.count("driftless_renders_total", labels);
+  if (run.render_reused) metrics_.count("driftless_render_cache_hits_total", labels);
 
   PipelineStatus after;
   {
@@ -280,7 +280,7 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     s.last_attempt = std::chrono::system_clock::now();
     s.attempted_revision = run.revision;
     s.duration_ms = run.duration.count();
-    s.objects = run.objects.size();
+    s.objects = run.objects().size();
     s.errors = error_texts(run);
     if (ok) {
       record_revision(s, run.revision);

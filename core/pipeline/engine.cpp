@@ -259,6 +259,38 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
   return runs;
 }
 
+const std::vector<KubeObject>& PipelineRun::objects() const {
+  static const std::vector<KubeObject> none;
+  return rendered ? *rendered : none;
+}
+
+RenderResult Engine::render_chain(const Expanded& pipeline, const Artifact& artifact,
+                                  const std::vector<RenderCache::Stage>& stages, const ClusterInfo* cluster) {
+  const auto& blocks = pipeline.spec->renderers;
+  RenderResult chain;
+  for (std::size_t i = 0; i < stages.size() && !has_errors(chain.diagnostics); ++i) {
+    auto created = stages[i].factory->create(*stages[i].config);
+    if (!created.ok()) {
+      chain.diagnostics.push_back(error_at(blocks[i].location, "renderer '" + blocks[i].type + "': " + created.error().message));
+      break;
+    }
+    CoreContext context(services_, pipeline.name, blocks[i].type, options_.timeout);
+    context.set_cluster_info(cluster);
+    RenderResult result;
+    RenderRequest request{artifact, pipeline.path, std::move(chain.objects)};
+    guarded([&] { result = (*created)->render(context, std::move(request)); }, "renderer '" + blocks[i].type + "'",
+            chain.diagnostics);
+    for (auto& d : result.diagnostics) chain.diagnostics.push_back(std::move(d));
+    for (auto& folder : result.read_folders) chain.read_folders.push_back(std::move(folder));
+    chain.cacheable = chain.cacheable && result.cacheable;
+    for (auto& action : result.actions) chain.actions.push_back(std::move(action));
+    if (result.valid_for.count() > 0 && (chain.valid_for.count() == 0 || result.valid_for < chain.valid_for))
+      chain.valid_for = result.valid_for;
+    chain.objects = std::move(result.objects);
+  }
+  return chain;
+}
+
 PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage) {
   const auto started = std::chrono::steady_clock::now();
   PipelineRun run;
@@ -288,50 +320,28 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   for (std::size_t i = 0; i < blocks.size(); ++i)
     stages.push_back({blocks[i].type, &configs[i], registry_.renderer(blocks[i].type)});
   const std::string chain = render_cache_.chain_key(stages, cluster);
-  std::optional<RenderResult> chain_result = render_cache_.find(pipeline.name, chain, artifact);
-  run.render_cached = chain_result.has_value();
-  run.rendered = !run.render_cached;
-  if (!chain_result) {
-    chain_result.emplace();
-    for (std::size_t i = 0; i < blocks.size() && !has_errors(chain_result->diagnostics); ++i) {
-      auto created = stages[i].factory->create(configs[i]);
-      if (!created.ok()) {
-        chain_result->diagnostics.push_back(
-            error_at(blocks[i].location, "renderer '" + blocks[i].type + "': " + created.error().message));
-        break;
-      }
-      CoreContext context(services_, pipeline.name, blocks[i].type, options_.timeout);
-      context.set_cluster_info(cluster);
-      RenderResult result;
-      RenderRequest request{artifact, pipeline.path, std::move(chain_result->objects)};
-      guarded([&] { result = (*created)->render(context, std::move(request)); }, "renderer '" + blocks[i].type + "'",
-              chain_result->diagnostics);
-      for (auto& d : result.diagnostics) chain_result->diagnostics.push_back(std::move(d));
-      for (auto& folder : result.read_folders) chain_result->read_folders.push_back(std::move(folder));
-      chain_result->cacheable = chain_result->cacheable && result.cacheable;
-      for (auto& action : result.actions) chain_result->actions.push_back(std::move(action));
-      if (result.valid_for.count() > 0 && (chain_result->valid_for.count() == 0 || result.valid_for < chain_result->valid_for))
-        chain_result->valid_for = result.valid_for;
-      chain_result->objects = std::move(result.objects);
-    }
-    render_cache_.store(pipeline.name, chain, artifact, pipeline.path, *chain_result);
+  std::shared_ptr<const RenderResult> rendered = render_cache_.find(pipeline.name, chain, artifact);
+  run.render_reused = rendered != nullptr;
+  run.render_ran = !run.render_reused;
+  if (!rendered) {
+    auto fresh = std::make_shared<RenderResult>(render_chain(pipeline, artifact, stages, cluster));
+    if (!has_errors(fresh->diagnostics)) check_objects(fresh->objects, fresh->diagnostics);
+    if (!has_errors(fresh->diagnostics)) stamp(fresh->objects, pipeline.name);
+    rendered = fresh;
+    render_cache_.store(pipeline.name, chain, artifact, pipeline.path, rendered);
   }
-  for (auto& d : chain_result->diagnostics) run.diagnostics.push_back(std::move(d));
+  for (const auto& d : rendered->diagnostics) run.diagnostics.push_back(d);
   if (has_errors(run.diagnostics)) return finish();
-  std::vector<KubeObject> objects = std::move(chain_result->objects);
-  check_objects(objects, run.diagnostics);
-  if (has_errors(run.diagnostics)) return finish();
-  stamp(objects, pipeline.name);
-  run.objects = std::move(objects);
+  run.rendered = std::shared_ptr<const std::vector<KubeObject>>(rendered, &rendered->objects);
   if (stage == RunStage::render) return finish();
 
   const std::string& type = pipeline.spec->sink.type;
   CoreContext context(services_, pipeline.name, type, options_.timeout);
   context.set_cluster_info(cluster);
-  SinkRequest request{run.objects, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff};
+  SinkRequest request{*run.rendered, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff};
   guarded([&] { run.sink = slot->instance->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
   if (!run.ok()) return finish();  // deferred work needs its objects in place
-  for (const auto& action : chain_result->actions) {
+  for (const auto& action : rendered->actions) {
     CoreContext action_context(services_, pipeline.name, "deferred", options_.timeout);
     action_context.set_cluster_info(cluster);
     SinkReport report;
@@ -356,19 +366,26 @@ Engine::SinkSlot* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnos
   }
   slot.type = block.type;
   slot.instance = std::move(*created);
+  // Watched from the start: what the first apply writes is healed while it
+  // still waits for health.
+  watch_slot(pipeline.name, slot);
   return &slot;
 }
 
 void Engine::start_watches(const DriftHandler& on_drift) {
   std::lock_guard lock(sinks_mutex_);
   if (closing_) return;
-  for (auto& [name, slot] : sinks_) {
-    if (slot.watched || !slot.instance) continue;
-    slot.watched = true;
-    slot.watch_services = services_;
-    slot.watch_services.stop = &slot.stop_watch;
-    slot.watcher = std::thread([this, name = name, &slot, on_drift] { watch_loop(name, slot, on_drift); });
-  }
+  drift_handler_ = on_drift;
+  for (auto& [name, slot] : sinks_)
+    if (slot.instance) watch_slot(name, slot);
+}
+
+void Engine::watch_slot(const std::string& pipeline, SinkSlot& slot) {
+  if (slot.watched || !drift_handler_ || closing_) return;
+  slot.watched = true;
+  slot.watch_services = services_;
+  slot.watch_services.stop = &slot.stop_watch;
+  slot.watcher = std::thread([this, pipeline, &slot, on_drift = drift_handler_] { watch_loop(pipeline, slot, on_drift); });
 }
 
 void Engine::stop_watches() {

@@ -39,14 +39,17 @@ struct PipelineRun {
   std::string pipeline;
   std::string revision;
   std::map<std::string, std::string> metadata;  ///< of the revision: author, committer, message ...
-  std::vector<KubeObject> objects;
+  /// The rendered objects, shared with the render cache (not copied).
+  std::shared_ptr<const std::vector<KubeObject>> rendered;
   SinkReport sink;
   std::vector<Diagnostic> diagnostics;  ///< fetch, render and sink problems
   std::chrono::milliseconds duration{0};
-  bool rendered = false;      ///< the renderer chain ran
-  bool render_cached = false;  ///< the chain's last result was reused instead
+  bool render_ran = false;     ///< the renderer chain ran
+  bool render_reused = false;  ///< the chain's last result was reused instead
 
   bool ok() const { return !has_errors(diagnostics) && !has_errors(sink.diagnostics); }
+  /// The rendered objects; none when the render failed.
+  const std::vector<KubeObject>& objects() const;
 };
 
 /// What Engine::retire did with a pipeline whose folder left its source.
@@ -117,9 +120,10 @@ class Engine {
 
   /// Called from a watch thread when a pipeline's target drifted.
   using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
-  /// Starts Sink::watch on its own thread for every pipeline whose sink exists
-  /// (was used by a run) and is not watched yet; `on_drift` is called from
-  /// those threads.
+  /// Starts Sink::watch on its own thread for every pipeline's sink, those
+  /// that exist now and those created later by a run (from their creation,
+  /// so a first apply is watched while it waits for health); `on_drift` is
+  /// called from those threads.
   void start_watches(const DriftHandler& on_drift);
   /// Ends the watches and waits for their threads (also done by the destructor).
   void stop_watches();
@@ -131,12 +135,16 @@ class Engine {
   SourceState& source_state(const std::string& name);
   std::vector<Expanded> expand(const PipelineSpec& spec, const Artifact& artifact, std::vector<Diagnostic>& problems);
   PipelineRun run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage);
+  /// Runs the renderer chain: each stage gets the objects of the one before.
+  RenderResult render_chain(const Expanded& pipeline, const Artifact& artifact, const std::vector<RenderCache::Stage>& stages,
+                            const ClusterInfo* cluster);
   struct SinkSlot;
   SinkSlot* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
   void drop_sink(const std::string& pipeline);
   std::optional<Expanded> expansion_of(const std::string& pipeline, const std::string& source,
                                        const std::string& folder_path) const;
   void watch_loop(const std::string& pipeline, SinkSlot& slot, const DriftHandler& on_drift);
+  void watch_slot(const std::string& pipeline, SinkSlot& slot);  // call with sinks_mutex_ held
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -153,9 +161,10 @@ class Engine {
     ContextServices watch_services;       ///< services_ with stop_watch as the stop flag
     std::thread watcher;
   };
-  std::mutex sinks_mutex_;  ///< guards sinks_ (slots never move)
+  std::mutex sinks_mutex_;  ///< guards sinks_ (slots never move), closing_ and drift_handler_
   std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, until the pipeline is retired
-  bool closing_ = false;                   ///< no new watches (guarded by sinks_mutex_)
+  bool closing_ = false;                   ///< no new watches
+  DriftHandler drift_handler_;             ///< set by start_watches
   RenderCache render_cache_;
 };
 

@@ -36,28 +36,30 @@ std::string RenderCache::chain_key(const std::vector<Stage>& stages, const Clust
   return h.hex();
 }
 
-std::optional<RenderResult> RenderCache::find(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact) const {
+std::shared_ptr<const RenderResult> RenderCache::find(const std::string& pipeline, const std::string& chain_key,
+                                                      const Artifact& artifact) const {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(pipeline);
-  if (it == entries_.end() || it->second.chain_key != chain_key) return std::nullopt;
-  if (std::chrono::steady_clock::now() >= it->second.expires) return std::nullopt;
+  if (it == entries_.end() || it->second.chain_key != chain_key) return nullptr;
+  if (std::chrono::steady_clock::now() >= it->second.expires) return nullptr;
   for (const auto& [folder, id] : it->second.folder_ids)
-    if (artifact.folder_id(folder) != id) return std::nullopt;
+    if (artifact.folder_id(folder) != id) return nullptr;
   return it->second.result;
 }
 
 void RenderCache::store(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact,
-                        const std::string& path, const RenderResult& result) {
+                        const std::string& path, std::shared_ptr<const RenderResult> result) {
   std::lock_guard lock(mutex_);
   entries_.erase(pipeline);
-  if (has_errors(result.diagnostics) || !result.cacheable) return;
-  const auto expires = result.valid_for.count() > 0 ? std::chrono::steady_clock::now() + result.valid_for
-                                                     : std::chrono::steady_clock::time_point::max();
-  Entry entry{chain_key, {}, expires, result};
+  if (has_errors(result->diagnostics) || !result->cacheable) return;
+  const auto expires = result->valid_for.count() > 0 ? std::chrono::steady_clock::now() + result->valid_for
+                                                      : std::chrono::steady_clock::time_point::max();
+  Entry entry{chain_key, {}, expires, nullptr};
   entry.folder_ids[path] = artifact.folder_id(path);
-  for (const auto& folder : result.read_folders) entry.folder_ids[folder] = artifact.folder_id(folder);
+  for (const auto& folder : result->read_folders) entry.folder_ids[folder] = artifact.folder_id(folder);
   for (const auto& [folder, id] : entry.folder_ids)
     if (id.empty()) return;
+  entry.result = std::move(result);
   entries_.emplace(pipeline, std::move(entry));
 }
 

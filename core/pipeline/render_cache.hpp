@@ -20,8 +20,8 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,14 +42,16 @@ class RenderCache {
   std::string chain_key(const std::vector<Stage>& stages, const ClusterInfo* cluster);
 
   /// The last result of `pipeline` when its chain key is `chain_key` and no
-  /// folder it read changed in `artifact`.
-  std::optional<RenderResult> find(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact) const;
+  /// folder it read changed in `artifact`; nullptr otherwise. Shared, not
+  /// copied: a daemon holds one copy of each pipeline's objects.
+  std::shared_ptr<const RenderResult> find(const std::string& pipeline, const std::string& chain_key,
+                                           const Artifact& artifact) const;
 
   /// Keeps `result` (all stages together) of `pipeline`, which rendered
   /// `path` and read `result.read_folders`. Not kept when it has errors, is
   /// not cacheable, or a folder has no content id (a source without folder ids).
   void store(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact, const std::string& path,
-             const RenderResult& result);
+             std::shared_ptr<const RenderResult> result);
 
   /// True when a result of `pipeline` is kept, still valid, and none of the
   /// folders it read differs in `artifact`: a new revision that leaves it
@@ -64,7 +66,7 @@ class RenderCache {
     std::string chain_key;
     std::map<std::string, std::string> folder_ids;  ///< every folder read, with its id at render time
     std::chrono::steady_clock::time_point expires;   ///< time_point::max() when the result has no time limit
-    RenderResult result;
+    std::shared_ptr<const RenderResult> result;
   };
   struct ToolVersion {
     std::string text;

@@ -117,13 +117,14 @@ Result<void> Discovery::load_legacy(KubeClient& client) {
   return {};
 }
 
-Result<Discovery> Discovery::load(KubeClient& client) {
+Result<Discovery> Discovery::load(KubeClient& client, DiscoveryProtocol protocol) {
   Discovery d;
   auto version = get_json(client, "/version");
   if (!version.ok()) return version.error();
   d.info_.version = version->string_or("gitVersion");
   bool aggregated = false;
-  if (auto r = d.load_aggregated(client, aggregated); !r.ok()) return r.error();
+  if (protocol == DiscoveryProtocol::aggregated_if_offered)
+    if (auto r = d.load_aggregated(client, aggregated); !r.ok()) return r.error();
   if (!aggregated) {
     d.types_.clear();
     d.info_.api_versions.clear();

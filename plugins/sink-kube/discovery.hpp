@@ -31,10 +31,17 @@ struct ResourceType {
   std::string object_path(const std::string& ns, const std::string& name) const;
 };
 
+/// Which discovery documents to read.
+enum class DiscoveryProtocol {
+  aggregated_if_offered,  ///< two requests when the server offers aggregated discovery (1.26+), else legacy
+  legacy,                 ///< one request per group version, as servers before aggregated discovery need
+};
+
 class Discovery {
  public:
   /// Reads the server's resources and version.
-  static Result<Discovery> load(KubeClient& client);
+  static Result<Discovery> load(KubeClient& client,
+                                DiscoveryProtocol protocol = DiscoveryProtocol::aggregated_if_offered);
 
   /// The type of `api_version` + `kind`, or nullptr.
   const ResourceType* find(const std::string& api_version, const std::string& kind) const;

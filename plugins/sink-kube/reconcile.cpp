@@ -83,11 +83,11 @@ class Reconciler {
   Reconciler(Context& context, SyncServices services, const SinkRequest& request)
       : context_(context), s_(services), request_(request), apply_(request.mode == SinkMode::apply) {}
 
-  SinkReport run(std::shared_ptr<const AppliedState>& applied) {
+  SinkReport run() {
     const RequestCounts before = s_.client.counts();
     const auto started = std::chrono::steady_clock::now();
     if (plan() && read_live() && check_owners()) {
-      if (apply_) apply_and_prune(applied);
+      if (apply_) apply_and_prune();
       else diff();
     }
     const RequestCounts after = s_.client.counts();
@@ -389,7 +389,7 @@ class Reconciler {
     return !failed();
   }
 
-  void apply_and_prune(std::shared_ptr<const AppliedState>& applied) {
+  void apply_and_prune() {
     const auto new_namespaces = namespaces_being_created();
     std::array<std::vector<Item*>, kStageCount> stages;
     std::vector<Item*> later;
@@ -435,7 +435,7 @@ class Reconciler {
             r.error().message);
       return;
     }
-    publish(applied);
+    publish();
     if (s_.settings.wait) wait_for_health();
   }
 
@@ -471,7 +471,7 @@ class Reconciler {
     }
   }
 
-  void publish(std::shared_ptr<const AppliedState>& applied) const {
+  void publish() const {
     auto state = std::make_shared<AppliedState>();
     for (const auto& item : items_) {
       const ResourceType* t = s_.discovery.find(item.entry.api_version, item.entry.kind);
@@ -481,7 +481,7 @@ class Reconciler {
       state->collections.emplace(type.collection(item.entry.namespace_name),
                                  WatchedCollection{type.kind, item.entry.namespace_name});
     }
-    if (!applied || !applied->same_as(*state)) applied = std::move(state);
+    s_.publish(s_.applied && s_.applied->same_as(*state) ? s_.applied : std::move(state));
   }
 
   void wait_for_health() {
@@ -545,9 +545,8 @@ std::string managed_list_path(const std::string& collection, const std::string& 
   return path;
 }
 
-SinkReport reconcile(Context& context, SyncServices services, const SinkRequest& request,
-                     std::shared_ptr<const AppliedState>& applied) {
-  return Reconciler(context, services, request).run(applied);
+SinkReport reconcile(Context& context, SyncServices services, const SinkRequest& request) {
+  return Reconciler(context, std::move(services), request).run();
 }
 
 }  // namespace driftless::kube

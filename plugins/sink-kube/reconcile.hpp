@@ -5,6 +5,7 @@
 
 #include <driftless/plugin.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -38,6 +39,10 @@ struct AppliedState {
   bool same_as(const AppliedState& other) const;
 };
 
+/// Receives the new applied state as soon as every write of an apply is done
+/// (before the health wait), so drift healing follows it at once.
+using PublishApplied = std::function<void(std::shared_ptr<const AppliedState>)>;
+
 /// Everything one sync needs from the sink.
 struct SyncServices {
   const Settings& settings;
@@ -46,11 +51,12 @@ struct SyncServices {
   InventoryStore& inventory;
   std::string pipeline;
   std::string default_namespace;
+  std::shared_ptr<const AppliedState> applied;  ///< the state of the last apply (nullptr: none yet)
+  PublishApplied publish;                       ///< called once the writes of an apply succeeded
 };
 
-/// Runs one sync; on a fully successful apply `applied` receives the new state.
-SinkReport reconcile(Context& context, SyncServices services, const SinkRequest& request,
-                     std::shared_ptr<const AppliedState>& applied);
+/// Runs one sync.
+SinkReport reconcile(Context& context, SyncServices services, const SinkRequest& request);
 
 /// `desired` as applied: its namespace set (or removed, when cluster-scoped) and,
 /// unless `hash` is empty, the hash annotation added.

@@ -3,6 +3,7 @@
 // waits for health and watches for drift. See docs/sink-kube.md.
 #include <driftless/export.hpp>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -29,15 +30,19 @@ class KubeSink : public Sink {
       return report;
     }
     InventoryStore inventory(inventory_namespace_, context.pipeline());
-    std::shared_ptr<const AppliedState> applied = applied_state();
-    report = reconcile(context, {settings_, *client_, *discovery_, inventory, context.pipeline(), default_namespace_},
-                       request, applied);
-    if (has_errors(report.diagnostics)) {
-      discovery_.reset();  // the cluster may have changed under us: look again next time
-    } else {
+    // Until this apply's writes are done, a heal could restore what it is replacing.
+    writing_ = request.mode == SinkMode::apply;
+    auto publish = [this](std::shared_ptr<const AppliedState> state) {
       std::lock_guard state_lock(state_mutex_);
-      applied_ = std::move(applied);
-    }
+      applied_ = std::move(state);
+      writing_ = false;
+    };
+    report = reconcile(context,
+                       {settings_, *client_, *discovery_, inventory, context.pipeline(), default_namespace_,
+                        applied_state(), publish},
+                       request);
+    writing_ = false;
+    if (has_errors(report.diagnostics)) discovery_.reset();  // the cluster may have changed under us: look again next time
     return report;
   }
 
@@ -52,13 +57,7 @@ class KubeSink : public Sink {
 
   Result<void> watch(Context& context, const DriftCallback& on_drift) override {
     KubeClient* client = nullptr;
-    while (!client && !context.cancelled()) {
-      {
-        std::lock_guard lock(mutex_);
-        client = client_.get();
-      }
-      if (!client) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
+    while (!(client = connected_.load()) && !context.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (!client) return {};
     auto heal = [this, &context](const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
       heal_now(context, snapshot, object);
@@ -74,14 +73,16 @@ class KubeSink : public Sink {
 
   // Re-applies one drifted object straight away, so a deleted object is back
   // in milliseconds; the reconcile the core runs next then finds it in sync.
-  // A sync running or done since `snapshot` knows better: leave it to that.
+  // Heals also run while a sync waits for health (a Deployment deleted then
+  // must not hold the wait until its timeout), but not while a sync writes or
+  // after it published a newer state than `snapshot`: that sync knows better.
   void heal_now(Context& context, const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
-    std::unique_lock lock(mutex_, std::try_to_lock);
-    if (!lock || applied_state() != snapshot) return;
+    if (writing_ || applied_state() != snapshot) return;
     auto desired = parse_json(object.desired_json);
     if (!desired.ok()) return;
-    auto response = client_->send(server_side_apply(
-        *client_, object.path, applied_object(*desired, object.entry.namespace_name, object.namespaced, object.hash),
+    KubeClient& client = *connected_.load();
+    auto response = client.send(server_side_apply(
+        client, object.path, applied_object(*desired, object.entry.namespace_name, object.namespaced, object.hash),
         settings_.force, false, false));
     if (response.ok() && (response->status == 200 || response->status == 201))
       context.logger().info("drift healed", {{"object", object.entry.id()}});
@@ -102,6 +103,7 @@ class KubeSink : public Sink {
                                                              : "default";
       inventory_namespace_ = settings_.inventory_namespace.empty() ? default_namespace_ : settings_.inventory_namespace;
       client_ = std::make_unique<KubeClient>(std::move(*access), settings_.impersonate, settings_.request_timeout);
+      connected_ = client_.get();
     }
     bool stale = !discovery_;
     for (const auto& object : objects)
@@ -118,11 +120,13 @@ class KubeSink : public Sink {
   const Settings settings_;
   std::mutex mutex_;  // one sync (or connect) at a time
   std::unique_ptr<KubeClient> client_;
+  std::atomic<KubeClient*> connected_{nullptr};  // client_ for the watch, which must not wait for a sync's lock
   std::optional<Discovery> discovery_;
   std::string default_namespace_;
   std::string inventory_namespace_;
   std::mutex state_mutex_;
   std::shared_ptr<const AppliedState> applied_;
+  std::atomic<bool> writing_{false};  // a sync is writing and has not published its state yet
 };
 
 class KubeSinkFactory : public SinkFactory {

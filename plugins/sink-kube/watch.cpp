@@ -119,7 +119,11 @@ class CollectionWatch {
       return !gone;
     });
     if (gone || (response.ok() && response->status == 410)) {
-      resource_version_.clear();  // 410 Gone: too old to resume, relist
+      // 410 Gone: the server no longer has events since our resourceVersion
+      // (compacted, or an API server restarted); what happened meanwhile is
+      // found by listing again.
+      context_.logger().info("drift watch expired (410 Gone); listing again", {{"collection", collection_}});
+      resource_version_.clear();
       return true;
     }
     if (!response.ok()) return stopping();

@@ -69,11 +69,11 @@ TEST_F(EngineTest, OnePipelinePerFolderWithManagedLabels) {
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].pipeline, "dev");
   EXPECT_EQ(runs[1].pipeline, "prod");
-  ASSERT_EQ(runs[1].objects.size(), 1u);
-  const Value& labels = *runs[1].objects[0].body.at_path({"metadata", "labels"});
+  ASSERT_EQ(runs[1].objects().size(), 1u);
+  const Value& labels = *runs[1].objects()[0].body.at_path({"metadata", "labels"});
   EXPECT_EQ(labels.string_or("app.kubernetes.io/managed-by"), "driftless");
   EXPECT_EQ(labels.string_or("driftless.dev/pipeline"), "prod");
-  EXPECT_EQ(runs[1].objects[0].origin.file, "clusters/prod/app.yaml");
+  EXPECT_EQ(runs[1].objects()[0].origin.file, "clusters/prod/app.yaml");
   EXPECT_EQ(runs[1].revision.rfind("sha256:", 0), 0u);
 }
 

@@ -47,7 +47,7 @@ class RenderCacheTest : public ::testing::Test {
   // Paths rendered since the last call.
   std::vector<std::string> renders_of_a_run() {
     for (const auto& run : engine->run(RunStage::render)) {
-      EXPECT_EQ(run.objects.size(), run.ok() ? 1u : 0u) << run.pipeline;
+      EXPECT_EQ(run.objects().size(), run.ok() ? 1u : 0u) << run.pipeline;
     }
     std::vector<std::string> out;
     std::stringstream in(read_file(state / "renders"));

@@ -283,6 +283,48 @@ TEST_F(KubeSink, RestrictedKubeconfigWithTokenFromAnExecPlugin) {
   EXPECT_NE(denied.err.find("forbidden"), std::string::npos) << denied.err;
 }
 
+// Inside a pod driftless finds the API server through KUBERNETES_SERVICE_HOST
+// and the mounted service account. The mount is made real in a private mount
+// namespace (a tmpfs over /run, so /var/run/secrets/... exists only there),
+// with a token of a ServiceAccount that may only edit its own namespace.
+TEST_F(KubeSink, InClusterServiceAccount) {
+  const std::string ns = unique("sk-incluster");
+  create_namespace(ns);
+  ASSERT_EQ(kubectl({"-n", ns, "create", "serviceaccount", "deployer"}).exit_code, 0);
+  ASSERT_EQ(kubectl({"-n", ns, "create", "rolebinding", "deployer", "--clusterrole=edit", "--serviceaccount=" + ns + ":deployer"})
+                .exit_code,
+            0);
+  auto token = kubectl({"-n", ns, "create", "token", "deployer"});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+
+  test::TempDir dir;
+  test::write_file(dir.path() / "sa/token", token.out);
+  test::write_file(dir.path() / "sa/namespace", ns);
+  std::filesystem::copy_file(env()["KUBE_CA_FILE"], dir.path() / "sa/ca.crt");
+  test::write_file(dir.path() / "repo/app/settings.yaml", config_map("settings", "from-the-pod"));
+  test::write_file(dir.path() / "driftless.yaml",
+                   "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n  - name: repo\n    type: path\n    path: repo\n"
+                   "pipelines:\n  - name: in-cluster\n    source: repo\n    path: app\n    renderers: [{type: yaml}]\n"
+                   "    sink: {type: kube}\n");
+  const std::string url = env()["KUBE_APISERVER_URL"];  // https://127.0.0.1:PORT
+  const std::string port = url.substr(url.rfind(':') + 1);
+  const std::string sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+  const std::string script = "mount -t tmpfs tmpfs /run && mkdir -p " + sa_dir + " && cp \"$1\"/* " + sa_dir +
+                             " && shift && exec \"$@\"";
+  auto argv = test::BackgroundProcess::driftless_argv(
+      {"--config", (dir.path() / "driftless.yaml").string(), "--state-dir", (dir.path() / "state").string(), "apply"});
+  argv.insert(argv.begin(), {"unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+                             (dir.path() / "sa").string()});
+  auto applied = test::run(argv, {{"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
+                                  {"KUBERNETES_SERVICE_PORT", port},
+                                  {"KUBECONFIG", ""},
+                                  {"HOME", (dir.path() / "home").string()}});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  // The ConfigMap named no namespace: the service account's namespace file decided.
+  EXPECT_EQ(field("configmap", ns, "settings", ".data.value"), "from-the-pod");
+  EXPECT_EQ(field("configmap", ns, "settings", ".metadata.managedFields[0].manager"), "driftless");
+}
+
 TEST_F(KubeSink, EmptyRenderPrunesNothing) {
   auto [ns, fleet] = scenario("empty");
   fleet.write("a.yaml", config_map("a", "v"));
@@ -403,15 +445,60 @@ TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
   EXPECT_NE(daemon.output().find("reason=\"drift: ConfigMap/" + ns + "/settings was changed"), std::string::npos) << daemon.output();
 }
 
+// `driftless run` on a ConfigMap and a Deployment that never becomes available,
+// once its first reconcile waits for health; nullptr when it never got there.
+std::unique_ptr<test::BackgroundProcess> daemon_waiting_for_health(Fleet& fleet) {
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  fleet.write("stuck.yaml", deployment("stuck", "registry.example/web:1", "      nodeSelector: {nowhere: \"true\"}\n"));
+  auto daemon = std::make_unique<test::BackgroundProcess>(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  if (test::eventually([&] { return daemon->output().find("waiting for health") != std::string::npos; }, 60s)) return daemon;
+  ADD_FAILURE() << "the daemon never waited for health:\n" << daemon->output();
+  return nullptr;
+}
+
+// A reconcile waiting for a Deployment that never becomes healthy must not
+// hold back healing: what it applied is watched and healed during the wait.
+TEST_F(KubeSink, DaemonHealsWhileAReconcileWaitsForHealth) {
+  auto [ns, fleet] = scenario("healwait", "      healthTimeout: 300s\n");
+  auto running = daemon_waiting_for_health(fleet);
+  ASSERT_TRUE(running);
+  test::BackgroundProcess& daemon = *running;
+  std::this_thread::sleep_for(1s);  // the watch is open
+  ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
+  EXPECT_TRUE(test::eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.output();
+  EXPECT_NE(daemon.output().find("drift healed"), std::string::npos) << daemon.output();
+  EXPECT_EQ(daemon.output().find("not healthy after"), std::string::npos) << "the health wait ended first:\n"
+                                                                          << daemon.output();
+}
+
+// SIGTERM while a reconcile waits for health: the daemon stops at once (not
+// after the health timeout), exits 0, and deletes nothing it applied.
+TEST_F(KubeSink, SigtermMidApplyStopsSafely) {
+  auto [ns, fleet] = scenario("sigterm", "      healthTimeout: 300s\n");
+  auto running = daemon_waiting_for_health(fleet);
+  ASSERT_TRUE(running);
+  test::BackgroundProcess& daemon = *running;
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(30s), 0) << daemon.output();
+  EXPECT_NE(daemon.output().find("stopped while waiting for health"), std::string::npos) << daemon.output();
+  EXPECT_TRUE(exists("configmap", ns, "settings"));
+  EXPECT_TRUE(exists("deployment", ns, "stuck"));
+}
+
 TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
   auto [ns, fleet] = scenario("rewatch");
   fleet.write("settings.yaml", config_map("settings", "v1"));
   test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
   ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
-  auto restart = test::run({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "1"});
+  std::this_thread::sleep_for(1s);  // the watch is open
+  // etcd forgets its history while the API server is down: the watch cannot
+  // resume from its resourceVersion (410 Gone) and must list again.
+  auto restart =
+      test::run({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "--compact-etcd", "1"});
   ASSERT_EQ(restart.exit_code, 0) << restart.err;
   ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
   EXPECT_TRUE(test::eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.output();
+  EXPECT_NE(daemon.output().find("drift watch expired (410 Gone)"), std::string::npos) << daemon.output();
 }
 
 TEST_F(KubeSink, DriftReportOnlyLogs) {
