@@ -246,16 +246,17 @@ int command_status(const GlobalOptions& options) {
     std::cerr << "driftless: unexpected answer from " << address << "\n";
     return 2;
   }
-  std::vector<std::vector<std::string>> rows{{"PIPELINE", "STATE", "REVISION", "OBJECTS", "LAST ATTEMPT", "ERROR"}};
+  std::vector<std::vector<std::string>> rows{{"PIPELINE", "STATE", "REVISION", "OBJECTS", "LAST ATTEMPT", "MESSAGE"}};
   std::vector<std::vector<std::string>> items{{"PIPELINE", "ITEM", "STATE", "DETAIL", "ERROR"}};
   bool all_ready = true;
   for (const auto& p : parsed->find("pipelines")->as_array()) {
     const auto& errors = p.find("errors")->as_array();
     rows.push_back({p.string_or("name"), p.string_or("state"), p.string_or("revision", "-"),
                     std::to_string(p.find("objects")->as_int()), p.string_or("lastAttempt", "-"),
-                    errors.empty() ? "" : errors.front().as_string()});
+                    errors.empty() ? p.string_or("message") : errors.front().as_string()});
+    // A removed folder's pipeline is finished, not failing; its message says what became of its objects.
     const std::string state = p.string_or("state");
-    all_ready = all_ready && (state == "ready" || state == "suspended" || state == "standby");
+    all_ready = all_ready && (state == "ready" || state == "suspended" || state == "standby" || state == "removed");
     if (const Value* list = p.find("items"); list && list->is_array())
       for (const auto& item : list->as_array())
         items.push_back({p.string_or("name"), item.string_or("id"), item.string_or("state"), item.string_or("detail"),

@@ -46,6 +46,7 @@ struct PipelineSpec {
   std::string source;
   std::string path;              ///< folder inside the source ("" = root)
   std::string for_each_folder;   ///< glob of folders, one pipeline each
+  bool prune_on_folder_removal = false;  ///< a folder removed from the source: delete its objects too
   std::optional<std::chrono::milliseconds> interval;  ///< defaults to the source's
   std::vector<PluginBlock> renderers;
   PluginBlock sink;

@@ -123,6 +123,14 @@ class ConfigReader {
     return p.lexically_normal().string();
   }
 
+  bool boolean(const YAML::Node& map, const std::string& key, const std::string& what) {
+    const std::string text = scalar(map, key, false, what);
+    if (text.empty() || text == "false") return false;
+    if (text == "true") return true;
+    error(map[key].Mark(), "'" + key + "' in " + what + " is '" + text + "'; write true or false");
+    return false;
+  }
+
   std::optional<std::chrono::milliseconds> duration(const YAML::Node& map, const std::string& what,
                                                     const std::string& key = "interval") {
     std::string text = scalar(map, key, false, what);
@@ -212,10 +220,7 @@ class ConfigReader {
       return;
     }
     allow_keys(node, what, {"enabled", "identity", "leaseDuration", "renewInterval"});
-    if (std::string enabled = scalar(node, "enabled", false, what); !enabled.empty()) {
-      if (enabled != "true" && enabled != "false") error(node["enabled"].Mark(), "'enabled' in " + what + " must be true or false");
-      ha.enabled = enabled == "true";
-    }
+    ha.enabled = boolean(node, "enabled", what);
     ha.identity = scalar(node, "identity", false, what);
     if (auto d = duration(node, what, "leaseDuration")) ha.lease_duration = *d;
     if (auto d = duration(node, what, "renewInterval")) ha.renew_interval = *d;
@@ -250,13 +255,16 @@ class ConfigReader {
     }
     PipelineSpec spec;
     spec.location = where(node.Mark());
-    allow_keys(node, "a pipeline", {"name", "source", "path", "forEachFolder", "interval", "renderers", "sink"});
+    allow_keys(node, "a pipeline", {"name", "source", "path", "forEachFolder", "pruneOnFolderRemoval", "interval", "renderers", "sink"});
     spec.name = scalar(node, "name", true, "a pipeline");
     const std::string what = "pipeline '" + spec.name + "'";
     spec.source = scalar(node, "source", true, what);
     spec.path = scalar(node, "path", false, what);
     spec.for_each_folder = scalar(node, "forEachFolder", false, what);
     spec.interval = duration(node, what);
+    spec.prune_on_folder_removal = boolean(node, "pruneOnFolderRemoval", what);
+    if (spec.prune_on_folder_removal && spec.for_each_folder.empty())
+      error(node["pruneOnFolderRemoval"].Mark(), what + " sets 'pruneOnFolderRemoval' without 'forEachFolder'; it only applies to folder pipelines");
     if (!spec.path.empty() && !spec.for_each_folder.empty())
       error(node["path"].Mark(), what + " sets both 'path' and 'forEachFolder'; use one");
     for (const auto* key : {"path", "forEachFolder"}) {

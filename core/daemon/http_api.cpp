@@ -63,6 +63,7 @@ Value status_value(const PipelineStatus& s) {
     items.push_back(Value(std::move(i)));
   }
   o.set("items", std::move(items));
+  if (!s.message.empty()) o.set("message", s.message);
   return Value(std::move(o));
 }
 

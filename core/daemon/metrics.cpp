@@ -20,6 +20,8 @@ const std::map<std::string, std::string>& help() {
       {"driftless_pipeline_info", "1 for each pipeline, labelled with its last applied revision."},
       {"driftless_pipeline_suspended", "1 when the pipeline is suspended."},
       {"driftless_pipeline_ready", "1 when the last reconcile succeeded."},
+      {"driftless_renders_total", "Reconciles that ran the renderer chain."},
+      {"driftless_render_cache_hits_total", "Reconciles that reused the last render: none of its folders changed."},
   };
   return h;
 }

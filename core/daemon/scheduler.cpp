@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <random>
+#include <sstream>
 
 #include "log/logging.hpp"
 
@@ -11,12 +12,32 @@ namespace driftless::core {
 namespace {
 
 constexpr const char* kSuspendedFile = "suspended-pipelines";
+constexpr const char* kFolderPipelinesFile = "folder-pipelines";  // name, source, folder: one line each, tab-separated
 
 double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
 
 Labels pipeline_labels(const std::string& name) { return {{"pipeline", name}}; }
 
+std::vector<std::string> error_texts(const PipelineRun& run) {
+  std::vector<std::string> out;
+  for (const auto* set : {&run.diagnostics, &run.sink.diagnostics})
+    for (const auto& d : *set)
+      if (d.severity == Severity::error) out.push_back(format(d));
+  return out;
+}
+
+std::string first_warning(const PipelineRun& run) {
+  for (const auto& d : run.diagnostics)
+    if (d.severity == Severity::warning) return d.message;
+  return {};
+}
+
 }  // namespace
+
+std::string Scheduler::job_key(JobKind kind, const std::string& name) {
+  // A retire and a reconcile of one pipeline never run together.
+  return (kind == JobKind::fetch ? "fetch:" : "reconcile:") + name;
+}
 
 Scheduler::Scheduler(Engine& engine, const Config& config, Metrics& metrics, SchedulerOptions options)
     : engine_(engine),
@@ -27,6 +48,14 @@ Scheduler::Scheduler(Engine& engine, const Config& config, Metrics& metrics, Sch
   std::ifstream in(options_.state_dir / kSuspendedFile);
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) suspended_.insert(line);
+  std::ifstream folders(options_.state_dir / kFolderPipelinesFile);
+  for (std::string line; std::getline(folders, line);) {
+    std::istringstream fields(line);
+    PipelineTarget known;
+    if (std::getline(fields, known.name, '\t') && std::getline(fields, known.source, '\t') &&
+        std::getline(fields, known.folder_path) && !known.folder_path.empty())
+      folder_pipelines_[known.name] = known;
+  }
   for (const auto& source : config_.sources) sources_[source.name];
   refresh_targets();
 }
@@ -76,12 +105,55 @@ void Scheduler::refresh_targets() {
     state.target = target;
     next[target.name] = std::move(state);
   }
-  for (const auto& [name, state] : pipelines_)
-    if (!next.count(name)) {
-      process_logger().info("pipeline removed: its folder left the source", {{"pipeline", name}});
-      metrics_.forget("pipeline", name);
+  bool known_changed = false;
+  for (auto it = folder_pipelines_.begin(); it != folder_pipelines_.end();) {
+    const PipelineTarget& known = it->second;
+    auto source = sources_.find(known.source);
+    // Only a good artifact tells that a folder is gone; before the first fetch nothing does.
+    if (next.count(known.name) || (source != sources_.end() && !source->second.fetched_once)) {
+      ++it;
+      continue;
     }
+    process_logger().warn("pipeline removed: its folder left the source",
+                          {{"pipeline", known.name}, {"folder", known.folder_path}, {"source", known.source}});
+    metrics_.forget("pipeline", known.name);
+    Removal removal;
+    removal.target = known;
+    if (auto old = pipelines_.find(known.name); old != pipelines_.end()) removal.status = old->second.status;
+    removal.status.name = known.name;
+    removal.status.source = known.source;
+    removal.status.state = "removing";
+    removal.status.errors.clear();
+    removed_[known.name] = std::move(removal);
+    it = folder_pipelines_.erase(it);
+    known_changed = true;
+  }
+  for (const auto& [name, state] : next) {
+    if (state.target.folder_path.empty()) continue;
+    removed_.erase(name);  // the folder came back
+    auto known = folder_pipelines_.find(name);
+    if (known != folder_pipelines_.end() && known->second.folder_path == state.target.folder_path &&
+        known->second.source == state.target.source)
+      continue;
+    folder_pipelines_[name] = state.target;
+    known_changed = true;
+  }
+  if (known_changed) save_folder_pipelines();
   pipelines_ = std::move(next);
+}
+
+void Scheduler::save_folder_pipelines() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.state_dir, ec);
+  const auto file = options_.state_dir / kFolderPipelinesFile;
+  auto temp = file;
+  temp += ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    for (const auto& [name, known] : folder_pipelines_) out << name << '\t' << known.source << '\t' << known.folder_path << '\n';
+    if (!out) return;
+  }
+  std::filesystem::rename(temp, file, ec);
 }
 
 void Scheduler::loop() {
@@ -89,8 +161,7 @@ void Scheduler::loop() {
   while (!stopping_) {
     const auto now = std::chrono::steady_clock::now();
     auto enqueue = [&](JobKind kind, const std::string& name) {
-      const std::string key = (kind == JobKind::fetch ? "fetch:" : "reconcile:") + name;
-      if (!busy_.insert(key).second) return;
+      if (!busy_.insert(job_key(kind, name)).second) return;
       queue_.push_back({kind, name});
     };
     for (auto& [name, source] : sources_)
@@ -99,6 +170,8 @@ void Scheduler::loop() {
       if (p.status.suspended || !sources_[p.target.source].fetched_once || !leadership_.leads(name)) continue;
       if (p.triggered || p.due <= now) enqueue(JobKind::reconcile, name);
     }
+    for (auto& [name, removal] : removed_)
+      if (!removal.done && removal.due <= now) enqueue(JobKind::retire, name);
     if (!queue_.empty()) wake_.notify_all();
     wake_.wait_for(lock, std::chrono::milliseconds(200));
   }
@@ -116,17 +189,19 @@ void Scheduler::work() {
       if (it == queue_.end()) it = queue_.begin();
       job = *it;
       queue_.erase(it);
-      if (job.kind == JobKind::reconcile) pipelines_[job.name].triggered = false;
+      if (auto p = pipelines_.find(job.name); job.kind == JobKind::reconcile && p != pipelines_.end())
+        p->second.triggered = false;
     }
     if (job.kind == JobKind::fetch) do_fetch(job.name);
-    else do_reconcile(job.name);
+    else if (job.kind == JobKind::reconcile) do_reconcile(job.name);
+    else do_retire(job.name);
 #ifdef __GLIBC__
     // A render of thousands of objects frees tens of MiB in this worker's own
     // malloc arena, which glibc keeps; give it back so idle workers hold nothing.
     malloc_trim(0);
 #endif
     std::lock_guard lock(mutex_);
-    busy_.erase((job.kind == JobKind::fetch ? "fetch:" : "reconcile:") + job.name);
+    busy_.erase(job_key(job.kind, job.name));
     wake_.notify_all();
   }
 }
@@ -149,12 +224,28 @@ void Scheduler::do_fetch(const std::string& source) {
   state.attempted = true;
   if (outcome.revision.empty()) return;  // nothing to reconcile yet
   state.fetched_once = true;
-  if (outcome.changed) {
-    refresh_targets();
-    for (auto& [name, p] : pipelines_)
-      if (p.target.source == source) p.triggered = true;
-    leadership_.wake();  // new pipelines need their leases
+  if (!outcome.changed) return;
+  refresh_targets();
+  leadership_.wake();  // new pipelines need their leases
+  std::vector<std::string> ready;
+  for (const auto& [name, p] : pipelines_)
+    if (p.target.source == source && p.status.state == "ready") ready.push_back(name);
+  // Work proportional to the change: a pipeline whose folders the commit did
+  // not touch is already equal to it (its drift is the watches' business).
+  const std::set<std::string> untouched = engine_.untouched(source, ready);
+  for (auto& [name, p] : pipelines_) {
+    if (p.target.source != source) continue;
+    if (untouched.count(name)) record_revision(p.status, outcome.revision);
+    else p.triggered = true;
   }
+  if (!untouched.empty())
+    process_logger().info("pipelines not touched by the new revision", {{"source", source}, {"untouched", std::to_string(untouched.size())}});
+}
+
+void Scheduler::record_revision(PipelineStatus& status, const std::string& revision) {
+  if (status.revision != revision && !status.revision.empty()) metrics_.forget("revision", status.revision);
+  status.revision = revision;
+  metrics_.set("driftless_pipeline_info", {{"pipeline", status.name}, {"revision", revision}}, 1);
 }
 
 void Scheduler::report_fetch_failure(const std::string& source, const Error& error) {
@@ -214,6 +305,8 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   metrics_.count("driftless_objects_applied_total", labels, static_cast<double>(applied));
   metrics_.count("driftless_objects_pruned_total", labels, static_cast<double>(pruned));
   metrics_.set("driftless_pipeline_ready", labels, ok ? 1 : 0);
+  if (run.render_ran) metrics_.count("driftless_renders_total", labels);
+  if (run.render_reused) metrics_.count("driftless_render_cache_hits_total", labels);
 
   PipelineStatus after;
   {
@@ -227,20 +320,15 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     s.attempted_revision = run.revision;
     s.duration_ms = run.duration.count();
     s.objects = run.objects().size();
-    s.errors.clear();
-    for (const auto* set : {&run.diagnostics, &run.sink.diagnostics})
-      for (const auto& d : *set)
-        if (d.severity == Severity::error) s.errors.push_back(format(d));
+    s.errors = error_texts(run);
     // A run that failed before its actions ran reports no items: the last ones still describe the target.
     if (ok || !run.sink.items.empty()) s.items = run.sink.items;
     if (ok) {
-      if (s.revision != run.revision && !s.revision.empty()) metrics_.forget("revision", s.revision);
-      s.revision = run.revision;
+      record_revision(s, run.revision);
       s.last_success = s.last_attempt;
       s.failures = 0;
       s.state = "ready";
       state.due = now + jittered(state.target.interval);
-      metrics_.set("driftless_pipeline_info", {{"pipeline", pipeline}, {"revision", run.revision}}, 1);
     } else {
       ++s.failures;
       s.state = "failed";
@@ -253,6 +341,52 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     after = s;
   }
   if (listener_) listener_(run, before, after);
+}
+
+void Scheduler::do_retire(const std::string& pipeline) {
+  PipelineTarget target;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = removed_.find(pipeline);
+    if (it == removed_.end() || it->second.done) return;
+    target = it->second.target;
+  }
+  Retirement retired = engine_.retire(pipeline, target.source, target.folder_path);
+  const PipelineRun& run = retired.run;
+  std::size_t pruned = 0;
+  for (const auto& c : run.sink.changes) pruned += c.action == ChangeAction::pruned;
+  PipelineStatus before, after;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = removed_.find(pipeline);
+    if (it == removed_.end()) return;  // the folder came back meanwhile
+    Removal& removal = it->second;
+    PipelineStatus& s = removal.status;
+    before = s;
+    s.last_attempt = std::chrono::system_clock::now();
+    s.duration_ms = run.duration.count();
+    s.errors = error_texts(run);
+    const auto now = std::chrono::steady_clock::now();
+    if (retired.done) {
+      s.state = "removed";
+      s.failures = 0;
+      s.objects = 0;
+      s.message = retired.pruned ? "its folder left the source; " + std::to_string(pruned) + " objects pruned"
+                                 : first_warning(run);
+      removal.done = true;
+      if (retired.pruned) process_logger().info("pipeline retired; its objects were pruned", {{"pipeline", pipeline}, {"pruned", std::to_string(pruned)}});
+      else process_logger().warn(s.message, {{"pipeline", pipeline}});
+    } else if (run.ok()) {
+      removal.due = now + options_.first_backoff;  // the folder is back; the next fetch sorts it out
+    } else {
+      ++s.failures;
+      s.state = "failed";
+      auto backoff = options_.first_backoff * (1LL << std::min(s.failures - 1, 16));
+      removal.due = now + std::min<std::chrono::milliseconds>(backoff, options_.max_backoff);
+    }
+    after = s;
+  }
+  if (retired.pruned && listener_) listener_(run, before, after);
 }
 
 bool Scheduler::reconcile_now(const std::string& pipeline, const std::string& reason) {
@@ -315,6 +449,7 @@ std::vector<PipelineStatus> Scheduler::status() const {
     if (std::string error = leadership_.lease_error(name); !error.empty())
       out.back().errors.push_back("the pipeline's lease cannot be renewed: " + error);
   }
+  for (const auto& [name, removal] : removed_) out.push_back(removal.status);
   return out;
 }
 

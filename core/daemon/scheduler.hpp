@@ -25,11 +25,13 @@ namespace driftless::core {
 struct PipelineStatus {
   std::string name;
   std::string source;
-  std::string state = "pending";   ///< pending, ready, failed, suspended, standby (another replica leads)
+  /// pending, ready, failed, suspended, standby (another replica leads); removing, removed (its folder left the source)
+  std::string state = "pending";
   std::string revision;            ///< last revision applied successfully
   std::string attempted_revision;  ///< revision of the last attempt
   std::vector<std::string> errors; ///< of the last attempt
   std::vector<StatusItem> items;   ///< what the pipeline's deferred actions last reported (Helm releases ...)
+  std::string message;             ///< a warning worth showing (a removed folder whose objects were left in place)
   std::size_t objects = 0;
   std::int64_t duration_ms = 0;
   int failures = 0;                ///< consecutive
@@ -80,17 +82,21 @@ class Scheduler {
   bool ready() const;
 
  private:
-  enum class JobKind { fetch, reconcile };
+  enum class JobKind { fetch, reconcile, retire };
   struct Job {
     JobKind kind;
     std::string name;
   };
 
+  static std::string job_key(JobKind kind, const std::string& name);
   void loop();
   void work();
   void do_fetch(const std::string& source);
   void do_reconcile(const std::string& pipeline);
+  void do_retire(const std::string& pipeline);
+  void record_revision(PipelineStatus& status, const std::string& revision);  // call with mutex_ held
   void refresh_targets();  // call with mutex_ held
+  void save_folder_pipelines();  // call with mutex_ held
   std::chrono::steady_clock::duration jittered(std::chrono::milliseconds interval);
   void save_suspended();   // call with mutex_ held
   void on_leadership(const std::string& pipeline, bool leads);
@@ -125,6 +131,17 @@ class Scheduler {
   std::map<std::string, SourceState> sources_;
   std::map<std::string, PipelineState> pipelines_;
   std::set<std::string> suspended_;
+  /// Every forEachFolder pipeline seen in an artifact (kept across restarts),
+  /// so a folder that leaves its source is noticed even by a new process.
+  std::map<std::string, PipelineTarget> folder_pipelines_;
+  /// Pipelines whose folder left the source, until Engine::retire is done with them.
+  struct Removal {
+    PipelineTarget target;
+    PipelineStatus status;
+    std::chrono::steady_clock::time_point due{};
+    bool done = false;  ///< retired; the entry only reports the objects left in place
+  };
+  std::map<std::string, Removal> removed_;
 };
 
 }  // namespace driftless::core

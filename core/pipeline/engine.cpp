@@ -160,6 +160,16 @@ FetchOutcome Engine::fetch(const std::string& name) {
   return outcome;
 }
 
+std::set<std::string> Engine::untouched(const std::string& source, const std::vector<std::string>& pipelines) {
+  std::set<std::string> out;
+  std::lock_guard lock(mutex_);
+  auto it = sources_.find(source);
+  if (it == sources_.end() || !it->second->last_good) return out;
+  for (const auto& name : pipelines)
+    if (render_cache_.untouched(name, *it->second->last_good)) out.insert(name);
+  return out;
+}
+
 std::vector<Engine::Expanded> Engine::current_pipelines() {
   std::vector<Expanded> out;
   for (const auto& spec : config_.pipelines) {
@@ -184,7 +194,8 @@ std::vector<PipelineTarget> Engine::targets() {
   std::vector<PipelineTarget> out;
   for (const auto& pipeline : current_pipelines()) {
     const PipelineSpec& spec = *pipeline.spec;
-    out.push_back({pipeline.name, spec.source, spec.interval.value_or(config_.find_source(spec.source)->interval)});
+    out.push_back({pipeline.name, spec.source, spec.interval.value_or(config_.find_source(spec.source)->interval),
+                   spec.for_each_folder.empty() ? "" : pipeline.path});
   }
   return out;
 }
@@ -326,6 +337,8 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
     stages.push_back({blocks[i].type, &configs[i], registry_.renderer(blocks[i].type)});
   const std::string chain = render_cache_.chain_key(stages, cluster);
   std::shared_ptr<const RenderResult> rendered = render_cache_.find(pipeline.name, chain, artifact);
+  run.render_reused = rendered != nullptr;
+  run.render_ran = !run.render_reused;
   if (!rendered) {
     auto fresh = std::make_shared<RenderResult>(render_chain(pipeline, artifact, stages, cluster));
     if (!has_errors(fresh->diagnostics)) check_objects(fresh->objects, fresh->diagnostics);
@@ -490,6 +503,84 @@ void Engine::report_to_sink(const std::string& pipeline, SinkSlot& slot, const s
   std::vector<Diagnostic> crash;
   guarded([&] { slot.instance->report_failure(context, errors); }, "sink '" + slot.type + "' failure report", crash);
   for (const auto& d : crash) context.logger().warn(d.message);
+}
+
+void Engine::drop_sink(const std::string& pipeline) {
+  stop_watch(pipeline);
+  std::lock_guard lock(sinks_mutex_);
+  sinks_.erase(pipeline);
+}
+
+std::optional<Engine::Expanded> Engine::expansion_of(const std::string& pipeline, const std::string& source,
+                                                    const std::string& folder_path) const {
+  const std::string folder = std::filesystem::path(folder_path).filename().string();
+  for (const auto& spec : config_.pipelines)
+    if (spec.source == source && !spec.for_each_folder.empty() && folder_matches(spec.for_each_folder, folder_path) &&
+        expand_templates(spec.name, folder, folder_path) == pipeline)
+      return Expanded{&spec, pipeline, folder, folder_path};
+  return std::nullopt;
+}
+
+Retirement Engine::retire(const std::string& pipeline, const std::string& source, const std::string& folder_path) {
+  const auto started = std::chrono::steady_clock::now();
+  Retirement out;
+  PipelineRun& run = out.run;
+  run.pipeline = pipeline;
+  auto finish = [&]() -> Retirement {
+    run.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    return std::move(out);
+  };
+  auto warn = [&](std::string message) { run.diagnostics.push_back({Severity::warning, std::move(message), {}, 0, {}}); };
+  const std::optional<Expanded> expanded = expansion_of(pipeline, source, folder_path);
+  if (!expanded) {
+    // The config changed under it: nobody said what to do with the objects, so they stay.
+    warn("pipeline '" + pipeline + "' is no longer configured; its objects were left in place");
+    drop_sink(pipeline);
+    out.done = true;
+    return finish();
+  }
+  const PipelineSpec& spec = *expanded->spec;
+  std::optional<Artifact> artifact;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = sources_.find(spec.source);
+    if (it != sources_.end()) artifact = it->second->last_good;
+  }
+  std::error_code ec;
+  if (!artifact || std::filesystem::is_directory(artifact->root / folder_path, ec)) {
+    warn("the folder " + folder_path + " is in source '" + spec.source + "'; pipeline '" + pipeline + "' is not retired");
+    return finish();  // not done: the caller decides again after the next fetch
+  }
+  run.revision = artifact->revision;
+  run.metadata = artifact->metadata;
+  const std::string gone = "the folder " + folder_path + " is no longer in source '" + spec.source + "' at " + artifact->revision;
+  if (!spec.prune_on_folder_removal) {
+    warn(gone + "; its objects were left in place (pruneOnFolderRemoval is off)");
+    drop_sink(pipeline);
+    render_cache_.forget(pipeline);
+    out.done = true;
+    return finish();
+  }
+  out.pruned = true;
+  if (match_folders(artifact->root, spec.for_each_folder).empty()) {
+    run.diagnostics.push_back(error_at(spec.location, gone + ", and no folder matches '" + spec.for_each_folder +
+                                                          "' any more: that looks like a broken source, not a decision to "
+                                                          "remove every folder, so nothing is pruned"));
+    return finish();
+  }
+  SinkSlot* slot = sink_for(*expanded, run.diagnostics);
+  if (!slot) return finish();
+  const std::vector<KubeObject> nothing;
+  SinkRequest request{nothing, SinkMode::apply};
+  request.allow_empty = true;
+  CoreContext context(services_, pipeline, slot->type, options_.timeout);
+  context.logger().info(gone + "; pruning its objects (pruneOnFolderRemoval)");
+  guarded([&] { run.sink = slot->instance->sync(context, request); }, "sink '" + slot->type + "'", run.diagnostics);
+  if (!run.ok()) return finish();
+  drop_sink(pipeline);
+  render_cache_.forget(pipeline);
+  out.done = true;
+  return finish();
 }
 
 }  // namespace driftless::core

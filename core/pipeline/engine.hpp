@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,19 @@ struct PipelineRun {
   SinkReport sink;
   std::vector<Diagnostic> diagnostics;  ///< fetch, render and sink problems
   std::chrono::milliseconds duration{0};
+  bool render_ran = false;     ///< the renderer chain ran
+  bool render_reused = false;  ///< the chain's last result was reused instead
 
   bool ok() const { return !has_errors(diagnostics) && !has_errors(sink.diagnostics); }
   /// The rendered objects; none when the render failed.
   const std::vector<KubeObject>& objects() const;
+};
+
+/// What Engine::retire did with a pipeline whose folder left its source.
+struct Retirement {
+  PipelineRun run;              ///< the sink's report when it pruned; warnings and errors
+  bool pruned = false;          ///< the config asked to prune, and the sink was asked to
+  bool done = false;            ///< the pipeline is gone (false: the prune failed; try again later)
 };
 
 /// The outcome of fetching one source.
@@ -64,6 +74,7 @@ struct PipelineTarget {
   std::string name;
   std::string source;
   std::chrono::milliseconds interval{60000};
+  std::string folder_path;  ///< the matched folder of a forEachFolder pipeline ("clusters/prod"); "" otherwise
 };
 
 struct EngineOptions {
@@ -88,9 +99,24 @@ class Engine {
   /// Fetches one source now (one fetch serves every pipeline using it).
   FetchOutcome fetch(const std::string& source);
 
+  /// Those of `pipelines` (all of source `source`) that the source's current
+  /// artifact leaves exactly as they were last rendered: none of the folders
+  /// they read changed. A new revision needs no reconcile of them.
+  std::set<std::string> untouched(const std::string& source, const std::vector<std::string>& pipelines);
+
   /// Every pipeline as expanded from the sources' current artifacts; a
   /// forEachFolder pipeline whose source was never fetched has none yet.
   std::vector<PipelineTarget> targets();
+
+  /// Ends the forEachFolder pipeline `pipeline`, whose folder `folder_path`
+  /// left its source `source`. Only when the source's current (good) artifact lacks
+  /// that folder, and some folder still matches the pipeline's glob (a tree
+  /// with none left looks like a broken source, not a decision): with
+  /// pruneOnFolderRemoval the sink is asked to delete every object of the
+  /// pipeline (an empty set, explicitly allowed to be empty); without it the
+  /// objects stay and a warning says so. Then its drift watch ends and its
+  /// sink is dropped. A failed prune keeps the sink, to be tried again.
+  Retirement retire(const std::string& pipeline, const std::string& source, const std::string& folder_path);
 
   /// Called from a watch thread when a pipeline's target drifted.
   using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
@@ -131,6 +157,10 @@ class Engine {
   void report_to_sink(const std::string& pipeline, SinkSlot& slot, const std::vector<Diagnostic>& errors);
   void watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const std::atomic<bool>& stop,
                   const DriftHandler& on_drift);
+  /// Ends the pipeline's watch and forgets its sink (the pipeline was retired).
+  void drop_sink(const std::string& pipeline);
+  std::optional<Expanded> expansion_of(const std::string& pipeline, const std::string& source,
+                                       const std::string& folder_path) const;
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -158,5 +188,9 @@ class Engine {
 /// Folders of `root` matching a '/'-separated glob ("clusters/*"), sorted,
 /// relative to root. Symlinks and hidden folders are never matched.
 std::vector<std::string> match_folders(const std::filesystem::path& root, const std::string& glob);
+
+/// Whether `path` ("clusters/prod") is a folder match_folders could return for
+/// `glob` (leaving aside whether it exists).
+bool folder_matches(const std::string& glob, const std::string& path);
 
 }  // namespace driftless::core

@@ -6,15 +6,22 @@
 #include "pipeline/engine.hpp"
 
 namespace driftless::core {
+namespace {
 
-std::vector<std::string> match_folders(const std::filesystem::path& root, const std::string& glob) {
+// "clusters/*", "./clusters//*" -> {"clusters", "*"}.
+std::vector<std::string> segments_of(const std::string& glob) {
   std::vector<std::string> segments;
   std::stringstream in(glob);
   for (std::string part; std::getline(in, part, '/');)
     if (!part.empty() && part != ".") segments.push_back(part);
+  return segments;
+}
 
+}  // namespace
+
+std::vector<std::string> match_folders(const std::filesystem::path& root, const std::string& glob) {
   std::vector<std::string> current{""};
-  for (const auto& segment : segments) {
+  for (const auto& segment : segments_of(glob)) {
     std::vector<std::string> next;
     for (const auto& base : current) {
       std::error_code ec;
@@ -29,6 +36,15 @@ std::vector<std::string> match_folders(const std::filesystem::path& root, const 
   }
   std::sort(current.begin(), current.end());
   return current;
+}
+
+bool folder_matches(const std::string& glob, const std::string& path) {
+  const auto patterns = segments_of(glob);
+  const auto names = segments_of(path);
+  if (patterns.size() != names.size()) return false;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i][0] == '.' || fnmatch(patterns[i].c_str(), names[i].c_str(), FNM_PERIOD) != 0) return false;
+  return true;
 }
 
 }  // namespace driftless::core

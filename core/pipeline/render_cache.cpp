@@ -63,4 +63,18 @@ void RenderCache::store(const std::string& pipeline, const std::string& chain_ke
   entries_.emplace(pipeline, std::move(entry));
 }
 
+bool RenderCache::untouched(const std::string& pipeline, const Artifact& artifact) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(pipeline);
+  if (it == entries_.end() || std::chrono::steady_clock::now() >= it->second.expires) return false;
+  for (const auto& [folder, id] : it->second.folder_ids)
+    if (artifact.folder_id(folder) != id) return false;
+  return true;
+}
+
+void RenderCache::forget(const std::string& pipeline) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(pipeline);
+}
+
 }  // namespace driftless::core

@@ -53,6 +53,14 @@ class RenderCache {
   void store(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact, const std::string& path,
              std::shared_ptr<const RenderResult> result);
 
+  /// True when a result of `pipeline` is kept, still valid, and none of the
+  /// folders it read differs in `artifact`: a new revision that leaves it
+  /// exactly as rendered before.
+  bool untouched(const std::string& pipeline, const Artifact& artifact) const;
+
+  /// Drops what is kept for `pipeline` (a pipeline that is gone).
+  void forget(const std::string& pipeline);
+
  private:
   struct Entry {
     std::string chain_key;

@@ -116,7 +116,7 @@ class DirSink : public Sink {
     std::vector<std::string> leaving;
     for (const auto& file : previous)
       if (!desired.count(file)) leaving.push_back(file);
-    const bool empty_guard = desired.empty() && !previous.empty() && !allow_empty_;
+    const bool empty_guard = desired.empty() && !previous.empty() && !allow_empty_ && !request.allow_empty;
     if (empty_guard && !leaving.empty()) {
       report.diagnostics.push_back({Severity::error,
                                     "the render is empty but " + std::to_string(previous.size()) +

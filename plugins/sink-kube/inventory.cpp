@@ -97,4 +97,12 @@ Result<void> InventoryStore::write(KubeClient& client, const Inventory& inventor
   return {};
 }
 
+Result<void> InventoryStore::remove(KubeClient& client) {
+  auto response = client.send(client.request("DELETE", "/api/v1/namespaces/" + namespace_ + "/configmaps/" + name_));
+  if (!response.ok()) return response.error();
+  if (response->status / 100 != 2 && response->status != 404) return api_error(*response, "deleting the inventory " + id());
+  stored_ = Inventory{};
+  return {};
+}
+
 }  // namespace driftless::kube

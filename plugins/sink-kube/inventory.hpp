@@ -42,6 +42,8 @@ class InventoryStore {
   Result<Inventory> read(KubeClient& client);
   /// Stores `inventory` unless it equals what was last read or written.
   Result<void> write(KubeClient& client, const Inventory& inventory);
+  /// Deletes the stored set (a pipeline that is gone for good); a missing one is fine.
+  Result<void> remove(KubeClient& client);
   /// "ConfigMap/<namespace>/<name>", for messages.
   std::string id() const { return "ConfigMap/" + namespace_ + "/" + name_; }
   /// The ConfigMap's path on the API server.

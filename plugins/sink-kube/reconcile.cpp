@@ -327,7 +327,7 @@ class Reconciler {
   }
 
   bool empty_render_guard() {
-    if (!request_.objects.empty() || inventory_.empty() || s_.settings.allow_empty) return true;
+    if (!request_.objects.empty() || inventory_.empty() || s_.settings.allow_empty || request_.allow_empty) return true;
     error("the render is empty but the inventory " + s_.inventory.id() + " lists " + std::to_string(inventory_.size()) +
           " objects; nothing is pruned (set allowEmpty: true to allow deleting everything)");
     return false;
@@ -428,8 +428,11 @@ class Reconciler {
     for (const auto& item : items_) kept.insert(item.entry);
     prune(kept);
     if (failed()) return;
-    if (auto r = s_.inventory.write(s_.client, kept); !r.ok()) {
-      error("cannot record the inventory " + s_.inventory.id() + ": " + r.error().message);
+    // A pipeline retired on purpose leaves no record behind once nothing is left.
+    const bool retired = request_.allow_empty && kept.empty();
+    if (auto r = retired ? s_.inventory.remove(s_.client) : s_.inventory.write(s_.client, kept); !r.ok()) {
+      error("cannot " + std::string(retired ? "delete" : "record") + " the inventory " + s_.inventory.id() + ": " +
+            r.error().message);
       return;
     }
     publish();

@@ -79,6 +79,16 @@ TEST(Cli, ValidateTheExample) {
   EXPECT_NE(r.out.find("valid (1 sources, 1 pipelines"), std::string::npos) << r.out;
 }
 
+TEST(Cli, TheRealClusterAndS3ExamplesAreValid) {
+  for (const char* config : {"real-cluster.yaml", "s3-bucket.yaml"}) {
+    TempDir state;
+    auto r = run_driftless({"--config", (driftless::test::source_dir() / "examples" / config).string(), "--state-dir",
+                            state.path().string(), "validate"});
+    EXPECT_EQ(r.exit_code, 0) << config << ": " << r.out << r.err;
+    EXPECT_NE(r.out.find("valid (1 sources, 1 pipelines"), std::string::npos) << config << ": " << r.out;
+  }
+}
+
 TEST(Cli, ValidateABrokenConfigNamesFileLineAndKey) {
   TempDir dir;
   write_file(dir / "bad.yaml", "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n  - {name: s, type: path, path: ., color: red}\npipelines:\n  - {name: p, source: s, sink: {type: dir, path: out}}\n");

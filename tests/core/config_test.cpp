@@ -108,6 +108,23 @@ TEST(Config, StructuralErrors) {
   EXPECT_NE(syntax.find("YAML syntax error"), std::string::npos) << syntax;
 }
 
+TEST(Config, PruneOnFolderRemovalIsABooleanOfFolderPipelines) {
+  ConfigLoad off = parse_config(kValid, "/etc/driftless/config.yaml");
+  ASSERT_TRUE(off.config);
+  EXPECT_FALSE(off.config->pipelines[0].prune_on_folder_removal);
+  ConfigLoad on = parse_config(replace(kValid, "    forEachFolder: clusters/*\n", "    forEachFolder: clusters/*\n    pruneOnFolderRemoval: true\n"),
+                               "/etc/driftless/config.yaml");
+  ASSERT_TRUE(on.config);
+  EXPECT_TRUE(on.config->pipelines[0].prune_on_folder_removal);
+  EXPECT_NE(problems(replace(kValid, "    forEachFolder: clusters/*\n", "    forEachFolder: clusters/*\n    pruneOnFolderRemoval: yes please\n"))
+                .find("'pruneOnFolderRemoval' in pipeline '{{folder}}' is 'yes please'; write true or false"),
+            std::string::npos);
+  EXPECT_NE(problems(replace(replace(kValid, "    forEachFolder: clusters/*\n", "    path: clusters/dev\n    pruneOnFolderRemoval: true\n"),
+                             "name: \"{{folder}}\"", "name: dev"))
+                .find("without 'forEachFolder'"),
+            std::string::npos);
+}
+
 TEST(Config, DuplicateNamesAreErrors) {
   std::string text = kValid;
   text += "  - name: \"{{folder}}\"\n    source: fleet\n    forEachFolder: apps/*\n    sink: {type: dir, path: x}\n";
@@ -145,7 +162,7 @@ TEST(Config, HighAvailabilityIsOffByDefaultAndChecksItsDurations) {
                 .find("'renewInterval' in 'highAvailability' must be at most half of 'leaseDuration'"),
             std::string::npos);
   EXPECT_NE(problems(replace(kValid, "kind: Config\n", "kind: Config\nhighAvailability: {enabled: yes please}\n"))
-                .find("'enabled' in 'highAvailability' must be true or false"),
+                .find("'enabled' in 'highAvailability' is 'yes please'; write true or false"),
             std::string::npos);
   EXPECT_NE(problems(replace(kValid, "kind: Config\n", "kind: Config\nhighAvailability: {leaseDuraton: 5s}\n"))
                 .find("unknown key 'leaseDuraton'"),

@@ -29,11 +29,12 @@ class DaemonTest : public ::testing::Test {
     write_config("1h");
   }
 
-  void write_config(const std::string& interval, const std::string& extra = "") {
+  void write_config(const std::string& interval, const std::string& extra = "", const std::string& pipeline_keys = "") {
     write_file(dir_ / "driftless.yaml", "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\n"
                                         "sources: [{name: repo, type: path, path: repo, interval: " + interval + "}]\n"
                                         "pipelines:\n"
-                                        "  - {name: \"{{folder}}\", source: repo, forEachFolder: clusters/*, sink: {type: dir, path: \"out/{{folder}}\"}}\n"
+                                        "  - {name: \"{{folder}}\", source: repo, forEachFolder: clusters/*, " + pipeline_keys +
+                                        "sink: {type: dir, path: \"out/{{folder}}\"}}\n"
                                         "webhooks:\n  - {name: github, type: github, secretFile: hook-secret}\n" + extra);
   }
 
@@ -129,10 +130,87 @@ TEST_F(DaemonTest, FoldersAppearAndDisappearAsPipelines) {
   write_file(dir_ / "repo/clusters/prod/app.yaml", config_map("app", "prod"));
   EXPECT_TRUE(eventually([&] { return pipeline("prod").string_or("state") == "ready"; }, 10s)) << daemon_->output();
   fs::remove_all(dir_ / "repo/clusters/prod");
-  EXPECT_TRUE(eventually([&] { return pipeline("prod").is_null(); }, 10s));
+  EXPECT_TRUE(eventually([&] { return pipeline("prod").string_or("state") == "removed"; }, 10s)) << daemon_->output();
   EXPECT_TRUE(daemon_->wait_for_output("pipeline removed", 5s));
-  // Objects of a removed folder are left in place: removal of a folder is not a prune.
+  // Without pruneOnFolderRemoval the objects of a removed folder stay, and the status says so.
+  EXPECT_NE(pipeline("prod").string_or("message").find("left in place"), std::string::npos) << pipeline("prod").string_or("message");
   EXPECT_TRUE(fs::exists(dir_ / "out/prod/apps/configmap-app.yaml"));
+  auto status = run_driftless({"status", "--server", "127.0.0.1:" + std::to_string(port_)});
+  EXPECT_EQ(status.exit_code, 0) << status.out;
+  EXPECT_NE(status.out.find("clusters/prod is no longer in source 'repo'"), std::string::npos) << status.out;
+
+  write_file(dir_ / "repo/clusters/prod/app.yaml", config_map("app", "back"));
+  EXPECT_TRUE(eventually([&] { return applied("prod", "app").find("k: back") != std::string::npos; }, 10s));
+  EXPECT_EQ(pipeline("prod").string_or("state"), "ready");
+}
+
+TEST_F(DaemonTest, ACommitTouchingOneFolderRendersOnlyThatFolder) {
+  write_config("1s", "", "interval: 1h, ");  // the source is polled every second, pipelines only on new revisions
+  write_file(dir_ / "repo/clusters/prod/app.yaml", config_map("app", "prod"));
+  start();
+  EXPECT_TRUE(eventually([&] { return pipeline("prod").string_or("state") == "ready"; }, 10s));
+  write_file(dir_ / "repo/clusters/dev/app.yaml", config_map("app", "changed"));
+  EXPECT_TRUE(eventually([&] { return applied("dev", "app").find("k: changed") != std::string::npos; }, 10s));
+  EXPECT_TRUE(eventually([&] { return pipeline("prod").string_or("revision") == pipeline("dev").string_or("revision"); }, 10s))
+      << "an untouched pipeline is at the new revision too";
+  const std::string metrics = get("/metrics").second;
+  EXPECT_NE(metrics.find("driftless_renders_total{pipeline=\"dev\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("driftless_renders_total{pipeline=\"prod\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("driftless_reconciles_total{pipeline=\"prod\",result=\"success\"} 1"), std::string::npos)
+      << "the new revision needs no reconcile of prod: " << metrics;
+}
+
+TEST_F(DaemonTest, RemovedFolderIsPrunedWhenTheConfigSaysSo) {
+  write_config("1s", "", "pruneOnFolderRemoval: true, ");
+  write_file(dir_ / "repo/clusters/prod/app.yaml", config_map("app", "prod"));
+  start();
+  EXPECT_TRUE(eventually([&] { return pipeline("prod").string_or("state") == "ready"; }, 10s)) << daemon_->output();
+  ASSERT_TRUE(fs::exists(dir_ / "out/prod/apps/configmap-app.yaml"));
+  fs::remove_all(dir_ / "repo/clusters/prod");
+  EXPECT_TRUE(eventually([&] { return !fs::exists(dir_ / "out/prod/apps/configmap-app.yaml"); }, 10s)) << daemon_->output();
+  EXPECT_EQ(pipeline("prod").string_or("state"), "removed");
+  EXPECT_NE(applied("dev", "app").find("k: one"), std::string::npos) << "other folders are untouched";
+  const std::string audit = read_file(dir_ / "state/audit.log");
+  EXPECT_NE(audit.find("\"pipeline\":\"prod\",\"revision\":\"sha256:"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\"pruned\":1"), std::string::npos) << audit;
+}
+
+TEST_F(DaemonTest, AFolderRemovedWhileTheDaemonWasDownIsStillPruned) {
+  write_config("1s", "", "pruneOnFolderRemoval: true, ");
+  write_file(dir_ / "repo/clusters/prod/app.yaml", config_map("app", "prod"));
+  start();
+  EXPECT_TRUE(eventually([&] { return pipeline("prod").string_or("state") == "ready"; }, 10s)) << daemon_->output();
+  daemon_.reset();
+  fs::remove_all(dir_ / "repo/clusters/prod");
+  start();
+  EXPECT_TRUE(eventually([&] { return !fs::exists(dir_ / "out/prod/apps/configmap-app.yaml"); }, 10s)) << daemon_->output();
+}
+
+TEST_F(DaemonTest, AFailedFetchRetiresNothing) {
+  write_config("1s", "", "pruneOnFolderRemoval: true, ");
+  start();
+  fs::rename(dir_ / "repo", dir_ / "elsewhere");
+  EXPECT_TRUE(daemon_->wait_for_output("fetch failed", 10s)) << daemon_->output();
+  std::this_thread::sleep_for(1500ms);
+  // The path source reads in place, so reconciles from the last good revision fail now; nothing is retired.
+  const std::string state = pipeline("dev").string_or("state");
+  EXPECT_TRUE(state == "ready" || state == "failed") << state;
+  EXPECT_NE(applied("dev", "app").find("k: one"), std::string::npos);
+}
+
+TEST_F(DaemonTest, EveryFolderGoneAtOncePrunesNothing) {
+  write_config("1s", "", "pruneOnFolderRemoval: true, ");
+  start();
+  fs::remove_all(dir_ / "repo/clusters");
+  fs::create_directories(dir_ / "repo/clusters");
+  auto refused = [&] {
+    const Value dev = pipeline("dev");
+    const Value* errors = dev.find("errors");
+    return dev.string_or("state") == "failed" && errors && !errors->as_array().empty() &&
+           errors->as_array()[0].as_string().find("looks like a broken source") != std::string::npos;
+  };
+  EXPECT_TRUE(eventually(refused, 10s)) << daemon_->output();
+  EXPECT_NE(applied("dev", "app").find("k: one"), std::string::npos);
 }
 
 TEST_F(DaemonTest, RenderFailureKeepsTheLastGoodStateAndReportsTheFile) {

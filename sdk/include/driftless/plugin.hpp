@@ -125,6 +125,13 @@ struct SinkRequest {
   /// The complete desired set of the pipeline.
   const std::vector<KubeObject>& objects;
   SinkMode mode = SinkMode::apply;
+  /// True when the core sends an empty set on purpose: the pipeline's folder
+  /// was removed from its source and the config asks to prune its objects then
+  /// (pruneOnFolderRemoval). The sink's guard against an unexpectedly empty set
+  /// (allowEmpty) does not apply; its other rules (prune off, objects marked
+  /// not to prune or owned by another pipeline) still do. The sink may also
+  /// drop its own records of the pipeline (an inventory) once all is pruned.
+  bool allow_empty = false;
 };
 
 /// Work a renderer hands to the core to run after the sink (see
