@@ -49,6 +49,18 @@ Result<std::unique_ptr<ClusterView>> ClusterView::connect(const std::string& kub
   return std::unique_ptr<ClusterView>(new ClusterView(std::move(client)));
 }
 
+Result<KubeObject> ClusterView::config_object(const std::string& kind, const std::string& namespace_name,
+                                              const std::string& name) {
+  const std::string path = "/api/v1/namespaces/" + namespace_name + (kind == "Secret" ? "/secrets/" : "/configmaps/") + name;
+  auto response = client_->send(client_->request("GET", path));
+  if (!response.ok()) return response.error();
+  if (response->status == 404) return fail(ErrorCode::not_found, kind + " " + namespace_name + "/" + name + " does not exist");
+  if (response->status != 200) return kube::api_error(*response, "GET " + path);
+  auto body = parse_json(response->body);
+  if (!body.ok()) return body.error();
+  return KubeObject{std::move(*body), {}};
+}
+
 Result<const kube::Discovery*> ClusterView::discovery() {
   if (!discovery_) {
     auto loaded = kube::Discovery::load(*client_);

@@ -7,6 +7,8 @@
 // helm's three-way merge puts them back.
 #pragma once
 
+#include <driftless/object.hpp>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,6 +51,10 @@ class ClusterView {
   /// Fingerprints of `objects` by key, from one LIST per kind and namespace; an
   /// object that does not exist has none. An error when a list fails.
   Result<std::map<std::string, std::string>> fingerprints(const std::vector<ObjectRef>& objects);
+
+  /// A ConfigMap or Secret ("ConfigMap"/"Secret") of the cluster, for
+  /// valuesFrom; an Error with ErrorCode::not_found when it does not exist.
+  Result<KubeObject> config_object(const std::string& kind, const std::string& namespace_name, const std::string& name);
 
   kube::KubeClient& client() { return *client_; }
   /// The server's resources, read on first use.

@@ -13,6 +13,7 @@
 #include "chart_source.hpp"
 #include "helm_stage.hpp"
 #include "release_action.hpp"
+#include "release_objects.hpp"
 #include "values.hpp"
 
 namespace {
@@ -94,6 +95,20 @@ class HelmReleaseRenderer : public Renderer {
                                     "pipeline name '" + context.pipeline() + "' cannot be a Helm release label; use at most 63 "
                                     "letters, digits, '-', '_' or '.'", {}, 0, {}});
     ChartFetcher charts(context, settings_.limits, settings_.action.helm_path);
+    std::unique_ptr<ClusterView> cluster;  // connected on first use: most releases read nothing from it
+    ClusterObjectReader from_cluster = [&](const std::string& kind, const std::string& ns,
+                                           const std::string& name) -> Result<KubeObject> {
+      if (!cluster) {
+        auto connected = ClusterView::connect(settings_.action.kubeconfig, settings_.action.context);
+        // No cluster configured (an offline `driftless render`): nothing can be there.
+        if (!connected.ok()) return fail(ErrorCode::not_found, connected.error().message);
+        cluster = std::move(*connected);
+      }
+      auto found = cluster->config_object(kind, ns, name);
+      // Values from the cluster change without a commit: render again next time.
+      if (found.ok()) result.cacheable = false;
+      return found;
+    };
     std::vector<Release> releases;
     std::map<std::string, std::string> names;  // release key -> HelmRelease holding it
     for (const auto& object : consumed) {
@@ -115,7 +130,7 @@ class HelmReleaseRenderer : public Renderer {
       if (spec->chart.refresh.count() > 0 && (result.valid_for.count() == 0 || spec->chart.refresh < result.valid_for))
         result.valid_for = spec->chart.refresh;
       auto chart_file = [&](const std::string& path) { return charts.chart_file(release.chart, path); };
-      if (!merge_values(object, *spec, index, chart_file, release, result.diagnostics)) continue;
+      if (!merge_values(object, *spec, index, chart_file, from_cluster, release, result.diagnostics)) continue;
       release.digest = sha256_hex(release.chart.digest + "\n" + to_json(release.values));
       releases.push_back(std::move(release));
     }

@@ -67,7 +67,7 @@ void merge_into(Value& base, const Value& overlay) {
 }
 
 bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const RenderIndex& index, const ChartFileReader& chart_file,
-                  Release& release, std::vector<Diagnostic>& out) {
+                  const ClusterObjectReader& from_cluster, Release& release, std::vector<Diagnostic>& out) {
   bool ok = true;
   auto error = [&](std::string message) {
     out.push_back(finding(object, Severity::error, std::move(message)));
@@ -91,14 +91,25 @@ bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const Rende
       continue;
     }
     const std::string what = ref.kind + " " + ref.namespace_name + "/" + ref.name;
-    auto it = index.find(ref.kind + "/" + ref.namespace_name + "/" + ref.name);
-    if (it == index.end()) {
-      if (!ref.optional)
-        error(ref.field + ": " + what + " is not in this render (driftless reads valuesFrom from the same render; "
-              "mark the entry optional: true if it may be missing)");
+    // The render first (Git is the truth), then the cluster (a Secret created
+    // there by hand or by another tool, as Flux reads it).
+    const KubeObject* source = nullptr;
+    Result<KubeObject> live = fail(ErrorCode::not_found, what);
+    if (auto it = index.find(ref.kind + "/" + ref.namespace_name + "/" + ref.name); it != index.end()) {
+      source = it->second;
+    } else if (live = from_cluster(ref.kind, ref.namespace_name, ref.name); live.ok()) {
+      source = &*live;
+    } else if (live.error().code != ErrorCode::not_found) {
+      error(ref.field + ": reading " + what + " from the cluster: " + live.error().message);
       continue;
     }
-    auto data = object_data(*it->second);
+    if (!source) {
+      if (!ref.optional)
+        error(ref.field + ": " + what + " is neither in this render nor in the cluster (mark the entry optional: true if "
+              "it may be missing)");
+      continue;
+    }
+    auto data = object_data(*source);
     if (!data.ok()) {
       error(ref.field + ": " + data.error().message);
       continue;

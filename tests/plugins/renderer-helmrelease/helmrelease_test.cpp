@@ -200,6 +200,26 @@ TEST_F(HelmReleaseTest, MergesValuesFromConfigMapsAndSecretsInFluxOrderWithoutSh
   }
 }
 
+// A Secret created in the cluster by hand (not in Git) feeds valuesFrom, as
+// under Flux; a change to it reaches the release at the next apply.
+TEST_F(HelmReleaseTest, ReadsValuesFromConfigMapsAndSecretsOfTheCluster) {
+  HelmFleet& fleet = fleet_with_charts("hr-live-values");
+  const std::string ns = fleet.ns();
+  ASSERT_EQ(kubectl({"create", "namespace", ns}).exit_code, 0);
+  ASSERT_EQ(kubectl({"-n", ns, "create", "secret", "generic", "web-live", "--from-literal=greeting=l1ve-s3cret"}).exit_code, 0);
+  fleet.write("web.yaml", release_v2(ns, "web", "0.1.0",
+                                     "  valuesFrom:\n    - {kind: Secret, name: web-live, valuesKey: greeting, targetPath: greeting}\n"));
+  auto applied = fleet.apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(config_map_value("web-settings", ns, "greeting"), "l1ve-s3cret");
+  EXPECT_EQ(applied.err.find("l1ve-s3cret"), std::string::npos) << applied.err;
+
+  ASSERT_EQ(kubectl({"-n", ns, "patch", "secret", "web-live", "-p", R"({"stringData":{"greeting":"r0tated"}})"}).exit_code, 0);
+  applied = fleet.apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(config_map_value("web-settings", ns, "greeting"), "r0tated");
+}
+
 TEST_F(HelmReleaseTest, InstallsFluxV1AndV2ReleasesSideBySide) {
   HelmFleet& fleet = fleet_with_charts("hr-v1v2");
   const std::string ns = fleet.ns();

@@ -42,6 +42,11 @@ std::string v2(const std::string& spec_extra) {
 
 Result<std::string> no_chart_files(const std::string& path) { return fail(ErrorCode::not_found, "no file " + path); }
 
+// A cluster without any ConfigMap or Secret.
+Result<KubeObject> empty_cluster(const std::string& kind, const std::string& ns, const std::string& name) {
+  return fail(ErrorCode::not_found, kind + " " + ns + "/" + name + " does not exist");
+}
+
 // A chart holding values-prod.yaml and values-eu.yaml.
 Result<std::string> chart_files(const std::string& path) {
   if (path == "values-prod.yaml") return std::string("color: prod\nreplicas: 3\nregion: none\n");
@@ -215,7 +220,7 @@ TEST(MergeValues, FluxOrderTargetPathsAndSecretsRemembered) {
   auto spec = read_release(render.release(), render.index, out);
   ASSERT_TRUE(spec);
   Release release;
-  const bool merged = merge_values(render.release(), *spec, render.index, no_chart_files, release, out);
+  const bool merged = merge_values(render.release(), *spec, render.index, no_chart_files, empty_cluster, release, out);
   for (const auto& d : out) ADD_FAILURE() << format(d);
   ASSERT_TRUE(merged);
   EXPECT_EQ(to_json(release.values),
@@ -236,7 +241,7 @@ TEST(MergeValues, ChartValuesFilesGoFirstInV2AndChartFileRefsInOrderInV1) {
   ASSERT_TRUE(spec) << (out.empty() ? "" : format(out.front()));
   EXPECT_TRUE(out.empty());
   Release release;
-  ASSERT_TRUE(merge_values(render.release(), *spec, render.index, chart_files, release, out));
+  ASSERT_TRUE(merge_values(render.release(), *spec, render.index, chart_files, empty_cluster, release, out));
   EXPECT_EQ(to_json(release.values), R"({"color":"inline","replicas":5,"region":"eu"})");
 
   Render v1("apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
@@ -246,7 +251,7 @@ TEST(MergeValues, ChartValuesFilesGoFirstInV2AndChartFileRefsInOrderInV1) {
   spec = read_release(v1.release(), v1.index, out);
   ASSERT_TRUE(spec);
   Release legacy;
-  ASSERT_TRUE(merge_values(v1.release(), *spec, v1.index, chart_files, legacy, out));
+  ASSERT_TRUE(merge_values(v1.release(), *spec, v1.index, chart_files, empty_cluster, legacy, out));
   EXPECT_EQ(to_json(legacy.values), R"({"region":"none","color":"prod","replicas":3})");
 
   Render missing("apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
@@ -255,7 +260,7 @@ TEST(MergeValues, ChartValuesFilesGoFirstInV2AndChartFileRefsInOrderInV1) {
   spec = read_release(missing.release(), missing.index, out);
   ASSERT_TRUE(spec);
   Release absent;
-  EXPECT_FALSE(merge_values(missing.release(), *spec, missing.index, chart_files, absent, out));
+  EXPECT_FALSE(merge_values(missing.release(), *spec, missing.index, chart_files, empty_cluster, absent, out));
   EXPECT_TRUE(mentions(out, Severity::error, "spec.valuesFrom[0]: no file values-missing.yaml"));
 }
 
@@ -266,9 +271,37 @@ TEST(MergeValues, AMissingRequiredSourceOrKeyIsAnError) {
   auto spec = read_release(render.release(), render.index, out);
   ASSERT_TRUE(spec);
   Release release;
-  EXPECT_FALSE(merge_values(render.release(), *spec, render.index, no_chart_files, release, out));
-  EXPECT_TRUE(mentions(out, Severity::error, "Secret apps/absent is not in this render"));
+  EXPECT_FALSE(merge_values(render.release(), *spec, render.index, no_chart_files, empty_cluster, release, out));
+  EXPECT_TRUE(mentions(out, Severity::error, "Secret apps/absent is neither in this render nor in the cluster"));
   EXPECT_TRUE(mentions(out, Severity::error, "has no key 'nope'"));
+}
+
+TEST(MergeValues, WhatTheRenderLacksIsReadFromTheClusterAndAClusterErrorIsAnError) {
+  Render render(v2("  valuesFrom:\n    - {kind: Secret, name: creds, valuesKey: password, targetPath: db.password}\n"
+                   "    - {kind: ConfigMap, name: base}\n") +
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: base, namespace: apps}\ndata:\n  values.yaml: 'color: git'\n");
+  std::vector<std::string> asked;
+  ClusterObjectReader cluster = [&](const std::string& kind, const std::string& ns, const std::string& name) -> Result<KubeObject> {
+    asked.push_back(kind + "/" + ns + "/" + name);
+    if (kind == "Secret" && name == "creds")
+      return KubeObject{*parse_json(R"({"kind":"Secret","data":{"password":"aHVudGVyMg=="}})"), {}};
+    return fail(ErrorCode::not_found, "absent");
+  };
+  std::vector<Diagnostic> out;
+  auto spec = read_release(render.release(), render.index, out);
+  ASSERT_TRUE(spec);
+  Release release;
+  ASSERT_TRUE(merge_values(render.release(), *spec, render.index, no_chart_files, cluster, release, out));
+  EXPECT_EQ(to_json(release.values), R"({"db":{"password":"hunter2"},"color":"git"})");
+  EXPECT_EQ(asked, std::vector<std::string>{"Secret/apps/creds"});  // the render's ConfigMap wins: no request
+  ASSERT_EQ(release.secret_texts.size(), 1u);
+
+  ClusterObjectReader forbidden = [](const std::string&, const std::string&, const std::string&) -> Result<KubeObject> {
+    return fail(ErrorCode::unauthorized, "secrets \"creds\" is forbidden");
+  };
+  Release refused;
+  EXPECT_FALSE(merge_values(render.release(), *spec, render.index, no_chart_files, forbidden, refused, out));
+  EXPECT_TRUE(mentions(out, Severity::error, "reading Secret apps/creds from the cluster: secrets \"creds\" is forbidden"));
 }
 
 TEST(ReleaseStatus, FluxV2GetsReadyAndHistoryAndV1TheHelmOperatorsFields) {
