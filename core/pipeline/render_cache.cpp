@@ -36,15 +36,19 @@ std::string RenderCache::chain_key(const std::vector<Stage>& stages, const Clust
   return h.hex();
 }
 
+const RenderCache::Entry* RenderCache::current_entry(const std::string& pipeline, const Artifact& artifact) const {
+  auto it = entries_.find(pipeline);
+  if (it == entries_.end() || std::chrono::steady_clock::now() >= it->second.expires) return nullptr;
+  for (const auto& [folder, id] : it->second.folder_ids)
+    if (artifact.folder_id(folder) != id) return nullptr;
+  return &it->second;
+}
+
 std::shared_ptr<const RenderResult> RenderCache::find(const std::string& pipeline, const std::string& chain_key,
                                                       const Artifact& artifact) const {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(pipeline);
-  if (it == entries_.end() || it->second.chain_key != chain_key) return nullptr;
-  if (std::chrono::steady_clock::now() >= it->second.expires) return nullptr;
-  for (const auto& [folder, id] : it->second.folder_ids)
-    if (artifact.folder_id(folder) != id) return nullptr;
-  return it->second.result;
+  const Entry* entry = current_entry(pipeline, artifact);
+  return entry && entry->chain_key == chain_key ? entry->result : nullptr;
 }
 
 void RenderCache::store(const std::string& pipeline, const std::string& chain_key, const Artifact& artifact,
@@ -65,11 +69,7 @@ void RenderCache::store(const std::string& pipeline, const std::string& chain_ke
 
 bool RenderCache::untouched(const std::string& pipeline, const Artifact& artifact) const {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(pipeline);
-  if (it == entries_.end() || std::chrono::steady_clock::now() >= it->second.expires) return false;
-  for (const auto& [folder, id] : it->second.folder_ids)
-    if (artifact.folder_id(folder) != id) return false;
-  return true;
+  return current_entry(pipeline, artifact) != nullptr;
 }
 
 void RenderCache::forget(const std::string& pipeline) {

@@ -74,6 +74,9 @@ class RenderCache {
   };
 
   std::string tool_version(const Stage& stage);
+  /// The entry of `pipeline` when it has not expired and no folder it read
+  /// changed in `artifact`; nullptr otherwise. Call with mutex_ held.
+  const Entry* current_entry(const std::string& pipeline, const Artifact& artifact) const;
 
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;         ///< by pipeline name
