@@ -40,19 +40,18 @@ std::optional<ObjectRef> ObjectRef::from_key(const std::string& key) {
   return ObjectRef{parts[0], parts[1], parts[2], parts[3]};
 }
 
-ClusterView::ClusterView(std::unique_ptr<kube::KubeClient> client) : client_(std::move(client)) {}
+ClusterView::ClusterView(std::shared_ptr<kube::Cluster> cluster) : cluster_(std::move(cluster)) {}
 
 Result<std::unique_ptr<ClusterView>> ClusterView::connect(const std::string& kubeconfig, const std::string& context) {
-  auto access = kube::find_cluster(kubeconfig, context);
-  if (!access.ok()) return access.error();
-  auto client = std::make_unique<kube::KubeClient>(std::move(*access), kube::Impersonation{}, kRequestTimeout);
-  return std::unique_ptr<ClusterView>(new ClusterView(std::move(client)));
+  auto cluster = kube::Cluster::shared({kubeconfig, context, kube::Impersonation{}, kRequestTimeout});
+  if (!cluster.ok()) return cluster.error();
+  return std::unique_ptr<ClusterView>(new ClusterView(std::move(*cluster)));
 }
 
 Result<KubeObject> ClusterView::config_object(const std::string& kind, const std::string& namespace_name,
                                               const std::string& name) {
   const std::string path = "/api/v1/namespaces/" + namespace_name + (kind == "Secret" ? "/secrets/" : "/configmaps/") + name;
-  auto response = client_->send(client_->request("GET", path));
+  auto response = client().send(client().request("GET", path));
   if (!response.ok()) return response.error();
   if (response->status == 404) return fail(ErrorCode::not_found, kind + " " + namespace_name + "/" + name + " does not exist");
   if (response->status != 200) return kube::api_error(*response, "GET " + path);
@@ -63,11 +62,11 @@ Result<KubeObject> ClusterView::config_object(const std::string& kind, const std
 
 Result<const kube::Discovery*> ClusterView::discovery() {
   if (!discovery_) {
-    auto loaded = kube::Discovery::load(*client_);
+    auto loaded = cluster_->discovery();
     if (!loaded.ok()) return loaded.error();
     discovery_ = std::move(*loaded);
   }
-  return &*discovery_;
+  return discovery_.get();
 }
 
 Result<std::vector<ObjectRef>> ClusterView::manifest_objects(const std::string& manifest, const std::string& release_namespace) {
@@ -98,9 +97,9 @@ Result<std::map<std::string, std::string>> ClusterView::fingerprints(const std::
   std::vector<HttpRequest> requests;
   for (const auto& [collection, names] : wanted) {
     collections.push_back(collection);
-    requests.push_back(client_->request("GET", collection));
+    requests.push_back(client().request("GET", collection));
   }
-  auto responses = client_->send_all(std::move(requests), kListConcurrency);
+  auto responses = client().send_all(std::move(requests), kListConcurrency);
   std::map<std::string, std::string> out;
   for (std::size_t i = 0; i < responses.size(); ++i) {
     auto& response = responses[i];

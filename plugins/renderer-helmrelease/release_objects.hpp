@@ -15,8 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "client.hpp"
-#include "discovery.hpp"
+#include "cluster.hpp"
 
 namespace driftless::helmrelease {
 
@@ -56,15 +55,15 @@ class ClusterView {
   /// valuesFrom; an Error with ErrorCode::not_found when it does not exist.
   Result<KubeObject> config_object(const std::string& kind, const std::string& namespace_name, const std::string& name);
 
-  kube::KubeClient& client() { return *client_; }
-  /// The server's resources, read on first use.
+  kube::KubeClient& client() { return cluster_->client(); }
+  /// The server's resources, read on first use (shared with the kube sinks of the same cluster).
   Result<const kube::Discovery*> discovery();
 
  private:
-  explicit ClusterView(std::unique_ptr<kube::KubeClient> client);
+  explicit ClusterView(std::shared_ptr<kube::Cluster> cluster);
 
-  std::unique_ptr<kube::KubeClient> client_;
-  std::optional<kube::Discovery> discovery_;
+  std::shared_ptr<kube::Cluster> cluster_;
+  std::shared_ptr<const kube::Discovery> discovery_;
 };
 
 }  // namespace driftless::helmrelease

@@ -16,6 +16,8 @@ constexpr auto kTokenFileReread = std::chrono::seconds(60);
 constexpr auto kExpiryMargin = std::chrono::seconds(30);
 constexpr auto kExecTimeout = std::chrono::seconds(60);
 
+thread_local RequestTally* current_tally = nullptr;
+
 bool is_write(const std::string& method) { return method != "GET" && method != "HEAD"; }
 
 std::string trim(std::string s) {
@@ -131,10 +133,21 @@ Result<KubeClient::Credentials> KubeClient::credentials(bool refresh) {
   return Credentials{token_, http_};
 }
 
+RequestTally::RequestTally() : outer_(current_tally) { current_tally = this; }
+RequestTally::~RequestTally() { current_tally = outer_; }
+
 void KubeClient::count(const HttpRequest& request) {
-  if (!is_write(request.method)) ++reads_;
-  else if (request.url.find("dryRun=All") != std::string::npos) ++dry_runs_;
-  else ++writes_;
+  RequestCounts* tally = current_tally ? &current_tally->counts_ : nullptr;
+  if (!is_write(request.method)) {
+    ++reads_;
+    if (tally) ++tally->reads;
+  } else if (request.url.find("dryRun=All") != std::string::npos) {
+    ++dry_runs_;
+    if (tally) ++tally->dry_runs;
+  } else {
+    ++writes_;
+    if (tally) ++tally->writes;
+  }
 }
 
 Result<HttpResponse> KubeClient::send(HttpRequest request) {

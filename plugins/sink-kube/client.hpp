@@ -30,6 +30,22 @@ struct RequestCounts {
   std::uint64_t dry_runs = 0;
 };
 
+/// Counts the requests its thread sends while it lives: one sync's requests,
+/// though other syncs (and drift heals) share the client meanwhile.
+class RequestTally {
+ public:
+  RequestTally();
+  ~RequestTally();
+  RequestTally(const RequestTally&) = delete;
+  RequestTally& operator=(const RequestTally&) = delete;
+  const RequestCounts& counts() const { return counts_; }
+
+ private:
+  friend class KubeClient;
+  RequestCounts counts_;
+  RequestTally* outer_;
+};
+
 class KubeClient {
  public:
   KubeClient(ClusterAccess access, Impersonation impersonation, std::chrono::milliseconds timeout);

@@ -32,6 +32,8 @@ std::string ResourceType::collection(const std::string& ns) const {
   return api_prefix() + (namespaced ? "/namespaces/" + ns : "") + "/" + resource;
 }
 
+std::string ResourceType::all_namespaces() const { return api_prefix() + "/" + resource; }
+
 std::string ResourceType::object_path(const std::string& ns, const std::string& name) const {
   return collection(ns) + "/" + name;
 }

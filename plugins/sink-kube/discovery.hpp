@@ -27,6 +27,8 @@ struct ResourceType {
   std::string api_prefix() const;
   /// The collection path, in `ns` when namespaced.
   std::string collection(const std::string& ns) const;
+  /// The collection across all namespaces (the collection itself when cluster-scoped).
+  std::string all_namespaces() const;
   /// The path of one object.
   std::string object_path(const std::string& ns, const std::string& name) const;
 };

@@ -84,18 +84,17 @@ class Reconciler {
       : context_(context), s_(services), request_(request), apply_(request.mode == SinkMode::apply) {}
 
   SinkReport run() {
-    const RequestCounts before = s_.client.counts();
+    const RequestTally tally;
     const auto started = std::chrono::steady_clock::now();
     if (plan() && read_live() && check_owners()) {
       if (apply_) apply_and_prune();
       else diff();
     }
-    const RequestCounts after = s_.client.counts();
     context_.logger().info(apply_ ? "apply finished" : "diff finished",
                            {{"objects", std::to_string(items_.size())},
-                            {"reads", std::to_string(after.reads - before.reads)},
-                            {"writes", std::to_string(after.writes - before.writes)},
-                            {"dry_runs", std::to_string(after.dry_runs - before.dry_runs)},
+                            {"reads", std::to_string(tally.counts().reads)},
+                            {"writes", std::to_string(tally.counts().writes)},
+                            {"dry_runs", std::to_string(tally.counts().dry_runs)},
                             {"duration_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                                std::chrono::steady_clock::now() - started)
                                                                .count())}});
@@ -141,7 +140,7 @@ class Reconciler {
     for (const auto& object : request_.objects) {
       Item item;
       item.source = &object;
-      if (const ResourceType* t = s_.discovery.find(object.api_version(), object.kind())) {
+      if (const ResourceType* t = s_.discovery->find(object.api_version(), object.kind())) {
         item.type = *t;
       } else if (auto it = crd_kinds.find(object.api_version() + "|" + object.kind()); it != crd_kinds.end()) {
         item.type = it->second;
@@ -179,7 +178,7 @@ class Reconciler {
     for (const auto& item : items_) collections.emplace(item.type.collection(item.entry.namespace_name), item.type);
     for (const auto& entry : inventory_) {
       if (by_key_.count(entry.key())) continue;
-      const ResourceType* t = s_.discovery.find(entry.api_version, entry.kind);
+      const ResourceType* t = s_.discovery->find(entry.api_version, entry.kind);
       if (!t) continue;  // the type is gone (its CRD was deleted), and so are its objects
       collections.emplace(t->collection(entry.namespace_name), *t);
       leftovers_.push_back({entry, *t, {}, false});
@@ -376,14 +375,14 @@ class Reconciler {
     std::vector<HealthTarget> targets;
     for (const Item* crd : crds) targets.push_back({crd->entry.id(), crd->path()});
     if (!waited_healthy(std::move(targets))) return false;
-    auto fresh = Discovery::load(s_.client);
+    auto fresh = s_.cluster.rediscover();
     if (!fresh.ok()) {
       error("API discovery after applying CustomResourceDefinitions: " + fresh.error().message);
       return false;
     }
-    s_.discovery = std::move(*fresh);
+    s_.discovery = *fresh;
     for (auto& item : items_)
-      if (item.type_from_crd && !s_.discovery.find(item.entry.api_version, item.entry.kind))
+      if (item.type_from_crd && !s_.discovery->find(item.entry.api_version, item.entry.kind))
         error(item, "the CustomResourceDefinition is established but the API server does not serve " + item.entry.kind +
                         " in " + item.entry.api_version);
     return !failed();
@@ -480,12 +479,11 @@ class Reconciler {
   void publish() const {
     auto state = std::make_shared<AppliedState>();
     for (const auto& item : items_) {
-      const ResourceType* t = s_.discovery.find(item.entry.api_version, item.entry.kind);
+      const ResourceType* t = s_.discovery->find(item.entry.api_version, item.entry.kind);
       const ResourceType& type = t ? *t : item.type;
       state->objects[item.entry.key()] = {item.entry, type.object_path(item.entry.namespace_name, item.entry.name),
                                           type.namespaced, to_json(item.source->body), item.hash};
-      state->collections.emplace(type.collection(item.entry.namespace_name),
-                                 WatchedCollection{type.kind, item.entry.namespace_name});
+      state->types.emplace(type.group() + "|" + type.kind, type);
     }
     s_.publish(s_.applied && s_.applied->same_as(*state) ? s_.applied : std::move(state));
   }
@@ -548,7 +546,7 @@ HttpRequest server_side_apply(const KubeClient& client, const std::string& path,
 }
 
 bool AppliedState::same_as(const AppliedState& other) const {
-  if (objects.size() != other.objects.size() || collections.size() != other.collections.size()) return false;
+  if (objects.size() != other.objects.size()) return false;
   for (const auto& [key, object] : objects) {
     auto it = other.objects.find(key);
     if (it == other.objects.end() || it->second.hash != object.hash) return false;

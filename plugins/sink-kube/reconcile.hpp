@@ -10,7 +10,7 @@
 #include <memory>
 #include <set>
 
-#include "discovery.hpp"
+#include "cluster.hpp"
 #include "events.hpp"
 #include "inventory.hpp"
 #include "settings.hpp"
@@ -26,15 +26,9 @@ struct AppliedObject {
   std::string hash;
 };
 
-/// A collection path to watch and the objects it holds.
-struct WatchedCollection {
-  std::string kind;
-  std::string namespace_name;  ///< "" for cluster-scoped kinds
-};
-
 struct AppliedState {
   std::map<std::string, AppliedObject> objects;  ///< by InventoryEntry::key()
-  std::map<std::string, WatchedCollection> collections;  ///< by collection path
+  std::map<std::string, ResourceType> types;     ///< of the objects, by "group|Kind"
 
   /// Same objects with the same hashes (a new state would only restart watches).
   bool same_as(const AppliedState& other) const;
@@ -47,8 +41,9 @@ using PublishApplied = std::function<void(std::shared_ptr<const AppliedState>)>;
 /// Everything one sync needs from the sink.
 struct SyncServices {
   const Settings& settings;
+  Cluster& cluster;
   KubeClient& client;
-  Discovery& discovery;  ///< replaced when CRDs were applied
+  std::shared_ptr<const Discovery> discovery;  ///< replaced when CRDs were applied
   InventoryStore& inventory;
   std::string pipeline;
   std::string default_namespace;

@@ -3,12 +3,12 @@
 // waits for health and watches for drift. See docs/sink-kube.md.
 #include <driftless/export.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
 
-#include "connection.hpp"
-#include "discovery.hpp"
+#include "cluster.hpp"
 #include "events.hpp"
 #include "lease.hpp"
 #include "reconcile.hpp"
@@ -27,8 +27,9 @@ class KubeSink : public Sink {
   SinkReport sync(Context& context, const SinkRequest& request) override {
     std::lock_guard lock(mutex_);
     SinkReport report;
-    if (auto r = connect(request.objects); !r.ok()) {
-      report.diagnostics.push_back({Severity::error, r.error().message, {}, 0, {}});
+    auto discovery = connect(request.objects);
+    if (!discovery.ok()) {
+      report.diagnostics.push_back({Severity::error, discovery.error().message, {}, 0, {}});
       return report;
     }
     InventoryStore inventory(inventory_namespace_, context.pipeline());
@@ -36,66 +37,83 @@ class KubeSink : public Sink {
     // Until this apply's writes are done, a heal could restore what it is replacing.
     writing_ = request.mode == SinkMode::apply;
     auto publish = [this](std::shared_ptr<const AppliedState> state) {
-      std::lock_guard state_lock(state_mutex_);
-      applied_ = std::move(state);
-      writing_ = false;
+      std::lock_guard follow_lock(follow_mutex_);
+      {
+        std::lock_guard state_lock(state_mutex_);
+        applied_ = state;
+        writing_ = false;
+      }
+      if (subscriber_) watcher_->follow(subscriber_, std::move(state));
     };
     report = reconcile(context,
-                       {settings_, *client_, *discovery_, inventory, context.pipeline(), default_namespace_, applied_state(),
-                        publish, failures},
+                       {settings_, *cluster_, cluster_->client(), *discovery, inventory, context.pipeline(),
+                        default_namespace_, applied_state(), publish, failures},
                        request);
     writing_ = false;
     if (request.mode == SinkMode::apply) record_events(context, failures, inventory);
-    if (has_errors(report.diagnostics)) discovery_.reset();  // the cluster may have changed under us: look again next time
+    // The cluster may have changed under us: look again next time.
+    if (has_errors(report.diagnostics)) cluster_->forget(*discovery);
     return report;
   }
 
   std::optional<ClusterInfo> cluster_info(Context& context) override {
-    std::lock_guard lock(mutex_);
-    if (auto r = connect({}); !r.ok()) {
-      context.logger().warn("cluster facts unavailable", {{"error", r.error().message}});
+    auto discovery = connect({});
+    if (!discovery.ok()) {
+      context.logger().warn("cluster facts unavailable", {{"error", discovery.error().message}});
       return std::nullopt;
     }
-    return discovery_->cluster_info();
+    return (*discovery)->cluster_info();
   }
 
   // Leases and failure reports do not wait for a sync in flight (mutex_): a
   // renewal must land within the lease, however long an apply takes.
   Result<bool> hold_lease(Context& context, const LeaseRequest& request) override {
-    auto client = ensure_client();
-    if (!client.ok()) return client.error();
-    return PipelineLease(lease_namespace_, context.pipeline()).hold(**client, request);
+    auto cluster = ensure_cluster();
+    if (!cluster.ok()) return cluster.error();
+    return PipelineLease(lease_namespace_, context.pipeline()).hold((*cluster)->client(), request);
   }
 
   Result<void> release_lease(Context& context, const LeaseRequest& request) override {
-    auto client = ensure_client();
-    if (!client.ok()) return client.error();
-    return PipelineLease(lease_namespace_, context.pipeline()).release(**client, request);
+    auto cluster = ensure_cluster();
+    if (!cluster.ok()) return cluster.error();
+    return PipelineLease(lease_namespace_, context.pipeline()).release((*cluster)->client(), request);
   }
 
   void report_failure(Context& context, const std::vector<Diagnostic>& errors) override {
-    auto client = ensure_client();
-    if (!client.ok() || errors.empty()) return;
+    auto cluster = ensure_cluster();
+    if (!cluster.ok() || errors.empty()) return;
     std::string message = format(errors.front());
     if (errors.size() > 1) message += " (and " + std::to_string(errors.size() - 1) + " more)";
-    events_.record_on_inventory(context, **client, InventoryStore(inventory_namespace_, context.pipeline()),
+    events_.record_on_inventory(context, (*cluster)->client(), InventoryStore(inventory_namespace_, context.pipeline()),
                                 kReconcileFailed, message);
   }
 
+  // Joins the cluster's shared drift watches until the core stops the watch.
   Result<void> watch(Context& context, const DriftCallback& on_drift) override {
-    KubeClient* client = nullptr;
-    while (!client && !context.cancelled()) {
-      {
-        std::lock_guard lock(client_mutex_);
-        client = client_.get();
-      }
-      if (!client) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (settings_.drift == DriftMode::off) return {};
+    while (!ensure_cluster().ok()) {
+      if (context.cancelled()) return {};
+      std::this_thread::sleep_for(std::chrono::seconds(1));
     }
-    if (!client) return {};
-    auto heal = [this, &context, client](const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
-      heal_now(context, *client, snapshot, object);
+    auto drifted = [this, &context, &on_drift](const std::shared_ptr<const AppliedState>& snapshot,
+                                               const AppliedObject& object, const std::string& reason) {
+      if (settings_.drift == DriftMode::report) {
+        context.logger().warn("drift detected (drift: report, not healed)", {{"reason", reason}});
+        return;
+      }
+      heal_now(context, snapshot, object);
+      on_drift(reason);
     };
-    return watch_drift(context, *client, [this] { return applied_state(); }, settings_.drift, heal, on_drift);
+    {
+      std::lock_guard follow_lock(follow_mutex_);
+      subscriber_ = watcher_->subscribe(context.logger(), drifted);
+      watcher_->follow(subscriber_, applied_state());
+    }
+    while (!context.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::lock_guard follow_lock(follow_mutex_);
+    watcher_->unsubscribe(subscriber_);
+    subscriber_.reset();
+    return {};
   }
 
  private:
@@ -109,11 +127,11 @@ class KubeSink : public Sink {
   // Heals also run while a sync waits for health (a Deployment deleted then
   // must not hold the wait until its timeout), but not while a sync writes or
   // after it published a newer state than `snapshot`: that sync knows better.
-  void heal_now(Context& context, KubeClient& client, const std::shared_ptr<const AppliedState>& snapshot,
-                const AppliedObject& object) {
+  void heal_now(Context& context, const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
     if (writing_ || applied_state() != snapshot) return;
     auto desired = parse_json(object.desired_json);
     if (!desired.ok()) return;
+    KubeClient& client = cluster_->client();
     auto response = client.send(server_side_apply(
         client, object.path, applied_object(*desired, object.entry.namespace_name, object.namespaced, object.hash),
         settings_.force, false, false));
@@ -130,45 +148,44 @@ class KubeSink : public Sink {
   void record_events(Context& context, const std::vector<ObjectFailure>& failures, const InventoryStore& inventory) {
     constexpr std::size_t kMaxEventsPerSync = 20;
     for (std::size_t i = 0; i < failures.size() && i < kMaxEventsPerSync; ++i)
-      events_.record(context, *client_, failures[i], inventory);
+      events_.record(context, cluster_->client(), failures[i], inventory);
   }
 
-  // Finds the cluster once; the client and the namespaces never change after.
-  Result<KubeClient*> ensure_client() {
-    std::lock_guard lock(client_mutex_);
-    if (client_) return client_.get();
-    auto access = find_cluster(settings_.kubeconfig, settings_.context);
-    if (!access.ok()) return access.error();
+  // Finds the cluster once (shared with every sink that reaches it the same
+  // way); the cluster and the namespaces never change after.
+  Result<Cluster*> ensure_cluster() {
+    std::lock_guard lock(cluster_mutex_);
+    if (cluster_) return cluster_.get();
+    auto cluster = Cluster::shared({settings_.kubeconfig, settings_.context, settings_.impersonate, settings_.request_timeout});
+    if (!cluster.ok()) return cluster.error();
+    const std::string& context_namespace = (*cluster)->access().namespace_name;
     default_namespace_ = !settings_.namespace_name.empty() ? settings_.namespace_name
-                         : !access->namespace_name.empty() ? access->namespace_name
+                         : !context_namespace.empty()      ? context_namespace
                                                            : "default";
     inventory_namespace_ = settings_.inventory_namespace.empty() ? default_namespace_ : settings_.inventory_namespace;
     lease_namespace_ = settings_.lease_namespace.empty() ? inventory_namespace_ : settings_.lease_namespace;
-    client_ = std::make_unique<KubeClient>(std::move(*access), settings_.impersonate, settings_.request_timeout);
-    return client_.get();
+    watcher_ = DriftWatcher::of(*cluster);
+    cluster_ = std::move(*cluster);
+    return cluster_.get();
   }
 
-  // Connects, and (re)loads discovery when it is missing or does not know a
-  // kind of `objects` (a CRD someone applied since).
-  Result<void> connect(const std::vector<KubeObject>& objects) {
-    if (auto client = ensure_client(); !client.ok()) return client.error();
-    bool stale = !discovery_;
-    for (const auto& object : objects)
-      if (!stale && !discovery_->find(object.api_version(), object.kind())) stale = true;
-    if (!stale) return {};
-    auto discovery = Discovery::load(*client_);
-    if (!discovery.ok())
-      return fail(discovery.error().code, "cannot reach the cluster of " + client_->access().description + " (" +
-                                              client_->access().server + "): " + discovery.error().message);
-    discovery_ = std::move(*discovery);
-    return {};
+  // The cluster's types, knowing every kind of `objects` (read again when
+  // one is new: a CRD someone applied since).
+  Result<std::shared_ptr<const Discovery>> connect(const std::vector<KubeObject>& objects) {
+    auto cluster = ensure_cluster();
+    if (!cluster.ok()) return cluster.error();
+    std::vector<std::string> kinds;
+    for (const auto& object : objects) kinds.push_back(object.api_version() + "|" + object.kind());
+    std::sort(kinds.begin(), kinds.end());
+    kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
+    return (*cluster)->discovery(kinds);
   }
 
   const Settings settings_;
-  std::mutex mutex_;  // one sync (or connect) at a time
-  std::mutex client_mutex_;  // guards making client_ and the namespaces (set once)
-  std::unique_ptr<KubeClient> client_;
-  std::optional<Discovery> discovery_;
+  std::mutex mutex_;  // one sync at a time
+  std::mutex cluster_mutex_;  // guards finding cluster_ and the namespaces (set once)
+  std::shared_ptr<Cluster> cluster_;
+  std::shared_ptr<DriftWatcher> watcher_;
   std::string default_namespace_;
   std::string inventory_namespace_;
   std::string lease_namespace_;
@@ -176,6 +193,8 @@ class KubeSink : public Sink {
   std::mutex state_mutex_;
   std::shared_ptr<const AppliedState> applied_;
   std::atomic<bool> writing_{false};  // a sync is writing and has not published its state yet
+  std::mutex follow_mutex_;  // orders what the watcher follows; never held by a heal
+  std::shared_ptr<DriftWatcher::Subscriber> subscriber_;
 };
 
 class KubeSinkFactory : public SinkFactory {

@@ -1,7 +1,6 @@
 #include "watch.hpp"
 
 #include <atomic>
-#include <set>
 #include <thread>
 
 #include "ownership.hpp"
@@ -13,18 +12,85 @@ constexpr int kWatchSeconds = 240;
 constexpr auto kRetryPause = std::chrono::seconds(1);
 constexpr std::size_t kMaxEventBytes = 16u << 20;
 
-// Called with the drifted object (of `state`) and a reason.
-using Drift = std::function<void(const std::shared_ptr<const AppliedState>& state, const AppliedObject&, const std::string&)>;
+std::string type_key(const std::string& group, const std::string& kind) { return group + "|" + kind; }
 
-class CollectionWatch {
+std::string type_key(const InventoryEntry& entry) {
+  const auto slash = entry.api_version.find('/');
+  return type_key(slash == std::string::npos ? "" : entry.api_version.substr(0, slash), entry.kind);
+}
+
+}  // namespace
+
+class DriftWatcher::Subscriber {
  public:
-  CollectionWatch(Context& context, KubeClient& client, std::shared_ptr<const AppliedState> state, std::string collection,
-                  WatchedCollection what, Drift drift, const std::atomic<bool>& stop)
-      : context_(context), client_(client), state_(std::move(state)), collection_(std::move(collection)),
-        what_(std::move(what)), drift_(std::move(drift)), stop_(stop) {}
+  Subscriber(Logger& logger, OnDrift on_drift) : logger_(logger), on_drift_(std::move(on_drift)) {}
 
+  std::shared_ptr<const AppliedState> state() const {
+    std::lock_guard lock(state_mutex_);
+    return state_;
+  }
+
+  void set_state(std::shared_ptr<const AppliedState> state) {
+    std::lock_guard lock(state_mutex_);
+    state_ = std::move(state);
+  }
+
+  // Checks `key` against the current state and reports drift. Holds call_mutex_
+  // so that end() waits for a report in progress.
+  void check(const std::string& key, const Value* live, const std::string& reason) {
+    std::lock_guard lock(call_mutex_);
+    if (ended_) return;
+    auto snapshot = state();
+    if (!snapshot) return;
+    auto it = snapshot->objects.find(key);
+    if (it == snapshot->objects.end()) return;
+    const AppliedObject& object = it->second;
+    if (live) {
+      auto desired = parse_json(object.desired_json);
+      if (!desired.ok() || still_in_sync(*live, *desired, object.hash)) return;
+    }
+    on_drift_(snapshot, object, object.entry.id() + reason);
+  }
+
+  void end() {
+    std::lock_guard lock(call_mutex_);
+    ended_ = true;
+  }
+
+  Logger& logger() { return logger_; }
+  std::set<std::string> paths;  // the watches it uses (DriftWatcher::mutex_)
+
+ private:
+  Logger& logger_;
+  const OnDrift on_drift_;
+  mutable std::mutex state_mutex_;
+  std::shared_ptr<const AppliedState> state_;
+  std::mutex call_mutex_;
+  bool ended_ = false;
+};
+
+// One list-then-watch loop on one collection, on its own thread.
+class DriftWatcher::Watch {
+ public:
+  Watch(DriftWatcher& owner, ResourceType type, std::string namespace_name)
+      : owner_(owner), type_(std::move(type)), namespace_(std::move(namespace_name)),
+        collection_(namespace_.empty() ? type_.all_namespaces() : type_.collection(namespace_)),
+        thread_([this] { run(); }) {}
+
+  ~Watch() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void stop() { stop_ = true; }
+  const ResourceType& type() const { return type_; }
+  const std::string& namespace_name() const { return namespace_; }
+  std::size_t users = 0;
+
+ private:
   void run() {
-    while (!stopping()) {
+    owner_.log(LogLevel::info, "drift watch started", {{"collection", collection_}});
+    while (!stop_) {
       if (resource_version_.empty() && !relist()) {
         pause();
         continue;
@@ -33,66 +99,52 @@ class CollectionWatch {
     }
   }
 
- private:
-  bool stopping() const { return stop_.load() || context_.cancelled(); }
-
   void pause() {
-    for (int i = 0; i < 10 && !stopping(); ++i) std::this_thread::sleep_for(kRetryPause / 10);
+    for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(kRetryPause / 10);
   }
 
   std::string key_of(const Value& metadata) const {
-    // The collection path fixes group and kind; only namespace and name vary.
-    return metadata.string_or("namespace") + "|" + metadata.string_or("name");
-  }
-
-  const AppliedObject* managed(const Value& metadata) const {
-    auto it = mine_.find(key_of(metadata));
-    return it == mine_.end() ? nullptr : it->second;
-  }
-
-  void check(const Value& live) {
-    const Value* metadata = live.find("metadata");
-    if (!metadata) return;
-    const AppliedObject* object = managed(*metadata);
-    if (!object) return;
-    auto desired = parse_json(object->desired_json);
-    if (desired.ok() && !still_in_sync(live, *desired, object->hash)) drift_(state_, *object, object->entry.id() + " was changed");
+    return type_key(type_.group(), type_.kind) + "|" + metadata.string_or("namespace") + "|" + metadata.string_or("name");
   }
 
   // Lists the collection: objects that vanished or drifted while nobody watched are drift too.
   bool relist() {
-    mine_.clear();
-    for (const auto& [key, object] : state_->objects)
-      if (object.entry.kind == what_.kind && object.entry.namespace_name == what_.namespace_name)
-        mine_[object.entry.namespace_name + "|" + object.entry.name] = &object;
     std::set<std::string> seen;
     std::string continue_token;
+    std::string resource_version;
     do {
-      HttpRequest r = client_.request("GET", managed_list_path(collection_, continue_token));
+      KubeClient& client = owner_.cluster_->client();
+      HttpRequest r = client.request("GET", managed_list_path(collection_, continue_token));
       r.headers.front().second = kMetadataAccept;
-      auto response = client_.send(std::move(r));
+      auto response = client.send(std::move(r));
+      if (response.ok() && response->status == 403 && namespace_.empty()) {
+        owner_.deny_cluster_wide(type_key(type_.group(), type_.kind));
+        stop_ = true;
+        return false;
+      }
       if (!response.ok() || response->status != 200) {
-        context_.logger().debug("drift watch: list failed",
-                                {{"collection", collection_},
-                                 {"error", response.ok() ? api_message(*response) : response.error().message}});
+        owner_.log(LogLevel::debug, "drift watch: list failed",
+                   {{"collection", collection_},
+                    {"error", response.ok() ? api_message(*response) : response.error().message}});
         return false;
       }
       auto list = parse_json(response->body);
       if (!list.ok()) return false;
       if (continue_token.empty()) {
         const Value* rv = list->at_path({"metadata", "resourceVersion"});
-        resource_version_ = rv && rv->is_string() ? rv->as_string() : "";
+        resource_version = rv && rv->is_string() ? rv->as_string() : "";
       }
       if (const Value* items = list->find("items"); items && items->is_array())
-        for (const auto& live : items->as_array()) {
-          if (const Value* metadata = live.find("metadata")) seen.insert(key_of(*metadata));
-          check(live);
-        }
+        for (const auto& live : items->as_array())
+          if (const Value* metadata = live.find("metadata")) {
+            seen.insert(key_of(*metadata));
+            owner_.dispatch(key_of(*metadata), &live, " was changed");
+          }
       const Value* next = list->at_path({"metadata", "continue"});
       continue_token = next && next->is_string() ? next->as_string() : "";
-    } while (!continue_token.empty());
-    for (const auto& [key, object] : mine_)
-      if (!seen.count(key)) drift_(state_, *object, object->entry.id() + " is missing");
+    } while (!continue_token.empty() && !stop_);
+    owner_.report_missing(*this, seen);
+    resource_version_ = resource_version;
     return !resource_version_.empty();
   }
 
@@ -102,36 +154,38 @@ class CollectionWatch {
     path.replace(path.find("&limit="), std::string::npos, "");
     path += "&watch=1&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(kWatchSeconds) +
             "&resourceVersion=" + url_encode(resource_version_);
-    HttpRequest r = client_.request("GET", path);
+    KubeClient& client = owner_.cluster_->client();
+    HttpRequest r = client.request("GET", path);
     r.headers.front().second = kMetadataWatchAccept;
     r.timeout = std::chrono::seconds(kWatchSeconds + 30);
-    r.cancelled = [this] { return stopping(); };
+    r.cancelled = [this] { return stop_.load(); };
     std::string buffer;
     bool gone = false;
-    auto response = client_.stream(std::move(r), [&](std::string_view data) {
+    auto response = client.stream(std::move(r), [&](std::string_view data) {
       buffer.append(data);
       if (buffer.size() > kMaxEventBytes) return false;
-      for (auto nl = buffer.find('\n'); nl != std::string::npos; nl = buffer.find('\n')) {
-        const std::string line = buffer.substr(0, nl);
-        buffer.erase(0, nl + 1);
-        if (!handle_event(line)) gone = true;
+      std::size_t start = 0;
+      for (auto nl = buffer.find('\n'); nl != std::string::npos && !gone; nl = buffer.find('\n', start)) {
+        if (!handle_event(std::string_view(buffer).substr(start, nl - start))) gone = true;
+        start = nl + 1;
       }
+      buffer.erase(0, start);
       return !gone;
     });
     if (gone || (response.ok() && response->status == 410)) {
       // 410 Gone: the server no longer has events since our resourceVersion
       // (compacted, or an API server restarted); what happened meanwhile is
       // found by listing again.
-      context_.logger().info("drift watch expired (410 Gone); listing again", {{"collection", collection_}});
+      owner_.log(LogLevel::info, "drift watch expired (410 Gone); listing again", {{"collection", collection_}});
       resource_version_.clear();
       return true;
     }
-    if (!response.ok()) return stopping();
+    if (!response.ok()) return stop_.load();
     return response->status == 200;
   }
 
   // False on 410 Gone.
-  bool handle_event(const std::string& line) {
+  bool handle_event(std::string_view line) {
     auto event = parse_json(line);
     if (!event.ok()) return true;
     const std::string type = event->string_or("type");
@@ -145,56 +199,172 @@ class CollectionWatch {
       resource_version_ = rv->as_string();
     const Value* metadata = object->find("metadata");
     if (!metadata) return true;
-    if (type == "DELETED") {
-      if (const AppliedObject* mine = managed(*metadata)) drift_(state_, *mine, mine->entry.id() + " was deleted");
-    } else if (type == "ADDED" || type == "MODIFIED") {
-      check(*object);
-    }
+    if (type == "DELETED") owner_.dispatch(key_of(*metadata), nullptr, " was deleted");
+    else if (type == "ADDED" || type == "MODIFIED") owner_.dispatch(key_of(*metadata), object, " was changed");
     return true;
   }
 
-  Context& context_;
-  KubeClient& client_;
-  std::shared_ptr<const AppliedState> state_;
-  std::string collection_;
-  WatchedCollection what_;
-  Drift drift_;
-  const std::atomic<bool>& stop_;
+  DriftWatcher& owner_;
+  const ResourceType type_;
+  const std::string namespace_;  // "" = all namespaces (or a cluster-scoped type)
+  const std::string collection_;
+  std::atomic<bool> stop_{false};
   std::string resource_version_;
-  std::map<std::string, const AppliedObject*> mine_;
+  std::thread thread_;  // last: starts once the rest is set
 };
 
-}  // namespace
+std::shared_ptr<DriftWatcher> DriftWatcher::of(const std::shared_ptr<Cluster>& cluster) {
+  static std::mutex mutex;
+  static std::map<const Cluster*, std::weak_ptr<DriftWatcher>> watchers;
+  std::lock_guard lock(mutex);
+  std::weak_ptr<DriftWatcher>& slot = watchers[cluster.get()];
+  if (auto watcher = slot.lock()) return watcher;
+  auto watcher = std::make_shared<DriftWatcher>(cluster);
+  slot = watcher;
+  return watcher;
+}
 
-Result<void> watch_drift(Context& context, KubeClient& client, const AppliedStateSource& state, DriftMode mode,
-                         const HealObject& heal, const DriftCallback& on_drift) {
-  if (mode == DriftMode::off) return {};
-  Drift drift = [&](const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object,
-                    const std::string& reason) {
-    if (mode == DriftMode::report) {
-      context.logger().warn("drift detected (drift: report, not healed)", {{"reason", reason}});
-      return;
-    }
-    heal(snapshot, object);
-    on_drift(reason);
-  };
-  while (!context.cancelled()) {
-    auto snapshot = state();
-    if (!snapshot) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      continue;
-    }
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> threads;
-    for (const auto& [collection, what] : snapshot->collections)
-      threads.emplace_back([&, collection = collection, what = what] {
-        CollectionWatch(context, client, snapshot, collection, what, drift, stop).run();
-      });
-    while (!context.cancelled() && state() == snapshot) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    stop = true;
-    for (auto& t : threads) t.join();
+DriftWatcher::DriftWatcher(std::shared_ptr<Cluster> cluster) : cluster_(std::move(cluster)) {}
+
+DriftWatcher::~DriftWatcher() {
+  std::map<std::string, std::unique_ptr<Watch>> watches;
+  {
+    std::lock_guard lock(mutex_);
+    watches.swap(watches_);
   }
-  return {};
+  for (auto& [path, watch] : watches) watch->stop();
+  watches.clear();
+  reap();
+}
+
+std::shared_ptr<DriftWatcher::Subscriber> DriftWatcher::subscribe(Logger& logger, OnDrift on_drift) {
+  auto subscriber = std::make_shared<Subscriber>(logger, std::move(on_drift));
+  std::lock_guard lock(mutex_);
+  subscribers_.insert(subscriber);
+  return subscriber;
+}
+
+void DriftWatcher::follow(const std::shared_ptr<Subscriber>& subscriber, std::shared_ptr<const AppliedState> state) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!subscribers_.count(subscriber)) return;
+    const auto old = subscriber->state();
+    if (old == state) return;
+    if (old)
+      for (const auto& [key, object] : old->objects)
+        if (auto it = by_object_.find(key); it != by_object_.end() && it->second == subscriber) by_object_.erase(it);
+    if (state)
+      for (const auto& [key, object] : state->objects) by_object_[key] = subscriber;
+    subscriber->set_state(state);
+    const std::set<std::string> before = std::move(subscriber->paths);
+    subscriber->paths = paths_of(state.get());
+    use(subscriber->paths, state.get(), +1);
+    use(before, nullptr, -1);
+  }
+  reap();
+}
+
+void DriftWatcher::unsubscribe(const std::shared_ptr<Subscriber>& subscriber) {
+  subscriber->end();
+  follow(subscriber, nullptr);
+  std::lock_guard lock(mutex_);
+  subscribers_.erase(subscriber);
+}
+
+void DriftWatcher::dispatch(const std::string& key, const Value* live, const std::string& reason) {
+  std::shared_ptr<Subscriber> subscriber;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_object_.find(key);
+    if (it == by_object_.end()) return;
+    subscriber = it->second;
+  }
+  subscriber->check(key, live, reason);
+}
+
+void DriftWatcher::report_missing(const Watch& watch, const std::set<std::string>& seen) {
+  std::vector<std::pair<std::string, std::shared_ptr<Subscriber>>> missing;
+  {
+    const std::string prefix = type_key(watch.type().group(), watch.type().kind) + "|" +
+                               (watch.namespace_name().empty() ? "" : watch.namespace_name() + "|");
+    std::lock_guard lock(mutex_);
+    for (auto it = by_object_.lower_bound(prefix); it != by_object_.end() && it->first.starts_with(prefix); ++it)
+      if (!seen.count(it->first)) missing.emplace_back(it->first, it->second);
+  }
+  for (const auto& [key, subscriber] : missing) subscriber->check(key, nullptr, " is missing");
+}
+
+void DriftWatcher::deny_cluster_wide(const std::string& type_key) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!namespaced_only_.insert(type_key).second) return;
+    for (const auto& subscriber : subscribers_) {
+      auto state = subscriber->state();
+      const std::set<std::string> before = std::move(subscriber->paths);
+      subscriber->paths = paths_of(state.get());
+      use(subscriber->paths, state.get(), +1);
+      use(before, nullptr, -1);
+    }
+  }
+  log(LogLevel::info, "drift watch: not allowed to watch across namespaces; watching each namespace",
+      {{"kind", type_key.substr(type_key.find('|') + 1)}});
+}
+
+void DriftWatcher::log(LogLevel level, std::string_view message, const LogFields& fields) {
+  // A subscriber's logger stays valid while it is subscribed: log under the lock.
+  std::lock_guard lock(mutex_);
+  if (!subscribers_.empty()) (*subscribers_.begin())->logger().log(level, message, fields);
+}
+
+std::set<std::string> DriftWatcher::paths_of(const AppliedState* state) const {
+  std::set<std::string> paths;
+  if (!state) return paths;
+  for (const auto& [key, object] : state->objects) {
+    auto type = state->types.find(type_key(object.entry));
+    if (type == state->types.end()) continue;
+    const bool per_namespace = type->second.namespaced && namespaced_only_.count(type->first);
+    paths.insert(per_namespace ? type->second.collection(object.entry.namespace_name) : type->second.all_namespaces());
+  }
+  return paths;
+}
+
+void DriftWatcher::use(const std::set<std::string>& paths, const AppliedState* state, int delta) {
+  for (const auto& path : paths) {
+    auto it = watches_.find(path);
+    if (delta > 0) {
+      if (it == watches_.end()) {
+        // The first user of a collection starts its watch (state has an object in it).
+        for (const auto& [key, object] : state->objects) {
+          const ResourceType& type = state->types.at(type_key(object.entry));
+          const bool here = path == type.all_namespaces() ||
+                            (type.namespaced && path == type.collection(object.entry.namespace_name));
+          if (!here) continue;
+          const std::string ns = path == type.all_namespaces() ? "" : object.entry.namespace_name;
+          it = watches_.emplace(path, std::make_unique<Watch>(*this, type, ns)).first;
+          break;
+        }
+      }
+      if (it != watches_.end()) ++it->second->users;
+    } else if (it != watches_.end() && --it->second->users == 0) {
+      retire(path);
+    }
+  }
+}
+
+void DriftWatcher::retire(const std::string& path) {
+  auto it = watches_.find(path);
+  it->second->stop();
+  retired_.push_back(std::move(it->second));
+  watches_.erase(it);
+}
+
+void DriftWatcher::reap() {
+  std::vector<std::unique_ptr<Watch>> done;
+  {
+    std::lock_guard lock(mutex_);
+    done.swap(retired_);
+  }
+  done.clear();  // joins
 }
 
 }  // namespace driftless::kube

@@ -1,31 +1,73 @@
-// Drift watch: metadata-only watches on the collections of the last applied
-// set; a managed object deleted, or no longer in sync (see ownership.hpp),
-// is drift.
+// Drift watches shared by the kube sinks of one Cluster: one metadata-only
+// watch per resource type across all namespaces (driftless's label selector),
+// or one per namespace for an identity that may not watch cluster-wide (a
+// tenant). An event about a managed object goes to the sink that applied it;
+// a thousand pipelines of four kinds cost four watches, not four thousand.
 #pragma once
 
-#include <driftless/plugin.hpp>
+#include <driftless/context.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
 
-#include "client.hpp"
+#include "cluster.hpp"
 #include "reconcile.hpp"
-#include "settings.hpp"
 
 namespace driftless::kube {
 
-/// The applied state now (nullptr before the first successful apply).
-using AppliedStateSource = std::function<std::shared_ptr<const AppliedState>()>;
+/// Called on a watch thread with a drifted object of the subscriber's state and why.
+using OnDrift = std::function<void(const std::shared_ptr<const AppliedState>&, const AppliedObject&, const std::string&)>;
 
-/// Puts one drifted object back at once; given the state it belongs to.
-using HealObject = std::function<void(const std::shared_ptr<const AppliedState>&, const AppliedObject&)>;
+class DriftWatcher {
+ public:
+  /// One sink's interest: the objects of its last applied state.
+  class Subscriber;
 
-/// Watches until context.cancelled(), following the applied state as it
-/// changes. Watches resume from the last resourceVersion after a dropped
-/// connection (API server restart) and relist after 410 Gone. In heal mode a
-/// drifted object goes to `heal` and then `on_drift` (the core's reconcile
-/// confirms); in report mode drift is only logged.
-Result<void> watch_drift(Context& context, KubeClient& client, const AppliedStateSource& state, DriftMode mode,
-                         const HealObject& heal, const DriftCallback& on_drift);
+  /// The watcher of `cluster`, shared by every sink using it.
+  static std::shared_ptr<DriftWatcher> of(const std::shared_ptr<Cluster>& cluster);
+
+  explicit DriftWatcher(std::shared_ptr<Cluster> cluster);
+  ~DriftWatcher();
+
+  /// Starts reporting drift of the objects given to follow(). `logger` must
+  /// stay valid until unsubscribe(); the watches' own messages go to it too.
+  std::shared_ptr<Subscriber> subscribe(Logger& logger, OnDrift on_drift);
+  /// Watches the objects of `state` from now on (nullptr: none).
+  void follow(const std::shared_ptr<Subscriber>& subscriber, std::shared_ptr<const AppliedState> state);
+  /// Stops; once it returns, `on_drift` of the subscriber is not running and will not be called.
+  void unsubscribe(const std::shared_ptr<Subscriber>& subscriber);
+
+ private:
+  class Watch;
+  friend class Watch;
+
+  // What a watch thread does with an object it saw, or learned was deleted (live == nullptr).
+  void dispatch(const std::string& key, const Value* live, const std::string& reason);
+  // After a (re)list of `watch`: objects it should have shown but did not are missing.
+  void report_missing(const Watch& watch, const std::set<std::string>& seen);
+  // The identity may not watch `type_key` across namespaces: watch per namespace instead.
+  void deny_cluster_wide(const std::string& type_key);
+  void log(LogLevel level, std::string_view message, const LogFields& fields);
+
+  // Under mutex_.
+  std::set<std::string> paths_of(const AppliedState* state) const;
+  void use(const std::set<std::string>& paths, const AppliedState* state, int delta);
+  void retire(const std::string& path);
+  // Joins retired watches; called without mutex_.
+  void reap();
+
+  std::shared_ptr<Cluster> cluster_;
+  std::mutex mutex_;
+  std::set<std::shared_ptr<Subscriber>> subscribers_;
+  std::map<std::string, std::shared_ptr<Subscriber>> by_object_;  // InventoryEntry::key() -> who applied it
+  std::map<std::string, std::unique_ptr<Watch>> watches_;        // by collection path
+  std::set<std::string> namespaced_only_;                        // "group|Kind" not watchable cluster-wide
+  std::vector<std::unique_ptr<Watch>> retired_;
+};
 
 }  // namespace driftless::kube

@@ -578,6 +578,65 @@ TEST_F(KubeSink, DriftReportOnlyLogs) {
   EXPECT_FALSE(exists("configmap", ns, "settings"));
 }
 
+// Pipelines of one cluster share one watch per kind: three pipelines of
+// ConfigMaps open one ConfigMap watch, and each still heals its own objects.
+TEST_F(KubeSink, PipelinesOfOneClusterShareOneWatchPerKind) {
+  const std::string prefix = unique("sk-share");
+  test::TempDir dir;
+  for (const std::string folder : {"a", "b", "c"}) {
+    create_namespace(prefix + "-" + folder);
+    test::write_file(dir.path() / "repo/apps" / folder / "cm.yaml", config_map("settings", folder));
+  }
+  test::write_file(dir.path() / "driftless.yaml",
+                   "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\nsources:\n"
+                   "  - {name: repo, type: path, path: repo, interval: 1h}\npipelines:\n"
+                   "  - name: \"" + prefix + "-{{folder}}\"\n    source: repo\n    forEachFolder: apps/*\n"
+                   "    renderers: [{type: yaml}]\n    sink:\n      type: kube\n      kubeconfig: " + env()["KUBECONFIG"] +
+                   "\n      namespace: \"" + prefix + "-{{folder}}\"\n");
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(
+      {"--config", (dir.path() / "driftless.yaml").string(), "--state-dir", (dir.path() / "state").string(), "run"}));
+  auto count = [&](const std::string& text) {
+    std::size_t n = 0;
+    const std::string log = daemon.output();
+    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    return n;
+  };
+  for (const std::string folder : {"a", "b", "c"})
+    ASSERT_TRUE(test::eventually([&] { return exists("configmap", prefix + "-" + folder, "settings"); }, 60s))
+        << daemon.output();
+  ASSERT_TRUE(test::eventually([&] { return count("drift watch started") >= 1; }, 30s)) << daemon.output();
+  std::this_thread::sleep_for(1s);  // every pipeline has followed its objects
+  EXPECT_EQ(count("drift watch started"), 1u) << daemon.output();
+  EXPECT_NE(daemon.output().find("collection=/api/v1/configmaps"), std::string::npos) << daemon.output();
+
+  const std::string ns = prefix + "-b";
+  const std::string uid = field("configmap", ns, "settings", ".metadata.uid");
+  ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
+  EXPECT_TRUE(test::eventually([&] { return exists("configmap", ns, "settings") &&
+                                            field("configmap", ns, "settings", ".metadata.uid") != uid; }, 30s))
+      << daemon.output();
+  EXPECT_EQ(field("configmap", ns, "settings", ".data.value"), "b");
+}
+
+// A tenant may not watch across namespaces: its watches fall back to its own
+// namespace, and its drift is still healed within seconds.
+TEST_F(KubeSink, TenantDriftIsWatchedInItsNamespace) {
+  const std::string tenant_ns = env()["RESTRICTED_NAMESPACE"];
+  const std::string name = unique("tenantheal");
+  Fleet fleet(name, tenant_ns, "      impersonate: {user: " + env()["RESTRICTED_USER"] + "}\n");
+  fleet.write("mine.yaml", config_map(name, "v1"));
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("watching each namespace") != std::string::npos; }, 60s))
+      << daemon.output();
+  ASSERT_TRUE(test::eventually([&] {
+    return daemon.output().find("collection=/api/v1/namespaces/" + tenant_ns + "/configmaps") != std::string::npos;
+  }, 30s)) << daemon.output();
+  std::this_thread::sleep_for(1s);  // the namespace's watch has listed
+  ASSERT_EQ(kubectl({"-n", tenant_ns, "delete", "configmap", name}).exit_code, 0);
+  EXPECT_TRUE(test::eventually([&] { return exists("configmap", tenant_ns, name); }, 30s)) << daemon.output();
+  EXPECT_NE(daemon.output().find("drift healed"), std::string::npos) << daemon.output();
+}
+
 TEST_F(KubeSink, ConflictsAreErrorsWithoutForce) {
   const std::string ns = unique("sk-force");
   create_namespace(ns);
