@@ -3,6 +3,7 @@
 #include <driftless/diff.hpp>
 
 #include <array>
+#include <deque>
 
 #include "health.hpp"
 #include "ownership.hpp"
@@ -15,6 +16,7 @@ constexpr const char* kPipelineLabel = "driftless.dev/pipeline";
 constexpr const char* kPruneAnnotation = "driftless.dev/prune";
 constexpr std::size_t kListPageSize = 1000;
 constexpr std::size_t kRequestChunk = 1000;
+constexpr std::size_t kListsAtOnce = 8;  // pages of up to kListPageSize items each in memory at once
 
 // Apply order; pruning runs it backwards (custom resources before their CRDs,
 // namespaces last).
@@ -187,50 +189,72 @@ class Reconciler {
     for (std::size_t i = 0; i < leftovers_.size(); ++i) leftover_by_key[leftovers_[i].entry.key()] = i;
     present_leftovers_.assign(leftovers_.size(), false);
 
-    for (const auto& [collection, type] : collections) {
-      const std::string group = type.group();
+    // The pages of several collections are read at once: a pipeline of a few
+    // objects of several kinds then waits for one round trip, not one per kind.
+    struct Page {
+      std::string collection;
+      const ResourceType* type;
       std::string continue_token;
-      do {
-        HttpRequest r = s_.client.request("GET", managed_list_path(collection, continue_token));
-        r.headers.front().second = kMetadataAccept;
-        auto response = s_.client.send(std::move(r));
+    };
+    std::deque<Page> pending;
+    for (const auto& [collection, type] : collections) pending.push_back({collection, &type, ""});
+    while (!pending.empty()) {
+      std::vector<Page> round;
+      while (!pending.empty() && round.size() < kListsAtOnce) {
+        round.push_back(std::move(pending.front()));
+        pending.pop_front();
+      }
+      std::vector<HttpRequest> requests;
+      for (const Page& page : round) {
+        requests.push_back(s_.client.request("GET", managed_list_path(page.collection, page.continue_token)));
+        requests.back().headers.front().second = kMetadataAccept;
+      }
+      auto responses = s_.client.send_all(std::move(requests), s_.settings.concurrency);
+      for (std::size_t i = 0; i < round.size(); ++i) {
+        const Page& page = round[i];
+        const auto& response = responses[i];
         if (!response.ok() || (response->status != 200 && response->status != 404)) {
-          list_failed(collection, response.ok() ? api_message(*response) : response.error().message);
+          list_failed(page.collection, response.ok() ? api_message(*response) : response.error().message);
           return false;
         }
-        if (response->status == 404) break;  // not served yet: a CRD of this set
+        if (response->status == 404) continue;  // not served yet: a CRD of this set
         auto list = parse_json(response->body);
         if (!list.ok()) {
-          error("listing " + collection + ": " + list.error().message);
+          error("listing " + page.collection + ": " + list.error().message);
           return false;
         }
-        const Value* items = list->find("items");
-        for (const auto& live : items && items->is_array() ? items->as_array() : Array()) {
-          const Value* metadata = live.find("metadata");
-          if (!metadata) continue;
-          const std::string ns = metadata->string_or("namespace");
-          const std::string name = metadata->string_or("name");
-          const std::string key = group + "|" + type.kind + "|" + ns + "|" + name;
-          const Value* labels = metadata->find("labels");
-          const std::string owner = labels ? labels->string_or(kPipelineLabel) : "";
-          if (auto it = by_key_.find(key); it != by_key_.end()) {
-            Item& item = items_[it->second];
-            item.listed = true;
-            item.owner = owner;
-            item.in_sync = still_in_sync(live, item.source->body, item.hash);
-          } else if (auto left = leftover_by_key.find(key); left != leftover_by_key.end()) {
-            LiveLeftover& l = leftovers_[left->second];
-            present_leftovers_[left->second] = true;
-            l.owner = owner;
-            const Value* annotations = metadata->find("annotations");
-            l.prune_disabled = annotations && annotations->string_or(kPruneAnnotation) == "disabled";
-          }
-        }
+        take_live(*page.type, *list, leftover_by_key);
         const Value* next = list->at_path({"metadata", "continue"});
-        continue_token = next && next->is_string() ? next->as_string() : "";
-      } while (!continue_token.empty());
+        if (next && next->is_string() && !next->as_string().empty())
+          pending.push_back({page.collection, page.type, next->as_string()});
+      }
     }
     return true;
+  }
+
+  // Notes what one page of a list says about desired objects and leftovers.
+  void take_live(const ResourceType& type, const Value& list, const std::map<std::string, std::size_t>& leftover_by_key) {
+    const std::string group = type.group();
+    const Value* items = list.find("items");
+    for (const auto& live : items && items->is_array() ? items->as_array() : Array()) {
+      const Value* metadata = live.find("metadata");
+      if (!metadata) continue;
+      const std::string key = group + "|" + type.kind + "|" + metadata->string_or("namespace") + "|" + metadata->string_or("name");
+      const Value* labels = metadata->find("labels");
+      const std::string owner = labels ? labels->string_or(kPipelineLabel) : "";
+      if (auto it = by_key_.find(key); it != by_key_.end()) {
+        Item& item = items_[it->second];
+        item.listed = true;
+        item.owner = owner;
+        item.in_sync = still_in_sync(live, item.source->body, item.hash);
+      } else if (auto left = leftover_by_key.find(key); left != leftover_by_key.end()) {
+        LiveLeftover& l = leftovers_[left->second];
+        present_leftovers_[left->second] = true;
+        l.owner = owner;
+        const Value* annotations = metadata->find("annotations");
+        l.prune_disabled = annotations && annotations->string_or(kPruneAnnotation) == "disabled";
+      }
+    }
   }
 
   // Blames the objects of an unreadable collection (RBAC, most often).
