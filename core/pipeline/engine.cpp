@@ -354,7 +354,7 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   const std::string& type = pipeline.spec->sink.type;
   CoreContext context(services_, pipeline.name, type, options_.timeout);
   context.set_cluster_info(cluster);
-  SinkRequest request{*run.rendered, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff};
+  SinkRequest request{*run.rendered, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff, run.rendered};
   guarded([&] { run.sink = slot->instance->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
   if (!run.ok()) return finish();  // deferred work needs its objects in place
   for (const auto& action : rendered->actions) {

@@ -500,16 +500,33 @@ class Reconciler {
     }
   }
 
+  // True when the last applied state holds exactly these objects with these
+  // hashes: publishing it again costs no copy of the objects.
+  bool same_as_applied() const {
+    if (!s_.applied || s_.applied->objects.size() != items_.size()) return false;
+    for (const auto& item : items_) {
+      auto it = s_.applied->objects.find(item.entry.key());
+      if (it == s_.applied->objects.end() || it->second.hash != item.hash) return false;
+    }
+    return true;
+  }
+
   void publish() const {
+    if (same_as_applied()) return s_.publish(s_.applied);
     auto state = std::make_shared<AppliedState>();
+    // Items point into request_.objects; keeping them means sharing the core's
+    // copy (or, when the core did not share it, taking one).
+    state->desired = request_.shared_objects ? request_.shared_objects
+                                             : std::make_shared<const std::vector<KubeObject>>(request_.objects);
     for (const auto& item : items_) {
       const ResourceType* t = s_.discovery->find(item.entry.api_version, item.entry.kind);
       const ResourceType& type = t ? *t : item.type;
       state->objects[item.entry.key()] = {item.entry, type.object_path(item.entry.namespace_name, item.entry.name),
-                                          type.namespaced, to_json(item.source->body), item.hash};
+                                          type.namespaced, &(*state->desired)[static_cast<std::size_t>(item.source - request_.objects.data())],
+                                          item.hash};
       state->types.emplace(type.group() + "|" + type.kind, type);
     }
-    s_.publish(s_.applied && s_.applied->same_as(*state) ? s_.applied : std::move(state));
+    s_.publish(std::move(state));
   }
 
   void wait_for_health() {
@@ -567,15 +584,6 @@ HttpRequest server_side_apply(const KubeClient& client, const std::string& path,
   // Only the status matters when applying: the server then encodes metadata only.
   if (!want_object) r.headers.front().second = kMetadataWatchAccept;
   return r;
-}
-
-bool AppliedState::same_as(const AppliedState& other) const {
-  if (objects.size() != other.objects.size()) return false;
-  for (const auto& [key, object] : objects) {
-    auto it = other.objects.find(key);
-    if (it == other.objects.end() || it->second.hash != object.hash) return false;
-  }
-  return true;
 }
 
 std::string managed_list_path(const std::string& collection, const std::string& continue_token) {

@@ -22,16 +22,14 @@ struct AppliedObject {
   InventoryEntry entry;
   std::string path;          ///< on the API server
   bool namespaced = false;
-  std::string desired_json;  ///< the desired object, as JSON text (compact: parsed only on an event)
+  const KubeObject* desired = nullptr;  ///< in AppliedState::desired
   std::string hash;
 };
 
 struct AppliedState {
+  std::shared_ptr<const std::vector<KubeObject>> desired;  ///< the desired set (shared with the core, not copied)
   std::map<std::string, AppliedObject> objects;  ///< by InventoryEntry::key()
   std::map<std::string, ResourceType> types;     ///< of the objects, by "group|Kind"
-
-  /// Same objects with the same hashes (a new state would only restart watches).
-  bool same_as(const AppliedState& other) const;
 };
 
 /// Receives the new applied state as soon as every write of an apply is done

@@ -129,11 +129,9 @@ class KubeSink : public Sink {
   // after it published a newer state than `snapshot`: that sync knows better.
   void heal_now(Context& context, const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
     if (writing_ || applied_state() != snapshot) return;
-    auto desired = parse_json(object.desired_json);
-    if (!desired.ok()) return;
     KubeClient& client = cluster_->client();
     auto response = client.send(server_side_apply(
-        client, object.path, applied_object(*desired, object.entry.namespace_name, object.namespaced, object.hash),
+        client, object.path, applied_object(object.desired->body, object.entry.namespace_name, object.namespaced, object.hash),
         settings_.force, false, false));
     if (response.ok() && (response->status == 200 || response->status == 201))
       context.logger().info("drift healed", {{"object", object.entry.id()}});

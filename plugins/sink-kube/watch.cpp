@@ -45,10 +45,7 @@ class DriftWatcher::Subscriber {
     auto it = snapshot->objects.find(key);
     if (it == snapshot->objects.end()) return;
     const AppliedObject& object = it->second;
-    if (live) {
-      auto desired = parse_json(object.desired_json);
-      if (!desired.ok() || still_in_sync(*live, *desired, object.hash)) return;
-    }
+    if (live && still_in_sync(*live, object.desired->body, object.hash)) return;
     on_drift_(snapshot, object, object.entry.id() + reason);
   }
 

@@ -125,6 +125,10 @@ struct SinkRequest {
   /// The complete desired set of the pipeline.
   const std::vector<KubeObject>& objects;
   SinkMode mode = SinkMode::apply;
+  /// The same objects, shared, or nullptr: a sink that keeps the desired
+  /// objects after sync returns (to heal drift) holds this instead of a copy.
+  /// The core's render cache holds them anyway, so keeping them costs nothing.
+  std::shared_ptr<const std::vector<KubeObject>> shared_objects = nullptr;
   /// True when the core sends an empty set on purpose: the pipeline's folder
   /// was removed from its source and the config asks to prune its objects then
   /// (pruneOnFolderRemoval). The sink's guard against an unexpectedly empty set
