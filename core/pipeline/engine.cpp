@@ -10,7 +10,7 @@ namespace driftless::core {
 struct Engine::SourceState {
   std::mutex fetching;  ///< one fetch of a source at a time
   std::unique_ptr<Source> instance;
-  std::optional<Artifact> last_good;
+  std::shared_ptr<const Artifact> last_good;  ///< shared: runs read it without copying its folder ids
   std::optional<Error> last_error;
 };
 
@@ -19,6 +19,12 @@ struct Engine::Expanded {
   std::string name;
   std::string folder;  ///< basename of the matched folder ("" without forEachFolder)
   std::string path;
+};
+
+struct Engine::Expansion {
+  std::shared_ptr<const Artifact> artifact;  ///< what it was expanded from
+  std::vector<Expanded> pipelines;
+  std::vector<Diagnostic> problems;
 };
 
 Engine::Engine(const Config& config, const PluginRegistry& registry, EngineOptions options)
@@ -95,22 +101,32 @@ void stamp(std::vector<KubeObject>& objects, const std::string& pipeline) {
 
 }  // namespace
 
-std::vector<Engine::Expanded> Engine::expand(const PipelineSpec& spec, const Artifact& artifact,
-                                             std::vector<Diagnostic>& problems) {
-  std::vector<Expanded> out;
+std::shared_ptr<const Engine::Expansion> Engine::expand(const PipelineSpec& spec,
+                                                        const std::shared_ptr<const Artifact>& artifact) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = expansions_.find(&spec);
+    if (it != expansions_.end() && it->second->artifact == artifact) return it->second;
+  }
+  // Once per revision: a thousand folder pipelines must not list the folders
+  // of the artifact once per run each.
+  auto out = std::make_shared<Expansion>();
+  out->artifact = artifact;
   if (spec.for_each_folder.empty()) {
     std::error_code ec;
-    if (!spec.path.empty() && !std::filesystem::is_directory(artifact.root / spec.path, ec))
-      problems.push_back(error_at(spec.location, "pipeline '" + spec.name + "': path '" + spec.path +
-                                                     "' is not a folder of source '" + spec.source + "' at " +
-                                                     artifact.revision));
-    out.push_back({&spec, spec.name, "", spec.path});
-    return out;
+    if (!spec.path.empty() && !std::filesystem::is_directory(artifact->root / spec.path, ec))
+      out->problems.push_back(error_at(spec.location, "pipeline '" + spec.name + "': path '" + spec.path +
+                                                          "' is not a folder of source '" + spec.source + "' at " +
+                                                          artifact->revision));
+    out->pipelines.push_back({&spec, spec.name, "", spec.path});
+  } else {
+    for (const auto& path : match_folders(artifact->root, spec.for_each_folder)) {
+      std::string folder = std::filesystem::path(path).filename().string();
+      out->pipelines.push_back({&spec, expand_templates(spec.name, folder, path), folder, path});
+    }
   }
-  for (const auto& path : match_folders(artifact.root, spec.for_each_folder)) {
-    std::string folder = std::filesystem::path(path).filename().string();
-    out.push_back({&spec, expand_templates(spec.name, folder, path), folder, path});
-  }
+  std::lock_guard lock(mutex_);
+  expansions_[&spec] = out;
   return out;
 }
 
@@ -125,7 +141,7 @@ FetchOutcome Engine::fetch(const std::string& name) {
   }
   SourceState& source = source_state(name);
   std::lock_guard fetching(source.fetching);
-  std::optional<Artifact> previous;
+  std::shared_ptr<const Artifact> previous;
   {
     std::lock_guard lock(mutex_);
     previous = source.last_good;
@@ -139,14 +155,14 @@ FetchOutcome Engine::fetch(const std::string& name) {
   if (source.instance) {
     CoreContext context(services_, "", spec->plugin.type, options_.timeout);
     std::vector<Diagnostic> crash;
-    guarded([&] { artifact = source.instance->fetch(context, previous ? &*previous : nullptr); },
+    guarded([&] { artifact = source.instance->fetch(context, previous.get()); },
             "source '" + name + "'", crash);
     if (!crash.empty()) artifact = fail(ErrorCode::internal, crash.front().message);
   }
   std::lock_guard lock(mutex_);
   if (artifact.ok()) {
     outcome.changed = !previous || previous->revision != artifact->revision;
-    source.last_good = std::move(*artifact);
+    source.last_good = std::make_shared<const Artifact>(std::move(*artifact));
     source.last_error.reset();
   } else {
     source.last_error = artifact.error();
@@ -170,23 +186,28 @@ std::set<std::string> Engine::untouched(const std::string& source, const std::ve
   return out;
 }
 
-std::vector<Engine::Expanded> Engine::current_pipelines() {
-  std::vector<Expanded> out;
+std::shared_ptr<const Artifact> Engine::last_good(const std::string& source) {
+  std::lock_guard lock(mutex_);
+  auto it = sources_.find(source);
+  return it == sources_.end() ? nullptr : it->second->last_good;
+}
+
+std::vector<std::shared_ptr<const Engine::Expansion>> Engine::current_expansions() {
+  std::vector<std::shared_ptr<const Expansion>> out;
   for (const auto& spec : config_.pipelines) {
     if (spec.for_each_folder.empty()) {
-      out.push_back({&spec, spec.name, "", spec.path});
-      continue;
+      out.push_back(std::make_shared<const Expansion>(Expansion{nullptr, {{&spec, spec.name, "", spec.path}}, {}}));
+    } else if (auto artifact = last_good(spec.source)) {
+      out.push_back(expand(spec, artifact));
     }
-    std::optional<Artifact> artifact;
-    {
-      std::lock_guard lock(mutex_);
-      auto it = sources_.find(spec.source);
-      if (it != sources_.end()) artifact = it->second->last_good;
-    }
-    if (!artifact) continue;
-    std::vector<Diagnostic> ignored;
-    for (auto& pipeline : expand(spec, *artifact, ignored)) out.push_back(std::move(pipeline));
   }
+  return out;
+}
+
+std::vector<Engine::Expanded> Engine::current_pipelines() {
+  std::vector<Expanded> out;
+  for (const auto& expansion : current_expansions())
+    out.insert(out.end(), expansion->pipelines.begin(), expansion->pipelines.end());
   return out;
 }
 
@@ -212,13 +233,13 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
     bool have_artifact;
     {
       std::lock_guard lock(mutex_);
-      have_artifact = source.last_good.has_value();
+      have_artifact = source.last_good != nullptr;
     }
     if (!fetched.count(spec.source) && (fetch_sources || !have_artifact)) {
       fetched.insert(spec.source);
       fetch(spec.source);
     }
-    std::optional<Artifact> artifact;
+    std::shared_ptr<const Artifact> artifact;
     std::optional<Error> error;
     {
       std::lock_guard lock(mutex_);
@@ -234,8 +255,8 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
       if (!only || spec.name == *only || !spec.for_each_folder.empty()) runs.push_back(std::move(failed));
       continue;
     }
-    std::vector<Diagnostic> problems;
-    for (const auto& pipeline : expand(spec, *artifact, problems)) {
+    const auto expansion = expand(spec, artifact);
+    for (const auto& pipeline : expansion->pipelines) {
       if (only && pipeline.name != *only) continue;
       if (!names.insert(pipeline.name).second) {
         PipelineRun clash;
@@ -244,10 +265,10 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
         runs.push_back(std::move(clash));
         continue;
       }
-      if (!problems.empty()) {
+      if (!expansion->problems.empty()) {
         PipelineRun bad;
         bad.pipeline = pipeline.name;
-        bad.diagnostics = problems;
+        bad.diagnostics = expansion->problems;
         runs.push_back(std::move(bad));
         continue;
       }
@@ -449,8 +470,9 @@ void Engine::watch_loop(const std::string& pipeline, Sink& sink, const std::stri
 }
 
 std::optional<Engine::Expanded> Engine::find_expanded(const std::string& name) {
-  for (auto& pipeline : current_pipelines())
-    if (pipeline.name == name) return std::move(pipeline);
+  for (const auto& expansion : current_expansions())
+    for (const auto& pipeline : expansion->pipelines)
+      if (pipeline.name == name) return pipeline;
   return std::nullopt;
 }
 
@@ -540,12 +562,7 @@ Retirement Engine::retire(const std::string& pipeline, const std::string& source
     return finish();
   }
   const PipelineSpec& spec = *expanded->spec;
-  std::optional<Artifact> artifact;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = sources_.find(spec.source);
-    if (it != sources_.end()) artifact = it->second->last_good;
-  }
+  const auto artifact = last_good(spec.source);
   std::error_code ec;
   if (!artifact || std::filesystem::is_directory(artifact->root / folder_path, ec)) {
     warn("the folder " + folder_path + " is in source '" + spec.source + "'; pipeline '" + pipeline + "' is not retired");

@@ -140,9 +140,15 @@ class Engine {
  private:
   struct SourceState;
   struct Expanded;
+  struct Expansion;
 
   SourceState& source_state(const std::string& name);
-  std::vector<Expanded> expand(const PipelineSpec& spec, const Artifact& artifact, std::vector<Diagnostic>& problems);
+  /// The pipelines `spec` makes from `artifact` (remembered per spec until the artifact changes).
+  std::shared_ptr<const Expansion> expand(const PipelineSpec& spec, const std::shared_ptr<const Artifact>& artifact);
+  /// The last good artifact of `source`, or nullptr.
+  std::shared_ptr<const Artifact> last_good(const std::string& source);
+  /// Every pipeline spec's expansion from its source's last good artifact.
+  std::vector<std::shared_ptr<const Expansion>> current_expansions();
   /// Every pipeline as expanded from its source's last good artifact.
   std::vector<Expanded> current_pipelines();
   /// The pipeline named `name` among current_pipelines().
@@ -166,8 +172,9 @@ class Engine {
   const PluginRegistry& registry_;
   EngineOptions options_;
   ContextServices services_;
-  std::mutex mutex_;  ///< guards sources_ and each SourceState's artifact and error
+  std::mutex mutex_;  ///< guards sources_, each SourceState's artifact and error, and expansions_
   std::map<std::string, std::unique_ptr<SourceState>> sources_;
+  std::map<const PipelineSpec*, std::shared_ptr<const Expansion>> expansions_;
   /// A running Sink::watch; `stop` lives as long as the thread.
   struct Watch {
     std::unique_ptr<std::atomic<bool>> stop;
