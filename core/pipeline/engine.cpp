@@ -418,55 +418,39 @@ void Engine::start_watch(const std::string& pipeline, const DriftHandler& on_dri
   auto it = sinks_.find(pipeline);
   if (closing_ || it == sinks_.end() || !it->second.instance || it->second.watch) return;
   SinkSlot& slot = it->second;
-  Watch& watch = slot.watch.emplace();
-  watch.stop = std::make_unique<std::atomic<bool>>(false);
-  watch.thread = std::thread([this, pipeline, sink = slot.instance.get(), type = slot.type, stop = watch.stop.get(),
-                              on_drift] { watch_loop(pipeline, *sink, type, *stop, on_drift); });
+  // A watch lasts until it is stopped, not until a deadline.
+  auto context = std::make_unique<CoreContext>(services_, pipeline, slot.type, std::chrono::hours(24 * 365));
+  Result<void> result;
+  std::vector<Diagnostic> crash;
+  guarded([&] {
+    result = slot.instance->watch(*context, [on_drift, pipeline](const std::string& reason) { on_drift(pipeline, reason); });
+  }, "sink '" + slot.type + "' watch", crash);
+  if (!crash.empty()) result = fail(ErrorCode::internal, crash.front().message);
+  if (!result.ok()) {
+    context->logger().warn("drift watch failed; trying again before the next reconcile", {{"error", result.error().message}});
+    return;
+  }
+  slot.watch = std::move(context);
 }
 
 void Engine::stop_watch(const std::string& pipeline) {
-  std::optional<Watch> watch;
-  {
-    std::lock_guard lock(sinks_mutex_);
-    auto it = sinks_.find(pipeline);
-    if (it == sinks_.end() || !it->second.watch) return;
-    watch.swap(it->second.watch);
-  }
-  *watch->stop = true;
-  watch->thread.join();
+  std::lock_guard lock(sinks_mutex_);
+  auto it = sinks_.find(pipeline);
+  if (it == sinks_.end() || !it->second.watch) return;
+  end_watch(it->second);
 }
 
 void Engine::stop_watches() {
-  std::vector<Watch> watches;
-  {
-    std::lock_guard lock(sinks_mutex_);
-    closing_ = true;
-    for (auto& [name, slot] : sinks_)
-      if (slot.watch) {
-        watches.push_back(std::move(*slot.watch));
-        slot.watch.reset();
-      }
-  }
-  for (auto& watch : watches) *watch.stop = true;
-  for (auto& watch : watches) watch.thread.join();
+  std::lock_guard lock(sinks_mutex_);
+  closing_ = true;
+  for (auto& [name, slot] : sinks_)
+    if (slot.watch) end_watch(slot);
 }
 
-void Engine::watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const std::atomic<bool>& stop,
-                        const DriftHandler& on_drift) {
-  ContextServices services = services_;
-  services.stop = &stop;
-  while (!stop) {
-    // A watch lasts until it is stopped; its stop flag, not the deadline, ends it.
-    CoreContext context(services, pipeline, type, std::chrono::hours(24 * 365));
-    std::vector<Diagnostic> crash;
-    Result<void> result;
-    guarded([&] { result = sink.watch(context, [&](const std::string& reason) { on_drift(pipeline, reason); }); },
-            "sink '" + type + "' watch", crash);
-    if (!crash.empty()) result = fail(ErrorCode::internal, crash.front().message);
-    if (result.ok() && crash.empty()) return;  // nothing to watch
-    context.logger().warn("drift watch failed; retrying in 5 s", {{"error", result.error().message}});
-    for (int i = 0; i < 50 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+void Engine::end_watch(SinkSlot& slot) {
+  std::vector<Diagnostic> crash;
+  guarded([&] { slot.instance->unwatch(); }, "sink '" + slot.type + "' unwatch", crash);
+  slot.watch.reset();
 }
 
 std::optional<Engine::Expanded> Engine::find_expanded(const std::string& name) {

@@ -8,7 +8,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <optional>
 #include <set>
 #include <string>
@@ -120,14 +119,14 @@ class Engine {
 
   /// Called from a watch thread when a pipeline's target drifted.
   using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
-  /// Starts Sink::watch of `pipeline` on its own thread unless it runs already
-  /// (making the pipeline's sink when no run made it yet); `on_drift` is
-  /// called from there.
+  /// Starts Sink::watch of `pipeline` unless it runs already (making the
+  /// pipeline's sink when no run made it yet); the sink calls `on_drift` from
+  /// its own threads.
   void start_watch(const std::string& pipeline, const DriftHandler& on_drift);
-  /// Ends the watch of one pipeline and waits for it (this replica stopped
-  /// acting on the pipeline: its drift is no longer ours to heal).
+  /// Ends the watch of one pipeline (this replica stopped acting on the
+  /// pipeline: its drift is no longer ours to heal).
   void stop_watch(const std::string& pipeline);
-  /// Ends every watch and waits for their threads (also done by the destructor).
+  /// Ends every watch (also done by the destructor).
   void stop_watches();
 
   /// Sink::hold_lease for the pipeline, creating its sink when needed.
@@ -161,8 +160,8 @@ class Engine {
   SinkSlot* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
   SinkSlot* sink_for(const std::string& pipeline);
   void report_to_sink(const std::string& pipeline, SinkSlot& slot, const std::vector<Diagnostic>& errors);
-  void watch_loop(const std::string& pipeline, Sink& sink, const std::string& type, const std::atomic<bool>& stop,
-                  const DriftHandler& on_drift);
+  /// Sink::unwatch of a slot whose watch runs (sinks_mutex_ held).
+  void end_watch(SinkSlot& slot);
   /// Ends the pipeline's watch and forgets its sink (the pipeline was retired).
   void drop_sink(const std::string& pipeline);
   std::optional<Expanded> expansion_of(const std::string& pipeline, const std::string& source,
@@ -175,16 +174,11 @@ class Engine {
   std::mutex mutex_;  ///< guards sources_, each SourceState's artifact and error, and expansions_
   std::map<std::string, std::unique_ptr<SourceState>> sources_;
   std::map<const PipelineSpec*, std::shared_ptr<const Expansion>> expansions_;
-  /// A running Sink::watch; `stop` lives as long as the thread.
-  struct Watch {
-    std::unique_ptr<std::atomic<bool>> stop;
-    std::thread thread;
-  };
   struct SinkSlot {
     std::string type;
     std::unique_ptr<Sink> instance;
     std::optional<ClusterInfo> cluster;
-    std::optional<Watch> watch;
+    std::unique_ptr<CoreContext> watch;  ///< the context of a running Sink::watch
   };
   std::mutex sinks_mutex_;  ///< guards sinks_ (slots never move) and their watches
   std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, kept for the engine's life

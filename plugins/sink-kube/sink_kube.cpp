@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
-#include <thread>
 
 #include "cluster.hpp"
 #include "events.hpp"
@@ -88,15 +87,12 @@ class KubeSink : public Sink {
                                 kReconcileFailed, message);
   }
 
-  // Joins the cluster's shared drift watches until the core stops the watch.
-  Result<void> watch(Context& context, const DriftCallback& on_drift) override {
+  // Joins the cluster's shared drift watches; no thread of its own.
+  Result<void> watch(Context& context, DriftCallback on_drift) override {
     if (settings_.drift == DriftMode::off) return {};
-    while (!ensure_cluster().ok()) {
-      if (context.cancelled()) return {};
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-    auto drifted = [this, &context, &on_drift](const std::shared_ptr<const AppliedState>& snapshot,
-                                               const AppliedObject& object, const std::string& reason) {
+    if (auto cluster = ensure_cluster(); !cluster.ok()) return cluster.error();
+    auto drifted = [this, &context, on_drift = std::move(on_drift)](const std::shared_ptr<const AppliedState>& snapshot,
+                                                                    const AppliedObject& object, const std::string& reason) {
       if (settings_.drift == DriftMode::report) {
         context.logger().warn("drift detected (drift: report, not healed)", {{"reason", reason}});
         return;
@@ -104,16 +100,17 @@ class KubeSink : public Sink {
       heal_now(context, snapshot, object);
       on_drift(reason);
     };
-    {
-      std::lock_guard follow_lock(follow_mutex_);
-      subscriber_ = watcher_->subscribe(context.logger(), drifted);
-      watcher_->follow(subscriber_, applied_state());
-    }
-    while (!context.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     std::lock_guard follow_lock(follow_mutex_);
+    subscriber_ = watcher_->subscribe(context.logger(), std::move(drifted));
+    watcher_->follow(subscriber_, applied_state());
+    return {};
+  }
+
+  void unwatch() override {
+    std::lock_guard follow_lock(follow_mutex_);
+    if (!subscriber_) return;
     watcher_->unsubscribe(subscriber_);
     subscriber_.reset();
-    return {};
   }
 
  private:

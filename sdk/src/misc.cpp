@@ -21,7 +21,8 @@ Result<std::string> PluginFactory::tool_version() const { return std::string(); 
 
 std::optional<ClusterInfo> Sink::cluster_info(Context&) { return std::nullopt; }
 
-Result<void> Sink::watch(Context&, const DriftCallback&) { return {}; }
+Result<void> Sink::watch(Context&, DriftCallback) { return {}; }
+void Sink::unwatch() {}
 
 Result<bool> Sink::hold_lease(Context&, const LeaseRequest&) { return true; }
 

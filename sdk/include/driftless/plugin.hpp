@@ -177,14 +177,19 @@ class Sink {
   /// pipeline renders for diff or apply; nullopt (the default) when unknown.
   virtual std::optional<ClusterInfo> cluster_info(Context& context);
 
-  /// Watches the target for drift from what the last successful apply made,
-  /// calling `on_drift` each time it finds some (a managed object deleted or
+  /// Starts watching the target for drift from what the last successful apply
+  /// made, and returns: until unwatch() returns, the sink calls `on_drift`
+  /// (from any thread) each time it finds some (a managed object deleted or
   /// edited); the core then runs the pipeline's reconcile at once instead of
-  /// waiting for the interval. Blocks until context.cancelled(); returns at once
-  /// when there is nothing to watch (the default). An Error means watching broke
-  /// (the core logs it and calls again later). The daemon calls it on its own
-  /// thread, so it runs concurrently with sync() on the same instance.
-  virtual Result<void> watch(Context& context, const DriftCallback& on_drift);
+  /// waiting for the interval. `context` stays valid until unwatch() returns.
+  /// An Error means nothing is watched (the core logs it and tries again
+  /// before the pipeline's next reconcile). The default watches nothing.
+  /// Runs concurrently with sync() on the same instance; a thousand pipelines
+  /// must not cost a thousand threads, so share watches inside the plugin.
+  virtual Result<void> watch(Context& context, DriftCallback on_drift);
+  /// Stops what watch() started: once it returns, `on_drift` is not running
+  /// and is not called again. The default does nothing.
+  virtual void unwatch();
 
   /// Acquires or renews the lease of the pipeline context.pipeline() for
   /// `request.holder`: true when it holds the lease now, false when another
