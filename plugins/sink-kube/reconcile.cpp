@@ -136,6 +136,18 @@ class Reconciler {
     return applied_object(item.source->body, item.entry.namespace_name, item.type.namespaced, item.hash);
   }
 
+  // The hash the last apply computed for this very object: the core hands
+  // the same render result again when nothing changed (its render cache),
+  // so a no-op reconcile of 10,000 objects hashes none of them.
+  const std::string* known_hash(const Item& item) const {
+    if (!s_.applied || !request_.shared_objects || s_.applied->desired != request_.shared_objects) return nullptr;
+    auto it = s_.applied->objects.find(item.entry.key());
+    if (it == s_.applied->objects.end() || it->second.desired != item.source ||
+        it->second.namespaced != item.type.namespaced)
+      return nullptr;
+    return &it->second.hash;
+  }
+
   bool plan() {
     const auto crd_kinds = kinds_from_crds();
     items_.reserve(request_.objects.size());
@@ -158,7 +170,8 @@ class Reconciler {
                     item.type.namespaced ? (object.namespace_name().empty() ? s_.default_namespace : object.namespace_name())
                                          : "",
                     object.name()};
-      item.hash = desired_hash(applied_object(object.body, item.entry.namespace_name, item.type.namespaced, ""));
+      const std::string* known = known_hash(item);
+      item.hash = known ? *known : desired_hash(applied_object(object.body, item.entry.namespace_name, item.type.namespaced, ""));
       item.stage = stage_of(object.kind(), item.type.namespaced);
       by_key_[item.entry.key()] = items_.size();
       items_.push_back(std::move(item));
