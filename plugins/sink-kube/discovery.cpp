@@ -19,9 +19,9 @@ Result<Value> get_json(KubeClient& client, const std::string& path, const std::s
 
 }  // namespace
 
-std::string ResourceType::group() const {
-  const auto slash = group_version.find('/');
-  return slash == std::string::npos ? "" : group_version.substr(0, slash);
+std::string api_group(const std::string& api_version) {
+  const auto slash = api_version.find('/');
+  return slash == std::string::npos ? "" : api_version.substr(0, slash);
 }
 
 std::string ResourceType::api_prefix() const {

@@ -14,6 +14,9 @@
 
 namespace driftless::kube {
 
+/// The API group of an apiVersion: "apps" for "apps/v1", "" for "v1".
+std::string api_group(const std::string& api_version);
+
 /// Where objects of one kind live.
 struct ResourceType {
   std::string group_version;  ///< "apps/v1", "v1"
@@ -22,7 +25,9 @@ struct ResourceType {
   bool namespaced = false;
 
   /// The API group: "apps", "" for the core group.
-  std::string group() const;
+  std::string group() const { return api_group(group_version); }
+  /// "group|Kind": the kind across API versions, as in InventoryEntry::kind_key().
+  std::string kind_key() const { return group() + "|" + kind; }
   /// "/apis/apps/v1" or "/api/v1".
   std::string api_prefix() const;
   /// The collection path, in `ns` when namespaced.

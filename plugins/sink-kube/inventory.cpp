@@ -9,11 +9,6 @@ namespace {
 
 constexpr const char* kObjectsKey = "objects";
 
-std::string group_of(const std::string& api_version) {
-  auto slash = api_version.find('/');
-  return slash == std::string::npos ? "" : api_version.substr(0, slash);
-}
-
 }  // namespace
 
 std::string pipeline_object_name(const std::string& prefix, const std::string& pipeline) {
@@ -40,8 +35,6 @@ Value pipeline_object_metadata(const std::string& name, const std::string& names
   metadata.set("annotations", Value(std::move(annotations)));
   return Value(std::move(metadata));
 }
-
-std::string InventoryEntry::key() const { return group_of(api_version) + "|" + kind + "|" + namespace_name + "|" + name; }
 
 std::string InventoryEntry::id() const {
   return kind + "/" + (namespace_name.empty() ? "" : namespace_name + "/") + name;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "client.hpp"
+#include "discovery.hpp"
 
 namespace driftless::kube {
 
@@ -18,7 +19,9 @@ struct InventoryEntry {
   std::string name;
 
   /// Identity across API versions: "group|Kind|namespace|name".
-  std::string key() const;
+  std::string key() const { return kind_key() + "|" + namespace_name + "|" + name; }
+  /// "group|Kind", as in ResourceType::kind_key().
+  std::string kind_key() const { return api_group(api_version) + "|" + kind; }
   /// "Kind/namespace/name" as in messages.
   std::string id() const;
   auto operator<=>(const InventoryEntry&) const = default;

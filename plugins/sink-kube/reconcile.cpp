@@ -247,12 +247,12 @@ class Reconciler {
 
   // Notes what one page of a list says about desired objects and leftovers.
   void take_live(const ResourceType& type, const Value& list, const std::map<std::string, std::size_t>& leftover_by_key) {
-    const std::string group = type.group();
+    const std::string kind_key = type.kind_key();
     const Value* items = list.find("items");
     for (const auto& live : items && items->is_array() ? items->as_array() : Array()) {
       const Value* metadata = live.find("metadata");
       if (!metadata) continue;
-      const std::string key = group + "|" + type.kind + "|" + metadata->string_or("namespace") + "|" + metadata->string_or("name");
+      const std::string key = kind_key + "|" + metadata->string_or("namespace") + "|" + metadata->string_or("name");
       const Value* labels = metadata->find("labels");
       const std::string owner = labels ? labels->string_or(kPipelineLabel) : "";
       if (auto it = by_key_.find(key); it != by_key_.end()) {
@@ -537,7 +537,7 @@ class Reconciler {
       state->objects[item.entry.key()] = {item.entry, type.object_path(item.entry.namespace_name, item.entry.name),
                                           type.namespaced, &(*state->desired)[static_cast<std::size_t>(item.source - request_.objects.data())],
                                           item.hash};
-      state->types.emplace(type.group() + "|" + type.kind, type);
+      state->types.emplace(type.kind_key(), type);
     }
     s_.publish(std::move(state));
   }

@@ -12,13 +12,6 @@ constexpr int kWatchSeconds = 240;
 constexpr auto kRetryPause = std::chrono::seconds(1);
 constexpr std::size_t kMaxEventBytes = 16u << 20;
 
-std::string type_key(const std::string& group, const std::string& kind) { return group + "|" + kind; }
-
-std::string type_key(const InventoryEntry& entry) {
-  const auto slash = entry.api_version.find('/');
-  return type_key(slash == std::string::npos ? "" : entry.api_version.substr(0, slash), entry.kind);
-}
-
 }  // namespace
 
 class DriftWatcher::Subscriber {
@@ -101,7 +94,7 @@ class DriftWatcher::Watch {
   }
 
   std::string key_of(const Value& metadata) const {
-    return type_key(type_.group(), type_.kind) + "|" + metadata.string_or("namespace") + "|" + metadata.string_or("name");
+    return type_.kind_key() + "|" + metadata.string_or("namespace") + "|" + metadata.string_or("name");
   }
 
   // Lists the collection: objects that vanished or drifted while nobody watched are drift too.
@@ -115,7 +108,7 @@ class DriftWatcher::Watch {
       r.headers.front().second = kMetadataAccept;
       auto response = client.send(std::move(r));
       if (response.ok() && response->status == 403 && namespace_.empty()) {
-        owner_.deny_cluster_wide(type_key(type_.group(), type_.kind));
+        owner_.deny_cluster_wide(type_.kind_key());
         stop_ = true;
         return false;
       }
@@ -253,10 +246,7 @@ void DriftWatcher::follow(const std::shared_ptr<Subscriber>& subscriber, std::sh
     if (state)
       for (const auto& [key, object] : state->objects) by_object_[key] = subscriber;
     subscriber->set_state(state);
-    const std::set<std::string> before = std::move(subscriber->paths);
-    subscriber->paths = paths_of(state.get());
-    use(subscriber->paths, state.get(), +1);
-    use(before, nullptr, -1);
+    rewatch(*subscriber, state.get());
   }
   reap();
 }
@@ -282,7 +272,7 @@ void DriftWatcher::dispatch(const std::string& key, const Value* live, const std
 void DriftWatcher::report_missing(const Watch& watch, const std::set<std::string>& seen) {
   std::vector<std::pair<std::string, std::shared_ptr<Subscriber>>> missing;
   {
-    const std::string prefix = type_key(watch.type().group(), watch.type().kind) + "|" +
+    const std::string prefix = watch.type().kind_key() + "|" +
                                (watch.namespace_name().empty() ? "" : watch.namespace_name() + "|");
     std::lock_guard lock(mutex_);
     for (auto it = by_object_.lower_bound(prefix); it != by_object_.end() && it->first.starts_with(prefix); ++it)
@@ -291,20 +281,14 @@ void DriftWatcher::report_missing(const Watch& watch, const std::set<std::string
   for (const auto& [key, subscriber] : missing) subscriber->check(key, nullptr, " is missing");
 }
 
-void DriftWatcher::deny_cluster_wide(const std::string& type_key) {
+void DriftWatcher::deny_cluster_wide(const std::string& kind_key) {
   {
     std::lock_guard lock(mutex_);
-    if (!namespaced_only_.insert(type_key).second) return;
-    for (const auto& subscriber : subscribers_) {
-      auto state = subscriber->state();
-      const std::set<std::string> before = std::move(subscriber->paths);
-      subscriber->paths = paths_of(state.get());
-      use(subscriber->paths, state.get(), +1);
-      use(before, nullptr, -1);
-    }
+    if (!namespaced_only_.insert(kind_key).second) return;
+    for (const auto& subscriber : subscribers_) rewatch(*subscriber, subscriber->state().get());
   }
   log(LogLevel::info, "drift watch: not allowed to watch across namespaces; watching each namespace",
-      {{"kind", type_key.substr(type_key.find('|') + 1)}});
+      {{"kind", kind_key.substr(kind_key.find('|') + 1)}});
 }
 
 void DriftWatcher::log(LogLevel level, std::string_view message, const LogFields& fields) {
@@ -313,46 +297,39 @@ void DriftWatcher::log(LogLevel level, std::string_view message, const LogFields
   if (!subscribers_.empty()) (*subscribers_.begin())->logger().log(level, message, fields);
 }
 
-std::set<std::string> DriftWatcher::paths_of(const AppliedState* state) const {
-  std::set<std::string> paths;
-  if (!state) return paths;
+std::map<std::string, DriftWatcher::Collection> DriftWatcher::collections_of(const AppliedState* state) const {
+  std::map<std::string, Collection> collections;
+  if (!state) return collections;
   for (const auto& [key, object] : state->objects) {
-    auto type = state->types.find(type_key(object.entry));
+    auto type = state->types.find(object.entry.kind_key());
     if (type == state->types.end()) continue;
-    const bool per_namespace = type->second.namespaced && namespaced_only_.count(type->first);
-    paths.insert(per_namespace ? type->second.collection(object.entry.namespace_name) : type->second.all_namespaces());
+    const ResourceType& t = type->second;
+    if (t.namespaced && namespaced_only_.count(type->first))
+      collections.emplace(t.collection(object.entry.namespace_name), Collection{t, object.entry.namespace_name});
+    else
+      collections.emplace(t.all_namespaces(), Collection{t, ""});
   }
-  return paths;
+  return collections;
 }
 
-void DriftWatcher::use(const std::set<std::string>& paths, const AppliedState* state, int delta) {
-  for (const auto& path : paths) {
+void DriftWatcher::rewatch(Subscriber& subscriber, const AppliedState* state) {
+  // Counted up before down, so a collection the subscriber keeps is never stopped and started again.
+  const auto wanted = collections_of(state);
+  for (const auto& [path, collection] : wanted) {
     auto it = watches_.find(path);
-    if (delta > 0) {
-      if (it == watches_.end()) {
-        // The first user of a collection starts its watch (state has an object in it).
-        for (const auto& [key, object] : state->objects) {
-          const ResourceType& type = state->types.at(type_key(object.entry));
-          const bool here = path == type.all_namespaces() ||
-                            (type.namespaced && path == type.collection(object.entry.namespace_name));
-          if (!here) continue;
-          const std::string ns = path == type.all_namespaces() ? "" : object.entry.namespace_name;
-          it = watches_.emplace(path, std::make_unique<Watch>(*this, type, ns)).first;
-          break;
-        }
-      }
-      if (it != watches_.end()) ++it->second->users;
-    } else if (it != watches_.end() && --it->second->users == 0) {
-      retire(path);
-    }
+    if (it == watches_.end())
+      it = watches_.emplace(path, std::make_unique<Watch>(*this, collection.type, collection.namespace_name)).first;
+    ++it->second->users;
   }
-}
-
-void DriftWatcher::retire(const std::string& path) {
-  auto it = watches_.find(path);
-  it->second->stop();
-  retired_.push_back(std::move(it->second));
-  watches_.erase(it);
+  for (const auto& path : subscriber.paths) {
+    auto it = watches_.find(path);
+    if (it == watches_.end() || --it->second->users > 0) continue;
+    it->second->stop();
+    retired_.push_back(std::move(it->second));
+    watches_.erase(it);
+  }
+  subscriber.paths.clear();
+  for (const auto& [path, collection] : wanted) subscriber.paths.insert(path);
 }
 
 void DriftWatcher::reap() {

@@ -50,14 +50,20 @@ class DriftWatcher {
   void dispatch(const std::string& key, const Value* live, const std::string& reason);
   // After a (re)list of `watch`: objects it should have shown but did not are missing.
   void report_missing(const Watch& watch, const std::set<std::string>& seen);
-  // The identity may not watch `type_key` across namespaces: watch per namespace instead.
-  void deny_cluster_wide(const std::string& type_key);
+  // The identity may not watch `kind_key` ("group|Kind") across namespaces: watch per namespace instead.
+  void deny_cluster_wide(const std::string& kind_key);
   void log(LogLevel level, std::string_view message, const LogFields& fields);
 
-  // Under mutex_.
-  std::set<std::string> paths_of(const AppliedState* state) const;
-  void use(const std::set<std::string>& paths, const AppliedState* state, int delta);
-  void retire(const std::string& path);
+  // A collection to watch: a type in one namespace, or across all ("").
+  struct Collection {
+    ResourceType type;
+    std::string namespace_name;
+  };
+  // The collections the objects of `state` are in, by path (under mutex_).
+  std::map<std::string, Collection> collections_of(const AppliedState* state) const;
+  // Moves `subscriber` to the watches `state` needs: starts the missing ones,
+  // retires those nobody uses any more (under mutex_).
+  void rewatch(Subscriber& subscriber, const AppliedState* state);
   // Joins retired watches; called without mutex_.
   void reap();
 
