@@ -162,7 +162,10 @@ FetchOutcome Engine::fetch(const std::string& name) {
   std::lock_guard lock(mutex_);
   if (artifact.ok()) {
     outcome.changed = !previous || previous->revision != artifact->revision;
-    source.last_good = std::make_shared<const Artifact>(std::move(*artifact));
+    // The same revision in the same place keeps its artifact, and with it the
+    // pipelines expanded from it: an unchanged fetch lists no folders again.
+    if (outcome.changed || previous->root != artifact->root)
+      source.last_good = std::make_shared<const Artifact>(std::move(*artifact));
     source.last_error.reset();
   } else {
     source.last_error = artifact.error();

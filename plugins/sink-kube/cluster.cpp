@@ -12,11 +12,9 @@ std::string key_of(const ClusterSettings& s) {
   return key;
 }
 
-bool knows_all(const Discovery& discovery, const std::vector<std::string>& kinds) {
-  for (const auto& kind : kinds) {
-    const auto bar = kind.find('|');
-    if (!discovery.find(kind.substr(0, bar), kind.substr(bar + 1))) return false;
-  }
+bool knows_all(const Discovery& discovery, const std::vector<KubeObject>& objects) {
+  for (const auto& object : objects)
+    if (!discovery.find(object.api_version(), object.kind())) return false;
   return true;
 }
 
@@ -38,11 +36,11 @@ Result<std::shared_ptr<Cluster>> Cluster::shared(const ClusterSettings& settings
 Cluster::Cluster(ClusterAccess access, const ClusterSettings& settings)
     : client_(std::move(access), settings.impersonate, settings.request_timeout) {}
 
-Result<std::shared_ptr<const Discovery>> Cluster::discovery(const std::vector<std::string>& kinds) {
+Result<std::shared_ptr<const Discovery>> Cluster::discovery(const std::vector<KubeObject>& objects) {
   const std::uint64_t loads_before = loads_.load();
   std::lock_guard lock(discovery_mutex_);
   // A read that finished while this call waited is as fresh as its own would be.
-  if (discovery_ && (loads_.load() != loads_before || knows_all(*discovery_, kinds))) return discovery_;
+  if (discovery_ && (loads_.load() != loads_before || knows_all(*discovery_, objects))) return discovery_;
   return load();
 }
 

@@ -4,6 +4,8 @@
 // one cluster then cost one discovery, not a thousand.
 #pragma once
 
+#include <driftless/object.hpp>
+
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -34,10 +36,10 @@ class Cluster {
   KubeClient& client() { return client_; }
   const ClusterAccess& access() const { return client_.access(); }
 
-  /// The API's types, read once; read again when they do not know a kind of
-  /// `kinds` ("apiVersion|Kind": a CRD someone applied since) unless another
-  /// caller read them meanwhile.
-  Result<std::shared_ptr<const Discovery>> discovery(const std::vector<std::string>& kinds = {});
+  /// The API's types, read once; read again when they do not know the kind
+  /// of one of `objects` (a CRD someone applied since) unless another caller
+  /// read them meanwhile.
+  Result<std::shared_ptr<const Discovery>> discovery(const std::vector<KubeObject>& objects = {});
   /// Reads the types again (after applying CRDs).
   Result<std::shared_ptr<const Discovery>> rediscover();
   /// Forgets `stale` (the cluster may have changed after errors), so the next call reads again.

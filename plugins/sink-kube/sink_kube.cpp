@@ -3,7 +3,6 @@
 // waits for health and watches for drift. See docs/sink-kube.md.
 #include <driftless/export.hpp>
 
-#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -169,11 +168,7 @@ class KubeSink : public Sink {
   Result<std::shared_ptr<const Discovery>> connect(const std::vector<KubeObject>& objects) {
     auto cluster = ensure_cluster();
     if (!cluster.ok()) return cluster.error();
-    std::vector<std::string> kinds;
-    for (const auto& object : objects) kinds.push_back(object.api_version() + "|" + object.kind());
-    std::sort(kinds.begin(), kinds.end());
-    kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
-    return (*cluster)->discovery(kinds);
+    return (*cluster)->discovery(objects);
   }
 
   const Settings settings_;
