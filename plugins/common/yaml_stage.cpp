@@ -129,10 +129,10 @@ void render_yaml_files(Context& context, const Artifact& artifact, const std::st
     // The walk already refused links out of the artifact and special files; a
     // file's size is checked before a byte of it is read.
     std::error_code ec;
-    total += std::filesystem::file_size(artifact.root / file, ec);
-    if (!ec && total > settings.max_total_size) {
+    const std::uintmax_t size = std::filesystem::file_size(artifact.root / file, ec);
+    if (!ec && size <= settings.max_file_size && total + size > settings.max_total_size) {
       out.diagnostics.push_back({Severity::error,
-                                 "the files read so far and this one add up to " + std::to_string(total) +
+                                 "the files read so far and this one add up to " + std::to_string(total + size) +
                                      " bytes, over maxTotalSize (" + std::to_string(settings.max_total_size) +
                                      " bytes); nothing more is read. Render fewer files (a narrower path, exclude) or "
                                      "raise maxTotalSize",
@@ -144,6 +144,7 @@ void render_yaml_files(Context& context, const Artifact& artifact, const std::st
       out.diagnostics.push_back({Severity::error, text.error().message, file, 0, {}});
       continue;
     }
+    total += text->size();
     RenderResult parsed = parse_manifests(*text, file, options);
     for (auto& d : parsed.diagnostics) out.diagnostics.push_back(std::move(d));
     skip_hooks(parsed.objects, out.diagnostics);
