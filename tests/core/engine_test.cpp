@@ -163,25 +163,21 @@ TEST_F(EngineTest, EverySpellingOfAPathRendersTheSame) {
   }
 }
 
-TEST_F(EngineTest, GenerateNameWithoutNameIsAnErrorNamingFileLineAndKind) {
+TEST_F(EngineTest, ObjectsWithoutAFixedNameOrWithControlCharactersAreErrorsNamingFileAndLine) {
   write_file(dir_ / "repo/clusters/dev/job.yaml",
              config_map("first") + "---\napiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-, namespace: apps}\n");
-  auto runs = run(RunStage::render, "dev");
-  EXPECT_FALSE(runs[0].ok());
-  EXPECT_NE(messages(runs[0]).find("clusters/dev/job.yaml:6: error: the Job has metadata.generateName 'migrate-' but no "
-                                   "metadata.name: server-side apply needs a fixed name"),
-            std::string::npos)
-      << messages(runs[0]);
-}
-
-TEST_F(EngineTest, ObjectNamesWithControlCharactersAreRefused) {
   write_file(dir_ / "repo/clusters/dev/app.yaml", config_map("\"two\\nlines\""));
   auto runs = run(RunStage::render, "dev");
   EXPECT_FALSE(runs[0].ok());
-  EXPECT_NE(messages(runs[0]).find("clusters/dev/app.yaml:1: error: the object's kind, namespace or name holds a control "
-                                   "character (ConfigMap/apps/two\\nlines)"),
+  const std::string m = messages(runs[0]);
+  EXPECT_NE(m.find("clusters/dev/job.yaml:6: error: the Job has metadata.generateName 'migrate-' but no metadata.name: "
+                   "server-side apply needs a fixed name"),
             std::string::npos)
-      << messages(runs[0]);
+      << m;
+  EXPECT_NE(m.find("clusters/dev/app.yaml:1: error: the object's kind, namespace or name holds a control character "
+                   "(ConfigMap/apps/two\\nlines)"),
+            std::string::npos)
+      << m;
 }
 
 TEST_F(EngineTest, AFolderOfFilesThatRendersNothingIsAnErrorUnlessTheSinkAllowsEmpty) {

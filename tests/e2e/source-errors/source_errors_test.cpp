@@ -4,7 +4,6 @@
 // folders yet — and once the password file is right the pipelines expand and
 // apply.
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <regex>
 
@@ -18,13 +17,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Value pipeline(httplib::Client& client, const std::string& name) {
-  auto res = client.Get("/api/v1/pipelines");
-  if (!res) return Value();
-  auto parsed = parse_json(res->body);
-  if (!parsed.ok()) return Value();
-  for (const auto& p : parsed->find("pipelines")->as_array())
-    if (p.string_or("name") == name) return p;
+// The pipeline as `driftless status --output json` shows it; null when absent.
+Value pipeline(const std::string& server, const std::string& name) {
+  auto parsed = parse_json(run_driftless({"status", "--server", server, "--output", "json"}).out);
+  const Value* list = parsed.ok() ? parsed->find("pipelines") : nullptr;
+  for (std::size_t i = 0; list && i < list->as_array().size(); ++i)
+    if (list->as_array()[i].string_or("name") == name) return list->as_array()[i];
   return Value();
 }
 
@@ -57,23 +55,23 @@ TEST(SourceErrors, AWrongPasswordIsTheReasonShownOnEveryPipelineOfTheSource) {
   std::smatch m;
   const std::string log = daemon.output();
   ASSERT_TRUE(std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)")));
-  httplib::Client client("127.0.0.1", std::stoi(m[1]));
+  const std::string server = "127.0.0.1:" + m[1].str();
 
-  ASSERT_TRUE(eventually([&] { return !first_error(pipeline(client, "east-fixed")).empty(); }, 30s)) << daemon.output();
-  const std::string reason = first_error(pipeline(client, "east-fixed"));
+  ASSERT_TRUE(eventually([&] { return !first_error(pipeline(server, "east-fixed")).empty(); }, 30s)) << daemon.output();
+  const std::string reason = first_error(pipeline(server, "east-fixed"));
   EXPECT_NE(reason.find("source 'fleet' could not be fetched (unauthorized)"), std::string::npos) << reason;
   EXPECT_EQ(reason.find("not-the-password"), std::string::npos) << "no secret in status";
-  EXPECT_EQ(pipeline(client, "east-fixed").string_or("state"), "pending");
-  const Value folders = pipeline(client, "{{folder}}");
+  EXPECT_EQ(pipeline(server, "east-fixed").string_or("state"), "pending");
+  const Value folders = pipeline(server, "{{folder}}");
   EXPECT_EQ(folders.string_or("state"), "pending");
   EXPECT_EQ(first_error(folders), reason);
-  auto status = run_driftless({"status", "--server", "127.0.0.1:" + m[1].str()});
+  auto status = run_driftless({"status", "--server", server});
   EXPECT_NE(status.out.find("could not be fetched (unauthorized)"), std::string::npos) << status.out;
 
   write_file(work / "password", env["GIT_HTTP_PASSWORD"] + "\n");  // read again at every fetch
-  EXPECT_TRUE(eventually([&] { return pipeline(client, "east").string_or("state") == "ready"; }, 30s)) << daemon.output();
-  EXPECT_TRUE(eventually([&] { return pipeline(client, "east-fixed").string_or("state") == "ready"; }, 30s));
-  EXPECT_EQ(first_error(pipeline(client, "east")), "");
-  EXPECT_TRUE(pipeline(client, "{{folder}}").is_null());
+  EXPECT_TRUE(eventually([&] { return pipeline(server, "east").string_or("state") == "ready"; }, 30s)) << daemon.output();
+  EXPECT_TRUE(eventually([&] { return pipeline(server, "east-fixed").string_or("state") == "ready"; }, 30s));
+  EXPECT_EQ(first_error(pipeline(server, "east")), "");
+  EXPECT_TRUE(pipeline(server, "{{folder}}").is_null());
   EXPECT_TRUE(fs::exists(work / "out/east/apps/configmap-east.yaml"));
 }
