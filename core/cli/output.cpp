@@ -38,6 +38,7 @@ Value to_value(const PipelineRun& run, bool with_objects) {
   for (const auto* set : {&run.diagnostics, &run.sink.diagnostics})
     for (const auto& d : *set) diagnostics.push_back(to_value(d));
   o.set("diagnostics", std::move(diagnostics));
+  if (run.diagnostics_dropped > 0) o.set("diagnosticsDropped", static_cast<std::int64_t>(run.diagnostics_dropped));
   if (with_objects) {
     Array objects;
     for (const auto& object : run.objects()) objects.push_back(object.body);

@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "config/yaml_node.hpp"
+#include "log/logging.hpp"
 
 namespace driftless::core {
 
@@ -109,6 +110,15 @@ class ConfigReader {
     return n.Scalar();
   }
 
+  // Names end up in log lines and in the line-based state files.
+  std::string name(const YAML::Node& map, const std::string& what) {
+    std::string value = scalar(map, "name", true, what);
+    if (!has_control_characters(value)) return value;
+    error(map["name"].Mark(), "the name of " + what + " ('" + escape_control_characters(value) +
+                                  "') holds a control character; names are written to logs and state files one per line");
+    return escape_control_characters(value);
+  }
+
   void expect_value(const YAML::Node& map, const std::string& key, const std::string& expected) {
     std::string got = scalar(map, key, true, "the config");
     if (!got.empty() && got != expected)
@@ -181,7 +191,7 @@ class ConfigReader {
     WebhookSpec hook;
     hook.location = where(node.Mark());
     allow_keys(node, "a webhook", {"name", "type", "secretFile", "sources"});
-    hook.name = scalar(node, "name", true, "a webhook");
+    hook.name = name(node, "a webhook");
     const std::string what = "webhook '" + hook.name + "'";
     hook.type = scalar(node, "type", true, what);
     if (!hook.type.empty() && hook.type != "github" && hook.type != "gitlab" && hook.type != "generic")
@@ -239,7 +249,7 @@ class ConfigReader {
     }
     SourceSpec spec;
     spec.location = where(node.Mark());
-    spec.name = scalar(node, "name", true, "a source");
+    spec.name = name(node, "a source");
     const std::string what = "source '" + spec.name + "'";
     if (auto d = duration(node, what)) spec.interval = *d;
     spec.plugin = plugin_block(node, what, {"name", "interval"});
@@ -256,7 +266,7 @@ class ConfigReader {
     PipelineSpec spec;
     spec.location = where(node.Mark());
     allow_keys(node, "a pipeline", {"name", "source", "path", "forEachFolder", "pruneOnFolderRemoval", "interval", "renderers", "sink"});
-    spec.name = scalar(node, "name", true, "a pipeline");
+    spec.name = name(node, "a pipeline");
     const std::string what = "pipeline '" + spec.name + "'";
     spec.source = scalar(node, "source", true, what);
     spec.path = scalar(node, "path", false, what);
@@ -267,9 +277,11 @@ class ConfigReader {
       error(node["pruneOnFolderRemoval"].Mark(), what + " sets 'pruneOnFolderRemoval' without 'forEachFolder'; it only applies to folder pipelines");
     if (!spec.path.empty() && !spec.for_each_folder.empty())
       error(node["path"].Mark(), what + " sets both 'path' and 'forEachFolder'; use one");
-    for (const auto* key : {"path", "forEachFolder"}) {
-      std::string value = key == std::string("path") ? spec.path : spec.for_each_folder;
-      if (!safe_relative(value)) error(node[key].Mark(), "'" + std::string(key) + "' in " + what + " must be a relative path inside the source, without '..'");
+    // Normalised once, here: everything downstream compares these as strings.
+    for (auto [key, value] : {std::pair<const char*, std::string*>{"path", &spec.path}, {"forEachFolder", &spec.for_each_folder}}) {
+      if (auto normal = normalize_source_path(*value)) *value = *normal;
+      else error(node[key].Mark(), "'" + std::string(key) + "' in " + what + " is '" + *value +
+                                       "'; it must be a relative path inside the source, without '..'");
     }
     if (!spec.source.empty() && !config.find_source(spec.source))
       error(node["source"].Mark(), what + " uses source '" + spec.source + "', which is not defined under 'sources'");
@@ -293,20 +305,28 @@ class ConfigReader {
     config.pipelines.push_back(std::move(spec));
   }
 
-  static bool safe_relative(const std::string& path) {
-    if (path.empty()) return true;
-    std::filesystem::path p(path);
-    if (p.is_absolute()) return false;
-    for (const auto& part : p)
-      if (part == "..") return false;
-    return true;
-  }
-
   std::filesystem::path file_;
   std::vector<Diagnostic> diagnostics_;
 };
 
 }  // namespace
+
+std::optional<std::string> normalize_source_path(std::string_view path) {
+  if (!path.empty() && path.front() == '/') return std::nullopt;
+  std::string out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = std::min(path.find('/', start), path.size());
+    std::string_view part = path.substr(start, end - start);
+    if (part == "..") return std::nullopt;
+    if (!part.empty() && part != ".") {
+      if (!out.empty()) out += '/';
+      out += part;
+    }
+    start = end + 1;
+  }
+  return out;
+}
 
 ConfigLoad parse_config(const std::string& text, const std::filesystem::path& file) {
   return ConfigReader(file).read(text);

@@ -26,6 +26,11 @@ std::vector<std::string> error_texts(const PipelineRun& run) {
   return out;
 }
 
+std::string fetch_error_text(const std::string& source, const Error& error, bool have_revision) {
+  return "source '" + source + "' could not be fetched (" + to_string(error.code) + "): " + error.message +
+         (have_revision ? "; the last good revision is kept" : "; nothing was fetched yet");
+}
+
 std::string first_warning(const PipelineRun& run) {
   for (const auto& d : run.diagnostics)
     if (d.severity == Severity::warning) return d.message;
@@ -222,6 +227,7 @@ void Scheduler::do_fetch(const std::string& source) {
   SourceState& state = sources_[source];
   state.next_fetch = std::chrono::steady_clock::now() + jittered(spec->interval);
   state.attempted = true;
+  state.error = outcome.error ? fetch_error_text(source, *outcome.error, !outcome.revision.empty()) : "";
   if (outcome.revision.empty()) return;  // nothing to reconcile yet
   state.fetched_once = true;
   if (!outcome.changed) return;
@@ -255,9 +261,7 @@ void Scheduler::report_fetch_failure(const std::string& source, const Error& err
     for (const auto& [name, p] : pipelines_)
       if (p.target.source == source && !p.status.suspended && leadership_.leads(name)) affected.push_back(name);
   }
-  const std::string message = "source '" + source + "' could not be fetched (" + to_string(error.code) +
-                              "): " + error.message + "; the last good revision is kept";
-  const std::vector<Diagnostic> errors{{Severity::error, message, {}, 0, {}}};
+  const std::vector<Diagnostic> errors{{Severity::error, fetch_error_text(source, error, true), {}, 0, {}}};
   for (const auto& name : affected) engine_.report_failure(name, errors);
 }
 
@@ -321,6 +325,7 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     s.duration_ms = run.duration.count();
     s.objects = run.objects().size();
     s.errors = error_texts(run);
+    s.message = first_warning(run);
     // A run that failed before its actions ran reports no items: the last ones still describe the target.
     if (ok || !run.sink.items.empty()) s.items = run.sink.items;
     if (ok) {
@@ -443,6 +448,8 @@ std::vector<PipelineStatus> Scheduler::status() const {
   std::vector<PipelineStatus> out;
   for (const auto& [name, p] : pipelines_) {
     out.push_back(p.status);
+    if (const std::string& fetch_error = sources_.at(p.target.source).error; !fetch_error.empty())
+      out.back().errors.insert(out.back().errors.begin(), fetch_error);
     out.back().leader = leadership_.leads(name);
     if (p.status.suspended) out.back().state = "suspended";
     else if (!out.back().leader) out.back().state = "standby";
@@ -450,6 +457,19 @@ std::vector<PipelineStatus> Scheduler::status() const {
       out.back().errors.push_back("the pipeline's lease cannot be renewed: " + error);
   }
   for (const auto& [name, removal] : removed_) out.push_back(removal.status);
+  // A forEachFolder pipeline has no folders before its source's first fetch;
+  // it is listed by its configured name, so a failing source is seen.
+  for (const auto& spec : config_.pipelines) {
+    const SourceState& source = sources_.at(spec.source);
+    if (spec.for_each_folder.empty() || source.fetched_once) continue;
+    PipelineStatus waiting;
+    waiting.name = spec.name;
+    waiting.source = spec.source;
+    waiting.message = "forEachFolder '" + spec.for_each_folder + "' is expanded after the first fetch of source '" +
+                      spec.source + "'";
+    if (!source.error.empty()) waiting.errors.push_back(source.error);
+    out.push_back(std::move(waiting));
+  }
   return out;
 }
 

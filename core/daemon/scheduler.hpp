@@ -121,6 +121,7 @@ class Scheduler {
     std::chrono::steady_clock::time_point next_fetch{};
     bool attempted = false;     ///< a fetch ran (maybe failed)
     bool fetched_once = false;  ///< an artifact exists
+    std::string error;          ///< why the last fetch failed; "" after a good one
   };
   struct PipelineState {
     PipelineTarget target;

@@ -73,16 +73,40 @@ std::string format_line(LogLevel level, std::string_view message, const LogField
       for (const auto& [k, v] : *set) line.set(k, v);
     return to_json(Value(std::move(line)));
   }
-  std::string out = utc_now() + " " + level_name(level) + " " + std::string(message);
+  // One event, one line: a name holding a newline must not forge a second one.
+  std::string out = utc_now() + " " + level_name(level) + " " + escape_control_characters(message);
   for (const auto* set : {&fixed, &fields})
     for (const auto& [k, v] : *set) {
-      out += " " + k + "=";
-      out += v.find_first_of(" \"=") == std::string::npos && !v.empty() ? v : to_json(Value(v));
+      out += " " + escape_control_characters(k) + "=";
+      const bool plain = !v.empty() && v.find_first_of(" \"=") == std::string::npos && !has_control_characters(v);
+      out += plain ? v : to_json(Value(v));
     }
   return out;
 }
 
 }  // namespace
+
+bool has_control_characters(std::string_view text) {
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+std::string escape_control_characters(std::string_view text) {
+  if (!has_control_characters(text)) return std::string(text);
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\r') out += "\\r";
+    else if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else out += static_cast<char>(c);
+  }
+  return out;
+}
 
 void init_logging(LogFormat format, LogLevel level) {
   g_format = format;

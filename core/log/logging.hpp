@@ -18,6 +18,14 @@ void init_logging(LogFormat format, LogLevel level);
 bool parse_log_format(std::string_view text, LogFormat& out);
 bool parse_log_level(std::string_view text, LogLevel& out);
 
+/// True when `text` holds a control character (a newline, a tab, ESC ...):
+/// such a name would split a log line or a line of a state file.
+bool has_control_characters(std::string_view text);
+
+/// `text` with every control character written as an escape ("\\n", "\\t",
+/// "\\x1b"), safe to put into one line.
+std::string escape_control_characters(std::string_view text);
+
 /// A Logger that writes through the process logger and adds fixed fields
 /// (pipeline, plugin) to every line.
 class FieldLogger : public Logger {

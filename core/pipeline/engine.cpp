@@ -4,6 +4,8 @@
 #include <set>
 
 #include "config/plugin_blocks.hpp"
+#include "log/logging.hpp"
+#include "pipeline/render_checks.hpp"
 
 namespace driftless::core {
 
@@ -63,31 +65,10 @@ bool guarded(F&& call, const std::string& what, std::vector<Diagnostic>& out) {
   return false;
 }
 
-// Every object must be addressable before a sink sees it.
-void check_objects(const std::vector<KubeObject>& objects, std::vector<Diagnostic>& out) {
-  std::map<std::string, const KubeObject*> seen;
-  for (const auto& object : objects) {
-    auto problem = [&](std::string message) {
-      out.push_back({Severity::error, std::move(message), object.origin.file, object.origin.line, object.id()});
-    };
-    if (!object.body.is_object()) {
-      problem("the document is not a mapping");
-      continue;
-    }
-    if (object.api_version().empty() || object.kind().empty()) {
-      problem("the object has no apiVersion or kind");
-      continue;
-    }
-    if (object.name().empty()) {
-      problem("the object has no metadata.name");
-      continue;
-    }
-    std::string key = object.api_version() + "|" + object.id();
-    auto [it, inserted] = seen.emplace(key, &object);
-    if (!inserted)
-      problem("the object is defined twice; the other one is in " + it->second->origin.file + ":" +
-              std::to_string(it->second->origin.line));
-  }
+// The sinks' allowEmpty says an empty set is what the user wants.
+bool sink_allows_empty(const PipelineSpec& spec) {
+  const Value* allow = spec.sink.config.find("allowEmpty");
+  return allow && allow->is_bool() && allow->as_bool();
 }
 
 void stamp(std::vector<KubeObject>& objects, const std::string& pipeline) {
@@ -121,6 +102,15 @@ std::shared_ptr<const Engine::Expansion> Engine::expand(const PipelineSpec& spec
     out->pipelines.push_back({&spec, spec.name, "", spec.path});
   } else {
     for (const auto& path : match_folders(artifact->root, spec.for_each_folder)) {
+      if (has_control_characters(path)) {
+        // Its name would split log lines and the state files' lines.
+        out->problems.push_back({Severity::warning,
+                                 "the folder '" + escape_control_characters(path) + "' matches forEachFolder '" +
+                                     spec.for_each_folder + "' but its name holds a control character, so it is not made "
+                                     "a pipeline; rename it",
+                                 {}, 0, {}});
+        continue;
+      }
       std::string folder = std::filesystem::path(path).filename().string();
       out->pipelines.push_back({&spec, expand_templates(spec.name, folder, path), folder, path});
     }
@@ -268,14 +258,14 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
         runs.push_back(std::move(clash));
         continue;
       }
-      if (!expansion->problems.empty()) {
+      if (has_errors(expansion->problems)) {
         PipelineRun bad;
         bad.pipeline = pipeline.name;
         bad.diagnostics = expansion->problems;
         runs.push_back(std::move(bad));
         continue;
       }
-      runs.push_back(run_one(pipeline, *artifact, stage));
+      runs.push_back(run_one(pipeline, *artifact, stage, expansion->problems));
     }
   }
   if (only && runs.empty()) {
@@ -322,12 +312,14 @@ RenderResult Engine::render_chain(const Expanded& pipeline, const Artifact& arti
   return chain;
 }
 
-PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage) {
+PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage,
+                            const std::vector<Diagnostic>& warnings) {
   const auto started = std::chrono::steady_clock::now();
   PipelineRun run;
   run.pipeline = pipeline.name;
   run.revision = artifact.revision;
   run.metadata = artifact.metadata;
+  run.diagnostics = warnings;
   SinkSlot* slot = nullptr;
   std::vector<Diagnostic> deferred_errors;
   auto finish = [&]() -> PipelineRun {
@@ -339,6 +331,10 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
           if (d.severity == Severity::error) errors.push_back(d);
       if (!errors.empty()) report_to_sink(pipeline.name, *slot, errors);
     }
+    // The one place diagnostics are capped: whatever prints, logs or serves them gets the same short list.
+    run.diagnostics_dropped = cap_diagnostics(run.diagnostics, kMaxDiagnostics);
+    const std::size_t room = kMaxDiagnostics - std::min(kMaxDiagnostics, run.diagnostics.size());
+    run.diagnostics_dropped += cap_diagnostics(run.sink.diagnostics, room);
     run.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     return std::move(run);
   };
@@ -365,6 +361,8 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   run.render_ran = !run.render_reused;
   if (!rendered) {
     auto fresh = std::make_shared<RenderResult>(render_chain(pipeline, artifact, stages, cluster));
+    if (!has_errors(fresh->diagnostics) && fresh->objects.empty() && fresh->actions.empty())
+      check_not_empty(artifact, pipeline.path, sink_allows_empty(*pipeline.spec), fresh->diagnostics);
     if (!has_errors(fresh->diagnostics)) check_objects(fresh->objects, fresh->diagnostics);
     if (!has_errors(fresh->diagnostics)) stamp(fresh->objects, pipeline.name);
     rendered = fresh;

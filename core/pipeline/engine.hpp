@@ -45,6 +45,9 @@ struct PipelineRun {
   std::chrono::milliseconds duration{0};
   bool render_ran = false;     ///< the renderer chain ran
   bool render_reused = false;  ///< the chain's last result was reused instead
+  /// Diagnostics left out of `diagnostics` and `sink.diagnostics` beyond
+  /// kMaxDiagnostics (render_checks.hpp); a summary line says how many.
+  std::size_t diagnostics_dropped = 0;
 
   bool ok() const { return !has_errors(diagnostics) && !has_errors(sink.diagnostics); }
   /// The rendered objects; none when the render failed.
@@ -152,7 +155,9 @@ class Engine {
   std::vector<Expanded> current_pipelines();
   /// The pipeline named `name` among current_pipelines().
   std::optional<Expanded> find_expanded(const std::string& name);
-  PipelineRun run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage);
+  /// `warnings` (from the expansion) lead the run's diagnostics.
+  PipelineRun run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage,
+                      const std::vector<Diagnostic>& warnings);
   /// Runs the renderer chain: each stage gets the objects of the one before.
   RenderResult render_chain(const Expanded& pipeline, const Artifact& artifact, const std::vector<RenderCache::Stage>& stages,
                             const ClusterInfo* cluster);

@@ -50,8 +50,13 @@ std::optional<PathPattern> PathPattern::parse(std::string_view line, std::string
     pattern.folders_only_ = true;
     line.remove_suffix(1);
   }
+  // "./x" is "x here", as "/x" is; "." segments mean nothing; ".." cannot
+  // match inside the folder, so it is no pattern.
   pattern.anchored_ = line.find('/') != std::string_view::npos;
-  pattern.segments_ = split(line);
+  for (auto& segment : split(line)) {
+    if (segment == "..") return std::nullopt;
+    if (segment != ".") pattern.segments_.push_back(std::move(segment));
+  }
   if (pattern.segments_.empty()) return std::nullopt;
   return pattern;
 }

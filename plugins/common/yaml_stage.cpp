@@ -1,6 +1,9 @@
 #include "yaml_stage.hpp"
 
+#include <algorithm>
+
 #include "driftless/files.hpp"
+#include "hooks.hpp"
 
 namespace driftless::renderers {
 namespace {
@@ -16,6 +19,42 @@ Result<std::vector<PathPattern>> patterns(const Value& config, const char* key) 
   return out;
 }
 
+// Files nobody would take for manifests: documentation, licences, images.
+bool plainly_not_a_manifest(const std::string& file) {
+  static const std::vector<std::string> names{"readme", "license", "licence", "copying", "notice", "changelog",
+                                              "owners", "codeowners", "authors", "makefile"};
+  static const std::vector<std::string> endings{".md", ".txt", ".rst", ".adoc", ".png", ".jpg", ".jpeg", ".gif",
+                                                ".svg", ".ico", ".webp", ".pdf"};
+  std::string name = std::filesystem::path(file).filename().string();
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const auto& prefix : names)
+    if (name.rfind(prefix, 0) == 0) return true;
+  for (const auto& ending : endings)
+    if (name.size() > ending.size() && name.compare(name.size() - ending.size(), ending.size(), ending) == 0) return true;
+  return false;
+}
+
+// Nothing read is silently left out: every other file is named.
+void report_not_included(const std::vector<std::string>& files, const YamlSettings& settings,
+                         std::vector<Diagnostic>& out) {
+  std::vector<std::string> plain;
+  for (const auto& file : files) {
+    if (plainly_not_a_manifest(file)) plain.push_back(file);
+    else
+      out.push_back({Severity::warning,
+                     "not read: the file matches none of the include globs (" + settings.include_text +
+                         "); add it to include, exclude it, or render it with a renderer that reads it",
+                     file, 0, {}});
+  }
+  if (plain.empty()) return;
+  std::string examples;
+  for (std::size_t i = 0; i < plain.size() && i < 3; ++i) examples += (i ? ", " : "") + plain[i];
+  out.push_back({Severity::info,
+                 std::to_string(plain.size()) + " documentation or image file" + (plain.size() == 1 ? "" : "s") +
+                     " not read (" + examples + (plain.size() > 3 ? ", ..." : "") + ")",
+                 {}, 0, {}});
+}
+
 }  // namespace
 
 std::vector<ConfigKey> yaml_keys() {
@@ -27,6 +66,9 @@ std::vector<ConfigKey> yaml_keys() {
       ConfigKey("exclude", ConfigType::string_list, "Globs of files not to read, even when included.").default_to(Array{}),
       ConfigKey("maxFileSize", ConfigType::integer, "Largest file read, in bytes; larger files are an error.")
           .default_to(std::int64_t{16} * 1024 * 1024),
+      ConfigKey("maxTotalSize", ConfigType::integer,
+                "Most bytes one render reads from all files together; more is an error.")
+          .default_to(std::int64_t{64} * 1024 * 1024),
       ConfigKey("missingKind", ConfigType::string, "What a document without apiVersion or kind is.")
           .default_to("error")
           .one_of({"error", "warning", "ignore"}),
@@ -44,6 +86,11 @@ Result<YamlSettings> yaml_settings(const Value& config) {
   const std::int64_t max = config.find("maxFileSize")->as_int();
   if (max <= 0) return fail(ErrorCode::invalid_input, "maxFileSize must be positive");
   settings.max_file_size = static_cast<std::uintmax_t>(max);
+  const std::int64_t total = config.find("maxTotalSize")->as_int();
+  if (total <= 0) return fail(ErrorCode::invalid_input, "maxTotalSize must be positive");
+  settings.max_total_size = static_cast<std::uintmax_t>(total);
+  for (const auto& glob : config.find("include")->as_array())
+    settings.include_text += (settings.include_text.empty() ? "" : ", ") + glob.as_string();
   const std::string missing = config.string_or("missingKind", "error");
   settings.missing_kind = missing == "ignore" ? MissingKind::ignore : missing == "warning" ? MissingKind::warning : MissingKind::error;
   return settings;
@@ -53,6 +100,7 @@ void render_yaml_files(Context& context, const Artifact& artifact, const std::st
                        RenderResult& out, const std::function<bool(const std::string& folder)>& owned_elsewhere) {
   IgnoreRules ignore;
   ignore.load(artifact.root, folder, folder, out.diagnostics);
+  std::vector<std::string> not_included;
   FileFilter filter;
   filter.enter = [&](const std::string& sub) {
     if (ignore.ignored(relative_to(folder, sub), true)) return false;
@@ -62,24 +110,44 @@ void render_yaml_files(Context& context, const Artifact& artifact, const std::st
   };
   filter.keep = [&](const std::string& file) {
     const std::string rel = relative_to(folder, file);
-    return any_matches(settings.include, rel) && !any_matches(settings.exclude, rel) && !ignore.ignored(rel, false);
+    // Left out on purpose (exclude, .driftlessignore): nothing to say.
+    if (any_matches(settings.exclude, rel) || ignore.ignored(rel, false)) return false;
+    if (any_matches(settings.include, rel)) return true;
+    not_included.push_back(file);
+    return false;
   };
   ManifestOptions options;
   options.missing_kind = settings.missing_kind;
-  for (const auto& file : walk_files(artifact.root, folder, filter, out.diagnostics)) {
+  std::uintmax_t total = 0;
+  const auto files = walk_files(artifact.root, folder, filter, out.diagnostics);
+  report_not_included(not_included, settings, out.diagnostics);
+  for (const auto& file : files) {
     if (context.cancelled()) {
       out.diagnostics.push_back({Severity::error, "rendering was cancelled or ran out of time", file, 0, {}});
       return;
     }
-    // The walk already refused links out of the artifact; a file's size is
-    // checked before a byte of it is read.
+    // The walk already refused links out of the artifact and special files; a
+    // file's size is checked before a byte of it is read.
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(artifact.root / file, ec);
+    if (!ec && size <= settings.max_file_size && total + size > settings.max_total_size) {
+      out.diagnostics.push_back({Severity::error,
+                                 "the files read so far and this one add up to " + std::to_string(total + size) +
+                                     " bytes, over maxTotalSize (" + std::to_string(settings.max_total_size) +
+                                     " bytes); nothing more is read. Render fewer files (a narrower path, exclude) or "
+                                     "raise maxTotalSize",
+                                 file, 0, {}});
+      return;
+    }
     auto text = read_file_capped(artifact.root / file, settings.max_file_size);
     if (!text.ok()) {
       out.diagnostics.push_back({Severity::error, text.error().message, file, 0, {}});
       continue;
     }
+    total += text->size();
     RenderResult parsed = parse_manifests(*text, file, options);
     for (auto& d : parsed.diagnostics) out.diagnostics.push_back(std::move(d));
+    skip_hooks(parsed.objects, out.diagnostics);
     for (auto& object : parsed.objects) out.objects.push_back(std::move(object));
   }
 }

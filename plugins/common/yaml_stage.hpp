@@ -15,9 +15,11 @@ namespace driftless::renderers {
 
 struct YamlSettings {
   std::vector<PathPattern> include;
+  std::string include_text;  ///< the include globs as written, for messages
   std::vector<PathPattern> exclude;
   MissingKind missing_kind = MissingKind::error;
   std::uintmax_t max_file_size = 0;
+  std::uintmax_t max_total_size = 0;  ///< of all files one render reads
 };
 
 /// The yaml renderer's config keys.
@@ -28,7 +30,9 @@ Result<YamlSettings> yaml_settings(const Value& config);
 
 /// Appends the objects of every chosen file below `folder` (relative to the
 /// artifact root) to `out`. `owned_elsewhere`, when set, names folders another
-/// renderer takes care of: they are not entered (auto).
+/// renderer takes care of: they are not entered (auto). Every file the include
+/// globs leave out is named in a warning (documentation and images are counted
+/// in one line instead); hooks are left out with a warning (hooks.hpp).
 void render_yaml_files(Context& context, const Artifact& artifact, const std::string& folder, const YamlSettings& settings,
                        RenderResult& out, const std::function<bool(const std::string& folder)>& owned_elsewhere = {});
 

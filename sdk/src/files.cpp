@@ -33,6 +33,17 @@ bool ends_with_any(const std::string& name, const std::vector<std::string>& exte
   });
 }
 
+// What a file that is neither a regular file nor a folder is, for messages.
+std::string special_kind(fs::file_type type) {
+  switch (type) {
+    case fs::file_type::fifo: return "a FIFO";
+    case fs::file_type::socket: return "a socket";
+    case fs::file_type::block: return "a block device";
+    case fs::file_type::character: return "a character device";
+    default: return "not a regular file";
+  }
+}
+
 std::string relative_text(const fs::path& root, const fs::path& p) { return p.lexically_relative(root).generic_string(); }
 
 void walk(const fs::path& root, const fs::path& dir, const FileFilter& filter,
@@ -58,7 +69,13 @@ void walk(const fs::path& root, const fs::path& dir, const FileFilter& filter,
       target = resolved;
     }
     const std::string relative = relative_text(root, entry.path());
-    if (fs::is_directory(target, ec)) {
+    const fs::file_type type = fs::status(target, ec).type();
+    if (type != fs::file_type::directory && type != fs::file_type::regular) {
+      // Opening a FIFO would wait forever for a writer; a device is no manifest.
+      diagnostics.push_back({Severity::warning, "the entry is " + special_kind(type) + "; it is not read", relative, 0, {}});
+      continue;
+    }
+    if (type == fs::file_type::directory) {
       if (filter.enter && !filter.enter(relative)) continue;
       fs::path canonical = fs::canonical(target, ec);
       if (!visited.insert(canonical).second) {
@@ -67,8 +84,7 @@ void walk(const fs::path& root, const fs::path& dir, const FileFilter& filter,
         continue;
       }
       walk(root, entry.path(), filter, visited, out, diagnostics);
-    } else if (fs::is_regular_file(target, ec) &&
-               (filter.extensions.empty() || ends_with_any(entry.path().filename().string(), filter.extensions)) &&
+    } else if ((filter.extensions.empty() || ends_with_any(entry.path().filename().string(), filter.extensions)) &&
                (!filter.keep || filter.keep(relative))) {
       out.push_back(relative);
     }
@@ -92,6 +108,8 @@ std::string folder_hash(const fs::path& root, const fs::path& dir, std::map<std:
     } else if (entry.is_directory(ec)) {
       type = 'd';
       id = folder_hash(root, entry.path(), out);
+    } else if (!entry.is_regular_file(ec)) {
+      type = 's';  // a FIFO, socket or device: never opened (a FIFO would block), counted by its name only
     } else {
       type = 'f';
       std::ifstream in(entry.path(), std::ios::binary);
@@ -150,6 +168,9 @@ std::vector<std::string> walk_files(const fs::path& root, const std::string& fol
 
 Result<std::string> read_file_capped(const fs::path& file, std::uintmax_t max_bytes) {
   std::error_code ec;
+  const fs::file_type type = fs::status(file, ec).type();
+  if (!ec && type != fs::file_type::regular)
+    return fail(ErrorCode::invalid_input, file.string() + " is " + special_kind(type) + "; it is not read");
   auto size = fs::file_size(file, ec);
   if (ec) return fail(ErrorCode::not_found, "cannot read " + file.string() + ": " + ec.message());
   if (size > max_bytes)

@@ -3,9 +3,22 @@
 namespace driftless {
 namespace {
 
-void add_object(Value body, const Provenance& origin, const ManifestOptions& options, RenderResult& out) {
+// Documents that are not objects are named one by one up to this many per
+// stream; the rest are counted in one line, so a file of a million of them
+// costs one line, not a million.
+constexpr std::size_t kNamedPerStream = 10;
+
+struct NotObjects {
+  std::size_t count = 0;
+  bool error = false;  ///< one of those counted past the limit was an error
+};
+
+void add_object(Value body, const Provenance& origin, const ManifestOptions& options, RenderResult& out,
+                NotObjects& rejected) {
   KubeObject object{std::move(body), origin};
   if (!object.body.is_object()) {
+    rejected.error = rejected.error || rejected.count >= kNamedPerStream;
+    if (++rejected.count > kNamedPerStream) return;
     out.diagnostics.push_back({Severity::error,
                                "the document is a " + std::string(to_string(object.body.type())) + ", not a Kubernetes object",
                                origin.file, origin.line, {}});
@@ -13,6 +26,8 @@ void add_object(Value body, const Provenance& origin, const ManifestOptions& opt
   }
   if (object.api_version().empty() || object.kind().empty()) {
     if (options.missing_kind == MissingKind::ignore) return;
+    rejected.error = rejected.error || (rejected.count >= kNamedPerStream && options.missing_kind == MissingKind::error);
+    if (++rejected.count > kNamedPerStream) return;
     out.diagnostics.push_back({options.missing_kind == MissingKind::error ? Severity::error : Severity::warning,
                                "the document has no apiVersion or kind (set missingKind: ignore to skip such documents)",
                                origin.file, origin.line, object.name()});
@@ -25,13 +40,14 @@ void add_object(Value body, const Provenance& origin, const ManifestOptions& opt
 
 RenderResult parse_manifests(std::string_view text, const std::string& file, const ManifestOptions& options) {
   RenderResult out;
+  NotObjects rejected;
   YamlParseResult parsed = parse_yaml(text, file, options.limits);
   out.diagnostics = std::move(parsed.diagnostics);
   for (auto& document : parsed.documents) {
     const Provenance origin{file, document.index, document.line};
     Value* items = document.value.find("items");
     if (!items) {
-      add_object(std::move(document.value), origin, options, out);
+      add_object(std::move(document.value), origin, options, out, rejected);
       continue;
     }
     // kubectl treats any document with an "items" field as a list.
@@ -48,9 +64,15 @@ RenderResult parse_manifests(std::string_view text, const std::string& file, con
         item.as_object().set("kind", item_kind);
         item.as_object().set("apiVersion", list_version);
       }
-      add_object(std::move(item), origin, options, out);
+      add_object(std::move(item), origin, options, out, rejected);
     }
   }
+  if (rejected.count > kNamedPerStream)
+    out.diagnostics.push_back({rejected.error ? Severity::error : Severity::warning,
+                               "and " + std::to_string(rejected.count - kNamedPerStream) +
+                                   " more documents in this file that are not Kubernetes objects (no mapping, or no "
+                                   "apiVersion or kind)",
+                               file, 0, {}});
   return out;
 }
 

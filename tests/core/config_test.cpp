@@ -125,6 +125,43 @@ TEST(Config, PruneOnFolderRemovalIsABooleanOfFolderPipelines) {
             std::string::npos);
 }
 
+TEST(Config, PathsInsideTheSourceAreNormalisedOnceAtLoad) {
+  auto path_of = [](const std::string& path) {
+    ConfigLoad load = parse_config(replace(replace(kValid, "    forEachFolder: clusters/*\n", "    path: \"" + path + "\"\n"),
+                                           "name: \"{{folder}}\"", "name: one"),
+                                   "/etc/driftless/config.yaml");
+    return load.config ? load.config->pipelines[0].path : "(refused)";
+  };
+  for (const char* root : {"", ".", "./", ".//.", "/"}) EXPECT_EQ(path_of(root), std::string(*root == '/' ? "(refused)" : ""));
+  for (const char* dev : {"clusters/dev", "./clusters/dev/", "clusters//dev", "clusters/./dev", "./clusters/dev/."})
+    EXPECT_EQ(path_of(dev), "clusters/dev") << dev;
+  ConfigLoad folders = parse_config(replace(kValid, "forEachFolder: clusters/*", "forEachFolder: ./clusters//*/"),
+                                    "/etc/driftless/config.yaml");
+  ASSERT_TRUE(folders.config);
+  EXPECT_EQ(folders.config->pipelines[0].for_each_folder, "clusters/*");
+}
+
+TEST(Config, PathsLeavingTheSourceAreRefusedNamingTheKey) {
+  const std::string one = replace(kValid, "name: \"{{folder}}\"", "name: one");
+  EXPECT_NE(problems(replace(one, "    forEachFolder: clusters/*\n", "    path: clusters/../../etc\n"))
+                .find("config.yaml:11: error: 11: 'path' in pipeline 'one' is 'clusters/../../etc'; it must be a relative "
+                      "path inside the source, without '..'"),
+            std::string::npos);
+  EXPECT_NE(problems(replace(one, "    forEachFolder: clusters/*\n", "    path: /etc\n")).find("'path' in pipeline 'one' is '/etc'"),
+            std::string::npos);
+  EXPECT_NE(problems(replace(kValid, "forEachFolder: clusters/*", "forEachFolder: /clusters/*"))
+                .find("'forEachFolder' in pipeline '{{folder}}' is '/clusters/*'"),
+            std::string::npos);
+}
+
+TEST(Config, NamesWithControlCharactersAreRefused) {
+  // A newline in a name would forge a line of the logs and of the state files.
+  const std::string p = problems(replace(replace(kValid, "name: \"{{folder}}\"", "name: \"{{folder}}\\nfake\""),
+                                         "- name: fleet", "- name: \"fl\\teet\""));
+  EXPECT_NE(p.find("the name of a pipeline ('{{folder}}\\nfake') holds a control character"), std::string::npos) << p;
+  EXPECT_NE(p.find("the name of a source ('fl\\teet') holds a control character"), std::string::npos) << p;
+}
+
 TEST(Config, DuplicateNamesAreErrors) {
   std::string text = kValid;
   text += "  - name: \"{{folder}}\"\n    source: fleet\n    forEachFolder: apps/*\n    sink: {type: dir, path: x}\n";

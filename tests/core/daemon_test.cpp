@@ -38,7 +38,7 @@ class DaemonTest : public ::testing::Test {
                                         "webhooks:\n  - {name: github, type: github, secretFile: hook-secret}\n" + extra);
   }
 
-  void start() {
+  void start(bool wait_until_ready = true) {
     daemon_ = std::make_unique<BackgroundProcess>(BackgroundProcess::driftless_argv(
         {"--config", (dir_ / "driftless.yaml").string(), "--state-dir", (dir_ / "state").string(), "run"}));
     ASSERT_TRUE(daemon_->wait_for_output("driftless is running", 20s)) << daemon_->output();
@@ -47,6 +47,7 @@ class DaemonTest : public ::testing::Test {
     ASSERT_TRUE(std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)")));
     port_ = std::stoi(m[1]);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    if (!wait_until_ready) return;
     ASSERT_TRUE(eventually([&] { return get("/readyz").first == 200; }, 20s)) << daemon_->output();
   }
 
@@ -197,6 +198,54 @@ TEST_F(DaemonTest, AFailedFetchRetiresNothing) {
   const std::string state = pipeline("dev").string_or("state");
   EXPECT_TRUE(state == "ready" || state == "failed") << state;
   EXPECT_NE(applied("dev", "app").find("k: one"), std::string::npos);
+}
+
+TEST_F(DaemonTest, AFailingSourceIsTheReasonShownOnEveryPipelineOfIt) {
+  write_file(dir_ / "driftless.yaml", "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\n"
+                                      "sources: [{name: repo, type: path, path: missing, interval: 1s}]\npipelines:\n"
+                                      "  - {name: fixed, source: repo, path: clusters/dev, sink: {type: dir, path: out/fixed}}\n"
+                                      "  - {name: \"{{folder}}\", source: repo, forEachFolder: clusters/*, sink: {type: dir, path: out}}\n");
+  start(false);
+  auto first_error = [&](const std::string& name) {
+    const Value p = pipeline(name);
+    const Value* errors = p.find("errors");
+    return errors && !errors->as_array().empty() ? errors->as_array()[0].as_string() : std::string();
+  };
+  EXPECT_TRUE(eventually([&] { return !first_error("fixed").empty(); }, 10s)) << daemon_->output();
+  EXPECT_EQ(pipeline("fixed").string_or("state"), "pending");
+  EXPECT_NE(first_error("fixed").find("source 'repo' could not be fetched (not_found): directory"), std::string::npos)
+      << first_error("fixed");
+  EXPECT_NE(first_error("fixed").find("nothing was fetched yet"), std::string::npos) << first_error("fixed");
+  // The folder pipelines do not exist yet; their configured name stands for them.
+  const Value folders = pipeline("{{folder}}");
+  EXPECT_EQ(folders.string_or("state"), "pending");
+  EXPECT_EQ(first_error("{{folder}}"), first_error("fixed"));
+  EXPECT_NE(folders.string_or("message").find("forEachFolder 'clusters/*' is expanded after the first fetch of source 'repo'"),
+            std::string::npos);
+  auto status = run_driftless({"status", "--server", "127.0.0.1:" + std::to_string(port_)});
+  EXPECT_NE(status.out.find("could not be fetched"), std::string::npos) << status.out;
+
+  fs::rename(dir_ / "repo", dir_ / "missing");
+  EXPECT_TRUE(eventually([&] { return pipeline("dev").string_or("state") == "ready"; }, 10s)) << daemon_->output();
+  EXPECT_EQ(first_error("fixed"), "");
+  EXPECT_TRUE(pipeline("{{folder}}").is_null()) << "expanded now";
+}
+
+TEST_F(DaemonTest, ThousandsOfErrorsAreCappedInLogsAuditLogAndApi) {
+  for (int i = 0; i < 300; ++i) write_file(dir_ / ("repo/clusters/dev/bad" + std::to_string(1000 + i) + ".yaml"), "a: 1\n");
+  write_config("1h");
+  start(false);
+  EXPECT_TRUE(eventually([&] { return pipeline("dev").string_or("state") == "failed"; }, 20s)) << daemon_->output();
+  const Value dev = pipeline("dev");
+  const auto& errors = dev.find("errors")->as_array();
+  ASSERT_EQ(errors.size(), 101u);
+  EXPECT_EQ(errors.back().as_string(), "error: and 200 more not shown (200 errors, 0 warnings); fix the ones above first");
+  const std::string audit = read_file(dir_ / "state/audit.log");
+  EXPECT_NE(audit.find("and 200 more not shown"), std::string::npos);
+  EXPECT_LT(audit.size(), 20'000u);
+  const std::string log = daemon_->output();
+  EXPECT_EQ(log.find("bad1100.yaml"), std::string::npos) << "only the first 100 are logged";
+  EXPECT_NE(log.find("bad1099.yaml"), std::string::npos);
 }
 
 TEST_F(DaemonTest, EveryFolderGoneAtOncePrunesNothing) {

@@ -3,6 +3,7 @@
 
 #include "config/plugin_blocks.hpp"
 #include "pipeline/engine.hpp"
+#include "pipeline/render_checks.hpp"
 #include "support.hpp"
 
 using namespace driftless;
@@ -110,7 +111,7 @@ TEST_F(EngineTest, DuplicateObjectsNameBothFiles) {
 TEST_F(EngineTest, ObjectWithoutNameIsAnError) {
   write_file(dir_ / "repo/clusters/dev/anon.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n");
   auto runs = run(RunStage::render, "dev");
-  EXPECT_NE(messages(runs[0]).find("clusters/dev/anon.yaml:1: error: the object has no metadata.name"), std::string::npos)
+  EXPECT_NE(messages(runs[0]).find("clusters/dev/anon.yaml:1: error: the ConfigMap has no metadata.name"), std::string::npos)
       << messages(runs[0]);
 }
 
@@ -136,6 +137,101 @@ TEST_F(EngineTest, FolderGlobNeverFollowsSymlinks) {
   auto runs = run(RunStage::render);
   ASSERT_EQ(runs.size(), 2u);
   for (const auto& r : runs) EXPECT_NE(r.pipeline, "evil");
+}
+
+TEST_F(EngineTest, EverySpellingOfAPathRendersTheSame) {
+  // `path: .` once cut two characters off every file name: d.yaml rendered nothing.
+  write_file(dir_ / "repo/d.yaml", config_map("root-app"));
+  std::string config = "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources: [{name: repo, type: path, path: repo}]\npipelines:\n";
+  const std::vector<std::string> spellings{"", ".", "./", "clusters/dev", "./clusters/dev/", "clusters//dev", "clusters/./dev"};
+  for (std::size_t i = 0; i < spellings.size(); ++i)
+    config += "  - {name: p" + std::to_string(i) + ", source: repo, path: \"" + spellings[i] + "\", sink: {type: dir, path: out}}\n";
+  write_file(dir_ / "driftless.yaml", config);
+  auto runs = run(RunStage::render);
+  ASSERT_EQ(runs.size(), spellings.size());
+  auto ids = [](const PipelineRun& r) {
+    std::vector<std::string> out;
+    for (const auto& o : r.objects()) out.push_back(o.id() + "@" + o.origin.file);
+    return out;
+  };
+  const std::vector<std::string> root{"ConfigMap/apps/dev-app@clusters/dev/app.yaml", "ConfigMap/apps/prod-app@clusters/prod/app.yaml",
+                                      "ConfigMap/apps/root-app@d.yaml"};
+  for (std::size_t i = 0; i < spellings.size(); ++i) {
+    ASSERT_TRUE(runs[i].ok()) << spellings[i] << ": " << messages(runs[i]);
+    if (i < 3) EXPECT_EQ(ids(runs[i]), root) << "path: '" << spellings[i] << "'";
+    else EXPECT_EQ(ids(runs[i]), std::vector<std::string>{"ConfigMap/apps/dev-app@clusters/dev/app.yaml"}) << spellings[i];
+  }
+}
+
+TEST_F(EngineTest, ObjectsWithoutAFixedNameOrWithControlCharactersAreErrorsNamingFileAndLine) {
+  write_file(dir_ / "repo/clusters/dev/job.yaml",
+             config_map("first") + "---\napiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-, namespace: apps}\n");
+  write_file(dir_ / "repo/clusters/dev/app.yaml", config_map("\"two\\nlines\""));
+  auto runs = run(RunStage::render, "dev");
+  EXPECT_FALSE(runs[0].ok());
+  const std::string m = messages(runs[0]);
+  EXPECT_NE(m.find("clusters/dev/job.yaml:6: error: the Job has metadata.generateName 'migrate-' but no metadata.name: "
+                   "server-side apply needs a fixed name"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("clusters/dev/app.yaml:1: error: the object's kind, namespace or name holds a control character "
+                   "(ConfigMap/apps/two\\nlines)"),
+            std::string::npos)
+      << m;
+}
+
+TEST_F(EngineTest, AFolderOfFilesThatRendersNothingIsAnErrorUnlessTheSinkAllowsEmpty) {
+  fs::remove(dir_ / "repo/clusters/dev/app.yaml");
+  write_file(dir_ / "repo/clusters/dev/main.jsonnet", "{}");
+  auto runs = run(RunStage::apply, "dev");
+  EXPECT_FALSE(runs[0].ok());
+  const std::string m = messages(runs[0]);
+  EXPECT_NE(m.find("clusters/dev/main.jsonnet: warning: not read"), std::string::npos) << m;
+  EXPECT_NE(m.find("clusters/dev: error: the folder 'clusters/dev' holds 1 file, but no objects were rendered from them"),
+            std::string::npos)
+      << m;
+  // An empty folder renders nothing, and that is no error (the sink guards what was applied).
+  fs::remove(dir_ / "repo/clusters/dev/main.jsonnet");
+  EXPECT_TRUE(run(RunStage::render, "dev")[0].ok());
+  write_file(dir_ / "repo/clusters/dev/main.jsonnet", "{}");
+  write_file(dir_ / "driftless.yaml", std::string(kConfig).replace(std::string(kConfig).find("path: \"out"), 0, "allowEmpty: true, "));
+  auto allowed = run(RunStage::render, "dev");
+  EXPECT_TRUE(allowed[0].ok()) << messages(allowed[0]);
+}
+
+TEST_F(EngineTest, DiagnosticsAreCappedWithOneLineCountingTheRest) {
+  for (int i = 0; i < 50; ++i) write_file(dir_ / ("repo/clusters/dev/bad" + std::to_string(100 + i) + ".yaml"), "a: 1\n---\nb: 2\n---\nc: 3\n");
+  auto runs = run(RunStage::render, "dev");
+  ASSERT_EQ(runs[0].diagnostics.size(), kMaxDiagnostics + 1);
+  EXPECT_EQ(runs[0].diagnostics_dropped, 50u);
+  EXPECT_EQ(format(runs[0].diagnostics.back()), "error: and 50 more not shown (50 errors, 0 warnings); fix the ones above first");
+  EXPECT_EQ(runs[0].diagnostics.front().file, "clusters/dev/bad100.yaml");
+}
+
+TEST(CapDiagnostics, KeepsErrorsFirstInTheirOrder) {
+  std::vector<Diagnostic> list;
+  for (int i = 0; i < 5; ++i) list.push_back({Severity::warning, "w" + std::to_string(i), {}, 0, {}});
+  for (int i = 0; i < 3; ++i) list.push_back({Severity::error, "e" + std::to_string(i), {}, 0, {}});
+  EXPECT_EQ(cap_diagnostics(list, 4), 4u);
+  std::string seen;
+  for (const auto& d : list) seen += d.message.substr(0, 2) + " ";
+  EXPECT_EQ(seen, "w0 e0 e1 e2 an ");
+  EXPECT_EQ(list.back().message, "and 4 more not shown (0 errors, 4 warnings); fix the ones above first");
+  std::vector<Diagnostic> many(250000, Diagnostic{Severity::error, "x", {}, 0, {}});
+  EXPECT_EQ(cap_diagnostics(many, 10), 249990u);
+  EXPECT_EQ(many.back().message, "and 249,990 more not shown (249,990 errors, 0 warnings); fix the ones above first");
+}
+
+TEST_F(EngineTest, FolderNamesWithControlCharactersAreNotMadePipelines) {
+  write_file(dir_ / "repo/clusters/fake\nline/app.yaml", config_map("fake"));
+  auto runs = run(RunStage::render);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].pipeline, "dev");
+  EXPECT_TRUE(runs[0].ok()) << messages(runs[0]);
+  EXPECT_NE(messages(runs[0]).find("warning: the folder 'clusters/fake\\nline' matches forEachFolder 'clusters/*' but its "
+                                   "name holds a control character, so it is not made a pipeline"),
+            std::string::npos)
+      << messages(runs[0]);
 }
 
 TEST(MatchFolders, GlobSegments) {

@@ -1,6 +1,9 @@
 // The yaml renderer plugin, loaded as the core loads it, on real folders.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <chrono>
 
 #include "render_harness.hpp"
@@ -30,7 +33,7 @@ TEST(YamlRenderer, ReadsEveryManifestRecursivelyInByteOrder) {
   write_file(repo / "apps/readme.md", "not yaml");
   write_file(repo / "apps/.hidden/x.yaml", config_map("hidden"));
   auto r = render_yaml(repo.path(), "apps");
-  EXPECT_EQ(r.diagnostics(), "");
+  EXPECT_EQ(r.diagnostics(), "info: 1 documentation or image file not read (apps/readme.md)\n");
   EXPECT_EQ(r.ids(), (std::vector<std::string>{"ConfigMap/z", "ConfigMap/z2", "ConfigMap/b", "ConfigMap/c"}));
   EXPECT_EQ(r.result.objects[1].origin.file, "apps/a/z.yml");
   EXPECT_EQ(r.result.objects[1].origin.document, 1);
@@ -44,10 +47,66 @@ TEST(YamlRenderer, IncludeAndExcludeGlobs) {
   write_file(repo / "deep/er/c.yml", config_map("c"));
   write_file(repo / "tests/t.yaml", config_map("t"));
   auto r = render_yaml(repo.path(), "", "{include: ['**/*.yaml'], exclude: ['tests/**']}");
-  EXPECT_EQ(r.diagnostics(), "");
+  EXPECT_EQ(r.diagnostics(), "deep/er/c.yml: warning: not read: the file matches none of the include globs (**/*.yaml); "
+                             "add it to include, exclude it, or render it with a renderer that reads it\n");
   EXPECT_EQ(r.ids(), (std::vector<std::string>{"ConfigMap/a", "ConfigMap/b"}));
-  auto anchored = render_yaml(repo.path(), "", "{include: ['deep/*/c.yml']}");
+  auto anchored = render_yaml(repo.path(), "", "{include: ['deep/*/c.yml'], exclude: ['*.yaml']}");
+  EXPECT_EQ(anchored.diagnostics(), "");
   EXPECT_EQ(anchored.ids(), (std::vector<std::string>{"ConfigMap/c"}));
+}
+
+TEST(YamlRenderer, GlobsWithDotSegmentsMeanWhatTheySay) {
+  TempDir repo;
+  write_file(repo / "a.yaml", config_map("a"));
+  write_file(repo / "deep/er/b.yaml", config_map("b"));
+  const std::vector<std::string> both{"ConfigMap/a", "ConfigMap/b"};
+  EXPECT_EQ(render_yaml(repo.path(), "", "{include: ['*.yaml']}").ids(), both);
+  EXPECT_EQ(render_yaml(repo.path(), "", "{include: ['./deep/./er//*.yaml', './*.yaml']}").ids(), both);
+  // "./x" is anchored to the rendered folder, like "/x".
+  EXPECT_EQ(render_yaml(repo.path(), "", "{include: ['./*.yaml'], exclude: ['deep/**']}").ids(),
+            (std::vector<std::string>{"ConfigMap/a"}));
+  const auto up = render_yaml(repo.path(), "", "{include: ['../*.yaml']}");
+  EXPECT_NE(up.config_error.find("include: '../*.yaml' is not a usable glob"), std::string::npos) << up.config_error;
+}
+
+TEST(YamlRenderer, EveryFileNotReadIsNamed) {
+  TempDir repo;
+  write_file(repo / "app/cm.yaml", config_map("cm"));
+  write_file(repo / "app/main.jsonnet", "{}");
+  write_file(repo / "app/lib/schema.cue", "x: 1");
+  write_file(repo / "app/README.md", "docs");
+  write_file(repo / "app/LICENSE", "MIT");
+  write_file(repo / "app/logo.png", "png");
+  write_file(repo / "app/notes.txt", "notes");
+  write_file(repo / "app/skipped.sh", "echo");
+  write_file(repo / "app/ignored.tf", "x");
+  write_file(repo / "app/.driftlessignore", "*.tf\n");
+  auto r = render_yaml(repo.path(), "app", "{exclude: ['*.sh']}");
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"ConfigMap/cm"}));
+  // Named one by one, in path order; what is left out on purpose is not mentioned.
+  EXPECT_EQ(r.diagnostics(),
+            "app/lib/schema.cue: warning: not read: the file matches none of the include globs (*.yaml, *.yml, *.json); "
+            "add it to include, exclude it, or render it with a renderer that reads it\n"
+            "app/main.jsonnet: warning: not read: the file matches none of the include globs (*.yaml, *.yml, *.json); "
+            "add it to include, exclude it, or render it with a renderer that reads it\n"
+            "info: 4 documentation or image files not read (app/LICENSE, app/README.md, app/logo.png, ...)\n");
+}
+
+TEST(YamlRenderer, HooksAreLeftOutWithAWarningNamingEach) {
+  TempDir repo;
+  write_file(repo / "hooks.yaml",
+             config_map("plain") +
+                 "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  namespace: apps\n"
+                 "  annotations: {helm.sh/hook: pre-install}\n"
+                 "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: smoke\n"
+                 "  annotations: {argocd.argoproj.io/hook: PostSync}\n");
+  auto r = render_yaml(repo.path(), "");
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"ConfigMap/plain"}));
+  EXPECT_EQ(r.diagnostics(),
+            "hooks.yaml:6: warning: the object is a hook (helm.sh/hook: pre-install); driftless runs no hooks and does "
+            "not apply it (Job/apps/migrate)\n"
+            "hooks.yaml:13: warning: the object is a hook (argocd.argoproj.io/hook: PostSync); driftless runs no hooks "
+            "and does not apply it (Job/smoke)\n");
 }
 
 TEST(YamlRenderer, DriftlessIgnoreFollowsGitignoreRules) {
@@ -155,6 +214,46 @@ TEST(YamlRendererHostile, AGigabyteFileIsRefusedWithoutReadingIt) {
   EXPECT_NE(r.diagnostics().find("huge.yaml: error: file is 1073741824 bytes, over the limit of 16777216 bytes"),
             std::string::npos)
       << r.diagnostics();
+}
+
+TEST(YamlRendererHostile, TheFilesOfOneRenderAreCappedTogether) {
+  TempDir repo;
+  for (const char* name : {"a", "b", "c"}) write_file(repo / (std::string(name) + ".yaml"), config_map(name) + "# " + std::string(500, 'x') + "\n");
+  auto r = render_yaml(repo.path(), "", "{maxTotalSize: 1200}");
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"ConfigMap/a", "ConfigMap/b"}));
+  EXPECT_NE(r.diagnostics().find("c.yaml: error: the files read so far and this one add up to 1662 bytes, over "
+                                 "maxTotalSize (1200 bytes); nothing more is read"),
+            std::string::npos)
+      << r.diagnostics();
+  EXPECT_EQ(render_yaml(repo.path(), "").ids().size(), 3u);
+  EXPECT_NE(render_yaml(repo.path(), "", "{maxTotalSize: 0}").config_error, "");
+}
+
+TEST(YamlRendererHostile, DocumentsWithoutKindAreNamedUpToTenPerFileAndCounted) {
+  TempDir repo;
+  std::string many;
+  for (int i = 0; i < 200000; ++i) many += "---\na: 1\n";
+  write_file(repo / "many.yaml", many);
+  auto r = render_yaml(repo.path(), "");
+  const std::string d = r.diagnostics();
+  EXPECT_EQ(std::count(d.begin(), d.end(), '\n'), 11) << d.substr(0, 2000);
+  EXPECT_NE(d.find("many.yaml: error: and 199990 more documents in this file that are not Kubernetes objects"),
+            std::string::npos)
+      << d.substr(0, 2000);
+}
+
+TEST(YamlRendererHostile, AFifoIsNamedAndNeverOpened) {
+  TempDir repo;
+  write_file(repo / "ok.yaml", config_map("ok"));
+  ASSERT_EQ(mkfifo((repo / "pipe.yaml").c_str(), 0600), 0);
+  auto r = render_yaml(repo.path(), "");  // opening the FIFO would wait for a writer forever
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"ConfigMap/ok"}));
+  EXPECT_EQ(r.diagnostics(), "pipe.yaml: warning: the entry is a FIFO; it is not read\n");
+  write_file(repo / ".driftlessignore", "");
+  fs::remove(repo / ".driftlessignore");
+  ASSERT_EQ(mkfifo((repo / ".driftlessignore").c_str(), 0600), 0);
+  EXPECT_NE(render_yaml(repo.path(), "").diagnostics().find(".driftlessignore: error: '.driftlessignore': "),
+            std::string::npos);
 }
 
 TEST(YamlRendererHostile, AliasBombIsRefused) {

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "driftless/plugin.hpp"
 #include "support.hpp"
@@ -43,4 +44,18 @@ TEST(SourcePath, MissingDirectoryIsNotFound) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, ErrorCode::not_found);
   EXPECT_NE(result.error().message.find("/nonexistent/fleet"), std::string::npos);
+}
+
+TEST(SourcePath, AFifoInTheTreeIsNeverOpened) {
+  // Opening it to hash its content would wait for a writer forever.
+  TempDir dir;
+  write_file(dir / "a/x.yaml", "1");
+  ASSERT_EQ(mkfifo((dir / "a/pipe").c_str(), 0600), 0);
+  TestContext context;
+  auto source = make(dir.path().string());
+  auto first = source->fetch(context, nullptr);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  const std::string with_fifo = first->folder_id("a");
+  std::filesystem::remove(dir / "a/pipe");
+  EXPECT_NE(source->fetch(context, &*first)->folder_id("a"), with_fifo) << "the entry still counts in the folder's id";
 }
