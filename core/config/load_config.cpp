@@ -43,7 +43,7 @@ class ConfigReader {
     }
     Config config;
     config.file = std::filesystem::absolute(file_);
-    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDir", "stateDir", "listen", "auditLog", "concurrency",
+    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDir", "stateDir", "listen", "api", "auditLog", "concurrency",
                                     "webhooks", "notifications", "highAvailability", "sources", "pipelines"});
     expect_value(root, "apiVersion", kApiVersion);
     expect_value(root, "kind", "Config");
@@ -73,6 +73,7 @@ class ConfigReader {
     read_list(root, "webhooks", [&](const YAML::Node& n) { read_webhook(n, config); });
     read_list(root, "notifications", [&](const YAML::Node& n) { read_notification(n, config); });
     if (auto ha = root["highAvailability"]; ha && !ha.IsNull()) read_high_availability(ha, config.high_availability);
+    if (auto api = root["api"]; api && !api.IsNull()) read_api(api, config.api);
     if (!has_errors(diagnostics_)) out.config = std::move(config);
     out.diagnostics = std::move(diagnostics_);
     return out;
@@ -210,6 +211,22 @@ class ConfigReader {
       n.format = format;
     }
     config.notifications.push_back(std::move(n));
+  }
+
+  void read_api(const YAML::Node& node, ApiSpec& api) {
+    const std::string what = "'api'";
+    api.location = where(node.Mark());
+    if (!node.IsMap()) {
+      error(node.Mark(), what + " must be a mapping with tokenFile, tokenEnv and allowedHosts");
+      return;
+    }
+    allow_keys(node, what, {"tokenFile", "tokenEnv", "allowedHosts"});
+    api.token_file = path_value(node, "tokenFile");
+    if (std::string env = scalar(node, "tokenEnv", false, what); !env.empty()) api.token_env = env;
+    if (auto hosts = node["allowedHosts"]; hosts && !hosts.IsNull()) {
+      if (!hosts.IsSequence()) error(hosts.Mark(), "'allowedHosts' in " + what + " must be a list of host names");
+      else for (const auto& h : hosts) api.allowed_hosts.push_back(h.Scalar());
+    }
   }
 
   void read_high_availability(const YAML::Node& node, HighAvailabilitySpec& ha) {
