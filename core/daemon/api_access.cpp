@@ -25,7 +25,10 @@ std::string trimmed(std::string text) {
 
 // "host:port", "[v6]:port" or "host" -> the host part.
 std::string_view host_of(std::string_view header) {
-  if (!header.empty() && header.front() == '[') return header.substr(1, header.find(']') - 1);
+  if (!header.empty() && header.front() == '[') {
+    const auto close = header.find(']');
+    return close == std::string_view::npos ? std::string_view() : header.substr(1, close - 1);
+  }
   if (std::count(header.begin(), header.end(), ':') > 1) return header;  // a bare IPv6 address
   return header.substr(0, header.find(':'));
 }
