@@ -213,14 +213,22 @@ class ConfigReader {
     config.notifications.push_back(std::move(n));
   }
 
+  // A nested block such as 'api': a mapping of only these keys. False when it is no mapping.
+  bool block_of(const YAML::Node& node, const std::string& what, const std::set<std::string>& keys) {
+    if (!node.IsMap()) {
+      std::string names;
+      for (const auto& k : keys) names += (names.empty() ? "" : ", ") + k;
+      error(node.Mark(), what + " must be a mapping of " + names);
+      return false;
+    }
+    allow_keys(node, what, keys);
+    return true;
+  }
+
   void read_api(const YAML::Node& node, ApiSpec& api) {
     const std::string what = "'api'";
     api.location = where(node.Mark());
-    if (!node.IsMap()) {
-      error(node.Mark(), what + " must be a mapping with tokenFile, tokenEnv and allowedHosts");
-      return;
-    }
-    allow_keys(node, what, {"tokenFile", "tokenEnv", "allowedHosts"});
+    if (!block_of(node, what, {"tokenFile", "tokenEnv", "allowedHosts"})) return;
     api.token_file = path_value(node, "tokenFile");
     if (std::string env = scalar(node, "tokenEnv", false, what); !env.empty()) api.token_env = env;
     if (auto hosts = node["allowedHosts"]; hosts && !hosts.IsNull()) {
@@ -232,11 +240,7 @@ class ConfigReader {
   void read_high_availability(const YAML::Node& node, HighAvailabilitySpec& ha) {
     const std::string what = "'highAvailability'";
     ha.location = where(node.Mark());
-    if (!node.IsMap()) {
-      error(node.Mark(), what + " must be a mapping with enabled, identity, leaseDuration and renewInterval");
-      return;
-    }
-    allow_keys(node, what, {"enabled", "identity", "leaseDuration", "renewInterval"});
+    if (!block_of(node, what, {"enabled", "identity", "leaseDuration", "renewInterval"})) return;
     ha.enabled = boolean(node, "enabled", what);
     ha.identity = scalar(node, "identity", false, what);
     if (auto d = duration(node, what, "leaseDuration")) ha.lease_duration = *d;
