@@ -6,6 +6,7 @@
 
 #include "cli/output.hpp"
 #include "cli/reference.hpp"
+#include "daemon/api_access.hpp"
 #include "daemon/daemon.hpp"
 #include "driftless/yaml.hpp"
 #include "log/logging.hpp"
@@ -210,15 +211,19 @@ int command_run(const GlobalOptions& options) {
 
 namespace {
 
-// The daemon's address: --server, else `listen` from the config, else the
-// default. Only the config's structure is read: no plugin needs loading.
-std::string daemon_address(const GlobalOptions& options) {
-  if (!options.server.empty()) return options.server;
+// What the commands that talk to the daemon need from the config: `listen`
+// and `api`. Only the config's structure is read: no plugin needs loading.
+Config client_config(const GlobalOptions& options) {
   const auto file = config_file_of(options);
   std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return Config().listen;
+  if (!std::filesystem::exists(file, ec)) return Config();
   ConfigLoad load = load_config(file);
-  return load.config ? load.config->listen : Config().listen;
+  return load.config ? *load.config : Config();
+}
+
+// The daemon's address: --server, else `listen` from the config, else the default.
+std::string daemon_address(const GlobalOptions& options, const Config& config) {
+  return options.server.empty() ? config.listen : options.server;
 }
 
 std::string base_url(const std::string& address) {
@@ -228,7 +233,7 @@ std::string base_url(const std::string& address) {
 }  // namespace
 
 int command_status(const GlobalOptions& options) {
-  const std::string address = daemon_address(options);
+  const std::string address = daemon_address(options, client_config(options));
   httplib::Client client(base_url(address));
   client.set_connection_timeout(5);
   auto res = client.Get("/api/v1/pipelines");
@@ -269,10 +274,14 @@ int command_status(const GlobalOptions& options) {
 }
 
 int command_control(const GlobalOptions& options, const std::string& action, const std::string& pipeline) {
-  const std::string address = daemon_address(options);
+  const Config config = client_config(options);
+  const std::string address = daemon_address(options, config);
+  const std::string token = read_api_token(config.api);
   httplib::Client client(base_url(address));
   client.set_connection_timeout(5);
-  auto res = client.Post(("/api/v1/pipelines/" + pipeline + "/" + action).c_str());
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  auto res = client.Post(("/api/v1/pipelines/" + pipeline + "/" + action).c_str(), headers, "{}", "application/json");
   if (!res) {
     std::cerr << "driftless: no daemon answers at " << address << " (pass --server HOST:PORT)\n";
     return 2;
@@ -280,6 +289,9 @@ int command_control(const GlobalOptions& options, const std::string& action, con
   auto parsed = parse_json(res->body);
   const std::string text = parsed.ok() ? parsed->string_or("message") : res->body;
   (res->status < 300 ? std::cout : std::cerr) << text << "\n";
+  if (res->status == 401 && token.empty())
+    std::cerr << "driftless: no API token here: set api.tokenFile in the config (--config), or the variable "
+              << config.api.token_env << "\n";
   return res->status < 300 ? 0 : 1;
 }
 

@@ -53,6 +53,16 @@ struct PipelineSpec {
   Location location;
 };
 
+/// Who may use the daemon's control API (reconcile, suspend, resume): the
+/// holders of a token, from a request that names the daemon by an address it
+/// answers to. Without a token the control calls are refused.
+struct ApiSpec {
+  std::string token_file;                        ///< absolute, or ""; wins over token_env
+  std::string token_env = "DRIFTLESS_API_TOKEN";  ///< variable holding the token
+  std::vector<std::string> allowed_hosts;        ///< host names besides IP addresses and localhost
+  Location location;
+};
+
 /// A webhook receiver: POST /hooks/<name> fetches its sources at once.
 struct WebhookSpec {
   std::string name;
@@ -82,6 +92,7 @@ struct HighAvailabilitySpec {
 struct Config {
   std::filesystem::path file;
   std::string listen = "127.0.0.1:9797";  ///< the daemon's HTTP address (metrics, API, webhooks)
+  ApiSpec api;
   std::string audit_log;    ///< absolute, or "" for <stateDir>/audit.log
   std::size_t concurrency = 4;
   std::vector<WebhookSpec> webhooks;

@@ -44,7 +44,7 @@ class ConfigReader {
     }
     Config config;
     config.file = std::filesystem::absolute(file_);
-    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDir", "stateDir", "listen", "auditLog", "concurrency",
+    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDir", "stateDir", "listen", "api", "auditLog", "concurrency",
                                     "webhooks", "notifications", "highAvailability", "sources", "pipelines"});
     expect_value(root, "apiVersion", kApiVersion);
     expect_value(root, "kind", "Config");
@@ -74,6 +74,7 @@ class ConfigReader {
     read_list(root, "webhooks", [&](const YAML::Node& n) { read_webhook(n, config); });
     read_list(root, "notifications", [&](const YAML::Node& n) { read_notification(n, config); });
     if (auto ha = root["highAvailability"]; ha && !ha.IsNull()) read_high_availability(ha, config.high_availability);
+    if (auto api = root["api"]; api && !api.IsNull()) read_api(api, config.api);
     if (!has_errors(diagnostics_)) out.config = std::move(config);
     out.diagnostics = std::move(diagnostics_);
     return out;
@@ -222,14 +223,34 @@ class ConfigReader {
     config.notifications.push_back(std::move(n));
   }
 
+  // A nested block such as 'api': a mapping of only these keys. False when it is no mapping.
+  bool block_of(const YAML::Node& node, const std::string& what, const std::set<std::string>& keys) {
+    if (!node.IsMap()) {
+      std::string names;
+      for (const auto& k : keys) names += (names.empty() ? "" : ", ") + k;
+      error(node.Mark(), what + " must be a mapping of " + names);
+      return false;
+    }
+    allow_keys(node, what, keys);
+    return true;
+  }
+
+  void read_api(const YAML::Node& node, ApiSpec& api) {
+    const std::string what = "'api'";
+    api.location = where(node.Mark());
+    if (!block_of(node, what, {"tokenFile", "tokenEnv", "allowedHosts"})) return;
+    api.token_file = path_value(node, "tokenFile");
+    if (std::string env = scalar(node, "tokenEnv", false, what); !env.empty()) api.token_env = env;
+    if (auto hosts = node["allowedHosts"]; hosts && !hosts.IsNull()) {
+      if (!hosts.IsSequence()) error(hosts.Mark(), "'allowedHosts' in " + what + " must be a list of host names");
+      else for (const auto& h : hosts) api.allowed_hosts.push_back(h.Scalar());
+    }
+  }
+
   void read_high_availability(const YAML::Node& node, HighAvailabilitySpec& ha) {
     const std::string what = "'highAvailability'";
     ha.location = where(node.Mark());
-    if (!node.IsMap()) {
-      error(node.Mark(), what + " must be a mapping with enabled, identity, leaseDuration and renewInterval");
-      return;
-    }
-    allow_keys(node, what, {"enabled", "identity", "leaseDuration", "renewInterval"});
+    if (!block_of(node, what, {"enabled", "identity", "leaseDuration", "renewInterval"})) return;
     ha.enabled = boolean(node, "enabled", what);
     ha.identity = scalar(node, "identity", false, what);
     if (auto d = duration(node, what, "leaseDuration")) ha.lease_duration = *d;

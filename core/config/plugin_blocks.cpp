@@ -6,6 +6,25 @@
 namespace driftless::core {
 namespace {
 
+// A URL with a secret in its user part: "https://TOKEN@host/...",
+// "https://user:password@host/...", "ssh://git:password@host/...". An ssh
+// user alone ("ssh://git@host/...") names an account, not a secret.
+bool url_with_credentials(std::string_view text) {
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) return false;
+  std::string scheme(text.substr(0, scheme_end));
+  for (char& c : scheme) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  std::string_view authority = text.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  const auto at = authority.rfind('@');
+  if (at == std::string_view::npos) return false;
+  const bool ssh = scheme == "ssh" || scheme == "git+ssh" || scheme == "sftp";
+  return !ssh || authority.substr(0, at).find(':') != std::string_view::npos;
+}
+
 // Converts and checks one block against a table of keys.
 class BlockChecker {
  public:
@@ -54,6 +73,14 @@ class BlockChecker {
 
   void error(const YAML::Mark& mark, std::string message) { out_.push_back(located_error(file_, mark, std::move(message))); }
 
+  // Credentials in a URL end up in logs and messages; the value is not repeated here.
+  bool holds_credentials(const YAML::Node& n, const ConfigKey& key, const std::string& what) {
+    if (!url_with_credentials(n.Scalar())) return false;
+    error(n.Mark(), "'" + key.name + "' in " + what + " is a URL with credentials before '@'; remove them and give them "
+                    "through the plugin's auth keys (a file or a variable, e.g. auth.tokenFile)");
+    return true;
+  }
+
   Value mismatch(const YAML::Node& n, const ConfigKey& key, const std::string& what) {
     error(n.Mark(), "'" + key.name + "' in " + what + " must be of type " + to_string(key.type));
     return Value();
@@ -80,6 +107,7 @@ class BlockChecker {
     switch (key.type) {
       case ConfigType::string: {
         if (!n.IsScalar()) return mismatch(n, key, what);
+        if (holds_credentials(n, key, what)) return Value();
         if (!key.choices.empty() && std::find(key.choices.begin(), key.choices.end(), n.Scalar()) == key.choices.end()) {
           std::string allowed;
           for (const auto& c : key.choices) allowed += (allowed.empty() ? "" : ", ") + c;
@@ -116,6 +144,7 @@ class BlockChecker {
         Array a;
         for (const auto& item : n) {
           if (!item.IsScalar()) return mismatch(item, key, what);
+          if (holds_credentials(item, key, what)) return Value();
           a.emplace_back(item.Scalar());
         }
         return Value(std::move(a));

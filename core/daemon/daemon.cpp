@@ -169,13 +169,18 @@ bool Daemon::resume(const std::string& pipeline) {
   return generation_ && generation_->scheduler->resume(pipeline);
 }
 
+ApiSpec Daemon::api() {
+  std::lock_guard lock(mutex_);
+  return generation_ ? generation_->config.api : session_.config->api;
+}
+
 WebhookVerdict Daemon::webhook(const std::string& name, const std::function<std::string(const std::string&)>& header,
                                const std::string& body) {
   std::lock_guard lock(mutex_);
   if (!generation_) return {503, false, "starting"};
   for (const auto& hook : generation_->config.webhooks) {
     if (hook.name != name) continue;
-    WebhookVerdict verdict = verify_webhook(hook, read_secret(hook.secret_file), header, body);
+    WebhookVerdict verdict = receive_webhook(hook, read_secret(hook.secret_file), header, body, deliveries_);
     process_logger().info("webhook", {{"hook", name}, {"status", std::to_string(verdict.status)}, {"result", verdict.message}});
     if (verdict.trigger) generation_->scheduler->fetch_now(hook.sources);
     return verdict;

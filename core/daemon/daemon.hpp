@@ -27,6 +27,7 @@ class Daemon : public DaemonControl {
   bool reconcile(const std::string& pipeline) override;
   bool suspend(const std::string& pipeline) override;
   bool resume(const std::string& pipeline) override;
+  ApiSpec api() override;
   WebhookVerdict webhook(const std::string& name, const std::function<std::string(const std::string&)>& header,
                          const std::string& body) override;
 
@@ -53,6 +54,7 @@ class Daemon : public DaemonControl {
   std::mutex mutex_;  ///< guards generation_ (swapped on reload) and the audit file
   std::unique_ptr<Generation> generation_;
   std::filesystem::path audit_path_;
+  RecentDeliveries deliveries_{4096, std::chrono::hours(24)};  ///< webhook deliveries already acted on
 };
 
 }  // namespace driftless::core

@@ -1,27 +1,11 @@
 #include "daemon/http_api.hpp"
 
-#include <httplib.h>
-
 #include <ctime>
 
+#include "daemon/api_access.hpp"
 #include "driftless/value.hpp"
 
 namespace driftless::core {
-namespace {
-
-void reply_json(httplib::Response& res, int status, const Value& body) {
-  res.status = status;
-  res.set_content(to_json(body) + "\n", "application/json");
-}
-
-Value message(const std::string& text) {
-  Object o;
-  o.set("message", text);
-  return Value(std::move(o));
-}
-
-}  // namespace
-
 std::string iso_time(std::chrono::system_clock::time_point t) {
   if (t == std::chrono::system_clock::time_point{}) return "";
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
@@ -67,70 +51,62 @@ Value status_value(const PipelineStatus& s) {
   return Value(std::move(o));
 }
 
-HttpApi::HttpApi(DaemonControl& control) : control_(control), server_(std::make_unique<httplib::Server>()) {
-  auto& server = *server_;
-  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let
-  // a second process share (and steal requests from) our port.
-  server.set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  server.set_payload_max_length(kMaxWebhookBody);
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(10, 0);
+HttpLimits daemon_http_limits() {
+  HttpLimits limits;
+  limits.max_body = kMaxWebhookBody;
+  limits.reserved_paths = {"/healthz", "/readyz", "/metrics"};
+  return limits;
+}
 
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+HttpApi::HttpApi(DaemonControl& control)
+    : control_(control), server_([this](const HttpRequest& request) { return handle(request); }, daemon_http_limits()) {}
+
+HttpResponse HttpApi::handle(const HttpRequest& req) {
+  const bool get = req.method == "GET";
+  if (get && req.path == "/healthz") return {200, "text/plain", "ok\n", {}};
+  if (get && req.path == "/readyz") {
     const bool ready = control_.ready();
-    res.status = ready ? 200 : 503;
-    res.set_content(ready ? "ready\n" : "not ready: the first fetch or reconcile is still running\n", "text/plain");
-  });
-  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(control_.metrics(), "text/plain; version=0.0.4");
-  });
-  server.Get("/api/v1/pipelines", [this](const httplib::Request&, httplib::Response& res) {
-    Array list;
-    for (const auto& s : control_.status()) list.push_back(status_value(s));
-    Object root;
-    root.set("pipelines", std::move(list));
-    reply_json(res, 200, Value(std::move(root)));
-  });
-  server.Post(R"(/api/v1/pipelines/([^/]+)/(reconcile|suspend|resume))",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                const std::string name = req.matches[1];
-                const std::string action = req.matches[2];
-                bool known = action == "reconcile" ? control_.reconcile(name)
-                             : action == "suspend" ? control_.suspend(name)
-                                                   : control_.resume(name);
-                if (!known) return reply_json(res, 404, message("no pipeline named '" + name + "'"));
-                reply_json(res, 202, message(action + " of '" + name + "' accepted"));
-              });
-  server.Post(R"(/hooks/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    auto header = [&](const std::string& name) { return req.get_header_value(name); };
-    WebhookVerdict verdict = control_.webhook(req.matches[1], header, req.body);
-    reply_json(res, verdict.status, message(verdict.message));
-  });
-  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 413) res.set_content("{\"message\":\"body too large\"}\n", "application/json");
-  });
+    return {ready ? 200 : 503, "text/plain", ready ? "ready\n" : "not ready: the first fetch or reconcile is still running\n", {}};
+  }
+  if (get && req.path == "/metrics") return {200, "text/plain; version=0.0.4", control_.metrics(), {}};
+  if (get && req.path == "/api/v1/pipelines") {
+    if (auto refused = refuse_api_request(req, control_.api(), false)) return *refused;
+    return pipelines();
+  }
+  // POST /api/v1/pipelines/NAME/ACTION
+  static const std::string kPipelines = "/api/v1/pipelines/";
+  if (req.method == "POST" && req.path.rfind(kPipelines, 0) == 0) {
+    const std::string rest = req.path.substr(kPipelines.size());
+    const auto slash = rest.find('/');
+    const std::string name = rest.substr(0, slash);
+    const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (!name.empty() && (action == "reconcile" || action == "suspend" || action == "resume")) return control(req, name, action);
+  }
+  static const std::string kHooks = "/hooks/";
+  if (req.method == "POST" && req.path.rfind(kHooks, 0) == 0 && req.path.size() > kHooks.size() &&
+      req.path.find('/', kHooks.size()) == std::string::npos) {
+    auto header = [&](const std::string& name) { return req.header(name); };
+    WebhookVerdict verdict = control_.webhook(req.path.substr(kHooks.size()), header, req.body);
+    return json_message(verdict.status, verdict.message);
+  }
+  return json_message(404, "no endpoint " + req.method + " " + req.path);
 }
 
-HttpApi::~HttpApi() { stop(); }
-
-Result<void> HttpApi::start(const std::string& listen) {
-  const auto colon = listen.rfind(':');
-  const std::string host = listen.substr(0, colon);
-  const int port = std::atoi(listen.substr(colon + 1).c_str());
-  port_ = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
-  if (port_ <= 0)
-    return fail(ErrorCode::unavailable, "cannot listen on " + listen + " (in use, or not an address of this machine); set 'listen' in the config");
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  return {};
+HttpResponse HttpApi::pipelines() {
+  Array list;
+  for (const auto& s : control_.status()) list.push_back(status_value(s));
+  Object root;
+  root.set("pipelines", std::move(list));
+  return {200, "application/json", to_json(Value(std::move(root))) + "\n", {}};
 }
 
-void HttpApi::stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+HttpResponse HttpApi::control(const HttpRequest& req, const std::string& name, const std::string& action) {
+  if (auto refused = refuse_api_request(req, control_.api(), true)) return *refused;
+  const bool known = action == "reconcile" ? control_.reconcile(name)
+                     : action == "suspend" ? control_.suspend(name)
+                                           : control_.resume(name);
+  if (!known) return json_message(404, "no pipeline named '" + name + "'");
+  return json_message(202, action + " of '" + name + "' accepted");
 }
 
 }  // namespace driftless::core

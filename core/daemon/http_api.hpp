@@ -3,18 +3,13 @@
 // webhook receivers. Loopback by default.
 #pragma once
 
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "daemon/http_server.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/webhooks.hpp"
 #include "driftless/result.hpp"
-
-namespace httplib {
-class Server;
-}
 
 namespace driftless::core {
 
@@ -28,6 +23,8 @@ class DaemonControl {
   virtual bool reconcile(const std::string& pipeline) = 0;
   virtual bool suspend(const std::string& pipeline) = 0;
   virtual bool resume(const std::string& pipeline) = 0;
+  /// Who may use the control API (the current config's `api`).
+  virtual ApiSpec api() = 0;
   /// Handles POST /hooks/<name>; status 404 when there is no such hook.
   virtual WebhookVerdict webhook(const std::string& name, const std::function<std::string(const std::string&)>& header,
                                  const std::string& body) = 0;
@@ -39,21 +36,27 @@ std::string iso_time(std::chrono::system_clock::time_point t);
 /// One pipeline's status as JSON (the API's and `status -o json`'s shape).
 Value status_value(const PipelineStatus& status);
 
+/// The limits the daemon's server runs with (docs/security.md lists them).
+HttpLimits daemon_http_limits();
+
 class HttpApi {
  public:
   explicit HttpApi(DaemonControl& control);
-  ~HttpApi();
-  /// Binds `listen` (HOST:PORT; port 0 picks a free one) and serves in a thread.
-  Result<void> start(const std::string& listen);
+  /// Binds `listen` (HOST:PORT; port 0 picks a free one) and serves.
+  Result<void> start(const std::string& listen) { return server_.start(listen); }
   /// The port actually bound.
-  int port() const { return port_; }
-  void stop();
+  int port() const { return server_.port(); }
+  void stop() { server_.stop(); }
+
+  /// Answers one request: the routes.
+  HttpResponse handle(const HttpRequest& request);
 
  private:
+  HttpResponse pipelines();
+  HttpResponse control(const HttpRequest& request, const std::string& name, const std::string& action);
+
   DaemonControl& control_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  HttpServer server_;
 };
 
 }  // namespace driftless::core

@@ -29,4 +29,33 @@ WebhookVerdict verify_webhook(const WebhookSpec& hook, const std::string& secret
   return {200, true, "received"};
 }
 
+std::string delivery_id(const WebhookSpec& hook, const std::function<std::string(const std::string&)>& header) {
+  if (hook.type == "github") return header("X-GitHub-Delivery");
+  const std::string key = header("Idempotency-Key");
+  if (!key.empty()) return key;
+  return header(hook.type == "gitlab" ? "X-Gitlab-Event-UUID" : "X-Delivery-Id");
+}
+
+bool RecentDeliveries::first_time(const std::string& hook, const std::string& id, Clock::time_point now) {
+  std::string key = sha256_hex(hook + '\n' + id);
+  std::lock_guard lock(mutex_);
+  while (!order_.empty() && (order_.size() >= capacity_ || now - order_.front().second > window_)) {
+    seen_.erase(order_.front().first);
+    order_.pop_front();
+  }
+  if (!seen_.insert(key).second) return false;
+  order_.emplace_back(std::move(key), now);
+  return true;
+}
+
+WebhookVerdict receive_webhook(const WebhookSpec& hook, const std::string& secret,
+                               const std::function<std::string(const std::string&)>& header, const std::string& body,
+                               RecentDeliveries& recent) {
+  WebhookVerdict verdict = verify_webhook(hook, secret, header, body);
+  if (verdict.status >= 300) return verdict;
+  const std::string id = delivery_id(hook, header);
+  if (!id.empty() && !recent.first_time(hook.name, id)) return {200, false, "this delivery was received before; ignored"};
+  return verdict;
+}
+
 }  // namespace driftless::core

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "driftless/http.hpp"
+
 namespace driftless::git {
 namespace {
 
@@ -35,6 +37,7 @@ std::string text(const Value& config, std::string_view block, std::string_view k
 Result<RemoteUrl> parse_remote_url(const std::string& url) {
   RemoteUrl out;
   out.text = url;
+  const std::string shown = redact_url(url);  // messages never show what stood before '@'
   auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) {
     if (!url.empty() && url[0] == '/') {
@@ -45,7 +48,7 @@ Result<RemoteUrl> parse_remote_url(const std::string& url) {
     auto colon = url.find(':');
     auto slash = url.find('/');
     if (colon == std::string::npos || (slash != std::string::npos && slash < colon))
-      return fail(ErrorCode::invalid_input, "url '" + url + "' is not a repository URL (ssh://, https://, http://, git://, "
+      return fail(ErrorCode::invalid_input, "url '" + shown + "' is not a repository URL (ssh://, https://, http://, git://, "
                                                 "file://, user@host:path or an absolute path)");
     std::string authority = url.substr(0, colon);
     auto at = authority.rfind('@');
@@ -61,15 +64,18 @@ Result<RemoteUrl> parse_remote_url(const std::string& url) {
   else if (scheme == "http") out.transport = Transport::http;
   else if (scheme == "git") out.transport = Transport::git;
   else if (scheme == "file") out.transport = Transport::file;
-  else return fail(ErrorCode::invalid_input, "url '" + url + "': unsupported scheme '" + scheme + "' (use ssh, https, http, git or file)");
+  else return fail(ErrorCode::invalid_input, "url '" + shown + "': unsupported scheme '" + scheme + "' (use ssh, https, http, git or file)");
   if (out.transport == Transport::file) return out;
   std::string rest = url.substr(scheme_end + 3);
   std::string authority = rest.substr(0, rest.find('/'));
   if (auto at = authority.rfind('@'); at != std::string::npos) {
     out.user = authority.substr(0, at);
     authority = authority.substr(at + 1);
-    if (out.user.find(':') != std::string::npos)
-      return fail(ErrorCode::invalid_input, "url must not contain a password; use auth.passwordFile or auth.passwordEnv");
+    // An ssh user name is no secret; anything before '@' in other URLs is a
+    // password or token (https://TOKEN@host), which would show in messages.
+    if (out.user.find(':') != std::string::npos || out.transport != Transport::ssh)
+      return fail(ErrorCode::invalid_input, "url '" + shown + "' must not carry credentials before '@'; use auth.username "
+                                            "with auth.tokenFile, auth.passwordFile or their Env keys");
   }
   out.port = default_port(out.transport);
   if (!authority.empty() && authority[0] == '[') {  // [::1]:22
@@ -85,10 +91,10 @@ Result<RemoteUrl> parse_remote_url(const std::string& url) {
     try {
       out.port = std::stoi(authority.substr(colon + 1));
     } catch (const std::exception&) {
-      return fail(ErrorCode::invalid_input, "url '" + url + "' has a port that is not a number");
+      return fail(ErrorCode::invalid_input, "url '" + shown + "' has a port that is not a number");
     }
   }
-  if (out.host.empty()) return fail(ErrorCode::invalid_input, "url '" + url + "' has no host");
+  if (out.host.empty()) return fail(ErrorCode::invalid_input, "url '" + shown + "' has no host");
   return out;
 }
 

@@ -42,10 +42,10 @@ Result<S3Spec> parse_s3_spec(const Value& config) {
   S3Spec spec;
   spec.endpoint = config.string_or("endpoint");
   while (!spec.endpoint.empty() && spec.endpoint.back() == '/') spec.endpoint.pop_back();
-  if (spec.endpoint.rfind("https://", 0) != 0 && spec.endpoint.rfind("http://", 0) != 0)
-    return fail(ErrorCode::invalid_input, "endpoint '" + spec.endpoint + "' must start with https:// or http://");
   if (spec.endpoint.find('@') != std::string::npos)
     return fail(ErrorCode::invalid_input, "endpoint must not carry credentials; use auth.accessKeyFile/secretKeyFile");
+  if (spec.endpoint.rfind("https://", 0) != 0 && spec.endpoint.rfind("http://", 0) != 0)
+    return fail(ErrorCode::invalid_input, "endpoint '" + spec.endpoint + "' must start with https:// or http://");
   spec.region = config.string_or("region", "us-east-1");
   spec.bucket = config.string_or("bucket");
   if (spec.bucket.empty() || spec.bucket.find('/') != std::string::npos)

@@ -205,3 +205,32 @@ TEST(Config, HighAvailabilityIsOffByDefaultAndChecksItsDurations) {
                 .find("unknown key 'leaseDuraton'"),
             std::string::npos);
 }
+
+TEST(Config, ApiBlockNamesTheTokenAndTheAllowedHosts) {
+  ConfigLoad plain = parse_config(kValid, "/etc/driftless/config.yaml");
+  ASSERT_TRUE(plain.config);
+  EXPECT_EQ(plain.config->api.token_file, "");
+  EXPECT_EQ(plain.config->api.token_env, "DRIFTLESS_API_TOKEN");
+  ConfigLoad api = parse_config(std::string(kValid) + "api: {tokenFile: api-token, tokenEnv: MY_TOKEN, allowedHosts: [d.example]}\n",
+                                "/etc/driftless/config.yaml");
+  ASSERT_TRUE(api.config) << format(api.diagnostics.front());
+  EXPECT_EQ(api.config->api.token_file, "/etc/driftless/api-token");
+  EXPECT_EQ(api.config->api.token_env, "MY_TOKEN");
+  EXPECT_EQ(api.config->api.allowed_hosts, std::vector<std::string>{"d.example"});
+  EXPECT_NE(problems(std::string(kValid) + "api: {token: x}\n").find("unknown key 'token' in 'api'"), std::string::npos);
+}
+
+TEST(Config, CredentialsInAPluginUrlAreRefusedWithoutRepeatingThem) {
+  const std::string sources = "sources:\n  - name: fleet\n    type: path\n    path: fleet\n    interval: 2m\n";
+  for (const char* url : {"https://ghp_s3cret@github.com/acme/fleet.git", "http://user:s3cret@minio:9000",
+                          "ssh://git:s3cret@github.com/acme/fleet.git"}) {
+    std::string p = problems(replace(kValid, sources, "sources:\n  - name: fleet\n    type: git\n    url: " + std::string(url) +
+                                                          "\n    ref: {branch: main}\n"));
+    EXPECT_NE(p.find("config.yaml:6: error: 10: 'url' in the source 'git' of source 'fleet' is a URL with credentials"),
+              std::string::npos) << p;
+    EXPECT_EQ(p.find("s3cret"), std::string::npos) << p;
+  }
+  std::string ssh_user = problems(replace(kValid, sources, "sources:\n  - name: fleet\n    type: git\n"
+                                                            "    url: ssh://git@github.com/acme/fleet.git\n    ref: {branch: main}\n"));
+  EXPECT_EQ(ssh_user.find("credentials"), std::string::npos) << ssh_user;
+}

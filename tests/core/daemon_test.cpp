@@ -1,86 +1,9 @@
 // `driftless run` as a process: scheduling, the HTTP API, webhooks, signals,
 // folders appearing and disappearing, and failures that keep the last state.
-#include <gtest/gtest.h>
-#include <httplib.h>
-
 #include <csignal>
-#include <regex>
 
+#include "daemon_fixture.hpp"
 #include "driftless/hash.hpp"
-#include "driftless/value.hpp"
-#include "support.hpp"
-
-using namespace driftless;
-using namespace driftless::test;
-namespace fs = std::filesystem;
-using namespace std::chrono_literals;
-
-namespace {
-
-std::string config_map(const std::string& name, const std::string& value) {
-  return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: apps}\ndata: {k: " + value + "}\n";
-}
-
-class DaemonTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    write_file(dir_ / "repo/clusters/dev/app.yaml", config_map("app", "one"));
-    write_file(dir_ / "hook-secret", "s3cret\n");
-    write_config("1h");
-  }
-
-  void write_config(const std::string& interval, const std::string& extra = "", const std::string& pipeline_keys = "") {
-    write_file(dir_ / "driftless.yaml", "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\n"
-                                        "sources: [{name: repo, type: path, path: repo, interval: " + interval + "}]\n"
-                                        "pipelines:\n"
-                                        "  - {name: \"{{folder}}\", source: repo, forEachFolder: clusters/*, " + pipeline_keys +
-                                        "sink: {type: dir, path: \"out/{{folder}}\"}}\n"
-                                        "webhooks:\n  - {name: github, type: github, secretFile: hook-secret}\n" + extra);
-  }
-
-  void start(bool wait_until_ready = true) {
-    daemon_ = std::make_unique<BackgroundProcess>(BackgroundProcess::driftless_argv(
-        {"--config", (dir_ / "driftless.yaml").string(), "--state-dir", (dir_ / "state").string(), "run"}));
-    ASSERT_TRUE(daemon_->wait_for_output("driftless is running", 20s)) << daemon_->output();
-    std::smatch m;
-    const std::string log = daemon_->output();
-    ASSERT_TRUE(std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)")));
-    port_ = std::stoi(m[1]);
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    if (!wait_until_ready) return;
-    ASSERT_TRUE(eventually([&] { return get("/readyz").first == 200; }, 20s)) << daemon_->output();
-  }
-
-  std::pair<int, std::string> get(const std::string& path) {
-    auto res = client_->Get(path.c_str());
-    return res ? std::make_pair(res->status, res->body) : std::make_pair(0, std::string());
-  }
-
-  int post_hook(const std::string& body, const std::string& signature, const std::string& event = "push") {
-    httplib::Headers headers{{"X-Hub-Signature-256", signature}, {"X-GitHub-Event", event}};
-    auto res = client_->Post("/hooks/github", headers, body, "application/json");
-    return res ? res->status : 0;
-  }
-
-  Value pipeline(const std::string& name) {
-    auto parsed = parse_json(get("/api/v1/pipelines").second);
-    if (!parsed.ok()) return Value();
-    for (const auto& p : parsed->find("pipelines")->as_array())
-      if (p.string_or("name") == name) return p;
-    return Value();
-  }
-
-  std::string applied(const std::string& cluster, const std::string& name) {
-    return read_file(dir_ / ("out/" + cluster + "/apps/configmap-" + name + ".yaml"));
-  }
-
-  TempDir dir_;
-  std::unique_ptr<BackgroundProcess> daemon_;
-  std::unique_ptr<httplib::Client> client_;
-  int port_ = 0;
-};
-
-}  // namespace
 
 TEST_F(DaemonTest, AppliesAtStartAndServesStatusAndMetrics) {
   start();
@@ -277,15 +200,15 @@ TEST_F(DaemonTest, RenderFailureKeepsTheLastGoodStateAndReportsTheFile) {
 }
 
 TEST_F(DaemonTest, SuspendResumeAndManualReconcile) {
+  write_config("1h", "api: {tokenFile: api-token}\n");
   start();
-  const std::string server = "127.0.0.1:" + std::to_string(port_);
-  EXPECT_EQ(run_driftless({"suspend", "dev", "--server", server}).exit_code, 0);
+  EXPECT_EQ(control("suspend").exit_code, 0);
   EXPECT_EQ(pipeline("dev").string_or("state"), "suspended");
-  EXPECT_EQ(run_driftless({"suspend", "nope", "--server", server}).exit_code, 1);
-  EXPECT_EQ(run_driftless({"resume", "dev", "--server", server}).exit_code, 0);
+  EXPECT_EQ(control("suspend", "nope").exit_code, 1);
+  EXPECT_EQ(control("resume").exit_code, 0);
   const std::string before = pipeline("dev").string_or("lastAttempt");
   std::this_thread::sleep_for(1100ms);
-  EXPECT_EQ(run_driftless({"reconcile", "dev", "--server", server}).exit_code, 0);
+  EXPECT_EQ(control("reconcile").exit_code, 0);
   EXPECT_TRUE(eventually([&] { return pipeline("dev").string_or("lastAttempt") != before; }, 10s));
 }
 

@@ -67,6 +67,8 @@ class BackgroundProcess {
 
   /// Sends a signal (SIGHUP, SIGTERM ...).
   void signal(int sig) const;
+  /// The process id (its /proc entry, for memory checks).
+  int pid() const { return pid_; }
   /// Waits for the end; the exit code (128 + signal when killed), or -1 on timeout.
   int wait(std::chrono::seconds timeout = std::chrono::seconds(120));
   /// Everything it printed so far.

@@ -27,3 +27,13 @@ TEST(RemoteUrl, TransportsHostsAndPorts) {
   EXPECT_FALSE(parse_remote_url("https://u:secret@example.com/x.git").ok());
   EXPECT_FALSE(parse_remote_url("relative/path").ok());
 }
+
+TEST(GitSpec, CredentialsInAUrlAreRefusedWithoutShowingThem) {
+  for (const char* url : {"https://ghp_s3cret@example.com/x.git", "http://u:s3cret@example.com/x.git", "git://s3cret@example.com/x.git",
+                          "ssh://git:s3cret@example.com/x.git", "ftp://s3cret@example.com/x", "https://s3cret@example.com:port/x"}) {
+    auto parsed = parse_remote_url(url);
+    ASSERT_FALSE(parsed.ok()) << url;
+    EXPECT_EQ(parsed.error().message.find("s3cret"), std::string::npos) << parsed.error().message;
+  }
+  EXPECT_EQ(parse_remote_url("ssh://deploy@example.com/x.git")->user, "deploy") << "an ssh user is no secret";
+}

@@ -34,6 +34,9 @@ TEST(S3Spec, MistakesAreRefused) {
   for (const char* bad : {R"({"endpoint": "ftp://x", "bucket": "b"})", R"({"endpoint": "https://u:p@x", "bucket": "b"})",
                           R"({"endpoint": "https://x", "bucket": "a/b"})", R"({"endpoint": "https://x", "bucket": "b", "maxObjects": 0})"})
     EXPECT_FALSE(parse_s3_spec(*parse_json(bad)).ok()) << bad;
+  auto token_in_url = parse_s3_spec(*parse_json(R"({"endpoint": "ftp://s3cret@x", "bucket": "b"})"));
+  ASSERT_FALSE(token_in_url.ok());
+  EXPECT_EQ(token_in_url.error().message.find("s3cret"), std::string::npos) << token_in_url.error().message;
 }
 
 TEST(S3Xml, ValuesWithEntities) {

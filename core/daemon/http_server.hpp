@@ -1,0 +1,85 @@
+// A small HTTP/1.1 server (Boost.Beast) that stays up under hostile clients:
+// every connection has a deadline for its request head and one for its body,
+// bodies are capped while they are read (chunked or not), the number of
+// connections is capped, and the last few slots are kept for the cheap
+// endpoints (health, readiness, metrics) so probes answer while slow clients
+// hold the rest. Routes live in HttpApi; this class knows none of them.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "driftless/result.hpp"
+
+namespace driftless::core {
+
+struct HttpRequest {
+  std::string method;  ///< "GET", "POST", ...
+  std::string path;    ///< the target without its query string
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  /// The first header of that name (case-insensitive), or "".
+  std::string header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< besides Content-Type and Content-Length
+};
+
+/// A JSON answer {"message": text}, the shape of every answer that is not data.
+HttpResponse json_message(int status, std::string_view text);
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpLimits {
+  std::size_t max_head = 16 * 1024;    ///< request line and headers
+  std::size_t max_body = 1024 * 1024;  ///< checked while the body is read, chunked or not
+  /// From accepting a connection (or the end of the previous response) to the
+  /// last byte of the request head: a client trickling bytes cannot stretch it.
+  std::chrono::milliseconds head_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};  ///< the whole body, after the head
+  std::chrono::milliseconds write_timeout{10'000};
+  std::size_t max_connections = 64;  ///< beyond this, connections are closed at once
+  /// The last `reserved_connections` of those slots serve only GET of
+  /// `reserved_paths`, one request each, with `reserved_head_timeout`.
+  std::size_t reserved_connections = 8;
+  std::vector<std::string> reserved_paths;
+  std::chrono::milliseconds reserved_head_timeout{2'000};
+  std::size_t max_requests_per_connection = 100;
+};
+
+/// Parses one complete request from `bytes` with the server's own parser
+/// settings: the seam for fuzzing and for unit tests of the limits. The error
+/// message starts with the HTTP status the server would answer.
+Result<HttpRequest> parse_http_request(std::string_view bytes, const HttpLimits& limits);
+
+class HttpServer {
+ public:
+  HttpServer(HttpHandler handler, HttpLimits limits);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Binds `listen` (HOST:PORT; port 0 picks a free one) and serves on two threads.
+  Result<void> start(const std::string& listen);
+  /// The port actually bound.
+  int port() const { return port_; }
+  /// Closes the listening socket and every connection; idempotent.
+  void stop();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  int port_ = 0;
+};
+
+}  // namespace driftless::core
