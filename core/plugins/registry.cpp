@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <string_view>
 
 #include "driftless/abi.hpp"
 
@@ -222,8 +223,12 @@ std::vector<std::filesystem::path> resolve_plugin_dirs(const std::vector<std::st
   const auto bundled = bundled_plugin_dir();
   std::error_code ec;
   if (own.empty() || std::filesystem::is_directory(bundled, ec)) dirs.push_back(bundled);
-  for (const auto& dir : own)
-    if (!dir.empty()) dirs.emplace_back(dir);
+  // Absolute, so that messages name the folder wherever they are read.
+  for (const auto& dir : own) {
+    if (dir.empty()) continue;
+    auto absolute = std::filesystem::absolute(dir, ec);
+    dirs.push_back(ec ? std::filesystem::path(dir) : absolute);
+  }
   return dirs;
 }
 
