@@ -9,10 +9,11 @@
 
 namespace driftless::core {
 
-/// One sentence per problem with metadata.labels and metadata.annotations of
-/// `object`: each must be a map whose values are strings (an unquoted `true`
-/// or `3` is a boolean or a number, which the API server refuses). Null values
-/// pass, as the API server reads them as "".
+/// One sentence per problem with the labels and annotations of `object` (its
+/// metadata and its pod template's, spec.template.metadata): each must be a
+/// map whose values are strings (an unquoted `true` or `3` is a boolean or a
+/// number, which the API server refuses). Null values pass, as the API server
+/// accepts them.
 std::vector<std::string> string_map_problems(const KubeObject& object);
 
 }  // namespace driftless::core

@@ -145,9 +145,15 @@ TEST_F(EngineTest, NonStringLabelOrAnnotationIsAnErrorNamingFileLineAndObject) {
   EXPECT_EQ(m.find("empty"), std::string::npos) << m;
   EXPECT_TRUE(runs[0].objects().empty());
 
-  write_file(dir_ / "repo/clusters/dev/skip.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, labels: [a]}\n");
-  const std::string list = messages(engine_->run(RunStage::render, "dev")[0]);
-  EXPECT_NE(list.find("metadata.labels must be a mapping of strings, not a list (ConfigMap/x)"), std::string::npos) << list;
+  write_file(dir_ / "repo/clusters/dev/skip.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, labels: [a]}\n---\n"
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+             "spec: {template: {metadata: {annotations: {replicas: 3}}}}\n");
+  const std::string more = messages(engine_->run(RunStage::render, "dev")[0]);
+  EXPECT_NE(more.find("metadata.labels must be a mapping of strings, not a list (ConfigMap/x)"), std::string::npos) << more;
+  EXPECT_NE(more.find("skip.yaml:5: error: spec.template.metadata.annotations 'replicas' is 3, an integer; Kubernetes takes "
+                      "only strings there: quote it (\"3\") (Deployment/web)"),
+            std::string::npos) << more;
 }
 
 TEST_F(EngineTest, UnknownPipelineNameSaysWhichExist) {
