@@ -9,8 +9,9 @@ namespace {
 // Converts and checks one block against a table of keys.
 class BlockChecker {
  public:
-  /// `block` is where the block starts, for messages about the whole block:
-  /// the core gives plugins a copy of their keys, which has no place of its own.
+  /// `block` is where the block starts, for messages about the whole block
+  /// (a missing key): the config reader hands over a plugin's own keys as a
+  /// new node, which has no place in the file.
   BlockChecker(std::string file, std::vector<Diagnostic>& out, YAML::Mark block = YAML::Mark::null_mark())
       : file_(std::move(file)), out_(out), block_(block) {}
 
@@ -174,8 +175,8 @@ void check_block(PluginBlock& block, PluginKind kind, const Factory* factory, co
     return;
   }
   const std::size_t before = out.size();
-  block.config =
-      BlockChecker(file, out, block_mark(block.location)).check(*block.node, factory->config_keys(), describe(block.type, kind, owner));
+  BlockChecker checker(file, out, block_mark(block.location));
+  block.config = checker.check(*block.node, factory->config_keys(), describe(block.type, kind, owner));
   if (out.size() != before) return;
   // Let the plugin check the values; templates get a sample folder name.
   auto created = factory->create(expand_templates(block.config, "example", "clusters/example"));
