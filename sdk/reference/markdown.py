@@ -277,8 +277,9 @@ def render(xml_dir):
         "     Regenerate with `" + REGENERATE + "`; the test sdk.reference-is-current fails when this is stale. -->",
         "",
         "Everything a plugin can use, header by header, as declared in `sdk/include/driftless/`",
-        "(include `<driftless/export.hpp>`: it brings in the rest of what a renderer needs). Every name is in",
-        "the namespace `driftless`. [Writing a plugin](plugins.md) walks through a complete plugin first.",
+        "(include `<driftless/export.hpp>`: it brings in the rest of what a renderer needs). Every type and",
+        "function is in the namespace `driftless`; the macros and the plain-C handshake are not.",
+        "[Writing a plugin](plugins.md) walks through a complete plugin first.",
         "",
     ]
     for header in headers:
