@@ -20,9 +20,12 @@ bool json_output(const GlobalOptions& options) { return options.output == "json"
 
 Value plugins_value(const Session& session) {
   Object root;
-  root.set("pluginDir", session.plugin_dir.string());
+  Array dirs;
+  for (const auto& dir : session.plugin_dirs) dirs.emplace_back(dir.string());
+  root.set("pluginDirs", std::move(dirs));
   Array plugins;
-  for (const auto& p : session.registry.plugins()) {
+  for (const auto* plugin : session.registry.by_kind()) {
+    const LoadedPlugin& p = *plugin;
     Object o;
     o.set("name", p.name);
     o.set("kind", to_string(p.kind));
@@ -47,6 +50,13 @@ Value plugins_value(const Session& session) {
   }
   root.set("problems", std::move(problems));
   return Value(std::move(root));
+}
+
+// "/usr/lib/driftless/plugins, /opt/team-plugins": the folders plugins were read from, in order.
+std::string folders_text(const Session& session) {
+  std::string out;
+  for (const auto& dir : session.plugin_dirs) out += (out.empty() ? "" : ", ") + dir.string();
+  return out;
 }
 
 void print_plugin_problems(const Session& session) {
@@ -120,13 +130,13 @@ int command_plugins(const GlobalOptions& options) {
     std::cout << config_reference_markdown(session.registry);
   } else {
     std::vector<std::vector<std::string>> rows{{"KIND", "NAME", "VERSION", "TOOL", "PATH"}};
-    for (const auto& p : session.registry.plugins()) {
-      auto tool = p.factory->tool_version();
+    for (const auto* p : session.registry.by_kind()) {
+      auto tool = p->factory->tool_version();
       std::string tool_text = tool.ok() ? (tool->empty() ? "-" : *tool) : "MISSING";
-      rows.push_back({to_string(p.kind), p.name, p.version, tool_text, p.file.string()});
-      if (!tool.ok()) std::cerr << p.file.string() << ": warning: " << tool.error().message << "\n";
+      rows.push_back({to_string(p->kind), p->name, p->version, tool_text, p->file.string()});
+      if (!tool.ok()) std::cerr << p->file.string() << ": warning: " << tool.error().message << "\n";
     }
-    std::cout << "plugin directory: " << session.plugin_dir.string() << "\n" << table(rows);
+    std::cout << "plugin folders: " << folders_text(session) << "\n" << table(rows);
     print_plugin_problems(session);
   }
   return session.registry.problems().empty() ? 0 : 1;
@@ -156,7 +166,7 @@ int command_validate(const GlobalOptions& options) {
   }
   std::cout << session.config_file.string() << ": valid (" << session.config->sources.size() << " sources, "
             << session.config->pipelines.size() << " pipelines, " << session.registry.plugins().size()
-            << " plugins from " << session.plugin_dir.string() << ")\n";
+            << " plugins from " << folders_text(session) << ")\n";
   return 0;
 }
 

@@ -23,10 +23,12 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   app.add_option("--config", options.config_file, "Pipeline config file (default: $DRIFTLESS_CONFIG, else ./driftless.yaml)")
       ->type_name("FILE");
-  app.add_option("--plugin-dir", options.plugin_dir,
-                 "Directory of plugin .so files (default: pluginDir from the config, else $DRIFTLESS_PLUGIN_DIR, "
-                 "else lib/driftless/plugins beside the binary, else " DRIFTLESS_DEFAULT_PLUGIN_DIR ")")
-      ->type_name("DIR");
+  app.add_option("--plugin-dir", options.plugin_dirs,
+                 "A folder of plugin .so files, read after the bundled plugins (lib/driftless/plugins beside the "
+                 "binary, else " DRIFTLESS_DEFAULT_PLUGIN_DIR "); repeat for several (default: pluginDirs from the "
+                 "config, else the ':'-separated $DRIFTLESS_PLUGIN_DIR)")
+      ->type_name("DIR")
+      ->allow_extra_args(false);  // one folder per flag: `--plugin-dir DIR render` is not a second folder
   app.add_option("--state-dir", options.state_dir,
                  "Where mirrors, caches and state are kept (default: stateDir from the config, else "
                  "$DRIFTLESS_STATE_DIR, else ~/.local/state/driftless)")

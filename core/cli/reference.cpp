@@ -1,7 +1,5 @@
 #include "cli/reference.hpp"
 
-#include <algorithm>
-
 namespace driftless::core {
 namespace {
 
@@ -38,13 +36,8 @@ void rows(const std::vector<ConfigKey>& keys, const std::string& prefix, std::st
 }  // namespace
 
 std::string config_reference_markdown(const PluginRegistry& registry) {
-  std::vector<const LoadedPlugin*> plugins;
-  for (const auto& p : registry.plugins()) plugins.push_back(&p);
-  std::sort(plugins.begin(), plugins.end(), [](const LoadedPlugin* a, const LoadedPlugin* b) {
-    return std::make_pair(static_cast<int>(a->kind), a->name) < std::make_pair(static_cast<int>(b->kind), b->name);
-  });
   std::string out;
-  for (const auto* p : plugins) {
+  for (const auto* p : registry.by_kind()) {
     out += "### " + std::string(to_string(p->kind)) + " `" + p->name + "`\n\n" + p->description + ".\n\n";
     const auto keys = p->factory->config_keys();
     if (keys.empty()) {

@@ -37,8 +37,9 @@ void open_session(Session& session, const GlobalOptions& options, bool need_conf
     session.config = std::move(load.config);
   }
 
-  session.plugin_dir = resolve_plugin_dir(options.plugin_dir, session.config ? session.config->plugin_dir : "");
-  session.registry.load_directory(session.plugin_dir);
+  session.plugin_dirs = resolve_plugin_dirs(options.plugin_dirs, session.config ? session.config->plugin_dirs
+                                                                                : std::vector<std::string>{});
+  session.registry.load_directories(session.plugin_dirs);
 
   if (!options.state_dir.empty()) session.state_dir = std::filesystem::absolute(options.state_dir);
   else if (session.config && !session.config->state_dir.empty()) session.state_dir = session.config->state_dir;

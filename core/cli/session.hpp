@@ -15,7 +15,7 @@ namespace driftless::core {
 /// Options shared by all commands.
 struct GlobalOptions {
   std::string config_file;  ///< --config; else $DRIFTLESS_CONFIG; else ./driftless.yaml
-  std::string plugin_dir;   ///< --plugin-dir
+  std::vector<std::string> plugin_dirs;  ///< every --plugin-dir
   std::string state_dir;    ///< --state-dir
   std::string output = "text";  ///< --output text|json (table is an alias of text)
   std::string server;           ///< --server: the daemon's HOST:PORT for status, reconcile, ...
@@ -25,7 +25,7 @@ struct Session {
   std::filesystem::path config_file;
   std::optional<Config> config;         ///< set when the config loaded and validated
   PluginRegistry registry;
-  std::filesystem::path plugin_dir;
+  std::vector<std::filesystem::path> plugin_dirs;  ///< the folders read, bundled first
   std::filesystem::path state_dir;
   std::vector<Diagnostic> diagnostics;  ///< config and plugin-block problems
 };

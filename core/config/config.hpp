@@ -98,7 +98,7 @@ struct Config {
   std::vector<WebhookSpec> webhooks;
   std::vector<NotificationSpec> notifications;
   HighAvailabilitySpec high_availability;
-  std::string plugin_dir;   ///< absolute, or "" when not set
+  std::vector<std::string> plugin_dirs;  ///< pluginDirs, absolute; empty when not set
   std::string state_dir;    ///< absolute, or "" when not set
   std::vector<SourceSpec> sources;
   std::vector<PipelineSpec> pipelines;

@@ -44,11 +44,11 @@ class ConfigReader {
     }
     Config config;
     config.file = std::filesystem::absolute(file_);
-    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDir", "stateDir", "listen", "api", "auditLog", "concurrency",
+    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDirs", "stateDir", "listen", "api", "auditLog", "concurrency",
                                     "webhooks", "notifications", "highAvailability", "sources", "pipelines"});
     expect_value(root, "apiVersion", kApiVersion);
     expect_value(root, "kind", "Config");
-    config.plugin_dir = path_value(root, "pluginDir");
+    config.plugin_dirs = path_list(root, "pluginDirs");
     config.state_dir = path_value(root, "stateDir");
     config.audit_log = path_value(root, "auditLog");
     if (std::string listen = scalar(root, "listen", false, "the config"); !listen.empty()) {
@@ -128,10 +128,32 @@ class ConfigReader {
 
   std::string path_value(const YAML::Node& map, const std::string& key) {
     std::string value = scalar(map, key, false, "the config");
-    if (value.empty()) return value;
-    std::filesystem::path p(value);
+    return value.empty() ? value : beside_config(value);
+  }
+
+  // A path from the config: a relative one is relative to the config file's folder.
+  std::string beside_config(const std::string& path) const {
+    std::filesystem::path p(path);
     if (p.is_relative()) p = std::filesystem::absolute(file_).parent_path() / p;
     return p.lexically_normal().string();
+  }
+
+  std::vector<std::string> path_list(const YAML::Node& map, const std::string& key) {
+    std::vector<std::string> out;
+    YAML::Node list = map[key];
+    if (!list || list.IsNull()) return out;
+    if (!list.IsSequence()) {
+      error(list.Mark(), "'" + key + "' must be a list of folders, e.g. [/usr/local/lib/driftless/plugins]");
+      return out;
+    }
+    for (const auto& item : list) {
+      if (!item.IsScalar() || item.Scalar().empty()) {
+        error(item.Mark(), "each entry of '" + key + "' must be a folder");
+        continue;
+      }
+      out.push_back(beside_config(item.Scalar()));
+    }
+    return out;
   }
 
   bool boolean(const YAML::Node& map, const std::string& key, const std::string& what) {

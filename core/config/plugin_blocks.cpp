@@ -28,10 +28,15 @@ bool url_with_credentials(std::string_view text) {
 // Converts and checks one block against a table of keys.
 class BlockChecker {
  public:
-  BlockChecker(std::string file, std::vector<Diagnostic>& out) : file_(std::move(file)), out_(out) {}
+  /// `block` is where the block starts, for messages about the whole block
+  /// (a missing key): the config reader hands over a plugin's own keys as a
+  /// new node, which has no place in the file.
+  BlockChecker(std::string file, std::vector<Diagnostic>& out, YAML::Mark block = YAML::Mark::null_mark())
+      : file_(std::move(file)), out_(out), block_(block) {}
 
   Value check(const YAML::Node& node, const std::vector<ConfigKey>& keys, const std::string& what) {
     Object result;
+    std::vector<std::string> written;  // given, even when refused: not also reported missing
     for (const auto& kv : node) {
       const std::string name = kv.first.Scalar();
       const ConfigKey* key = find(keys, name);
@@ -39,12 +44,13 @@ class BlockChecker {
         error(kv.first.Mark(), "unknown key '" + name + "' in " + what + " (accepted: " + list(keys) + ")");
         continue;
       }
+      if (!kv.second.IsNull()) written.push_back(name);
       Value v = convert(kv.second, *key, what);
       if (!v.is_null()) result.set(name, std::move(v));
     }
     for (const auto& key : keys) {
-      if (result.find(key.name)) continue;
-      if (key.is_required) error(node.Mark(), what + " needs '" + key.name + "': " + key.doc);
+      if (std::find(written.begin(), written.end(), key.name) != written.end()) continue;
+      if (key.is_required) error(node.Mark().is_null() ? block_ : node.Mark(), what + " needs '" + key.name + "': " + key.doc);
       else if (!key.default_value.is_null()) result.set(key.name, default_of(key));
     }
     return Value(std::move(result));
@@ -169,10 +175,18 @@ class BlockChecker {
 
   std::string file_;
   std::vector<Diagnostic>& out_;
+  YAML::Mark block_;
 };
 
 std::string describe(const std::string& type, PluginKind kind, const std::string& owner) {
   return std::string("the ") + to_string(kind) + " '" + type + "' of " + owner;
+}
+
+YAML::Mark block_mark(const Location& location) {
+  YAML::Mark mark;
+  mark.line = location.line - 1;
+  mark.column = location.column - 1;
+  return mark;
 }
 
 template <class Factory>
@@ -190,7 +204,8 @@ void check_block(PluginBlock& block, PluginKind kind, const Factory* factory, co
     return;
   }
   const std::size_t before = out.size();
-  block.config = BlockChecker(file, out).check(*block.node, factory->config_keys(), describe(block.type, kind, owner));
+  BlockChecker checker(file, out, block_mark(block.location));
+  block.config = checker.check(*block.node, factory->config_keys(), describe(block.type, kind, owner));
   if (out.size() != before) return;
   // Let the plugin check the values; templates get a sample folder name.
   auto created = factory->create(expand_templates(block.config, "example", "clusters/example"));

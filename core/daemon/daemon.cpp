@@ -125,8 +125,8 @@ bool Daemon::reload() {
     log.error("config reload refused; the running config stays in force", {{"config", session_.config_file.string()}});
     return false;
   }
-  if (load.config->listen != session_.config->listen || load.config->plugin_dir != session_.config->plugin_dir)
-    log.warn("'listen' and 'pluginDir' take effect only after a restart");
+  if (load.config->listen != session_.config->listen || load.config->plugin_dirs != session_.config->plugin_dirs)
+    log.warn("'listen' and 'pluginDirs' take effect only after a restart");
   auto next = make_generation(std::move(*load.config));
   std::unique_ptr<Generation> old;
   {

@@ -290,18 +290,23 @@ RenderResult Engine::render_chain(const Expanded& pipeline, const Artifact& arti
   const auto& blocks = pipeline.spec->renderers;
   RenderResult chain;
   for (std::size_t i = 0; i < stages.size() && !has_errors(chain.diagnostics); ++i) {
+    // Findings name their stage: the same file may pass through several renderers.
+    const std::string stage = "renderer '" + blocks[i].type + "' (stage " + std::to_string(i + 1) + " of " +
+                              std::to_string(stages.size()) + ")";
     auto created = stages[i].factory->create(*stages[i].config);
     if (!created.ok()) {
-      chain.diagnostics.push_back(error_at(blocks[i].location, "renderer '" + blocks[i].type + "': " + created.error().message));
+      chain.diagnostics.push_back(error_at(blocks[i].location, stage + ": " + created.error().message));
       break;
     }
     CoreContext context(services_, pipeline.name, blocks[i].type, options_.timeout);
     context.set_cluster_info(cluster);
     RenderResult result;
     RenderRequest request{artifact, pipeline.path, std::move(chain.objects)};
-    guarded([&] { result = (*created)->render(context, std::move(request)); }, "renderer '" + blocks[i].type + "'",
-            chain.diagnostics);
-    for (auto& d : result.diagnostics) chain.diagnostics.push_back(std::move(d));
+    guarded([&] { result = (*created)->render(context, std::move(request)); }, stage, chain.diagnostics);
+    for (auto& d : result.diagnostics) {
+      d.message = stage + ": " + d.message;
+      chain.diagnostics.push_back(std::move(d));
+    }
     for (auto& folder : result.read_folders) chain.read_folders.push_back(std::move(folder));
     chain.cacheable = chain.cacheable && result.cacheable;
     for (auto& action : result.actions) chain.actions.push_back(std::move(action));

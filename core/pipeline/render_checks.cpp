@@ -4,6 +4,7 @@
 
 #include "driftless/files.hpp"
 #include "log/logging.hpp"
+#include "pipeline/metadata_check.hpp"
 
 namespace driftless::core {
 namespace {
@@ -48,6 +49,7 @@ void check_objects(const std::vector<KubeObject>& objects, std::vector<Diagnosti
       problem("the object's kind, namespace or name holds a control character", escape_control_characters(object.id()));
       continue;
     }
+    for (auto& message : string_map_problems(object)) problem(std::move(message), object.id());
     std::string key = object.api_version() + "|" + object.id();
     auto [it, inserted] = seen.emplace(key, &object);
     if (!inserted)

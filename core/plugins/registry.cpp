@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <string_view>
 
 #include "driftless/abi.hpp"
 
@@ -35,8 +36,8 @@ PluginRegistry::~PluginRegistry() = default;
 void PluginRegistry::load_directory(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
-    problems_.push_back({dir, "plugin directory does not exist or is not a directory; pass --plugin-dir, set "
-                              "pluginDir in the config or DRIFTLESS_PLUGIN_DIR"});
+    problems_.push_back({dir, "plugin folder does not exist or is not a folder; check --plugin-dir, pluginDirs in "
+                              "the config and DRIFTLESS_PLUGIN_DIR"});
     return;
   }
   std::vector<std::filesystem::path> files;
@@ -44,6 +45,27 @@ void PluginRegistry::load_directory(const std::filesystem::path& dir) {
     if (entry.path().extension() == ".so") files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   for (const auto& file : files) load_file(file);
+}
+
+void PluginRegistry::load_directories(const std::vector<std::filesystem::path>& dirs) {
+  std::vector<std::filesystem::path> seen;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(dir, ec);
+    if (ec) canonical = dir.lexically_normal();
+    if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) continue;
+    seen.push_back(canonical);
+    load_directory(dir);
+  }
+}
+
+std::vector<const LoadedPlugin*> PluginRegistry::by_kind() const {
+  std::vector<const LoadedPlugin*> out;
+  for (const auto& p : plugins_) out.push_back(&p);
+  std::sort(out.begin(), out.end(), [](const LoadedPlugin* a, const LoadedPlugin* b) {
+    return std::make_pair(static_cast<int>(a->kind), a->name) < std::make_pair(static_cast<int>(b->kind), b->name);
+  });
+  return out;
 }
 
 namespace {
@@ -126,9 +148,14 @@ bool PluginRegistry::load_file(const std::filesystem::path& file) {
     return refuse("unknown plugin kind '" + str(info->kind) + "'; expected source, renderer or sink");
   if (!valid_name(info->name))
     return refuse("invalid plugin name '" + str(info->name) + "'; use lowercase letters, digits and '-'");
-  if (const LoadedPlugin* existing = find(kind, info->name))
-    return refuse(std::string("duplicate ") + to_string(kind) + " plugin '" + info->name + "': already loaded from " +
-                  existing->file.string() + "; remove one of the two files");
+  if (const LoadedPlugin* existing = find(kind, info->name)) {
+    std::string message = std::string("duplicate ") + to_string(kind) + " plugin '" + info->name + "': already loaded from " +
+                          existing->file.string();
+    if (existing->file.parent_path() == file.parent_path()) return refuse(message + "; remove one of the two files");
+    return refuse(message + ", in another plugin folder; plugin names must be unique across the folders of "
+                            "--plugin-dir, pluginDirs and DRIFTLESS_PLUGIN_DIR and the bundled one: rename one of "
+                            "the two plugins or remove one of the files");
+  }
   if (!info->factory) return refuse("the handshake has no factory");
 
   const PluginFactory* factory = nullptr;
@@ -173,14 +200,36 @@ const SinkFactory* PluginRegistry::sink(const std::string& name) const {
   return p ? static_cast<const SinkFactory*>(p->factory) : nullptr;
 }
 
-std::filesystem::path resolve_plugin_dir(const std::string& flag, const std::string& from_config) {
-  if (!flag.empty()) return flag;
-  if (!from_config.empty()) return from_config;
-  if (const char* env = std::getenv("DRIFTLESS_PLUGIN_DIR"); env && *env) return env;
+std::filesystem::path bundled_plugin_dir() {
   std::error_code ec;
   auto beside_binary = boost::dll::program_location(ec).parent_path().parent_path() / "lib" / "driftless" / "plugins";
   if (!ec && std::filesystem::is_directory(beside_binary, ec)) return beside_binary;
   return DRIFTLESS_DEFAULT_PLUGIN_DIR;
+}
+
+std::vector<std::filesystem::path> resolve_plugin_dirs(const std::vector<std::string>& flags,
+                                                       const std::vector<std::string>& from_config) {
+  std::vector<std::string> own = !flags.empty() ? flags : from_config;
+  if (own.empty())
+    if (const char* env = std::getenv("DRIFTLESS_PLUGIN_DIR"); env && *env) {
+      std::string_view list(env);
+      for (auto colon = list.find(':'); colon != std::string_view::npos; colon = list.find(':')) {
+        own.emplace_back(list.substr(0, colon));
+        list.remove_prefix(colon + 1);
+      }
+      own.emplace_back(list);
+    }
+  std::vector<std::filesystem::path> dirs;
+  const auto bundled = bundled_plugin_dir();
+  std::error_code ec;
+  if (own.empty() || std::filesystem::is_directory(bundled, ec)) dirs.push_back(bundled);
+  // Absolute, so that messages name the folder wherever they are read.
+  for (const auto& dir : own) {
+    if (dir.empty()) continue;
+    auto absolute = std::filesystem::absolute(dir, ec);
+    dirs.push_back(ec ? std::filesystem::path(dir) : absolute);
+  }
+  return dirs;
 }
 
 }  // namespace driftless::core

@@ -47,10 +47,15 @@ class PluginRegistry {
   /// Loads every "*.so" of `dir` in name order. Bad files become problems();
   /// they never stop the others from loading.
   void load_directory(const std::filesystem::path& dir);
+  /// load_directory of each folder in order; a folder named twice is read once.
+  /// A plugin name that a later folder provides again is a problem.
+  void load_directories(const std::vector<std::filesystem::path>& dirs);
   /// Loads one library; false (and a problem) when refused.
   bool load_file(const std::filesystem::path& file);
 
   const std::vector<LoadedPlugin>& plugins() const { return plugins_; }
+  /// The plugins by kind (sources, renderers, sinks), then by name: the order users see.
+  std::vector<const LoadedPlugin*> by_kind() const;
   const std::vector<PluginProblem>& problems() const { return problems_; }
 
   /// The plugin of `kind` named `name`, or nullptr.
@@ -67,9 +72,15 @@ class PluginRegistry {
   std::vector<PluginProblem> problems_;
 };
 
-/// The plugin directory to use: the flag, else the config's pluginDir, else
-/// $DRIFTLESS_PLUGIN_DIR, else lib/driftless/plugins next to the binary, else
-/// the install default.
-std::filesystem::path resolve_plugin_dir(const std::string& flag, const std::string& from_config);
+/// The folder of the plugins that come with driftless: lib/driftless/plugins
+/// beside the binary (as installed, and in the build tree), else the install default.
+std::filesystem::path bundled_plugin_dir();
+
+/// The plugin folders to read, in order: the bundled folder, then the user's
+/// own: every --plugin-dir flag, else the config's pluginDirs, else the
+/// ':'-separated folders of $DRIFTLESS_PLUGIN_DIR. The bundled folder is left
+/// out when it does not exist and the user named folders of their own.
+std::vector<std::filesystem::path> resolve_plugin_dirs(const std::vector<std::string>& flags,
+                                                       const std::vector<std::string>& from_config);
 
 }  // namespace driftless::core

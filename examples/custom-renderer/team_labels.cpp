@@ -1,63 +1,66 @@
-// A custom renderer: stamps the labels and annotations of its config onto
-// every object of the previous stage, and refuses objects in namespaces the
-// team does not own. Built outside the driftless tree against the installed
-// SDK (see CMakeLists.txt and docs/plugins.md).
+// team-labels: a custom renderer, built outside the driftless tree against
+// the installed SDK. It labels every object with its team, leaves out the
+// objects annotated `policy.example/skip: "true"` (with a warning) and refuses
+// a Secret without a type. docs/plugins.md walks through this file.
 #include <driftless/export.hpp>
 
-#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
-using namespace driftless;
+using namespace driftless;  // the SDK: Renderer, KubeObject, Value, Diagnostic, ...
+
+// An object annotated with this key and the value "true" is left out.
+constexpr const char* kSkipAnnotation = "policy.example/skip";
 
 class TeamLabels : public Renderer {
  public:
-  TeamLabels(Object labels, Object annotations, std::vector<std::string> namespaces)
-      : labels_(std::move(labels)), annotations_(std::move(annotations)), namespaces_(std::move(namespaces)) {}
+  explicit TeamLabels(std::string team) : team_(std::move(team)) {}
 
   RenderResult render(Context& context, RenderRequest request) override {
     RenderResult result;
-    for (auto& object : request.objects) {
-      const std::string ns = object.namespace_name();
-      if (!namespaces_.empty() && !ns.empty() && std::find(namespaces_.begin(), namespaces_.end(), ns) == namespaces_.end()) {
-        result.diagnostics.push_back({Severity::error, "namespace '" + ns + "' is not one of this team's namespaces",
+    for (KubeObject& object : request.objects) {
+      const Value* skip = object.body.at_path({"metadata", "annotations", kSkipAnnotation});
+      if (skip && skip->is_string() && skip->as_string() == "true") {
+        result.diagnostics.push_back({Severity::warning, std::string("left out: it is annotated ") + kSkipAnnotation,
                                       object.origin.file, object.origin.line, object.id()});
         continue;
       }
-      for (const auto& [key, value] : labels_) labels_of(object.body).set(key, value);
-      for (const auto& [key, value] : annotations_) annotations_of(object.body).set(key, value);
-      result.objects.push_back(std::move(object));
+      if (object.kind() == "Secret" && !object.body.find("type")) {
+        result.diagnostics.push_back({Severity::error, "a Secret needs a 'type', e.g. type: Opaque",
+                                      object.origin.file, object.origin.line, object.id()});
+        continue;
+      }
+      labels_of(object.body).set("team", team_);
+      result.objects.push_back(std::move(object));  // its origin (file, line) goes along
     }
     context.logger().debug("labelled objects", {{"count", std::to_string(result.objects.size())}});
     return result;
   }
 
  private:
-  Object labels_;
-  Object annotations_;
-  std::vector<std::string> namespaces_;
+  std::string team_;
 };
 
 class TeamLabelsFactory : public RendererFactory {
  public:
   std::vector<ConfigKey> config_keys() const override {
     return {
-        ConfigKey("labels", ConfigType::map, "Labels added to every object.").required(),
-        ConfigKey("annotations", ConfigType::map, "Annotations added to every object.").default_to(Object()),
-        ConfigKey("namespaces", ConfigType::string_list, "Namespaces the team may use; empty allows all.").default_to(Array()),
+        ConfigKey("team", ConfigType::string, "The team that owns the objects: the value of their 'team' label.")
+            .required(),
     };
   }
 
   Result<std::unique_ptr<Renderer>> create(const Value& config) const override {
-    const Object& labels = config.find("labels")->as_object();
-    if (labels.empty()) return fail(ErrorCode::invalid_input, "'labels' must name at least one label");
-    std::vector<std::string> namespaces;
-    for (const auto& ns : config.find("namespaces")->as_array()) namespaces.push_back(ns.as_string());
-    return std::unique_ptr<Renderer>(
-        std::make_unique<TeamLabels>(labels, config.find("annotations")->as_object(), std::move(namespaces)));
+    std::string team = config.string_or("team");
+    if (team.empty()) return fail(ErrorCode::invalid_input, "'team' must not be empty");
+    return std::unique_ptr<Renderer>(std::make_unique<TeamLabels>(std::move(team)));
   }
 };
 
 }  // namespace
 
-DRIFTLESS_PLUGIN(TeamLabelsFactory, "team-labels", "renderer", "1.0.0", "Adds a team's labels and annotations")
+DRIFTLESS_PLUGIN(TeamLabelsFactory, "team-labels", "renderer", "1.0.0", "Labels objects with their team")

@@ -63,13 +63,23 @@ TEST(Cli, PluginsListsKindVersionAndPath) {
 
 TEST(Cli, PluginsReportsBadFilesAndExitsOne) {
   TempDir dir;
-  for (const auto& entry : fs::directory_iterator(driftless::test::plugin_dir()))
-    fs::copy_file(entry.path(), dir / entry.path().filename().string());
   fs::copy_file(fs::path(BAD_PLUGIN_DIR) / "wrong_abi.so", dir / "wrong_abi.so");
   auto r = run_driftless({"plugins", "--plugin-dir", dir.path().string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("wrong_abi.so: error: built for driftless plugin ABI version 999"), std::string::npos) << r.err;
-  EXPECT_NE(r.out.find("renderer  yaml"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("renderer  yaml"), std::string::npos) << r.out;  // the bundled plugins still load
+}
+
+TEST(Cli, PluginDirIsRepeatableAndAddsToTheBundledFolder) {
+  TempDir one, two;
+  auto r = run_driftless({"--plugin-dir", one.path().string(), "plugins", "--plugin-dir", two.path().string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("plugin folders: " + driftless::test::plugin_dir().string() + ", " + one.path().string() + ", " +
+                       two.path().string() + "\n"),
+            std::string::npos) << r.out;
+  auto json = parse_json(run_driftless({"plugins", "-o", "json"}, {{"DRIFTLESS_PLUGIN_DIR", one.path().string() + ":" + two.path().string()}}).out);
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(json->find("pluginDirs")->as_array().size(), 3u) << to_json(*json);
 }
 
 TEST(Cli, ValidateTheExample) {

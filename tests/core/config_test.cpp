@@ -2,6 +2,8 @@
 // plugins' own tables, always with file:line:column.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "config/config.hpp"
 #include "config/plugin_blocks.hpp"
 #include "support.hpp"
@@ -66,7 +68,7 @@ TEST(Config, ValidConfigLoadsWithDefaultsAndResolvedPaths) {
 TEST(Config, UnknownTopLevelKeyNamesLineColumnAndAllowedKeys) {
   std::string p = problems(replace(kValid, "kind: Config\n", "kind: Config\npluginDirectory: /x\n"));
   EXPECT_NE(p.find("config.yaml:3: error: 1: unknown key 'pluginDirectory'"), std::string::npos) << p;
-  EXPECT_NE(p.find("pluginDir"), std::string::npos) << p;
+  EXPECT_NE(p.find("pluginDirs"), std::string::npos) << p;
 }
 
 TEST(Config, UnknownPluginKeyIsAnError) {
@@ -84,7 +86,29 @@ TEST(Config, WrongTypeAndChoiceAreErrors) {
 
 TEST(Config, MissingRequiredPluginKey) {
   std::string p = problems(replace(kValid, R"(sink: {type: dir, path: "out/{{folder}}"})", "sink: {type: dir}"));
-  EXPECT_NE(p.find("needs 'path'"), std::string::npos) << p;
+  EXPECT_NE(p.find("config.yaml:13: error: 11: the sink 'dir' of pipeline '{{folder}}' needs 'path'"), std::string::npos) << p;
+}
+
+TEST(Config, MissingRequiredKeyOfABlockInAListNamesItsLine) {
+  std::string p = problems(replace(kValid, "    type: path\n    path: fleet\n", "    type: path\n"));
+  EXPECT_NE(p.find("config.yaml:4: error: 5: the source 'path' of source 'fleet' needs 'path'"), std::string::npos) << p;
+}
+
+TEST(Config, AKeyOfTheWrongTypeIsOneErrorNotAlsoMissing) {
+  std::string p = problems(replace(kValid, "    path: fleet\n", "    path: [a, b]\n"));
+  EXPECT_NE(p.find("config.yaml:6: error: 11: 'path' in the source 'path' of source 'fleet' must be of type path"),
+            std::string::npos) << p;
+  EXPECT_EQ(p.find("needs 'path'"), std::string::npos) << p;
+  EXPECT_EQ(std::count(p.begin(), p.end(), '\n'), 1) << p;
+}
+
+TEST(Config, PluginDirsIsAListOfFoldersBesideTheConfig) {
+  ConfigLoad load = parse_config(replace(kValid, "kind: Config\n", "kind: Config\npluginDirs: [plugins, /opt/team]\n"),
+                                 "/etc/driftless/config.yaml");
+  ASSERT_TRUE(load.config) << format(load.diagnostics.front());
+  EXPECT_EQ(load.config->plugin_dirs, (std::vector<std::string>{"/etc/driftless/plugins", "/opt/team"}));
+  std::string p = problems(replace(kValid, "kind: Config\n", "kind: Config\npluginDirs: /opt/team\n"));
+  EXPECT_NE(p.find("config.yaml:3: error: 13: 'pluginDirs' must be a list of folders"), std::string::npos) << p;
 }
 
 TEST(Config, UnknownPluginTypeListsTheLoadedOnes) {

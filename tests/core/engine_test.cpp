@@ -115,6 +115,48 @@ TEST_F(EngineTest, ObjectWithoutNameIsAnError) {
       << messages(runs[0]);
 }
 
+TEST_F(EngineTest, RendererFindingsNameTheirStage) {
+  write_file(dir_ / "driftless.yaml", std::string(kConfig) + "    renderers: [{type: yaml, include: [\"*.json\"]}, {type: yaml}]\n");
+  write_file(dir_ / "repo/clusters/dev/app.yaml", "apiVersion: v1\nkind: [broken\n");
+  auto runs = run(RunStage::render, "dev");
+  const std::string m = messages(runs[0]);
+  EXPECT_NE(m.find("clusters/dev/app.yaml:3: error: renderer 'yaml' (stage 2 of 2): "), std::string::npos) << m;
+  EXPECT_TRUE(runs[0].objects().empty());
+}
+
+TEST_F(EngineTest, NonStringLabelOrAnnotationIsAnErrorNamingFileLineAndObject) {
+  write_file(dir_ / "repo/clusters/dev/skip.yaml", config_map("fine") +
+                                                       "---\n"
+                                                       "apiVersion: v1\n"
+                                                       "kind: ConfigMap\n"
+                                                       "metadata:\n"
+                                                       "  name: skip\n"
+                                                       "  namespace: apps\n"
+                                                       "  annotations: {policy.example/skip: true, quoted: \"true\", empty: }\n"
+                                                       "  labels: {tier: 3, team: [a]}\n");
+  auto runs = run(RunStage::render, "dev");
+  const std::string m = messages(runs[0]);
+  EXPECT_NE(m.find("clusters/dev/skip.yaml:6: error: metadata.annotations 'policy.example/skip' is true, a boolean; "
+                   "Kubernetes takes only strings there: quote it (\"true\") (ConfigMap/apps/skip)"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("metadata.labels 'tier' is 3, an integer"), std::string::npos) << m;
+  EXPECT_NE(m.find("metadata.labels 'team' is a list; Kubernetes takes only strings there (ConfigMap/apps/skip)"),
+            std::string::npos) << m;
+  EXPECT_EQ(m.find("quoted"), std::string::npos) << m;
+  EXPECT_EQ(m.find("empty"), std::string::npos) << m;
+  EXPECT_TRUE(runs[0].objects().empty());
+
+  write_file(dir_ / "repo/clusters/dev/skip.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, labels: [a]}\n---\n"
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+             "spec: {template: {metadata: {annotations: {replicas: 3}}}}\n");
+  const std::string more = messages(engine_->run(RunStage::render, "dev")[0]);
+  EXPECT_NE(more.find("metadata.labels must be a mapping of strings, not a list (ConfigMap/x)"), std::string::npos) << more;
+  EXPECT_NE(more.find("skip.yaml:5: error: spec.template.metadata.annotations 'replicas' is 3, an integer; Kubernetes takes "
+                      "only strings there: quote it (\"3\") (Deployment/web)"),
+            std::string::npos) << more;
+}
+
 TEST_F(EngineTest, UnknownPipelineNameSaysWhichExist) {
   auto runs = run(RunStage::render, "staging");
   ASSERT_EQ(runs.size(), 1u);

@@ -77,10 +77,51 @@ TEST(Registry, MissingDirectoryIsAProblemNotACrash) {
   EXPECT_NE(r.problems()[0].message.find("--plugin-dir"), std::string::npos);
 }
 
-TEST(Registry, PluginDirResolutionOrder) {
-  ::setenv("DRIFTLESS_PLUGIN_DIR", "/from/env", 1);
-  EXPECT_EQ(resolve_plugin_dir("/from/flag", "/from/config"), "/from/flag");
-  EXPECT_EQ(resolve_plugin_dir("", "/from/config"), "/from/config");
-  EXPECT_EQ(resolve_plugin_dir("", ""), "/from/env");
+TEST(Registry, PluginDirsAreTheBundledOneThenTheFlagsElseTheConfigElseTheVariable) {
+  // Test binaries sit in bin/ of the build tree, like driftless: the plugins beside them are the bundled ones.
+  const fs::path bundled = bundled_plugin_dir();
+  EXPECT_TRUE(fs::equivalent(bundled, driftless::test::plugin_dir())) << bundled;
+  ::setenv("DRIFTLESS_PLUGIN_DIR", "/from/env:/second/env", 1);
+  EXPECT_EQ(resolve_plugin_dirs({"/flag/a", "/flag/b"}, {"/from/config"}),
+            (std::vector<fs::path>{bundled, "/flag/a", "/flag/b"}));
+  EXPECT_EQ(resolve_plugin_dirs({}, {"/from/config"}), (std::vector<fs::path>{bundled, "/from/config"}));
+  EXPECT_EQ(resolve_plugin_dirs({}, {}), (std::vector<fs::path>{bundled, "/from/env", "/second/env"}));
   ::unsetenv("DRIFTLESS_PLUGIN_DIR");
+  EXPECT_EQ(resolve_plugin_dirs({}, {}), std::vector<fs::path>{bundled});
+}
+
+TEST(Registry, SeveralFoldersLoadTogetherAndAFolderNamedTwiceIsReadOnce) {
+  TempDir own;
+  fs::copy_file(bad("wrong_kind"), own / "wrong_kind.so");
+  PluginRegistry r;
+  const fs::path bundled = driftless::test::plugin_dir();
+  r.load_directories({bundled, own.path(), bundled / ".", own / ".." / own.path().filename()});
+  EXPECT_NE(r.renderer("yaml"), nullptr);
+  ASSERT_EQ(r.problems().size(), 1u) << r.problems().back().message;
+  EXPECT_NE(r.problems()[0].message.find("does not implement"), std::string::npos);
+}
+
+TEST(Registry, APluginNameInTwoFoldersIsAClearError) {
+  TempDir own;
+  fs::copy_file(driftless::test::plugin_dir() / "libdriftless-renderer-yaml.so", own / "libmy-yaml.so");
+  PluginRegistry r;
+  r.load_directories({driftless::test::plugin_dir(), own.path()});
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_EQ(r.problems()[0].file, own / "libmy-yaml.so");
+  const std::string& m = r.problems()[0].message;
+  EXPECT_NE(m.find("duplicate renderer plugin 'yaml': already loaded from " +
+                   (driftless::test::plugin_dir() / "libdriftless-renderer-yaml.so").string() + ", in another plugin folder"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("rename one of the two plugins"), std::string::npos) << m;
+  EXPECT_EQ(r.find(PluginKind::renderer, "yaml")->file.parent_path(), driftless::test::plugin_dir());
+}
+
+TEST(Registry, ByKindListsSourcesThenRenderersThenSinksByName) {
+  PluginRegistry r;
+  r.load_directory(driftless::test::plugin_dir());
+  std::vector<std::pair<PluginKind, std::string>> order;
+  for (const auto* p : r.by_kind()) order.emplace_back(p->kind, p->name);
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end())) << order.front().second;
+  EXPECT_EQ(order.front().first, PluginKind::source);
+  EXPECT_EQ(order.back().first, PluginKind::sink);
 }

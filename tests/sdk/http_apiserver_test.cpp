@@ -11,12 +11,7 @@ namespace {
 TEST(HttpClientApiServer, SpeaksHttp2WithClientCertificatesConcurrently) {
   auto env = test::test_env();
   ASSERT_FALSE(env["KUBE_APISERVER_URL"].empty()) << "tests/env is not up (DRIFTLESS_ENV_DIR)";
-  const auto pki = std::filesystem::path(env["KUBE_CA_FILE"]).parent_path();
-  HttpClientOptions options;
-  options.tls.ca_file = env["KUBE_CA_FILE"];
-  options.tls.client_cert_file = (pki / "admin.crt").string();
-  options.tls.client_key_file = (pki / "admin.key").string();
-  HttpClient client(options);
+  HttpClient client(test::apiserver_admin_options(env));
   HttpRequest get;
   get.url = env["KUBE_APISERVER_URL"] + "/api/v1/namespaces/default";
   std::vector<HttpRequest> requests(200, get);

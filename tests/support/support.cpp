@@ -198,4 +198,14 @@ std::map<std::string, std::string> test_env() {
   return values;
 }
 
+HttpClientOptions apiserver_admin_options(const std::map<std::string, std::string>& env) {
+  const auto ca = env.find("KUBE_CA_FILE");
+  const auto pki = ca == env.end() ? std::filesystem::path() : std::filesystem::path(ca->second).parent_path();
+  HttpClientOptions options;
+  options.tls.ca_file = ca == env.end() ? "" : ca->second;
+  options.tls.client_cert_file = (pki / "admin.crt").string();
+  options.tls.client_key_file = (pki / "admin.key").string();
+  return options;
+}
+
 }  // namespace driftless::test

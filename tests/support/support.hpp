@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "driftless/context.hpp"
+#include "driftless/http.hpp"
 #include "plugins/registry.hpp"
 
 namespace driftless::test {
@@ -116,5 +117,8 @@ class TestContext : public Context {
 
 /// KEY=VALUE pairs of $DRIFTLESS_ENV_DIR/env (tests/env); empty when absent.
 std::map<std::string, std::string> test_env();
+
+/// Client options of the cluster admin for the kube-apiserver of `env` (test_env()).
+HttpClientOptions apiserver_admin_options(const std::map<std::string, std::string>& env);
 
 }  // namespace driftless::test

@@ -28,8 +28,10 @@ enum class ConfigType {
 const char* to_string(ConfigType type);
 
 /// One key a plugin accepts. Built fluently:
-///   ConfigKey("url", ConfigType::string, "Repository URL.").required()
-///   ConfigKey("prune", ConfigType::boolean, "Delete what left Git.").default_to(true)
+/// ```
+/// ConfigKey("url", ConfigType::string, "Repository URL.").required()
+/// ConfigKey("prune", ConfigType::boolean, "Delete what left Git.").default_to(true)
+/// ```
 struct ConfigKey {
   ConfigKey(std::string key_name, ConfigType key_type, std::string key_doc)
       : name(std::move(key_name)), type(key_type), doc(std::move(key_doc)) {}

@@ -36,6 +36,7 @@ class Source {
 
 /// Input of one renderer stage.
 struct RenderRequest {
+  /// The source's snapshot: read files under artifact.root (with driftless/files.hpp).
   const Artifact& artifact;
   /// Folder to render, relative to artifact.root ('/'-separated, "" = root).
   std::string path;
@@ -48,7 +49,9 @@ class DeferredAction;
 /// Output of one renderer stage: the objects for the next stage, plus findings.
 /// Any error diagnostic fails the pipeline's render (nothing is applied).
 struct RenderResult {
+  /// The objects for the next stage (or the sink): what this stage passes on.
   std::vector<KubeObject> objects;
+  /// Findings; the core puts "renderer 'NAME' (stage I of N): " in front of each message.
   std::vector<Diagnostic> diagnostics;
   /// Folders besides the rendered path whose content this stage used
   /// (relative to the artifact root: a kustomize base, a chart, the folder of

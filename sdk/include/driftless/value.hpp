@@ -56,6 +56,9 @@ const char* to_string(ValueType type);
 /// A JSON value. Integers that fit int64 stay exact; other numbers are doubles.
 class Value {
  public:
+  /// A value of each type, implicitly: `labels.set("team", "payments")`,
+  /// `Value replicas = 3`. The default is null.
+  ///@{
   Value() = default;
   Value(std::nullptr_t) {}                                 // NOLINT
   Value(bool b) : data_(b) {}                              // NOLINT
@@ -67,8 +70,12 @@ class Value {
   Value(const char* s) : data_(std::string(s)) {}         // NOLINT
   Value(Array a) : data_(std::move(a)) {}                  // NOLINT
   Value(Object o) : data_(std::move(o)) {}                 // NOLINT
+  ///@}
 
+  /// The type held.
   ValueType type() const { return static_cast<ValueType>(data_.index()); }
+  /// Whether the value holds that type; is_number() is also true for integers.
+  ///@{
   bool is_null() const { return type() == ValueType::null; }
   bool is_bool() const { return type() == ValueType::boolean; }
   bool is_int() const { return type() == ValueType::integer; }
@@ -76,8 +83,11 @@ class Value {
   bool is_string() const { return type() == ValueType::string; }
   bool is_array() const { return type() == ValueType::array; }
   bool is_object() const { return type() == ValueType::object; }
+  ///@}
 
-  /// Accessors; each requires the matching type.
+  /// The value held. Each requires its type (check with is_...() first, or use
+  /// string_or()): the wrong one throws std::bad_variant_access.
+  ///@{
   bool as_bool() const { return std::get<bool>(data_); }
   std::int64_t as_int() const { return std::get<std::int64_t>(data_); }
   /// Any number as a double.
@@ -88,6 +98,7 @@ class Value {
   Array& as_array() { return std::get<Array>(data_); }
   const Object& as_object() const { return std::get<Object>(data_); }
   Object& as_object() { return std::get<Object>(data_); }
+  ///@}
 
   /// Member lookup on an object; nullptr when this is not an object or the key is missing.
   const Value* find(std::string_view key) const;
@@ -97,6 +108,7 @@ class Value {
   /// The string at `key`, or `fallback` when missing or not a string.
   std::string string_or(std::string_view key, std::string_view fallback = {}) const;
 
+  /// Deep equality; an integer never equals a double.
   bool operator==(const Value& other) const { return data_ == other.data_; }
 
  private:
