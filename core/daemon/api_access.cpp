@@ -38,8 +38,8 @@ bool is_ip_address(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), buffer) == 1 || inet_pton(AF_INET6, host.c_str(), buffer) == 1;
 }
 
-HttpResponse refusal(int status, const std::string& message) {
-  HttpResponse response = json_message(status, message);
+ServedResponse refusal(int status, const std::string& message) {
+  ServedResponse response = json_message(status, message);
   if (status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer");
   return response;
 }
@@ -68,7 +68,7 @@ bool host_allowed(std::string_view host_header, const ApiSpec& api) {
   return std::any_of(api.allowed_hosts.begin(), api.allowed_hosts.end(), [&](const std::string& h) { return lower(h) == host; });
 }
 
-std::optional<HttpResponse> refuse_api_request(const HttpRequest& request, const ApiSpec& api, bool mutating) {
+std::optional<ServedResponse> refuse_api_request(const ServedRequest& request, const ApiSpec& api, bool mutating) {
   if (!host_allowed(request.header("Host"), api))
     return refusal(403, "the Host header does not name this daemon: use its IP address or localhost, or list the name "
                         "in api.allowedHosts");

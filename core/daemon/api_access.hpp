@@ -26,6 +26,6 @@ bool host_allowed(std::string_view host_header, const ApiSpec& api);
 /// The refusal of a request to /api/, or nullopt when it may proceed.
 /// `mutating`: reconcile, suspend or resume, which also need the token, no
 /// Origin and a JSON body.
-std::optional<HttpResponse> refuse_api_request(const HttpRequest& request, const ApiSpec& api, bool mutating);
+std::optional<ServedResponse> refuse_api_request(const ServedRequest& request, const ApiSpec& api, bool mutating);
 
 }  // namespace driftless::core

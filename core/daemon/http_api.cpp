@@ -59,9 +59,9 @@ HttpLimits daemon_http_limits() {
 }
 
 HttpApi::HttpApi(DaemonControl& control)
-    : control_(control), server_([this](const HttpRequest& request) { return handle(request); }, daemon_http_limits()) {}
+    : control_(control), server_([this](const ServedRequest& request) { return handle(request); }, daemon_http_limits()) {}
 
-HttpResponse HttpApi::handle(const HttpRequest& req) {
+ServedResponse HttpApi::handle(const ServedRequest& req) {
   const bool get = req.method == "GET";
   if (get && req.path == "/healthz") return {200, "text/plain", "ok\n", {}};
   if (get && req.path == "/readyz") {
@@ -92,7 +92,7 @@ HttpResponse HttpApi::handle(const HttpRequest& req) {
   return json_message(404, "no endpoint " + req.method + " " + req.path);
 }
 
-HttpResponse HttpApi::pipelines() {
+ServedResponse HttpApi::pipelines() {
   Array list;
   for (const auto& s : control_.status()) list.push_back(status_value(s));
   Object root;
@@ -100,7 +100,7 @@ HttpResponse HttpApi::pipelines() {
   return {200, "application/json", to_json(Value(std::move(root))) + "\n", {}};
 }
 
-HttpResponse HttpApi::control(const HttpRequest& req, const std::string& name, const std::string& action) {
+ServedResponse HttpApi::control(const ServedRequest& req, const std::string& name, const std::string& action) {
   if (auto refused = refuse_api_request(req, control_.api(), true)) return *refused;
   const bool known = action == "reconcile" ? control_.reconcile(name)
                      : action == "suspend" ? control_.suspend(name)

@@ -49,11 +49,11 @@ class HttpApi {
   void stop() { server_.stop(); }
 
   /// Answers one request: the routes.
-  HttpResponse handle(const HttpRequest& request);
+  ServedResponse handle(const ServedRequest& request);
 
  private:
-  HttpResponse pipelines();
-  HttpResponse control(const HttpRequest& request, const std::string& name, const std::string& action);
+  ServedResponse pipelines();
+  ServedResponse control(const ServedRequest& request, const std::string& name, const std::string& action);
 
   DaemonControl& control_;
   HttpServer server_;

@@ -52,7 +52,7 @@ std::string reason_of(int status) {
   }
 }
 
-HttpResponse refusal(int status) { return json_message(status, reason_of(status)); }
+ServedResponse refusal(int status) { return json_message(status, reason_of(status)); }
 
 // "/a%20b" -> "/a b"; a '%' without two hex digits stays as it is.
 std::string percent_decoded(std::string_view path) {
@@ -74,8 +74,8 @@ std::string path_of(beast::string_view target) {
   return percent_decoded(view.substr(0, view.find('?')));
 }
 
-HttpRequest to_request(Parser::value_type& message) {
-  HttpRequest r;
+ServedRequest to_request(Parser::value_type& message) {
+  ServedRequest r;
   r.method = text(message.method_string());
   r.path = path_of(message.target());
   for (const auto& field : message) r.headers.emplace_back(text(field.name_string()), text(field.value()));
@@ -85,19 +85,19 @@ HttpRequest to_request(Parser::value_type& message) {
 
 }  // namespace
 
-HttpResponse json_message(int status, std::string_view text) {
+ServedResponse json_message(int status, std::string_view text) {
   Object o;
   o.set("message", std::string(text));
   return {status, "application/json", to_json(Value(std::move(o))) + "\n", {}};
 }
 
-std::string HttpRequest::header(std::string_view name) const {
+std::string ServedRequest::header(std::string_view name) const {
   for (const auto& [key, value] : headers)
     if (iequals(key, name)) return value;
   return "";
 }
 
-Result<HttpRequest> parse_http_request(std::string_view bytes, const HttpLimits& limits) {
+Result<ServedRequest> parse_http_request(std::string_view bytes, const HttpLimits& limits) {
   Parser parser;
   configure(parser, limits);
   parser.eager(true);
@@ -178,7 +178,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void dispatch() {
     const bool keep_alive = parser_->keep_alive() && !reserved_ && requests_ < limits_.max_requests_per_connection;
-    HttpResponse response;
+    ServedResponse response;
     try {
       response = handler_(to_request(parser_->get()));
     } catch (const std::exception&) {
@@ -188,7 +188,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // `complete`: the whole request was read, so the connection may be reused.
-  void respond(HttpResponse response, bool complete, bool keep_alive = false) {
+  void respond(ServedResponse response, bool complete, bool keep_alive = false) {
     auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
     message->set(http::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) message->set(name, value);

@@ -18,7 +18,7 @@
 
 namespace driftless::core {
 
-struct HttpRequest {
+struct ServedRequest {
   std::string method;  ///< "GET", "POST", ...
   std::string path;    ///< the target without its query string
   std::vector<std::pair<std::string, std::string>> headers;
@@ -28,7 +28,7 @@ struct HttpRequest {
   std::string header(std::string_view name) const;
 };
 
-struct HttpResponse {
+struct ServedResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
@@ -36,9 +36,9 @@ struct HttpResponse {
 };
 
 /// A JSON answer {"message": text}, the shape of every answer that is not data.
-HttpResponse json_message(int status, std::string_view text);
+ServedResponse json_message(int status, std::string_view text);
 
-using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+using HttpHandler = std::function<ServedResponse(const ServedRequest&)>;
 
 struct HttpLimits {
   std::size_t max_head = 16 * 1024;    ///< request line and headers
@@ -60,7 +60,7 @@ struct HttpLimits {
 /// Parses one complete request from `bytes` with the server's own parser
 /// settings: the seam for fuzzing and for unit tests of the limits. The error
 /// message starts with the HTTP status the server would answer.
-Result<HttpRequest> parse_http_request(std::string_view bytes, const HttpLimits& limits);
+Result<ServedRequest> parse_http_request(std::string_view bytes, const HttpLimits& limits);
 
 class HttpServer {
  public:

@@ -20,17 +20,17 @@ HttpLimits small_limits() {
   return limits;
 }
 
-std::string status_of(const Result<HttpRequest>& parsed) { return parsed.ok() ? "ok" : parsed.error().message.substr(0, 3); }
+std::string status_of(const Result<ServedRequest>& parsed) { return parsed.ok() ? "ok" : parsed.error().message.substr(0, 3); }
 
-HttpRequest control_request(std::vector<std::pair<std::string, std::string>> headers) {
-  HttpRequest request;
+ServedRequest control_request(std::vector<std::pair<std::string, std::string>> headers) {
+  ServedRequest request;
   request.method = "POST";
   request.path = "/api/v1/pipelines/dev/reconcile";
   request.headers = std::move(headers);
   return request;
 }
 
-int refusal_status(const HttpRequest& request, const ApiSpec& api) {
+int refusal_status(const ServedRequest& request, const ApiSpec& api) {
   auto refused = refuse_api_request(request, api, true);
   return refused ? refused->status : 0;
 }
