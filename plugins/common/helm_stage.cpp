@@ -6,6 +6,7 @@
 
 #include "driftless/files.hpp"
 #include "driftless/manifests.hpp"
+#include "kind_scope.hpp"
 
 namespace fs = std::filesystem;
 
@@ -36,6 +37,34 @@ std::vector<std::pair<int, std::string>> template_sources(const std::string& out
 std::string template_file(const std::string& chart_folder, const std::string& source) {
   const auto slash = source.find('/');
   return slash == std::string::npos ? join(chart_folder, source) : join(chart_folder, source.substr(slash + 1));
+}
+
+// The hooks of helm.sh/hook ("pre-install, pre-upgrade"), or "" for a plain object.
+std::string hooks_of(const KubeObject& object) {
+  const Value* hooks = object.body.at_path({"metadata", "annotations", "helm.sh/hook"});
+  return hooks && hooks->is_string() ? hooks->as_string() : std::string();
+}
+
+// Hooks run at a moment of a helm install, upgrade or test; applied as plain
+// objects they would run once, at the wrong time, and stay. They are left out,
+// each named in a warning.
+void leave_out_hooks(std::vector<KubeObject>& objects, std::vector<Diagnostic>& out) {
+  std::vector<KubeObject> kept;
+  for (auto& object : objects) {
+    const std::string hooks = hooks_of(object);
+    if (hooks.empty()) {
+      kept.push_back(std::move(object));
+      continue;
+    }
+    const bool test = hooks.find("test") != std::string::npos;
+    out.push_back({Severity::warning,
+                   "a helm " + std::string(test ? "test " : "") + "hook (helm.sh/hook: " + hooks + ") is not applied: " +
+                       (test ? "driftless runs no helm tests"
+                             : "the helm renderer applies plain objects and cannot run hooks at their moment; the "
+                               "helmrelease renderer runs them (helm upgrade --install)"),
+                   object.origin.file, 0, object.id()});
+  }
+  objects = std::move(kept);
 }
 
 }  // namespace
@@ -166,8 +195,13 @@ void render_chart(Context& context, const Artifact& artifact, const std::string&
   for (auto& object : rendered.objects) {
     object.origin.file = template_at(object.origin.line);
     object.origin.line = 0;
-    out.objects.push_back(std::move(object));
   }
+  leave_out_hooks(rendered.objects, out.diagnostics);
+  KindScopes scopes(cluster);
+  scopes.learn_crds(out.objects);  // CRDs of earlier stages say their kinds' scope too
+  scopes.learn_crds(rendered.objects);
+  place_in_namespace(rendered.objects, settings.namespace_name, scopes, out.diagnostics);
+  for (auto& object : rendered.objects) out.objects.push_back(std::move(object));
 }
 
 }  // namespace driftless::renderers

@@ -17,9 +17,10 @@ struct ToolLimits {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
   std::size_t max_output = std::size_t{64} * 1024 * 1024;
   std::uintmax_t max_file_size = std::uintmax_t{16} * 1024 * 1024;
+  std::size_t max_memory = ProcessSpec{}.max_memory;
 };
 
-/// The keys "timeout", "maxOutputSize" and "maxFileSize".
+/// The keys "timeout", "maxOutputSize", "maxFileSize" and "maxMemory".
 std::vector<ConfigKey> tool_limit_keys();
 /// Limits from a validated config block.
 Result<ToolLimits> tool_limits(const Value& config);
@@ -51,8 +52,15 @@ bool check_tool_input(const Artifact& artifact, const std::string& folder, std::
                       const std::string& tool, std::vector<Diagnostic>& problems);
 
 /// "NAME VERSION" from the tool's version command, or the Error of find_tool.
+/// The version is asked once per process and binary: again only when the
+/// file at that path changed (another size or modification time).
 Result<std::string> describe_tool(const std::string& name, const std::string& configured, const std::string& config_key,
                                   const std::vector<std::string>& version_args);
+
+/// "NAME PATH (SIZE bytes, modified SECONDS)" of the binary find_tool picks,
+/// without running it: what identifies a tool where running it would cost
+/// more than the work (a render that may not need it).
+Result<std::string> identify_tool(const std::string& name, const std::string& configured, const std::string& config_key);
 
 /// `text` with the user:password part of every URL in it replaced by "***"
 /// ("https://u:p@host/x" -> "https://***@host/x"): messages never show secrets.

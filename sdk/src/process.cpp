@@ -4,10 +4,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -50,6 +52,17 @@ struct Pipe {
 };
 
 std::string tool_name(const ProcessSpec& spec) { return fs::path(spec.argv.front()).filename().string(); }
+
+// Whether a failed run died for want of memory: Go says "fatal error: out of
+// memory", C programs "Cannot allocate memory" (ENOMEM).
+bool ran_out_of_memory(const ProcessSpec& spec, const ProcessResult& result) {
+  if (spec.max_memory == 0 || result.exit_code == 0) return false;
+  std::string err = result.err;
+  for (char& c : err) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return err.find("out of memory") != std::string::npos || err.find("cannot allocate memory") != std::string::npos;
+}
+
+std::string mebibytes(std::size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
 
 // Kills the tool's process group and reaps the tool.
 void stop(pid_t pid) {
@@ -100,6 +113,10 @@ Result<ProcessResult> run_process(const ProcessSpec& spec) {
     dup2(err.fds[1], 2);
     int code = 0;
     if (!dir.empty() && chdir(dir.c_str()) != 0) code = errno;
+    // RLIMIT_DATA, not RLIMIT_AS: Go reserves far more address space than it
+    // uses, and fails at start under a realistic address-space limit.
+    const rlimit memory{spec.max_memory, spec.max_memory};
+    if (code == 0 && spec.max_memory > 0 && setrlimit(RLIMIT_DATA, &memory) != 0) code = errno;
     if (code == 0) {
       execve(argv[0], argv.data(), envp.data());
       code = errno;
@@ -186,6 +203,9 @@ Result<ProcessResult> run_process(const ProcessSpec& spec) {
   }
   kill(-pid, SIGKILL);  // anything the tool left running in its group
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (ran_out_of_memory(spec, result))
+    return fail(ErrorCode::invalid_input, tool_name(spec) + " ran out of memory: it may use at most " +
+                                              mebibytes(spec.max_memory) + " (" + std::to_string(spec.max_memory) + " bytes)");
   return result;
 }
 
