@@ -3,8 +3,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <map>
-#include <mutex>
 #include <sstream>
 
 #include "driftless/files.hpp"
@@ -155,17 +153,9 @@ Result<std::string> describe_tool(const std::string& name, const std::string& co
                                   const std::vector<std::string>& version_args) {
   auto tool = find_tool(name, configured, config_key);
   if (!tool.ok()) return tool.error();
-  static std::mutex mutex;
-  static std::map<std::string, std::string> known;  // identity_of() -> "NAME VERSION"
-  const std::string identity = identity_of(name, *tool);
-  {
-    std::lock_guard lock(mutex);
-    if (auto it = known.find(identity); it != known.end()) return it->second;
-  }
   auto version = tool_version_line(*tool, version_args);
   if (!version.ok()) return version.error();
-  std::lock_guard lock(mutex);
-  return known[identity] = name + " " + *version;
+  return name + " " + *version;
 }
 
 Result<std::string> identify_tool(const std::string& name, const std::string& configured, const std::string& config_key) {

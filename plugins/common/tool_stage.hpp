@@ -51,9 +51,8 @@ std::optional<std::string> run_tool(Context& context, const Artifact& artifact, 
 bool check_tool_input(const Artifact& artifact, const std::string& folder, std::uintmax_t max_file_size,
                       const std::string& tool, std::vector<Diagnostic>& problems);
 
-/// "NAME VERSION" from the tool's version command, or the Error of find_tool.
-/// The version is asked once per process and binary: again only when the
-/// file at that path changed (another size or modification time).
+/// "NAME VERSION" from the tool's version command (asked once per process
+/// and binary, see tool_version_line), or the Error of find_tool.
 Result<std::string> describe_tool(const std::string& name, const std::string& configured, const std::string& config_key,
                                   const std::vector<std::string>& version_args);
 

@@ -229,6 +229,17 @@ Result<fs::path> find_tool(const std::string& name, const std::string& configure
 }
 
 Result<std::string> tool_version_line(const fs::path& tool, const std::vector<std::string>& version_args) {
+  struct stat st {};
+  std::string key = tool.string();
+  if (::stat(tool.c_str(), &st) == 0) key += "|" + std::to_string(st.st_size) + "|" + std::to_string(st.st_mtim.tv_sec) +
+                                             "." + std::to_string(st.st_mtim.tv_nsec);
+  for (const auto& arg : version_args) key += "|" + arg;
+  static std::mutex mutex;
+  static std::map<std::string, std::string> known;  // key -> the line
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = known.find(key); it != known.end()) return it->second;
+  }
   ProcessSpec spec;
   spec.argv.push_back(tool.string());
   spec.argv.insert(spec.argv.end(), version_args.begin(), version_args.end());
@@ -242,7 +253,8 @@ Result<std::string> tool_version_line(const fs::path& tool, const std::vector<st
     return fail(ErrorCode::unavailable, tool.string() + " failed to report its version: " + ran->err.substr(0, 500));
   std::string line = ran->out.substr(0, ran->out.find('\n'));
   while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
-  return line;
+  std::lock_guard lock(mutex);
+  return known[key] = line;
 }
 
 ScratchDir::ScratchDir() {
