@@ -126,8 +126,9 @@ TEST(HelmKube, ObjectsLandInTheNamespaceHelmInstallPutsThemIn) {
     return found ? found->as_string() : std::string();
   };
   int namespaced = 0, cluster_scoped = 0;
-  for (const std::string resource :
-       {"serviceaccount", "deployment", "service", "horizontalpodautoscaler", "clusterrole", "widgets." + group}) {
+  const std::vector<std::string> resources{"serviceaccount", "deployment", "service", "horizontalpodautoscaler",
+                                           "clusterrole", "widgets." + group};
+  for (const auto& resource : resources) {
     const bool per_release = resource == "clusterrole";
     const std::string by_helm = namespace_of(resource, per_release ? "podinfo-" + helms : "podinfo", helms);
     const std::string by_us = namespace_of(resource, per_release ? "podinfo-" + ours : "podinfo", ours);

@@ -46,7 +46,7 @@ const KubeObject* find(const Rendered& r, const std::string& id) {
 TEST(HelmRenderer, RendersAChartWithValuesFilesInlineValuesAndClusterFacts) {
   TempDir repo;
   web_chart(repo.path());
-  ClusterInfo cluster{"v1.36.2", {"example.com/v1"}};
+  ClusterInfo cluster{"v1.36.2", {"example.com/v1"}, {}};
   auto r = render({"helm",
                    with_tool("chart: charts/web, releaseName: prod-web, namespace: apps, "
                              "valuesFiles: [clusters/prod/values.yaml], values: {color: red}"),
