@@ -12,6 +12,30 @@ using namespace driftless;
 using namespace driftless::test;
 namespace fs = std::filesystem;
 
+namespace {
+
+// A CRD for the namespaced kind Widget of `group`, as a chart's crds/ file.
+std::string widget_crd(const std::string& group) {
+  return "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets." + group + "}\n"
+         "spec:\n  group: " + group + "\n  scope: Namespaced\n"
+         "  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}\n"
+         "  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, "
+         "x-kubernetes-preserve-unknown-fields: true}}}]\n";
+}
+
+// work/driftless.yaml: pipeline `chart` renders fleet/charts/<chart> with helm
+// into `ns` and applies it with the kube sink of tests/env.
+void write_config(const fs::path& work, const std::string& chart, const std::string& ns) {
+  auto env = test_env();
+  write_file(work / "driftless.yaml",
+             "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: path, path: fleet}\n"
+             "pipelines:\n- name: " + chart + "\n  source: fleet\n  path: charts/" + chart + "\n"
+             "  renderers: [{type: helm, namespace: " + ns + ", helmPath: " + env["HELM"] + "}]\n"
+             "  sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + "}\n");
+}
+
+}  // namespace
+
 TEST(HelmKube, TheChartSeesTheRealClusterAndIsApplied) {
   auto env = test_env();
   ASSERT_FALSE(env["KUBECONFIG"].empty()) << "no tests/env env file";
@@ -25,16 +49,8 @@ TEST(HelmKube, TheChartSeesTheRealClusterAndIsApplied) {
              "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: facts, namespace: {{ .Release.Namespace }}}\ndata:\n"
              "  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n"
              "  widgets: {{ .Capabilities.APIVersions.Has \"" + group + "/v1\" | quote }}\n");
-  write_file(work / "fleet/charts/facts/crds/widgets.yaml",
-             "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets." + group + "}\n"
-             "spec:\n  group: " + group + "\n  scope: Namespaced\n"
-             "  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}\n"
-             "  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]\n");
-  write_file(work / "driftless.yaml",
-             "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: path, path: fleet}\n"
-             "pipelines:\n- name: facts\n  source: fleet\n  path: charts/facts\n"
-             "  renderers: [{type: helm, namespace: " + ns + ", helmPath: " + env["HELM"] + "}]\n"
-             "  sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + "}\n");
+  write_file(work / "fleet/charts/facts/crds/widgets.yaml", widget_crd(group));
+  write_config(work.path(), "facts", ns);
   auto apply = [&] {
     return run_driftless({"--config", (work / "driftless.yaml").string(), "--plugin-dir", plugin_dir().string(),
                           "--state-dir", (work / "state").string(), "apply", "--pipeline", "facts"});
@@ -92,17 +108,8 @@ TEST(HelmKube, ObjectsLandInTheNamespaceHelmInstallPutsThemIn) {
              "metadata: {name: {{ .Release.Name }}-{{ .Release.Namespace }}}\nrules: []\n");
   write_file(chart / "templates/widget.yaml",
              "apiVersion: " + group + "/v1\nkind: Widget\nmetadata: {name: {{ .Release.Name }}}\nspec: {size: 1}\n");
-  write_file(chart / "crds/widgets.yaml",
-             "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets." + group + "}\n"
-             "spec:\n  group: " + group + "\n  scope: Namespaced\n"
-             "  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}\n"
-             "  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, "
-             "x-kubernetes-preserve-unknown-fields: true}}}]\n");
-  write_file(work / "driftless.yaml",
-             "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: path, path: fleet}\n"
-             "pipelines:\n- name: podinfo\n  source: fleet\n  path: charts/podinfo\n"
-             "  renderers: [{type: helm, namespace: " + ours + ", helmPath: " + env["HELM"] + "}]\n"
-             "  sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + "}\n");
+  write_file(chart / "crds/widgets.yaml", widget_crd(group));
+  write_config(work.path(), "podinfo", ours);
   const std::string kubeconfig = env["KUBECONFIG"];
   auto kubectl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {env["KUBECTL"], "--kubeconfig", kubeconfig});
