@@ -1,14 +1,18 @@
 #include "kind_scope.hpp"
 
+#include <cctype>
+
 namespace driftless::renderers {
 namespace {
 
 std::string key(const std::string& group, const std::string& kind) { return group + "|" + kind; }
 
-// "group|Kind" of an "apiVersion/Kind" entry of ClusterInfo ("apps/v1/Deployment", "v1/Pod").
+// "group|Kind" of an "apiVersion/Kind" entry of ClusterInfo ("apps/v1/Deployment",
+// "v1/Pod"); nullopt for a bare API version ("apps/v1"): kinds start upper-case.
 std::optional<std::string> key_of_entry(const std::string& entry) {
   const auto last = entry.rfind('/');
-  if (last == std::string::npos) return std::nullopt;
+  if (last == std::string::npos || last + 1 >= entry.size() || !std::isupper(static_cast<unsigned char>(entry[last + 1])))
+    return std::nullopt;
   const std::string api_version = entry.substr(0, last);
   const auto slash = api_version.find('/');
   return key(slash == std::string::npos ? "" : api_version.substr(0, slash), entry.substr(last + 1));
