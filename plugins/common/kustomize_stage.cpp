@@ -187,8 +187,8 @@ KustomizationInputs check_kustomization_tree(const Artifact& artifact, const std
 // copy at `to`: files hard-linked where possible, a symlink kept only when it
 // resolves inside the artifact (then pointing at its target there).
 void copy_into(const Artifact& artifact, const std::string& relative, const fs::path& to) {
-  std::error_code ec;
   auto place = [&](const std::string& path) {
+    std::error_code ec;  // a file that cannot be placed is missing from the copy; kustomize says so
     auto source = resolve_inside(artifact.root, path.empty() ? "." : path);
     if (!source.ok()) return;  // a link out: left out of the copy
     const fs::path target = to / path;
@@ -202,11 +202,12 @@ void copy_into(const Artifact& artifact, const std::string& relative, const fs::
     }
   };
   place(relative);
+  std::error_code ec;
   if (!fs::is_directory(artifact.root / relative, ec) || fs::is_symlink(artifact.root / relative, ec)) return;
   const fs::path base = artifact.root / relative;
   for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_symlink(ec)) it.disable_recursion_pending();
-    place(join(relative, fs::relative(it->path(), base, ec).generic_string()));
+    place(join(relative, it->path().lexically_relative(base).generic_string()));  // not fs::relative: it follows links
   }
 }
 

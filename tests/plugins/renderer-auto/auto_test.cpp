@@ -45,7 +45,7 @@ TEST(AutoRenderer, PicksTheToolPerFolder) {
   fleet(repo.path());
   auto r = render({"auto", tools(), repo.path(), "clusters/prod", {}, nullptr});
   EXPECT_EQ(r.diagnostics(), "");
-  EXPECT_EQ(r.ids(), (std::vector<std::string>{"Namespace/prod", "ConfigMap/overlay-from-base", "ConfigMap/from-chart"}));
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"Namespace/prod", "ConfigMap/overlay-from-base", "ConfigMap/default/from-chart"}));
   EXPECT_EQ(r.result.objects[0].origin.file, "clusters/prod/namespace.yaml");
   EXPECT_EQ(r.result.objects[1].origin.file, "clusters/prod/apps/overlay/kustomization.yaml");
   EXPECT_EQ(r.result.objects[2].origin.file, "clusters/prod/charts/web/templates/cm.yaml");
@@ -56,8 +56,9 @@ TEST(AutoRenderer, TheRenderedFolderItselfCanBeAKustomizationOrAChart) {
   fleet(repo.path());
   auto kustomized = render({"auto", tools(), repo.path(), "clusters/prod/apps/overlay", {}, nullptr});
   EXPECT_EQ(kustomized.ids(), (std::vector<std::string>{"ConfigMap/overlay-from-base"}));
-  auto chart = render({"auto", tools(), repo.path(), "clusters/prod/charts/web", {}, nullptr});
-  EXPECT_EQ(chart.ids(), (std::vector<std::string>{"ConfigMap/from-chart"}));
+  const std::string in_web = block_with_tool("helmPath", "HELM", tool_setting("kustomizePath", "KUSTOMIZE") + ", namespace: web");
+  auto chart = render({"auto", in_web, repo.path(), "clusters/prod/charts/web", {}, nullptr});
+  EXPECT_EQ(chart.ids(), (std::vector<std::string>{"ConfigMap/web/from-chart"}));  // as helm install -n web
   auto plain = render({"auto", tools(), repo.path(), "clusters/prod/apps/base/..", {}, nullptr});
   EXPECT_NE(plain.diagnostics().find("contains '..'"), std::string::npos) << plain.diagnostics();
 }

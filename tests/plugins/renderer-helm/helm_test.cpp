@@ -107,8 +107,8 @@ TEST(HelmRenderer, NamespacedObjectsWithoutANamespaceGetTheReleaseNamespace) {
   auto r = render({"helm", with_tool("namespace: demo"), repo.path(), "c", {}, &cluster});
   EXPECT_EQ(r.ids(), (std::vector<std::string>{"CustomResourceDefinition/widgets.example.com",
                                                "CustomResourceDefinition/gadgets.example.com", "ServiceAccount/demo/sa",
-                                               "ClusterRole/role", "Widget/demo/w", "Gadget/g", "Served/s", "Local/demo/l",
-                                               "Mystery/m", "ConfigMap/other/elsewhere"}));
+                                               "ConfigMap/other/elsewhere", "ClusterRole/role", "Gadget/g", "Local/demo/l",
+                                               "Mystery/m", "Served/s", "Widget/demo/w"}));  // in helm's install order
   EXPECT_EQ(r.diagnostics(),
             "c/templates/objects.yaml: warning: unknown.example/v1 Mystery is a kind neither the cluster, the render's CRDs "
             "nor driftless knows, so it gets no namespace; set metadata.namespace in the template if it is namespaced "
@@ -126,11 +126,11 @@ TEST(HelmRenderer, HooksAreLeftOutAndNamed) {
   EXPECT_EQ(find(r, "Pod/default/web-test"), nullptr);
   EXPECT_NE(find(r, "Deployment/default/web"), nullptr);
   EXPECT_EQ(r.diagnostics(),
+            "charts/web/templates/tests/test.yaml: warning: a helm test hook (helm.sh/hook: test) is not applied: driftless "
+            "runs no helm tests (Pod/web-test)\n"
             "charts/web/templates/migrate.yaml: warning: a helm hook (helm.sh/hook: pre-install,pre-upgrade) is not applied: "
             "the helm renderer applies plain objects and cannot run hooks at their moment; the helmrelease renderer runs "
-            "them (helm upgrade --install) (Job/migrate)\n"
-            "charts/web/templates/tests/test.yaml: warning: a helm test hook (helm.sh/hook: test) is not applied: driftless "
-            "runs no helm tests (Pod/web-test)\n");
+            "them (helm upgrade --install) (Job/migrate)\n");
 }
 
 TEST(HelmRenderer, MissingDependencyAndTemplateErrorsBecomeDiagnostics) {
@@ -229,7 +229,7 @@ TEST(HelmRendererHostile, TemplatesCannotReadFilesOutsideTheChart) {
              "data: {s: {{ .Files.Get \"../../../outside/secret.txt\" | quote }}}\n");
   auto r = render({"helm", with_tool(), dir / "repo", "charts/web", {}, nullptr});
   EXPECT_EQ(r.diagnostics(), "");
-  const KubeObject* leak = find(r, "ConfigMap/leak");
+  const KubeObject* leak = find(r, "ConfigMap/default/leak");
   ASSERT_NE(leak, nullptr);
   EXPECT_EQ(leak->body.at_path({"data", "s"})->as_string(), "");  // helm's .Files holds only the chart's own files
 }
