@@ -115,16 +115,17 @@ bool has_scheme(const std::string& url, std::initializer_list<std::string_view> 
                      [&](std::string_view scheme) { return url.rfind(std::string(scheme) + "://", 0) == 0; });
 }
 
-// A Git URL from repository content names the network only, as Flux allows:
-// http, https or ssh, never file:// or a path of the driftless host. The
+// A Git URL from repository content names the network only: http, https or
+// ssh as Flux allows, and git:// (a network transport too, which the git
+// source serves), never file:// or a path of the driftless host. The
 // helm-operator (`scp_form`) also took git@host:org/repo.
 void require_git_url(Reader& r, const std::string& url, const std::string& field, bool scp_form) {
-  if (url.empty() || has_scheme(url, {"http", "https", "ssh"})) return;
+  if (url.empty() || has_scheme(url, {"http", "https", "ssh", "git"})) return;
   const auto at = url.find('@');
   const auto colon = url.find(':');
   const bool scp = at != std::string::npos && colon != std::string::npos && at < colon && url.find('/') > colon;
   if (scp_form && scp) return;
-  r.error(field + " '" + redact_url(url) + "' is not an http://, https:// or ssh:// URL" +
+  r.error(field + " '" + redact_url(url) + "' is not an http://, https://, ssh:// or git:// URL" +
           (scp_form ? " (or user@host:path)" : "") + ": repository content may not name paths of the driftless host");
 }
 

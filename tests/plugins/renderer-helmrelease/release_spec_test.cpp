@@ -174,12 +174,13 @@ TEST(ReadRelease, SourceUrlsThatNameTheHostsDiskAreRefused) {
     std::string object;
   };
   const std::vector<Case> cases{
-      {v2_git("file:///srv/charts"), "spec.url 'file:///srv/charts' is not an http://, https:// or ssh:// URL", "GitRepository/apps/charts"},
-      {v2_git("/srv/charts"), "spec.url '/srv/charts' is not an http://, https:// or ssh:// URL", "GitRepository/apps/charts"},
-      {v2_git("git@github.com:acme/charts"), "is not an http://, https:// or ssh:// URL: repository content", "GitRepository/apps/charts"},
+      {v2_git("file:///srv/charts"), "spec.url 'file:///srv/charts' is not an http://, https://, ssh:// or git:// URL", "GitRepository/apps/charts"},
+      {v2_git("/srv/charts"), "spec.url '/srv/charts' is not an http://, https://, ssh:// or git:// URL", "GitRepository/apps/charts"},
+      {v2_git("git@github.com:acme/charts"), "is not an http://, https://, ssh:// or git:// URL: repository content", "GitRepository/apps/charts"},
       {v2_git("ssh://git@github.com/acme/charts"), "", ""},
       {v2_git("https://github.com/acme/charts"), "", ""},
-      {v1_git("file:///srv/charts"), "spec.chart.git 'file:///srv/charts' is not an http://, https:// or ssh:// URL (or user@host:path)",
+      {v2_git("git://git.example/charts"), "", ""},
+      {v1_git("file:///srv/charts"), "spec.chart.git 'file:///srv/charts' is not an http://, https://, ssh:// or git:// URL (or user@host:path)",
        "HelmRelease/apps/web"},
       {v1_git("../../srv/charts"), "spec.chart.git '../../srv/charts' is not", "HelmRelease/apps/web"},
       {v1_git("git@github.com:acme/charts"), "", ""},
