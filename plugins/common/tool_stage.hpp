@@ -38,7 +38,8 @@ struct ToolRun {
 
 /// Runs the tool with HOME (and XDG dirs) in `home`, every proxy pointed at a
 /// closed port and git unable to fetch unless allow_network, the working
-/// folder inside the artifact, the context's deadline and cancellation. Its
+/// folder inside the artifact, the context's deadline and cancellation, and
+/// the limits' output and memory caps. Its
 /// stdout on success; nullopt after adding an error diagnostic (its stderr,
 /// with artifact paths made relative) to `out`. Warnings on stderr of a
 /// successful run become warning diagnostics.
