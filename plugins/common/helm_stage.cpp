@@ -6,6 +6,8 @@
 
 #include "driftless/files.hpp"
 #include "driftless/manifests.hpp"
+#include "hooks.hpp"
+#include "kind_scope.hpp"
 
 namespace fs = std::filesystem;
 
@@ -166,8 +168,13 @@ void render_chart(Context& context, const Artifact& artifact, const std::string&
   for (auto& object : rendered.objects) {
     object.origin.file = template_at(object.origin.line);
     object.origin.line = 0;
-    out.objects.push_back(std::move(object));
   }
+  skip_hooks(rendered.objects, out.diagnostics);
+  KindScopes scopes(cluster);
+  scopes.learn_crds(out.objects);  // CRDs of earlier stages say their kinds' scope too
+  scopes.learn_crds(rendered.objects);
+  place_in_namespace(rendered.objects, settings.namespace_name, scopes, out.diagnostics);
+  for (auto& object : rendered.objects) out.objects.push_back(std::move(object));
 }
 
 }  // namespace driftless::renderers

@@ -4,6 +4,17 @@
 #include <utility>
 
 namespace driftless::renderers {
+namespace {
+
+// What the user can do instead depends on the kind of hook.
+std::string why_not_applied(const std::string& hook) {
+  if (hook.rfind("helm.sh/hook", 0) != 0) return "driftless runs no hooks and does not apply it";
+  if (hook.find("test") != std::string::npos) return "driftless runs no helm tests and does not apply it";
+  return "driftless runs no hooks and does not apply it; the helmrelease renderer runs a chart's hooks (helm upgrade "
+         "--install)";
+}
+
+}  // namespace
 
 std::string hook_annotation(const KubeObject& object) {
   const Value* annotations = object.body.at_path({"metadata", "annotations"});
@@ -24,8 +35,7 @@ std::size_t skip_hooks(std::vector<KubeObject>& objects, std::vector<Diagnostic>
       ++kept;
       continue;
     }
-    diagnostics.push_back({Severity::warning,
-                           "the object is a hook (" + hook + "); driftless runs no hooks and does not apply it",
+    diagnostics.push_back({Severity::warning, "the object is a hook (" + hook + "); " + why_not_applied(hook),
                            objects[i].origin.file, objects[i].origin.line, objects[i].id()});
   }
   objects.erase(objects.begin() + static_cast<std::ptrdiff_t>(kept), objects.end());

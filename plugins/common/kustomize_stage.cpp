@@ -1,5 +1,6 @@
 #include "kustomize_stage.hpp"
 
+#include <algorithm>
 #include <deque>
 
 #include "driftless/files.hpp"
@@ -14,14 +15,45 @@ namespace {
 constexpr const char* kRemoteHint = " (remote bases are refused; set allowRemoteBases: true to allow them)";
 
 
-// Entries that may name another kustomization or a remote: kustomize tries a
-// local path first and, when there is none, fetches the entry as a URL.
-constexpr const char* kReferenceFields[] = {"resources", "bases", "components"};
+// Entries that may name another kustomization, a file or a remote: kustomize
+// tries a local path first and, when there is none, fetches the entry as a URL.
+constexpr const char* kReferenceFields[] = {"resources", "bases", "components", "generators", "transformers", "validators"};
+
+// Where else kustomize reads a file or folder a kustomization names: a
+// top-level field and, in each of its entries, the key holding the path
+// ("" = the entry itself). Taken from kustomize's api/types.
+struct FileField {
+  const char* field;
+  const char* key;
+};
+constexpr FileField kFileFields[] = {
+    {"patchesStrategicMerge", ""}, {"patches", "path"}, {"patchesJson6902", "path"}, {"replacements", "path"},
+    {"crds", ""}, {"configurations", ""}, {"openapi", "path"},
+    {"configMapGenerator", "files"}, {"configMapGenerator", "envs"}, {"configMapGenerator", "env"},
+    {"secretGenerator", "files"}, {"secretGenerator", "envs"}, {"secretGenerator", "env"},
+    {"helmGlobals", "chartHome"}, {"helmGlobals", "configHome"}, {"helmCharts", "valuesFile"},
+    {"helmCharts", "additionalValuesFiles"}, {"helmChartInflationGenerator", "chartHome"},
+    {"helmChartInflationGenerator", "helmHome"}, {"helmChartInflationGenerator", "values"},
+};
+
+// Every field of kustomize's Kustomization type. One driftless does not know
+// could read a file it never checked, so it is refused (kustomize refuses
+// unknown fields too; this catches fields of a newer kustomize).
+constexpr const char* kKnownFields[] = {
+    "apiVersion", "kind", "metadata", "openapi", "namePrefix", "nameSuffix", "namespace", "commonLabels", "labels",
+    "commonAnnotations", "patchesStrategicMerge", "patchesJson6902", "patches", "images", "imageTags", "replacements",
+    "replicas", "vars", "sortOptions", "resources", "components", "crds", "bases", "configMapGenerator",
+    "secretGenerator", "helmGlobals", "helmCharts", "helmChartInflationGenerator", "generatorOptions", "configurations",
+    "generators", "transformers", "validators", "buildMetadata",
+};
 
 bool looks_remote(const std::string& entry) {
   return entry.find("://") != std::string::npos || entry.rfind("git@", 0) == 0 || entry.find("?ref=") != std::string::npos ||
          entry.find("//") != std::string::npos || entry.rfind("github.com/", 0) == 0 || entry.rfind("gitlab.com/", 0) == 0;
 }
+
+// A multi-line entry is inline YAML (a patch, a transformer config), not a path.
+bool is_inline(const std::string& entry) { return entry.find('\n') != std::string::npos; }
 
 // `relative` joined to `folder` and normalised, or nullopt when it leaves the
 // artifact ("../../outside").
@@ -35,18 +67,49 @@ std::optional<std::string> inside_path(const std::string& folder, const std::str
   return text;
 }
 
-// What a build of one kustomization reads besides its own folder.
+// The paths a FileField names in one kustomization.
+std::vector<std::string> paths_in(const Value& kustomization, const FileField& field) {
+  std::vector<std::string> out;
+  const Value* value = kustomization.find(field.field);
+  if (!value) return out;
+  auto add = [&](const Value& path) {
+    if (!path.is_string() || is_inline(path.as_string())) return;
+    const std::string& text = path.as_string();
+    const bool keyed = std::string_view(field.key) == "files";  // "key=path" or "path"
+    out.push_back(keyed && text.find('=') != std::string::npos ? text.substr(text.find('=') + 1) : text);
+  };
+  auto add_entry = [&](const Value& entry) {
+    const Value* path = *field.key ? entry.find(field.key) : &entry;
+    if (!path) return;
+    if (path->is_array()) {
+      for (const auto& item : path->as_array()) add(item);
+    } else {
+      add(*path);
+    }
+  };
+  if (value->is_array()) {
+    for (const auto& entry : value->as_array()) add_entry(entry);
+  } else if (value->is_object()) {
+    add_entry(*value);
+  }
+  return out;
+}
+
+// What a build of one kustomization reads.
 struct KustomizationInputs {
-  std::set<std::string> bases;  ///< local folders reached
+  std::set<std::string> bases;  ///< local folders reached besides the start
+  std::set<std::string> reads;  ///< every local folder and file it reads, the start included
   bool remote = false;          ///< something kustomize fetches over the network
 };
 
-// Everything a build of `start` reads must stay inside the artifact: follows
-// the local bases of every kustomization reached, refuses remote ones unless
-// allowed, and refuses symlinks out of each kustomization folder.
+// Everything a build of `start` reads must stay inside the artifact: checks
+// every field that names a file, follows the local bases of every
+// kustomization reached, refuses remote ones unless allowed, and refuses
+// symlinks out of each kustomization folder.
 KustomizationInputs check_kustomization_tree(const Artifact& artifact, const std::string& start,
                                              const KustomizeSettings& settings, std::vector<Diagnostic>& problems) {
   KustomizationInputs inputs;
+  inputs.reads.insert(start);
   std::set<std::string> seen{start};
   std::deque<std::string> queue{start};
   while (!queue.empty()) {
@@ -54,20 +117,40 @@ KustomizationInputs check_kustomization_tree(const Artifact& artifact, const std
     queue.pop_front();
     const std::string file = kustomization_file(artifact, folder);
     if (file.empty()) continue;  // a plain folder of resources
+    auto problem = [&](std::string message) { problems.push_back({Severity::error, std::move(message), file, 0, {}}); };
     check_tool_input(artifact, folder, settings.limits.max_file_size, "kustomize", problems);
     auto text = read_inside(artifact.root, file, settings.limits.max_file_size);
     if (!text.ok()) {
-      problems.push_back({Severity::error, text.error().message, file, 0, {}});
+      problem(text.error().message);
       continue;
     }
     auto parsed = parse_yaml(*text, file);
     if (has_errors(parsed.diagnostics) || parsed.documents.empty()) continue;  // kustomize will say what is wrong
     const Value& kustomization = parsed.documents.front().value;
+    if (kustomization.is_object())
+      for (const auto& [key, value] : kustomization.as_object())
+        if (std::find(std::begin(kKnownFields), std::end(kKnownFields), key) == std::end(kKnownFields))
+          problem("'" + key + "' is not a kustomization field driftless knows, so it cannot tell which files it reads");
+    for (const auto& field : kFileFields) {
+      const std::string name = std::string(field.field) + (*field.key ? std::string(".") + field.key : "");
+      for (const auto& path : paths_in(kustomization, field)) {
+        auto target = inside_path(folder, path);
+        if (!target) {
+          problem("'" + path + "' in " + name + " leaves the artifact; kustomize may read only files inside it");
+          continue;
+        }
+        if (!fs::exists(fs::symlink_status(artifact.root / *target))) continue;  // kustomize will say it is missing
+        if (auto inside = resolve_inside(artifact.root, *target); !inside.ok())
+          problem("'" + path + "' in " + name + ": " + inside.error().message);
+        else
+          inputs.reads.insert(*target);
+      }
+    }
     for (const char* field : kReferenceFields) {
       const Value* entries = kustomization.find(field);
       if (!entries || !entries->is_array()) continue;
       for (const auto& entry : entries->as_array()) {
-        if (!entry.is_string()) continue;
+        if (!entry.is_string() || is_inline(entry.as_string())) continue;
         const std::string& ref = entry.as_string();
         const std::string shown = without_url_credentials(ref);
         auto target = inside_path(folder, ref);
@@ -76,22 +159,20 @@ KustomizationInputs check_kustomization_tree(const Artifact& artifact, const std
           // Not in the artifact: kustomize would try to fetch it as a URL.
           inputs.remote = true;
           if (!settings.allow_remote_bases)
-            problems.push_back({Severity::error,
-                                "'" + shown + "' in " + field +
-                                    (looks_remote(ref) ? " is a remote base" : " does not exist in the artifact") + kRemoteHint,
-                                file, 0, {}});
+            problem("'" + shown + "' in " + field +
+                    (looks_remote(ref) ? " is a remote base" : " does not exist in the artifact") + kRemoteHint);
           continue;
         }
         if (!target) {
-          problems.push_back({Severity::error, "'" + shown + "' in " + field + " leaves the artifact; bases must live inside it",
-                              file, 0, {}});
+          problem("'" + shown + "' in " + field + " leaves the artifact; bases must live inside it");
           continue;
         }
         auto inside = resolve_inside(artifact.root, target->empty() ? "." : *target);
         if (!inside.ok()) {
-          problems.push_back({Severity::error, "'" + shown + "' in " + field + ": " + inside.error().message, file, 0, {}});
+          problem("'" + shown + "' in " + field + ": " + inside.error().message);
           continue;
         }
+        inputs.reads.insert(*target);
         if (fs::is_directory(*inside) && seen.insert(*target).second) {
           inputs.bases.insert(*target);
           queue.push_back(*target);
@@ -100,6 +181,54 @@ KustomizationInputs check_kustomization_tree(const Artifact& artifact, const std
     }
   }
   return inputs;
+}
+
+// Puts `relative` (a file or folder of the artifact, already checked) into the
+// copy at `to`: files hard-linked where possible, a symlink kept only when it
+// resolves inside the artifact (then pointing at its target there).
+void copy_into(const Artifact& artifact, const std::string& relative, const fs::path& to) {
+  auto place = [&](const std::string& path) {
+    std::error_code ec;  // a file that cannot be placed is missing from the copy; kustomize says so
+    auto source = resolve_inside(artifact.root, path.empty() ? "." : path);
+    if (!source.ok()) return;  // a link out: left out of the copy
+    const fs::path target = to / path;
+    fs::create_directories(target.parent_path(), ec);
+    if (fs::is_directory(*source, ec)) {
+      if (fs::is_symlink(artifact.root / path, ec)) fs::create_directory_symlink(*source, target, ec);
+      else fs::create_directories(target, ec);
+    } else if (fs::is_regular_file(*source, ec)) {
+      fs::create_hard_link(*source, target, ec);
+      if (ec) fs::copy_file(*source, target, fs::copy_options::overwrite_existing, ec);
+    }
+  };
+  place(relative);
+  std::error_code ec;
+  if (!fs::is_directory(artifact.root / relative, ec) || fs::is_symlink(artifact.root / relative, ec)) return;
+  const fs::path base = artifact.root / relative;
+  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_symlink(ec)) it.disable_recursion_pending();
+    place(join(relative, it->path().lexically_relative(base).generic_string()));  // not fs::relative: it follows links
+  }
+}
+
+// A copy of what `inputs` says the build reads, and nothing else of the
+// artifact or the host's disk around it: a path no check caught finds nothing.
+Artifact copy_of_inputs(const Artifact& artifact, const KustomizationInputs& inputs, const fs::path& to) {
+  Artifact copy;
+  copy.root = to;
+  std::set<std::string> copied;
+  auto covered = [&](const std::string& path) {  // below something copied whole
+    if (copied.count("")) return true;
+    for (auto slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
+      if (copied.count(path.substr(0, slash))) return true;
+    return copied.count(path) > 0;
+  };
+  for (const auto& path : inputs.reads) {
+    if (covered(path)) continue;
+    copy_into(artifact, path, to);
+    copied.insert(path);
+  }
+  return copy;
 }
 
 // Kustomization folders below `path`, not looking inside one once found.
@@ -183,10 +312,16 @@ void build_kustomization(Context& context, const Artifact& artifact, const std::
     return;
   }
   ScratchDir home;
+  if (home.path().empty()) {
+    out.diagnostics.push_back({Severity::error, "cannot create a temporary folder for kustomize", file, 0, {}});
+    return;
+  }
+  // kustomize builds a copy holding only what the checks above let it read.
   // The default load restrictor (LoadRestrictionsRootOnly) stays on: files a
-  // kustomization reads must be below its own folder; bases were checked above.
+  // kustomization reads must be below its own folder.
+  const Artifact copy = copy_of_inputs(artifact, inputs, home.path() / "repository");
   ToolRun run{*tool, {"build", "."}, folder, file, settings.limits, settings.allow_remote_bases, {}};
-  auto output = run_tool(context, artifact, home, run, out);
+  auto output = run_tool(context, copy, home, run, out);
   if (!output) return;
   RenderResult built = parse_manifests(*output, file);
   for (auto& d : built.diagnostics) out.diagnostics.push_back(std::move(d));

@@ -1,5 +1,7 @@
 #include "tool_stage.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -24,6 +26,14 @@ std::string relative_paths(std::string text, const Artifact& artifact) {
   return text;
 }
 
+// "NAME PATH (SIZE bytes, modified SECONDS)": a replaced binary has another.
+std::string identity_of(const std::string& name, const std::filesystem::path& tool) {
+  struct stat st {};
+  if (::stat(tool.c_str(), &st) != 0) return name + " " + tool.string();
+  return name + " " + tool.string() + " (" + std::to_string(st.st_size) + " bytes, modified " +
+         std::to_string(st.st_mtim.tv_sec) + ")";
+}
+
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::stringstream in(text);
@@ -42,6 +52,10 @@ std::vector<ConfigKey> tool_limit_keys() {
           .default_to(std::int64_t{64} * 1024 * 1024),
       ConfigKey("maxFileSize", ConfigType::integer, "Largest file read, in bytes; larger files are an error.")
           .default_to(std::int64_t{16} * 1024 * 1024),
+      ConfigKey("maxMemory", ConfigType::integer,
+                "Most memory the tool may allocate, in bytes (its data segment, RLIMIT_DATA); a render that needs more "
+                "fails with an error naming the limit.")
+          .default_to(static_cast<std::int64_t>(ProcessSpec{}.max_memory)),
   };
 }
 
@@ -57,6 +71,10 @@ Result<ToolLimits> tool_limits(const Value& config) {
   if (const Value* file = config.find("maxFileSize"); file && file->is_int()) {
     if (file->as_int() <= 0) return fail(ErrorCode::invalid_input, "maxFileSize must be positive");
     limits.max_file_size = static_cast<std::uintmax_t>(file->as_int());
+  }
+  if (const Value* memory = config.find("maxMemory"); memory && memory->is_int()) {
+    if (memory->as_int() <= 0) return fail(ErrorCode::invalid_input, "maxMemory must be positive");
+    limits.max_memory = static_cast<std::size_t>(memory->as_int());
   }
   if (limits.timeout.count() <= 0) return fail(ErrorCode::invalid_input, "timeout must be positive");
   return limits;
@@ -87,6 +105,7 @@ std::optional<std::string> run_tool(Context& context, const Artifact& artifact, 
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(context.deadline() - std::chrono::steady_clock::now());
   spec.timeout = std::max(std::chrono::milliseconds(1), std::min(run.limits.timeout, left));
   spec.max_output = run.limits.max_output;
+  spec.max_memory = run.limits.max_memory;
   spec.cancelled = [&context] { return context.cancelled(); };
 
   const std::string name = run.tool.filename().string();
@@ -137,6 +156,12 @@ Result<std::string> describe_tool(const std::string& name, const std::string& co
   auto version = tool_version_line(*tool, version_args);
   if (!version.ok()) return version.error();
   return name + " " + *version;
+}
+
+Result<std::string> identify_tool(const std::string& name, const std::string& configured, const std::string& config_key) {
+  auto tool = find_tool(name, configured, config_key);
+  if (!tool.ok()) return tool.error();
+  return identity_of(name, *tool);
 }
 
 std::string without_url_credentials(std::string text) {

@@ -17,9 +17,10 @@ struct ToolLimits {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
   std::size_t max_output = std::size_t{64} * 1024 * 1024;
   std::uintmax_t max_file_size = std::uintmax_t{16} * 1024 * 1024;
+  std::size_t max_memory = ProcessSpec{}.max_memory;
 };
 
-/// The keys "timeout", "maxOutputSize" and "maxFileSize".
+/// The keys "timeout", "maxOutputSize", "maxFileSize" and "maxMemory".
 std::vector<ConfigKey> tool_limit_keys();
 /// Limits from a validated config block.
 Result<ToolLimits> tool_limits(const Value& config);
@@ -37,7 +38,8 @@ struct ToolRun {
 
 /// Runs the tool with HOME (and XDG dirs) in `home`, every proxy pointed at a
 /// closed port and git unable to fetch unless allow_network, the working
-/// folder inside the artifact, the context's deadline and cancellation. Its
+/// folder inside the artifact, the context's deadline and cancellation, and
+/// the limits' output and memory caps. Its
 /// stdout on success; nullopt after adding an error diagnostic (its stderr,
 /// with artifact paths made relative) to `out`. Warnings on stderr of a
 /// successful run become warning diagnostics.
@@ -50,9 +52,15 @@ std::optional<std::string> run_tool(Context& context, const Artifact& artifact, 
 bool check_tool_input(const Artifact& artifact, const std::string& folder, std::uintmax_t max_file_size,
                       const std::string& tool, std::vector<Diagnostic>& problems);
 
-/// "NAME VERSION" from the tool's version command, or the Error of find_tool.
+/// "NAME VERSION" from the tool's version command (asked once per process
+/// and binary, see tool_version_line), or the Error of find_tool.
 Result<std::string> describe_tool(const std::string& name, const std::string& configured, const std::string& config_key,
                                   const std::vector<std::string>& version_args);
+
+/// "NAME PATH (SIZE bytes, modified SECONDS)" of the binary find_tool picks,
+/// without running it: what identifies a tool where running it would cost
+/// more than the work (a render that may not need it).
+Result<std::string> identify_tool(const std::string& name, const std::string& configured, const std::string& config_key);
 
 /// `text` with the user:password part of every URL in it replaced by "***"
 /// ("https://u:p@host/x" -> "https://***@host/x"): messages never show secrets.

@@ -62,10 +62,14 @@ void render(Context& context, const RenderRequest& request, const AutoSettings& 
   for (const auto& chart : charts) renderers::render_chart(context, artifact, chart, settings.helm, out);
 }
 
+// Which binaries it would run, without running them: most folders are plain
+// YAML and need neither tool, so asking both for their version on every
+// render would cost two processes for nothing. A replaced binary still
+// changes what this reports, and so the render cache's key.
 Result<std::string> version() {
-  auto kustomize = renderers::kustomize_version("");
+  auto kustomize = renderers::identify_tool("kustomize", "", "kustomizePath");
   if (!kustomize.ok()) return kustomize.error();
-  auto helm = renderers::helm_version("");
+  auto helm = renderers::identify_tool("helm", "", "helmPath");
   if (!helm.ok()) return helm.error();
   return *kustomize + ", " + *helm;
 }

@@ -127,6 +127,9 @@ Result<ResolvedChart> ChartFetcher::from_repository(const ChartRequest& request)
     if (fs::is_regular_file(chart.path, ec)) return chart;  // written only after its digest was checked
   }
   const std::string url = chart_url(repository, urls->as_array()[0].as_string());
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)  // an index names no file:// of this host
+    return fail(ErrorCode::invalid_input, "chart '" + request.chart + "' " + versions[*picked] + " in " + redact_url(repository) +
+                                              "/index.yaml has the URL '" + redact_url(url) + "', which is not http:// or https://");
   auto archive = get(request, url, limits_.max_chart_bytes);
   if (!archive.ok()) return archive.error();
   const std::string digest = sha256_hex(archive->body);
@@ -200,7 +203,7 @@ Result<std::string> ChartFetcher::chart_file(const ResolvedChart& chart, const s
 Result<ResolvedChart> ChartFetcher::from_oci(const ChartRequest& request) {
   auto tool = find_tool("helm", helm_path_, "helmPath");
   if (!tool.ok()) return tool.error();
-  HelmRunner helm(context_, *tool, {});
+  HelmRunner helm(context_, *tool, HelmTarget{{}, {}, limits_.max_helm_memory});
   if (helm.home().empty()) return fail(ErrorCode::internal, "cannot create a private folder for helm");
   const fs::path pulled = helm.home() / "pulled";
   std::error_code ec;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "driftless/http.hpp"
+#include "driftless/process.hpp"
 #include "release.hpp"
 
 namespace driftless::helmrelease {
@@ -16,6 +17,7 @@ namespace driftless::helmrelease {
 struct ChartLimits {
   std::size_t max_index_bytes = std::size_t{50} << 20;  ///< Flux's default index limit
   std::size_t max_chart_bytes = std::size_t{10} << 20;
+  std::size_t max_helm_memory = ProcessSpec{}.max_memory;  ///< of `helm pull`
 };
 
 /// Fetches the charts of one render; repository indexes and Git trees are

@@ -19,6 +19,7 @@ Result<ProcessResult> HelmRunner::run(std::vector<std::string> args, std::chrono
   spec.env = {{"HOME", home}, {"HELM_CACHE_HOME", home + "/cache"}, {"HELM_CONFIG_HOME", home + "/config"},
               {"HELM_DATA_HOME", home + "/data"}};
   spec.input = std::move(input);
+  spec.max_memory = target_.max_memory;
   spec.timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(context_.seconds_left()));
   spec.cancelled = [this] { return context_.cancelled(); };
   return run_process(spec);

@@ -14,10 +14,12 @@
 
 namespace driftless::helmrelease {
 
-/// Where helm finds the cluster; empty fields keep helm's own defaults.
+/// Where helm finds the cluster (empty fields keep helm's own defaults) and
+/// how much memory it may use.
 struct HelmTarget {
   std::string kubeconfig;  ///< "" = $KUBECONFIG or ~/.kube/config, as kubectl
   std::string context;     ///< "" = the kubeconfig's current context
+  std::size_t max_memory = ProcessSpec{}.max_memory;  ///< RLIMIT_DATA of each helm run
 };
 
 class HelmRunner {

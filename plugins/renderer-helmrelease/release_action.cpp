@@ -252,7 +252,7 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
     report.diagnostics.push_back({Severity::error, tool.error().message, {}, 0, {}});
     return report;
   }
-  HelmRunner helm(context, *tool, HelmTarget{settings_.kubeconfig, settings_.context});
+  HelmRunner helm(context, *tool, HelmTarget{settings_.kubeconfig, settings_.context, settings_.max_memory});
   auto deployed = list_deployed(helm, pipeline_);
   if (!deployed.ok()) {
     report.diagnostics.push_back({Severity::error, deployed.error().message, {}, 0, {}});

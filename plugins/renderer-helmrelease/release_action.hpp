@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 
+#include "driftless/process.hpp"
 #include "release.hpp"
 #include "release_objects.hpp"
 
@@ -26,6 +27,7 @@ struct ActionSettings {
   std::string context;     ///< "" = the kubeconfig's current context
   bool prune = true;
   int concurrency = 4;
+  std::size_t max_memory = ProcessSpec{}.max_memory;  ///< of each helm run
   std::filesystem::path state_dir;  ///< where the digest each release was installed with is remembered
 };
 

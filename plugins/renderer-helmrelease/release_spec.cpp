@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "driftless/hash.hpp"
+#include "driftless/http.hpp"
 #include "driftless/semver.hpp"
 #include "driftless/yaml.hpp"
 
@@ -108,6 +109,26 @@ class Reader {
   std::vector<Diagnostic>& out_;
 };
 
+// True when `url` starts with one of `schemes` ("https" matches "https://...").
+bool has_scheme(const std::string& url, std::initializer_list<std::string_view> schemes) {
+  return std::any_of(schemes.begin(), schemes.end(),
+                     [&](std::string_view scheme) { return url.rfind(std::string(scheme) + "://", 0) == 0; });
+}
+
+// A Git URL from repository content names the network only: http, https or
+// ssh as Flux allows, and git:// (a network transport too, which the git
+// source serves), never file:// or a path of the driftless host. The
+// helm-operator (`scp_form`) also took git@host:org/repo.
+void require_git_url(Reader& r, const std::string& url, const std::string& field, bool scp_form) {
+  if (url.empty() || has_scheme(url, {"http", "https", "ssh", "git"})) return;
+  const auto at = url.find('@');
+  const auto colon = url.find(':');
+  const bool scp = at != std::string::npos && colon != std::string::npos && at < colon && url.find('/') > colon;
+  if (scp_form && scp) return;
+  r.error(field + " '" + redact_url(url) + "' is not an http://, https://, ssh:// or git:// URL" +
+          (scp_form ? " (or user@host:path)" : "") + ": repository content may not name paths of the driftless host");
+}
+
 std::string namespace_or_default(const KubeObject& object) {
   std::string ns = object.namespace_name();
   return ns.empty() ? "default" : ns;
@@ -195,8 +216,7 @@ void read_helm_repository(const KubeObject& repository, const RenderIndex& index
   } else {
     chart.kind = ChartRequest::Kind::helm_repository;
     if (type != "default") r.error("spec.type must be default or oci");
-    if (chart.url.rfind("http://", 0) != 0 && chart.url.rfind("https://", 0) != 0)
-      r.error("spec.url must be an http:// or https:// chart repository URL");
+    if (!has_scheme(chart.url, {"http", "https"})) r.error("spec.url must be an http:// or https:// chart repository URL");
     if (spec && spec->find("insecure")) r.warn("spec.insecure only applies to OCI repositories and is ignored");
   }
   chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
@@ -229,6 +249,7 @@ void read_git_repository(const KubeObject& repository, ChartRequest& chart, std:
   chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
   chart.refresh = r.duration_at(spec, "interval", "spec.interval", kDefaultInterval);
   if (chart.url.empty()) r.error("spec.url is required");
+  require_git_url(r, chart.url, "spec.url", false);
 }
 
 // An OCIRepository holding a Helm chart (spec.chartRef), pulled with helm.
@@ -493,6 +514,7 @@ void read_v1(Reader& r, const KubeObject& object, const Value* spec, ReleaseSpec
     out.chart.git_ref = Value(std::move(ref));
     out.chart.refresh = kDefaultInterval;  // the helm-operator's default git poll interval
     if (out.chart.chart.empty()) r.error("spec.chart.path is required with spec.chart.git");
+    require_git_url(r, out.chart.url, "spec.chart.git", true);
   } else {
     out.chart.kind = ChartRequest::Kind::helm_repository;
     out.chart.url = r.string_at(chart, "repository", "spec.chart.repository");
@@ -501,6 +523,8 @@ void read_v1(Reader& r, const KubeObject& object, const Value* spec, ReleaseSpec
     if (out.chart.url.empty() || out.chart.chart.empty() || out.chart.version.empty())
       r.error("spec.chart needs repository, name and version (or git and path)");
     if (out.chart.url.rfind("oci://", 0) == 0) read_v1_oci(r, options, out.chart);
+    else if (!out.chart.url.empty() && !has_scheme(out.chart.url, {"http", "https"}))
+      r.error("spec.chart.repository '" + redact_url(out.chart.url) + "' must be an http://, https:// or oci:// URL");
   }
 
   if (const Value* values = spec->find("values"); values && !values->is_null()) {

@@ -163,6 +163,10 @@ class HelmReleaseRendererFactory : public RendererFactory {
             .default_to(static_cast<std::int64_t>(ChartLimits{}.max_index_bytes)),
         ConfigKey("maxChartSize", ConfigType::integer, "Largest chart archive, in bytes.")
             .default_to(static_cast<std::int64_t>(ChartLimits{}.max_chart_bytes)),
+        ConfigKey("maxMemory", ConfigType::integer,
+                  "Most memory each helm run (pull, upgrade --install) may allocate, in bytes (RLIMIT_DATA); more is an "
+                  "error naming the limit.")
+            .default_to(static_cast<std::int64_t>(ProcessSpec{}.max_memory)),
         ConfigKey("plainHttpRegistries", ConfigType::string_list,
                   "OCI registries on this machine (host:port) that Flux v1 charts are pulled from over plain HTTP; "
                   "Flux v2 sources say insecure: true instead."),
@@ -180,8 +184,10 @@ class HelmReleaseRendererFactory : public RendererFactory {
     s.action.concurrency = static_cast<int>(config.find("concurrency")->as_int());
     const auto index_size = config.find("maxIndexSize")->as_int();
     const auto chart_size = config.find("maxChartSize")->as_int();
-    if (s.action.concurrency < 1 || index_size < 1 || chart_size < 1)
-      return fail(ErrorCode::invalid_input, "concurrency, maxIndexSize and maxChartSize must be positive");
+    const auto memory = config.find("maxMemory")->as_int();
+    if (s.action.concurrency < 1 || index_size < 1 || chart_size < 1 || memory < 1)
+      return fail(ErrorCode::invalid_input, "concurrency, maxIndexSize, maxChartSize and maxMemory must be positive");
+    s.action.max_memory = s.limits.max_helm_memory = static_cast<std::size_t>(memory);
     s.limits.max_index_bytes = static_cast<std::size_t>(index_size);
     s.limits.max_chart_bytes = static_cast<std::size_t>(chart_size);
     if (const Value* plain = config.find("plainHttpRegistries"); plain && plain->is_array())

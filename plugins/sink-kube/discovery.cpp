@@ -76,8 +76,10 @@ Result<void> Discovery::load_aggregated(KubeClient& client, bool& supported) {
         for (const auto& res : resources->as_array()) {
           const Value* kind = res.at_path({"responseKind", "kind"});
           if (!kind || !kind->is_string() || kind->as_string().empty()) continue;
-          add({gv, kind->as_string(), res.string_or("resource"), res.string_or("scope") == "Namespaced"});
+          const bool namespaced = res.string_or("scope") == "Namespaced";
+          add({gv, kind->as_string(), res.string_or("resource"), namespaced});
           info_.api_versions.push_back(gv + "/" + kind->as_string());
+          if (!namespaced) info_.cluster_scoped.push_back(info_.api_versions.back());
         }
       }
     }
@@ -111,9 +113,11 @@ Result<void> Discovery::load_legacy(KubeClient& client) {
       for (const auto& res : resources->as_array()) {
         const std::string name = res.string_or("name");
         if (name.find('/') != std::string::npos) continue;  // subresources
-        const Value* namespaced = res.find("namespaced");
-        add({group_versions[i], res.string_or("kind"), name, namespaced && namespaced->is_bool() && namespaced->as_bool()});
+        const Value* scope = res.find("namespaced");
+        const bool namespaced = scope && scope->is_bool() && scope->as_bool();
+        add({group_versions[i], res.string_or("kind"), name, namespaced});
         info_.api_versions.push_back(group_versions[i] + "/" + res.string_or("kind"));
+        if (!namespaced) info_.cluster_scoped.push_back(info_.api_versions.back());
       }
   }
   return {};
@@ -130,6 +134,7 @@ Result<Discovery> Discovery::load(KubeClient& client, DiscoveryProtocol protocol
   if (!aggregated) {
     d.types_.clear();
     d.info_.api_versions.clear();
+    d.info_.cluster_scoped.clear();
     if (auto r = d.load_legacy(client); !r.ok()) return r.error();
   }
   return d;

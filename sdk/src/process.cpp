@@ -4,10 +4,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -50,6 +52,17 @@ struct Pipe {
 };
 
 std::string tool_name(const ProcessSpec& spec) { return fs::path(spec.argv.front()).filename().string(); }
+
+// Whether a failed run died for want of memory: Go says "fatal error: out of
+// memory", C programs "Cannot allocate memory" (ENOMEM).
+bool ran_out_of_memory(const ProcessSpec& spec, const ProcessResult& result) {
+  if (spec.max_memory == 0 || result.exit_code == 0) return false;
+  std::string err = result.err;
+  for (char& c : err) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return err.find("out of memory") != std::string::npos || err.find("cannot allocate memory") != std::string::npos;
+}
+
+std::string mebibytes(std::size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
 
 // Kills the tool's process group and reaps the tool.
 void stop(pid_t pid) {
@@ -100,6 +113,10 @@ Result<ProcessResult> run_process(const ProcessSpec& spec) {
     dup2(err.fds[1], 2);
     int code = 0;
     if (!dir.empty() && chdir(dir.c_str()) != 0) code = errno;
+    // RLIMIT_DATA, not RLIMIT_AS: Go reserves far more address space than it
+    // uses, and fails at start under a realistic address-space limit.
+    const rlimit memory{spec.max_memory, spec.max_memory};
+    if (code == 0 && spec.max_memory > 0 && setrlimit(RLIMIT_DATA, &memory) != 0) code = errno;
     if (code == 0) {
       execve(argv[0], argv.data(), envp.data());
       code = errno;
@@ -186,6 +203,9 @@ Result<ProcessResult> run_process(const ProcessSpec& spec) {
   }
   kill(-pid, SIGKILL);  // anything the tool left running in its group
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (ran_out_of_memory(spec, result))
+    return fail(ErrorCode::invalid_input, tool_name(spec) + " ran out of memory: it may use at most " +
+                                              mebibytes(spec.max_memory) + " (" + std::to_string(spec.max_memory) + " bytes)");
   return result;
 }
 
@@ -209,6 +229,17 @@ Result<fs::path> find_tool(const std::string& name, const std::string& configure
 }
 
 Result<std::string> tool_version_line(const fs::path& tool, const std::vector<std::string>& version_args) {
+  struct stat st {};
+  std::string key = tool.string();
+  if (::stat(tool.c_str(), &st) == 0) key += "|" + std::to_string(st.st_size) + "|" + std::to_string(st.st_mtim.tv_sec) +
+                                             "." + std::to_string(st.st_mtim.tv_nsec);
+  for (const auto& arg : version_args) key += "|" + arg;
+  static std::mutex mutex;
+  static std::map<std::string, std::string> known;  // key -> the line
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = known.find(key); it != known.end()) return it->second;
+  }
   ProcessSpec spec;
   spec.argv.push_back(tool.string());
   spec.argv.insert(spec.argv.end(), version_args.begin(), version_args.end());
@@ -222,7 +253,8 @@ Result<std::string> tool_version_line(const fs::path& tool, const std::vector<st
     return fail(ErrorCode::unavailable, tool.string() + " failed to report its version: " + ran->err.substr(0, 500));
   std::string line = ran->out.substr(0, ran->out.find('\n'));
   while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
-  return line;
+  std::lock_guard lock(mutex);
+  return known[key] = line;
 }
 
 ScratchDir::ScratchDir() {

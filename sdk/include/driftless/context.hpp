@@ -33,10 +33,15 @@ class Logger {
   void error(std::string_view m, const LogFields& f = {}) { log(LogLevel::error, m, f); }
 };
 
-/// What a sink knows about its cluster; renderers use it for --kube-version.
+/// What a sink knows about its cluster; renderers use it for --kube-version
+/// and to tell namespaced kinds from cluster-scoped ones.
 struct ClusterInfo {
   std::string version;                  ///< "v1.36.2"
   std::vector<std::string> api_versions;  ///< "apps/v1", "networking.k8s.io/v1/Ingress", ...
+  /// The "apiVersion/Kind" entries of api_versions whose objects live outside
+  /// namespaces ("v1/Namespace", "rbac.authorization.k8s.io/v1/ClusterRole");
+  /// every other "apiVersion/Kind" entry is namespaced.
+  std::vector<std::string> cluster_scoped;
 };
 
 /// The core's services for one unit of work (a fetch, a render, an apply).

@@ -1,6 +1,6 @@
 // Running an external tool (helm, kustomize, ...) the safe way: argv without a
 // shell, a minimal environment, a working directory, a timeout that kills the
-// whole process group, and a cap on what it may write.
+// whole process group, and caps on what it may write and the memory it may use.
 #pragma once
 
 #include <chrono>
@@ -35,6 +35,10 @@ struct ProcessSpec {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
   /// Largest stdout, and separately stderr, in bytes; more kills the tool.
   std::size_t max_output = std::size_t{64} * 1024 * 1024;
+  /// Largest data segment in bytes (RLIMIT_DATA: heap and private writable
+  /// mappings, not the address space Go reserves up front); an allocation
+  /// beyond it fails and the run becomes an Error saying so. 0 = no limit.
+  std::size_t max_memory = std::size_t{2} * 1024 * 1024 * 1024;
   /// Polled while the tool runs; returning true kills it (e.g. Context::cancelled).
   std::function<bool()> cancelled;
 };
@@ -47,8 +51,9 @@ struct ProcessResult {
 };
 
 /// Runs the tool and waits for it. An Error means it could not be started,
-/// ran out of time (ErrorCode::timeout), was cancelled, or wrote too much; a
-/// non-zero exit code is not an Error: look at exit_code and err.
+/// ran out of time (ErrorCode::timeout), was cancelled, wrote too much, or
+/// failed for want of memory at max_memory; a non-zero exit code is not an
+/// Error: look at exit_code and err.
 Result<ProcessResult> run_process(const ProcessSpec& spec);
 
 /// The program to run: `configured` when set (it must be an executable file),
@@ -58,7 +63,9 @@ Result<ProcessResult> run_process(const ProcessSpec& spec);
 Result<std::filesystem::path> find_tool(const std::string& name, const std::string& configured, const std::string& config_key);
 
 /// The first line a tool prints for `version_args` ("helm version --short"),
-/// prefixed with nothing; an Error when it cannot be run.
+/// prefixed with nothing; an Error when it cannot be run. Asked once per
+/// process and binary: again only when the file changed (size or
+/// modification time), so every plugin shares one answer.
 Result<std::string> tool_version_line(const std::filesystem::path& tool, const std::vector<std::string>& version_args);
 
 /// A private folder under the system temp dir, removed with its content when

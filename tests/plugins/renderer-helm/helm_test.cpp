@@ -46,23 +46,23 @@ const KubeObject* find(const Rendered& r, const std::string& id) {
 TEST(HelmRenderer, RendersAChartWithValuesFilesInlineValuesAndClusterFacts) {
   TempDir repo;
   web_chart(repo.path());
-  ClusterInfo cluster{"v1.36.2", {"example.com/v1"}};
+  ClusterInfo cluster{"v1.36.2", {"example.com/v1"}, {}};
   auto r = render({"helm",
                    with_tool("chart: charts/web, releaseName: prod-web, namespace: apps, "
                              "valuesFiles: [clusters/prod/values.yaml], values: {color: red}"),
                    repo.path(), "clusters/prod", {}, &cluster});
   EXPECT_EQ(r.diagnostics(), "");
-  EXPECT_EQ(r.ids(), (std::vector<std::string>{"CustomResourceDefinition/widgets.example.com", "ConfigMap/prod-web-sub",
-                                               "ConfigMap/caps", "Deployment/apps/prod-web"}));
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"CustomResourceDefinition/widgets.example.com", "ConfigMap/apps/prod-web-sub",
+                                               "ConfigMap/apps/caps", "Deployment/apps/prod-web"}));
   const KubeObject* deploy = find(r, "Deployment/apps/prod-web");
   ASSERT_NE(deploy, nullptr);
   EXPECT_EQ(deploy->body.at_path({"spec", "replicas"})->as_int(), 3);                        // values file
   EXPECT_EQ(deploy->body.at_path({"metadata", "labels", "color"})->as_string(), "red");       // inline values win
   EXPECT_EQ(deploy->origin.file, "charts/web/templates/deploy.yaml");
   EXPECT_EQ(r.result.read_folders, (std::vector<std::string>{"charts/web", "clusters/prod"}));  // for the render cache
-  EXPECT_EQ(find(r, "ConfigMap/prod-web-sub")->origin.file, "charts/web/charts/sub/templates/cm.yaml");
+  EXPECT_EQ(find(r, "ConfigMap/apps/prod-web-sub")->origin.file, "charts/web/charts/sub/templates/cm.yaml");
   EXPECT_EQ(find(r, "CustomResourceDefinition/widgets.example.com")->origin.file, "charts/web/crds/widget.yaml");
-  const KubeObject* caps = find(r, "ConfigMap/caps");
+  const KubeObject* caps = find(r, "ConfigMap/apps/caps");
   EXPECT_EQ(caps->body.at_path({"data", "kube"})->as_string(), "v1.36.2");
   EXPECT_EQ(caps->body.at_path({"data", "widgets"})->as_string(), "true");
 }
@@ -74,9 +74,63 @@ TEST(HelmRenderer, DefaultsWithoutClusterFactsAndKeptEarlierObjects) {
   earlier.body.as_object().set("kind", "Namespace");
   auto r = render({"helm", with_tool("kubeVersion: v1.30.1, includeCRDs: false"), repo.path(), "charts/web", {earlier}, nullptr});
   EXPECT_EQ(r.diagnostics(), "");
-  EXPECT_EQ(r.ids(), (std::vector<std::string>{"Namespace/", "ConfigMap/web-sub", "ConfigMap/caps", "Deployment/default/web"}));
-  EXPECT_EQ(find(r, "ConfigMap/caps")->body.at_path({"data", "kube"})->as_string(), "v1.30.1");
-  EXPECT_EQ(find(r, "ConfigMap/caps")->body.at_path({"data", "widgets"})->as_string(), "false");
+  EXPECT_EQ(r.ids(),
+            (std::vector<std::string>{"Namespace/", "ConfigMap/default/web-sub", "ConfigMap/default/caps", "Deployment/default/web"}));
+  EXPECT_EQ(find(r, "ConfigMap/default/caps")->body.at_path({"data", "kube"})->as_string(), "v1.30.1");
+  EXPECT_EQ(find(r, "ConfigMap/default/caps")->body.at_path({"data", "widgets"})->as_string(), "false");
+}
+
+// Templates that set no namespace, of kinds known in every way driftless can know them.
+void scoped_chart(const fs::path& repo) {
+  write_file(repo / "c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+  write_file(repo / "c/templates/objects.yaml",
+             "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sa}\n---\n"
+             "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: role}\n---\n"
+             "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\n"          // CRD below: namespaced
+             "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\n---\n"          // CRD below: cluster-scoped
+             "apiVersion: served.example/v1\nkind: Served\nmetadata: {name: s}\n---\n"     // the cluster says: cluster-scoped
+             "apiVersion: served.example/v1\nkind: Local\nmetadata: {name: l}\n---\n"      // the cluster says: namespaced
+             "apiVersion: unknown.example/v1\nkind: Mystery\nmetadata: {name: m}\n---\n"
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: elsewhere, namespace: other}\n");
+  write_file(repo / "c/crds/crds.yaml",
+             "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\n"
+             "spec: {group: example.com, scope: Namespaced, names: {kind: Widget, plural: widgets}}\n---\n"
+             "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: gadgets.example.com}\n"
+             "spec: {group: example.com, scope: Cluster, names: {kind: Gadget, plural: gadgets}}\n");
+}
+
+TEST(HelmRenderer, NamespacedObjectsWithoutANamespaceGetTheReleaseNamespace) {
+  TempDir repo;
+  scoped_chart(repo.path());
+  ClusterInfo cluster{"v1.36.2", {"served.example/v1", "served.example/v1/Served", "served.example/v1/Local"},
+                      {"served.example/v1/Served"}};
+  auto r = render({"helm", with_tool("namespace: demo"), repo.path(), "c", {}, &cluster});
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"CustomResourceDefinition/widgets.example.com",
+                                               "CustomResourceDefinition/gadgets.example.com", "ServiceAccount/demo/sa",
+                                               "ConfigMap/other/elsewhere", "ClusterRole/role", "Gadget/g", "Local/demo/l",
+                                               "Mystery/m", "Served/s", "Widget/demo/w"}));  // in helm's install order
+  EXPECT_EQ(r.diagnostics(),
+            "c/templates/objects.yaml: warning: unknown.example/v1 Mystery is a kind neither the cluster, the render's CRDs "
+            "nor driftless knows, so it gets no namespace; set metadata.namespace in the template if it is namespaced "
+            "(Mystery/m)\n");
+}
+
+TEST(HelmRenderer, HooksAreLeftOutAndNamed) {
+  TempDir repo;
+  web_chart(repo.path());
+  write_file(repo / "charts/web/templates/migrate.yaml",
+             "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n"
+             "  annotations: {helm.sh/hook: 'pre-install,pre-upgrade', helm.sh/hook-weight: '1'}\n");
+  auto r = render({"helm", with_tool("skipTests: false"), repo.path(), "charts/web", {}, nullptr});
+  EXPECT_EQ(find(r, "Job/default/migrate"), nullptr);
+  EXPECT_EQ(find(r, "Pod/default/web-test"), nullptr);
+  EXPECT_NE(find(r, "Deployment/default/web"), nullptr);
+  EXPECT_EQ(r.diagnostics(),
+            "charts/web/templates/tests/test.yaml: warning: the object is a hook (helm.sh/hook: test); driftless runs no helm "
+            "tests and does not apply it (Pod/web-test)\n"
+            "charts/web/templates/migrate.yaml: warning: the object is a hook (helm.sh/hook: pre-install,pre-upgrade); "
+            "driftless runs no hooks and does not apply it; the helmrelease renderer runs a chart's hooks (helm upgrade "
+            "--install) (Job/migrate)\n");
 }
 
 TEST(HelmRenderer, MissingDependencyAndTemplateErrorsBecomeDiagnostics) {
@@ -175,7 +229,7 @@ TEST(HelmRendererHostile, TemplatesCannotReadFilesOutsideTheChart) {
              "data: {s: {{ .Files.Get \"../../../outside/secret.txt\" | quote }}}\n");
   auto r = render({"helm", with_tool(), dir / "repo", "charts/web", {}, nullptr});
   EXPECT_EQ(r.diagnostics(), "");
-  const KubeObject* leak = find(r, "ConfigMap/leak");
+  const KubeObject* leak = find(r, "ConfigMap/default/leak");
   ASSERT_NE(leak, nullptr);
   EXPECT_EQ(leak->body.at_path({"data", "s"})->as_string(), "");  // helm's .Files holds only the chart's own files
 }
@@ -188,4 +242,19 @@ TEST(HelmRendererHostile, AChartFolderThatIsASymlinkOutIsRefused) {
   auto r = render({"helm", with_tool(), dir / "repo", "web", {}, nullptr});
   EXPECT_TRUE(r.ids().empty());
   EXPECT_NE(r.diagnostics().find("escapes the artifact"), std::string::npos) << r.diagnostics();
+}
+
+TEST(HelmRendererHostile, ATemplateThatEatsMemoryIsStoppedAtTheLimit) {
+  TempDir repo;
+  write_file(repo / "greedy/Chart.yaml", "apiVersion: v2\nname: greedy\nversion: 0.1.0\n");
+  write_file(repo / "greedy/templates/cm.yaml", "{{ range until 2000000000 }}x{{ end }}\n");
+  auto r = render({"helm", with_tool("maxMemory: 268435456"), repo.path(), "greedy", {}, nullptr});
+  EXPECT_TRUE(r.ids().empty());
+  EXPECT_NE(r.diagnostics().find("greedy/Chart.yaml: error: helm ran out of memory: it may use at most 256 MiB (268435456 bytes)"),
+            std::string::npos)
+      << r.diagnostics();
+  // the process that ran helm goes on: the next render works
+  TempDir fine;
+  web_chart(fine.path());
+  EXPECT_EQ(render({"helm", with_tool(), fine.path(), "charts/web", {}, nullptr}).diagnostics(), "");
 }

@@ -145,6 +145,67 @@ TEST(ReadRelease, ASourceMissingFromTheRenderIsAnError) {
   EXPECT_TRUE(mentions(out, Severity::error, "HelmRepository apps/charts is not in this render"));
 }
 
+// Repository content names network locations only: never a file:// URL or a
+// path of the driftless host, for every kind of chart source.
+TEST(ReadRelease, SourceUrlsThatNameTheHostsDiskAreRefused) {
+  auto v2_git = [](const std::string& url) {
+    return "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: charts, namespace: apps}\n"
+           "spec: {url: '" + url + "', ref: {branch: main}}\n---\n"
+           "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+           "  chart:\n    spec: {chart: ./web, sourceRef: {kind: GitRepository, name: charts}}\n";
+  };
+  auto v1_git = [](const std::string& url) {
+    return "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+           "  chart: {git: '" + url + "', path: charts/web}\n";
+  };
+  auto v1_repository = [](const std::string& url) {
+    return "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+           "  chart: {repository: '" + url + "', name: web, version: 1.0.0}\n";
+  };
+  auto helm_repository = [](const std::string& url) {
+    return "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {name: charts, namespace: apps}\n"
+           "spec: {url: '" + url + "'}\n---\n"
+           "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
+           "  chart:\n    spec: {chart: web, sourceRef: {kind: HelmRepository, name: charts}}\n";
+  };
+  struct Case {
+    std::string yaml;
+    std::string error;  // "" = accepted
+    std::string object;
+  };
+  const std::vector<Case> cases{
+      {v2_git("file:///srv/charts"), "spec.url 'file:///srv/charts' is not an http://, https://, ssh:// or git:// URL", "GitRepository/apps/charts"},
+      {v2_git("/srv/charts"), "spec.url '/srv/charts' is not an http://, https://, ssh:// or git:// URL", "GitRepository/apps/charts"},
+      {v2_git("git@github.com:acme/charts"), "is not an http://, https://, ssh:// or git:// URL: repository content", "GitRepository/apps/charts"},
+      {v2_git("ssh://git@github.com/acme/charts"), "", ""},
+      {v2_git("https://github.com/acme/charts"), "", ""},
+      {v2_git("git://git.example/charts"), "", ""},
+      {v1_git("file:///srv/charts"), "spec.chart.git 'file:///srv/charts' is not an http://, https://, ssh:// or git:// URL (or user@host:path)",
+       "HelmRelease/apps/web"},
+      {v1_git("../../srv/charts"), "spec.chart.git '../../srv/charts' is not", "HelmRelease/apps/web"},
+      {v1_git("git@github.com:acme/charts"), "", ""},
+      {v1_repository("file:///srv/charts"), "spec.chart.repository 'file:///srv/charts' must be an http://, https:// or oci:// URL",
+       "HelmRelease/apps/web"},
+      {helm_repository("file:///srv/charts"), "spec.url must be an http:// or https:// chart repository URL", "HelmRepository/apps/charts"},
+  };
+  for (const auto& c : cases) {
+    Render render(c.yaml);
+    std::vector<Diagnostic> out;
+    auto spec = read_release(render.release(), render.index, out);
+    if (c.error.empty()) {
+      EXPECT_TRUE(spec) << c.yaml;
+      continue;
+    }
+    EXPECT_FALSE(spec) << c.yaml;
+    ASSERT_TRUE(mentions(out, Severity::error, c.error)) << c.yaml << (out.empty() ? "" : out.front().message);
+    for (const auto& d : out)
+      if (d.message.find(c.error) != std::string::npos) {
+        EXPECT_EQ(d.file, "fleet/app.yaml");
+        EXPECT_EQ(d.object, c.object);
+      }
+  }
+}
+
 std::string oci_release(const std::string& source) {
   return source + "---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n"
                   "  chartRef: {kind: OCIRepository, name: web}\n";

@@ -231,3 +231,82 @@ TEST(KustomizeRendererHostile, FilesAboveTheKustomizationAreRefusedByTheLoadRest
   EXPECT_TRUE(r.ids().empty());
   EXPECT_NE(r.diagnostics().find("security; file"), std::string::npos) << r.diagnostics();
 }
+
+// Every field kustomize reads a file or folder from, naming one outside the
+// repository: refused before kustomize runs, and the outside content never
+// reaches an object.
+TEST(KustomizeRendererHostile, EveryFieldThatReadsAFileIsConfinedToTheArtifact) {
+  TempDir dir;
+  write_file(dir / "outside/x.yaml",
+             "apiVersion: builtin\nkind: LabelTransformer\nmetadata: {name: stolen}\nlabels: {stolen: s3cr3t}\n"
+             "fieldSpecs: [{path: metadata/labels, create: true}]\n");
+  write_file(dir / "repo/app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n");
+  const std::string out = "../../outside/x.yaml";
+  const std::vector<std::pair<std::string, std::string>> fields{
+      {"transformers", "transformers: [" + out + "]"},
+      {"generators", "generators: [" + out + "]"},
+      {"validators", "validators: [" + out + "]"},
+      {"patchesStrategicMerge", "patchesStrategicMerge: [" + out + "]"},
+      {"patches.path", "patches: [{path: " + out + "}]"},
+      {"patchesJson6902.path", "patchesJson6902: [{path: " + out + ", target: {kind: ConfigMap, name: cm}}]"},
+      {"replacements.path", "replacements: [{path: " + out + "}]"},
+      {"crds", "crds: [" + out + "]"},
+      {"configurations", "configurations: [" + out + "]"},
+      {"openapi.path", "openapi: {path: " + out + "}"},
+      {"configMapGenerator.files", "configMapGenerator: [{name: g, files: [key=" + out + "]}]"},
+      {"configMapGenerator.envs", "configMapGenerator: [{name: g, envs: [" + out + "]}]"},
+      {"configMapGenerator.env", "configMapGenerator: [{name: g, env: " + out + "}]"},
+      {"secretGenerator.files", "secretGenerator: [{name: g, files: [/etc/passwd]}]"},
+      {"secretGenerator.envs", "secretGenerator: [{name: g, envs: [" + out + "]}]"},
+      {"helmGlobals.chartHome", "helmGlobals: {chartHome: ../../outside}"},
+      {"helmCharts.valuesFile", "helmCharts: [{name: c, valuesFile: " + out + "}]"},
+      {"helmCharts.additionalValuesFiles", "helmCharts: [{name: c, additionalValuesFiles: [" + out + "]}]"},
+      {"helmChartInflationGenerator.values", "helmChartInflationGenerator: [{chartName: c, values: " + out + "}]"},
+  };
+  for (const auto& [field, line] : fields) {
+    write_file(dir / "repo/app/kustomization.yaml", "resources: [cm.yaml]\n" + line + "\n");
+    auto r = build(dir / "repo", "app");
+    EXPECT_TRUE(r.ids().empty()) << field;
+    EXPECT_NE(r.diagnostics().find("app/kustomization.yaml: error: '"), std::string::npos) << field << "\n" << r.diagnostics();
+    EXPECT_NE(r.diagnostics().find("' in " + field + " leaves the artifact"), std::string::npos) << field << "\n" << r.diagnostics();
+    EXPECT_EQ(r.diagnostics().find("s3cr3t"), std::string::npos) << field;
+  }
+}
+
+TEST(KustomizeRendererHostile, AFieldDriftlessDoesNotKnowIsRefused) {
+  TempDir repo;
+  write_file(repo / "app/kustomization.yaml", "resources: []\nfutureFiles: [../../etc/passwd]\n");
+  auto r = build(repo.path(), "app");
+  EXPECT_NE(r.diagnostics().find("app/kustomization.yaml: error: 'futureFiles' is not a kustomization field driftless knows, "
+                                 "so it cannot tell which files it reads"),
+            std::string::npos)
+      << r.diagnostics();
+}
+
+TEST(KustomizeRenderer, BuildsFromACopyHoldingWhatTheKustomizationReads) {
+  TempDir repo;
+  base_and_overlay(repo.path());
+  write_file(repo / "apps/prod/.env", "COLOR=blue\n");          // hidden files are read too
+  write_file(repo / "apps/shared/settings.properties", "x=1\n");  // a file above the kustomization
+  write_file(repo / "apps/prod/transformer.yaml",
+             "apiVersion: builtin\nkind: LabelTransformer\nmetadata: {name: team}\nlabels: {team: web}\n"
+             "fieldSpecs: [{path: metadata/labels, create: true}]\n");
+  fs::create_directory_symlink("../base", repo / "apps/prod/base-link");  // a link inside the artifact
+  write_file(repo / "apps/prod/kustomization.yaml",
+             "resources: [base-link]\nnamespace: prod\ntransformers: [transformer.yaml]\n"
+             "configMapGenerator:\n- {name: env, envs: [.env]}\n- {name: shared, files: [../shared/settings.properties]}\n");
+  auto r = build(repo.path(), "apps/prod");
+  // the load restrictor still refuses the file above the kustomization, naming it as the repository does
+  EXPECT_NE(r.diagnostics().find("security; file 'apps/shared/settings.properties' is not in or below 'apps/prod'"),
+            std::string::npos)
+      << r.diagnostics();
+  write_file(repo / "apps/prod/kustomization.yaml",
+             "resources: [base-link]\nnamespace: prod\ntransformers: [transformer.yaml]\n"
+             "configMapGenerator:\n- {name: env, envs: [.env]}\n");
+  auto ok = build(repo.path(), "apps/prod");
+  EXPECT_EQ(ok.diagnostics(), "");
+  ASSERT_EQ(ok.ids().size(), 2u) << ok.diagnostics();
+  EXPECT_EQ(ok.ids()[0].rfind("ConfigMap/prod/env-", 0), 0u);
+  EXPECT_EQ(ok.result.objects[0].body.at_path({"data", "COLOR"})->as_string(), "blue");
+  EXPECT_EQ(ok.result.objects[1].body.at_path({"metadata", "labels", "team"})->as_string(), "web");
+}

@@ -104,7 +104,7 @@ TEST(YamlRenderer, HooksAreLeftOutWithAWarningNamingEach) {
   EXPECT_EQ(r.ids(), (std::vector<std::string>{"ConfigMap/plain"}));
   EXPECT_EQ(r.diagnostics(),
             "hooks.yaml:6: warning: the object is a hook (helm.sh/hook: pre-install); driftless runs no hooks and does "
-            "not apply it (Job/apps/migrate)\n"
+            "not apply it; the helmrelease renderer runs a chart's hooks (helm upgrade --install) (Job/apps/migrate)\n"
             "hooks.yaml:13: warning: the object is a hook (argocd.argoproj.io/hook: PostSync); driftless runs no hooks "
             "and does not apply it (Job/smoke)\n");
 }

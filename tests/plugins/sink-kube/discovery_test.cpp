@@ -35,6 +35,13 @@ TEST(Discovery, LegacyDocumentsGiveTheSameTypesAsAggregatedDiscovery) {
 
   EXPECT_EQ(legacy->cluster_info().version, aggregated->cluster_info().version);
   EXPECT_EQ(sorted(legacy->cluster_info().api_versions), sorted(aggregated->cluster_info().api_versions));
+  // the scope of each kind, for renderers that place objects in namespaces as helm install does
+  EXPECT_EQ(sorted(legacy->cluster_info().cluster_scoped), sorted(aggregated->cluster_info().cluster_scoped));
+  for (const char* kind : {"v1/Namespace", "rbac.authorization.k8s.io/v1/ClusterRole", "apiextensions.k8s.io/v1/CustomResourceDefinition"})
+    EXPECT_EQ(std::count(aggregated->cluster_info().cluster_scoped.begin(), aggregated->cluster_info().cluster_scoped.end(), kind), 1)
+        << kind;
+  EXPECT_EQ(std::count(aggregated->cluster_info().cluster_scoped.begin(), aggregated->cluster_info().cluster_scoped.end(),
+                       "apps/v1/Deployment"), 0);
   for (const Discovery* d : {&*aggregated, &*legacy}) {
     const ResourceType* deployment = d->find("apps/v1", "Deployment");
     ASSERT_NE(deployment, nullptr);
