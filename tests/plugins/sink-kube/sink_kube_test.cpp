@@ -101,6 +101,19 @@ class Fleet {
   std::string ns_;
 };
 
+// The namespace `ns`, a CustomResourceDefinition of the kind Widget in
+// `group`, and its first custom resource w1 (spec.size 3), in one commit.
+void write_widgets(Fleet& fleet, const std::string& ns, const std::string& group) {
+  fleet.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n");
+  fleet.write("crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets." +
+                              group + "\nspec:\n  group: " + group +
+                              "\n  scope: Namespaced\n  names: {plural: widgets, singular: widget, kind: Widget}\n"
+                              "  versions:\n    - name: v1\n      served: true\n      storage: true\n"
+                              "      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n"
+                              "            spec: {type: object, properties: {size: {type: integer}}}\n");
+  fleet.write("widget.yaml", "apiVersion: " + group + "/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n");
+}
+
 // Events in `ns` about object `name` with `reason`, one "Kind|count|message" line each.
 std::vector<std::string> events(const std::string& ns, const std::string& name, const std::string& reason) {
   auto r = kubectl({"get", "events", "-n", ns, "--field-selector", "involvedObject.name=" + name + ",reason=" + reason, "-o",
@@ -184,14 +197,7 @@ TEST_F(KubeSink, CrdAndItsCustomResourceInOneCommit) {
   const std::string ns = unique("sk-crd");
   const std::string group = unique("g") + ".driftless.test";
   Fleet fleet(unique("crd"), ns);
-  fleet.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n");
-  fleet.write("crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets." +
-                              group + "\nspec:\n  group: " + group +
-                              "\n  scope: Namespaced\n  names: {plural: widgets, singular: widget, kind: Widget}\n"
-                              "  versions:\n    - name: v1\n      served: true\n      storage: true\n"
-                              "      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n"
-                              "            spec: {type: object, properties: {size: {type: integer}}}\n");
-  fleet.write("widget.yaml", "apiVersion: " + group + "/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n");
+  write_widgets(fleet, ns, group);
   auto applied = fleet.apply();
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   EXPECT_EQ(field("widgets." + group, ns, "w1", ".spec.size"), "3");
@@ -264,14 +270,7 @@ TEST_F(KubeSink, ACrdWhoseKindDiscoveryServesLateGetsItsCustomResourceInOneRecon
   });
   test::TempDir dir;
   Fleet fleet(unique("lag"), ns, "", proxy.kubeconfig(dir.path()).string());
-  fleet.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n");
-  fleet.write("crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets." +
-                              group + "\nspec:\n  group: " + group +
-                              "\n  scope: Namespaced\n  names: {plural: widgets, singular: widget, kind: Widget}\n"
-                              "  versions:\n    - name: v1\n      served: true\n      storage: true\n"
-                              "      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n"
-                              "            spec: {type: object, properties: {size: {type: integer}}}\n");
-  fleet.write("widget.yaml", "apiVersion: " + group + "/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n");
+  write_widgets(fleet, ns, group);
   auto applied = fleet.apply();
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   EXPECT_EQ(field("widgets." + group, ns, "w1", ".spec.size"), "3");
