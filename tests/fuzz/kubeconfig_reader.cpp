@@ -1,15 +1,13 @@
 // The kubeconfig reader of the kube sink: the input as the one kubeconfig
 // file, then as the first of a $KUBECONFIG list whose second file defines
 // more (the merge path).
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "plugins/sink-kube/connection.hpp"
+#include "tests/fuzz/fuzz_dir.hpp"
 
 namespace {
 
@@ -27,24 +25,24 @@ contexts:
   context: {cluster: second, user: second, namespace: apps}
 )";
 
-std::filesystem::path fuzz_dir() {
-  static const std::filesystem::path dir = [] {
-    std::string pattern = (std::filesystem::temp_directory_path() / "driftless-fuzz-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) std::abort();
-    std::ofstream(std::filesystem::path(pattern) / "second") << kSecondConfig;
-    return std::filesystem::path(pattern);
+// The second file of the $KUBECONFIG list, written once.
+const std::filesystem::path& second_config() {
+  static const std::filesystem::path file = [] {
+    const auto path = driftless::fuzz::fuzz_dir() / "second";
+    std::ofstream(path) << kSecondConfig;
+    return path;
   }();
-  return dir;
+  return file;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto first = fuzz_dir() / "first";
+  const auto first = driftless::fuzz::fuzz_dir() / "first";
   std::ofstream(first, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data),
                                                                  static_cast<std::streamsize>(size));
   (void)driftless::kube::find_cluster(first.string(), "");
-  const std::string list = first.string() + ":" + (fuzz_dir() / "second").string();
+  const std::string list = first.string() + ":" + second_config().string();
   setenv("KUBECONFIG", list.c_str(), 1);
   (void)driftless::kube::find_cluster("", "");
   return 0;
