@@ -23,6 +23,14 @@ namespace {
 
 constexpr const char* kApiVersion = "driftless.dev/v1alpha1";
 
+// Where `key` of `map` is, or the map itself when the key is missing: the
+// Mark() of a missing key's node throws (a pipeline without a name once
+// crashed `driftless validate`).
+YAML::Mark mark_of(const YAML::Node& map, const std::string& key) {
+  const YAML::Node value = map[key];
+  return value ? value.Mark() : map.Mark();
+}
+
 class ConfigReader {
  public:
   explicit ConfigReader(std::filesystem::path file) : file_(std::move(file)) {}
@@ -52,12 +60,12 @@ class ConfigReader {
     config.state_dir = path_value(root, "stateDir");
     config.audit_log = path_value(root, "auditLog");
     if (std::string listen = scalar(root, "listen", false, "the config"); !listen.empty()) {
-      if (listen.rfind(':') == std::string::npos) error(root["listen"].Mark(), "'listen' must be HOST:PORT, e.g. 127.0.0.1:9797");
+      if (listen.rfind(':') == std::string::npos) error(mark_of(root, "listen"), "'listen' must be HOST:PORT, e.g. 127.0.0.1:9797");
       config.listen = listen;
     }
     if (std::string n = scalar(root, "concurrency", false, "the config"); !n.empty()) {
       if (n.find_first_not_of("0123456789") != std::string::npos || n.size() > 4 || std::stoi(n) < 1)
-        error(root["concurrency"].Mark(), "'concurrency' must be a whole number from 1 to 9999");
+        error(mark_of(root, "concurrency"), "'concurrency' must be a whole number from 1 to 9999");
       else config.concurrency = static_cast<std::size_t>(std::stoi(n));
     }
 
@@ -123,7 +131,7 @@ class ConfigReader {
   void expect_value(const YAML::Node& map, const std::string& key, const std::string& expected) {
     std::string got = scalar(map, key, true, "the config");
     if (!got.empty() && got != expected)
-      error(map[key].Mark(), "'" + key + "' is '" + got + "'; this driftless reads '" + expected + "'");
+      error(mark_of(map, key), "'" + key + "' is '" + got + "'; this driftless reads '" + expected + "'");
   }
 
   std::string path_value(const YAML::Node& map, const std::string& key) {
@@ -160,7 +168,7 @@ class ConfigReader {
     const std::string text = scalar(map, key, false, what);
     if (text.empty() || text == "false") return false;
     if (text == "true") return true;
-    error(map[key].Mark(), "'" + key + "' in " + what + " is '" + text + "'; write true or false");
+    error(mark_of(map, key), "'" + key + "' in " + what + " is '" + text + "'; write true or false");
     return false;
   }
 
@@ -169,7 +177,7 @@ class ConfigReader {
     std::string text = scalar(map, key, false, what);
     if (text.empty()) return std::nullopt;
     auto d = parse_duration(text);
-    if (!d) error(map[key].Mark(), "'" + key + "' in " + what + " is '" + text + "'; write a duration such as 30s, 5m or 1h");
+    if (!d) error(mark_of(map, key), "'" + key + "' in " + what + " is '" + text + "'; write a duration such as 30s, 5m or 1h");
     return d;
   }
 
@@ -218,16 +226,16 @@ class ConfigReader {
     const std::string what = "webhook '" + hook.name + "'";
     hook.type = scalar(node, "type", true, what);
     if (!hook.type.empty() && hook.type != "github" && hook.type != "gitlab" && hook.type != "generic")
-      error(node["type"].Mark(), "'type' of " + what + " is '" + hook.type + "'; choose github, gitlab or generic");
+      error(mark_of(node, "type"), "'type' of " + what + " is '" + hook.type + "'; choose github, gitlab or generic");
     hook.secret_file = path_value(node, "secretFile");
     if (hook.secret_file.empty()) error(node.Mark(), what + " needs 'secretFile': unsigned webhooks are not accepted");
     if (auto sources = node["sources"]; sources && sources.IsSequence())
       for (const auto& s : sources) hook.sources.push_back(s.Scalar());
     for (const auto& s : hook.sources)
       if (!config.find_source(s) && !s.empty())
-        error(node["sources"].Mark(), what + " names source '" + s + "', which is not defined");
+        error(mark_of(node, "sources"), what + " names source '" + s + "', which is not defined");
     for (const auto& other : config.webhooks)
-      if (other.name == hook.name) error(node["name"].Mark(), "a webhook named '" + hook.name + "' is already defined");
+      if (other.name == hook.name) error(mark_of(node, "name"), "a webhook named '" + hook.name + "' is already defined");
     config.webhooks.push_back(std::move(hook));
   }
 
@@ -237,9 +245,9 @@ class ConfigReader {
     allow_keys(node, "a notification", {"url", "format"});
     n.url = scalar(node, "url", true, "a notification");
     if (!n.url.empty() && n.url.rfind("http://", 0) != 0 && n.url.rfind("https://", 0) != 0)
-      error(node["url"].Mark(), "the notification url must start with http:// or https://");
+      error(mark_of(node, "url"), "the notification url must start with http:// or https://");
     if (std::string format = scalar(node, "format", false, "a notification"); !format.empty()) {
-      if (format != "json" && format != "slack") error(node["format"].Mark(), "'format' must be json or slack");
+      if (format != "json" && format != "slack") error(mark_of(node, "format"), "'format' must be json or slack");
       n.format = format;
     }
     config.notifications.push_back(std::move(n));
@@ -279,7 +287,7 @@ class ConfigReader {
     if (auto d = duration(node, what, "renewInterval")) ha.renew_interval = *d;
     // Leases count whole seconds; a renewal must land well before expiry.
     if (ha.lease_duration < std::chrono::seconds(2))
-      error(node["leaseDuration"].Mark(), "'leaseDuration' in " + what + " must be at least 2s");
+      error(mark_of(node, "leaseDuration"), "'leaseDuration' in " + what + " must be at least 2s");
     else if (ha.renew_interval * 2 > ha.lease_duration)
       error(node.Mark(), "'renewInterval' in " + what + " must be at most half of 'leaseDuration', so one failed renewal "
                                                           "does not lose the lease");
@@ -297,7 +305,7 @@ class ConfigReader {
     if (auto d = duration(node, what)) spec.interval = *d;
     spec.plugin = plugin_block(node, what, {"name", "interval"});
     if (!spec.name.empty() && config.find_source(spec.name))
-      error(node["name"].Mark(), "a source named '" + spec.name + "' is already defined; names must be unique");
+      error(mark_of(node, "name"), "a source named '" + spec.name + "' is already defined; names must be unique");
     config.sources.push_back(std::move(spec));
   }
 
@@ -317,19 +325,19 @@ class ConfigReader {
     spec.interval = duration(node, what);
     spec.prune_on_folder_removal = boolean(node, "pruneOnFolderRemoval", what);
     if (spec.prune_on_folder_removal && spec.for_each_folder.empty())
-      error(node["pruneOnFolderRemoval"].Mark(), what + " sets 'pruneOnFolderRemoval' without 'forEachFolder'; it only applies to folder pipelines");
+      error(mark_of(node, "pruneOnFolderRemoval"), what + " sets 'pruneOnFolderRemoval' without 'forEachFolder'; it only applies to folder pipelines");
     if (!spec.path.empty() && !spec.for_each_folder.empty())
-      error(node["path"].Mark(), what + " sets both 'path' and 'forEachFolder'; use one");
+      error(mark_of(node, "path"), what + " sets both 'path' and 'forEachFolder'; use one");
     // Normalised once, here: everything downstream compares these as strings.
     for (auto [key, value] : {std::pair<const char*, std::string*>{"path", &spec.path}, {"forEachFolder", &spec.for_each_folder}}) {
       if (auto normal = normalize_source_path(*value)) *value = *normal;
-      else error(node[key].Mark(), "'" + std::string(key) + "' in " + what + " is '" + *value +
+      else error(mark_of(node, key), "'" + std::string(key) + "' in " + what + " is '" + *value +
                                        "'; it must be a relative path inside the source, without '..'");
     }
     if (!spec.source.empty() && !config.find_source(spec.source))
-      error(node["source"].Mark(), what + " uses source '" + spec.source + "', which is not defined under 'sources'");
+      error(mark_of(node, "source"), what + " uses source '" + spec.source + "', which is not defined under 'sources'");
     if (!spec.for_each_folder.empty() && spec.name.find("{{folder}}") == std::string::npos)
-      error(node["name"].Mark(), what + " uses forEachFolder, so its name must contain {{folder}} to stay unique");
+      error(mark_of(node, "name"), what + " uses forEachFolder, so its name must contain {{folder}} to stay unique");
     if (auto renderers = node["renderers"]; renderers && !renderers.IsNull()) {
       if (!renderers.IsSequence() || renderers.size() == 0) error(renderers.Mark(), "'renderers' in " + what + " must be a non-empty list");
       else for (const auto& r : renderers) spec.renderers.push_back(plugin_block(r, "a renderer of " + what, {}));
@@ -344,7 +352,7 @@ class ConfigReader {
     else error(node.Mark(), what + " needs a 'sink'");
     for (const auto& other : config.pipelines)
       if (!spec.name.empty() && other.name == spec.name)
-        error(node["name"].Mark(), "a pipeline named '" + spec.name + "' is already defined; names must be unique");
+        error(mark_of(node, "name"), "a pipeline named '" + spec.name + "' is already defined; names must be unique");
     config.pipelines.push_back(std::move(spec));
   }
 

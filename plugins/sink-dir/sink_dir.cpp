@@ -1,7 +1,9 @@
-// sink "dir": writes each object to <path>/<namespace or _cluster>/<kind>-<name>.yaml
-// (for previews and the rendered-manifests pattern). Files are rewritten only
-// when their content changes; files of objects that left the set are removed,
-// and only files this sink wrote (listed in .driftless-inventory) are touched.
+// sink "dir": writes each object to <path>/<namespace or _cluster>/<file>.yaml
+// (for previews and the rendered-manifests pattern), one file per object as
+// Kubernetes identifies it (API group, kind, namespace, name). Changed files
+// are written all or nothing (staged_writes.hpp); Secrets only the owner can
+// read. Files of objects that left the set are removed once every write
+// succeeded, and only files this sink wrote (listed in .driftless-inventory).
 #include <driftless/diff.hpp>
 #include <driftless/export.hpp>
 #include <driftless/files.hpp>
@@ -9,18 +11,24 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+
+#include "staged_writes.hpp"
 
 namespace {
 
 using namespace driftless;
+using driftless::dir_sink::StagedWrites;
 namespace fs = std::filesystem;
 
 constexpr const char* kInventory = ".driftless-inventory";
+constexpr mode_t kFileMode = 0666;    // less the umask, as any tool writes files
+constexpr mode_t kSecretMode = 0600;  // a Secret's values are for the owner only
 
-// Kubernetes names are DNS labels/subdomains; anything else could escape the
-// folder ("../x") and is refused rather than sanitised.
+// Kubernetes names and API groups are DNS labels/subdomains; anything else
+// could escape the folder ("../x") and is refused rather than sanitised.
 bool safe_name(const std::string& s) {
   if (s.empty() || s.size() > 253 || s == "." || s == "..") return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -37,6 +45,23 @@ std::string lower(std::string s) {
   return s;
 }
 
+// "shop/configmap-settings.yaml" for the core group, "shop/deployment.apps_web.yaml"
+// otherwise (kubectl's "deployment.apps/web"). Kinds are alphanumeric and
+// names and groups never hold '_', so two objects share a file only when
+// they are the same object or their kinds differ only in case.
+std::string file_of(const KubeObject& object) {
+  const std::string ns = object.namespace_name();
+  const std::string group = object.group();
+  return (ns.empty() ? "_cluster" : ns) + "/" + lower(object.kind()) + (group.empty() ? "-" : "." + group + "_") +
+         object.name() + ".yaml";
+}
+
+bool is_secret(const KubeObject& object) { return object.kind() == "Secret" && object.group().empty(); }
+
+std::string where(const KubeObject& object) {
+  return object.api_version() + " " + object.id() + " (" + object.origin.file + ":" + std::to_string(object.origin.line) + ")";
+}
+
 std::set<std::string> read_inventory(const fs::path& dir) {
   std::set<std::string> files;
   std::ifstream in(dir / kInventory);
@@ -45,21 +70,18 @@ std::set<std::string> read_inventory(const fs::path& dir) {
   return files;
 }
 
-bool write_atomically(const fs::path& file, const std::string& content) {
-  std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
-  fs::path temp = file;
-  temp += ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out) return false;
-  }
-  fs::rename(temp, file, ec);
-  return !ec;
+// Rewrites the inventory only when the list changed: a no-op sync writes nothing.
+Result<void> write_inventory(const fs::path& dir, const std::set<std::string>& before, const std::set<std::string>& files) {
+  if (files == before) return {};
+  std::string text;
+  for (const auto& file : files) text += file + "\n";
+  return dir_sink::write_atomically(dir / kInventory, text, kFileMode);
 }
 
-std::string read_all(const fs::path& file) {
+// The content of a regular file; nullopt for anything else (missing, a folder, a link).
+std::optional<std::string> read_regular(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::symlink_status(file, ec))) return std::nullopt;
   std::ifstream in(file, std::ios::binary);
   std::stringstream s;
   s << in.rdbuf();
@@ -73,46 +95,10 @@ class DirSink : public Sink {
   SinkReport sync(Context& context, const SinkRequest& request) override {
     SinkReport report;
     const bool apply = request.mode == SinkMode::apply;
-    std::map<std::string, const KubeObject*> desired;
-    for (const auto& object : request.objects) {
-      const std::string ns = object.namespace_name();
-      if (!safe_kind(object.kind()) || !safe_name(object.name()) || (!ns.empty() && !safe_name(ns))) {
-        report.diagnostics.push_back({Severity::error, "kind, name or namespace is not a valid Kubernetes name",
-                                      object.origin.file, object.origin.line, object.id()});
-        continue;
-      }
-      desired[(ns.empty() ? "_cluster" : ns) + "/" + lower(object.kind()) + "-" + object.name() + ".yaml"] = &object;
-    }
+    std::map<std::string, const KubeObject*> desired = files_of(request.objects, report.diagnostics);
     if (has_errors(report.diagnostics)) return report;  // validate everything before the first write
 
     const std::set<std::string> previous = read_inventory(dir_);
-    for (const auto& [file, object] : desired) {
-      const fs::path target = dir_ / file;
-      const std::string content = to_yaml(object->body);
-      std::error_code ec;
-      const bool exists = fs::exists(target, ec);
-      const std::string current = exists ? read_all(target) : std::string();
-      if (exists && current == content) {
-        report.changes.push_back({object->id(), ChangeAction::unchanged, {}});
-        continue;
-      }
-      ObjectChange change{object->id(), exists ? ChangeAction::configured : ChangeAction::created, {}};
-      if (!apply) {
-        Value live;
-        if (exists) {
-          auto parsed = parse_yaml(current, file);
-          if (!parsed.documents.empty()) live = parsed.documents.front().value;
-        }
-        change.detail = object_diff(live, object->body, file);
-      } else if (!write_atomically(target, content)) {
-        report.diagnostics.push_back({Severity::error, "cannot write " + target.string(), object->origin.file,
-                                      object->origin.line, object->id()});
-        continue;
-      }
-      report.changes.push_back(std::move(change));
-    }
-    if (has_errors(report.diagnostics)) return report;  // nothing is pruned after a failure
-
     std::vector<std::string> leaving;
     for (const auto& file : previous)
       if (!desired.count(file)) leaving.push_back(file);
@@ -124,32 +110,111 @@ class DirSink : public Sink {
                                     {}, 0, {}});
       return report;
     }
-    for (const auto& file : leaving) {
-      if (!prune_) {
-        report.changes.push_back({file, ChangeAction::skipped, "left in place: prune is off"});
+
+    StagedWrites writes;
+    for (const auto& [file, object] : desired) {
+      const fs::path target = dir_ / file;
+      const std::string content = to_yaml(object->body);
+      const std::optional<std::string> current = read_regular(target);
+      std::error_code ec;
+      const bool exists = fs::exists(fs::symlink_status(target, ec));
+      if (current == content) {
+        if (apply && is_secret(*object))  // written world-readable by an older driftless
+          fs::permissions(target, fs::perms::group_all | fs::perms::others_all, fs::perm_options::remove, ec);
+        report.changes.push_back({object->id(), ChangeAction::unchanged, {}});
         continue;
       }
-      report.changes.push_back({file, ChangeAction::pruned, {}});
-      if (apply) {
-        std::error_code ec;
-        fs::remove(dir_ / file, ec);
-        fs::path parent = (dir_ / file).parent_path();
-        if (fs::is_empty(parent, ec)) fs::remove(parent, ec);
+      ObjectChange change{object->id(), exists ? ChangeAction::configured : ChangeAction::created, {}};
+      if (!apply) {
+        Value live;
+        if (current) {
+          auto parsed = parse_yaml(*current, file);
+          if (!parsed.documents.empty()) live = parsed.documents.front().value;
+        }
+        change.detail = object_diff(live, object->body, file);
+      } else if (auto staged = writes.stage(target, content, is_secret(*object) ? kSecretMode : kFileMode); !staged.ok()) {
+        report.diagnostics.push_back({Severity::error, staged.error().message + "; nothing in " + dir_.string() + " was changed",
+                                      object->origin.file, object->origin.line, object->id()});
       }
+      report.changes.push_back(std::move(change));
+    }
+    if (has_errors(report.diagnostics)) {  // the staged files are discarded: the last output stays whole
+      report.changes.clear();
+      return report;
     }
     if (apply) {
-      std::string inventory;
-      for (const auto& [file, object] : desired) inventory += file + "\n";
-      if (!prune_)
-        for (const auto& file : leaving) inventory += file + "\n";
-      if (!write_atomically(dir_ / kInventory, inventory))
-        report.diagnostics.push_back({Severity::error, "cannot write the inventory in " + dir_.string(), {}, 0, {}});
+      // Every file that may exist after this sync is in the inventory before it is written.
+      std::set<std::string> owned = previous;
+      for (const auto& [file, object] : desired) owned.insert(file);
+      if (!record(report, write_inventory(dir_, previous, owned)) || !record(report, writes.commit())) {
+        report.changes.clear();
+        return report;
+      }
+      prune(report, leaving, apply, desired, owned);
       context.logger().debug("wrote directory", {{"path", dir_.string()}, {"objects", std::to_string(desired.size())}});
+    } else {
+      prune(report, leaving, apply, desired, previous);
     }
     return report;
   }
 
  private:
+  // The file of every object; two objects that would share one are an error naming both.
+  static std::map<std::string, const KubeObject*> files_of(const std::vector<KubeObject>& objects,
+                                                           std::vector<Diagnostic>& diagnostics) {
+    std::map<std::string, const KubeObject*> files;
+    for (const auto& object : objects) {
+      const std::string ns = object.namespace_name();
+      const std::string group = object.group();
+      if (!safe_kind(object.kind()) || !safe_name(object.name()) || (!ns.empty() && !safe_name(ns)) ||
+          (!group.empty() && !safe_name(group))) {
+        diagnostics.push_back({Severity::error, "API group, kind, name or namespace is not a valid Kubernetes name",
+                               object.origin.file, object.origin.line, object.id()});
+        continue;
+      }
+      auto [it, inserted] = files.emplace(file_of(object), &object);
+      if (!inserted)
+        diagnostics.push_back({Severity::error,
+                               where(object) + " and " + where(*it->second) + " would both be written to " + it->first +
+                                   ": the dir sink keeps one file per API group, kind, namespace and name, as "
+                                   "Kubernetes identifies objects; remove one of them",
+                               object.origin.file, object.origin.line, object.id()});
+    }
+    return files;
+  }
+
+  static bool record(SinkReport& report, const Result<void>& result) {
+    if (!result.ok()) report.diagnostics.push_back({Severity::error, result.error().message, {}, 0, {}});
+    return result.ok();
+  }
+
+  // Removes (or, with prune off, keeps and reports) the files of objects that
+  // left; the inventory ends up listing exactly the files still there.
+  void prune(SinkReport& report, const std::vector<std::string>& leaving, bool apply,
+             const std::map<std::string, const KubeObject*>& desired, const std::set<std::string>& owned) {
+    std::set<std::string> kept;
+    for (const auto& [file, object] : desired) kept.insert(file);
+    for (const auto& file : leaving) {
+      if (!prune_) {
+        report.changes.push_back({file, ChangeAction::skipped, "left in place: prune is off"});
+        kept.insert(file);
+        continue;
+      }
+      report.changes.push_back({file, ChangeAction::pruned, {}});
+      if (!apply) continue;
+      std::error_code ec;
+      fs::remove(dir_ / file, ec);
+      if (ec) {
+        report.diagnostics.push_back({Severity::error, "cannot remove " + (dir_ / file).string() + ": " + ec.message(), {}, 0, {}});
+        kept.insert(file);  // tried again next time
+        continue;
+      }
+      const fs::path parent = (dir_ / file).parent_path();
+      if (fs::is_empty(parent, ec)) fs::remove(parent, ec);
+    }
+    if (apply) record(report, write_inventory(dir_, owned, kept));
+  }
+
   fs::path dir_;
   bool prune_;
   bool allow_empty_;

@@ -2,10 +2,12 @@
 
 #include <driftless/process.hpp>
 
+#include <algorithm>
 #include <ctime>
 #include <iomanip>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "kube_time.hpp"
 
@@ -15,8 +17,22 @@ namespace {
 constexpr auto kTokenFileReread = std::chrono::seconds(60);
 constexpr auto kExpiryMargin = std::chrono::seconds(30);
 constexpr auto kExecTimeout = std::chrono::seconds(60);
+// As kubectl (client-go): up to 10 retries of a "not now" answer.
+constexpr int kMaxRetries = 10;
+constexpr auto kMaxRetryWait = std::chrono::seconds(10);
+constexpr auto kFirstBackoff = std::chrono::milliseconds(250);
+// How long retries may take in all when no RetryDeadline says (leases, events, watches).
+constexpr auto kRetryTimeWithoutDeadline = std::chrono::seconds(30);
 
 thread_local RequestTally* current_tally = nullptr;
+thread_local RetryDeadline* current_deadline = nullptr;
+
+// The server's Retry-After when it sent one, else 250 ms doubling per attempt; capped.
+std::chrono::milliseconds retry_pause(const ApiAnswer& answer, int attempt) {
+  const std::chrono::milliseconds pause =
+      answer.retry_after.count() > 0 ? std::chrono::milliseconds(answer.retry_after) : kFirstBackoff * (1 << std::min(attempt, 6));
+  return std::min<std::chrono::milliseconds>(pause, kMaxRetryWait);
+}
 
 bool is_write(const std::string& method) { return method != "GET" && method != "HEAD"; }
 
@@ -46,11 +62,7 @@ std::string api_message(const HttpResponse& response) {
 }
 
 Error api_error(const HttpResponse& response, const std::string& what) {
-  ErrorCode code = ErrorCode::invalid_input;
-  if (response.status == 401 || response.status == 403) code = ErrorCode::unauthorized;
-  else if (response.status == 404) code = ErrorCode::not_found;
-  else if (response.status == 429 || response.status >= 500) code = ErrorCode::unavailable;
-  return Error{code, what + ": " + api_message(response)};
+  return Error{ApiAnswer::of(response).error_code(), what + ": " + api_message(response)};
 }
 
 KubeClient::KubeClient(ClusterAccess access, Impersonation impersonation, std::chrono::milliseconds timeout)
@@ -136,6 +148,12 @@ Result<KubeClient::Credentials> KubeClient::credentials(bool refresh) {
 RequestTally::RequestTally() : outer_(current_tally) { current_tally = this; }
 RequestTally::~RequestTally() { current_tally = outer_; }
 
+RetryDeadline::RetryDeadline(std::chrono::steady_clock::time_point deadline, std::function<bool()> cancelled)
+    : deadline_(deadline), cancelled_(std::move(cancelled)), outer_(current_deadline) {
+  current_deadline = this;
+}
+RetryDeadline::~RetryDeadline() { current_deadline = outer_; }
+
 void KubeClient::count(const HttpRequest& request) {
   RequestCounts* tally = current_tally ? &current_tally->counts_ : nullptr;
   if (!is_write(request.method)) {
@@ -156,6 +174,42 @@ Result<HttpResponse> KubeClient::send(HttpRequest request) {
 }
 
 std::vector<Result<HttpResponse>> KubeClient::send_all(std::vector<HttpRequest> requests, std::size_t concurrency) {
+  const auto give_up = current_deadline ? std::chrono::steady_clock::time_point::max()
+                                        : std::chrono::steady_clock::now() + kRetryTimeWithoutDeadline;
+  auto results = send_authenticated(requests, concurrency);
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    std::vector<std::size_t> again;
+    std::chrono::milliseconds pause{0};
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const ApiAnswer answer = ApiAnswer::of(results[i]);
+      if (!answer.retryable(requests[i].method)) continue;
+      again.push_back(i);
+      pause = std::max(pause, retry_pause(answer, attempt));
+    }
+    if (again.empty() || !pause_before_retry(pause, give_up)) break;
+    std::vector<HttpRequest> retried;
+    for (auto i : again) retried.push_back(requests[i]);
+    retries_ += again.size();
+    if (current_tally) current_tally->counts_.retries += again.size();
+    auto second = send_authenticated(std::move(retried), concurrency);
+    for (std::size_t k = 0; k < again.size(); ++k) results[again[k]] = std::move(second[k]);
+  }
+  return results;
+}
+
+bool pause_before_retry(std::chrono::milliseconds length, std::chrono::steady_clock::time_point give_up) {
+  const RetryDeadline* deadline = current_deadline;
+  const auto until = std::chrono::steady_clock::now() + length;
+  if (until >= give_up || (deadline && until >= deadline->deadline_)) return false;
+  // In slices, so a cancel (SIGTERM) is not held up by a long Retry-After.
+  for (auto now = std::chrono::steady_clock::now(); now < until; now = std::chrono::steady_clock::now()) {
+    if (deadline && deadline->cancelled_ && deadline->cancelled_()) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(100)));
+  }
+  return true;
+}
+
+std::vector<Result<HttpResponse>> KubeClient::send_authenticated(std::vector<HttpRequest> requests, std::size_t concurrency) {
   auto creds = credentials(false);
   if (!creds.ok()) return std::vector<Result<HttpResponse>>(requests.size(), creds.error());
   for (auto& r : requests) {
@@ -189,6 +243,6 @@ Result<HttpResponse> KubeClient::stream(HttpRequest request, const std::function
   return creds->http->stream(request, on_data);
 }
 
-RequestCounts KubeClient::counts() const { return {reads_.load(), writes_.load(), dry_runs_.load()}; }
+RequestCounts KubeClient::counts() const { return {reads_.load(), writes_.load(), dry_runs_.load(), retries_.load()}; }
 
 }  // namespace driftless::kube

@@ -17,6 +17,8 @@ constexpr const char* kPruneAnnotation = "driftless.dev/prune";
 constexpr std::size_t kListPageSize = 1000;
 constexpr std::size_t kRequestChunk = 1000;
 constexpr std::size_t kListsAtOnce = 8;  // pages of up to kListPageSize items each in memory at once
+constexpr int kDiscoveryAttempts = 6;    // reads of discovery until a new CRD's kind is served
+constexpr auto kDiscoveryPause = std::chrono::milliseconds(250);  // times the attempt: 0.25 s ... 1.25 s, 3.75 s in all
 
 // Apply order; pruning runs it backwards (custom resources before their CRDs,
 // namespaces last).
@@ -97,6 +99,7 @@ class Reconciler {
                             {"reads", std::to_string(tally.counts().reads)},
                             {"writes", std::to_string(tally.counts().writes)},
                             {"dry_runs", std::to_string(tally.counts().dry_runs)},
+                            {"retries", std::to_string(tally.counts().retries)},
                             {"duration_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                                std::chrono::steady_clock::now() - started)
                                                                .count())}});
@@ -406,23 +409,33 @@ class Reconciler {
     return {left.entry.id(), ChangeAction::pruned, {}};
   }
 
-  // Waits until the CRDs this run applied are Established, then reloads discovery.
+  // Waits until the CRDs this run applied are Established and the API server
+  // serves their kinds. Discovery can lag the Established condition (several
+  // API servers behind one address, an aggregated discovery not yet
+  // refreshed), so it is read again a few times before that is an error.
   bool settle_definitions(const std::vector<Item*>& crds) {
     if (crds.empty()) return true;
     std::vector<HealthTarget> targets;
     for (const Item* crd : crds) targets.push_back({crd->entry.id(), crd->path()});
     if (!waited_healthy(std::move(targets))) return false;
-    auto fresh = s_.cluster.rediscover();
-    if (!fresh.ok()) {
-      error("API discovery after applying CustomResourceDefinitions: " + fresh.error().message);
-      return false;
+    for (int attempt = 1;; ++attempt) {
+      auto fresh = s_.cluster.rediscover();
+      if (!fresh.ok()) {
+        error("API discovery after applying CustomResourceDefinitions: " + fresh.error().message);
+        return false;
+      }
+      s_.discovery = *fresh;
+      std::vector<const Item*> unserved;
+      for (const auto& item : items_)
+        if (item.type_from_crd && !s_.discovery->find(item.entry.api_version, item.entry.kind)) unserved.push_back(&item);
+      if (unserved.empty()) return true;
+      if (attempt == kDiscoveryAttempts || !pause_before_retry(kDiscoveryPause * attempt)) {
+        for (const Item* item : unserved)
+          error(*item, "the CustomResourceDefinition is established but the API server does not serve " + item->entry.kind +
+                           " in " + item->entry.api_version + " (API discovery read " + std::to_string(attempt) + " times)");
+        return false;
+      }
     }
-    s_.discovery = *fresh;
-    for (auto& item : items_)
-      if (item.type_from_crd && !s_.discovery->find(item.entry.api_version, item.entry.kind))
-        error(item, "the CustomResourceDefinition is established but the API server does not serve " + item.entry.kind +
-                        " in " + item.entry.api_version);
-    return !failed();
   }
 
   void apply_and_prune() {

@@ -24,6 +24,7 @@ class KubeSink : public Sink {
 
   SinkReport sync(Context& context, const SinkRequest& request) override {
     std::lock_guard lock(mutex_);
+    const RetryDeadline retry_deadline(context.deadline(), [&context] { return context.cancelled(); });
     SinkReport report;
     auto discovery = connect(request.objects);
     if (!discovery.ok()) {

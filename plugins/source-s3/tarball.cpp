@@ -15,6 +15,13 @@ std::string clean_path(std::string path) {
   return path == "." ? "" : path;
 }
 
+// libarchive has no message for some failures: archive_error_string() is then
+// null (found by tests/fuzz/s3_tarball).
+std::string error_of(archive* reader) {
+  const char* message = archive_error_string(reader);
+  return message ? message : "no details from libarchive";
+}
+
 }  // namespace
 
 bool is_tarball(const std::string& key) {
@@ -30,7 +37,7 @@ Result<void> unpack_tarball(const std::string& archive, const std::string& name,
   archive_read_support_filter_gzip(reader.get());
   archive_read_support_format_tar(reader.get());
   if (archive_read_open_memory(reader.get(), archive.data(), archive.size()) != ARCHIVE_OK)
-    return fail(ErrorCode::invalid_input, name + " is not a gzip-compressed tar archive: " + archive_error_string(reader.get()));
+    return fail(ErrorCode::invalid_input, name + " is not a gzip-compressed tar archive: " + error_of(reader.get()));
   auto refuse = [&](const std::string& entry, const std::string& why) {
     return fail(ErrorCode::invalid_input, name + ": entry '" + entry + "' refused: " + why + "; nothing was unpacked");
   };
@@ -60,7 +67,7 @@ Result<void> unpack_tarball(const std::string& archive, const std::string& name,
         if (bytes > max_bytes) return refuse(written, "the unpacked size passes maxTotalSize (" + std::to_string(max_bytes) + " bytes)");
         content.append(buffer, static_cast<std::size_t>(n));
       }
-      if (n < 0) return fail(ErrorCode::invalid_input, name + ": damaged archive at '" + written + "': " + archive_error_string(reader.get()));
+      if (n < 0) return fail(ErrorCode::invalid_input, name + ": damaged archive at '" + written + "': " + error_of(reader.get()));
       r = writer.write_file(path, content, (archive_entry_perm(entry) & 0111) != 0);
     } else {
       return refuse(written, "only files, folders and symlinks are accepted (devices, fifos and sockets are not)");
@@ -68,7 +75,7 @@ Result<void> unpack_tarball(const std::string& archive, const std::string& name,
     if (!r.ok()) return refuse(written, r.error().message);
   }
   if (status != ARCHIVE_EOF)
-    return fail(ErrorCode::invalid_input, name + " is damaged or truncated: " + archive_error_string(reader.get()));
+    return fail(ErrorCode::invalid_input, name + " is damaged or truncated: " + error_of(reader.get()));
   return {};
 }
 

@@ -132,6 +132,18 @@ TEST(Config, StructuralErrors) {
   EXPECT_NE(syntax.find("YAML syntax error"), std::string::npos) << syntax;
 }
 
+// Found by tests/fuzz/config_loader: an error about a key that is missing
+// took its position from the missing node, which throws (validate crashed).
+TEST(Config, ErrorsAboutMissingKeysPointAtTheirMapping) {
+  const std::string nameless = problems(replace(kValid, "  - name: \"{{folder}}\"\n    source: fleet", "  - source: fleet"));
+  EXPECT_NE(nameless.find("config.yaml:9: error: 5: a pipeline needs 'name'"), std::string::npos) << nameless;
+  EXPECT_NE(nameless.find("config.yaml:9: error: 5: pipeline '' uses forEachFolder, so its name must contain {{folder}}"),
+            std::string::npos) << nameless;
+  std::string hooks = kValid;
+  hooks += "webhooks:\n  - {type: github, secretFile: a}\n  - {type: github, secretFile: b}\n";
+  EXPECT_NE(problems(hooks).find("a webhook named '' is already defined"), std::string::npos) << problems(hooks);
+}
+
 TEST(Config, PruneOnFolderRemovalIsABooleanOfFolderPipelines) {
   ConfigLoad off = parse_config(kValid, "/etc/driftless/config.yaml");
   ASSERT_TRUE(off.config);

@@ -31,16 +31,18 @@ class Object {
   /// new (parsers that index their keys themselves).
   void append_new(std::string key, Value value);
   /// Room for `count` members without reallocating.
-  void reserve(std::size_t count) { members_.reserve(count); }
+  void reserve(std::size_t count);
   /// Removes `key`; true when it was there.
   bool erase(std::string_view key);
 
-  std::size_t size() const { return members_.size(); }
-  bool empty() const { return members_.empty(); }
-  auto begin() const { return members_.begin(); }
-  auto end() const { return members_.end(); }
-  auto begin() { return members_.begin(); }
-  auto end() { return members_.end(); }
+  // Defined below Value: a member of std::vector<Member> may be used only once
+  // Value is complete (clang insists; GCC is lenient).
+  std::size_t size() const;
+  bool empty() const;
+  std::vector<Member>::const_iterator begin() const;
+  std::vector<Member>::const_iterator end() const;
+  std::vector<Member>::iterator begin();
+  std::vector<Member>::iterator end();
   bool operator==(const Object& other) const;
 
  private:
@@ -114,6 +116,14 @@ class Value {
  private:
   std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, Array, Object> data_;
 };
+
+inline void Object::reserve(std::size_t count) { members_.reserve(count); }
+inline std::size_t Object::size() const { return members_.size(); }
+inline bool Object::empty() const { return members_.empty(); }
+inline std::vector<Member>::const_iterator Object::begin() const { return members_.begin(); }
+inline std::vector<Member>::const_iterator Object::end() const { return members_.end(); }
+inline std::vector<Member>::iterator Object::begin() { return members_.begin(); }
+inline std::vector<Member>::iterator Object::end() { return members_.end(); }
 
 /// Compact JSON text of `value` (keys in stored order).
 std::string to_json(const Value& value);

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
 
+#include "api_server_proxy.hpp"
 #include "support.hpp"
 
 namespace driftless {
@@ -65,14 +68,15 @@ std::string deployment(const std::string& name, const std::string& image, const 
 // A fleet repository folder and a config with one pipeline into `ns`.
 class Fleet {
  public:
-  Fleet(const std::string& pipeline, const std::string& ns, const std::string& sink_extra = "")
+  Fleet(const std::string& pipeline, const std::string& ns, const std::string& sink_extra = "",
+        const std::string& kubeconfig = env()["KUBECONFIG"])
       : pipeline_(pipeline), ns_(ns) {
     std::filesystem::create_directories(dir_ / "repo/app");
     test::write_file(dir_ / "driftless.yaml",
                      "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\nsources:\n  - name: repo\n    type: path\n"
                      "    path: repo\n    interval: 1h\npipelines:\n  - name: " + pipeline +
                          "\n    source: repo\n    path: app\n    renderers: [{type: yaml}]\n    sink:\n      type: kube\n"
-                         "      kubeconfig: " + env()["KUBECONFIG"] + "\n      namespace: " + ns +
+                         "      kubeconfig: " + kubeconfig + "\n      namespace: " + ns +
                          "\n      healthTimeout: 60s\n" + sink_extra);
   }
   void write(const std::string& file, const std::string& content) { test::write_file(dir_ / "repo/app" / file, content); }
@@ -96,6 +100,19 @@ class Fleet {
   std::string pipeline_;
   std::string ns_;
 };
+
+// The namespace `ns`, a CustomResourceDefinition of the kind Widget in
+// `group`, and its first custom resource w1 (spec.size 3), in one commit.
+void write_widgets(Fleet& fleet, const std::string& ns, const std::string& group) {
+  fleet.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n");
+  fleet.write("crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets." +
+                              group + "\nspec:\n  group: " + group +
+                              "\n  scope: Namespaced\n  names: {plural: widgets, singular: widget, kind: Widget}\n"
+                              "  versions:\n    - name: v1\n      served: true\n      storage: true\n"
+                              "      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n"
+                              "            spec: {type: object, properties: {size: {type: integer}}}\n");
+  fleet.write("widget.yaml", "apiVersion: " + group + "/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n");
+}
 
 // Events in `ns` about object `name` with `reason`, one "Kind|count|message" line each.
 std::vector<std::string> events(const std::string& ns, const std::string& name, const std::string& reason) {
@@ -180,14 +197,7 @@ TEST_F(KubeSink, CrdAndItsCustomResourceInOneCommit) {
   const std::string ns = unique("sk-crd");
   const std::string group = unique("g") + ".driftless.test";
   Fleet fleet(unique("crd"), ns);
-  fleet.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n");
-  fleet.write("crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets." +
-                              group + "\nspec:\n  group: " + group +
-                              "\n  scope: Namespaced\n  names: {plural: widgets, singular: widget, kind: Widget}\n"
-                              "  versions:\n    - name: v1\n      served: true\n      storage: true\n"
-                              "      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n"
-                              "            spec: {type: object, properties: {size: {type: integer}}}\n");
-  fleet.write("widget.yaml", "apiVersion: " + group + "/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n");
+  write_widgets(fleet, ns, group);
   auto applied = fleet.apply();
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   EXPECT_EQ(field("widgets." + group, ns, "w1", ".spec.size"), "3");
@@ -202,6 +212,69 @@ TEST_F(KubeSink, CrdAndItsCustomResourceInOneCommit) {
   ASSERT_NE(cr, std::string::npos) << pruned.out;
   ASSERT_NE(crd, std::string::npos) << pruned.out;
   EXPECT_LT(cr, crd);
+}
+
+// The first two requests of each method get the answers of a busy or still
+// starting API server: 429 with Retry-After (API priority and fairness, or a
+// watch cache that is still filling), then 503 without. kubectl waits and
+// sends them again; so does the sink, within the same reconcile.
+TEST_F(KubeSink, ThrottledAndNotReadyAnswersAreRetriedWithinOneReconcile) {
+  const std::string ns = unique("sk-throttle");
+  create_namespace(ns);
+  using Reply = test::ApiServerProxy::Reply;
+  std::mutex mutex;
+  std::map<std::string, int> requests;
+  test::ApiServerProxy proxy(env(), [&](const std::string& method, const std::string&) -> std::optional<Reply> {
+    std::lock_guard lock(mutex);
+    switch (requests[method]++) {
+      case 0: return Reply{429, "application/json", test::status_body(429, "TooManyRequests", "storage is (re)initializing"),
+                           {{"Retry-After", "1"}}};
+      case 1: return Reply{503, "application/json", test::status_body(503, "ServiceUnavailable", "the server is busy"), {}};
+      default: return std::nullopt;
+    }
+  });
+  test::TempDir dir;
+  Fleet fleet(unique("throttle"), ns, "", proxy.kubeconfig(dir.path()).string());
+  fleet.write("cm.yaml", config_map("settings", "through-the-proxy"));
+  auto applied = fleet.apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(field("configmap", ns, "settings", ".data.value"), "through-the-proxy");
+  EXPECT_EQ(counter(applied.err, "retries"), 2) << applied.err;  // the first dry run (PATCH), twice
+  std::lock_guard lock(mutex);
+  EXPECT_GE(requests["GET"], 3);    // discovery's first read was refused twice, then sent a third time
+  EXPECT_GE(requests["PATCH"], 4);  // dry run three times, then the apply
+}
+
+// Behind several API servers (or while aggregated discovery is refreshed),
+// discovery can leave out a CRD's kind for a moment after the CRD is
+// Established. Here the first three discovery reads after the CRD was applied
+// still miss its group; the custom resource is applied in the same reconcile.
+TEST_F(KubeSink, ACrdWhoseKindDiscoveryServesLateGetsItsCustomResourceInOneReconcile) {
+  const std::string ns = unique("sk-lag");
+  const std::string group = unique("lag") + ".driftless.test";
+  std::atomic<bool> crd_applied{false};
+  std::atomic<int> hidden{0};
+  test::ApiServerProxy proxy(env(), nullptr, [&](const std::string& method, const std::string& target, auto& reply) {
+    if (method == "PATCH" && target.starts_with("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets." + group) &&
+        target.find("dryRun") == std::string::npos && reply.status / 100 == 2)
+      crd_applied = true;
+    if (method != "GET" || target != "/apis" || !crd_applied || hidden >= 3) return;
+    auto list = parse_json(reply.body);
+    ASSERT_TRUE(list.ok());
+    Array kept;
+    for (const auto& item : list->find("items")->as_array())
+      if (item.at_path({"metadata", "name"})->as_string() != group) kept.push_back(item);
+    list->as_object().set("items", Value(std::move(kept)));
+    reply.body = to_json(*list);
+    ++hidden;
+  });
+  test::TempDir dir;
+  Fleet fleet(unique("lag"), ns, "", proxy.kubeconfig(dir.path()).string());
+  write_widgets(fleet, ns, group);
+  auto applied = fleet.apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(field("widgets." + group, ns, "w1", ".spec.size"), "3");
+  EXPECT_EQ(hidden, 3);
 }
 
 TEST_F(KubeSink, UnknownKindNamesObjectAndFile) {
