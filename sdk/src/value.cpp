@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 namespace driftless {
@@ -85,6 +86,22 @@ std::string Value::string_or(std::string_view key, std::string_view fallback) co
 
 namespace {
 
+// A float as Go's encoding/json writes it, so our JSON prints what kubectl
+// prints: the shortest digits that read back the same, in plain notation
+// ("12345678901234567000", not "1.2345678901234568e19" or "...000.0"), in
+// exponent notation below 1e-6 and from 1e21 on, with "e-7" for "e-07".
+std::size_t go_float_text(double d, char (&text)[32]) {
+  const double magnitude = std::fabs(d);
+  const bool exponent = magnitude != 0 && (magnitude < 1e-6 || magnitude >= 1e21);
+  char* end = std::to_chars(text, text + sizeof text, d, exponent ? std::chars_format::scientific : std::chars_format::fixed).ptr;
+  const auto size = static_cast<std::size_t>(end - text);
+  if (exponent && size >= 4 && end[-4] == 'e' && end[-3] == '-' && end[-2] == '0') {
+    end[-2] = end[-1];
+    return size - 1;
+  }
+  return size;
+}
+
 template <class Writer>
 void write(Writer& w, const Value& v) {
   switch (v.type()) {
@@ -93,7 +110,13 @@ void write(Writer& w, const Value& v) {
     case ValueType::integer: w.Int64(v.as_int()); break;
     case ValueType::number: {
       double d = v.as_double();
-      if (std::isfinite(d)) w.Double(d); else w.Null();  // JSON has no NaN/Inf
+      if (!std::isfinite(d)) {
+        w.Null();  // JSON has no NaN/Inf
+        break;
+      }
+      char text[32];
+      const std::size_t size = go_float_text(d, text);
+      w.RawValue(text, size, rapidjson::kNumberType);
       break;
     }
     case ValueType::string: w.String(v.as_string().data(), static_cast<rapidjson::SizeType>(v.as_string().size())); break;

@@ -10,7 +10,7 @@
 
 /// Bump whenever any SDK header changes in a way that affects the binary
 /// interface (tests/sdk/abi_lock_test fails until sdk/abi.lock is updated).
-#define DRIFTLESS_ABI_VERSION 12u
+#define DRIFTLESS_ABI_VERSION 13u
 
 /// Version of the SDK release.
 #define DRIFTLESS_SDK_VERSION "0.1.0"

@@ -17,6 +17,7 @@ namespace driftless {
 struct YamlLimits {
   std::size_t max_depth = 256;            ///< nesting of mappings and sequences
   std::size_t max_alias_nodes = 100000;   ///< nodes copied through aliases per document
+  std::size_t max_alias_bytes = 64 << 20; ///< scalar text copied through aliases per stream (all its documents are kept)
 };
 
 /// One document of a multi-document stream.
