@@ -9,26 +9,15 @@
 #include <memory>
 #include <unordered_map>
 
+#include "yaml_json_stream.hpp"
 #include "yaml_scalar.hpp"
 
 namespace driftless {
 namespace {
 
+using yaml_detail::go_space_at;
 using yaml_detail::Scalar;
 using yaml_detail::ScalarKind;
-
-// Byte length of the white space (Go's unicode.IsSpace) at `s[at]`; 0 for none.
-std::size_t go_space_at(std::string_view s, std::size_t at) {
-  const auto byte = [&](std::size_t k) { return at + k < s.size() ? static_cast<unsigned char>(s[at + k]) : 0u; };
-  const unsigned c = byte(0);
-  if (c == ' ' || (c >= '\t' && c <= '\r')) return 1;
-  if (c == 0xc2 && (byte(1) == 0x85 || byte(1) == 0xa0)) return 2;
-  if (c == 0xe1 && byte(1) == 0x9a && byte(2) == 0x80) return 3;  // U+1680
-  if (c == 0xe2 && byte(1) == 0x80 && (byte(2) <= 0x8a || byte(2) == 0xa8 || byte(2) == 0xa9 || byte(2) == 0xaf)) return 3;
-  if (c == 0xe2 && byte(1) == 0x81 && byte(2) == 0x9f) return 3;  // U+205F
-  if (c == 0xe3 && byte(1) == 0x80 && byte(2) == 0x80) return 3;  // U+3000
-  return 0;
-}
 
 // What follows `from` on a line, without leading white space, is empty or a comment.
 bool only_comment_after(std::string_view line, std::size_t from) {
@@ -50,12 +39,13 @@ struct Chunk {
 // each chunk on its own. So a BOM may start every chunk, and a "%YAML"
 // directive, always alone in its chunk, is an error. `bad_line` is set for a
 // bad separator.
-std::vector<Chunk> kubectl_chunks(std::string_view text, int& bad_line) {
+// `text` starts at `first_line` of the stream, with `index` documents before it.
+std::vector<Chunk> kubectl_chunks(std::string_view text, int first_line, int index, int& bad_line) {
   std::vector<Chunk> chunks;
   std::size_t chunk_start = 0;
-  int chunk_line = 1, index = 0;
-  bool content_seen = false, separator_seen = false;
-  int line = 1;
+  int chunk_line = first_line;
+  bool content_seen = false, separator_seen = index > 0;
+  int line = first_line;
   for (std::size_t pos = 0; pos < text.size(); ++line) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
@@ -443,8 +433,15 @@ class Reader {
 
 YamlParseResult parse_yaml(std::string_view text, const std::string& file, const YamlLimits& limits) {
   YamlParseResult result;
+  std::size_t yaml_from = 0;
+  if (yaml_detail::starts_as_json(text)) {
+    yaml_from = yaml_detail::read_json_stream(text, file, limits, result);
+    if (yaml_from == std::string_view::npos) return result;
+  }
   int bad_line = 0;
-  const std::vector<Chunk> chunks = kubectl_chunks(text, bad_line);
+  const int first_line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(yaml_from), '\n'));
+  const std::vector<Chunk> chunks =
+      kubectl_chunks(text.substr(yaml_from), first_line, static_cast<int>(result.documents.size()), bad_line);
   if (bad_line > 0) {
     result.diagnostics.push_back({Severity::error, "invalid YAML document separator: only a comment may follow '---' on its line",
                                   file, bad_line, {}});
