@@ -32,6 +32,14 @@ const std::vector<std::string>& scalar_texts() {
   return texts;
 }
 
+// `shape` with every {NAME} replaced by its text.
+std::string filled(std::string shape, const std::vector<std::pair<std::string, std::string>>& texts) {
+  for (const auto& [marker, text] : texts)
+    for (auto at = shape.find(marker); at != std::string::npos; at = shape.find(marker, at + text.size()))
+      shape.replace(at, marker.size(), text);
+  return shape;
+}
+
 std::string single_quoted(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
@@ -221,11 +229,8 @@ void documents(std::vector<YamlCase>& out) {
       "# nothing\n",
   };
   int i = 0;
-  for (std::string shape : shapes) {
-    for (auto [marker, text] : {std::pair<std::string, std::string>{"{first}", first}, {"{second}", second}})
-      for (auto at = shape.find(marker); at != std::string::npos; at = shape.find(marker)) shape.replace(at, marker.size(), text);
-    out.push_back({"documents shape " + std::to_string(i++), shape});
-  }
+  for (const char* shape : shapes)
+    out.push_back({"documents shape " + std::to_string(i++), filled(shape, {{"{first}", first}, {"{second}", second}})});
 }
 
 // Lists as kubectl flattens them: item kinds filled in, lists in lists.
@@ -272,11 +277,7 @@ void json(std::vector<YamlCase>& out) {
       R"({"apiVersion": "v1", "kind": "A", "metadata": {"name": "a"}, "yes": no})",
   };
   int i = 0;
-  for (std::string shape : shapes) {
-    for (auto [marker, text] : {std::pair<std::string, std::string>{"{a}", a}, {"{b}", b}})
-      for (auto at = shape.find(marker); at != std::string::npos; at = shape.find(marker)) shape.replace(at, marker.size(), text);
-    out.push_back({"json " + std::to_string(i++), shape});
-  }
+  for (const char* shape : shapes) out.push_back({"json " + std::to_string(i++), filled(shape, {{"{a}", a}, {"{b}", b}})});
 }
 
 }  // namespace

@@ -184,17 +184,23 @@ void expect_same(const std::vector<YamlCase>& cases, const std::vector<Reading>&
   EXPECT_EQ(differences, 0u) << what << " differ in " << differences << " of " << cases.size() << " cases:" << shown;
 }
 
+// The texts of `cases`, and what driftless makes of each.
+std::vector<std::string> texts_read_by_us(const std::vector<YamlCase>& cases, std::vector<Reading>& mine) {
+  std::vector<std::string> texts;
+  for (const auto& c : cases) {
+    texts.push_back(c.text);
+    mine.push_back(ours(c.text));
+  }
+  return texts;
+}
+
 }  // namespace
 
 TEST(YamlKubernetes, ReadsEveryGeneratedCaseAsKubernetesDoes) {
   const std::vector<YamlCase> cases = generated_yaml_cases();
   ASSERT_GE(cases.size(), 1000u);
-  std::vector<std::string> texts;
   std::vector<Reading> mine;
-  for (const auto& c : cases) {
-    texts.push_back(c.text);
-    mine.push_back(ours(c.text));
-  }
+  const auto texts = texts_read_by_us(cases, mine);
   expect_same(cases, mine, kubernetes(texts), "driftless's and Kubernetes' readings");
 }
 
@@ -219,12 +225,8 @@ TEST(YamlKubernetes, WhatDriftlessWritesKubernetesReadsBackUnchanged) {
     expected.push_back(std::move(objects));
   }
   ASSERT_GE(written.size(), 500u);
-  std::vector<std::string> texts;
   std::vector<Reading> reread;
-  for (const auto& w : written) {
-    texts.push_back(w.text);
-    reread.push_back(ours(w.text));
-  }
+  const auto texts = texts_read_by_us(written, reread);
   expect_same(written, expected, kubernetes(texts), "the objects written and what Kubernetes reads back");
   expect_same(written, expected, reread, "the objects written and what driftless reads back");
 }

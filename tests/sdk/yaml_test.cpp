@@ -109,6 +109,9 @@ TEST(Yaml, SlashEscapesAreFoundWhereverTheyAre) {
   ASSERT_FALSE(refused.diagnostics.empty());
   EXPECT_NE(refused.diagnostics[0].message.find("'\\/'"), std::string::npos) << refused.diagnostics[0].message;
   EXPECT_EQ(refused.diagnostics[0].line, 2);
+  auto after_unicode = parse_yaml("\xef\xbb\xbf" "é: ü\nb: \"€\\/\"\n", "slash.yaml");  // marks count characters, not bytes
+  ASSERT_FALSE(after_unicode.diagnostics.empty());
+  EXPECT_EQ(after_unicode.diagnostics[0].line, 2);
   // An escaped backslash before "/", "\/" outside double quotes, and non-ASCII text before it are fine.
   EXPECT_EQ(to_json(one("é: \"é\\\\/x\"\nb: 'a\\/b'\n")), R"({"é":"é\\/x","b":"a\\/b"})");
 }
