@@ -146,7 +146,9 @@ class Reader {
     if (!next()) return false;
     if (event_.type == YAML_DOCUMENT_END_EVENT) return true;
     line = this->line();
-    return node(out, 0) && next();  // DOCUMENT_END
+    if (!node(out, 0) || !next()) return false;  // DOCUMENT_END
+    warn_about_the_rest();
+    return true;
   }
 
   /// The error, when read() failed.
@@ -165,6 +167,24 @@ class Reader {
     }
     have_event_ = true;
     return true;
+  }
+
+  // kubectl reads only the first document of a piece and ignores the rest
+  // (after a "...", or after a top-level scalar or flow collection): say so.
+  void warn_about_the_rest() {
+    yaml_event_t rest;
+    std::size_t line = 0;
+    if (yaml_parser_parse(parser_.get(), &rest)) {
+      const bool more = rest.type != YAML_STREAM_END_EVENT;
+      line = rest.start_mark.line;
+      yaml_event_delete(&rest);
+      if (!more) return;
+    } else {  // libyaml wants a "---" before a second document
+      line = parser_->problem_mark.line;
+    }
+    warnings_.push_back({Severity::warning,
+                         "what follows the end of this document up to the next '---' line is ignored, as kubectl ignores it",
+                         file_, static_cast<int>(line) + first_line_, {}});
   }
 
   bool failure(int line, std::string message) {

@@ -170,3 +170,14 @@ TEST(Manifests, ListsAreFlattenedAsKubectlFlattensThem) {
   EXPECT_NE(r.diagnostics[0].message.find("list inside a list"), std::string::npos) << r.diagnostics[0].message;
   EXPECT_FALSE(parse_manifests("apiVersion: v1\nitems: []\n", "nokind.yaml").diagnostics.empty());
 }
+
+TEST(Yaml, WhatKubectlIgnoresAfterADocumentIsNamedInAWarning) {
+  for (const char* text : {"a: 1\n...\nb: 2\n", "a: 1\n...\n]]]\n", "# c\n{a: 1}\nb: 2\n"}) {
+    auto r = parse_yaml(text, "rest.yaml");
+    ASSERT_EQ(r.documents.size(), 1u) << text;
+    ASSERT_EQ(r.diagnostics.size(), 1u) << text;
+    EXPECT_EQ(r.diagnostics[0].severity, Severity::warning);
+    EXPECT_EQ(r.diagnostics[0].line, 3) << text;
+  }
+  EXPECT_TRUE(parse_yaml("a: 1\n...\n# only a comment\n", "end.yaml").diagnostics.empty());
+}
