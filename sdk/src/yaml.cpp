@@ -37,9 +37,9 @@ struct Chunk {
 // lines starting with "---" (refusing one followed by anything but a
 // comment, "--- {a: 1}"), drops those lines and parses the first document of
 // each chunk on its own. So a BOM may start every chunk, and a "%YAML"
-// directive, always alone in its chunk, is an error. `bad_line` is set for a
-// bad separator.
-// `text` starts at `first_line` of the stream, with `index` documents before it.
+// directive, always alone in its chunk, is an error. `text` starts at
+// `first_line` of the stream, with `index` documents before it; `bad_line`
+// is set for a bad separator.
 std::vector<Chunk> kubectl_chunks(std::string_view text, int first_line, int index, int& bad_line) {
   std::vector<Chunk> chunks;
   std::size_t chunk_start = 0;

@@ -32,8 +32,11 @@ struct YamlParseResult {
   std::vector<Diagnostic> diagnostics;  ///< syntax errors name `file` and the line
 };
 
-/// Parses every document of `text`. `file` is only used in diagnostics. On a
-/// syntax error the documents before it are returned along with the error.
+/// Parses every document of `text` the way kubectl reads a manifest file:
+/// split at lines starting with "---", each piece read as one YAML document;
+/// a stream starting with "{" read as JSON values one after another. `file`
+/// is only used in diagnostics. On a syntax error the documents before it
+/// are returned along with the error.
 YamlParseResult parse_yaml(std::string_view text, const std::string& file, const YamlLimits& limits = {});
 
 /// Block-style YAML text of `value`, keys in stored order, strings quoted when
