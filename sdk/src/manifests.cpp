@@ -50,17 +50,34 @@ RenderResult parse_manifests(std::string_view text, const std::string& file, con
       add_object(std::move(document.value), origin, options, out, rejected);
       continue;
     }
-    // kubectl treats any document with an "items" field as a list.
+    // kubectl treats any document with an "items" field as a list, and
+    // fills in the kind of items that have neither (a string) kind nor apiVersion.
+    const std::string list_version = document.value.string_or("apiVersion");
+    std::string item_kind = document.value.string_or("kind");
+    if (item_kind.empty()) {
+      out.diagnostics.push_back({Severity::error, "a list needs a kind (kubectl refuses it without one)", file, document.line, {}});
+      continue;
+    }
     if (items->is_null()) continue;
     if (!items->is_array()) {
       out.diagnostics.push_back({Severity::error, "'items' of a list must be a list of objects", file, document.line, {}});
       continue;
     }
-    const std::string list_version = document.value.string_or("apiVersion");
-    std::string item_kind = document.value.string_or("kind");
     if (item_kind.size() >= 4 && item_kind.compare(item_kind.size() - 4, 4, "List") == 0) item_kind.resize(item_kind.size() - 4);
     for (auto& item : items->as_array()) {
-      if (item.is_object() && !item.find("apiVersion") && !item.find("kind")) {
+      // kubectl cannot flatten a list inside a list: it takes any item with a
+      // list of "items" for one, and fails on it.
+      const Value* inner = item.find("items");
+      if (inner && inner->is_array()) {
+        out.diagnostics.push_back({Severity::error,
+                                   "an item of kind '" + item.string_or("kind") +
+                                       "' has items of its own: kubectl cannot read a list inside a list; "
+                                       "put its items into the outer list",
+                                   file, document.line, {}});
+        continue;
+      }
+      if (item.is_null()) item = Object();  // kubectl decodes a null item as an empty object
+      if (item.is_object() && item.string_or("apiVersion").empty() && item.string_or("kind").empty()) {
         item.as_object().set("kind", item_kind);
         item.as_object().set("apiVersion", list_version);
       }

@@ -1,11 +1,13 @@
 #include "driftless/value.hpp"
 
+#include "json_tree.hpp"
+
 #include <rapidjson/error/en.h>
-#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 namespace driftless {
@@ -85,6 +87,32 @@ std::string Value::string_or(std::string_view key, std::string_view fallback) co
 
 namespace {
 
+// A float as Go's encoding/json writes it, so our JSON prints what kubectl
+// prints: the shortest digits that read back the same, in plain notation
+// padded with zeros ("12345678901234567000", not "1.2345678901234568e19",
+// "...168" or "...000.0"), in exponent notation below 1e-6 and from 1e21 on,
+// with "e-7" for "e-07".
+std::string go_float_text(double d) {
+  char buf[32];
+  const std::string sci(buf, std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific).ptr);  // "-d.ddde+XX"
+  const double magnitude = std::fabs(d);
+  const auto e = sci.find('e');
+  if (magnitude != 0 && (magnitude < 1e-6 || magnitude >= 1e21)) {
+    std::string out = sci;
+    if (out.size() - e == 4 && out[e + 1] == '-' && out[e + 2] == '0') out.erase(e + 2, 1);
+    return out;
+  }
+  const bool negative = d < 0 || std::signbit(d);
+  std::string digits = sci.substr(negative ? 1 : 0, e - (negative ? 1 : 0));
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  const int exponent = std::stoi(sci.substr(e + 1));
+  std::string out = negative ? "-" : "";
+  if (exponent < 0) return out + "0." + std::string(static_cast<std::size_t>(-exponent - 1), '0') + digits;
+  const auto point = static_cast<std::size_t>(exponent) + 1;
+  if (digits.size() <= point) return out + digits + std::string(point - digits.size(), '0');
+  return out + digits.substr(0, point) + "." + digits.substr(point);
+}
+
 template <class Writer>
 void write(Writer& w, const Value& v) {
   switch (v.type()) {
@@ -93,7 +121,12 @@ void write(Writer& w, const Value& v) {
     case ValueType::integer: w.Int64(v.as_int()); break;
     case ValueType::number: {
       double d = v.as_double();
-      if (std::isfinite(d)) w.Double(d); else w.Null();  // JSON has no NaN/Inf
+      if (!std::isfinite(d)) {
+        w.Null();  // JSON has no NaN/Inf
+        break;
+      }
+      const std::string text = go_float_text(d);
+      w.RawValue(text.data(), text.size(), rapidjson::kNumberType);
       break;
     }
     case ValueType::string: w.String(v.as_string().data(), static_cast<rapidjson::SizeType>(v.as_string().size())); break;
@@ -113,71 +146,6 @@ void write(Writer& w, const Value& v) {
   }
 }
 
-// SAX handler building a Value tree; a stack of open containers.
-class TreeBuilder {
- public:
-  bool Null() { return add(Value()); }
-  bool Bool(bool b) { return add(Value(b)); }
-  bool Int(int i) { return add(Value(static_cast<std::int64_t>(i))); }
-  bool Uint(unsigned u) { return add(Value(static_cast<std::int64_t>(u))); }
-  bool Int64(std::int64_t i) { return add(Value(i)); }
-  bool Uint64(std::uint64_t u) {
-    if (u <= static_cast<std::uint64_t>(INT64_MAX)) return add(Value(static_cast<std::int64_t>(u)));
-    return add(Value(static_cast<double>(u)));
-  }
-  bool Double(double d) { return add(Value(d)); }
-  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }
-  bool String(const char* s, rapidjson::SizeType n, bool) { return add(Value(std::string(s, n))); }
-  bool Key(const char* s, rapidjson::SizeType n, bool) {
-    key_ = std::string(s, n);
-    return true;
-  }
-  bool StartObject() { return open(Value(Object())); }
-  bool EndObject(rapidjson::SizeType) { return close(); }
-  bool StartArray() { return open(Value(Array())); }
-  bool EndArray(rapidjson::SizeType) { return close(); }
-
-  Value take() { return std::move(root_); }
-
- private:
-  bool add(Value v) {
-    if (stack_.empty()) {
-      root_ = std::move(v);
-      return true;
-    }
-    Value& top = *stack_.back();
-    if (top.is_array()) top.as_array().push_back(std::move(v));
-    else top.as_object().set(key_, std::move(v));
-    return true;
-  }
-  bool open(Value v) {
-    if (stack_.empty()) {
-      root_ = std::move(v);
-      stack_.push_back(&root_);
-      return true;
-    }
-    Value& top = *stack_.back();
-    Value* slot;
-    if (top.is_array()) {
-      top.as_array().push_back(std::move(v));
-      slot = &top.as_array().back();
-    } else {
-      slot = &top.as_object()[key_];
-      *slot = std::move(v);
-    }
-    stack_.push_back(slot);
-    return true;
-  }
-  bool close() {
-    stack_.pop_back();
-    return true;
-  }
-
-  Value root_;
-  std::vector<Value*> stack_;
-  std::string key_;
-};
-
 }  // namespace
 
 std::string to_json(const Value& value) {
@@ -188,7 +156,7 @@ std::string to_json(const Value& value) {
 }
 
 Result<Value> parse_json(std::string_view text) {
-  TreeBuilder builder;
+  json_detail::TreeBuilder builder;
   rapidjson::Reader reader;
   rapidjson::MemoryStream stream(text.data(), text.size());
   rapidjson::ParseResult ok = reader.Parse<rapidjson::kParseStopWhenDoneFlag>(stream, builder);

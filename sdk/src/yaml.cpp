@@ -4,56 +4,70 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <unordered_map>
 
+#include "yaml_json_stream.hpp"
 #include "yaml_scalar.hpp"
 
 namespace driftless {
 namespace {
 
+using yaml_detail::go_space_at;
 using yaml_detail::Scalar;
 using yaml_detail::ScalarKind;
 
-bool starts_with(std::string_view line, std::string_view prefix) { return line.substr(0, prefix.size()) == prefix; }
-
-// Only spaces or a comment after a marker.
+// What follows `from` on a line, without leading white space, is empty or a comment.
 bool only_comment_after(std::string_view line, std::size_t from) {
-  while (from < line.size() && std::isspace(static_cast<unsigned char>(line[from]))) ++from;
-  return from == line.size() || line[from] == '#';
+  while (std::size_t n = go_space_at(line, from)) from += n;
+  return from >= line.size() || line[from] == '#';
 }
 
-// kubectl does not hand the whole stream to a YAML parser: it first splits it
-// on lines starting with "---" (refusing one followed by anything but a
-// comment, "--- {a: 1}") and parses one document per chunk, ignoring what
-// follows an explicit "..." end inside a chunk. The text libyaml should see
-// is `text` with those ignored lines blanked (line numbers stay), copied into
-// `storage` only when there are any; `bad_line` is set for a bad separator.
-std::string_view as_kubectl_splits(std::string_view text, std::string& storage, int& bad_line) {
-  bool after_end = false;
-  int line = 1;
+// One document of a stream as kubectl cuts it out (apimachinery's
+// YAMLReader): the lines between two lines starting with "---".
+struct Chunk {
+  std::string_view text;
+  int first_line = 1;  ///< 1-based line of the chunk's first line in the stream
+  int index = 0;       ///< the document's position, counted as YAML counts documents
+};
+
+// kubectl does not hand the whole stream to a YAML parser: it splits it on
+// lines starting with "---" (refusing one followed by anything but a
+// comment, "--- {a: 1}"), drops those lines and parses the first document of
+// each chunk on its own. So a BOM may start every chunk, and a "%YAML"
+// directive, always alone in its chunk, is an error. `text` starts at
+// `first_line` of the stream, with `index` documents before it; `bad_line`
+// is set for a bad separator.
+std::vector<Chunk> kubectl_chunks(std::string_view text, int first_line, int index, int& bad_line) {
+  std::vector<Chunk> chunks;
+  std::size_t chunk_start = 0;
+  int chunk_line = first_line;
+  bool content_seen = false, separator_seen = index > 0;
+  int line = first_line;
   for (std::size_t pos = 0; pos < text.size(); ++line) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     const std::string_view l = text.substr(pos, end - pos);
-    if (starts_with(l, "---")) {
+    if (l.substr(0, 3) == "---") {
       if (!only_comment_after(l, 3)) {
         bad_line = line;
-        return text;
+        return {};
       }
-      after_end = false;
-    } else if (after_end && !only_comment_after(l, 0)) {
-      if (storage.empty()) storage.assign(text);
-      for (std::size_t i = pos; i < end; ++i)
-        if (storage[i] != '\r') storage[i] = ' ';
-    } else if (starts_with(l, "...") && only_comment_after(l, 3)) {
-      after_end = true;
+      if (pos > chunk_start) chunks.push_back({text.substr(chunk_start, pos - chunk_start), chunk_line, index});
+      // The first "---" of a stream with nothing before it starts the first document.
+      if (separator_seen || content_seen) ++index;
+      separator_seen = true;
+      chunk_start = end + 1;
+      chunk_line = line + 1;
+    } else if (!content_seen && !only_comment_after(l, 0)) {
+      content_seen = true;
     }
     pos = end + 1;
   }
-  return storage.empty() ? text : std::string_view(storage);
+  if (chunk_start < text.size()) chunks.push_back({text.substr(chunk_start), chunk_line, index});
+  return chunks;
 }
 
 struct ParserDeleter {
@@ -63,12 +77,59 @@ struct ParserDeleter {
   }
 };
 
+// What the aliases of one stream have expanded to so far: every document is
+// kept in memory, so the text they copy is bounded per stream.
+struct AliasBudget {
+  std::size_t bytes = 0;
+};
+
+// Finds the JSON escape "\/" in double-quoted scalars: libyaml accepts it,
+// go-yaml v2 refuses it. libyaml's marks count characters, not bytes, so a
+// cursor walks forward from mark to mark; scalars come in text order, so the
+// walk is linear in the chunk, and it only happens when "\/" occurs at all.
+class SlashEscapeFinder {
+ public:
+  explicit SlashEscapeFinder(std::string_view text) : text_(text), any_(text.find("\\/") != std::string_view::npos) {
+    if (text_.substr(0, 3) == "\xef\xbb\xbf") offset_ = 3;  // libyaml skips a leading BOM without counting it
+  }
+
+  /// The scalar from `start` to `end` holds the escape "\/".
+  bool in(const yaml_mark_t& start, const yaml_mark_t& end) {
+    if (!any_) return false;
+    const std::size_t from = byte_at(start.index);
+    const std::size_t to = byte_at(end.index);
+    for (std::size_t i = from; i + 1 < to; ++i) {
+      if (text_[i] != '\\') continue;
+      if (text_[i + 1] == '/') return true;
+      ++i;  // an escaped character, maybe a backslash
+    }
+    return false;
+  }
+
+ private:
+  std::size_t byte_at(std::size_t character) {
+    while (character_ < character && offset_ < text_.size()) {
+      const auto c = static_cast<unsigned char>(text_[offset_]);
+      offset_ += c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+      ++character_;
+    }
+    return std::min(offset_, text_.size());
+  }
+
+  std::string_view text_;
+  bool any_;
+  std::size_t character_ = 0;
+  std::size_t offset_ = 0;
+};
+
+// Reads the first document of one chunk, as go-yaml v2's Unmarshal does.
 class Reader {
  public:
-  Reader(std::string_view text, const std::string& file, const YamlLimits& limits)
-      : parser_(new yaml_parser_t), text_(text), file_(file), limits_(limits) {
+  Reader(const Chunk& chunk, const std::string& file, const YamlLimits& limits, AliasBudget& budget)
+      : parser_(new yaml_parser_t), slashes_(chunk.text), first_line_(chunk.first_line), file_(file), limits_(limits),
+        budget_(budget) {
     yaml_parser_initialize(parser_.get());
-    yaml_parser_set_input_string(parser_.get(), reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    yaml_parser_set_input_string(parser_.get(), reinterpret_cast<const unsigned char*>(chunk.text.data()), chunk.text.size());
   }
   ~Reader() {
     if (have_event_) yaml_event_delete(&event_);
@@ -76,36 +137,30 @@ class Reader {
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
 
-  YamlParseResult read_all() {
-    YamlParseResult result;
-    int index = 0;
-    while (next()) {
-      if (event_.type == YAML_STREAM_END_EVENT) break;
-      if (event_.type != YAML_DOCUMENT_START_EVENT) continue;
-      int line = this->line();
-      anchors_.clear();
-      alias_nodes_ = 0;
-      if (!next()) break;
-      Value root;
-      if (event_.type != YAML_DOCUMENT_END_EVENT) {
-        line = this->line();
-        if (!node(root, 0)) break;
-        if (!next()) break;  // DOCUMENT_END
-      }
-      if (!root.is_null()) result.documents.push_back({std::move(root), index, line});
-      ++index;
-    }
-    if (!error_.message.empty()) result.diagnostics.push_back(error_);
-    for (auto& w : warnings_) result.diagnostics.push_back(std::move(w));
-    return result;
+  /// The document (null when the chunk holds none) and the line where it
+  /// starts; false on an error.
+  bool read(Value& out, int& line) {
+    if (!next() || !next()) return false;  // STREAM_START, then DOCUMENT_START or STREAM_END
+    if (event_.type != YAML_DOCUMENT_START_EVENT) return true;
+    line = this->line();
+    if (!next()) return false;
+    if (event_.type == YAML_DOCUMENT_END_EVENT) return true;
+    line = this->line();
+    if (!node(out, 0) || !next()) return false;  // DOCUMENT_END
+    warn_about_the_rest();
+    return true;
   }
+
+  /// The error, when read() failed.
+  Diagnostic& error() { return error_; }
+  std::vector<Diagnostic>& warnings() { return warnings_; }
 
  private:
   bool next() {
     if (have_event_) yaml_event_delete(&event_);
     have_event_ = false;
     if (!yaml_parser_parse(parser_.get(), &event_)) {
-      int line = static_cast<int>(parser_->problem_mark.line) + 1;
+      int line = static_cast<int>(parser_->problem_mark.line) + first_line_;
       std::string problem = parser_->problem ? parser_->problem : "invalid YAML";
       if (parser_->context) problem = std::string(parser_->context) + ": " + problem;
       return failure(line, "YAML syntax error: " + problem);
@@ -114,42 +169,42 @@ class Reader {
     return true;
   }
 
+  // kubectl reads only the first document of a piece and ignores the rest
+  // (after a "...", or after a top-level scalar or flow collection): say so.
+  void warn_about_the_rest() {
+    yaml_event_t rest;
+    std::size_t line = 0;
+    if (yaml_parser_parse(parser_.get(), &rest)) {
+      const bool more = rest.type != YAML_STREAM_END_EVENT;
+      line = rest.start_mark.line;
+      yaml_event_delete(&rest);
+      if (!more) return;
+    } else {  // libyaml wants a "---" before a second document
+      line = parser_->problem_mark.line;
+    }
+    warnings_.push_back({Severity::warning,
+                         "what follows the end of this document up to the next '---' line is ignored, as kubectl ignores it",
+                         file_, static_cast<int>(line) + first_line_, {}});
+  }
+
   bool failure(int line, std::string message) {
     if (error_.message.empty()) error_ = Diagnostic{Severity::error, std::move(message), file_, line, {}};
     return false;
   }
 
-  int line() const { return static_cast<int>(event_.start_mark.line) + 1; }
+  int line() const { return static_cast<int>(event_.start_mark.line) + first_line_; }
 
   // The current scalar event resolved with its tag and style.
   bool scalar(Scalar& out) {
     std::string_view text(reinterpret_cast<const char*>(event_.data.scalar.value), event_.data.scalar.length);
     const char* tag = reinterpret_cast<const char*>(event_.data.scalar.tag);
     std::string problem;
-    if (event_.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && text.find('/') != std::string_view::npos &&
-        has_slash_escape())
+    if (event_.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && slashes_.in(event_.start_mark, event_.end_mark))
       return failure(line(), "found unknown escape character '\\/' (Kubernetes' YAML reader does not know it; write '/')");
     if (!yaml_detail::resolve_scalar(tag ? tag : "", text, event_.data.scalar.style == YAML_PLAIN_SCALAR_STYLE, out, problem))
       return failure(line(), problem);
+    bytes_ += text.size();
     return true;
-  }
-
-  // libyaml accepts the JSON escape "\\/" that go-yaml v2 refuses; looks for it
-  // in the source lines of the current double-quoted scalar.
-  bool has_slash_escape() const {
-    std::size_t pos = 0;
-    for (std::size_t l = 0; l < event_.start_mark.line && pos != std::string_view::npos; ++l) pos = text_.find('\n', pos) + 1;
-    std::size_t end = pos;
-    for (std::size_t l = event_.start_mark.line; l <= event_.end_mark.line && end < text_.size(); ++l) {
-      end = text_.find('\n', end);
-      end = end == std::string_view::npos ? text_.size() : end + 1;
-    }
-    for (std::size_t i = pos; i + 1 < end; ++i) {
-      if (text_[i] != '\\') continue;
-      if (text_[i + 1] == '/') return true;
-      ++i;  // an escaped character, maybe a backslash
-    }
-    return false;
   }
 
   bool alias(Value& out, ScalarKind* kind) {
@@ -158,13 +213,25 @@ class Reader {
     if (it == anchors_.end()) return failure(line(), "unknown anchor '" + name + "' referenced");
     alias_nodes_ += it->second.nodes;
     nodes_ += it->second.nodes;  // so anchors made of aliases weigh what they expand to
+    bytes_ += it->second.bytes;
+    budget_.bytes += it->second.bytes;
     if (alias_nodes_ > limits_.max_alias_nodes)
       return failure(line(), "YAML aliases expand to more than " + std::to_string(limits_.max_alias_nodes) +
                                  " nodes (an alias bomb?)");
+    if (budget_.bytes > limits_.max_alias_bytes)
+      return failure(line(), "YAML aliases expand to more than " + std::to_string(limits_.max_alias_bytes) +
+                                 " bytes of text in this file (an alias bomb?); alias '" + name + "' is one too many");
     out = it->second.value;
     if (kind) *kind = it->second.kind;
     return true;
   }
+
+  // What a node read from here on weighs, for an anchor on it.
+  struct Weight {
+    std::size_t nodes, bytes;
+  };
+  Weight weight_since(const Weight& before) const { return {nodes_ - before.nodes + 1, bytes_ - before.bytes}; }
+  Weight now() const { return {nodes_, bytes_}; }
 
   // Reads the node whose first event is the current one into `out`.
   bool node(Value& out, std::size_t depth) {
@@ -179,13 +246,13 @@ class Reader {
         if (s.value.type() == ValueType::number && !std::isfinite(s.value.as_double()))
           return failure(line(), "the value '" + std::string(reinterpret_cast<const char*>(event_.data.scalar.value)) +
                                      "' is not a JSON number (Kubernetes refuses it); quote it to make it a string");
-        remember(event_.data.scalar.anchor, s.value, 1, s.kind);
+        remember(event_.data.scalar.anchor, s.value, {1, event_.data.scalar.length}, s.kind);
         out = std::move(s.value);
         return true;
       }
       case YAML_SEQUENCE_START_EVENT: {
         std::string anchor = anchor_of(event_.data.sequence_start.anchor);
-        std::size_t before = nodes_;
+        const Weight before = now();
         Array items;
         for (;;) {
           if (!next()) return false;
@@ -195,7 +262,7 @@ class Reader {
           ++nodes_;
         }
         out = Value(std::move(items));
-        remember(anchor, out, nodes_ - before + 1, ScalarKind::string);
+        remember(anchor, out, weight_since(before), ScalarKind::string);
         return true;
       }
       case YAML_MAPPING_START_EVENT:
@@ -209,7 +276,7 @@ class Reader {
   // and merges ("<<") overwriting earlier ones.
   bool mapping(Value& out, std::size_t depth) {
     std::string anchor = anchor_of(event_.data.mapping_start.anchor);
-    std::size_t before = nodes_;
+    const Weight before = now();
     MappingBuilder members;
     for (;;) {
       if (!next()) return false;
@@ -231,7 +298,7 @@ class Reader {
       }
     }
     out = Value(members.take());
-    remember(anchor, out, nodes_ - before + 1, ScalarKind::string);
+    remember(anchor, out, weight_since(before), ScalarKind::string);
     return true;
   }
 
@@ -249,7 +316,7 @@ class Reader {
     Scalar key;
     if (event_.type == YAML_SCALAR_EVENT) {
       if (!scalar(key)) return false;
-      remember(event_.data.scalar.anchor, key.value, 1, key.kind);
+      remember(event_.data.scalar.anchor, key.value, {1, event_.data.scalar.length}, key.kind);
     } else if (event_.type == YAML_ALIAS_EVENT) {
       if (!alias(key.value, &key.kind)) return false;
     } else {
@@ -352,143 +419,70 @@ class Reader {
   static std::string anchor_of(const yaml_char_t* anchor) {
     return anchor ? reinterpret_cast<const char*>(anchor) : std::string();
   }
-  void remember(const yaml_char_t* anchor, const Value& v, std::size_t nodes, ScalarKind kind) {
-    if (anchor) remember(anchor_of(anchor), v, nodes, kind);
+  void remember(const yaml_char_t* anchor, const Value& v, Weight weight, ScalarKind kind) {
+    if (anchor) remember(anchor_of(anchor), v, weight, kind);
   }
-  void remember(const std::string& anchor, const Value& v, std::size_t nodes, ScalarKind kind) {
-    if (!anchor.empty()) anchors_[anchor] = Anchored{v, nodes, kind};
+  void remember(const std::string& anchor, const Value& v, Weight weight, ScalarKind kind) {
+    if (!anchor.empty()) anchors_[anchor] = Anchored{v, weight.nodes, weight.bytes, kind};
   }
 
   struct Anchored {
     Value value;
     std::size_t nodes = 1;
+    std::size_t bytes = 0;  ///< text of its scalars, aliases expanded
     ScalarKind kind = ScalarKind::string;
   };
 
   std::unique_ptr<yaml_parser_t, ParserDeleter> parser_;
   yaml_event_t event_{};
   bool have_event_ = false;
-  std::string_view text_;
-  std::string file_;
-  YamlLimits limits_;
+  SlashEscapeFinder slashes_;
+  int first_line_;
+  const std::string& file_;
+  const YamlLimits& limits_;
+  AliasBudget& budget_;
   Diagnostic error_;
   std::vector<Diagnostic> warnings_;
   std::map<std::string, Anchored> anchors_;
   std::size_t alias_nodes_ = 0;
   std::size_t nodes_ = 0;
+  std::size_t bytes_ = 0;
 };
-
-// --- emitting ----------------------------------------------------------------
-
-bool needs_quotes(const std::string& s) {
-  if (s.empty()) return true;
-  if (!yaml_detail::resolve_plain_scalar(s).value.is_string()) return true;  // would read back as bool/number/null
-  if (std::isspace(static_cast<unsigned char>(s.front())) || std::isspace(static_cast<unsigned char>(s.back()))) return true;
-  if (std::strchr("-?:,[]{}#&*!|>'\"%@`", s.front())) return true;
-  if (s == "<<") return true;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return true;
-    if (c == ':' && (i + 1 == s.size() || s[i + 1] == ' ')) return true;
-    if (c == '#' && i > 0 && s[i - 1] == ' ') return true;
-  }
-  return false;
-}
-
-void emit_scalar(std::string& out, const Value& v) {
-  if (v.is_string()) {
-    const std::string& s = v.as_string();
-    if (!needs_quotes(s)) {
-      out += s;
-      return;
-    }
-    // A JSON string is a valid double-quoted YAML scalar.
-    out += to_json(v);
-    return;
-  }
-  if (v.is_number() && !v.is_int()) {
-    double d = v.as_double();
-    if (std::isnan(d)) out += ".nan";
-    else if (std::isinf(d)) out += d > 0 ? ".inf" : "-.inf";
-    else out += to_json(v);
-    return;
-  }
-  out += to_json(v);
-}
-
-bool is_empty_container(const Value& v) {
-  return (v.is_array() && v.as_array().empty()) || (v.is_object() && v.as_object().empty());
-}
-
-void emit(std::string& out, const Value& v, int indent);
-
-void emit_key(std::string& out, const std::string& key) {
-  if (needs_quotes(key)) out += to_json(Value(key));
-  else out += key;
-}
-
-void emit_block_child(std::string& out, const Value& v, int indent) {
-  if ((v.is_object() || v.is_array()) && !is_empty_container(v)) {
-    out += '\n';
-    emit(out, v, indent);
-  } else {
-    out += ' ';
-    if (is_empty_container(v)) out += v.is_array() ? "[]" : "{}";
-    else emit_scalar(out, v);
-    out += '\n';
-  }
-}
-
-void emit(std::string& out, const Value& v, int indent) {
-  const std::string pad(static_cast<std::size_t>(indent), ' ');
-  if (v.is_object() && !v.as_object().empty()) {
-    for (const auto& [k, child] : v.as_object()) {
-      out += pad;
-      emit_key(out, k);
-      out += ':';
-      emit_block_child(out, child, child.is_array() ? indent : indent + 2);
-    }
-  } else if (v.is_array() && !v.as_array().empty()) {
-    for (const auto& item : v.as_array()) {
-      out += pad;
-      out += "-";
-      if (item.is_object() && !item.as_object().empty()) {
-        // First member on the dash line, the rest aligned under it.
-        std::string nested;
-        emit(nested, item, indent + 2);
-        out += ' ';
-        out += nested.substr(static_cast<std::size_t>(indent) + 2);
-      } else {
-        emit_block_child(out, item, indent + 2);
-      }
-    }
-  } else {
-    out += pad;
-    if (is_empty_container(v)) out += v.is_array() ? "[]" : "{}";
-    else emit_scalar(out, v);
-    out += '\n';
-  }
-}
 
 }  // namespace
 
 YamlParseResult parse_yaml(std::string_view text, const std::string& file, const YamlLimits& limits) {
-  std::string blanked;
+  YamlParseResult result;
+  std::size_t yaml_from = 0;
+  if (yaml_detail::starts_as_json(text)) {
+    yaml_from = yaml_detail::read_json_stream(text, file, limits, result);
+    if (yaml_from == std::string_view::npos) return result;
+  }
   int bad_line = 0;
-  const std::string_view view = as_kubectl_splits(text, blanked, bad_line);
+  const int first_line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(yaml_from), '\n'));
+  const std::vector<Chunk> chunks =
+      kubectl_chunks(text.substr(yaml_from), first_line, static_cast<int>(result.documents.size()), bad_line);
   if (bad_line > 0) {
-    YamlParseResult result;
     result.diagnostics.push_back({Severity::error, "invalid YAML document separator: only a comment may follow '---' on its line",
                                   file, bad_line, {}});
     return result;
   }
-  return Reader(view, file, limits).read_all();
-}
-
-std::string to_yaml(const Value& value) {
-  std::string out;
-  emit(out, value, 0);
-  return out;
+  AliasBudget budget;
+  std::vector<Diagnostic> warnings;
+  for (const Chunk& chunk : chunks) {
+    Reader reader(chunk, file, limits, budget);
+    Value root;
+    int line = chunk.first_line;
+    const bool ok = reader.read(root, line);
+    std::move(reader.warnings().begin(), reader.warnings().end(), std::back_inserter(warnings));
+    if (!ok) {
+      result.diagnostics.push_back(std::move(reader.error()));
+      break;
+    }
+    if (!root.is_null()) result.documents.push_back({std::move(root), chunk.index, line});
+  }
+  std::move(warnings.begin(), warnings.end(), std::back_inserter(result.diagnostics));
+  return result;
 }
 
 }  // namespace driftless

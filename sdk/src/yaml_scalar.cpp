@@ -20,7 +20,6 @@ namespace {
 
 constexpr std::string_view kBinaryTag = "tag:yaml.org,2002:binary";
 constexpr std::string_view kTimestampTag = "tag:yaml.org,2002:timestamp";
-constexpr std::string_view kMergeTag = "tag:yaml.org,2002:merge";
 
 bool is_one_of(std::string_view s, std::initializer_list<std::string_view> words) {
   for (auto w : words)
@@ -303,8 +302,8 @@ bool resolve_scalar(std::string_view tag, std::string_view text, bool plain, Sca
     return true;
   }
   const bool known = tag == YAML_BOOL_TAG || tag == YAML_INT_TAG || tag == YAML_FLOAT_TAG || tag == YAML_NULL_TAG ||
-                     tag == kTimestampTag || tag == kMergeTag;
-  if (!known) {  // go-yaml keeps the text of scalars with tags it does not know
+                     tag == kTimestampTag;
+  if (!known) {  // go-yaml keeps the text of scalars with tags it does not resolve ("!!merge" outside a key too)
     out = {ScalarKind::string, Value(std::string(text))};
     return true;
   }
@@ -313,14 +312,13 @@ bool resolve_scalar(std::string_view tag, std::string_view text, bool plain, Sca
                     (tag == YAML_NULL_TAG && s.kind == ScalarKind::null) ||
                     (tag == YAML_INT_TAG && (s.kind == ScalarKind::integer || s.kind == ScalarKind::unsigned_integer)) ||
                     (tag == YAML_FLOAT_TAG && (s.kind == ScalarKind::floating || s.kind == ScalarKind::integer)) ||
-                    (tag == kTimestampTag && s.kind == ScalarKind::timestamp) ||
-                    (tag == kMergeTag && text == "<<");
+                    (tag == kTimestampTag && s.kind == ScalarKind::timestamp);
   if (!fits) {
     const std::string short_tag = "!!" + std::string(tag.substr(tag.rfind(':') + 1));
     error = "cannot decode `" + std::string(text) + "` as a " + short_tag;
     return false;
   }
-  if (tag == YAML_FLOAT_TAG && s.kind == ScalarKind::integer) s.kind = ScalarKind::floating;
+  if (tag == YAML_FLOAT_TAG && s.kind == ScalarKind::integer) s = from_float(static_cast<double>(s.value.as_int()));
   if (s.kind == ScalarKind::timestamp) s.kind = ScalarKind::string;
   out = std::move(s);
   return true;

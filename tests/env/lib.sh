@@ -19,6 +19,8 @@ githttp_key() { cat "$ENV_HERE"/go/githttp/*.go | cksum | cut -d' ' -f1; }
 GITHTTP_BIN=$DRIFTLESS_TOOLS_CACHE/githttp-$GITHTTP_VERSION-$(githttp_key)/bin
 registry_key() { cat "$ENV_HERE"/go/registry/*.go "$ENV_HERE"/go/registry/go.mod | cksum | cut -d' ' -f1; }
 REGISTRY_BIN=$DRIFTLESS_TOOLS_CACHE/registry-$REGISTRY_VERSION-$(registry_key)/bin
+kubeyaml_key() { cat "$ENV_HERE"/go/kubeyaml/*.go "$ENV_HERE"/go/kubeyaml/go.mod | cksum | cut -d' ' -f1; }
+KUBEYAML_BIN=$DRIFTLESS_TOOLS_CACHE/kubeyaml-$KUBEYAML_VERSION-$(kubeyaml_key)/bin
 
 log() { printf '[env] %s\n' "$*" >&2; }
 die() { printf '[env] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -12,6 +12,7 @@ KUSTOMIZE_VERSION=v5.8.2       # sigs.k8s.io/kustomize/kustomize/v5 (v5.8.3 need
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # github.com/minio/minio (see go/minio/go.mod)
 GITHTTP_VERSION=1              # our own tests/env/go/githttp; bump when its source changes
 REGISTRY_VERSION=1             # our own tests/env/go/registry (go-containerregistry v0.22.1, see its go.mod)
+KUBEYAML_VERSION=1             # our own tests/env/go/kubeyaml (kubectl's reader: cli-runtime v0.36.3, see its go.mod)
 
 # Where build-tools caches everything (HOME may be unset in CI: ask passwd then).
 DRIFTLESS_TOOLS_CACHE=${DRIFTLESS_TOOLS_CACHE:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache/driftless/tools}

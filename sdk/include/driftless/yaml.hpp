@@ -17,6 +17,7 @@ namespace driftless {
 struct YamlLimits {
   std::size_t max_depth = 256;            ///< nesting of mappings and sequences
   std::size_t max_alias_nodes = 100000;   ///< nodes copied through aliases per document
+  std::size_t max_alias_bytes = 64 << 20; ///< scalar text copied through aliases per stream (all its documents are kept)
 };
 
 /// One document of a multi-document stream.
@@ -31,8 +32,11 @@ struct YamlParseResult {
   std::vector<Diagnostic> diagnostics;  ///< syntax errors name `file` and the line
 };
 
-/// Parses every document of `text`. `file` is only used in diagnostics. On a
-/// syntax error the documents before it are returned along with the error.
+/// Parses every document of `text` the way kubectl reads a manifest file:
+/// split at lines starting with "---", each piece read as one YAML document;
+/// a stream starting with "{" read as JSON values one after another. `file`
+/// is only used in diagnostics. On a syntax error the documents before it
+/// are returned along with the error.
 YamlParseResult parse_yaml(std::string_view text, const std::string& file, const YamlLimits& limits = {});
 
 /// Block-style YAML text of `value`, keys in stored order, strings quoted when
