@@ -228,7 +228,7 @@ TEST_F(EngineTest, AFolderOfFilesThatRendersNothingIsAnErrorUnlessTheSinkAllowsE
   auto runs = run(RunStage::apply, "dev");
   EXPECT_FALSE(runs[0].ok());
   const std::string m = messages(runs[0]);
-  EXPECT_NE(m.find("clusters/dev/main.jsonnet: warning: not read"), std::string::npos) << m;
+  EXPECT_NE(m.find("clusters/dev/main.jsonnet: warning: renderer 'yaml' (stage 1 of 1): not read"), std::string::npos) << m;
   EXPECT_NE(m.find("clusters/dev: error: the folder 'clusters/dev' holds 1 file, but no objects were rendered from them"),
             std::string::npos)
       << m;
