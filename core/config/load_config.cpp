@@ -52,7 +52,11 @@ class ConfigReader {
     }
     Config config;
     config.file = std::filesystem::absolute(file_);
-    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDirs", "stateDir", "listen", "api", "auditLog", "concurrency",
+    // Configs written before plugin folders became a list name the old key: say what it became.
+    if (root["pluginDir"])
+      error(mark_of(root, "pluginDir"), "'pluginDir' is now 'pluginDirs', a list of folders searched after the bundled "
+                                        "plugins: write pluginDirs: [" + root["pluginDir"].as<std::string>("...") + "]");
+    allow_keys(root, "the config", {"apiVersion", "kind", "pluginDir", "pluginDirs", "stateDir", "listen", "api", "auditLog", "concurrency",
                                     "webhooks", "notifications", "highAvailability", "sources", "pipelines"});
     expect_value(root, "apiVersion", kApiVersion);
     expect_value(root, "kind", "Config");

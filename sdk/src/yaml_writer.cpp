@@ -63,6 +63,7 @@ bool needs_quotes(const std::string& s) {
   if (std::isspace(static_cast<unsigned char>(s.front())) || std::isspace(static_cast<unsigned char>(s.back()))) return true;
   if (std::strchr("-?:,[]{}#&*!|>'\"%@`", s.front())) return true;
   if (s == "<<") return true;
+  if (s.rfind("...", 0) == 0) return true;  // at the start of a line, a document end marker
   for (std::size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == 0x7f || escaped_code_point(s, i)) return true;

@@ -109,6 +109,13 @@ TEST(Config, PluginDirsIsAListOfFoldersBesideTheConfig) {
   EXPECT_EQ(load.config->plugin_dirs, (std::vector<std::string>{"/etc/driftless/plugins", "/opt/team"}));
   std::string p = problems(replace(kValid, "kind: Config\n", "kind: Config\npluginDirs: /opt/team\n"));
   EXPECT_NE(p.find("config.yaml:3: error: 13: 'pluginDirs' must be a list of folders"), std::string::npos) << p;
+  // The key of configs written before the list: one error that says what to write instead.
+  p = problems(replace(kValid, "kind: Config\n", "kind: Config\npluginDir: /opt/team\n"));
+  EXPECT_NE(p.find("'pluginDir' is now 'pluginDirs', a list of folders searched after the bundled plugins: write "
+                   "pluginDirs: [/opt/team]"),
+            std::string::npos)
+      << p;
+  EXPECT_EQ(p.find("unknown key"), std::string::npos) << p;
 }
 
 TEST(Config, UnknownPluginTypeListsTheLoadedOnes) {
