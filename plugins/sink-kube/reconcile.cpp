@@ -450,6 +450,7 @@ class Reconciler {
     // Everything that can be validated now is, before the first write.
     if (!send_applies(now, true)) return;
     if (!empty_render_guard()) return;
+    s_.announce_writes(applied_state());
 
     Inventory merged = inventory_;
     for (const auto& item : items_) merged.insert(item.entry);
@@ -504,6 +505,9 @@ class Reconciler {
     }
     for (int stage = kStageCount - 1; stage >= kNamespaces; --stage) {
       std::vector<HttpRequest> deletes;
+      std::vector<std::string> keys;
+      for (const LiveLeftover* left : stages[stage]) keys.push_back(left->entry.key());
+      if (!keys.empty()) s_.announce_deletes(keys);
       for (const LiveLeftover* left : stages[stage])
         deletes.push_back(s_.client.request("DELETE", left->type.object_path(left->entry.namespace_name, left->entry.name),
                                             R"({"propagationPolicy":"Background"})", "application/json"));
@@ -537,8 +541,11 @@ class Reconciler {
     return true;
   }
 
-  void publish() const {
-    if (same_as_applied()) return s_.publish(s_.applied);
+  void publish() const { s_.publish(applied_state()); }
+
+  // The state the items make once written.
+  std::shared_ptr<const AppliedState> applied_state() const {
+    if (same_as_applied()) return s_.applied;
     auto state = std::make_shared<AppliedState>();
     // Items point into request_.objects; keeping them means sharing the core's
     // copy (or, when the core did not share it, taking one).
@@ -552,7 +559,7 @@ class Reconciler {
                                           item.hash};
       state->types.emplace(type.kind_key(), type);
     }
-    s_.publish(std::move(state));
+    return state;
   }
 
   void wait_for_health() {

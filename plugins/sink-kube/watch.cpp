@@ -39,7 +39,7 @@ class DriftWatcher::Subscriber {
     if (it == snapshot->objects.end()) return;
     const AppliedObject& object = it->second;
     if (live && still_in_sync(*live, object.desired->body, object.hash)) return;
-    on_drift_(snapshot, object, object.entry.id() + reason);
+    on_drift_(snapshot, object, live, object.entry.id() + reason);
   }
 
   void end() {

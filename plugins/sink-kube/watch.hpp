@@ -20,8 +20,10 @@
 
 namespace driftless::kube {
 
-/// Called on a watch thread with a drifted object of the subscriber's state and why.
-using OnDrift = std::function<void(const std::shared_ptr<const AppliedState>&, const AppliedObject&, const std::string&)>;
+/// Called on a watch thread with a drifted object of the subscriber's state,
+/// the live object (nullptr: deleted) and why.
+using OnDrift = std::function<void(const std::shared_ptr<const AppliedState>&, const AppliedObject&, const Value* live,
+                                   const std::string&)>;
 
 class DriftWatcher {
  public:
