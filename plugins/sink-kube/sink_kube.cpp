@@ -163,7 +163,7 @@ class KubeSink : public Sink {
     else
       context.logger().warn("drift not healed; the next reconcile will try",
                             {{"object", object.entry.id()},
-                             {"error", response.ok() ? api_message(*response) : response.error().message}});
+                             {"error", failure_message(response)}});
   }
 
   // Records Events for the objects a sync failed on; a few per sync, so a

@@ -539,6 +539,38 @@ TEST_F(KubeSink, FailuresAreEventsOnTheirObjectsOrTheInventoryAndRepeatsAreFolde
   EXPECT_NE(render[0].find("broken.yaml"), std::string::npos) << render[0];
 }
 
+// A cluster that cannot answer is not invalid input: the objects are not
+// called invalid, the failure is one line, and no Event blames them.
+TEST_F(KubeSink, AnUnavailableClusterIsNotReportedAsInvalidObjects) {
+  auto [ns, fleet] = scenario("outage");
+  fleet.write("a.yaml", config_map("a", "v1"));
+  fleet.write("b.yaml", config_map("b", "v1"));
+  ASSERT_EQ(fleet.apply().exit_code, 0);
+
+  using Reply = test::ApiServerProxy::Reply;
+  test::ApiServerProxy proxy(env(), [&](const std::string& method, const std::string& target) -> std::optional<Reply> {
+    if (method != "PATCH" || target.find("dryRun=All") == std::string::npos) return std::nullopt;
+    return Reply{500, "application/json", test::status_body(500, "InternalError", "etcdserver: request timed out"), {}};
+  });
+  test::TempDir dir;
+  std::string config = test::read_file(fleet.path("driftless.yaml"));
+  const std::string kubeconfig = proxy.kubeconfig(dir.path()).string();
+  config.replace(config.find(env()["KUBECONFIG"]), env()["KUBECONFIG"].size(), kubeconfig);
+  test::write_file(fleet.path("driftless.yaml"), config);
+  fleet.write("a.yaml", config_map("a", "v2"));
+  fleet.write("b.yaml", config_map("b", "v2"));
+  auto failed = fleet.apply();
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_NE(failed.err.find("the cluster is unavailable (etcdserver: request timed out): ConfigMap/" + ns +
+                            "/a and 1 more could not be validated"),
+            std::string::npos)
+      << failed.err;
+  EXPECT_EQ(failed.err.find("invalid"), std::string::npos) << failed.err;
+  EXPECT_TRUE(events(ns, "a", "ApplyFailed").empty());
+  EXPECT_TRUE(events(ns, "driftless-inventory-" + fleet.pipeline(), "ApplyFailed").empty());
+  EXPECT_EQ(field("configmap", ns, "a", ".data.value"), "v1");
+}
+
 TEST_F(KubeSink, DaemonRecordsAFailedFetchOnTheInventoryAndKeepsTheObjects) {
   auto [ns, fleet] = scenario("fetch");
   fleet.write("settings.yaml", config_map("settings", "v1"));
