@@ -105,6 +105,7 @@ class KubeSink : public Sink {
   Result<void> watch(Context& context, DriftCallback on_drift) override {
     if (settings_.drift == DriftMode::off) return {};
     if (auto cluster = ensure_cluster(); !cluster.ok()) return cluster.error();
+    auto answers_again = [on_drift] { on_drift(kTargetAnswersAgain); };
     auto drifted = [this, &context, on_drift = std::move(on_drift)](const std::shared_ptr<const AppliedState>& snapshot,
                                                                     const AppliedObject& object, const Value* live,
                                                                     const std::string& reason) {
@@ -117,7 +118,7 @@ class KubeSink : public Sink {
       on_drift(reason);
     };
     std::lock_guard follow_lock(follow_mutex_);
-    subscriber_ = watcher_->subscribe(context.logger(), std::move(drifted));
+    subscriber_ = watcher_->subscribe(context.logger(), std::move(drifted), std::move(answers_again));
     watcher_->follow(subscriber_, applied_state());
     return {};
   }

@@ -727,6 +727,35 @@ TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
   EXPECT_NE(daemon.output().find("drift watch expired (410 Gone)"), std::string::npos) << daemon.output();
 }
 
+// After an outage the pipeline does not sit out its backoff: the drift watch
+// notices the API server answering again and the failed pipeline is retried
+// at once. Down 20 s, the reconciles (every second) fail at about 0, 5 and
+// 15 s, so the backoff alone would retry at about 35 s.
+TEST_F(KubeSink, DaemonRetriesAtOnceWhenTheClusterAnswersAgain) {
+  auto [ns, fleet] = scenario("recover");
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  std::string config = test::read_file(fleet.path("driftless.yaml"));
+  test::write_file(fleet.path("driftless.yaml"), config.replace(config.find("interval: 1h"), 12, "interval: 1s"));
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find(" reconciled ") != std::string::npos; }, 60s)) << daemon.output();
+  std::this_thread::sleep_for(1s);  // the watch is open
+
+  test::BackgroundProcess restart({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "20"});
+  const auto failed = [&] {
+    const std::string log = daemon.output();
+    return log.find("cannot reach the cluster") != std::string::npos || log.find("the cluster is unavailable") != std::string::npos;
+  };
+  ASSERT_TRUE(test::eventually(failed, 60s)) << daemon.output();
+  fleet.write("settings.yaml", config_map("settings", "v2"));
+  ASSERT_EQ(restart.wait(120s), 0) << restart.output();
+  EXPECT_TRUE(test::eventually(
+      [&] { return daemon.output().find("reason=\"its target answers again\"") != std::string::npos; }, 30s))
+      << daemon.output();
+  EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v2"; }, 60s))
+      << daemon.output();
+  EXPECT_EQ(daemon.output().find("drift detected"), std::string::npos) << daemon.output();
+}
+
 TEST_F(KubeSink, DriftReportOnlyLogs) {
   auto [ns, fleet] = scenario("report", "      drift: report\n");
   fleet.write("settings.yaml", config_map("settings", "v1"));
