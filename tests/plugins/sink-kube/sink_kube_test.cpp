@@ -83,6 +83,11 @@ class Fleet {
   }
   void write(const std::string& file, const std::string& content) { test::write_file(dir_ / "repo/app" / file, content); }
   void remove(const std::string& file) { std::filesystem::remove(dir_ / "repo/app" / file); }
+  /// The source polled every second instead of every hour (`run` tests that change the repository).
+  void poll_every_second() {
+    std::string config = test::read_file(dir_ / "driftless.yaml");
+    test::write_file(dir_ / "driftless.yaml", config.replace(config.find("interval: 1h"), 12, "interval: 1s"));
+  }
   CommandResult apply() { return driftless("apply"); }
   CommandResult diff() { return driftless("diff"); }
   /// Arguments of `driftless <command>` for all pipelines, to run in the background.
@@ -574,8 +579,7 @@ TEST_F(KubeSink, AnUnavailableClusterIsNotReportedAsInvalidObjects) {
 TEST_F(KubeSink, DaemonRecordsAFailedFetchOnTheInventoryAndKeepsTheObjects) {
   auto [ns, fleet] = scenario("fetch");
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  std::string config = test::read_file(fleet.path("driftless.yaml"));
-  test::write_file(fleet.path("driftless.yaml"), config.replace(config.find("interval: 1h"), 12, "interval: 1s"));
+  fleet.poll_every_second();
   test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
   ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
 
@@ -643,8 +647,7 @@ TEST_F(KubeSink, DaemonDoesNotTakeItsOwnWritesForDrift) {
   auto [ns, fleet] = scenario("ownwrites");
   constexpr int kObjects = 400;
   for (int i = 0; i < kObjects; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v1"));
-  std::string config = test::read_file(fleet.path("driftless.yaml"));
-  test::write_file(fleet.path("driftless.yaml"), config.replace(config.find("interval: 1h"), 12, "interval: 1s"));
+  fleet.poll_every_second();
   test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
   ASSERT_TRUE(test::eventually([&] { return occurrences(daemon.output(), " reconciled ") >= 1; }, 120s)) << daemon.output();
   std::this_thread::sleep_for(1s);  // the watch is open
@@ -734,8 +737,7 @@ TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
 TEST_F(KubeSink, DaemonRetriesAtOnceWhenTheClusterAnswersAgain) {
   auto [ns, fleet] = scenario("recover");
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  std::string config = test::read_file(fleet.path("driftless.yaml"));
-  test::write_file(fleet.path("driftless.yaml"), config.replace(config.find("interval: 1h"), 12, "interval: 1s"));
+  fleet.poll_every_second();
   test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
   ASSERT_TRUE(test::eventually([&] { return daemon.output().find(" reconciled ") != std::string::npos; }, 60s)) << daemon.output();
   std::this_thread::sleep_for(1s);  // the watch is open
@@ -754,6 +756,7 @@ TEST_F(KubeSink, DaemonRetriesAtOnceWhenTheClusterAnswersAgain) {
   EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v2"; }, 60s))
       << daemon.output();
   EXPECT_EQ(daemon.output().find("drift detected"), std::string::npos) << daemon.output();
+  EXPECT_EQ(daemon.output().find(" is invalid"), std::string::npos) << daemon.output();
 }
 
 TEST_F(KubeSink, DriftReportOnlyLogs) {
