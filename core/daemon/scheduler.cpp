@@ -290,6 +290,7 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     std::lock_guard lock(watch_mutex_);
     if (leadership_.leads(pipeline))
       engine_.start_watch(pipeline, [this](const std::string& drifted, const std::string& reason) {
+        if (reason == kTargetAnswersAgain) return retry_now_if_failed(drifted, "its target answers again");
         process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
         metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
         reconcile_now(drifted, "drift: " + reason);
@@ -392,6 +393,15 @@ void Scheduler::do_retire(const std::string& pipeline) {
     after = s;
   }
   if (retired.pruned && listener_) listener_(run, before, after);
+}
+
+void Scheduler::retry_now_if_failed(const std::string& pipeline, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  auto it = pipelines_.find(pipeline);
+  if (it == pipelines_.end() || it->second.status.state != "failed" || it->second.triggered) return;
+  it->second.triggered = true;
+  process_logger().info("reconcile requested", {{"pipeline", pipeline}, {"reason", reason}});
+  wake_.notify_all();
 }
 
 bool Scheduler::reconcile_now(const std::string& pipeline, const std::string& reason) {

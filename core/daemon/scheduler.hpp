@@ -71,6 +71,8 @@ class Scheduler {
 
   /// Reconciles the pipeline as soon as a worker is free; false when unknown.
   bool reconcile_now(const std::string& pipeline, const std::string& reason);
+  /// Reconciles `pipeline` at once if its last reconcile failed (it waits in backoff).
+  void retry_now_if_failed(const std::string& pipeline, const std::string& reason);
   /// Fetches the sources now (a webhook); all when `sources` is empty.
   void fetch_now(const std::vector<std::string>& sources);
   /// Stops scheduling a pipeline (kept across restarts) / starts again.

@@ -61,6 +61,11 @@ std::string api_message(const HttpResponse& response) {
   return "HTTP " + std::to_string(response.status) + (body.empty() ? "" : ": " + body);
 }
 
+std::string failure_message(const Result<HttpResponse>& response) {
+  const std::string message = response.ok() ? api_message(*response) : response.error().message;
+  return ApiAnswer::of(response).cluster_unavailable() ? "the cluster is unavailable (" + message + ")" : message;
+}
+
 Error api_error(const HttpResponse& response, const std::string& what) {
   return Error{ApiAnswer::of(response).error_code(), what + ": " + api_message(response)};
 }

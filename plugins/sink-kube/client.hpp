@@ -123,6 +123,11 @@ class KubeClient {
 /// The message of a Kubernetes Status body, or the HTTP status with the start of the body.
 std::string api_message(const HttpResponse& response);
 
+/// Why a request failed, for messages: "the cluster is unavailable (<why>)" when
+/// ApiAnswer::cluster_unavailable() (no fault of the request), else the server's
+/// message, or the transport error.
+std::string failure_message(const Result<HttpResponse>& response);
+
 /// An Error for a failed API response, its code from ApiAnswer::error_code().
 Error api_error(const HttpResponse& response, const std::string& what);
 

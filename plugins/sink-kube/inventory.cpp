@@ -45,7 +45,7 @@ InventoryStore::InventoryStore(std::string namespace_name, const std::string& pi
 
 Result<Inventory> InventoryStore::read(KubeClient& client) {
   auto response = client.send(client.request("GET", path()));
-  if (!response.ok()) return response.error();
+  if (ApiAnswer::of(response).cluster_unavailable()) return Error{ErrorCode::unavailable, failure_message(response)};
   Inventory inventory;
   if (response->status == 404) {
     stored_ = inventory;
@@ -84,7 +84,7 @@ Result<void> InventoryStore::write(KubeClient& client, const Inventory& inventor
   auto response = client.send(client.request(
       "PATCH", path() + "?fieldManager=driftless&force=true",
       to_json(Value(std::move(body))), "application/apply-patch+yaml"));
-  if (!response.ok()) return response.error();
+  if (ApiAnswer::of(response).cluster_unavailable()) return Error{ErrorCode::unavailable, failure_message(response)};
   if (response->status != 200 && response->status != 201) return api_error(*response, "writing the inventory " + id());
   stored_ = inventory;
   return {};

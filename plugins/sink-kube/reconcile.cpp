@@ -230,7 +230,7 @@ class Reconciler {
         const Page& page = round[i];
         const auto& response = responses[i];
         if (!response.ok() || (response->status != 200 && response->status != 404)) {
-          list_failed(page.collection, response.ok() ? api_message(*response) : response.error().message);
+          list_failed(page.collection, response);
           return false;
         }
         if (response->status == 404) continue;  // not served yet: a CRD of this set
@@ -273,8 +273,13 @@ class Reconciler {
     }
   }
 
-  // Blames the objects of an unreadable collection (RBAC, most often).
-  void list_failed(const std::string& collection, const std::string& message) {
+  // Blames the objects of an unreadable collection (RBAC, most often), unless the cluster could not answer.
+  void list_failed(const std::string& collection, const Result<HttpResponse>& response) {
+    const std::string message = failure_message(response);
+    if (ApiAnswer::of(response).cluster_unavailable()) {
+      error(message + ": cannot list " + collection);
+      return;
+    }
     bool blamed = false;
     for (const auto& item : items_)
       if (item.type.collection(item.entry.namespace_name) == collection) {
@@ -331,24 +336,35 @@ class Reconciler {
     std::vector<HttpRequest> requests;
     for (const Item* item : batch) requests.push_back(apply_request(*item, dry_run, results != nullptr));
     auto responses = s_.client.send_all(std::move(requests), s_.settings.concurrency);
-    const std::string verb = dry_run ? "is invalid (server-side dry run): " : "could not be applied: ";
+    std::vector<const Item*> unanswered;  // the cluster could not answer: nothing is wrong with them
+    std::string why;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       Item& item = *batch[i];
-      if (!responses[i].ok()) {
-        error(item, item.entry.id() + " " + verb + responses[i].error().message);
+      const ApiAnswer answer = ApiAnswer::of(responses[i]);
+      if (answer.cluster_unavailable()) {
+        if (unanswered.empty()) why = failure_message(responses[i]);
+        unanswered.push_back(&item);
+        continue;
+      }
+      if (answer.outcome != ApiOutcome::ok) {
+        const char* verb = !dry_run                               ? " could not be applied: "
+                           : answer.outcome == ApiOutcome::invalid ? " is invalid (server-side dry run): "
+                                                                   : " was refused by the server-side dry run: ";
+        error(item, item.entry.id() + verb + failure_message(responses[i]));
         continue;
       }
       const HttpResponse& r = *responses[i];
-      if (r.status != 200 && r.status != 201) {
-        error(item, item.entry.id() + " " + verb + api_message(r));
-        continue;
-      }
       if (!dry_run) item.action = r.status == 201 ? ChangeAction::created : ChangeAction::configured;
       if (results) {
         auto parsed = parse_json(r.body);
         results->push_back(parsed.ok() ? std::move(*parsed) : Value());
       }
     }
+    // One error, and no Event: it is the cluster's state, not the objects' fault.
+    if (!unanswered.empty())
+      error(why + ": " + unanswered.front()->entry.id() +
+            (unanswered.size() > 1 ? " and " + std::to_string(unanswered.size() - 1) + " more" : "") +
+            (dry_run ? " could not be validated" : " could not be applied"));
   }
 
   std::vector<Item*> changed_items() {
@@ -450,6 +466,7 @@ class Reconciler {
     // Everything that can be validated now is, before the first write.
     if (!send_applies(now, true)) return;
     if (!empty_render_guard()) return;
+    s_.announce_writes(applied_state());
 
     Inventory merged = inventory_;
     for (const auto& item : items_) merged.insert(item.entry);
@@ -504,6 +521,9 @@ class Reconciler {
     }
     for (int stage = kStageCount - 1; stage >= kNamespaces; --stage) {
       std::vector<HttpRequest> deletes;
+      std::vector<std::string> keys;
+      for (const LiveLeftover* left : stages[stage]) keys.push_back(left->entry.key());
+      if (!keys.empty()) s_.announce_deletes(keys);
       for (const LiveLeftover* left : stages[stage])
         deletes.push_back(s_.client.request("DELETE", left->type.object_path(left->entry.namespace_name, left->entry.name),
                                             R"({"propagationPolicy":"Background"})", "application/json"));
@@ -516,10 +536,10 @@ class Reconciler {
           continue;
         }
         kept.insert(left.entry);
-        const std::string message = "cannot prune " + left.entry.id() + ": " +
-                                    (responses[i].ok() ? api_message(*responses[i]) : responses[i].error().message);
-        s_.failures.push_back({left.entry, left.type.object_path(left.entry.namespace_name, left.entry.name), kPruneFailed,
-                               message});
+        const std::string message = "cannot prune " + left.entry.id() + ": " + failure_message(responses[i]);
+        if (!ApiAnswer::of(responses[i]).cluster_unavailable())
+          s_.failures.push_back({left.entry, left.type.object_path(left.entry.namespace_name, left.entry.name), kPruneFailed,
+                                 message});
         error(message);
       }
       if (failed()) return;  // keep what depends on it (a CRD of undeleted resources)
@@ -537,8 +557,11 @@ class Reconciler {
     return true;
   }
 
-  void publish() const {
-    if (same_as_applied()) return s_.publish(s_.applied);
+  void publish() const { s_.publish(applied_state()); }
+
+  // The state the items make once written.
+  std::shared_ptr<const AppliedState> applied_state() const {
+    if (same_as_applied()) return s_.applied;
     auto state = std::make_shared<AppliedState>();
     // Items point into request_.objects; keeping them means sharing the core's
     // copy (or, when the core did not share it, taking one).
@@ -552,7 +575,7 @@ class Reconciler {
                                           item.hash};
       state->types.emplace(type.kind_key(), type);
     }
-    s_.publish(std::move(state));
+    return state;
   }
 
   void wait_for_health() {

@@ -36,6 +36,12 @@ struct AppliedState {
 /// (before the health wait), so drift healing follows it at once.
 using PublishApplied = std::function<void(std::shared_ptr<const AppliedState>)>;
 
+/// What an apply is about to write, told to the sink before the first write so
+/// that the drift watch does not take the sync's own changes for drift: the
+/// state the writes make, and the objects it deletes (by InventoryEntry::key()).
+using AnnounceWrites = std::function<void(std::shared_ptr<const AppliedState>)>;
+using AnnounceDeletes = std::function<void(const std::vector<std::string>&)>;
+
 /// Everything one sync needs from the sink.
 struct SyncServices {
   const Settings& settings;
@@ -47,6 +53,8 @@ struct SyncServices {
   std::string default_namespace;
   std::shared_ptr<const AppliedState> applied;  ///< the state of the last apply (nullptr: none yet)
   PublishApplied publish;                       ///< called once the writes of an apply succeeded
+  AnnounceWrites announce_writes;               ///< called before an apply's first write
+  AnnounceDeletes announce_deletes;             ///< called before each batch of prune deletes
   std::vector<ObjectFailure>& failures;  ///< receives what went wrong with which object (for Events)
 };
 

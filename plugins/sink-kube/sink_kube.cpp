@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 
 #include "cluster.hpp"
 #include "events.hpp"
 #include "lease.hpp"
+#include "ownership.hpp"
 #include "reconcile.hpp"
 #include "settings.hpp"
 #include "watch.hpp"
@@ -41,12 +43,24 @@ class KubeSink : public Sink {
         std::lock_guard state_lock(state_mutex_);
         applied_ = state;
         writing_ = false;
+        // The published state covers what was written; the deleted objects are no longer followed.
+        own_writes_ = nullptr;
+        own_deletes_.clear();
       }
       if (subscriber_) watcher_->follow(subscriber_, std::move(state));
     };
+    auto announce_writes = [this](std::shared_ptr<const AppliedState> state) {
+      std::lock_guard state_lock(state_mutex_);
+      own_writes_ = std::move(state);
+      own_deletes_.clear();
+    };
+    auto announce_deletes = [this](const std::vector<std::string>& keys) {
+      std::lock_guard state_lock(state_mutex_);
+      own_deletes_.insert(keys.begin(), keys.end());
+    };
     report = reconcile(context,
                        {settings_, *cluster_, cluster_->client(), *discovery, inventory, context.pipeline(),
-                        default_namespace_, applied_state(), publish, failures},
+                        default_namespace_, applied_state(), publish, announce_writes, announce_deletes, failures},
                        request);
     writing_ = false;
     if (request.mode == SinkMode::apply) record_events(context, failures, inventory);
@@ -91,8 +105,11 @@ class KubeSink : public Sink {
   Result<void> watch(Context& context, DriftCallback on_drift) override {
     if (settings_.drift == DriftMode::off) return {};
     if (auto cluster = ensure_cluster(); !cluster.ok()) return cluster.error();
+    auto answers_again = [on_drift] { on_drift(kTargetAnswersAgain); };
     auto drifted = [this, &context, on_drift = std::move(on_drift)](const std::shared_ptr<const AppliedState>& snapshot,
-                                                                    const AppliedObject& object, const std::string& reason) {
+                                                                    const AppliedObject& object, const Value* live,
+                                                                    const std::string& reason) {
+      if (made_by_sync(object.entry.key(), live)) return;
       if (settings_.drift == DriftMode::report) {
         context.logger().warn("drift detected (drift: report, not healed)", {{"reason", reason}});
         return;
@@ -101,7 +118,7 @@ class KubeSink : public Sink {
       on_drift(reason);
     };
     std::lock_guard follow_lock(follow_mutex_);
-    subscriber_ = watcher_->subscribe(context.logger(), std::move(drifted));
+    subscriber_ = watcher_->subscribe(context.logger(), std::move(drifted), std::move(answers_again));
     watcher_->follow(subscriber_, applied_state());
     return {};
   }
@@ -117,6 +134,18 @@ class KubeSink : public Sink {
   std::shared_ptr<const AppliedState> applied_state() {
     std::lock_guard lock(state_mutex_);
     return applied_;
+  }
+
+  // Whether `live` (nullptr: gone) of the object `key` is what a sync of this
+  // sink wrote, or its deletion: the watch sees it before (or without) the
+  // state that sync publishes. Compared by content, as drift is, so an edit
+  // made by someone else in the meantime is still drift.
+  bool made_by_sync(const std::string& key, const Value* live) {
+    std::lock_guard lock(state_mutex_);
+    if (!live) return own_deletes_.count(key) > 0;
+    if (!own_writes_) return false;
+    auto it = own_writes_->objects.find(key);
+    return it != own_writes_->objects.end() && still_in_sync(*live, it->second.desired->body, it->second.hash);
   }
 
   // Re-applies one drifted object straight away, so a deleted object is back
@@ -135,7 +164,7 @@ class KubeSink : public Sink {
     else
       context.logger().warn("drift not healed; the next reconcile will try",
                             {{"object", object.entry.id()},
-                             {"error", response.ok() ? api_message(*response) : response.error().message}});
+                             {"error", failure_message(response)}});
   }
 
   // Records Events for the objects a sync failed on; a few per sync, so a
@@ -183,6 +212,8 @@ class KubeSink : public Sink {
   EventRecorder events_;
   std::mutex state_mutex_;
   std::shared_ptr<const AppliedState> applied_;
+  std::shared_ptr<const AppliedState> own_writes_;  // what the last apply writes, until it publishes
+  std::set<std::string> own_deletes_;                // what it deletes, until it publishes
   std::atomic<bool> writing_{false};  // a sync is writing and has not published its state yet
   std::mutex follow_mutex_;  // orders what the watcher follows; never held by a heal
   std::shared_ptr<DriftWatcher::Subscriber> subscriber_;

@@ -16,7 +16,8 @@ constexpr std::size_t kMaxEventBytes = 16u << 20;
 
 class DriftWatcher::Subscriber {
  public:
-  Subscriber(Logger& logger, OnDrift on_drift) : logger_(logger), on_drift_(std::move(on_drift)) {}
+  Subscriber(Logger& logger, OnDrift on_drift, std::function<void()> on_answer)
+      : logger_(logger), on_drift_(std::move(on_drift)), on_answer_(std::move(on_answer)) {}
 
   std::shared_ptr<const AppliedState> state() const {
     std::lock_guard lock(state_mutex_);
@@ -39,7 +40,12 @@ class DriftWatcher::Subscriber {
     if (it == snapshot->objects.end()) return;
     const AppliedObject& object = it->second;
     if (live && still_in_sync(*live, object.desired->body, object.hash)) return;
-    on_drift_(snapshot, object, object.entry.id() + reason);
+    on_drift_(snapshot, object, live, object.entry.id() + reason);
+  }
+
+  void answered() {
+    std::lock_guard lock(call_mutex_);
+    if (!ended_) on_answer_();
   }
 
   void end() {
@@ -53,6 +59,7 @@ class DriftWatcher::Subscriber {
  private:
   Logger& logger_;
   const OnDrift on_drift_;
+  const std::function<void()> on_answer_;
   mutable std::mutex state_mutex_;
   std::shared_ptr<const AppliedState> state_;
   std::mutex call_mutex_;
@@ -81,12 +88,37 @@ class DriftWatcher::Watch {
   void run() {
     owner_.log(LogLevel::info, "drift watch started", {{"collection", collection_}});
     while (!stop_) {
-      if (resource_version_.empty() && !relist()) {
+      if ((resource_version_.empty() && !relist()) || (unanswered_ && !probe())) {
         pause();
         continue;
       }
       if (!watch_once()) pause();
     }
+  }
+
+  // Notes whether the cluster answered `response`; an answer after none is news for the subscribers.
+  void note(const Result<HttpResponse>& response) {
+    if (stop_) return;
+    if (ApiAnswer::of(response).cluster_unavailable()) {
+      unanswered_ = true;
+    } else if (unanswered_) {
+      unanswered_ = false;
+      owner_.log(LogLevel::info, "drift watch: the cluster answers again", {{"collection", collection_}});
+      owner_.answers_again();
+    }
+  }
+
+  // After the cluster could not answer: one small list, so that its recovery is
+  // noticed at once rather than at the watch's first event.
+  bool probe() {
+    std::string path = managed_list_path(collection_, "");
+    path.replace(path.find("&limit="), std::string::npos, "&limit=1");
+    KubeClient& client = owner_.cluster_->client();
+    HttpRequest r = client.request("GET", path);
+    r.headers.front().second = kMetadataAccept;
+    auto response = client.send(std::move(r));
+    note(response);
+    return !unanswered_;
   }
 
   void pause() {
@@ -107,6 +139,7 @@ class DriftWatcher::Watch {
       HttpRequest r = client.request("GET", managed_list_path(collection_, continue_token));
       r.headers.front().second = kMetadataAccept;
       auto response = client.send(std::move(r));
+      note(response);
       if (response.ok() && response->status == 403 && namespace_.empty()) {
         owner_.deny_cluster_wide(type_.kind_key());
         stop_ = true;
@@ -170,6 +203,7 @@ class DriftWatcher::Watch {
       resource_version_.clear();
       return true;
     }
+    note(response);
     if (!response.ok()) return stop_.load();
     return response->status == 200;
   }
@@ -200,6 +234,7 @@ class DriftWatcher::Watch {
   const std::string collection_;
   std::atomic<bool> stop_{false};
   std::string resource_version_;
+  bool unanswered_ = false;  // the last request got no answer from the cluster
   std::thread thread_;  // last: starts once the rest is set
 };
 
@@ -227,8 +262,9 @@ DriftWatcher::~DriftWatcher() {
   reap();
 }
 
-std::shared_ptr<DriftWatcher::Subscriber> DriftWatcher::subscribe(Logger& logger, OnDrift on_drift) {
-  auto subscriber = std::make_shared<Subscriber>(logger, std::move(on_drift));
+std::shared_ptr<DriftWatcher::Subscriber> DriftWatcher::subscribe(Logger& logger, OnDrift on_drift,
+                                                                  std::function<void()> on_answer) {
+  auto subscriber = std::make_shared<Subscriber>(logger, std::move(on_drift), std::move(on_answer));
   std::lock_guard lock(mutex_);
   subscribers_.insert(subscriber);
   return subscriber;
@@ -267,6 +303,15 @@ void DriftWatcher::dispatch(const std::string& key, const Value* live, const std
     subscriber = it->second;
   }
   subscriber->check(key, live, reason);
+}
+
+void DriftWatcher::answers_again() {
+  std::set<std::shared_ptr<Subscriber>> subscribers;
+  {
+    std::lock_guard lock(mutex_);
+    subscribers = subscribers_;
+  }
+  for (const auto& subscriber : subscribers) subscriber->answered();
 }
 
 void DriftWatcher::report_missing(const Watch& watch, const std::set<std::string>& seen) {

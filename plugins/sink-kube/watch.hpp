@@ -20,8 +20,10 @@
 
 namespace driftless::kube {
 
-/// Called on a watch thread with a drifted object of the subscriber's state and why.
-using OnDrift = std::function<void(const std::shared_ptr<const AppliedState>&, const AppliedObject&, const std::string&)>;
+/// Called on a watch thread with a drifted object of the subscriber's state,
+/// the live object (nullptr: deleted) and why.
+using OnDrift = std::function<void(const std::shared_ptr<const AppliedState>&, const AppliedObject&, const Value* live,
+                                   const std::string&)>;
 
 class DriftWatcher {
  public:
@@ -34,12 +36,14 @@ class DriftWatcher {
   explicit DriftWatcher(std::shared_ptr<Cluster> cluster);
   ~DriftWatcher();
 
-  /// Starts reporting drift of the objects given to follow(). `logger` must
-  /// stay valid until unsubscribe(); the watches' own messages go to it too.
-  std::shared_ptr<Subscriber> subscribe(Logger& logger, OnDrift on_drift);
+  /// Starts reporting drift of the objects given to follow(), and calls
+  /// `on_answer` when a watch of the cluster finds it answering again after it
+  /// could not. `logger` must stay valid until unsubscribe(); the watches' own
+  /// messages go to it too.
+  std::shared_ptr<Subscriber> subscribe(Logger& logger, OnDrift on_drift, std::function<void()> on_answer);
   /// Watches the objects of `state` from now on (nullptr: none).
   void follow(const std::shared_ptr<Subscriber>& subscriber, std::shared_ptr<const AppliedState> state);
-  /// Stops; once it returns, `on_drift` of the subscriber is not running and will not be called.
+  /// Stops; once it returns, `on_drift` and `on_answer` of the subscriber is not running and will not be called.
   void unsubscribe(const std::shared_ptr<Subscriber>& subscriber);
 
  private:
@@ -48,6 +52,8 @@ class DriftWatcher {
 
   // What a watch thread does with an object it saw, or learned was deleted (live == nullptr).
   void dispatch(const std::string& key, const Value* live, const std::string& reason);
+  // A watch got an answer from the cluster after it could not: tells every subscriber.
+  void answers_again();
   // After a (re)list of `watch`: objects it should have shown but did not are missing.
   void report_missing(const Watch& watch, const std::set<std::string>& seen);
   // The identity may not watch `kind_key` ("group|Kind") across namespaces: watch per namespace instead.

@@ -155,8 +155,15 @@ class DeferredAction {
   virtual SinkReport run(Context& context, SinkMode mode) = 0;
 };
 
-/// Called by Sink::watch with a short reason ("Deployment/web/api was deleted").
+/// Called by Sink::watch with a short reason ("Deployment/web/api was deleted"),
+/// or with kTargetAnswersAgain.
 using DriftCallback = std::function<void(const std::string& reason)>;
+
+/// The DriftCallback reason that is no drift: the target answers again after it
+/// could not (a watch re-established, a probe succeeded). The core then retries
+/// at once a pipeline whose last reconcile failed and waits in backoff, instead
+/// of at the end of the backoff; it counts no drift and does nothing else.
+inline constexpr const char* kTargetAnswersAgain = "the target answers again";
 
 /// A replica's claim to act on a pipeline, when several `driftless run`
 /// replicas share the same targets (high availability).

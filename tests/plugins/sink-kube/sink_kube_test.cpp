@@ -1,11 +1,13 @@
 // The kube sink end to end: the real driftless binary (path source, yaml
 // renderer, kube sink) against the real kube-apiserver of tests/env.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <atomic>
 #include <mutex>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -81,6 +83,11 @@ class Fleet {
   }
   void write(const std::string& file, const std::string& content) { test::write_file(dir_ / "repo/app" / file, content); }
   void remove(const std::string& file) { std::filesystem::remove(dir_ / "repo/app" / file); }
+  /// The source polled every second instead of every hour (`run` tests that change the repository).
+  void poll_every_second() {
+    std::string config = test::read_file(dir_ / "driftless.yaml");
+    test::write_file(dir_ / "driftless.yaml", config.replace(config.find("interval: 1h"), 12, "interval: 1s"));
+  }
   CommandResult apply() { return driftless("apply"); }
   CommandResult diff() { return driftless("diff"); }
   /// Arguments of `driftless <command>` for all pipelines, to run in the background.
@@ -537,11 +544,42 @@ TEST_F(KubeSink, FailuresAreEventsOnTheirObjectsOrTheInventoryAndRepeatsAreFolde
   EXPECT_NE(render[0].find("broken.yaml"), std::string::npos) << render[0];
 }
 
+// A cluster that cannot answer is not invalid input: the objects are not
+// called invalid, the failure is one line, and no Event blames them.
+TEST_F(KubeSink, AnUnavailableClusterIsNotReportedAsInvalidObjects) {
+  auto [ns, fleet] = scenario("outage");
+  fleet.write("a.yaml", config_map("a", "v1"));
+  fleet.write("b.yaml", config_map("b", "v1"));
+  ASSERT_EQ(fleet.apply().exit_code, 0);
+
+  using Reply = test::ApiServerProxy::Reply;
+  test::ApiServerProxy proxy(env(), [&](const std::string& method, const std::string& target) -> std::optional<Reply> {
+    if (method != "PATCH" || target.find("dryRun=All") == std::string::npos) return std::nullopt;
+    return Reply{500, "application/json", test::status_body(500, "InternalError", "etcdserver: request timed out"), {}};
+  });
+  test::TempDir dir;
+  std::string config = test::read_file(fleet.path("driftless.yaml"));
+  const std::string kubeconfig = proxy.kubeconfig(dir.path()).string();
+  config.replace(config.find(env()["KUBECONFIG"]), env()["KUBECONFIG"].size(), kubeconfig);
+  test::write_file(fleet.path("driftless.yaml"), config);
+  fleet.write("a.yaml", config_map("a", "v2"));
+  fleet.write("b.yaml", config_map("b", "v2"));
+  auto failed = fleet.apply();
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_NE(failed.err.find("the cluster is unavailable (etcdserver: request timed out): ConfigMap/" + ns +
+                            "/a and 1 more could not be validated"),
+            std::string::npos)
+      << failed.err;
+  EXPECT_EQ(failed.err.find("invalid"), std::string::npos) << failed.err;
+  EXPECT_TRUE(events(ns, "a", "ApplyFailed").empty());
+  EXPECT_TRUE(events(ns, "driftless-inventory-" + fleet.pipeline(), "ApplyFailed").empty());
+  EXPECT_EQ(field("configmap", ns, "a", ".data.value"), "v1");
+}
+
 TEST_F(KubeSink, DaemonRecordsAFailedFetchOnTheInventoryAndKeepsTheObjects) {
   auto [ns, fleet] = scenario("fetch");
   fleet.write("settings.yaml", config_map("settings", "v1"));
-  std::string config = test::read_file(fleet.path("driftless.yaml"));
-  test::write_file(fleet.path("driftless.yaml"), config.replace(config.find("interval: 1h"), 12, "interval: 1s"));
+  fleet.poll_every_second();
   test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
   ASSERT_TRUE(test::eventually([&] { return daemon.output().find("reconciled") != std::string::npos; }, 60s)) << daemon.output();
 
@@ -580,6 +618,60 @@ TEST_F(KubeSink, DaemonHealsDeletedAndEditedObjectsWithinSeconds) {
   ASSERT_EQ(kubectl({"-n", ns, "patch", "configmap", "settings", "-p", R"({"data":{"value":"hacked"}})"}).exit_code, 0);
   EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v1"; }, 30s)) << daemon.output();
   EXPECT_NE(daemon.output().find("reason=\"drift: ConfigMap/" + ns + "/settings was changed"), std::string::npos) << daemon.output();
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// driftless_drift_events_total of `pipeline` on the /metrics of a daemon; 0 when not counted yet, -1 when unreachable.
+double drift_events(const test::BackgroundProcess& daemon, const std::string& pipeline) {
+  std::smatch m;
+  const std::string log = daemon.output();
+  if (!std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)"))) return -1;
+  httplib::Client client("127.0.0.1", std::stoi(m[1]));
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) return -1;
+  const std::string series = "driftless_drift_events_total{pipeline=\"" + pipeline + "\"} ";
+  const auto at = res->body.find(series);
+  return at == std::string::npos ? 0 : std::stod(res->body.substr(at + series.size()));
+}
+
+// The sink's own updates and prunes are not drift: across a commit that
+// changes half of 400 ConfigMaps and removes the other half, no "drift
+// detected", no drift event counted, no reconcile requested for drift; an
+// edit made with kubectl afterwards still is.
+TEST_F(KubeSink, DaemonDoesNotTakeItsOwnWritesForDrift) {
+  auto [ns, fleet] = scenario("ownwrites");
+  constexpr int kObjects = 400;
+  for (int i = 0; i < kObjects; ++i) fleet.write("cm" + std::to_string(i) + ".yaml", config_map("cm" + std::to_string(i), "v1"));
+  fleet.poll_every_second();
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return occurrences(daemon.output(), " reconciled ") >= 1; }, 120s)) << daemon.output();
+  std::this_thread::sleep_for(1s);  // the watch is open
+
+  for (int i = 0; i < kObjects; ++i) {
+    const std::string name = "cm" + std::to_string(i);
+    if (i % 2 == 0) fleet.write(name + ".yaml", config_map(name, "v2"));
+    else fleet.remove(name + ".yaml");
+  }
+  ASSERT_TRUE(test::eventually([&] { return !exists("configmap", ns, "cm1") && !exists("configmap", ns, "cm399"); }, 120s))
+      << daemon.output();
+  EXPECT_EQ(field("configmap", ns, "cm0", ".data.value"), "v2");
+  // The reconcile that made the change is over once the next one is.
+  const std::size_t reconciled = occurrences(daemon.output(), " reconciled ");
+  ASSERT_TRUE(test::eventually([&] { return occurrences(daemon.output(), " reconciled ") > reconciled; }, 120s))
+      << daemon.output();
+  std::this_thread::sleep_for(2s);  // late watch events of the writes arrive
+  EXPECT_EQ(daemon.output().find("drift detected"), std::string::npos) << daemon.output();
+  EXPECT_EQ(daemon.output().find("reason=\"drift: "), std::string::npos) << daemon.output();
+  EXPECT_EQ(drift_events(daemon, fleet.pipeline()), 0);
+
+  ASSERT_EQ(kubectl({"-n", ns, "patch", "configmap", "cm0", "-p", R"({"data":{"value":"hacked"}})"}).exit_code, 0);
+  EXPECT_TRUE(test::eventually([&] { return drift_events(daemon, fleet.pipeline()) == 1; }, 30s)) << daemon.output();
+  EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "cm0", ".data.value") == "v2"; }, 30s)) << daemon.output();
 }
 
 // `driftless run` on a ConfigMap and a Deployment that never becomes available,
@@ -636,6 +728,35 @@ TEST_F(KubeSink, DaemonWatchSurvivesAnApiServerRestart) {
   ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "settings"}).exit_code, 0);
   EXPECT_TRUE(test::eventually([&] { return exists("configmap", ns, "settings"); }, 30s)) << daemon.output();
   EXPECT_NE(daemon.output().find("drift watch expired (410 Gone)"), std::string::npos) << daemon.output();
+}
+
+// After an outage the pipeline does not sit out its backoff: the drift watch
+// notices the API server answering again and the failed pipeline is retried
+// at once. Down 20 s, the reconciles (every second) fail at about 0, 5 and
+// 15 s, so the backoff alone would retry at about 35 s.
+TEST_F(KubeSink, DaemonRetriesAtOnceWhenTheClusterAnswersAgain) {
+  auto [ns, fleet] = scenario("recover");
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  fleet.poll_every_second();
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find(" reconciled ") != std::string::npos; }, 60s)) << daemon.output();
+  std::this_thread::sleep_for(1s);  // the watch is open
+
+  test::BackgroundProcess restart({(test::source_dir() / "tests/plugins/sink-kube/restart-apiserver").string(), "20"});
+  const auto failed = [&] {
+    const std::string log = daemon.output();
+    return log.find("cannot reach the cluster") != std::string::npos || log.find("the cluster is unavailable") != std::string::npos;
+  };
+  ASSERT_TRUE(test::eventually(failed, 60s)) << daemon.output();
+  fleet.write("settings.yaml", config_map("settings", "v2"));
+  ASSERT_EQ(restart.wait(120s), 0) << restart.output();
+  EXPECT_TRUE(test::eventually(
+      [&] { return daemon.output().find("reason=\"its target answers again\"") != std::string::npos; }, 30s))
+      << daemon.output();
+  EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v2"; }, 60s))
+      << daemon.output();
+  EXPECT_EQ(daemon.output().find("drift detected"), std::string::npos) << daemon.output();
+  EXPECT_EQ(daemon.output().find(" is invalid"), std::string::npos) << daemon.output();
 }
 
 TEST_F(KubeSink, DriftReportOnlyLogs) {
