@@ -54,8 +54,10 @@ Result<void> StagedWrites::stage(const fs::path& file, const std::string& conten
        folder = folder.parent_path())
     missing.push_back(folder);
   for (auto folder = missing.rbegin(); folder != missing.rend(); ++folder) {
-    if (!fs::create_directory(*folder, ec)) return io_error("create the folder", *folder, ec.value());
-    made_folders_.push_back(*folder);
+    // Another pipeline's sink may make the same folder at the same moment
+    // (sinks at out/ and out/fixed): a folder that exists now is fine.
+    if (fs::create_directory(*folder, ec)) made_folders_.push_back(*folder);
+    else if (ec || !fs::is_directory(*folder, ec)) return io_error("create the folder", *folder, ec ? ec.value() : EEXIST);
   }
   if (fs::is_directory(fs::symlink_status(file, ec)))
     return fail(ErrorCode::invalid_input, "cannot write " + file.string() + ": a folder is in the way");
