@@ -71,15 +71,6 @@ bool sink_allows_empty(const PipelineSpec& spec) {
   return allow && allow->is_bool() && allow->as_bool();
 }
 
-void stamp(std::vector<KubeObject>& objects, const std::string& pipeline) {
-  for (auto& object : objects) {
-    if (!object.body.is_object()) continue;
-    Object& labels = labels_of(object.body);
-    labels.set(kManagedByLabel, kManagedByValue);
-    labels.set(kPipelineLabel, pipeline);
-  }
-}
-
 }  // namespace
 
 std::shared_ptr<const Engine::Expansion> Engine::expand(const PipelineSpec& spec,
@@ -369,7 +360,6 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
     if (!has_errors(fresh->diagnostics) && fresh->objects.empty() && fresh->actions.empty())
       check_not_empty(artifact, pipeline.path, sink_allows_empty(*pipeline.spec), fresh->diagnostics);
     if (!has_errors(fresh->diagnostics)) check_objects(fresh->objects, fresh->diagnostics);
-    if (!has_errors(fresh->diagnostics)) stamp(fresh->objects, pipeline.name);
     rendered = fresh;
     render_cache_.store(pipeline.name, chain, artifact, pipeline.path, rendered);
   }

@@ -21,11 +21,6 @@
 
 namespace driftless::core {
 
-/// Labels every managed object carries.
-inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
-inline constexpr const char* kManagedByValue = "driftless";
-inline constexpr const char* kPipelineLabel = "driftless.dev/pipeline";
-
 /// How far one run goes.
 enum class RunStage {
   render,  ///< fetch and render only

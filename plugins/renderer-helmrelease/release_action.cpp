@@ -48,7 +48,7 @@ std::string json_text(const Value& object, std::string_view key) {
 // The pipeline's releases in the cluster, by "namespace/name".
 Result<std::map<std::string, Deployed>> list_deployed(const HelmRunner& helm, const std::string& pipeline) {
   auto listed = helm.run({"list", "--all-namespaces", "--all", "--max", "1000000", "--output", "json", "--selector",
-                          std::string(kPipelineLabel) + "=" + pipeline},
+                          std::string(kube::kPipelineLabel) + "=" + pipeline},
                          std::chrono::minutes(2));
   if (!listed.ok()) return fail(listed.error().code, "helm list: " + listed.error().message);
   if (listed->exit_code != 0) return fail(ErrorCode::unavailable, "helm list failed: " + masked(listed->err, {}));
@@ -148,7 +148,7 @@ std::vector<std::string> upgrade_args(const Release& release, const PhaseOptions
   std::vector<std::string> args{"upgrade", "--install", release.name, release.chart.path.string(),
                                 "--namespace", release.namespace_name, "--values", values.string(), "--reset-values",
                                 "--output", "json", "--history-max", std::to_string(release.max_history),
-                                "--labels", std::string(kPipelineLabel) + "=" + pipeline + "," + kDigestLabel + "=" +
+                                "--labels", std::string(kube::kPipelineLabel) + "=" + pipeline + "," + kDigestLabel + "=" +
                                                 release.digest.substr(0, kDigestLabelLength)};
   if (release.create_namespace) args.push_back("--create-namespace");
   if (phase.wait || phase.remediate) args.insert(args.end(), {"--wait", "--timeout", std::to_string(phase.timeout.count()) + "s"});

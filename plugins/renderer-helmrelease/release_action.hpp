@@ -12,13 +12,13 @@
 #include <mutex>
 
 #include "driftless/process.hpp"
+#include "labels.hpp"
 #include "release.hpp"
 #include "release_objects.hpp"
 
 namespace driftless::helmrelease {
 
-/// Labels helm stores on every release driftless installs.
-inline constexpr const char* kPipelineLabel = "driftless.dev/pipeline";
+/// Labels helm stores on every release driftless installs: kube::kPipelineLabel and this one.
 inline constexpr const char* kDigestLabel = "driftless.dev/digest";
 
 struct ActionSettings {

@@ -4,6 +4,7 @@
 
 #include "inventory.hpp"
 #include "kube_time.hpp"
+#include "labels.hpp"
 
 namespace driftless::kube {
 namespace {
@@ -70,7 +71,7 @@ Result<bool> PipelineLease::hold(KubeClient& client, const LeaseRequest& request
     Object lease;
     lease.set("apiVersion", "coordination.k8s.io/v1");
     lease.set("kind", "Lease");
-    lease.set("metadata", pipeline_object_metadata(name_, namespace_, {"app.kubernetes.io/managed-by", "driftless"},
+    lease.set("metadata", pipeline_object_metadata(name_, namespace_, {kManagedByLabel, kManagedByValue},
                                                    {"driftless.dev/lease-of", pipeline_}));
     lease.set("spec", Value(std::move(spec)));
     auto response = client.send(lease_request(client, request, "POST", collection(), to_json(Value(std::move(lease)))));

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "labels.hpp"
+
 namespace driftless::kube {
 namespace {
 
@@ -89,11 +91,22 @@ bool still_in_sync(const Value& live, const Value& desired, const std::string& h
   // apiVersion, kind, name and namespace identify the object: never in managedFields;
   // status is never applied to the main resource.
   if (!covers_members(*fields, desired.as_object(), {"apiVersion", "kind", "status", "metadata"})) return false;
-  const Value* desired_metadata = desired.find("metadata");
-  if (!desired_metadata || !desired_metadata->is_object()) return true;
   static const Value kNone{Object{}};
-  const Value* owned_metadata = fields->find("f:metadata");
-  return covers_members(owned_metadata ? *owned_metadata : kNone, desired_metadata->as_object(), {"name", "namespace"});
+  const Value* owned = fields->find("f:metadata");
+  const Value& owned_metadata = owned ? *owned : kNone;
+  // The labels every apply adds (applied_object) are ours as well.
+  static const Object kSinkMetadata = [] {
+    Object labels;
+    labels.set(kManagedByLabel, kManagedByValue);
+    labels.set(kPipelineLabel, "");
+    Object added;
+    added.set("labels", Value(std::move(labels)));
+    return added;
+  }();
+  if (!covers_members(owned_metadata, kSinkMetadata, {})) return false;
+  const Value* desired_metadata = desired.find("metadata");
+  return !desired_metadata || !desired_metadata->is_object() ||
+         covers_members(owned_metadata, desired_metadata->as_object(), {"name", "namespace"});
 }
 
 }  // namespace driftless::kube

@@ -18,7 +18,7 @@ std::string desired_hash(const Value& body);
 
 /// True when `live` (an object or its metadata) carries `hash` and our
 /// server-side-apply entry in metadata.managedFields still owns every field
-/// of `desired`. A field someone else changed moved to their manager, a field
+/// of `desired` and the labels each apply adds (labels.hpp). A field someone else changed moved to their manager, a field
 /// someone removed left our set, so both show up here as "not in sync".
 bool still_in_sync(const Value& live, const Value& desired, const std::string& hash);
 

@@ -6,13 +6,12 @@
 #include <deque>
 
 #include "health.hpp"
+#include "labels.hpp"
 #include "ownership.hpp"
 
 namespace driftless::kube {
 namespace {
 
-constexpr const char* kManagedSelector = "app.kubernetes.io/managed-by=driftless";
-constexpr const char* kPipelineLabel = "driftless.dev/pipeline";
 constexpr const char* kPruneAnnotation = "driftless.dev/prune";
 constexpr std::size_t kListPageSize = 1000;
 constexpr std::size_t kRequestChunk = 1000;
@@ -135,8 +134,8 @@ class Reconciler {
     return kinds;
   }
 
-  static Value applied_body(const Item& item) {
-    return applied_object(item.source->body, item.entry.namespace_name, item.type.namespaced, item.hash);
+  Value applied_body(const Item& item) const {
+    return applied_object(item.source->body, s_.pipeline, item.entry.namespace_name, item.type.namespaced, item.hash);
   }
 
   // The hash the last apply computed for this very object: the core hands
@@ -174,7 +173,7 @@ class Reconciler {
                                          : "",
                     object.name()};
       const std::string* known = known_hash(item);
-      item.hash = known ? *known : desired_hash(applied_object(object.body, item.entry.namespace_name, item.type.namespaced, ""));
+      item.hash = known ? *known : desired_hash(applied_object(object.body, s_.pipeline, item.entry.namespace_name, item.type.namespaced, ""));
       item.stage = stage_of(object.kind(), item.type.namespaced);
       by_key_[item.entry.key()] = items_.size();
       items_.push_back(std::move(item));
@@ -293,7 +292,7 @@ class Reconciler {
     for (const auto& item : items_)
       if (item.listed && !item.owner.empty() && item.owner != s_.pipeline)
         error(item, item.entry.id() + " belongs to pipeline '" + item.owner +
-                        "' (label driftless.dev/pipeline); it is not taken over. Remove it from one of the two pipelines.");
+                        "' (label " + kPipelineLabel + "); it is not taken over. Remove it from one of the two pipelines.");
     return !failed();
   }
 
@@ -616,8 +615,12 @@ class Reconciler {
 
 }  // namespace
 
-Value applied_object(const Value& desired, const std::string& namespace_name, bool namespaced, const std::string& hash) {
+Value applied_object(const Value& desired, const std::string& pipeline, const std::string& namespace_name, bool namespaced,
+                     const std::string& hash) {
   Value body = desired;
+  Object& labels = labels_of(body);
+  labels.set(kManagedByLabel, kManagedByValue);
+  labels.set(kPipelineLabel, pipeline);
   Object& metadata = body.as_object()["metadata"].as_object();
   if (namespaced) metadata.set("namespace", namespace_name);
   else metadata.erase("namespace");
@@ -636,7 +639,8 @@ HttpRequest server_side_apply(const KubeClient& client, const std::string& path,
 }
 
 std::string managed_list_path(const std::string& collection, const std::string& continue_token) {
-  std::string path = collection + "?labelSelector=" + url_encode(kManagedSelector) + "&limit=" + std::to_string(kListPageSize);
+  const std::string selector = std::string(kManagedByLabel) + "=" + kManagedByValue;
+  std::string path = collection + "?labelSelector=" + url_encode(selector) + "&limit=" + std::to_string(kListPageSize);
   if (!continue_token.empty()) path += "&continue=" + url_encode(continue_token);
   return path;
 }

@@ -61,9 +61,11 @@ struct SyncServices {
 /// Runs one sync.
 SinkReport reconcile(Context& context, SyncServices services, const SinkRequest& request);
 
-/// `desired` as applied: its namespace set (or removed, when cluster-scoped) and,
-/// unless `hash` is empty, the hash annotation added.
-Value applied_object(const Value& desired, const std::string& namespace_name, bool namespaced, const std::string& hash);
+/// `desired` as applied (a copy; the desired objects are shared and never change): the
+/// managed-by and pipeline labels (labels.hpp) added, its namespace set (or removed, when
+/// cluster-scoped) and, unless `hash` is empty, the hash annotation added.
+Value applied_object(const Value& desired, const std::string& pipeline, const std::string& namespace_name, bool namespaced,
+                     const std::string& hash);
 
 /// The server-side apply (or dry run) of `body` at `path`, field manager driftless.
 /// Without `want_object` the server answers with metadata only.

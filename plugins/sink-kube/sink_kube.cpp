@@ -157,7 +157,7 @@ class KubeSink : public Sink {
     if (writing_ || applied_state() != snapshot) return;
     KubeClient& client = cluster_->client();
     auto response = client.send(server_side_apply(
-        client, object.path, applied_object(object.desired->body, object.entry.namespace_name, object.namespaced, object.hash),
+        client, object.path, applied_object(object.desired->body, context.pipeline(), object.entry.namespace_name, object.namespaced, object.hash),
         settings_.force, false, false));
     if (response.ok() && (response->status == 200 || response->status == 201))
       context.logger().info("drift healed", {{"object", object.entry.id()}});

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "plugins/sink-kube/connection.hpp"
+#include "connection.hpp"
 #include "tests/fuzz/fuzz_dir.hpp"
 
 namespace {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "driftless/snapshot.hpp"
-#include "plugins/source-s3/tarball.hpp"
+#include "tarball.hpp"
 #include "tests/fuzz/fuzz_dir.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -23,7 +23,7 @@ std::string live_with(const std::string& hash, const std::string& fields) {
          {"manager":"driftless","operation":"Apply","fieldsV1":)" + fields + "}]}}";
 }
 
-const char* kOwned = R"({"f:metadata":{"f:labels":{"f:app":{}},"f:annotations":{"f:driftless.dev/applied-hash":{}}},
+const char* kOwned = R"({"f:metadata":{"f:labels":{"f:app":{},"f:app.kubernetes.io/managed-by":{},"f:driftless.dev/pipeline":{}},"f:annotations":{"f:driftless.dev/applied-hash":{}}},
   "f:spec":{"f:selector":{},"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{".":{},"f:port":{},"f:targetPort":{}}}}})";
 
 TEST(StillInSync, TrueWhenHashMatchesAndEveryFieldIsOwned) {
@@ -40,6 +40,14 @@ TEST(StillInSync, FalseWhenSomeoneTookAFieldOver) {
   EXPECT_FALSE(still_in_sync(json(live_with("H", taken)), json(kDesired), "H"));
 }
 
+TEST(StillInSync, FalseWhenSomeoneTookTheLabelsTheSinkAddsOver) {
+  for (const char* label : {R"("f:driftless.dev/pipeline":{})", R"("f:app.kubernetes.io/managed-by":{})"}) {
+    std::string taken = kOwned;
+    taken.replace(taken.find(label), std::string(label).size(), R"("f:other":{})");
+    EXPECT_FALSE(still_in_sync(json(live_with("H", taken)), json(kDesired), "H")) << label;
+  }
+}
+
 TEST(StillInSync, FalseWhenAListItemIsNoLongerOurs) {
   std::string other_port = kOwned;
   other_port.replace(other_port.find("80"), 2, "81");
@@ -53,7 +61,8 @@ TEST(StillInSync, FalseWithoutOurApplyEntry) {
 TEST(StillInSync, ScalarSetsAndAtomicListsAreOwnedAsAWhole) {
   Value desired = json(R"({"apiVersion":"v1","kind":"X","metadata":{"name":"x","annotations":{"driftless.dev/applied-hash":"H"}},
     "spec":{"args":["a","b"],"finalizers":["f1"]}})");
-  const std::string fields = R"({"f:metadata":{"f:annotations":{"f:driftless.dev/applied-hash":{}}},
+  const std::string fields = R"({"f:metadata":{"f:annotations":{"f:driftless.dev/applied-hash":{}},
+    "f:labels":{"f:app.kubernetes.io/managed-by":{},"f:driftless.dev/pipeline":{}}},
     "f:spec":{"f:args":{},"f:finalizers":{".":{},"v:\"f1\"":{}}}})";
   EXPECT_TRUE(still_in_sync(json(live_with("H", fields)), desired, "H"));
   std::string lost = fields;

@@ -161,7 +161,9 @@ TEST_F(KubeSink, CreatesUpdatesAndPrunes) {
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   EXPECT_NE(first.out.find("created ConfigMap/" + ns + "/a"), std::string::npos) << first.out;
   EXPECT_EQ(field("configmap", ns, "a", ".data.value"), "one");
-  EXPECT_EQ(field("configmap", ns, "b", ".metadata.labels.driftless\\.dev/pipeline").empty(), false);
+  // The sink labels what it applies: the renderers' objects carry no such labels.
+  EXPECT_EQ(field("configmap", ns, "b", ".metadata.labels.driftless\\.dev/pipeline"), fleet.pipeline());
+  EXPECT_EQ(field("configmap", ns, "b", ".metadata.labels.app\\.kubernetes\\.io/managed-by"), "driftless");
 
   fleet.write("a.yaml", config_map("a", "two"));
   fleet.remove("b.yaml");
@@ -198,6 +200,13 @@ TEST_F(KubeSink, NoOpReconcileCostsNoWrite) {
   auto left_alone = fleet.apply();
   EXPECT_EQ(counter(left_alone.err, "writes"), 0) << left_alone.err;
   EXPECT_EQ(field("configmap", ns, "cm1", ".metadata.annotations.team"), "blue");
+
+  // The labels the sink adds are desired state too: one removed is put back.
+  ASSERT_EQ(kubectl({"-n", ns, "label", "configmap/cm2", "driftless.dev/pipeline-"}).exit_code, 0);
+  auto relabelled = fleet.apply();
+  ASSERT_EQ(relabelled.exit_code, 0) << relabelled.err;
+  EXPECT_EQ(counter(relabelled.err, "writes"), 1) << relabelled.err;
+  EXPECT_EQ(field("configmap", ns, "cm2", ".metadata.labels.driftless\\.dev/pipeline"), fleet.pipeline());
 }
 
 TEST_F(KubeSink, CrdAndItsCustomResourceInOneCommit) {

@@ -1,0 +1,17 @@
+# cmake -DCORE=<source>/core -P no_kubernetes.cmake
+# Fails when a file of the core names a Kubernetes label (app.kubernetes.io/...).
+file(GLOB_RECURSE sources "${CORE}/*")
+set(found "")
+foreach(source IN LISTS sources)
+  file(STRINGS "${source}" lines REGEX "app\\.kubernetes\\.io")
+  foreach(line IN LISTS lines)
+    string(STRIP "${line}" line)
+    list(APPEND found "${source}: ${line}")
+  endforeach()
+endforeach()
+if(found)
+  list(JOIN found "\n" text)
+  message(FATAL_ERROR "the core names Kubernetes labels; labelling objects is the kube sink's job:\n${text}")
+endif()
+list(LENGTH sources count)
+message(STATUS "${count} files of the core: no Kubernetes label")
