@@ -23,6 +23,7 @@ std::string default_text(const ConfigKey& key) {
 
 void rows(const std::vector<ConfigKey>& keys, const std::string& prefix, std::string& out) {
   for (const auto& key : keys) {
+    if (!key.retired_because.empty()) continue;
     std::string type = to_string(key.type);
     if (!key.choices.empty()) {
       type = "";

@@ -44,6 +44,10 @@ class BlockChecker {
         error(kv.first.Mark(), "unknown key '" + name + "' in " + what + " (accepted: " + list(keys) + ")");
         continue;
       }
+      if (!key->retired_because.empty()) {
+        error(kv.first.Mark(), "'" + name + "' is no longer a key of " + what + ": " + key->retired_because);
+        continue;
+      }
       if (!kv.second.IsNull()) written.push_back(name);
       Value v = convert(kv.second, *key, what);
       if (!v.is_null()) result.set(name, std::move(v));
@@ -73,7 +77,8 @@ class BlockChecker {
 
   static std::string list(const std::vector<ConfigKey>& keys) {
     std::string out;
-    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k.name;
+    for (const auto& k : keys)
+      if (k.retired_because.empty()) out += (out.empty() ? "" : ", ") + k.name;
     return out.empty() ? "no keys" : out;
   }
 
@@ -197,10 +202,9 @@ void check_block(PluginBlock& block, PluginKind kind, const Factory* factory, co
     std::string available;
     for (const auto& n : registry.names(kind)) available += (available.empty() ? "" : ", ") + n;
     out.push_back({Severity::error,
-                   std::to_string(block.location.column) + ": " + owner + " uses " + to_string(kind) + " type '" +
-                       block.type + "', but no such plugin is loaded (loaded: " +
+                   owner + " uses " + to_string(kind) + " type '" + block.type + "', but no such plugin is loaded (loaded: " +
                        (available.empty() ? "none" : available) + "); check --plugin-dir and `driftless plugins`",
-                   file, block.location.line, {}});
+                   file, block.location.line, {}, block.location.column});
     return;
   }
   const std::size_t before = out.size();
@@ -210,10 +214,27 @@ void check_block(PluginBlock& block, PluginKind kind, const Factory* factory, co
   // Let the plugin check the values; templates get a sample folder name.
   auto created = factory->create(expand_templates(block.config, "example", "clusters/example"));
   if (!created.ok())
+    out.push_back({Severity::error, describe(block.type, kind, owner) + ": " + created.error().message, file,
+                   block.location.line, {}, block.location.column});
+}
+
+// A renderer whose after-apply work needs a target kind the pipeline's sink does not give.
+void check_after_apply(const PipelineSpec& pipeline, const PluginRegistry& registry, const std::string& file,
+                       std::vector<Diagnostic>& out) {
+  const SinkFactory* sink = registry.sink(pipeline.sink.type);
+  if (!sink) return;  // reported by check_block
+  const std::string offered = sink->target_kind();
+  for (const auto& renderer : pipeline.renderers) {
+    const RendererFactory* factory = registry.renderer(renderer.type);
+    const std::string needed = factory ? factory->after_apply_target() : "";
+    if (needed.empty() || needed == offered) continue;
     out.push_back({Severity::error,
-                   std::to_string(block.location.column) + ": " + describe(block.type, kind, owner) + ": " +
-                       created.error().message,
-                   file, block.location.line, {}});
+                   "pipeline '" + pipeline.name + "': renderer '" + renderer.type + "' works on the sink's '" + needed +
+                       "' target after apply, but sink '" + pipeline.sink.type + "' " +
+                       (offered.empty() ? "gives after-apply work no target" : "has a '" + offered + "' target") +
+                       "; use a sink whose target is '" + needed + "' (for 'kubernetes': type: kube)",
+                   file, renderer.location.line, {}, renderer.location.column});
+  }
 }
 
 }  // namespace
@@ -229,6 +250,7 @@ std::vector<Diagnostic> validate_plugin_blocks(Config& config, const PluginRegis
     for (auto& renderer : pipeline.renderers)
       check_block(renderer, PluginKind::renderer, registry.renderer(renderer.type), registry, owner, file, out);
     check_block(pipeline.sink, PluginKind::sink, registry.sink(pipeline.sink.type), registry, owner, file, out);
+    check_after_apply(pipeline, registry, file, out);
   }
   return out;
 }

@@ -17,9 +17,9 @@ inline Location yaml_location(const std::filesystem::path& file, const YAML::Mar
 
 /// An error diagnostic "file:line:column: message".
 inline Diagnostic located_error(const std::filesystem::path& file, const YAML::Mark& mark, std::string message) {
-  // Diagnostic has no column field; the column goes at the front of the message.
-  std::string prefix = mark.line >= 0 ? std::to_string(mark.column + 1) + ": " : "";
-  return Diagnostic{Severity::error, prefix + std::move(message), file.string(), mark.line >= 0 ? mark.line + 1 : 0, {}};
+  const bool known = mark.line >= 0;
+  return Diagnostic{Severity::error, std::move(message), file.string(), known ? mark.line + 1 : 0, {},
+                    known ? mark.column + 1 : 0};
 }
 
 }  // namespace driftless::core

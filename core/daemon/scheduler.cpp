@@ -289,12 +289,14 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   {
     std::lock_guard lock(watch_mutex_);
     if (leadership_.leads(pipeline))
-      engine_.start_watch(pipeline, [this](const std::string& drifted, const std::string& reason) {
-        if (reason == kTargetAnswersAgain) return retry_now_if_failed(drifted, "its target answers again");
-        process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
-        metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
-        reconcile_now(drifted, "drift: " + reason);
-      });
+      engine_.start_watch(pipeline, {[this](const std::string& drifted, const std::string& reason) {
+                                       process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
+                                       metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
+                                       reconcile_now(drifted, "drift: " + reason);
+                                     },
+                                     [this](const std::string& answering) {
+                                       retry_now_if_failed(answering, "its target answers again");
+                                     }});
   }
   auto runs = engine_.run(RunStage::apply, pipeline, false);
   PipelineRun& run = runs.front();
@@ -327,7 +329,7 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     s.objects = run.objects().size();
     s.errors = error_texts(run);
     s.message = first_warning(run);
-    // A run that failed before its actions ran reports no items: the last ones still describe the target.
+    // A run that failed before its after-apply work ran reports no items: the last ones still describe the target.
     if (ok || !run.sink.items.empty()) s.items = run.sink.items;
     if (ok) {
       record_revision(s, run.revision);

@@ -300,7 +300,7 @@ RenderResult Engine::render_chain(const Expanded& pipeline, const Artifact& arti
     }
     for (auto& folder : result.read_folders) chain.read_folders.push_back(std::move(folder));
     chain.cacheable = chain.cacheable && result.cacheable;
-    for (auto& action : result.actions) chain.actions.push_back(std::move(action));
+    for (auto& work : result.after_apply) chain.after_apply.push_back(std::move(work));
     if (result.valid_for.count() > 0 && (chain.valid_for.count() == 0 || result.valid_for < chain.valid_for))
       chain.valid_for = result.valid_for;
     chain.objects = std::move(result.objects);
@@ -317,12 +317,12 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   run.metadata = artifact.metadata;
   run.diagnostics = warnings;
   SinkSlot* slot = nullptr;
-  std::vector<Diagnostic> deferred_errors;
+  std::vector<Diagnostic> after_apply_errors;
   auto finish = [&]() -> PipelineRun {
     // The sink records the failures of its own sync; it hears of the others here.
     if (stage == RunStage::apply && slot) {
       std::vector<Diagnostic> errors;
-      for (const auto* set : {&run.diagnostics, &deferred_errors})
+      for (const auto* set : {&run.diagnostics, &after_apply_errors})
         for (const auto& d : *set)
           if (d.severity == Severity::error) errors.push_back(d);
       if (!errors.empty()) report_to_sink(pipeline.name, *slot, errors);
@@ -340,8 +340,10 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   if (stage != RunStage::render) {
     slot = sink_for(pipeline, run.diagnostics);
     if (!slot) return finish();
-    CoreContext context(services_, pipeline.name, slot->type, options_.timeout);
-    guarded([&] { slot->cluster = slot->instance->cluster_info(context); }, "sink '" + slot->type + "'", run.diagnostics);
+    if (slot->facts) {
+      CoreContext context(services_, pipeline.name, slot->type, options_.timeout);
+      guarded([&] { slot->cluster = slot->facts->cluster_info(context); }, "sink '" + slot->type + "'", run.diagnostics);
+    }
     if (slot->cluster) cluster = &*slot->cluster;
   }
 
@@ -357,7 +359,7 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   run.render_ran = !run.render_reused;
   if (!rendered) {
     auto fresh = std::make_shared<RenderResult>(render_chain(pipeline, artifact, stages, cluster));
-    if (!has_errors(fresh->diagnostics) && fresh->objects.empty() && fresh->actions.empty())
+    if (!has_errors(fresh->diagnostics) && fresh->objects.empty() && fresh->after_apply.empty())
       check_not_empty(artifact, pipeline.path, sink_allows_empty(*pipeline.spec), fresh->diagnostics);
     if (!has_errors(fresh->diagnostics)) check_objects(fresh->objects, fresh->diagnostics);
     rendered = fresh;
@@ -373,21 +375,38 @@ PipelineRun Engine::run_one(const Expanded& pipeline, const Artifact& artifact, 
   context.set_cluster_info(cluster);
   SinkRequest request{*run.rendered, stage == RunStage::apply ? SinkMode::apply : SinkMode::diff, run.rendered};
   guarded([&] { run.sink = slot->instance->sync(context, request); }, "sink '" + type + "'", run.diagnostics);
-  if (!run.ok()) return finish();  // deferred work needs its objects in place
-  for (const auto& action : rendered->actions) {
-    CoreContext action_context(services_, pipeline.name, "deferred", options_.timeout);
-    action_context.set_cluster_info(cluster);
+  if (!run.ok()) return finish();  // after-apply work needs its objects in place
+  run_after_apply(pipeline, *rendered, *slot, request.mode, run, after_apply_errors);
+  return finish();
+}
+
+void Engine::run_after_apply(const Expanded& pipeline, const RenderResult& rendered, SinkSlot& slot, SinkMode mode,
+                             PipelineRun& run, std::vector<Diagnostic>& errors) {
+  if (rendered.after_apply.empty()) return;
+  // The config check makes this unreachable for the bundled plugins; a sink built elsewhere may still lack it.
+  if (!slot.target_access) {
+    run.diagnostics.push_back({Severity::error, "sink '" + slot.type + "' gives after-apply work no target; " +
+                                                    std::to_string(rendered.after_apply.size()) + " step(s) did not run",
+                               {}, 0, {}});
+    return;
+  }
+  CoreContext sink_context(services_, pipeline.name, slot.type, options_.timeout);
+  Target target;
+  guarded([&] { target = slot.target_access->target(sink_context); }, "sink '" + slot.type + "' target", run.diagnostics);
+  if (!run.ok()) return;
+  for (const auto& work : rendered.after_apply) {
+    CoreContext context(services_, pipeline.name, "after-apply", options_.timeout);
+    context.set_cluster_info(slot.cluster ? &*slot.cluster : nullptr);
     SinkReport report;
-    guarded([&] { report = action->run(action_context, request.mode); }, action->describe(), run.diagnostics);
+    guarded([&] { report = work->run(context, target, mode); }, work->describe(), run.diagnostics);
     for (auto& change : report.changes) run.sink.changes.push_back(std::move(change));
     for (auto& d : report.diagnostics) {
-      if (d.severity == Severity::error) deferred_errors.push_back(d);
+      if (d.severity == Severity::error) errors.push_back(d);
       run.sink.diagnostics.push_back(std::move(d));
     }
     for (auto& item : report.items) run.sink.items.push_back(std::move(item));
-    if (!run.ok()) break;  // later actions may depend on this one
+    if (!run.ok()) break;  // later work may depend on this one
   }
-  return finish();
 }
 
 Engine::SinkSlot* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems) {
@@ -403,23 +422,31 @@ Engine::SinkSlot* Engine::sink_for(const Expanded& pipeline, std::vector<Diagnos
   }
   slot.type = block.type;
   slot.instance = std::move(*created);
+  Sink& sink = *slot.instance;
+  slot.facts = capability_of<ClusterFacts>(sink);
+  slot.drift_watch = capability_of<DriftWatch>(sink);
+  slot.leases = capability_of<Leases>(sink);
+  slot.failure_reports = capability_of<FailureReports>(sink);
+  slot.target_access = capability_of<TargetAccess>(sink);
   return &slot;
 }
 
-void Engine::start_watch(const std::string& pipeline, const DriftHandler& on_drift) {
+void Engine::start_watch(const std::string& pipeline, const WatchEvents& events) {
   // The sink is made here when no run made it yet, so that the first apply is
   // watched (and healed) while it still waits for health.
   if (!sink_for(pipeline)) return;
   std::lock_guard lock(sinks_mutex_);
   auto it = sinks_.find(pipeline);
-  if (closing_ || it == sinks_.end() || !it->second.instance || it->second.watch) return;
+  if (closing_ || it == sinks_.end() || !it->second.drift_watch || it->second.watch) return;
   SinkSlot& slot = it->second;
   // A watch lasts until it is stopped, not until a deadline.
   auto context = std::make_unique<CoreContext>(services_, pipeline, slot.type, std::chrono::hours(24 * 365));
   Result<void> result;
   std::vector<Diagnostic> crash;
   guarded([&] {
-    result = slot.instance->watch(*context, [on_drift, pipeline](const std::string& reason) { on_drift(pipeline, reason); });
+    DriftEvents drift{[drifted = events.drifted, pipeline](const std::string& reason) { drifted(pipeline, reason); },
+                      [answers_again = events.answers_again, pipeline] { answers_again(pipeline); }};
+    result = slot.drift_watch->watch(*context, std::move(drift));
   }, "sink '" + slot.type + "' watch", crash);
   if (!crash.empty()) result = fail(ErrorCode::internal, crash.front().message);
   if (!result.ok()) {
@@ -445,7 +472,7 @@ void Engine::stop_watches() {
 
 void Engine::end_watch(SinkSlot& slot) {
   std::vector<Diagnostic> crash;
-  guarded([&] { slot.instance->unwatch(); }, "sink '" + slot.type + "' unwatch", crash);
+  guarded([&] { slot.drift_watch->unwatch(); }, "sink '" + slot.type + "' unwatch", crash);
   slot.watch.reset();
 }
 
@@ -470,10 +497,11 @@ Engine::SinkSlot* Engine::sink_for(const std::string& pipeline) {
 Result<bool> Engine::hold_lease(const std::string& pipeline, const LeaseRequest& request) {
   SinkSlot* slot = sink_for(pipeline);
   if (!slot) return fail(ErrorCode::not_found, "pipeline '" + pipeline + "' has no sink (yet)");
+  if (!slot->leases) return true;
   CoreContext context(services_, pipeline, slot->type, request.duration);
   Result<bool> held = false;
   std::vector<Diagnostic> crash;
-  guarded([&] { held = slot->instance->hold_lease(context, request); }, "sink '" + slot->type + "' lease", crash);
+  guarded([&] { held = slot->leases->hold_lease(context, request); }, "sink '" + slot->type + "' lease", crash);
   if (!crash.empty()) return fail(ErrorCode::internal, crash.front().message);
   return held;
 }
@@ -483,13 +511,13 @@ void Engine::release_leases(const LeaseRequest& request) {
   {
     std::lock_guard lock(sinks_mutex_);
     for (auto& [name, slot] : sinks_)
-      if (slot.instance) slots.emplace_back(name, &slot);
+      if (slot.leases) slots.emplace_back(name, &slot);
   }
   for (auto& [name, slot] : slots) {
     CoreContext context(services_, name, slot->type, request.duration);
     Result<void> released;
     std::vector<Diagnostic> crash;
-    guarded([&] { released = slot->instance->release_lease(context, request); }, "sink '" + slot->type + "' lease", crash);
+    guarded([&] { released = slot->leases->release_lease(context, request); }, "sink '" + slot->type + "' lease", crash);
     if (!crash.empty() || !released.ok())
       context.logger().warn("lease not released; another replica takes over once it expires",
                             {{"error", crash.empty() ? released.error().message : crash.front().message}});
@@ -501,9 +529,10 @@ void Engine::report_failure(const std::string& pipeline, const std::vector<Diagn
 }
 
 void Engine::report_to_sink(const std::string& pipeline, SinkSlot& slot, const std::vector<Diagnostic>& errors) {
+  if (!slot.failure_reports) return;
   CoreContext context(services_, pipeline, slot.type, options_.timeout);
   std::vector<Diagnostic> crash;
-  guarded([&] { slot.instance->report_failure(context, errors); }, "sink '" + slot.type + "' failure report", crash);
+  guarded([&] { slot.failure_reports->report_failure(context, errors); }, "sink '" + slot.type + "' failure report", crash);
   for (const auto& d : crash) context.logger().warn(d.message);
 }
 

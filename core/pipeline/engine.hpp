@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "driftless/after_apply.hpp"
+#include "driftless/capabilities.hpp"
 #include "driftless/plugin.hpp"
 #include "pipeline/core_context.hpp"
 #include "pipeline/render_cache.hpp"
@@ -115,23 +117,28 @@ class Engine {
   /// sink is dropped. A failed prune keeps the sink, to be tried again.
   Retirement retire(const std::string& pipeline, const std::string& source, const std::string& folder_path);
 
-  /// Called from a watch thread when a pipeline's target drifted.
-  using DriftHandler = std::function<void(const std::string& pipeline, const std::string& reason)>;
-  /// Starts Sink::watch of `pipeline` unless it runs already (making the
-  /// pipeline's sink when no run made it yet); the sink calls `on_drift` from
-  /// its own threads.
-  void start_watch(const std::string& pipeline, const DriftHandler& on_drift);
+  /// What a pipeline's drift watch reports, from the sink's threads.
+  struct WatchEvents {
+    /// The pipeline's target drifted (DriftEvents::drifted).
+    std::function<void(const std::string& pipeline, const std::string& reason)> drifted;
+    /// The pipeline's target answers again (DriftEvents::answers_again).
+    std::function<void(const std::string& pipeline)> answers_again;
+  };
+  /// Starts the DriftWatch of `pipeline`'s sink unless it runs already or the
+  /// sink has none (making the pipeline's sink when no run made it yet).
+  void start_watch(const std::string& pipeline, const WatchEvents& events);
   /// Ends the watch of one pipeline (this replica stopped acting on the
   /// pipeline: its drift is no longer ours to heal).
   void stop_watch(const std::string& pipeline);
   /// Ends every watch (also done by the destructor).
   void stop_watches();
 
-  /// Sink::hold_lease for the pipeline, creating its sink when needed.
+  /// Leases::hold_lease for the pipeline, creating its sink when needed; true
+  /// when its sink has no Leases (a target without coordination).
   Result<bool> hold_lease(const std::string& pipeline, const LeaseRequest& request);
-  /// Sink::release_lease for every pipeline whose sink exists.
+  /// Leases::release_lease for every pipeline whose sink exists and has Leases.
   void release_leases(const LeaseRequest& request);
-  /// Sink::report_failure for the pipeline (when its sink can be made).
+  /// FailureReports::report_failure for the pipeline (when its sink can be made and has it).
   void report_failure(const std::string& pipeline, const std::vector<Diagnostic>& errors);
 
  private:
@@ -160,7 +167,10 @@ class Engine {
   SinkSlot* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
   SinkSlot* sink_for(const std::string& pipeline);
   void report_to_sink(const std::string& pipeline, SinkSlot& slot, const std::vector<Diagnostic>& errors);
-  /// Sink::unwatch of a slot whose watch runs (sinks_mutex_ held).
+  /// Runs the render's after-apply work on the sink's target, after a sync without errors.
+  void run_after_apply(const Expanded& pipeline, const RenderResult& rendered, SinkSlot& slot, SinkMode mode,
+                       PipelineRun& run, std::vector<Diagnostic>& errors);
+  /// DriftWatch::unwatch of a slot whose watch runs (sinks_mutex_ held).
   void end_watch(SinkSlot& slot);
   /// Ends the pipeline's watch and forgets its sink (the pipeline was retired).
   void drop_sink(const std::string& pipeline);
@@ -177,8 +187,14 @@ class Engine {
   struct SinkSlot {
     std::string type;
     std::unique_ptr<Sink> instance;
+    /// The instance's capabilities (capabilities.hpp), asked once; nullptr when it has none.
+    ClusterFacts* facts = nullptr;
+    DriftWatch* drift_watch = nullptr;
+    Leases* leases = nullptr;
+    FailureReports* failure_reports = nullptr;
+    TargetAccess* target_access = nullptr;
     std::optional<ClusterInfo> cluster;
-    std::unique_ptr<CoreContext> watch;  ///< the context of a running Sink::watch
+    std::unique_ptr<CoreContext> watch;  ///< the context of a running DriftWatch::watch
   };
   std::mutex sinks_mutex_;  ///< guards sinks_ (slots never move) and their watches
   std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, kept for the engine's life

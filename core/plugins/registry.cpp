@@ -139,6 +139,9 @@ bool PluginRegistry::load_file(const std::filesystem::path& file) {
     return refuse("built for driftless plugin ABI version " + std::to_string(info->abi_version) +
                   ", but this driftless needs ABI version " + std::to_string(DRIFTLESS_ABI_VERSION) +
                   ": rebuild the plugin against driftless SDK " DRIFTLESS_SDK_VERSION);
+  if (const std::string sdk = str(info->sdk_version); sdk.substr(0, sdk.find('.')) != std::to_string(DRIFTLESS_ABI_VERSION))
+    return refuse("says it was built with driftless SDK " + sdk + ", whose major version is not its ABI version " +
+                  std::to_string(info->abi_version) + ": rebuild the plugin against driftless SDK " DRIFTLESS_SDK_VERSION);
   if (str(info->build_fingerprint) != DRIFTLESS_BUILD_FINGERPRINT)
     return refuse("built with '" + str(info->build_fingerprint) + "' (compiler " + str(info->compiler) +
                   "), but this driftless needs '" DRIFTLESS_BUILD_FINGERPRINT

@@ -203,7 +203,7 @@ Result<std::string> ChartFetcher::chart_file(const ResolvedChart& chart, const s
 Result<ResolvedChart> ChartFetcher::from_oci(const ChartRequest& request) {
   auto tool = find_tool("helm", helm_path_, "helmPath");
   if (!tool.ok()) return tool.error();
-  HelmRunner helm(context_, *tool, HelmTarget{{}, {}, limits_.max_helm_memory});
+  HelmRunner helm(context_, *tool, HelmTarget{{}, limits_.max_helm_memory});
   if (helm.home().empty()) return fail(ErrorCode::internal, "cannot create a private folder for helm");
   const fs::path pulled = helm.home() / "pulled";
   std::error_code ec;

@@ -12,9 +12,13 @@ Result<ProcessResult> HelmRunner::run(std::vector<std::string> args, std::chrono
   ProcessSpec spec;
   spec.argv.push_back(tool_.string());
   for (auto& arg : args) spec.argv.push_back(std::move(arg));
-  if (!target_.kubeconfig.empty()) spec.argv.insert(spec.argv.end(), {"--kubeconfig", target_.kubeconfig});
+  const kube::ClusterSettings& cluster = target_.cluster;
+  if (!cluster.kubeconfig.empty()) spec.argv.insert(spec.argv.end(), {"--kubeconfig", cluster.kubeconfig});
   else spec.inherit.push_back("KUBECONFIG");
-  if (!target_.context.empty()) spec.argv.insert(spec.argv.end(), {"--kube-context", target_.context});
+  if (!cluster.context.empty()) spec.argv.insert(spec.argv.end(), {"--kube-context", cluster.context});
+  // The sink's identity: helm is held to the same RBAC as the sink's own writes.
+  if (!cluster.impersonate.user.empty()) spec.argv.insert(spec.argv.end(), {"--kube-as-user", cluster.impersonate.user});
+  for (const auto& group : cluster.impersonate.groups) spec.argv.insert(spec.argv.end(), {"--kube-as-group", group});
   const std::string home = home_.path().string();
   spec.env = {{"HOME", home}, {"HELM_CACHE_HOME", home + "/cache"}, {"HELM_CONFIG_HOME", home + "/config"},
               {"HELM_DATA_HOME", home + "/data"}};

@@ -1,7 +1,8 @@
 // Running the real helm for the helmrelease plugin: a private, empty HOME (no
-// user repositories, plugins or registry logins), the configured kubeconfig and
-// context, and never beyond the caller's deadline. Used both to pull OCI charts
-// while rendering and to install releases in the deferred action.
+// user repositories, plugins or registry logins), the kube sink's kubeconfig,
+// context and impersonation, and never beyond the caller's deadline. Used both
+// to pull OCI charts while rendering (no cluster) and to install releases in
+// the after-apply step.
 #pragma once
 
 #include <chrono>
@@ -11,14 +12,14 @@
 
 #include "driftless/process.hpp"
 #include "driftless/plugin.hpp"
+#include "cluster.hpp"
 
 namespace driftless::helmrelease {
 
 /// Where helm finds the cluster (empty fields keep helm's own defaults) and
 /// how much memory it may use.
 struct HelmTarget {
-  std::string kubeconfig;  ///< "" = $KUBECONFIG or ~/.kube/config, as kubectl
-  std::string context;     ///< "" = the kubeconfig's current context
+  kube::ClusterSettings cluster;  ///< the kube sink's: kubeconfig, context, impersonation
   std::size_t max_memory = ProcessSpec{}.max_memory;  ///< RLIMIT_DATA of each helm run
 };
 

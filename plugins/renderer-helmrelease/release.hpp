@@ -5,12 +5,15 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "driftless/plugin.hpp"
 
 namespace driftless::helmrelease {
+
+struct ValuesInputs;
 
 /// How helm runs one phase (install of a new release, upgrade of an existing one).
 struct PhaseOptions {
@@ -68,6 +71,9 @@ struct Release {
   std::string namespace_name;  ///< where Helm installs it and keeps its history
   ResolvedChart chart;
   Value values;              ///< merged values; may hold secrets: never logged
+  /// Set when the values also come from the cluster: then `values`, `secret_texts`
+  /// and `digest` are filled by the after-apply step (values.hpp).
+  std::shared_ptr<const ValuesInputs> values_inputs;
   std::vector<std::string> secret_texts;  ///< strings from Secrets, masked in helm output
   std::string digest;        ///< sha256 of the chart digest and the merged values
   bool suspended = false;    ///< neither installed, upgraded nor uninstalled

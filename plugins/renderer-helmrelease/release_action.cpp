@@ -12,6 +12,8 @@
 #include "driftless/yaml.hpp"
 #include "helm_runner.hpp"
 #include "release_status.hpp"
+#include "target.hpp"
+#include "values.hpp"
 
 namespace driftless::helmrelease {
 namespace {
@@ -233,6 +235,28 @@ void remember_objects(ClusterView& cluster, const std::map<std::string, std::str
   }
 }
 
+// `releases` with the values that also come from the cluster merged in, read
+// as the sink's identity (into `storage`); a release whose merge failed is in
+// `unmerged` with why, and its errors are in `out`.
+const std::vector<Release>& with_cluster_values(const std::vector<Release>& releases, ClusterView* cluster,
+                                                const std::string& unreachable, std::vector<Release>& storage,
+                                                std::map<std::string, std::string>& unmerged, std::vector<Diagnostic>& out) {
+  if (std::none_of(releases.begin(), releases.end(), [](const Release& r) { return r.values_inputs != nullptr; })) return releases;
+  storage = releases;
+  ClusterObjectReader from_cluster = [&](const std::string& kind, const std::string& ns,
+                                         const std::string& name) -> Result<KubeObject> {
+    if (!cluster) return fail(ErrorCode::unavailable, unreachable);
+    return cluster->config_object(kind, ns, name);
+  };
+  for (auto& release : storage) {
+    if (!release.values_inputs || release.suspended) continue;
+    const std::size_t before = out.size();
+    if (!merge_kept_values(*release.values_inputs, from_cluster, release, out))
+      unmerged[release.object] = out.size() > before ? out.back().message : "its values could not be merged";
+  }
+  return storage;
+}
+
 }  // namespace
 
 ReleaseActions::ReleaseActions(ActionSettings settings, std::string pipeline, std::vector<Release> releases)
@@ -244,15 +268,20 @@ std::string ReleaseActions::describe() const {
   return "helm releases of " + std::to_string(releases_.size()) + " HelmRelease object(s)";
 }
 
-SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
+SinkReport ReleaseActions::run(Context& context, const Target& target, SinkMode mode) {
   std::lock_guard lock(running_);
   SinkReport report;
+  auto reach = kube::settings_of(target);
+  if (!reach.ok()) {
+    report.diagnostics.push_back({Severity::error, "helm releases: " + reach.error().message, {}, 0, {}});
+    return report;
+  }
   auto tool = find_tool("helm", settings_.helm_path, "helmPath");
   if (!tool.ok()) {
     report.diagnostics.push_back({Severity::error, tool.error().message, {}, 0, {}});
     return report;
   }
-  HelmRunner helm(context, *tool, HelmTarget{settings_.kubeconfig, settings_.context, settings_.max_memory});
+  HelmRunner helm(context, *tool, HelmTarget{*reach, settings_.max_memory});
   auto deployed = list_deployed(helm, pipeline_);
   if (!deployed.ok()) {
     report.diagnostics.push_back({Severity::error, deployed.error().message, {}, 0, {}});
@@ -262,16 +291,21 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
   std::map<std::string, Installed> installed = load_installed(state_file);
   // The cluster as the API shows it: for drift and the HelmRelease status. Releases are installed without it.
   std::unique_ptr<ClusterView> cluster;
-  if (auto connected = ClusterView::connect(settings_.kubeconfig, settings_.context); connected.ok()) cluster = std::move(*connected);
-  else context.logger().warn("cannot read the cluster's API; release objects are not checked for drift",
-                             {{"error", connected.error().message}});
+  std::string unreachable;
+  if (auto connected = ClusterView::connect(*reach); connected.ok()) cluster = std::move(*connected);
+  else unreachable = connected.error().message;
+  if (cluster == nullptr)
+    context.logger().warn("cannot read the cluster's API; release objects are not checked for drift", {{"error", unreachable}});
+  std::vector<Release> merged;
+  std::map<std::string, std::string> unmerged;  // HelmRelease object -> why its values could not be merged
+  const std::vector<Release>& releases = with_cluster_values(releases_, cluster.get(), unreachable, merged, unmerged, report.diagnostics);
 
   // Which releases need helm: new, changed, moved by someone else, not healthy, or whose objects drifted.
   std::set<std::string> desired, changed;
   std::vector<const Release*> unchanged;
-  for (const auto& release : releases_) {
+  for (const auto& release : releases) {
     desired.insert(release.key());
-    if (release.suspended) continue;
+    if (release.suspended || unmerged.count(release.object)) continue;
     auto current = deployed->find(release.key());
     auto known = installed.find(release.key());
     if (known == installed.end() && current != deployed->end() && current->second.status == "deployed" &&
@@ -285,11 +319,13 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
   const auto drift = cluster ? find_drift(*cluster, unchanged, installed, context.logger()) : std::map<std::string, std::string>{};
   std::vector<const Release*> work;
   std::map<std::string, StatusItem> items;  // by HelmRelease object
-  for (const auto& release : releases_) {
+  for (const auto& release : releases) {
     auto current = deployed->find(release.key());
     const std::string revision = current == deployed->end() ? "" : current->second.revision;
     const std::string chart = current == deployed->end() ? "" : current->second.chart;
-    if (release.suspended) {
+    if (auto why = unmerged.find(release.object); why != unmerged.end()) {
+      items[release.object] = item_of(release, "failed", revision, chart, why->second);
+    } else if (release.suspended) {
       items[release.object] = item_of(release, "suspended", revision, chart, "");
     } else if (changed.count(release.key()) || drift.count(release.key())) {
       work.push_back(&release);
@@ -413,7 +449,7 @@ SinkReport ReleaseActions::run(Context& context, SinkMode mode) {
   const fs::path published_file = settings_.state_dir / (sanitized(pipeline_) + ".status.json");
   auto published = load_strings(published_file);
   std::map<std::string, std::string> now_published;
-  for (const auto& release : releases_) {
+  for (const auto& release : releases) {
     auto item = items.find(release.object);
     if (item == items.end()) continue;
     report.items.push_back(item->second);

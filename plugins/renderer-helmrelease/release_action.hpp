@@ -1,6 +1,7 @@
-// The deferred half of the helmrelease renderer: after the pipeline's objects
-// are applied, make the cluster's Helm releases equal to the HelmReleases of
-// the render with the real `helm`. One `helm list` finds the releases this
+// The after-apply half of the helmrelease renderer: after the pipeline's
+// objects are applied, make the cluster's Helm releases equal to the
+// HelmReleases of the render with the real `helm`, on the kube sink's cluster
+// as the sink's identity (the Target the core passes in). One `helm list` finds the releases this
 // pipeline installed; a release whose chart digest and merged values are the
 // ones it was last installed with (and whose revision nobody moved since) costs
 // nothing; others get `helm upgrade --install`, in dependsOn order, a few at a
@@ -11,6 +12,7 @@
 #include <map>
 #include <mutex>
 
+#include "driftless/after_apply.hpp"
 #include "driftless/process.hpp"
 #include "labels.hpp"
 #include "release.hpp"
@@ -23,19 +25,17 @@ inline constexpr const char* kDigestLabel = "driftless.dev/digest";
 
 struct ActionSettings {
   std::string helm_path;   ///< "" = helm from PATH
-  std::string kubeconfig;  ///< "" = $KUBECONFIG or ~/.kube/config, as kubectl
-  std::string context;     ///< "" = the kubeconfig's current context
   bool prune = true;
   int concurrency = 4;
   std::size_t max_memory = ProcessSpec{}.max_memory;  ///< of each helm run
   std::filesystem::path state_dir;  ///< where the digest each release was installed with is remembered
 };
 
-class ReleaseActions : public DeferredAction {
+class ReleaseActions : public AfterApply {
  public:
   ReleaseActions(ActionSettings settings, std::string pipeline, std::vector<Release> releases);
   std::string describe() const override;
-  SinkReport run(Context& context, SinkMode mode) override;
+  SinkReport run(Context& context, const Target& target, SinkMode mode) override;
 
  private:
   ActionSettings settings_;

@@ -9,7 +9,6 @@
 namespace driftless::helmrelease {
 namespace {
 
-constexpr auto kRequestTimeout = std::chrono::seconds(30);
 constexpr std::size_t kListConcurrency = 8;
 
 // What a person or a controller may change by hand: everything but metadata and status.
@@ -42,8 +41,8 @@ std::optional<ObjectRef> ObjectRef::from_key(const std::string& key) {
 
 ClusterView::ClusterView(std::shared_ptr<kube::Cluster> cluster) : cluster_(std::move(cluster)) {}
 
-Result<std::unique_ptr<ClusterView>> ClusterView::connect(const std::string& kubeconfig, const std::string& context) {
-  auto cluster = kube::Cluster::shared({kubeconfig, context, kube::Impersonation{}, kRequestTimeout});
+Result<std::unique_ptr<ClusterView>> ClusterView::connect(const kube::ClusterSettings& settings) {
+  auto cluster = kube::Cluster::shared(settings);
   if (!cluster.ok()) return cluster.error();
   return std::unique_ptr<ClusterView>(new ClusterView(std::move(*cluster)));
 }

@@ -40,8 +40,8 @@ struct ObjectRef {
 /// status), so checking unchanged releases costs only their LISTs.
 class ClusterView {
  public:
-  /// Connects the way helm does (kubeconfig, context).
-  static Result<std::unique_ptr<ClusterView>> connect(const std::string& kubeconfig, const std::string& context);
+  /// Connects as helm does: the kube sink's kubeconfig, context and impersonation.
+  static Result<std::unique_ptr<ClusterView>> connect(const kube::ClusterSettings& settings);
 
   /// The objects of helm's rendered `manifest`; namespaced kinds without a
   /// namespace are in `release_namespace`. Kinds the server does not serve are left out.

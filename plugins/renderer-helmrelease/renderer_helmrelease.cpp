@@ -1,11 +1,12 @@
 // renderer "helmrelease": HelmRelease objects (Flux v2 and the Flux v1
-// helm-operator) become real Helm releases. Rendering only reads: it takes the
-// HelmReleases and the Flux source objects out of the object list, fetches
-// and caches each chart, merges values and checks everything; the releases
-// are installed by a deferred action the core runs after the sink applied the
-// rest of the pipeline (see release_action.hpp and docs/helmrelease.md).
+// helm-operator) become real Helm releases. Rendering reads the artifact and
+// chart sources only, never the cluster: it takes the HelmReleases and the
+// Flux source objects out of the object list, fetches and caches each chart,
+// merges values and checks everything; the releases are installed by an
+// after-apply step the core runs on the kube sink's cluster, as the sink's
+// identity, once the sink applied the rest of the pipeline (see
+// release_action.hpp and docs/helmrelease.md).
 #include <driftless/export.hpp>
-#include <driftless/hash.hpp>
 
 #include <functional>
 #include <set>
@@ -14,6 +15,7 @@
 #include "helm_stage.hpp"
 #include "release_action.hpp"
 #include "release_objects.hpp"
+#include "target.hpp"
 #include "values.hpp"
 
 namespace {
@@ -22,6 +24,9 @@ using namespace driftless;
 using namespace driftless::helmrelease;
 
 constexpr std::size_t kMaxLabelValue = 63;
+constexpr const char* kInstallsAsTheSink =
+    "releases are installed on the pipeline's kube sink's cluster with its kubeconfig, context and impersonate keys; "
+    "set them on the sink";
 
 struct Settings {
   ActionSettings action;
@@ -95,20 +100,6 @@ class HelmReleaseRenderer : public Renderer {
                                     "pipeline name '" + context.pipeline() + "' cannot be a Helm release label; use at most 63 "
                                     "letters, digits, '-', '_' or '.'", {}, 0, {}});
     ChartFetcher charts(context, settings_.limits, settings_.action.helm_path);
-    std::unique_ptr<ClusterView> cluster;  // connected on first use: most releases read nothing from it
-    ClusterObjectReader from_cluster = [&](const std::string& kind, const std::string& ns,
-                                           const std::string& name) -> Result<KubeObject> {
-      if (!cluster) {
-        auto connected = ClusterView::connect(settings_.action.kubeconfig, settings_.action.context);
-        // No cluster configured (an offline `driftless render`): nothing can be there.
-        if (!connected.ok()) return fail(ErrorCode::not_found, connected.error().message);
-        cluster = std::move(*connected);
-      }
-      auto found = cluster->config_object(kind, ns, name);
-      // Values from the cluster change without a commit: render again next time.
-      if (found.ok()) result.cacheable = false;
-      return found;
-    };
     std::vector<Release> releases;
     std::map<std::string, std::string> names;  // release key -> HelmRelease holding it
     for (const auto& object : consumed) {
@@ -130,15 +121,23 @@ class HelmReleaseRenderer : public Renderer {
       if (spec->chart.refresh.count() > 0 && (result.valid_for.count() == 0 || spec->chart.refresh < result.valid_for))
         result.valid_for = spec->chart.refresh;
       auto chart_file = [&](const std::string& path) { return charts.chart_file(release.chart, path); };
-      if (!merge_values(object, *spec, index, chart_file, from_cluster, release, result.diagnostics)) continue;
-      release.digest = sha256_hex(release.chart.digest + "\n" + to_json(release.values));
+      if (needs_cluster(*spec, index)) {
+        // Merged after apply, when the sink's cluster is reachable as the sink's identity.
+        release.values_inputs = keep_values_inputs(object, *spec, index, chart_file);
+      } else {
+        ClusterObjectReader none = [](const std::string&, const std::string&, const std::string&) -> Result<KubeObject> {
+          return fail(ErrorCode::not_found, "not in the render");
+        };
+        if (!merge_values(object, *spec, index, chart_file, none, release, result.diagnostics)) continue;
+        release.digest = release_digest(release);
+      }
       releases.push_back(std::move(release));
     }
     assign_levels(releases, result.diagnostics);
     if (has_errors(result.diagnostics)) return result;
     ActionSettings action = settings_.action;
     action.state_dir = context.cache_dir() / "releases";
-    result.actions.push_back(std::make_shared<ReleaseActions>(std::move(action), context.pipeline(), std::move(releases)));
+    result.after_apply.push_back(std::make_shared<ReleaseActions>(std::move(action), context.pipeline(), std::move(releases)));
     return result;
   }
 
@@ -151,9 +150,8 @@ class HelmReleaseRendererFactory : public RendererFactory {
   std::vector<ConfigKey> config_keys() const override {
     return {
         ConfigKey("helmPath", ConfigType::path, "The helm binary; when unset: helm on PATH."),
-        ConfigKey("kubeconfig", ConfigType::path,
-                  "Kubeconfig helm installs with; when unset: $KUBECONFIG or ~/.kube/config, as kubectl."),
-        ConfigKey("context", ConfigType::string, "Kubeconfig context; when unset: its current-context."),
+        ConfigKey::retired("kubeconfig", kInstallsAsTheSink),
+        ConfigKey::retired("context", kInstallsAsTheSink),
         ConfigKey("prune", ConfigType::boolean,
                   "Uninstall releases of this pipeline whose HelmRelease left the source (only after a fully successful apply).")
             .default_to(true),
@@ -175,11 +173,12 @@ class HelmReleaseRendererFactory : public RendererFactory {
 
   Result<std::string> tool_version() const override { return renderers::helm_version(""); }
 
+  // Releases are installed on the kube sink's cluster, with its kubeconfig, context and impersonation.
+  std::string after_apply_target() const override { return kube::kTargetKind; }
+
   Result<std::unique_ptr<Renderer>> create(const Value& config) const override {
     Settings s;
     s.action.helm_path = config.string_or("helmPath");
-    s.action.kubeconfig = config.string_or("kubeconfig");
-    s.action.context = config.string_or("context");
     s.action.prune = config.find("prune")->as_bool();
     s.action.concurrency = static_cast<int>(config.find("concurrency")->as_int());
     const auto index_size = config.find("maxIndexSize")->as_int();

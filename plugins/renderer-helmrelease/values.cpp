@@ -1,7 +1,9 @@
 #include "values.hpp"
 
+#include <algorithm>
 #include <cctype>
 
+#include "driftless/hash.hpp"
 #include "driftless/yaml.hpp"
 
 namespace driftless::helmrelease {
@@ -144,5 +146,41 @@ bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const Rende
   if (spec.values.is_object()) merge_into(release.values, spec.values);
   return ok;
 }
+
+bool needs_cluster(const ReleaseSpec& spec, const RenderIndex& index) {
+  return std::any_of(spec.values_from.begin(), spec.values_from.end(), [&](const ValuesReference& ref) {
+    return ref.kind != "ChartFile" && !index.count(ref.kind + "/" + ref.namespace_name + "/" + ref.name);
+  });
+}
+
+std::shared_ptr<const ValuesInputs> keep_values_inputs(const KubeObject& object, const ReleaseSpec& spec,
+                                                       const RenderIndex& index, const ChartFileReader& chart_file) {
+  auto inputs = std::make_shared<ValuesInputs>(ValuesInputs{object, spec, {}, {}});
+  for (const auto& ref : spec.values_from) {
+    if (ref.kind == "ChartFile") {
+      inputs->chart_files.emplace(ref.key, chart_file(ref.key));
+      continue;
+    }
+    const std::string key = ref.kind + "/" + ref.namespace_name + "/" + ref.name;
+    if (auto it = index.find(key); it != index.end()) inputs->render_objects.emplace(key, *it->second);
+  }
+  return inputs;
+}
+
+bool merge_kept_values(const ValuesInputs& inputs, const ClusterObjectReader& from_cluster, Release& release,
+                       std::vector<Diagnostic>& out) {
+  RenderIndex index;
+  for (const auto& [key, object] : inputs.render_objects) index[key] = &object;
+  auto chart_file = [&](const std::string& path) -> Result<std::string> {
+    auto it = inputs.chart_files.find(path);
+    return it != inputs.chart_files.end() ? it->second : fail(ErrorCode::not_found, path + " is not in the chart");
+  };
+  release.secret_texts.clear();
+  if (!merge_values(inputs.helm_release, inputs.spec, index, chart_file, from_cluster, release, out)) return false;
+  release.digest = release_digest(release);
+  return true;
+}
+
+std::string release_digest(const Release& release) { return sha256_hex(release.chart.digest + "\n" + to_json(release.values)); }
 
 }  // namespace driftless::helmrelease

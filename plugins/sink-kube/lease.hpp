@@ -5,7 +5,7 @@
 // the same version. See docs/operations.md, "High availability".
 #pragma once
 
-#include <driftless/plugin.hpp>
+#include <driftless/capabilities.hpp>
 
 #include <string>
 

@@ -13,6 +13,7 @@
 #include "ownership.hpp"
 #include "reconcile.hpp"
 #include "settings.hpp"
+#include "target.hpp"
 #include "watch.hpp"
 
 namespace {
@@ -20,9 +21,18 @@ namespace {
 using namespace driftless;
 using namespace driftless::kube;
 
-class KubeSink : public Sink {
+class KubeSink : public Sink,
+                 public ClusterFacts,
+                 public DriftWatch,
+                 public Leases,
+                 public FailureReports,
+                 public TargetAccess {
  public:
   explicit KubeSink(Settings settings) : settings_(std::move(settings)) {}
+
+  void* capability(std::string_view id) override {
+    return offer<ClusterFacts, DriftWatch, Leases, FailureReports, TargetAccess>(this, id);
+  }
 
   SinkReport sync(Context& context, const SinkRequest& request) override {
     std::lock_guard lock(mutex_);
@@ -101,12 +111,15 @@ class KubeSink : public Sink {
                                 kReconcileFailed, message);
   }
 
+  // After-apply work (Helm releases) acts as this sink does: same cluster, same identity.
+  Target target(Context&) override { return target_of(cluster_settings()); }
+
   // Joins the cluster's shared drift watches; no thread of its own.
-  Result<void> watch(Context& context, DriftCallback on_drift) override {
+  Result<void> watch(Context& context, DriftEvents events) override {
     if (settings_.drift == DriftMode::off) return {};
     if (auto cluster = ensure_cluster(); !cluster.ok()) return cluster.error();
-    auto answers_again = [on_drift] { on_drift(kTargetAnswersAgain); };
-    auto drifted = [this, &context, on_drift = std::move(on_drift)](const std::shared_ptr<const AppliedState>& snapshot,
+    auto answers_again = std::move(events.answers_again);
+    auto drifted = [this, &context, on_drift = std::move(events.drifted)](const std::shared_ptr<const AppliedState>& snapshot,
                                                                     const AppliedObject& object, const Value* live,
                                                                     const std::string& reason) {
       if (made_by_sync(object.entry.key(), live)) return;
@@ -175,12 +188,16 @@ class KubeSink : public Sink {
       events_.record(context, cluster_->client(), failures[i], inventory);
   }
 
+  ClusterSettings cluster_settings() const {
+    return {settings_.kubeconfig, settings_.context, settings_.impersonate, settings_.request_timeout};
+  }
+
   // Finds the cluster once (shared with every sink that reaches it the same
   // way); the cluster and the namespaces never change after.
   Result<Cluster*> ensure_cluster() {
     std::lock_guard lock(cluster_mutex_);
     if (cluster_) return cluster_.get();
-    auto cluster = Cluster::shared({settings_.kubeconfig, settings_.context, settings_.impersonate, settings_.request_timeout});
+    auto cluster = Cluster::shared(cluster_settings());
     if (!cluster.ok()) return cluster.error();
     const std::string& context_namespace = (*cluster)->access().namespace_name;
     default_namespace_ = !settings_.namespace_name.empty() ? settings_.namespace_name
@@ -221,6 +238,8 @@ class KubeSink : public Sink {
 
 class KubeSinkFactory : public SinkFactory {
  public:
+  std::string target_kind() const override { return kTargetKind; }
+
   std::vector<ConfigKey> config_keys() const override {
     return {
         ConfigKey("kubeconfig", ConfigType::path,

@@ -5,6 +5,8 @@
 #include "driftless/artifact.hpp"
 #include "driftless/context.hpp"
 #include "driftless/diagnostic.hpp"
+#include "driftless/after_apply.hpp"
+#include "driftless/capabilities.hpp"
 #include "driftless/plugin.hpp"
 
 namespace driftless {
@@ -14,21 +16,19 @@ Context::~Context() = default;
 Source::~Source() = default;
 Renderer::~Renderer() = default;
 Sink::~Sink() = default;
-DeferredAction::~DeferredAction() = default;
+AfterApply::~AfterApply() = default;
+ClusterFacts::~ClusterFacts() = default;
+DriftWatch::~DriftWatch() = default;
+Leases::~Leases() = default;
+FailureReports::~FailureReports() = default;
+TargetAccess::~TargetAccess() = default;
 PluginFactory::~PluginFactory() = default;
 
 Result<std::string> PluginFactory::tool_version() const { return std::string(); }
+std::string RendererFactory::after_apply_target() const { return {}; }
+std::string SinkFactory::target_kind() const { return {}; }
 
-std::optional<ClusterInfo> Sink::cluster_info(Context&) { return std::nullopt; }
-
-Result<void> Sink::watch(Context&, DriftCallback) { return {}; }
-void Sink::unwatch() {}
-
-Result<bool> Sink::hold_lease(Context&, const LeaseRequest&) { return true; }
-
-Result<void> Sink::release_lease(Context&, const LeaseRequest&) { return {}; }
-
-void Sink::report_failure(Context&, const std::vector<Diagnostic>&) {}
+void* Sink::capability(std::string_view) { return nullptr; }
 
 long Context::seconds_left() const {
   auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline() - std::chrono::steady_clock::now()).count();
@@ -88,6 +88,7 @@ std::string format(const Diagnostic& d) {
   if (!d.file.empty()) {
     out += d.file;
     if (d.line > 0) out += ":" + std::to_string(d.line);
+    if (d.line > 0 && d.column > 0) out += ":" + std::to_string(d.column);
     out += ": ";
   }
   out += to_string(d.severity);

@@ -104,7 +104,7 @@ TEST(Cli, ValidateABrokenConfigNamesFileLineAndKey) {
   write_file(dir / "bad.yaml", "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n  - {name: s, type: path, path: ., color: red}\npipelines:\n  - {name: p, source: s, sink: {type: dir, path: out}}\n");
   auto r = run_driftless({"--config", (dir / "bad.yaml").string(), "validate"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("bad.yaml:4: error:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.yaml:4:36: error:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("unknown key 'color'"), std::string::npos) << r.err;
   auto json = run_driftless({"--config", (dir / "bad.yaml").string(), "validate", "-o", "json"});
   auto parsed = parse_json(json.out);

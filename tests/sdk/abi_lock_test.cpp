@@ -85,3 +85,9 @@ TEST(AbiLock, CommentsAndWhitespaceDoNotCount) {
   EXPECT_NE(code_only("int a;"), code_only("long a;"));
   EXPECT_EQ(code_only("const char* s = \"//not a comment\";"), "const char* s = \"//not a comment\";");
 }
+
+TEST(AbiLock, TheSdkMajorVersionIsTheAbiVersion) {
+  const std::string version = DRIFTLESS_SDK_VERSION;
+  EXPECT_EQ(version.substr(0, version.find('.')), std::to_string(DRIFTLESS_ABI_VERSION))
+      << "DRIFTLESS_SDK_VERSION must start with the ABI version";
+}

@@ -10,10 +10,13 @@
 
 /// Bump whenever any SDK header changes in a way that affects the binary
 /// interface (tests/sdk/abi_lock_test fails until sdk/abi.lock is updated).
-#define DRIFTLESS_ABI_VERSION 13u
+#define DRIFTLESS_ABI_VERSION 14u
 
-/// Version of the SDK release.
-#define DRIFTLESS_SDK_VERSION "0.1.0"
+/// Version of the SDK release, semantic: the major number is the ABI version
+/// (a plugin loads only into a core of the same major), the minor counts
+/// additions that keep the ABI (a new capability id, a toolkit function)
+/// (tests/sdk/abi_lock_test checks that they agree).
+#define DRIFTLESS_SDK_VERSION "14.0.0"
 
 #define DRIFTLESS_STR_(x) #x
 #define DRIFTLESS_STR(x) DRIFTLESS_STR_(x)

@@ -44,6 +44,13 @@ struct ConfigKey {
   ConfigKey& one_of(std::vector<std::string> values) { choices = std::move(values); return *this; }
   /// Keys of a nested block (type object).
   ConfigKey& with_children(std::vector<ConfigKey> keys) { children = std::move(keys); return *this; }
+  /// A key no longer accepted: giving it is an error saying `why` (what to do
+  /// instead), rather than a bare "unknown key". Left out of the reference.
+  static ConfigKey retired(std::string key_name, std::string why) {
+    ConfigKey key(std::move(key_name), ConfigType::any, {});
+    key.retired_because = std::move(why);
+    return key;
+  }
 
   std::string name;
   ConfigType type;
@@ -52,6 +59,7 @@ struct ConfigKey {
   Value default_value;              ///< null means "no default"
   std::vector<ConfigKey> children;
   std::vector<std::string> choices; ///< empty = any
+  std::string retired_because;      ///< set by retired(): the key is refused with this text
 };
 
 }  // namespace driftless

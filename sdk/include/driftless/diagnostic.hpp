@@ -25,9 +25,11 @@ struct Diagnostic {
   std::string file;     ///< empty when not tied to a file
   int line = 0;         ///< 1-based; 0 when unknown
   std::string object;   ///< "Kind/namespace/name" when tied to an object
+  int column = 0;       ///< 1-based, with `line`; 0 when unknown
 };
 
-/// "file:line: error: message (object)" — the one-line form users see. The
+/// "file:line:column: error: message (object)" — the one-line form users,
+/// editors and CI annotations read (":column" only when known). The
 /// core puts the stage in front of the message of a renderer's finding:
 /// "clusters/dev/db.yaml:1: error: renderer 'team-labels' (stage 2 of 2): ...".
 std::string format(const Diagnostic& diagnostic);

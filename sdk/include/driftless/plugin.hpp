@@ -1,14 +1,17 @@
 // The three plugin interfaces (Source, Renderer, Sink) and their factories.
 // A plugin library exports one factory through the handshake in abi.hpp; the
 // core creates instances from validated config blocks when the config loads.
+// A sink's optional abilities (drift watch, leases, ...) are separate
+// interfaces in capabilities.hpp; work that runs after the sink applied is an
+// AfterApply (after_apply.hpp).
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "driftless/artifact.hpp"
@@ -44,7 +47,7 @@ struct RenderRequest {
   std::vector<KubeObject> objects;
 };
 
-class DeferredAction;
+class AfterApply;
 
 /// Output of one renderer stage: the objects for the next stage, plus findings.
 /// Any error diagnostic fails the pipeline's render (nothing is applied).
@@ -64,10 +67,12 @@ struct RenderResult {
   /// then renders the pipeline on every run instead of reusing the result.
   bool cacheable = true;
   /// Work that must wait until the pipeline's objects are in the target (e.g.
-  /// installing a release into the cluster). The core runs them in this order
-  /// after a sink sync without errors, in apply and in diff mode; a cached
-  /// render reuses the same actions, so run() may be called many times.
-  std::vector<std::shared_ptr<DeferredAction>> actions;
+  /// installing a release into the cluster). The core runs it in this order
+  /// after a sink sync without errors, in apply and in diff mode, on the
+  /// sink's target with the sink's identity (see after_apply.hpp); a cached
+  /// render reuses the same work, so run() may be called many times. Only a
+  /// renderer whose factory declares after_apply_target() may return some.
+  std::vector<std::shared_ptr<AfterApply>> after_apply;
   /// For a stage that also reads something outside the artifact (the newest
   /// chart in a version range, a chart in another repository): how long the
   /// result stays true while the folders it read are unchanged. The core
@@ -119,7 +124,7 @@ struct StatusItem {
 struct SinkReport {
   std::vector<ObjectChange> changes;
   std::vector<Diagnostic> diagnostics;
-  /// The complete list of status items of the reporter (a DeferredAction
+  /// The complete list of status items of the reporter (an AfterApply
   /// reports all of its releases at every run, changed or not).
   std::vector<StatusItem> items;
 };
@@ -141,39 +146,6 @@ struct SinkRequest {
   bool allow_empty = false;
 };
 
-/// Work a renderer hands to the core to run after the sink (see
-/// RenderResult::actions). Created by the plugin; its library stays loaded for
-/// as long as the action lives. Must not throw.
-class DeferredAction {
- public:
-  virtual ~DeferredAction();
-  /// One line for logs ("helm releases of 3 HelmRelease objects").
-  virtual std::string describe() const = 0;
-  /// In SinkMode::apply does the work; in SinkMode::diff only reports what it
-  /// would change. Changes name what they touched ("HelmRelease/ns/name");
-  /// error diagnostics mean the work was not (fully) done.
-  virtual SinkReport run(Context& context, SinkMode mode) = 0;
-};
-
-/// Called by Sink::watch with a short reason ("Deployment/web/api was deleted"),
-/// or with kTargetAnswersAgain.
-using DriftCallback = std::function<void(const std::string& reason)>;
-
-/// The DriftCallback reason that is no drift: the target answers again after it
-/// could not (a watch re-established, a probe succeeded). The core then retries
-/// at once a pipeline whose last reconcile failed and waits in backoff, instead
-/// of at the end of the backoff; it counts no drift and does nothing else.
-inline constexpr const char* kTargetAnswersAgain = "the target answers again";
-
-/// A replica's claim to act on a pipeline, when several `driftless run`
-/// replicas share the same targets (high availability).
-struct LeaseRequest {
-  /// This replica's identity, unique among the replicas ("host-1234").
-  std::string holder;
-  /// Another replica may take the lease over once it was not renewed for this long.
-  std::chrono::milliseconds duration{15'000};
-};
-
 /// Makes a target (a cluster, a directory) equal to a set of objects. The core
 /// keeps one instance per pipeline for the life of the process.
 class Sink {
@@ -182,44 +154,26 @@ class Sink {
   /// Applies (or diffs) the complete desired set. Must not throw.
   virtual SinkReport sync(Context& context, const SinkRequest& request) = 0;
 
-  /// Facts about the target (version, API list) that renderers see through
-  /// Context::cluster_info(), e.g. for Helm's --kube-version. Called before a
-  /// pipeline renders for diff or apply; nullopt (the default) when unknown.
-  virtual std::optional<ClusterInfo> cluster_info(Context& context);
-
-  /// Starts watching the target for drift from what the last successful apply
-  /// made, and returns: until unwatch() returns, the sink calls `on_drift`
-  /// (from any thread) each time it finds some (a managed object deleted or
-  /// edited); the core then runs the pipeline's reconcile at once instead of
-  /// waiting for the interval. `context` stays valid until unwatch() returns.
-  /// An Error means nothing is watched (the core logs it and tries again
-  /// before the pipeline's next reconcile). The default watches nothing.
-  /// Runs concurrently with sync() on the same instance; a thousand pipelines
-  /// must not cost a thousand threads, so share watches inside the plugin.
-  virtual Result<void> watch(Context& context, DriftCallback on_drift);
-  /// Stops what watch() started: once it returns, `on_drift` is not running
-  /// and is not called again. The default does nothing.
-  virtual void unwatch();
-
-  /// Acquires or renews the lease of the pipeline context.pipeline() for
-  /// `request.holder`: true when it holds the lease now, false when another
-  /// holder's lease is still valid. Two holders never both get true for one
-  /// lease. The daemon calls it every renew interval, concurrently with sync(),
-  /// and acts on a pipeline only while it holds its lease. The default (a
-  /// target without coordination) always answers true.
-  virtual Result<bool> hold_lease(Context& context, const LeaseRequest& request);
-
-  /// Gives up the lease if `request.holder` holds it, so another replica takes
-  /// over at once (a clean stop). The default does nothing.
-  virtual Result<void> release_lease(Context& context, const LeaseRequest& request);
-
-  /// Tells the sink that an apply of its pipeline failed before or after its
-  /// own sync (the source could not be fetched, a renderer failed, objects were
-  /// invalid, deferred work failed): `errors` are those diagnostics. A sink may
-  /// record them where the target's users look (the kube sink: Events). Must
-  /// not throw; the default does nothing.
-  virtual void report_failure(Context& context, const std::vector<Diagnostic>& errors);
+  /// The optional interface named `id` (a capability's kId, see
+  /// capabilities.hpp) when this sink implements it, else nullptr (the
+  /// default). Implement it with offer(): `return offer<DriftWatch, Leases>(this, id);`.
+  /// Use capability_of<T>(sink) to ask.
+  virtual void* capability(std::string_view id);
 };
+
+/// The capability C of `sink`, or nullptr when it does not have it.
+template <class C>
+C* capability_of(Sink& sink) {
+  return static_cast<C*>(sink.capability(C::kId));
+}
+
+/// For Sink::capability: `self` as the first of `Capabilities` whose kId is `id`, else nullptr.
+template <class... Capabilities, class Self>
+void* offer(Self* self, std::string_view id) {
+  void* found = nullptr;
+  (void)((id == Capabilities::kId ? (found = static_cast<Capabilities*>(self), true) : false) || ...);
+  return found;
+}
 
 // ---------------------------------------------------------------- factories
 
@@ -245,12 +199,19 @@ class RendererFactory : public PluginFactory {
  public:
   /// As SourceFactory::create.
   virtual Result<std::unique_ptr<Renderer>> create(const Value& config) const = 0;
+  /// The Target::kind its after-apply work runs on ("kubernetes"), "" (the
+  /// default) when it returns none. The core refuses a config whose pipeline
+  /// chains this renderer before a sink of another target kind.
+  virtual std::string after_apply_target() const;
 };
 
 class SinkFactory : public PluginFactory {
  public:
   /// As SourceFactory::create.
   virtual Result<std::unique_ptr<Sink>> create(const Value& config) const = 0;
+  /// The Target::kind its instances hand to after-apply work through the
+  /// TargetAccess capability, "" (the default) when they hand none.
+  virtual std::string target_kind() const;
 };
 
 }  // namespace driftless

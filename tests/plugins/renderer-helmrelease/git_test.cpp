@@ -48,8 +48,7 @@ class GitApply {
                "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n  - name: fleet\n    type: git\n    url: " + repo_url +
                    "\n    ref: {branch: main}\npipelines:\n  - name: " + pipeline +
                    "\n    source: fleet\n    path: clusters/prod\n    renderers:\n      - {type: yaml}\n"
-                   "      - {type: helmrelease, helmPath: " + helm_env()["HELM"] + ", kubeconfig: " + kubeconfig +
-                   "}\n    sink: {type: kube, kubeconfig: " + kubeconfig + ", healthTimeout: 60s}\n");
+                   "      - {type: helmrelease, helmPath: " + helm_env()["HELM"] + "}\n    sink: {type: kube, kubeconfig: " + kubeconfig + ", healthTimeout: 60s}\n");
   }
   CommandResult apply() {
     return run_driftless({"--config", (dir_ / "driftless.yaml").string(), "--plugin-dir", plugin_dir().string(),

@@ -84,8 +84,7 @@ HelmFleet::HelmFleet(const std::string& pipeline, const std::string& renderer_ex
   write_file(dir_ / "driftless.yaml",
              "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\nsources:\n  - name: repo\n    type: path\n"
              "    path: repo\n    interval: " + interval + "\npipelines:\n  - name: " + pipeline + "\n    source: repo\n    path: app\n    renderers:\n"
-             "      - {type: yaml}\n      - type: helmrelease\n        helmPath: helm-wrapper\n        kubeconfig: " + kubeconfig +
-                 "\n" + renderer_extra + "    sink: {type: kube, kubeconfig: " + kubeconfig + ", healthTimeout: 60s}\n");
+             "      - {type: yaml}\n      - type: helmrelease\n        helmPath: helm-wrapper\n" + renderer_extra + "    sink: {type: kube, kubeconfig: " + kubeconfig + ", healthTimeout: 60s}\n");
   write("namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns_ + "\n");
 }
 
