@@ -226,13 +226,13 @@ Result<ResolvedChart> ChartFetcher::from_oci(const ChartRequest& request) {
   }
   const auto timeout = std::chrono::duration_cast<std::chrono::seconds>(request.timeout);
   auto ran = helm.run(args, std::max(timeout, std::chrono::seconds(1)));
-  if (!ran.ok()) return fail(ran.error().code, "helm pull " + request.url + ": " + ran.error().message);
+  if (!ran.ok()) return fail(ran.error().code, "helm pull " + redact_url(request.url) + ": " + ran.error().message);
   if (ran->exit_code != 0)
-    return fail(ErrorCode::unavailable, "helm pull " + request.url + " failed: " + masked(ran->err, {request.password}));
+    return fail(ErrorCode::unavailable, "helm pull " + redact_url(request.url) + " failed: " + masked(ran->err, {request.password, base64_encode(request.username + ":" + request.password)}));
   fs::path archive;
   for (const auto& entry : fs::directory_iterator(pulled, ec))
     if (entry.path().extension() == ".tgz") archive = entry.path();
-  if (archive.empty()) return fail(ErrorCode::internal, "helm pull " + request.url + " left no chart archive");
+  if (archive.empty()) return fail(ErrorCode::internal, "helm pull " + redact_url(request.url) + " left no chart archive");
   auto bytes = read_file_capped(archive, limits_.max_chart_bytes);
   if (!bytes.ok()) return fail(bytes.error().code, request.url + ": " + bytes.error().message);
   // helm names the archive <chart>-<version>.tgz after the chart's own metadata.
