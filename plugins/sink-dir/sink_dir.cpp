@@ -6,6 +6,7 @@
 // succeeded, and only files this sink wrote (listed in .driftless-inventory).
 #include <driftless/diff.hpp>
 #include <driftless/export.hpp>
+#include <driftless/settings.hpp>
 #include <driftless/files.hpp>
 #include <driftless/yaml.hpp>
 
@@ -220,18 +221,31 @@ class DirSink : public Sink {
   bool allow_empty_;
 };
 
+struct Settings {
+  std::string path;
+  bool prune = true;
+  bool allow_empty = false;
+};
+
+const SettingsSchema<Settings>& schema() {
+  static const auto keys =
+      SettingsSchema<Settings>()
+          .key(ConfigKey("path", ConfigType::path, "Directory to write the objects to; created when missing.").required(),
+               &Settings::path)
+          .key(ConfigKey("prune", ConfigType::boolean, "Remove files of objects that left the desired set.").default_to(true),
+               &Settings::prune)
+          .key(ConfigKey("allowEmpty", ConfigType::boolean, "Allow an empty render to remove every file.").default_to(false),
+               &Settings::allow_empty);
+  return keys;
+}
+
 class DirSinkFactory : public SinkFactory {
  public:
-  std::vector<ConfigKey> config_keys() const override {
-    return {
-        ConfigKey("path", ConfigType::path, "Directory to write the objects to; created when missing.").required(),
-        ConfigKey("prune", ConfigType::boolean, "Remove files of objects that left the desired set.").default_to(true),
-        ConfigKey("allowEmpty", ConfigType::boolean, "Allow an empty render to remove every file.").default_to(false),
-    };
-  }
+  std::vector<ConfigKey> config_keys() const override { return schema().keys(); }
   Result<std::unique_ptr<Sink>> create(const Value& config) const override {
-    return std::unique_ptr<Sink>(std::make_unique<DirSink>(config.string_or("path"), config.find("prune")->as_bool(),
-                                                           config.find("allowEmpty")->as_bool()));
+    auto s = schema().read(config);
+    if (!s.ok()) return s.error();
+    return std::unique_ptr<Sink>(std::make_unique<DirSink>(s->path, s->prune, s->allow_empty));
   }
 };
 

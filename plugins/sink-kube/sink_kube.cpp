@@ -2,6 +2,7 @@
 // server-side apply, records what it applied in the cluster, prunes what left,
 // waits for health and watches for drift. See docs/sink-kube.md.
 #include <driftless/export.hpp>
+#include <driftless/settings.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -236,66 +237,63 @@ class KubeSink : public Sink,
   std::shared_ptr<DriftWatcher::Subscriber> subscriber_;
 };
 
+const SettingsSchema<Settings>& schema() {
+  using S = Settings;
+  static const auto keys =
+      SettingsSchema<S>()
+          .key(ConfigKey("kubeconfig", ConfigType::path,
+                         "Kubeconfig file; when unset: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account."),
+               &S::kubeconfig)
+          .key(ConfigKey("context", ConfigType::string, "Kubeconfig context to use; when unset: its current-context."), &S::context)
+          .key(ConfigKey("namespace", ConfigType::string,
+                         "Namespace for namespaced objects that name none; when unset: the context's namespace, else default."),
+               &S::namespace_name)
+          .key(ConfigKey("inventoryNamespace", ConfigType::string,
+                         "Namespace of the inventory ConfigMap driftless-inventory-<pipeline>; when unset: `namespace`."),
+               &S::inventory_namespace)
+          .key(ConfigKey("leaseNamespace", ConfigType::string,
+                         "Namespace of the Lease driftless-lease-<pipeline> that replicas of `driftless run` with "
+                         "highAvailability share; when unset: the inventory's namespace."),
+               &S::lease_namespace)
+          .block(ConfigKey("impersonate", ConfigType::object,
+                           "Act as this user (and groups), held to their RBAC; Helm releases of the pipeline too."),
+                 &S::impersonate,
+                 SettingsSchema<Impersonation>()
+                     .key(ConfigKey("user", ConfigType::string, "User name to impersonate.").required(), &Impersonation::user)
+                     .key(ConfigKey("groups", ConfigType::string_list, "Groups to impersonate."), &Impersonation::groups))
+          .key(ConfigKey("force", ConfigType::boolean, "Take over fields other field managers own (server-side apply force).")
+                   .default_to(true),
+               &S::force)
+          .key(ConfigKey("prune", ConfigType::boolean, "Delete objects that left the desired set.").default_to(true), &S::prune)
+          .key(ConfigKey("allowEmpty", ConfigType::boolean, "Let an empty render prune every object of the pipeline.")
+                   .default_to(false),
+               &S::allow_empty)
+          .key(ConfigKey("wait", ConfigType::boolean, "After applying, wait until the objects are healthy.").default_to(true),
+               &S::wait)
+          .key(ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established).")
+                   .default_to("5m"),
+               &S::health_timeout)
+          .key(ConfigKey("requestTimeout", ConfigType::duration, "Limit for one API request.").default_to("30s"),
+               &S::request_timeout)
+          .key(ConfigKey("concurrency", ConfigType::integer, "API requests in flight at once.").default_to(32), &S::concurrency)
+          .choice(ConfigKey("drift", ConfigType::string, "What `driftless run` does when a managed object is changed or deleted.")
+                      .default_to("heal"),
+                  &S::drift, {{"heal", DriftMode::heal}, {"report", DriftMode::report}, {"off", DriftMode::off}});
+  return keys;
+}
+
 class KubeSinkFactory : public SinkFactory {
  public:
   std::string target_kind() const override { return kTargetKind; }
 
-  std::vector<ConfigKey> config_keys() const override {
-    return {
-        ConfigKey("kubeconfig", ConfigType::path,
-                  "Kubeconfig file; when unset: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account."),
-        ConfigKey("context", ConfigType::string, "Kubeconfig context to use; when unset: its current-context."),
-        ConfigKey("namespace", ConfigType::string,
-                  "Namespace for namespaced objects that name none; when unset: the context's namespace, else default."),
-        ConfigKey("inventoryNamespace", ConfigType::string,
-                  "Namespace of the inventory ConfigMap driftless-inventory-<pipeline>; when unset: `namespace`."),
-        ConfigKey("leaseNamespace", ConfigType::string,
-                  "Namespace of the Lease driftless-lease-<pipeline> that replicas of `driftless run` with "
-                  "highAvailability share; when unset: the inventory's namespace."),
-        ConfigKey("impersonate", ConfigType::object, "Act as this user (and groups), held to their RBAC.")
-            .with_children({ConfigKey("user", ConfigType::string, "User name to impersonate.").required(),
-                            ConfigKey("groups", ConfigType::string_list, "Groups to impersonate.")}),
-        ConfigKey("force", ConfigType::boolean, "Take over fields other field managers own (server-side apply force).")
-            .default_to(true),
-        ConfigKey("prune", ConfigType::boolean, "Delete objects that left the desired set.").default_to(true),
-        ConfigKey("allowEmpty", ConfigType::boolean, "Let an empty render prune every object of the pipeline.")
-            .default_to(false),
-        ConfigKey("wait", ConfigType::boolean, "After applying, wait until the objects are healthy.").default_to(true),
-        ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established).")
-            .default_to("5m"),
-        ConfigKey("requestTimeout", ConfigType::duration, "Limit for one API request.").default_to("30s"),
-        ConfigKey("concurrency", ConfigType::integer, "API requests in flight at once.").default_to(32),
-        ConfigKey("drift", ConfigType::string, "What `driftless run` does when a managed object is changed or deleted.")
-            .one_of({"heal", "report", "off"})
-            .default_to("heal"),
-    };
-  }
+  std::vector<ConfigKey> config_keys() const override { return schema().keys(); }
 
   Result<std::unique_ptr<Sink>> create(const Value& config) const override {
-    Settings s;
-    s.kubeconfig = config.string_or("kubeconfig");
-    s.context = config.string_or("context");
-    s.namespace_name = config.string_or("namespace");
-    s.inventory_namespace = config.string_or("inventoryNamespace");
-    s.lease_namespace = config.string_or("leaseNamespace");
-    if (const Value* who = config.find("impersonate")) {
-      s.impersonate.user = who->string_or("user");
-      if (const Value* groups = who->find("groups"); groups && groups->is_array())
-        for (const auto& g : groups->as_array()) s.impersonate.groups.push_back(g.as_string());
-    }
-    s.force = config.find("force")->as_bool();
-    s.prune = config.find("prune")->as_bool();
-    s.allow_empty = config.find("allowEmpty")->as_bool();
-    s.wait = config.find("wait")->as_bool();
-    s.health_timeout = std::chrono::milliseconds(config.find("healthTimeout")->as_int());
-    s.request_timeout = std::chrono::milliseconds(config.find("requestTimeout")->as_int());
-    const std::int64_t concurrency = config.find("concurrency")->as_int();
-    if (concurrency < 1 || concurrency > 1000)
-      return fail(ErrorCode::invalid_input, "concurrency must be between 1 and 1000, not " + std::to_string(concurrency));
-    s.concurrency = static_cast<std::size_t>(concurrency);
-    const std::string drift = config.string_or("drift", "heal");
-    s.drift = drift == "off" ? DriftMode::off : drift == "report" ? DriftMode::report : DriftMode::heal;
-    return std::unique_ptr<Sink>(std::make_unique<KubeSink>(std::move(s)));
+    auto s = schema().read(config);
+    if (!s.ok()) return s.error();
+    if (s->concurrency < 1 || s->concurrency > 1000)
+      return fail(ErrorCode::invalid_input, "concurrency must be between 1 and 1000, not " + std::to_string(s->concurrency));
+    return std::unique_ptr<Sink>(std::make_unique<KubeSink>(std::move(*s)));
   }
 };
 
