@@ -103,7 +103,8 @@ TEST_F(HelmReleaseTenant, AChartThatCreatesAClusterRoleIsRefusedAndNothingCluste
 
 // valuesFrom naming a Secret of a namespace the tenant may not read: the
 // error names the Secret and the API's refusal; the release is not installed,
-// and the release that left Git in the same commit is not uninstalled.
+// and the release that left Git in the same commit is not uninstalled (until
+// a run without errors).
 TEST_F(HelmReleaseTenant, AValuesFromSecretTheTenantMayNotReadIsAnErrorAndNothingIsInstalledOrPruned) {
   HelmFleet& fleet = tenant_fleet("hr-peek");
   const std::string ns = fleet.ns();
@@ -133,6 +134,13 @@ TEST_F(HelmReleaseTenant, AValuesFromSecretTheTenantMayNotReadIsAnErrorAndNothin
   EXPECT_EQ(said.find("4dmin-only"), std::string::npos) << said;
   EXPECT_EQ(revisions(ns + "-peek", ns), 0);
   EXPECT_EQ(revisions(kept, ns), 1);
+
+  // Without the offending HelmRelease the removed one is uninstalled: found, as
+  // the tenant may not list all namespaces, in the namespace it was installed in.
+  fleet.remove("peek.yaml");
+  auto pruned = fleet.apply();
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.out << pruned.err;
+  EXPECT_EQ(revisions(kept, ns), 0);
 }
 
 // `driftless render` never reads the cluster: a valuesFrom Secret that is not
