@@ -47,13 +47,18 @@ std::string json_text(const Value& object, std::string_view key) {
   return {};
 }
 
-// The pipeline's releases in the cluster, by "namespace/name".
-Result<std::map<std::string, Deployed>> list_deployed(const HelmRunner& helm, const std::string& pipeline) {
-  auto listed = helm.run({"list", "--all-namespaces", "--all", "--max", "1000000", "--output", "json", "--selector",
-                          std::string(kube::kPipelineLabel) + "=" + pipeline},
-                         std::chrono::minutes(2));
+// The pipeline's releases in `ns` ("" = all namespaces), by "namespace/name";
+// ErrorCode::unauthorized when the identity may not list them there.
+Result<std::map<std::string, Deployed>> list_releases(const HelmRunner& helm, const std::string& pipeline, const std::string& ns) {
+  std::vector<std::string> args{"list", "--all", "--max", "1000000", "--output", "json", "--selector",
+                                std::string(kube::kPipelineLabel) + "=" + pipeline};
+  if (ns.empty()) args.insert(args.begin() + 1, "--all-namespaces");
+  else args.insert(args.begin() + 1, {"--namespace", ns});
+  auto listed = helm.run(std::move(args), std::chrono::minutes(2));
   if (!listed.ok()) return fail(listed.error().code, "helm list: " + listed.error().message);
-  if (listed->exit_code != 0) return fail(ErrorCode::unavailable, "helm list failed: " + masked(listed->err, {}));
+  if (listed->exit_code != 0)
+    return fail(listed->err.find("forbidden") != std::string::npos ? ErrorCode::unauthorized : ErrorCode::unavailable,
+                "helm list failed: " + masked(listed->err, {}));
   auto parsed = parse_json(listed->out);
   if (!parsed.ok() || !parsed->is_array()) return fail(ErrorCode::internal, "helm list printed no JSON list");
   std::map<std::string, Deployed> out;
@@ -61,6 +66,30 @@ Result<std::map<std::string, Deployed>> list_deployed(const HelmRunner& helm, co
     Deployed d{json_text(item, "name"), json_text(item, "namespace"), json_text(item, "revision"), json_text(item, "status"),
                json_text(item, "chart")};
     out.emplace(d.namespace_name + "/" + d.name, std::move(d));
+  }
+  return out;
+}
+
+// The pipeline's releases in the cluster, by "namespace/name": one `helm list`
+// over all namespaces. An identity that may not list Secrets cluster-wide (a
+// tenant whose RoleBindings are per namespace) is asked in `namespaces` only:
+// those of the HelmReleases and of the releases this plugin installed before
+// (logged at info, like the kube sink's per-namespace drift watch: a tenant
+// pipeline does this at every reconcile).
+Result<std::map<std::string, Deployed>> list_deployed(const HelmRunner& helm, const std::string& pipeline,
+                                                      const std::set<std::string>& namespaces, Logger& logger) {
+  auto everywhere = list_releases(helm, pipeline, "");
+  if (everywhere.ok() || everywhere.error().code != ErrorCode::unauthorized) return everywhere;
+  std::string listed;
+  for (const auto& ns : namespaces) listed += (listed.empty() ? "" : ", ") + ns;
+  logger.info("helm may not list releases in all namespaces; looking for this pipeline's releases only in the namespaces of its "
+              "HelmReleases and of the releases it installed before",
+              {{"namespaces", listed}, {"error", everywhere.error().message}});
+  std::map<std::string, Deployed> out;
+  for (const auto& ns : namespaces) {
+    auto found = list_releases(helm, pipeline, ns);
+    if (!found.ok()) return found.error();
+    out.merge(*found);
   }
   return out;
 }
@@ -282,13 +311,16 @@ SinkReport ReleaseActions::run(Context& context, const Target& target, SinkMode 
     return report;
   }
   HelmRunner helm(context, *tool, HelmTarget{*reach, settings_.max_memory});
-  auto deployed = list_deployed(helm, pipeline_);
+  const fs::path state_file = settings_.state_dir / (sanitized(pipeline_) + ".json");
+  std::map<std::string, Installed> installed = load_installed(state_file);
+  std::set<std::string> namespaces;
+  for (const auto& release : releases_) namespaces.insert(release.namespace_name);
+  for (const auto& [key, entry] : installed) namespaces.insert(key.substr(0, key.find('/')));
+  auto deployed = list_deployed(helm, pipeline_, namespaces, context.logger());
   if (!deployed.ok()) {
     report.diagnostics.push_back({Severity::error, deployed.error().message, {}, 0, {}});
     return report;
   }
-  const fs::path state_file = settings_.state_dir / (sanitized(pipeline_) + ".json");
-  std::map<std::string, Installed> installed = load_installed(state_file);
   // The cluster as the API shows it: for drift and the HelmRelease status. Releases are installed without it.
   std::unique_ptr<ClusterView> cluster;
   std::string unreachable;

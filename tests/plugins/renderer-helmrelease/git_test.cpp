@@ -10,8 +10,6 @@ using namespace driftless::test;
 
 namespace {
 
-std::string unique(const std::string& prefix) { return prefix + "-" + std::to_string(::getpid() % 100000); }
-
 // A chart that looks like an ingress controller: Deployment, Service, IngressClass, ConfigMap.
 std::map<std::string, std::string> ingress_chart() {
   return {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sstream>
 
@@ -75,36 +76,70 @@ std::map<std::string, std::string> web_chart_templates() {
            "  chartVersion: {{ .Chart.Version | quote }}\n"}};
 }
 
-HelmFleet::HelmFleet(const std::string& pipeline, const std::string& renderer_extra, const std::string& interval) : ns_(pipeline) {
+std::string unique(const std::string& prefix) { return prefix + "-" + std::to_string(::getpid() % 100000); }
+
+std::string helm_repository_object(const std::string& ns, const std::string& url, const std::string& interval) {
+  return "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: " + ns +
+         "\nspec:\n  interval: " + interval + "\n  url: " + url + "\n";
+}
+
+std::string helm_release_object(const std::string& ns, const std::string& name, const std::string& chart, const std::string& version,
+                                const std::string& extra_spec) {
+  return "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: " + name + "\n  namespace: " + ns +
+         "\nspec:\n  interval: 5m\n  chart:\n    spec:\n      chart: " + chart + "\n      version: \"" + version +
+         "\"\n      sourceRef: {kind: HelmRepository, name: charts}\n" + extra_spec;
+}
+
+HelmFleet::HelmFleet(const std::string& pipeline, const std::string& renderer_extra, const std::string& interval)
+    : pipeline_(pipeline), ns_(pipeline) {
+  write_config(renderer_extra, "", interval);
+  write("namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns_ + "\n");
+}
+
+HelmFleet::HelmFleet(const std::string& pipeline, const Tenant& tenant) : pipeline_(pipeline), ns_(tenant.ns), owns_namespace_(false) {
+  write_config("", ", namespace: " + ns_ + ", impersonate: {user: " + tenant.user + "}", "1h");
+  write("marker.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + pipeline_ + "-marker\n  namespace: " + ns_ + "\n");
+}
+
+void HelmFleet::write_config(const std::string& renderer_extra, const std::string& sink_extra, const std::string& interval) {
   // helm through a wrapper that logs every command line, to count upgrades.
   write_file(dir_ / "helm-wrapper", "#!/bin/sh\necho \"$*\" >> " + (dir_ / "helm-calls.log").string() + "\nexec " +
                                         helm_env()["HELM"] + " \"$@\"\n");
   ::chmod((dir_ / "helm-wrapper").c_str(), 0755);
-  const std::string kubeconfig = helm_env()["KUBECONFIG"];
   write_file(dir_ / "driftless.yaml",
              "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\nsources:\n  - name: repo\n    type: path\n"
-             "    path: repo\n    interval: " + interval + "\npipelines:\n  - name: " + pipeline + "\n    source: repo\n    path: app\n    renderers:\n"
-             "      - {type: yaml}\n      - type: helmrelease\n        helmPath: helm-wrapper\n" + renderer_extra + "    sink: {type: kube, kubeconfig: " + kubeconfig + ", healthTimeout: 60s}\n");
-  write("namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns_ + "\n");
+             "    path: repo\n    interval: " + interval + "\npipelines:\n  - name: " + pipeline_ + "\n    source: repo\n    path: app\n    renderers:\n"
+             "      - {type: yaml}\n      - type: helmrelease\n        helmPath: helm-wrapper\n" + renderer_extra +
+                 "    sink: {type: kube, kubeconfig: " + helm_env()["KUBECONFIG"] + ", healthTimeout: 60s" + sink_extra + "}\n");
 }
 
 HelmFleet::~HelmFleet() {
-  auto listed = helm({"list", "-n", ns_, "-a", "-q"});
+  // In a tenant's namespace, shared with other tests, only what this pipeline made.
+  const std::string mine = "driftless.dev/pipeline=" + pipeline_;
+  std::vector<std::string> list{"list", "-n", ns_, "-a", "-q"};
+  if (!owns_namespace_) list.insert(list.end(), {"--selector", mine});
+  auto listed = helm(list);
   std::istringstream names(listed.out);
   for (std::string name; std::getline(names, name);)
     if (!name.empty()) helm({"uninstall", name, "-n", ns_});
-  kubectl({"delete", "namespace", ns_, "--wait=false"});
+  if (owns_namespace_) {
+    kubectl({"delete", "namespace", ns_, "--wait=false"});
+    return;
+  }
+  kubectl({"delete", "configmaps,secrets", "-n", ns_, "-l", mine});
+  kubectl({"delete", "configmap", "-n", ns_, "driftless-inventory-" + pipeline_});
 }
 
 void HelmFleet::write(const std::string& file, const std::string& content) { write_file(dir_ / "repo/app" / file, content); }
 void HelmFleet::remove(const std::string& file) { fs::remove(dir_ / "repo/app" / file); }
-CommandResult HelmFleet::apply() { return driftless("apply"); }
-CommandResult HelmFleet::diff() { return driftless("diff"); }
+CommandResult HelmFleet::apply() { return driftless({"apply", "--pipeline", pipeline_}); }
+CommandResult HelmFleet::diff() { return driftless({"diff", "--pipeline", pipeline_}); }
 
-CommandResult HelmFleet::driftless(const std::string& command) {
-  return run_driftless({"--config", (dir_ / "driftless.yaml").string(), "--plugin-dir", plugin_dir().string(), command,
-                        "--pipeline", ns_},
-                       {{"DRIFTLESS_STATE_DIR", (dir_ / "state").string()}});
+CommandResult HelmFleet::driftless(std::vector<std::string> args, const std::map<std::string, std::string>& env) {
+  args.insert(args.begin(), {"--config", (dir_ / "driftless.yaml").string(), "--plugin-dir", plugin_dir().string()});
+  auto with_state = env;
+  with_state["DRIFTLESS_STATE_DIR"] = (dir_ / "state").string();
+  return run_driftless(args, with_state);
 }
 
 std::unique_ptr<BackgroundProcess> HelmFleet::start_daemon() {

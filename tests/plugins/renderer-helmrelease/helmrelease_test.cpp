@@ -11,15 +11,8 @@ using namespace driftless::test;
 
 namespace {
 
-std::string repository(const std::string& ns, const std::string& url, const std::string& interval = "10m") {
-  return "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: " + ns +
-         "\nspec:\n  interval: " + interval + "\n  url: " + url + "\n";
-}
-
 std::string release_v2(const std::string& ns, const std::string& name, const std::string& version, const std::string& extra_spec) {
-  return "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: " + name + "\n  namespace: " + ns +
-         "\nspec:\n  interval: 5m\n  chart:\n    spec:\n      chart: web\n      version: \"" + version +
-         "\"\n      sourceRef: {kind: HelmRepository, name: charts}\n" + extra_spec;
+  return helm_release_object(ns, name, "web", version, extra_spec);
 }
 
 long upgrades(const std::vector<std::string>& calls) {
@@ -33,13 +26,12 @@ class HelmReleaseTest : public ::testing::Test {
     charts_.add("web", "0.1.0", web_chart_templates(), "color: blue\n");
     charts_.add("web", "0.2.0", web_chart_templates(), "color: blue\n");
   }
-  static std::string unique(const std::string& prefix) { return prefix + "-" + std::to_string(::getpid() % 100000); }
 
   // A fleet (see HelmFleet) whose folder already holds the HelmRepository "charts" of charts_.
   HelmFleet& fleet_with_charts(const std::string& prefix, const std::string& renderer_extra = "",
                                const std::string& interval = "1h", const std::string& repository_interval = "10m") {
     fleet_ = std::make_unique<HelmFleet>(unique(prefix), renderer_extra, interval);
-    fleet_->write("repository.yaml", repository(fleet_->ns(), charts_.url(), repository_interval));
+    fleet_->write("repository.yaml", helm_repository_object(fleet_->ns(), charts_.url(), repository_interval));
     return *fleet_;
   }
 

@@ -15,17 +15,6 @@ using namespace driftless::test;
 
 namespace {
 
-std::string repository(const std::string& ns, const std::string& url) {
-  return "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: " + ns +
-         "\nspec:\n  url: " + url + "\n";
-}
-
-std::string release(const std::string& ns, const std::string& name, const std::string& chart, const std::string& version) {
-  return "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: " + name + "\n  namespace: " + ns +
-         "\nspec:\n  chart:\n    spec:\n      chart: " + chart + "\n      version: \"" + version +
-         "\"\n      sourceRef: {kind: HelmRepository, name: charts}\n";
-}
-
 // Flux's HelmRelease CRD, reduced to what the API server needs: the v2 version with a status subresource.
 const char* kHelmReleaseCrd = R"(apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -44,8 +33,6 @@ spec:
         openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 )";
 
-std::string unique(const std::string& prefix) { return prefix + "-" + std::to_string(::getpid() % 100000); }
-
 TEST(HelmReleaseStatus, EachReleaseShowsItsRevisionChartAndLastErrorInStatusAndTheApi) {
   ChartRepository charts;
   charts.add("web", "0.1.0", web_chart_templates(), "color: blue\n");
@@ -54,9 +41,9 @@ TEST(HelmReleaseStatus, EachReleaseShowsItsRevisionChartAndLastErrorInStatusAndT
   charts.add("broken", "1.0.0", broken, "color: blue\n");
   HelmFleet fleet(unique("hr-status"), "", "2s");
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts.url()));
-  fleet.write("web.yaml", release(ns, "web", "web", "0.1.0"));
-  fleet.write("broken.yaml", release(ns, "broken", "broken", "1.0.0"));
+  fleet.write("repository.yaml", helm_repository_object(ns, charts.url()));
+  fleet.write("web.yaml", helm_release_object(ns, "web", "web", "0.1.0"));
+  fleet.write("broken.yaml", helm_release_object(ns, "broken", "broken", "1.0.0"));
   auto daemon = fleet.start_daemon();
   ASSERT_TRUE(daemon->wait_for_output("driftless is running", std::chrono::seconds(30))) << daemon->output();
   std::smatch port;
@@ -103,11 +90,11 @@ TEST(HelmReleaseStatus, WritesTheStatusOfHelmReleaseObjectsInTheClusterLikeFlux)
   charts.add("web", "0.1.0", web_chart_templates(), "color: blue\n");
   HelmFleet fleet(unique("hr-crd"));
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts.url()));
-  fleet.write("web.yaml", release(ns, "web", "web", "0.1.0"));
+  fleet.write("repository.yaml", helm_repository_object(ns, charts.url()));
+  fleet.write("web.yaml", helm_release_object(ns, "web", "web", "0.1.0"));
   // The object as Flux left it in the cluster before the migration (driftless never creates one).
   kubectl({"create", "namespace", ns});
-  write_file(dir / "web.yaml", release(ns, "web", "web", "0.1.0"));
+  write_file(dir / "web.yaml", helm_release_object(ns, "web", "web", "0.1.0"));
   ASSERT_EQ(kubectl({"apply", "-f", (dir / "web.yaml").string()}).exit_code, 0);
 
   auto applied = fleet.apply();
@@ -121,7 +108,7 @@ TEST(HelmReleaseStatus, WritesTheStatusOfHelmReleaseObjectsInTheClusterLikeFlux)
   EXPECT_EQ(field(".status.history[0].version"), "1");
 
   // Written again when the release changed (and only then: what was written is remembered).
-  fleet.write("web.yaml", release(ns, "web", "web", "0.1.0") + "  values: {color: green}\n");
+  fleet.write("web.yaml", helm_release_object(ns, "web", "web", "0.1.0", "  values: {color: green}\n"));
   auto upgraded = fleet.apply();
   ASSERT_EQ(upgraded.exit_code, 0) << upgraded.out << upgraded.err;
   EXPECT_EQ(field(".status.history[0].version"), "2");
@@ -138,8 +125,8 @@ TEST(HelmReleaseDrift, ObjectsOfAReleaseDeletedOrChangedByHandArePutBack) {
   charts.add("web", "0.1.0", templates, "color: blue\n");
   HelmFleet fleet(unique("hr-drift"));
   const std::string ns = fleet.ns();
-  fleet.write("repository.yaml", repository(ns, charts.url()));
-  fleet.write("web.yaml", release(ns, "web", "web", "0.1.0"));
+  fleet.write("repository.yaml", helm_repository_object(ns, charts.url()));
+  fleet.write("web.yaml", helm_release_object(ns, "web", "web", "0.1.0"));
   ASSERT_EQ(fleet.apply().exit_code, 0);
   ASSERT_EQ(revisions("web", ns), 1);
   // Unchanged objects: no upgrade (fingerprints stay stable while controllers update status).
