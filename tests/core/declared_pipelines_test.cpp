@@ -5,14 +5,17 @@
 #include <gtest/gtest.h>
 
 #include "config/plugin_blocks.hpp"
+#include "daemon/scheduler.hpp"
 #include "pipeline/engine.hpp"
 #include "support.hpp"
 
 using namespace driftless;
 using namespace driftless::core;
+using driftless::test::eventually;
 using driftless::test::TempDir;
 using driftless::test::write_file;
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -162,4 +165,27 @@ TEST_F(DeclaredPipelinesTest, DeclarationsNestOnlySoDeep) {
                                        "more pipelines (Pipeline/a)"),
             std::string::npos)
       << messages(runs.back());
+}
+
+// The daemon's scheduler learns of declared pipelines when the parent's run
+// declares them, not at the next new revision, and drops them the same way.
+TEST_F(DeclaredPipelinesTest, TheSchedulerRunsDeclaredPipelinesLikeAnyOther) {
+  declare({"web"});
+  Metrics metrics;
+  SchedulerOptions options;
+  options.state_dir = dir_ / "state";
+  Scheduler scheduler(*engine_, config_, metrics, options);
+  auto state_of = [&](const std::string& name) {
+    for (const auto& status : scheduler.status())
+      if (status.name == name) return status.state;
+    return std::string("absent");
+  };
+  scheduler.start();
+  EXPECT_TRUE(eventually([&] { return state_of("root/web") == "ready"; }, 10s)) << state_of("root/web");
+  EXPECT_TRUE(fs::exists(dir_ / "out/web/apps/configmap-web-app.yaml"));
+  declare({});
+  scheduler.fetch_now({});
+  EXPECT_TRUE(eventually([&] { return state_of("root/web") == "absent"; }, 10s)) << state_of("root/web");
+  EXPECT_TRUE(fs::exists(dir_ / "out/web/apps/configmap-web-app.yaml"));  // left in place
+  scheduler.stop();
 }
