@@ -76,6 +76,7 @@ std::vector<std::string> Expansions::declare(const ExpandedPipeline& parent, std
   for (auto& spec : children) next.push_back({std::make_shared<const PipelineSpec>(std::move(spec)), parent.depth + 1});
   std::vector<std::string> gone;
   std::lock_guard lock(mutex_);
+  if (next.empty() && !children_.count(parent.name)) return gone;  // the common case: nothing declared, before or now
   auto& current = children_[parent.name];
   for (const auto& old : current) {
     bool kept = false;
