@@ -73,13 +73,6 @@ bool open_valid(Session& session, const GlobalOptions& options) {
   return false;
 }
 
-EngineOptions engine_options(const Session& session) {
-  EngineOptions o;
-  o.state_dir = session.state_dir;
-  o.stop = &g_stop;
-  return o;
-}
-
 void print_run_text(const PipelineRun& run) {
   for (const auto& c : run.sink.changes) {
     if (c.action == ChangeAction::unchanged) continue;
@@ -112,7 +105,7 @@ void print_runs_json(const std::vector<PipelineRun>& runs, bool with_objects) {
 // Shared by diff, apply and run --once.
 std::vector<PipelineRun> reconcile(const Session& session, RunStage stage, const std::optional<std::string>& pipeline,
                                    const GlobalOptions& options) {
-  Engine engine(*session.config, session.registry, engine_options(session));
+  Engine engine(*session.config, session.registry, session.engine_options(&g_stop));
   auto runs = engine.run(stage, pipeline);
   if (json_output(options)) print_runs_json(runs, false);
   else for (const auto& run : runs) print_run_text(run);
@@ -173,7 +166,7 @@ int command_validate(const GlobalOptions& options) {
 int command_render(const GlobalOptions& options, const std::optional<std::string>& pipeline) {
   Session session;
   if (!open_valid(session, options)) return 1;
-  Engine engine(*session.config, session.registry, engine_options(session));
+  Engine engine(*session.config, session.registry, session.engine_options(&g_stop));
   auto runs = engine.run(RunStage::render, pipeline);
   bool ok = true;
   if (json_output(options)) {
@@ -216,7 +209,7 @@ int command_apply(const GlobalOptions& options, const std::optional<std::string>
 int command_run(const GlobalOptions& options) {
   Session session;
   if (!open_valid(session, options)) return 1;
-  return Daemon(session, options).run();
+  return Daemon(session).run();
 }
 
 namespace {

@@ -4,9 +4,15 @@
 #include <optional>
 #include <string>
 
-#include "cli/session.hpp"
+#include "session/session.hpp"
 
 namespace driftless::core {
+
+/// Options shared by all commands: where the session is, and how to talk.
+struct GlobalOptions : SessionOptions {
+  std::string output = "text";  ///< --output text|json (table is an alias of text)
+  std::string server;           ///< --server: the daemon's HOST:PORT for status, reconcile, ...
+};
 
 /// `driftless plugins`: what was loaded, from where; 1 when a file was refused.
 int command_plugins(const GlobalOptions& options);

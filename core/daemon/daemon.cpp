@@ -6,7 +6,6 @@
 #include <csignal>
 #include <fstream>
 
-#include "config/plugin_blocks.hpp"
 #include "log/logging.hpp"
 
 namespace driftless::core {
@@ -27,7 +26,7 @@ std::int64_t change_count(const PipelineRun& run, ChangeAction action) {
 
 }  // namespace
 
-Daemon::Daemon(Session& session, GlobalOptions options) : session_(session), options_(std::move(options)) {}
+Daemon::Daemon(Session& session) : session_(session) {}
 
 Daemon::Generation::~Generation() {
   // Work in flight finishes first (on SIGTERM it was told to stop at its next
@@ -44,10 +43,7 @@ Daemon::Generation::~Generation() {
 std::unique_ptr<Daemon::Generation> Daemon::make_generation(Config config) {
   auto g = std::make_unique<Generation>();
   g->config = std::move(config);
-  EngineOptions engine_options;
-  engine_options.state_dir = session_.state_dir;
-  engine_options.stop = &g->stop;
-  g->engine = std::make_unique<Engine>(g->config, session_.registry, engine_options);
+  g->engine = std::make_unique<Engine>(g->config, session_.registry, session_.engine_options(&g->stop));
   SchedulerOptions scheduler_options;
   scheduler_options.concurrency = g->config.concurrency;
   scheduler_options.state_dir = session_.state_dir;
@@ -116,12 +112,9 @@ int Daemon::run() {
 
 bool Daemon::reload() {
   Logger& log = process_logger();
-  ConfigLoad load = load_config(session_.config_file);
-  std::vector<Diagnostic> problems = load.diagnostics;
-  if (load.config)
-    for (auto& d : validate_plugin_blocks(*load.config, session_.registry)) problems.push_back(std::move(d));
-  if (!load.config || has_errors(problems)) {
-    for (const auto& d : problems) log.error("the new config is refused: " + format(d));
+  ConfigLoad load = load_valid_config(session_.config_file, session_.registry);
+  if (!load.config || has_errors(load.diagnostics)) {
+    for (const auto& d : load.diagnostics) log.error("the new config is refused: " + format(d));
     log.error("config reload refused; the running config stays in force", {{"config", session_.config_file.string()}});
     return false;
   }

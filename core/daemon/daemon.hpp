@@ -8,16 +8,16 @@
 #include <memory>
 #include <mutex>
 
-#include "cli/session.hpp"
 #include "daemon/http_api.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/scheduler.hpp"
+#include "session/session.hpp"
 
 namespace driftless::core {
 
 class Daemon : public DaemonControl {
  public:
-  Daemon(Session& session, GlobalOptions options);
+  explicit Daemon(Session& session);
   /// Runs until SIGTERM/SIGINT; returns the exit code.
   int run();
 
@@ -49,7 +49,6 @@ class Daemon : public DaemonControl {
   void notify(const std::string& event, const PipelineRun& run, const std::string& text);
 
   Session& session_;
-  GlobalOptions options_;
   Metrics metrics_;
   std::mutex mutex_;  ///< guards generation_ (swapped on reload) and the audit file
   std::unique_ptr<Generation> generation_;

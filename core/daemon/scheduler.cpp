@@ -318,6 +318,11 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   PipelineStatus after;
   {
     std::lock_guard lock(mutex_);
+    if (run.declared_changed) {
+      // Pipelines its render declares came or went: scheduled (and leased) like any other from now on.
+      refresh_targets();
+      leadership_.wake();
+    }
     auto it = pipelines_.find(pipeline);
     if (it == pipelines_.end()) return;
     PipelineState& state = it->second;

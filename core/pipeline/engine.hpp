@@ -1,24 +1,26 @@
-// Runs pipelines: fetch each source once, expand forEachFolder pipelines,
-// render through the renderer chain, hand the objects to the sink.
+// Runs pipelines: a thin layer over its parts (docs/architecture.md): fetch
+// each source once (sources.hpp), expand the pipelines (expansion.hpp), render
+// through the renderer chain (render_chain.hpp), hand the objects to the
+// pipeline's sink and run the after-apply work on its target (sink_slots.hpp).
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
-#include "driftless/after_apply.hpp"
-#include "driftless/capabilities.hpp"
 #include "driftless/plugin.hpp"
+#include "pipeline/child_pipelines.hpp"
 #include "pipeline/core_context.hpp"
-#include "pipeline/render_cache.hpp"
+#include "pipeline/expansion.hpp"
+#include "pipeline/render_chain.hpp"
+#include "pipeline/sink_slots.hpp"
+#include "pipeline/sources.hpp"
 #include "plugins/registry.hpp"
 
 namespace driftless::core {
@@ -42,6 +44,9 @@ struct PipelineRun {
   std::chrono::milliseconds duration{0};
   bool render_ran = false;     ///< the renderer chain ran
   bool render_reused = false;  ///< the chain's last result was reused instead
+  /// The pipelines this one declares (child_pipelines.hpp) came or went:
+  /// Engine::targets() changed.
+  bool declared_changed = false;
   /// Diagnostics left out of `diagnostics` and `sink.diagnostics` beyond
   /// kMaxDiagnostics (render_checks.hpp); a summary line says how many.
   std::size_t diagnostics_dropped = 0;
@@ -58,16 +63,6 @@ struct Retirement {
   bool done = false;            ///< the pipeline is gone (false: the prune failed; try again later)
 };
 
-/// The outcome of fetching one source.
-struct FetchOutcome {
-  std::string source;
-  std::string revision;        ///< the current (last good) revision; "" when none yet
-  bool changed = false;        ///< a revision different from the one before
-  std::optional<Error> error;  ///< the fetch failed; the last good artifact is kept
-  std::chrono::milliseconds duration{0};
-  std::map<std::string, std::string> metadata;  ///< author, committer, message ... of the revision
-};
-
 /// A pipeline as expanded from the current artifact of its source.
 struct PipelineTarget {
   std::string name;
@@ -80,6 +75,8 @@ struct EngineOptions {
   std::filesystem::path state_dir;
   std::chrono::seconds timeout{300};       ///< per fetch, render and sink call
   const std::atomic<bool>* stop = nullptr;
+  /// What reads pipelines declared in renders (child_pipelines.hpp); none by default.
+  std::vector<const PipelineReader*> pipeline_readers{};
 };
 
 class Engine {
@@ -117,13 +114,7 @@ class Engine {
   /// sink is dropped. A failed prune keeps the sink, to be tried again.
   Retirement retire(const std::string& pipeline, const std::string& source, const std::string& folder_path);
 
-  /// What a pipeline's drift watch reports, from the sink's threads.
-  struct WatchEvents {
-    /// The pipeline's target drifted (DriftEvents::drifted).
-    std::function<void(const std::string& pipeline, const std::string& reason)> drifted;
-    /// The pipeline's target answers again (DriftEvents::answers_again).
-    std::function<void(const std::string& pipeline)> answers_again;
-  };
+  using WatchEvents = core::WatchEvents;
   /// Starts the DriftWatch of `pipeline`'s sink unless it runs already or the
   /// sink has none (making the pipeline's sink when no run made it yet).
   void start_watch(const std::string& pipeline, const WatchEvents& events);
@@ -142,72 +133,32 @@ class Engine {
   void report_failure(const std::string& pipeline, const std::vector<Diagnostic>& errors);
 
  private:
-  struct SourceState;
-  struct Expanded;
-  struct Expansion;
-
-  SourceState& source_state(const std::string& name);
-  /// The pipelines `spec` makes from `artifact` (remembered per spec until the artifact changes).
-  std::shared_ptr<const Expansion> expand(const PipelineSpec& spec, const std::shared_ptr<const Artifact>& artifact);
-  /// The last good artifact of `source`, or nullptr.
-  std::shared_ptr<const Artifact> last_good(const std::string& source);
-  /// Every pipeline spec's expansion from its source's last good artifact.
-  std::vector<std::shared_ptr<const Expansion>> current_expansions();
-  /// Every pipeline as expanded from its source's last good artifact.
-  std::vector<Expanded> current_pipelines();
-  /// The pipeline named `name` among current_pipelines().
-  std::optional<Expanded> find_expanded(const std::string& name);
+  /// The pipeline named `name` among the current ones (configured or declared).
+  std::optional<ExpandedPipeline> find(const std::string& name);
+  /// Runs `pipeline` and then, depth first, what it declares (those `only` asks for).
+  void run_tree(const ExpandedPipeline& pipeline, const Artifact& artifact, RunStage stage,
+                const std::optional<std::string>& only, const std::vector<Diagnostic>& problems,
+                std::set<std::string>& names, std::vector<PipelineRun>& runs);
+  /// One pipeline: its sink's facts, the render chain, the sink, the after-apply work.
   /// `warnings` (from the expansion) lead the run's diagnostics.
-  PipelineRun run_one(const Expanded& pipeline, const Artifact& artifact, RunStage stage,
+  PipelineRun run_one(const ExpandedPipeline& pipeline, const Artifact& artifact, RunStage stage,
                       const std::vector<Diagnostic>& warnings);
-  /// Runs the renderer chain: each stage gets the objects of the one before.
-  RenderResult render_chain(const Expanded& pipeline, const Artifact& artifact, const std::vector<RenderCache::Stage>& stages,
-                            const ClusterInfo* cluster);
-  struct SinkSlot;
-  SinkSlot* sink_for(const Expanded& pipeline, std::vector<Diagnostic>& problems);
+  /// Makes what a new render of `pipeline` declares its children; those no
+  /// longer declared lose their sink, with a warning in `run`.
+  void adopt(const ExpandedPipeline& pipeline, std::vector<PipelineSpec> declared, PipelineRun& run);
+  /// The pipeline's sink slot, made when needed; nullptr when it cannot be.
   SinkSlot* sink_for(const std::string& pipeline);
-  void report_to_sink(const std::string& pipeline, SinkSlot& slot, const std::vector<Diagnostic>& errors);
-  /// Runs the render's after-apply work on the sink's target, after a sync without errors.
-  void run_after_apply(const Expanded& pipeline, const RenderResult& rendered, SinkSlot& slot, SinkMode mode,
-                       PipelineRun& run, std::vector<Diagnostic>& errors);
-  /// DriftWatch::unwatch of a slot whose watch runs (sinks_mutex_ held).
-  void end_watch(SinkSlot& slot);
-  /// Ends the pipeline's watch and forgets its sink (the pipeline was retired).
-  void drop_sink(const std::string& pipeline);
-  std::optional<Expanded> expansion_of(const std::string& pipeline, const std::string& source,
-                                       const std::string& folder_path) const;
+  /// The pipeline is gone: its sink, its watch, its cached render, its children.
+  void forget(const std::string& pipeline);
 
   const Config& config_;
   const PluginRegistry& registry_;
   EngineOptions options_;
   ContextServices services_;
-  std::mutex mutex_;  ///< guards sources_, each SourceState's artifact and error, and expansions_
-  std::map<std::string, std::unique_ptr<SourceState>> sources_;
-  std::map<const PipelineSpec*, std::shared_ptr<const Expansion>> expansions_;
-  struct SinkSlot {
-    std::string type;
-    std::unique_ptr<Sink> instance;
-    /// The instance's capabilities (capabilities.hpp), asked once; nullptr when it has none.
-    ClusterFacts* facts = nullptr;
-    DriftWatch* drift_watch = nullptr;
-    Leases* leases = nullptr;
-    FailureReports* failure_reports = nullptr;
-    TargetAccess* target_access = nullptr;
-    std::optional<ClusterInfo> cluster;
-    std::unique_ptr<CoreContext> watch;  ///< the context of a running DriftWatch::watch
-  };
-  std::mutex sinks_mutex_;  ///< guards sinks_ (slots never move) and their watches
-  std::map<std::string, SinkSlot> sinks_;  ///< one instance per pipeline, kept for the engine's life
-  bool closing_ = false;                   ///< no new watches (guarded by sinks_mutex_)
-  RenderCache render_cache_;
+  Sources sources_;
+  Expansions expansions_;
+  RenderChain render_chain_;
+  SinkSlots sinks_;
 };
-
-/// Folders of `root` matching a '/'-separated glob ("clusters/*"), sorted,
-/// relative to root. Symlinks and hidden folders are never matched.
-std::vector<std::string> match_folders(const std::filesystem::path& root, const std::string& glob);
-
-/// Whether `path` ("clusters/prod") is a folder match_folders could return for
-/// `glob` (leaving aside whether it exists).
-bool folder_matches(const std::string& glob, const std::string& path);
 
 }  // namespace driftless::core

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "pipeline/engine.hpp"
+#include "pipeline/expansion.hpp"
 
 namespace driftless::core {
 namespace {

@@ -1,4 +1,4 @@
-#include "cli/session.hpp"
+#include "session/session.hpp"
 
 #include <cstdlib>
 
@@ -14,9 +14,18 @@ std::filesystem::path default_state_dir() {
   return "/var/lib/driftless";
 }
 
+// Plugins are loaded before the blocks are checked: a config whose blocks
+// fail is dropped, with the problems added to `diagnostics`.
+void check_plugin_blocks(std::optional<Config>& config, const PluginRegistry& registry, std::vector<Diagnostic>& diagnostics) {
+  auto problems = validate_plugin_blocks(*config, registry);
+  if (problems.empty()) return;
+  for (auto& p : problems) diagnostics.push_back(std::move(p));
+  config.reset();
+}
+
 }  // namespace
 
-std::filesystem::path config_file_of(const GlobalOptions& options, bool* named) {
+std::filesystem::path config_file_of(const SessionOptions& options, bool* named) {
   if (named) *named = true;
   if (!options.config_file.empty()) return options.config_file;
   if (const char* env = std::getenv("DRIFTLESS_CONFIG"); env && *env) return env;
@@ -24,7 +33,7 @@ std::filesystem::path config_file_of(const GlobalOptions& options, bool* named) 
   return "driftless.yaml";
 }
 
-void open_session(Session& session, const GlobalOptions& options, bool need_config) {
+void open_session(Session& session, const SessionOptions& options, bool need_config) {
   bool explicit_config = false;
   const std::filesystem::path file = config_file_of(options, &explicit_config);
   session.config_file = file;
@@ -45,13 +54,20 @@ void open_session(Session& session, const GlobalOptions& options, bool need_conf
   else if (session.config && !session.config->state_dir.empty()) session.state_dir = session.config->state_dir;
   else session.state_dir = default_state_dir();
 
-  if (session.config) {
-    auto problems = validate_plugin_blocks(*session.config, session.registry);
-    if (!problems.empty()) {
-      for (auto& p : problems) session.diagnostics.push_back(std::move(p));
-      session.config.reset();
-    }
-  }
+  if (session.config) check_plugin_blocks(session.config, session.registry, session.diagnostics);
+}
+
+ConfigLoad load_valid_config(const std::filesystem::path& file, const PluginRegistry& registry) {
+  ConfigLoad load = load_config(file);
+  if (load.config) check_plugin_blocks(load.config, registry, load.diagnostics);
+  return load;
+}
+
+EngineOptions Session::engine_options(const std::atomic<bool>* stop) const {
+  EngineOptions options;
+  options.state_dir = state_dir;
+  options.stop = stop;
+  return options;
 }
 
 }  // namespace driftless::core
