@@ -8,7 +8,7 @@
 #include "cli/reference.hpp"
 #include "daemon/api_access.hpp"
 #include "daemon/daemon.hpp"
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/yaml.hpp"
 #include "log/logging.hpp"
 
 namespace driftless::core {

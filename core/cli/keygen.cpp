@@ -10,7 +10,7 @@
 #include <iostream>
 #include <memory>
 
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 namespace driftless::core {
 namespace {

@@ -1,7 +1,7 @@
 #include "config/plugin_blocks.hpp"
 
 #include "config/yaml_node.hpp"
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/yaml.hpp"
 
 namespace driftless::core {
 namespace {

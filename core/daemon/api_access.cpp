@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 namespace driftless::core {
 namespace {

@@ -1,6 +1,6 @@
 #include "daemon/webhooks.hpp"
 
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 namespace driftless::core {
 

@@ -1,6 +1,6 @@
 #include "pipeline/render_cache.hpp"
 
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 namespace driftless::core {
 namespace {

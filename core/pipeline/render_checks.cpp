@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "driftless/files.hpp"
+#include "driftless/toolkit/files.hpp"
 #include "log/logging.hpp"
 #include "pipeline/metadata_check.hpp"
 

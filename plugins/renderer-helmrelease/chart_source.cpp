@@ -3,10 +3,10 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "driftless/files.hpp"
-#include "driftless/hash.hpp"
-#include "driftless/semver.hpp"
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/files.hpp"
+#include "driftless/toolkit/hash.hpp"
+#include "driftless/toolkit/semver.hpp"
+#include "driftless/toolkit/yaml.hpp"
 #include "helm_runner.hpp"
 
 namespace driftless::helmrelease {

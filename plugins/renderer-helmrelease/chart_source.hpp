@@ -8,8 +8,8 @@
 #include <map>
 #include <memory>
 
-#include "driftless/http.hpp"
-#include "driftless/process.hpp"
+#include "driftless/toolkit/http.hpp"
+#include "driftless/toolkit/process.hpp"
 #include "release.hpp"
 
 namespace driftless::helmrelease {

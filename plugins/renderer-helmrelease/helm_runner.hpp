@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "driftless/process.hpp"
+#include "driftless/toolkit/process.hpp"
 #include "driftless/plugin.hpp"
 #include "cluster.hpp"
 

@@ -8,8 +8,8 @@
 #include <set>
 #include <thread>
 
-#include "driftless/hash.hpp"
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/hash.hpp"
+#include "driftless/toolkit/yaml.hpp"
 #include "helm_runner.hpp"
 #include "release_status.hpp"
 #include "target.hpp"

@@ -13,7 +13,7 @@
 #include <mutex>
 
 #include "driftless/after_apply.hpp"
-#include "driftless/process.hpp"
+#include "driftless/toolkit/process.hpp"
 #include "labels.hpp"
 #include "release.hpp"
 #include "release_objects.hpp"

@@ -3,8 +3,8 @@
 #include <set>
 #include <sstream>
 
-#include "driftless/hash.hpp"
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/hash.hpp"
+#include "driftless/toolkit/yaml.hpp"
 
 namespace driftless::helmrelease {
 namespace {

@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <initializer_list>
 
-#include "driftless/hash.hpp"
-#include "driftless/http.hpp"
-#include "driftless/semver.hpp"
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/hash.hpp"
+#include "driftless/toolkit/http.hpp"
+#include "driftless/toolkit/semver.hpp"
+#include "driftless/toolkit/yaml.hpp"
 
 namespace driftless::helmrelease {
 namespace {

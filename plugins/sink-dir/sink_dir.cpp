@@ -4,11 +4,11 @@
 // are written all or nothing (staged_writes.hpp); Secrets only the owner can
 // read. Files of objects that left the set are removed once every write
 // succeeded, and only files this sink wrote (listed in .driftless-inventory).
-#include <driftless/diff.hpp>
 #include <driftless/export.hpp>
-#include <driftless/settings.hpp>
-#include <driftless/files.hpp>
-#include <driftless/yaml.hpp>
+#include <driftless/toolkit/diff.hpp>
+#include <driftless/toolkit/files.hpp>
+#include <driftless/toolkit/settings.hpp>
+#include <driftless/toolkit/yaml.hpp>
 
 #include <algorithm>
 #include <fstream>

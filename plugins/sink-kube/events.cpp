@@ -1,6 +1,6 @@
 #include "events.hpp"
 
-#include <driftless/hash.hpp>
+#include <driftless/toolkit/hash.hpp>
 
 #include <unistd.h>
 

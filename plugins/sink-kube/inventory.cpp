@@ -1,6 +1,6 @@
 #include "inventory.hpp"
 
-#include <driftless/hash.hpp>
+#include <driftless/toolkit/hash.hpp>
 
 #include <sstream>
 

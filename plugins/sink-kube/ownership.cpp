@@ -1,6 +1,6 @@
 #include "ownership.hpp"
 
-#include <driftless/hash.hpp>
+#include <driftless/toolkit/hash.hpp>
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 #include "reconcile.hpp"
 
-#include <driftless/diff.hpp>
+#include <driftless/toolkit/diff.hpp>
 
 #include <array>
 #include <deque>

@@ -2,7 +2,7 @@
 // server-side apply, records what it applied in the cluster, prunes what left,
 // waits for health and watches for drift. See docs/sink-kube.md.
 #include <driftless/export.hpp>
-#include <driftless/settings.hpp>
+#include <driftless/toolkit/settings.hpp>
 
 #include <atomic>
 #include <mutex>

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "driftless/http.hpp"
+#include "driftless/toolkit/http.hpp"
 
 namespace driftless::git {
 namespace {

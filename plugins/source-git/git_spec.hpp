@@ -10,7 +10,7 @@
 
 #include "driftless/config.hpp"
 #include "driftless/result.hpp"
-#include "driftless/semver.hpp"
+#include "driftless/toolkit/semver.hpp"
 #include "driftless/value.hpp"
 
 namespace driftless::git {

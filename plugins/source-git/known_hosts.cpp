@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 namespace driftless::git {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 namespace driftless::git {
 

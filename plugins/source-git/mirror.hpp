@@ -12,7 +12,7 @@
 #include <string>
 
 #include "driftless/result.hpp"
-#include "driftless/snapshot.hpp"
+#include "driftless/toolkit/snapshot.hpp"
 
 namespace driftless::git {
 

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "driftless/process.hpp"
+#include "driftless/toolkit/process.hpp"
 
 namespace driftless::git {
 namespace {

@@ -1,6 +1,6 @@
 #include "snapshot.hpp"
 
-#include "driftless/snapshot.hpp"
+#include "driftless/toolkit/snapshot.hpp"
 
 namespace driftless::git {
 namespace {

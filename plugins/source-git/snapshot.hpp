@@ -1,4 +1,4 @@
-// Commits as read-only snapshots (see driftless/snapshot.hpp): the tree is
+// Commits as read-only snapshots (see driftless/toolkit/snapshot.hpp): the tree is
 // written out once per commit into snapshots/<commit>/. Folder content ids are
 // the Git tree ids, so equal ids mean equal content.
 #pragma once

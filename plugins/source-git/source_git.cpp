@@ -8,7 +8,7 @@
 #include <ctime>
 
 #include <driftless/export.hpp>
-#include <driftless/snapshot.hpp>
+#include <driftless/toolkit/snapshot.hpp>
 
 #include "git_spec.hpp"
 #include "mirror.hpp"

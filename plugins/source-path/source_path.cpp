@@ -2,7 +2,7 @@
 // repositories checked out by something else. The directory is read in place;
 // its revision is a content hash, so an unchanged tree renders nothing again.
 #include <driftless/export.hpp>
-#include <driftless/files.hpp>
+#include <driftless/toolkit/files.hpp>
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "driftless/context.hpp"
-#include "driftless/http.hpp"
+#include "driftless/toolkit/http.hpp"
 #include "s3_spec.hpp"
 
 namespace driftless::s3 {

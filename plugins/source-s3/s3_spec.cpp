@@ -2,7 +2,7 @@
 
 #include <type_traits>
 
-#include "driftless/http.hpp"
+#include "driftless/toolkit/http.hpp"
 
 namespace driftless::s3 {
 

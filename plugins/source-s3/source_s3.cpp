@@ -7,9 +7,9 @@
 #include <map>
 
 #include <driftless/export.hpp>
-#include <driftless/files.hpp>
-#include <driftless/hash.hpp>
-#include <driftless/snapshot.hpp>
+#include <driftless/toolkit/files.hpp>
+#include <driftless/toolkit/hash.hpp>
+#include <driftless/toolkit/snapshot.hpp>
 
 #include "s3_client.hpp"
 #include "s3_spec.hpp"

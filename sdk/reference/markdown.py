@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The SDK reference (docs/sdk-reference.md), generated from the headers.
 
-Doxygen reads sdk/include/driftless/*.hpp into XML (see Doxyfile); this script
-turns that XML into one Markdown page: per header its opening comment, then
-each class, struct, enum and alias with its doc comment and public members,
-then its functions and macros, all in the order of the header.
+Doxygen reads the SDK headers into XML (see Doxyfile); this script turns that
+XML into one Markdown page in two parts, the contract (sdk/include/driftless/*.hpp)
+and the toolkit (sdk/include/driftless/toolkit/*.hpp): per header its opening
+comment, then each class, struct, enum and alias with its doc comment and public
+members, then its functions and macros, all in the order of the header.
 
     markdown.py OUT.md           write the reference
     markdown.py --check DOC.md   exit 1 when DOC.md differs from a fresh one
@@ -21,9 +22,23 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEADERS = os.path.normpath(os.path.join(HERE, "..", "include", "driftless"))
 
-# The headers every plugin uses come first; the others follow by name.
+# The headers every plugin uses come first in their part; the others follow by name.
 FIRST = ["plugin.hpp", "export.hpp", "object.hpp", "value.hpp", "diagnostic.hpp", "result.hpp",
-         "config.hpp", "context.hpp", "artifact.hpp", "manifests.hpp", "files.hpp"]
+         "config.hpp", "context.hpp", "artifact.hpp", "toolkit/manifests.hpp", "toolkit/files.hpp"]
+
+# The two parts of the SDK: (title, folder below HEADERS, what it is).
+PARTS = [
+    ("Contract", "",
+     "What passes between the core and a plugin, in `sdk/include/driftless/` and the shared library "
+     "`libdriftless-sdk.so` (CMake target `driftless::sdk`). It is under the ABI lock: any change to it "
+     "raises `DRIFTLESS_ABI_VERSION`, and the SDK version's major number is that ABI version. The core "
+     "loads only plugins built against the same major version."),
+    ("Toolkit", "toolkit",
+     "Helpers a plugin may use, in `sdk/include/driftless/toolkit/` and the static library "
+     "`driftless::toolkit` (linked by `driftless_add_external_plugin`): each plugin gets its own copy "
+     "of what it uses. Nothing of it crosses to the core, so it changes without an ABI bump; a plugin "
+     "picks up a toolkit change when it is rebuilt."),
+]
 
 REGENERATE = "ninja -C <build> sdk-reference"
 
@@ -104,7 +119,8 @@ def one_line(markdown):
 
 
 def header_of(element):
-    return os.path.basename(element.find("location").get("file"))
+    """The header's path below sdk/include/driftless ("plugin.hpp", "toolkit/yaml.hpp")."""
+    return os.path.relpath(element.find("location").get("file"), HEADERS)
 
 
 def line_of(element):
@@ -196,7 +212,7 @@ def compound_title(compound):
 
 
 def render_compound(compound):
-    lines = ["### `" + compound_title(compound) + "`", ""]
+    lines = ["#### `" + compound_title(compound) + "`", ""]
     bases = [tidy("".join(b.itertext())) for b in compound.findall("basecompoundref") if b.get("prot") == "public"]
     if bases:
         lines += ["Derives from " + ", ".join("`" + b.replace("driftless::", "") + "`" for b in bases) + ".", ""]
@@ -231,7 +247,7 @@ def bullets(members):
 
 
 def render_namespace_member(member):
-    lines = ["### `" + member_signature(member) + "`", ""]
+    lines = ["#### `" + member_signature(member) + "`", ""]
     described = doc(member)
     if described:
         lines += [described, ""]
@@ -267,9 +283,14 @@ def anchor(header):
     return re.sub(r"[^a-z0-9_-]", "", ("driftless/" + header).lower())
 
 
+def headers_of(part_folder, per_header):
+    """The part's headers: those of FIRST in its order, then the others by name."""
+    mine = [h for h in per_header if os.path.dirname(h) == part_folder]
+    return [h for h in FIRST if h in mine] + sorted(h for h in mine if h not in FIRST)
+
+
 def render(xml_dir):
     per_header = load(xml_dir)
-    headers = [h for h in FIRST if h in per_header] + sorted(h for h in per_header if h not in FIRST)
     out = [
         "# SDK reference",
         "",
@@ -282,12 +303,23 @@ def render(xml_dir):
         "[Writing a plugin](plugins.md) walks through a complete plugin first.",
         "",
     ]
+    parts = [(title, about, headers_of(folder, per_header)) for title, folder, about in PARTS]
+    for title, _, headers in parts:
+        out += ["[" + title + "](#" + title.lower() + "):", ""]
+        for header in headers:
+            first = intro(header).split("\n\n")[0].split(". ")[0].rstrip(".:")
+            out.append("- [`driftless/" + header + "`](#" + anchor(header) + ") — " + one_line(first) + ".")
+        out.append("")
+    for title, about, headers in parts:
+        out += ["## " + title, "", about, ""]
+        out += render_headers(per_header, headers)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_headers(per_header, headers):
+    out = []
     for header in headers:
-        first = intro(header).split("\n\n")[0].split(". ")[0].rstrip(".:")
-        out.append("- [`driftless/" + header + "`](#" + anchor(header) + ") — " + one_line(first) + ".")
-    out.append("")
-    for header in headers:
-        out += ["## `driftless/" + header + "`", "", intro(header), ""]
+        out += ["### `driftless/" + header + "`", "", intro(header), ""]
         entries = sorted(per_header[header], key=lambda e: e[0])
         functions = [e for _, kind, e in entries if kind == "function"]
         macros = [e for _, kind, e in entries if kind == "define"]
@@ -297,10 +329,10 @@ def render(xml_dir):
             elif kind in ("enum", "typedef", "variable"):
                 out += render_namespace_member(element)
         if functions:
-            out += ["### Functions", ""] + bullets(functions) + [""]
+            out += ["#### Functions", ""] + bullets(functions) + [""]
         if macros:
-            out += ["### Macros", ""] + bullets(macros) + [""]
-    return "\n".join(out).rstrip() + "\n"
+            out += ["#### Macros", ""] + bullets(macros) + [""]
+    return out
 
 
 def main(argv):

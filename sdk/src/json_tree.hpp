@@ -1,5 +1,5 @@
 // Internal to the SDK: building a Value tree from rapidjson's SAX events,
-// shared by parse_json and the JSON streams of parse_yaml.
+// shared by parse_json (contract) and the JSON streams of parse_yaml (toolkit).
 #pragma once
 
 #include <rapidjson/reader.h>
@@ -10,18 +10,21 @@
 #include <vector>
 
 #include "driftless/value.hpp"
-#include "yaml_scalar.hpp"
 
 namespace driftless::json_detail {
 
 // rapidjson SAX handler building a Value tree; a stack of open containers.
 class TreeBuilder {
  public:
+  /// How a non-integer number becomes a Value.
+  using NumberValue = Value (*)(double);
+
   /// `max_depth`: nesting beyond it stops the parse (too_deep() tells).
-  /// `kubernetes_numbers`: integral floats within int64 become integers, as
-  /// Kubernetes stores them ("1.0" -> 1), like YAML numbers.
-  explicit TreeBuilder(std::size_t max_depth = SIZE_MAX, bool kubernetes_numbers = false)
-      : max_depth_(max_depth), kubernetes_numbers_(kubernetes_numbers) {}
+  /// `number_value`: the toolkit's YAML reader passes its own, which makes
+  /// integral floats within int64 integers as Kubernetes stores them ("1.0" -> 1);
+  /// a function, not a flag, so the contract library needs no YAML code.
+  explicit TreeBuilder(std::size_t max_depth = SIZE_MAX, NumberValue number_value = nullptr)
+      : max_depth_(max_depth), number_value_(number_value) {}
 
   bool Null() { return add(Value()); }
   bool Bool(bool b) { return add(Value(b)); }
@@ -32,7 +35,7 @@ class TreeBuilder {
     if (u <= static_cast<std::uint64_t>(INT64_MAX)) return add(Value(static_cast<std::int64_t>(u)));
     return add(Value(static_cast<double>(u)));
   }
-  bool Double(double d) { return add(kubernetes_numbers_ ? yaml_detail::number_value(d) : Value(d)); }
+  bool Double(double d) { return add(number_value_ ? number_value_(d) : Value(d)); }
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }
   bool String(const char* s, rapidjson::SizeType n, bool) { return add(Value(std::string(s, n))); }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
@@ -94,7 +97,7 @@ class TreeBuilder {
 
   static constexpr std::size_t kIndexFrom = 16;
   std::size_t max_depth_;
-  bool kubernetes_numbers_;
+  NumberValue number_value_;
   bool too_deep_ = false;
   Value root_;
   std::vector<Open> stack_;

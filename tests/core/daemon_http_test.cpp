@@ -4,7 +4,7 @@
 #include <future>
 
 #include "daemon_fixture.hpp"
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <csignal>
 
 #include "daemon_fixture.hpp"
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 TEST_F(DaemonTest, AppliesAtStartAndServesStatusAndMetrics) {
   start();

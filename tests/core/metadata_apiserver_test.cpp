@@ -2,8 +2,8 @@
 // the real kube-apiserver of tests/env: every object it refuses the API
 // server refuses, and every object it passes the API server accepts
 // (server-side apply, dry run, so nothing is stored).
-#include <driftless/http.hpp>
-#include <driftless/yaml.hpp>
+#include <driftless/toolkit/http.hpp>
+#include <driftless/toolkit/yaml.hpp>
 #include <gtest/gtest.h>
 
 #include "pipeline/metadata_check.hpp"

@@ -3,7 +3,7 @@
 #include <map>
 
 #include "daemon/webhooks.hpp"
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 using namespace driftless;
 using namespace driftless::core;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "driftless/snapshot.hpp"
+#include "driftless/toolkit/snapshot.hpp"
 #include "tarball.hpp"
 #include "tests/fuzz/fuzz_dir.hpp"
 

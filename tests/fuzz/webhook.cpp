@@ -8,7 +8,7 @@
 #include <string>
 
 #include "daemon/webhooks.hpp"
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);

@@ -1,7 +1,7 @@
 // The manifest reader (driftless::parse_yaml) on arbitrary bytes. Every
 // document it accepts must survive a round trip through to_yaml (what the dir
 // sink writes) unchanged.
-#include <driftless/yaml.hpp>
+#include <driftless/toolkit/yaml.hpp>
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,7 +1,11 @@
-// Fails when the SDK headers change while DRIFTLESS_ABI_VERSION stays the same:
-// plugins built against the old headers would load and then misbehave.
+// Fails when the SDK contract headers change while DRIFTLESS_ABI_VERSION stays
+// the same: plugins built against the old headers would load and then misbehave.
 // sdk/abi.lock records, per ABI version, a hash of the headers with comments
 // and whitespace removed (so documentation edits don't count).
+// The contract is the files directly in sdk/include/driftless/. The toolkit
+// (sdk/include/driftless/toolkit/) is left out on purpose: it is a static
+// library compiled into each plugin, nothing of it crosses to the core, so it
+// changes without an ABI bump.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,7 +13,7 @@
 #include <sstream>
 
 #include "driftless/abi.hpp"
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -46,11 +50,19 @@ std::string code_only(const std::string& text) {
   return out;
 }
 
-std::string headers_hash() {
+// The contract headers, sorted.
+std::vector<fs::path> contract_headers() {
   std::vector<fs::path> headers;
-  for (const auto& entry : fs::directory_iterator(driftless::test::source_dir() / "sdk/include/driftless"))
+  for (const auto& entry : fs::directory_iterator(driftless::test::source_dir() / "sdk/include/driftless")) {
+    if (entry.path().filename() == "toolkit") continue;  // not the contract: see the top of this file
     headers.push_back(entry.path());
+  }
   std::sort(headers.begin(), headers.end());
+  return headers;
+}
+
+std::string headers_hash() {
+  const std::vector<fs::path> headers = contract_headers();
   driftless::Sha256 hash;
   for (const auto& h : headers) {
     hash.update(h.filename().string() + "\n");
@@ -78,6 +90,17 @@ TEST(AbiLock, HeadersMatchTheLockedHashOfThisAbiVersion) {
   EXPECT_EQ(locked, current) << "the SDK headers changed but DRIFTLESS_ABI_VERSION is still " << DRIFTLESS_ABI_VERSION
                              << ": bump it in sdk/include/driftless/abi.hpp and add to sdk/abi.lock the line: "
                              << DRIFTLESS_ABI_VERSION + 1 << " <hash printed by this test after the bump>";
+}
+
+// Left out of the hash, the toolkit must stay out of the contract's reach: a
+// contract header that included it would put its layouts back under the ABI.
+TEST(AbiLock, NoContractHeaderIncludesTheToolkit) {
+  ASSERT_TRUE(fs::is_directory(driftless::test::source_dir() / "sdk/include/driftless/toolkit"));
+  for (const auto& header : contract_headers()) {
+    const std::string code = code_only(driftless::test::read_file(header));
+    EXPECT_EQ(code.find("driftless/toolkit/"), std::string::npos)
+        << header.filename().string() << " includes a toolkit header: the contract must not depend on the toolkit";
+  }
 }
 
 TEST(AbiLock, CommentsAndWhitespaceDoNotCount) {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "driftless/diff.hpp"
+#include "driftless/toolkit/diff.hpp"
 #include "driftless/value.hpp"
 
 using namespace driftless;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "driftless/files.hpp"
+#include "driftless/toolkit/files.hpp"
 #include "support.hpp"
 
 using namespace driftless;

@@ -1,6 +1,6 @@
 // The SDK HTTP client against the real kube-apiserver of tests/env: HTTP/2 over
 // TLS with a client certificate, many requests multiplexed concurrently.
-#include <driftless/http.hpp>
+#include <driftless/toolkit/http.hpp>
 #include <gtest/gtest.h>
 
 #include "support.hpp"

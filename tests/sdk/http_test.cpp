@@ -1,5 +1,5 @@
 // The SDK HTTP client against a real local HTTP(S) server (tests/sdk/http_test_server.py).
-#include <driftless/http.hpp>
+#include <driftless/toolkit/http.hpp>
 #include <driftless/value.hpp>
 #include <gtest/gtest.h>
 #include <signal.h>

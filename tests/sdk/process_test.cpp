@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "driftless/process.hpp"
+#include "driftless/toolkit/process.hpp"
 #include "support.hpp"
 
 using namespace driftless;

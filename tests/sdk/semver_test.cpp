@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "driftless/semver.hpp"
+#include "driftless/toolkit/semver.hpp"
 
 using namespace driftless;
 

@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-#include "driftless/settings.hpp"
+#include "driftless/toolkit/settings.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "driftless/snapshot.hpp"
+#include "driftless/toolkit/snapshot.hpp"
 #include "support.hpp"
 
 using namespace driftless;

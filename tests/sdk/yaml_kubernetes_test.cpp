@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "driftless/manifests.hpp"
+#include "driftless/toolkit/manifests.hpp"
 #include "support.hpp"
 #include "yaml_cases.hpp"
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "driftless/manifests.hpp"
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/manifests.hpp"
+#include "driftless/toolkit/yaml.hpp"
 
 using namespace driftless;
 

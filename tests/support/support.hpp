@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "driftless/context.hpp"
-#include "driftless/http.hpp"
+#include "driftless/toolkit/http.hpp"
 #include "plugins/registry.hpp"
 
 namespace driftless::test {

@@ -4,7 +4,7 @@
 // answer, the request is not allowed, the object is invalid.
 #pragma once
 
-#include <driftless/http.hpp>
+#include <driftless/toolkit/http.hpp>
 #include <driftless/result.hpp>
 
 #include <chrono>

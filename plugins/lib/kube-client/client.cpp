@@ -1,6 +1,6 @@
 #include "client.hpp"
 
-#include <driftless/process.hpp>
+#include <driftless/toolkit/process.hpp>
 
 #include <algorithm>
 #include <ctime>

@@ -5,7 +5,7 @@
 // and counts reads and writes.
 #pragma once
 
-#include <driftless/http.hpp>
+#include <driftless/toolkit/http.hpp>
 
 #include <atomic>
 #include <chrono>

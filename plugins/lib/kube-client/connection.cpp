@@ -1,7 +1,7 @@
 #include "connection.hpp"
 
-#include <driftless/hash.hpp>
-#include <driftless/yaml.hpp>
+#include <driftless/toolkit/hash.hpp>
+#include <driftless/toolkit/yaml.hpp>
 
 #include <cstdlib>
 #include <fstream>

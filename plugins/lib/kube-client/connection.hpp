@@ -3,7 +3,7 @@
 // in-cluster service account.
 #pragma once
 
-#include <driftless/http.hpp>
+#include <driftless/toolkit/http.hpp>
 #include <driftless/result.hpp>
 #include <driftless/value.hpp>
 

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "driftless/files.hpp"
-#include "driftless/manifests.hpp"
+#include "driftless/toolkit/files.hpp"
+#include "driftless/toolkit/manifests.hpp"
 #include "hooks.hpp"
 #include "kind_scope.hpp"
 

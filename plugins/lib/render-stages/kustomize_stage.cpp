@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <deque>
 
-#include "driftless/files.hpp"
-#include "driftless/manifests.hpp"
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/files.hpp"
+#include "driftless/toolkit/manifests.hpp"
+#include "driftless/toolkit/yaml.hpp"
 
 namespace fs = std::filesystem;
 

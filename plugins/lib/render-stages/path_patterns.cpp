@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "driftless/files.hpp"
+#include "driftless/toolkit/files.hpp"
 
 namespace driftless::renderers {
 namespace {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "driftless/files.hpp"
+#include "driftless/toolkit/files.hpp"
 
 namespace driftless::renderers {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "driftless/plugin.hpp"
-#include "driftless/process.hpp"
+#include "driftless/toolkit/process.hpp"
 
 namespace driftless::renderers {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "driftless/files.hpp"
+#include "driftless/toolkit/files.hpp"
 #include "hooks.hpp"
 
 namespace driftless::renderers {

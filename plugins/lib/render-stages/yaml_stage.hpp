@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "driftless/manifests.hpp"
+#include "driftless/toolkit/manifests.hpp"
 #include "driftless/plugin.hpp"
 #include "path_patterns.hpp"
 

@@ -8,13 +8,14 @@
 #include <boost/config.hpp>
 #include <boost/version.hpp>
 
-/// Bump whenever any SDK header changes in a way that affects the binary
+/// Bump whenever a contract header (sdk/include/driftless/*.hpp, not the
+/// toolkit/ folder) changes in a way that affects the binary
 /// interface (tests/sdk/abi_lock_test fails until sdk/abi.lock is updated).
 #define DRIFTLESS_ABI_VERSION 14u
 
 /// Version of the SDK release, semantic: the major number is the ABI version
 /// (a plugin loads only into a core of the same major), the minor counts
-/// additions that keep the ABI (a new capability id, a toolkit function)
+/// additions that keep the ABI (a new capability id)
 /// (tests/sdk/abi_lock_test checks that they agree).
 #define DRIFTLESS_SDK_VERSION "14.0.0"
 

@@ -39,7 +39,7 @@ class Source {
 
 /// Input of one renderer stage.
 struct RenderRequest {
-  /// The source's snapshot: read files under artifact.root (with driftless/files.hpp).
+  /// The source's snapshot: read files under artifact.root (with driftless/toolkit/files.hpp).
   const Artifact& artifact;
   /// Folder to render, relative to artifact.root ('/'-separated, "" = root).
   std::string path;

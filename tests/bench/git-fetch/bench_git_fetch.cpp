@@ -12,8 +12,8 @@
 #include <iostream>
 #include <map>
 
-#include "driftless/process.hpp"
-#include "driftless/snapshot.hpp"
+#include "driftless/toolkit/process.hpp"
+#include "driftless/toolkit/snapshot.hpp"
 #include "pipeline/core_context.hpp"
 #include "plugins/registry.hpp"
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "driftless/manifests.hpp"
+#include "driftless/toolkit/manifests.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/plugin_blocks.hpp"
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/yaml.hpp"
 #include "pipeline/core_context.hpp"
 #include "plugins/registry.hpp"
 #include "support.hpp"

@@ -6,7 +6,7 @@
 
 #include <regex>
 
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 #include "helmrelease_fixture.hpp"
 
 using namespace driftless::test;

@@ -3,7 +3,7 @@
 // not support, errors naming file and line, Flux's values order.
 #include <gtest/gtest.h>
 
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/yaml.hpp"
 #include "release_spec.hpp"
 #include "release_status.hpp"
 #include "values.hpp"

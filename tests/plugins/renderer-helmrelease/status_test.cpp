@@ -7,7 +7,7 @@
 
 #include <regex>
 
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/yaml.hpp"
 #include "helmrelease_fixture.hpp"
 
 using namespace driftless;

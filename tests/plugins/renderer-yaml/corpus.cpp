@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "driftless/manifests.hpp"
+#include "driftless/toolkit/manifests.hpp"
 #include "support.hpp"
 
 namespace driftless::test {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 #include "known_hosts.hpp"
 #include "support.hpp"
 

@@ -6,8 +6,8 @@
 
 #include <random>
 
-#include "driftless/hash.hpp"
-#include "driftless/http.hpp"
+#include "driftless/toolkit/hash.hpp"
+#include "driftless/toolkit/http.hpp"
 #include "s3_proxy.hpp"
 #include "source_fixture.hpp"
 

@@ -1,4 +1,4 @@
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/yaml.hpp"
 
 #include <yaml.h>
 

@@ -1,4 +1,4 @@
-#include "driftless/http.hpp"
+#include "driftless/toolkit/http.hpp"
 
 #include <curl/curl.h>
 

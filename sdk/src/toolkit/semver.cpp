@@ -1,4 +1,4 @@
-#include "driftless/semver.hpp"
+#include "driftless/toolkit/semver.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -1,10 +1,10 @@
-#include "driftless/diff.hpp"
+#include "driftless/toolkit/diff.hpp"
 
 #include <algorithm>
 #include <sstream>
 #include <vector>
 
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/yaml.hpp"
 
 namespace driftless {
 namespace {

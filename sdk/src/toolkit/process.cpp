@@ -1,4 +1,4 @@
-#include "driftless/process.hpp"
+#include "driftless/toolkit/process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

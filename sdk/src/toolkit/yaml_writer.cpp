@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/yaml.hpp"
 #include "yaml_scalar.hpp"
 
 namespace driftless {

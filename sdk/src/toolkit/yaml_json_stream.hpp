@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/yaml.hpp"
 
 namespace driftless::yaml_detail {
 

@@ -1,4 +1,4 @@
-#include "driftless/snapshot.hpp"
+#include "driftless/toolkit/snapshot.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

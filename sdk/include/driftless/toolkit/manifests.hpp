@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "driftless/plugin.hpp"
-#include "driftless/yaml.hpp"
+#include "driftless/toolkit/yaml.hpp"
 
 namespace driftless {
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "json_tree.hpp"
+#include "yaml_scalar.hpp"
 
 namespace driftless::yaml_detail {
 namespace {
@@ -57,7 +58,7 @@ std::size_t read_json_stream(std::string_view text, const std::string& file, con
     std::size_t at = consumed;
     while (at < text.size() && json_space(text[at])) ++at;
     if (at == text.size()) return text.size();
-    json_detail::TreeBuilder builder(limits.max_depth, true);
+    json_detail::TreeBuilder builder(limits.max_depth, yaml_detail::number_value);
     rapidjson::Reader reader;
     rapidjson::MemoryStream stream(text.data() + at, text.size() - at);
     constexpr unsigned kFlags = rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseIterativeFlag |

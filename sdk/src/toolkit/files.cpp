@@ -1,11 +1,11 @@
-#include "driftless/files.hpp"
+#include "driftless/toolkit/files.hpp"
 
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include "driftless/hash.hpp"
+#include "driftless/toolkit/hash.hpp"
 
 namespace fs = std::filesystem;
 

@@ -1,4 +1,4 @@
-#include "driftless/manifests.hpp"
+#include "driftless/toolkit/manifests.hpp"
 
 namespace driftless {
 namespace {
