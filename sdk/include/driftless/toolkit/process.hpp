@@ -65,7 +65,7 @@ Result<std::filesystem::path> find_tool(const std::string& name, const std::stri
 /// The first line a tool prints for `version_args` ("helm version --short"),
 /// prefixed with nothing; an Error when it cannot be run. Asked once per
 /// process and binary: again only when the file changed (size or
-/// modification time), so every plugin shares one answer.
+/// modification time), so every pipeline of a plugin shares one answer (each plugin carries its own toolkit, and its own cache).
 Result<std::string> tool_version_line(const std::filesystem::path& tool, const std::vector<std::string>& version_args);
 
 /// A private folder under the system temp dir, removed with its content when
