@@ -141,7 +141,7 @@ std::string shortened(const std::string& name) {
 }
 
 const KubeObject* find_object(const RenderIndex& index, const std::string& kind, const std::string& ns, const std::string& name) {
-  auto it = index.find(kind + "/" + ns + "/" + name);
+  auto it = index.find(render_index_key(kind, ns, name));
   return it == index.end() ? nullptr : it->second;
 }
 

@@ -13,8 +13,13 @@
 
 namespace driftless::helmrelease {
 
-/// The objects of the same render that a HelmRelease may name, by "Kind/ns/name".
+/// The objects of the same render that a HelmRelease may name, by render_index_key().
 using RenderIndex = std::map<std::string, const KubeObject*>;
+
+/// The RenderIndex key of an object: "Kind/namespace/name".
+inline std::string render_index_key(const std::string& kind, const std::string& namespace_name, const std::string& name) {
+  return kind + "/" + namespace_name + "/" + name;
+}
 
 /// One entry of valuesFrom, in either format, or a values file of the chart.
 struct ValuesReference {

@@ -36,7 +36,7 @@ struct Settings {
 
 std::string index_key(const KubeObject& object) {
   const std::string ns = object.namespace_name();
-  return object.kind() + "/" + (ns.empty() ? "default" : ns) + "/" + object.name();
+  return render_index_key(object.kind(), ns.empty() ? "default" : ns, object.name());
 }
 
 bool valid_label_value(const std::string& text) {

@@ -97,7 +97,7 @@ bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const Rende
     // there by hand or by another tool, as Flux reads it).
     const KubeObject* source = nullptr;
     Result<KubeObject> live = fail(ErrorCode::not_found, what);
-    if (auto it = index.find(ref.kind + "/" + ref.namespace_name + "/" + ref.name); it != index.end()) {
+    if (auto it = index.find(render_index_key(ref.kind, ref.namespace_name, ref.name)); it != index.end()) {
       source = it->second;
     } else if (live = from_cluster(ref.kind, ref.namespace_name, ref.name); live.ok()) {
       source = &*live;
@@ -149,7 +149,7 @@ bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const Rende
 
 bool needs_cluster(const ReleaseSpec& spec, const RenderIndex& index) {
   return std::any_of(spec.values_from.begin(), spec.values_from.end(), [&](const ValuesReference& ref) {
-    return ref.kind != "ChartFile" && !index.count(ref.kind + "/" + ref.namespace_name + "/" + ref.name);
+    return ref.kind != "ChartFile" && !index.count(render_index_key(ref.kind, ref.namespace_name, ref.name));
   });
 }
 
@@ -161,7 +161,7 @@ std::shared_ptr<const ValuesInputs> keep_values_inputs(const KubeObject& object,
       inputs->chart_files.emplace(ref.key, chart_file(ref.key));
       continue;
     }
-    const std::string key = ref.kind + "/" + ref.namespace_name + "/" + ref.name;
+    const std::string key = render_index_key(ref.kind, ref.namespace_name, ref.name);
     if (auto it = index.find(key); it != index.end()) inputs->render_objects.emplace(key, *it->second);
   }
   return inputs;
