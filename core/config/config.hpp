@@ -51,6 +51,10 @@ struct PipelineSpec {
   std::vector<PluginBlock> renderers;
   PluginBlock sink;
   Location location;
+  // Only for a pipeline declared by the repository (pipeline/child_pipelines.hpp):
+  std::vector<std::string> depends_on;  ///< full names that must be applied at the same revision first
+  bool suspended = false;               ///< declared suspended: kept, never applied
+  std::string declared_by;              ///< the declaring object ("Kustomization/flux-system/apps")
 };
 
 /// Who may use the daemon's control API (reconcile, suspend, resume): the

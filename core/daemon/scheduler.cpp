@@ -303,7 +303,8 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   const bool ok = run.ok();
   const auto labels = pipeline_labels(pipeline);
   metrics_.observe("driftless_reconcile_duration_seconds", labels, seconds(run.duration));
-  metrics_.count("driftless_reconciles_total", {{"pipeline", pipeline}, {"result", ok ? "success" : "failure"}});
+  const char* result = run.suspended ? "suspended" : !run.waiting_for.empty() ? "waiting" : ok ? "success" : "failure";
+  metrics_.count("driftless_reconciles_total", {{"pipeline", pipeline}, {"result", result}});
   std::size_t applied = 0, pruned = 0;
   for (const auto& c : run.sink.changes) {
     applied += c.action == ChangeAction::created || c.action == ChangeAction::configured;
@@ -311,7 +312,7 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   }
   metrics_.count("driftless_objects_applied_total", labels, static_cast<double>(applied));
   metrics_.count("driftless_objects_pruned_total", labels, static_cast<double>(pruned));
-  metrics_.set("driftless_pipeline_ready", labels, ok ? 1 : 0);
+  metrics_.set("driftless_pipeline_ready", labels, ok && !run.suspended ? 1 : 0);
   if (run.render_ran) metrics_.count("driftless_renders_total", labels);
   if (run.render_reused) metrics_.count("driftless_render_cache_hits_total", labels);
 
@@ -336,12 +337,21 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     s.message = first_warning(run);
     // A run that failed before its after-apply work ran reports no items: the last ones still describe the target.
     if (ok || !run.sink.items.empty()) s.items = run.sink.items;
-    if (ok) {
+    if (run.suspended) {
+      s.state = "suspended";
+      s.message = "suspended by its declaration";
+      state.due = now + jittered(state.target.interval);
+    } else if (!run.waiting_for.empty()) {
+      // Not a failure: no backoff; the dependency's success wakes it sooner.
+      s.state = "waiting";
+      state.due = now + options_.first_backoff;
+    } else if (ok) {
       record_revision(s, run.revision);
       s.last_success = s.last_attempt;
       s.failures = 0;
       s.state = "ready";
       state.due = now + jittered(state.target.interval);
+      wake_waiting();
     } else {
       ++s.failures;
       s.state = "failed";
@@ -400,6 +410,13 @@ void Scheduler::do_retire(const std::string& pipeline) {
     after = s;
   }
   if (retired.pruned && listener_) listener_(run, before, after);
+}
+
+void Scheduler::wake_waiting() {
+  bool any = false;
+  for (auto& [name, state] : pipelines_)
+    if (state.status.state == "waiting" && !state.triggered) any = state.triggered = true;
+  if (any) wake_.notify_all();
 }
 
 void Scheduler::retry_now_if_failed(const std::string& pipeline, const std::string& reason) {

@@ -98,6 +98,7 @@ class Scheduler {
   void do_retire(const std::string& pipeline);
   void record_revision(PipelineStatus& status, const std::string& revision);  // call with mutex_ held
   void refresh_targets();  // call with mutex_ held
+  void wake_waiting();     // call with mutex_ held: pipelines waiting for a dependency try again now
   void save_folder_pipelines();  // call with mutex_ held
   std::chrono::steady_clock::duration jittered(std::chrono::milliseconds interval);
   void save_suspended();   // call with mutex_ held

@@ -1,6 +1,7 @@
 #include "pipeline/child_pipelines.hpp"
 
-#include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "config/plugin_blocks.hpp"
@@ -8,12 +9,6 @@
 
 namespace driftless::core {
 namespace {
-
-const PipelineReader* reader_of(const KubeObject& object, const std::vector<const PipelineReader*>& readers) {
-  for (const auto* reader : readers)
-    if (reader->declares(object)) return reader;
-  return nullptr;
-}
 
 // Checks a declared block against its plugin's keys, filling in defaults.
 template <class Factory>
@@ -26,70 +21,123 @@ Result<void> check_block(PluginBlock& block, const Factory* factory, const std::
   return {};
 }
 
-// Makes a reader's spec a pipeline of `parent`: named under it, in its source, with checked blocks.
-Result<PipelineSpec> complete(PipelineSpec child, const KubeObject& object, const PipelineSpec& parent,
-                              const std::string& parent_name, const PluginRegistry& registry) {
-  if (child.name.empty() || child.name.find('/') != std::string::npos || has_control_characters(child.name))
-    return fail(ErrorCode::invalid_input, "the declared pipeline name '" + escape_control_characters(child.name) +
+// A declaration as a pipeline of `parent`: named under it, in its source,
+// with checked renderer blocks and the sink config its sink allows.
+Result<PipelineSpec> child_of(DeclaredPipeline declared, const PipelineSpec& parent, const std::string& parent_name,
+                              const PluginRegistry& registry) {
+  if (declared.name.empty() || declared.name.find('/') != std::string::npos || has_control_characters(declared.name))
+    return fail(ErrorCode::invalid_input, "the declared pipeline name '" + escape_control_characters(declared.name) +
                                               "' must be one non-empty segment without '/' or control characters");
-  auto path = normalize_source_path(child.path);
-  if (!path) return fail(ErrorCode::invalid_input, "the path '" + child.path + "' leaves the source");
-  child.name = parent_name + "/" + child.name;
-  child.path = *path;
+  auto path = normalize_source_path(declared.path);
+  if (!path) return fail(ErrorCode::invalid_input, "the path '" + declared.path + "' leaves the source");
+  PipelineSpec child;
+  child.name = parent_name + "/" + declared.name;
   child.source = parent.source;
-  child.for_each_folder.clear();
-  child.prune_on_folder_removal = false;
-  if (!child.interval) child.interval = parent.interval;
-  child.location = {object.origin.file, object.origin.line, 0};
-  if (child.renderers.empty()) child.renderers.push_back(PluginBlock{"yaml", Value(Object{}), nullptr, child.location});
-  for (auto& block : child.renderers) {
-    block.location = child.location;
+  child.path = *path;
+  child.interval = declared.interval ? declared.interval : parent.interval;
+  child.location = {declared.origin.file, declared.origin.line, 0};
+  child.suspended = declared.suspended;
+  child.declared_by = declared.declared_by;
+  for (const auto& dependency : declared.depends_on) child.depends_on.push_back(parent_name + "/" + dependency);
+  if (declared.renderers.empty()) declared.renderers.push_back({"auto", Value(Object{})});
+  for (auto& use : declared.renderers) {
+    PluginBlock block{use.type, std::move(use.config), nullptr, child.location};
     if (auto checked = check_block(block, registry.renderer(block.type), "renderer"); !checked.ok()) return checked.error();
+    child.renderers.push_back(std::move(block));
   }
-  child.sink.location = child.location;
-  if (auto checked = check_block(child.sink, registry.sink(child.sink.type), "sink"); !checked.ok()) return checked.error();
+  const SinkFactory* sink = registry.sink(parent.sink.type);
+  if (!sink) return fail(ErrorCode::invalid_input, "sink '" + parent.sink.type + "' is not a loaded plugin");
+  auto narrowed = sink->narrow(parent.sink.config, declared.sink.is_null() ? Value(Object{}) : declared.sink, child.name);
+  if (!narrowed.ok()) return fail(ErrorCode::invalid_input, "sink '" + parent.sink.type + "': " + narrowed.error().message);
+  child.sink = PluginBlock{parent.sink.type, std::move(*narrowed), nullptr, child.location};
+  if (auto checked = check_block(child.sink, sink, "sink"); !checked.ok()) return checked.error();
   return child;
+}
+
+// `children` with each after those it depends on (declaration order
+// otherwise). A dependency on a name not declared beside it, or a cycle, is
+// an error of each pipeline involved, which is left out.
+std::vector<PipelineSpec> in_dependency_order(std::vector<PipelineSpec> children,
+                                              const std::function<void(std::size_t, const std::string&)>& problem) {
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < children.size(); ++i) index[children[i].name] = i;
+  enum class Mark { none, visiting, done, bad };
+  std::vector<Mark> marks(children.size(), Mark::none);
+  std::vector<std::size_t> order;
+  // Depth-first; returns false when `i` cannot run (a missing or cyclic dependency below it).
+  std::function<bool(std::size_t)> visit = [&](std::size_t i) -> bool {
+    if (marks[i] == Mark::done) return true;
+    if (marks[i] == Mark::bad) return false;
+    if (marks[i] == Mark::visiting) {
+      problem(i, "pipeline '" + children[i].name + "' depends on itself through dependsOn");
+      marks[i] = Mark::bad;
+      return false;
+    }
+    marks[i] = Mark::visiting;
+    for (const auto& dependency : children[i].depends_on) {
+      auto it = index.find(dependency);
+      if (it == index.end()) {
+        problem(i, "pipeline '" + children[i].name + "' depends on '" + dependency + "', which is not declared beside it");
+        marks[i] = Mark::bad;
+        return false;
+      }
+      if (!visit(it->second)) {
+        if (marks[i] != Mark::bad)
+          problem(i, "pipeline '" + children[i].name + "' cannot run: its dependency '" + dependency + "' cannot");
+        marks[i] = Mark::bad;
+        return false;
+      }
+    }
+    marks[i] = Mark::done;
+    order.push_back(i);
+    return true;
+  };
+  for (std::size_t i = 0; i < children.size(); ++i) visit(i);
+  std::vector<PipelineSpec> out;
+  for (std::size_t i : order) out.push_back(std::move(children[i]));
+  return out;
 }
 
 }  // namespace
 
-std::vector<PipelineSpec> take_declared_pipelines(std::vector<KubeObject>& objects,
-                                                  const std::vector<const PipelineReader*>& readers,
-                                                  const PipelineSpec& parent, const std::string& parent_name,
-                                                  std::size_t depth, const PluginRegistry& registry,
-                                                  std::vector<Diagnostic>& out) {
+std::vector<PipelineSpec> declared_children(std::vector<DeclaredPipeline> declared, const PipelineSpec& parent,
+                                            const std::string& parent_name, std::size_t depth,
+                                            const PluginRegistry& registry, std::vector<Diagnostic>& out) {
   std::vector<PipelineSpec> children;
-  if (readers.empty()) return children;
+  std::vector<Provenance> origins;
+  std::vector<std::string> declarers;
   std::set<std::string> names;
-  auto declared = std::stable_partition(objects.begin(), objects.end(),
-                                        [&](const KubeObject& o) { return reader_of(o, readers) == nullptr; });
-  for (auto it = declared; it != objects.end(); ++it) {
-    const KubeObject& object = *it;
-    auto problem = [&](const std::string& message) {
-      out.push_back({Severity::error, message + " (" + object.id() + ")", object.origin.file, object.origin.line, {}});
-    };
+  auto problem_at = [&](const Provenance& origin, const std::string& declarer, const std::string& message) {
+    out.push_back({Severity::error, message, origin.file, origin.line, declarer});
+  };
+  for (auto& declaration : declared) {
+    const Provenance origin = declaration.origin;
+    const std::string declarer = declaration.declared_by;
     if (depth + 1 >= kMaxPipelineDepth) {
-      problem("pipeline '" + parent_name + "' is nested " + std::to_string(depth) + " deep and may declare no more pipelines");
+      problem_at(origin, declarer,
+                 "pipeline '" + parent_name + "' is nested " + std::to_string(depth) + " deep and may declare no more pipelines");
       continue;
     }
     if (children.size() == kMaxDeclaredPipelines) {
-      problem("pipeline '" + parent_name + "' declares more than " + std::to_string(kMaxDeclaredPipelines) + " pipelines");
+      problem_at(origin, declarer, "pipeline '" + parent_name + "' declares more than " +
+                                       std::to_string(kMaxDeclaredPipelines) + " pipelines");
       break;
     }
-    Result<PipelineSpec> read = reader_of(object, readers)->read(object);
-    if (read.ok()) read = complete(std::move(*read), object, parent, parent_name, registry);
-    if (!read.ok()) {
-      problem("the pipeline declared here cannot be run: " + read.error().message);
+    Result<PipelineSpec> child = child_of(std::move(declaration), parent, parent_name, registry);
+    if (!child.ok()) {
+      problem_at(origin, declarer, "the pipeline declared here cannot be run: " + child.error().message);
       continue;
     }
-    if (!names.insert(read->name).second) {
-      problem("pipeline '" + read->name + "' is declared twice");
+    if (!names.insert(child->name).second) {
+      problem_at(origin, declarer, "pipeline '" + child->name + "' is declared twice");
       continue;
     }
-    children.push_back(std::move(*read));
+    children.push_back(std::move(*child));
+    origins.push_back(origin);
+    declarers.push_back(declarer);
   }
-  objects.erase(declared, objects.end());
-  return children;
+  return in_dependency_order(std::move(children),
+                             [&](std::size_t i, const std::string& message) { problem_at(origins[i], declarers[i], message); });
 }
 
 }  // namespace driftless::core

@@ -13,7 +13,7 @@ Engine::Engine(const Config& config, const PluginRegistry& registry, EngineOptio
       services_{&registry_, options_.state_dir, options_.stop, nullptr},
       sources_(config_, registry_, services_, options_.timeout),
       expansions_(config_),
-      render_chain_(registry_, services_, options_.timeout, options_.pipeline_readers),
+      render_chain_(registry_, services_, options_.timeout),
       sinks_(registry_, services_, options_.timeout) {}
 
 Engine::~Engine() { stop_watches(); }
@@ -105,6 +105,7 @@ void Engine::run_tree(const ExpandedPipeline& pipeline, const Artifact& artifact
       return;
     }
     runs.push_back(run_one(pipeline, artifact, stage, problems));
+    if (stage == RunStage::apply) record_applied(runs.back());
   }
   // Declared pipelines run after their parent, from its last good render.
   for (const auto& child : expansions_.children_of(pipeline.name)) run_tree(child, artifact, stage, only, {}, names, runs);
@@ -141,6 +142,26 @@ PipelineRun Engine::run_one(const ExpandedPipeline& pipeline, const Artifact& ar
     run.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     return std::move(run);
   };
+
+  const PipelineSpec& spec = *pipeline.spec;
+  if (spec.suspended) {
+    run.suspended = true;
+    run.diagnostics.push_back({Severity::info, "suspended by " + spec.declared_by + " (spec.suspend); nothing is applied",
+                               spec.location.file, spec.location.line, spec.declared_by});
+    return finish();
+  }
+  if (stage == RunStage::apply) {
+    run.waiting_for = unapplied_dependencies(spec, artifact.revision);
+    if (!run.waiting_for.empty()) {
+      std::string names;
+      for (const auto& name : run.waiting_for) names += (names.empty() ? "'" : ", '") + name + "'";
+      run.diagnostics.push_back({Severity::error,
+                                 "waits for " + names + " (dependsOn) to be applied without errors at " + artifact.revision +
+                                     "; nothing of this pipeline is applied or pruned until then",
+                                 spec.location.file, spec.location.line, spec.declared_by});
+      return finish();
+    }
+  }
 
   // The sink first: it may know facts about the cluster that renderers use.
   const ClusterInfo* cluster = nullptr;
@@ -183,6 +204,22 @@ void Engine::adopt(const ExpandedPipeline& pipeline, std::vector<PipelineSpec> d
   }
 }
 
+std::vector<std::string> Engine::unapplied_dependencies(const PipelineSpec& spec, const std::string& revision) {
+  std::vector<std::string> out;
+  std::lock_guard lock(applied_mutex_);
+  for (const auto& dependency : spec.depends_on) {
+    auto it = applied_at_.find(dependency);
+    if (it == applied_at_.end() || it->second != revision) out.push_back(dependency);
+  }
+  return out;
+}
+
+void Engine::record_applied(const PipelineRun& run) {
+  std::lock_guard lock(applied_mutex_);
+  if (run.ok() && !run.suspended && !run.revision.empty()) applied_at_[run.pipeline] = run.revision;
+  else applied_at_.erase(run.pipeline);
+}
+
 SinkSlot* Engine::sink_for(const std::string& pipeline) {
   if (SinkSlot* slot = sinks_.existing(pipeline)) return slot;
   auto expanded = find(pipeline);
@@ -213,11 +250,13 @@ void Engine::report_failure(const std::string& pipeline, const std::vector<Diagn
 }
 
 void Engine::forget(const std::string& pipeline) {
-  sinks_.drop(pipeline);
-  render_chain_.forget(pipeline);
-  for (const auto& child : expansions_.forget_children(pipeline)) {
-    sinks_.drop(child);
-    render_chain_.forget(child);
+  std::vector<std::string> gone = expansions_.forget_children(pipeline);
+  gone.push_back(pipeline);
+  for (const auto& name : gone) {
+    sinks_.drop(name);
+    render_chain_.forget(name);
+    std::lock_guard lock(applied_mutex_);
+    applied_at_.erase(name);
   }
 }
 

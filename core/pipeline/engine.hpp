@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -47,6 +48,11 @@ struct PipelineRun {
   /// The pipelines this one declares (child_pipelines.hpp) came or went:
   /// Engine::targets() changed.
   bool declared_changed = false;
+  /// A declared pipeline held back: its dependencies (PipelineSpec::depends_on)
+  /// not yet applied at this revision. The run's error says which; retry soon.
+  std::vector<std::string> waiting_for;
+  /// A declared pipeline its declaration suspends: not rendered or applied.
+  bool suspended = false;
   /// Diagnostics left out of `diagnostics` and `sink.diagnostics` beyond
   /// kMaxDiagnostics (render_checks.hpp); a summary line says how many.
   std::size_t diagnostics_dropped = 0;
@@ -75,8 +81,6 @@ struct EngineOptions {
   std::filesystem::path state_dir;
   std::chrono::seconds timeout{300};       ///< per fetch, render and sink call
   const std::atomic<bool>* stop = nullptr;
-  /// What reads pipelines declared in renders (child_pipelines.hpp); none by default.
-  std::vector<const PipelineReader*> pipeline_readers{};
 };
 
 class Engine {
@@ -150,6 +154,10 @@ class Engine {
   SinkSlot* sink_for(const std::string& pipeline);
   /// The pipeline is gone: its sink, its watch, its cached render, its children.
   void forget(const std::string& pipeline);
+  /// Those of `spec`'s dependencies not applied without errors at `revision`.
+  std::vector<std::string> unapplied_dependencies(const PipelineSpec& spec, const std::string& revision);
+  /// Records the outcome of an apply run, for the pipelines that depend on it.
+  void record_applied(const PipelineRun& run);
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -159,6 +167,8 @@ class Engine {
   Expansions expansions_;
   RenderChain render_chain_;
   SinkSlots sinks_;
+  std::mutex applied_mutex_;
+  std::map<std::string, std::string> applied_at_;  ///< pipeline -> revision of its last apply without errors
 };
 
 }  // namespace driftless::core

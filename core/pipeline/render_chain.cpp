@@ -15,9 +15,8 @@ bool sink_allows_empty(const PipelineSpec& spec) {
 
 }  // namespace
 
-RenderChain::RenderChain(const PluginRegistry& registry, const ContextServices& services, std::chrono::seconds timeout,
-                         std::vector<const PipelineReader*> readers)
-    : registry_(registry), services_(services), timeout_(timeout), readers_(std::move(readers)) {}
+RenderChain::RenderChain(const PluginRegistry& registry, const ContextServices& services, std::chrono::seconds timeout)
+    : registry_(registry), services_(services), timeout_(timeout) {}
 
 Rendered RenderChain::render(const ExpandedPipeline& pipeline, const Artifact& artifact, const ClusterInfo* cluster) {
   const auto& blocks = pipeline.spec->renderers;
@@ -32,12 +31,12 @@ Rendered RenderChain::render(const ExpandedPipeline& pipeline, const Artifact& a
   out.reused = out.result != nullptr;
   if (out.reused) return out;
   auto fresh = std::make_shared<RenderResult>(run_stages(pipeline, artifact, stages, cluster));
-  if (!has_errors(fresh->diagnostics) && fresh->objects.empty() && fresh->after_apply.empty())
+  if (!has_errors(fresh->diagnostics) && fresh->objects.empty() && fresh->after_apply.empty() && fresh->pipelines.empty())
     check_not_empty(artifact, pipeline.path, sink_allows_empty(*pipeline.spec), fresh->diagnostics);
   if (!has_errors(fresh->diagnostics)) check_objects(fresh->objects, fresh->diagnostics);
   if (!has_errors(fresh->diagnostics)) {
-    auto declared = take_declared_pipelines(fresh->objects, readers_, *pipeline.spec, pipeline.name, pipeline.depth,
-                                            registry_, fresh->diagnostics);
+    auto declared = declared_children(std::move(fresh->pipelines), *pipeline.spec, pipeline.name, pipeline.depth,
+                                      registry_, fresh->diagnostics);
     if (!has_errors(fresh->diagnostics)) out.declared = std::move(declared);
   }
   out.result = fresh;
@@ -70,6 +69,7 @@ RenderResult RenderChain::run_stages(const ExpandedPipeline& pipeline, const Art
     for (auto& folder : result.read_folders) chain.read_folders.push_back(std::move(folder));
     chain.cacheable = chain.cacheable && result.cacheable;
     for (auto& work : result.after_apply) chain.after_apply.push_back(std::move(work));
+    for (auto& declared : result.pipelines) chain.pipelines.push_back(std::move(declared));
     if (result.valid_for.count() > 0 && (chain.valid_for.count() == 0 || result.valid_for < chain.valid_for))
       chain.valid_for = result.valid_for;
     chain.objects = std::move(result.objects);

@@ -28,8 +28,7 @@ struct Rendered {
 
 class RenderChain {
  public:
-  RenderChain(const PluginRegistry& registry, const ContextServices& services, std::chrono::seconds timeout,
-              std::vector<const PipelineReader*> readers);
+  RenderChain(const PluginRegistry& registry, const ContextServices& services, std::chrono::seconds timeout);
 
   /// `pipeline` rendered from `artifact` (`cluster`: what its sink knows of
   /// the cluster, or nullptr). A new result is checked: every object
@@ -47,7 +46,6 @@ class RenderChain {
   const PluginRegistry& registry_;
   const ContextServices& services_;
   std::chrono::seconds timeout_;
-  std::vector<const PipelineReader*> readers_;
   RenderCache cache_;
 };
 

@@ -242,6 +242,23 @@ const SettingsSchema<Settings>& schema() {
 class DirSinkFactory : public SinkFactory {
  public:
   std::vector<ConfigKey> config_keys() const override { return schema().keys(); }
+
+  // A declared pipeline writes below its parent's folder, in a folder of its
+  // own ("_pipelines" is no namespace name, so no object file lands there),
+  // and keeps its own inventory: the two never prune each other's files.
+  Result<Value> narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const override {
+    Value out = parent;
+    for (const auto& [key, value] : overlay.as_object()) {
+      if (key != "prune" && key != "allowEmpty")
+        return fail(ErrorCode::invalid_input, "pipeline '" + pipeline + "' may not set '" + key +
+                                                      "': a declared pipeline writes below its parent's path");
+      out.as_object().set(key, value);
+    }
+    const std::string own = pipeline.substr(pipeline.rfind('/') + 1);
+    out.as_object().set("path", (fs::path(parent.string_or("path")) / "_pipelines" / own).string());
+    return out;
+  }
+
   Result<std::unique_ptr<Sink>> create(const Value& config) const override {
     auto s = schema().read(config);
     if (!s.ok()) return s.error();

@@ -288,6 +288,30 @@ class KubeSinkFactory : public SinkFactory {
 
   std::vector<ConfigKey> config_keys() const override { return schema().keys(); }
 
+  // A declared pipeline (a Flux Kustomization) talks to the parent's cluster
+  // through the parent's kubeconfig and context, as the parent's identity or
+  // one it impersonates: it may choose how it applies, not where or as whom
+  // beyond that.
+  Result<Value> narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const override {
+    static const std::set<std::string, std::less<>> kMayChange = {"namespace", "force", "prune", "allowEmpty",
+                                                                  "wait", "healthTimeout", "drift"};
+    Value out = parent;
+    for (const auto& [key, value] : overlay.as_object()) {
+      if (key == "impersonate") {
+        const Value* held = parent.find("impersonate");
+        if (held && !held->is_null() && !(*held == value))
+          return fail(ErrorCode::invalid_input,
+                      "pipeline '" + pipeline + "' asks to act as another identity than its parent's sink, which "
+                      "impersonates '" + held->string_or("user") + "'; a declared pipeline never gets more than its parent");
+      } else if (!kMayChange.count(key)) {
+        return fail(ErrorCode::invalid_input, "pipeline '" + pipeline + "' may not set '" + key +
+                                                      "': a declared pipeline uses its parent's cluster and identity");
+      }
+      out.as_object().set(key, value);
+    }
+    return out;
+  }
+
   Result<std::unique_ptr<Sink>> create(const Value& config) const override {
     auto s = schema().read(config);
     if (!s.ok()) return s.error();

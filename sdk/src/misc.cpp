@@ -28,6 +28,13 @@ Result<std::string> PluginFactory::tool_version() const { return std::string(); 
 std::string RendererFactory::after_apply_target() const { return {}; }
 std::string SinkFactory::target_kind() const { return {}; }
 
+Result<Value> SinkFactory::narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const {
+  if (overlay.is_object() && !overlay.as_object().empty())
+    return fail(ErrorCode::invalid_input, "this sink lets no declared pipeline change its config ('" +
+                                              overlay.as_object().begin()->first + "' for pipeline '" + pipeline + "')");
+  return parent;
+}
+
 void* Sink::capability(std::string_view) { return nullptr; }
 
 long Context::seconds_left() const {

@@ -1,8 +1,11 @@
-// Pipelines declared by a render (core/pipeline/child_pipelines.hpp): a test
-// reader turns objects of kind test.driftless.dev/v1 Pipeline into pipelines;
-// the engine runs them with their own path and sink, with the real path
-// source, yaml renderer and dir sink.
+// Pipelines declared by a render (core/pipeline/child_pipelines.hpp): the test
+// renderer "test-declare" (test-plugins/declare.cpp) turns objects of kind
+// test.driftless.dev/v1 Pipeline into declared pipelines; the engine runs them
+// with their own path and the sink config their parent's sink allows, with
+// the real path source, yaml renderer and dir and kube sinks.
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "config/plugin_blocks.hpp"
 #include "daemon/scheduler.hpp"
@@ -19,25 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// spec: {path, sink: {type, ...keys}} -> a pipeline with the default renderer.
-class TestPipelineReader : public PipelineReader {
- public:
-  bool declares(const KubeObject& object) const override {
-    return object.api_version() == "test.driftless.dev/v1" && object.kind() == "Pipeline";
-  }
-  Result<PipelineSpec> read(const KubeObject& object) const override {
-    const Value* sink = object.body.at_path({"spec", "sink"});
-    if (!sink || !sink->is_object()) return fail(ErrorCode::invalid_input, "spec.sink must be a mapping");
-    PipelineSpec out;
-    out.name = object.name();
-    out.path = object.body.find("spec")->string_or("path");
-    Object keys = sink->as_object();
-    keys.erase("type");
-    out.sink = PluginBlock{sink->string_or("type"), Value(std::move(keys)), nullptr, {}};
-    return out;
-  }
-};
-
 std::string config_map(const std::string& name) {
   return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: apps}\ndata: {k: v}\n";
 }
@@ -45,10 +29,10 @@ std::string config_map(const std::string& name) {
 class DeclaredPipelinesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    registry_.load_directory(driftless::test::plugin_dir());
+    registry_.load_directories({driftless::test::plugin_dir(), TEST_PLUGIN_DIR});
     write_file(dir_ / "driftless.yaml",
                "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources: [{name: repo, type: path, path: repo}]\n"
-               "pipelines:\n  - {name: root, source: repo, path: apps, sink: {type: dir, path: " +
+               "pipelines:\n  - {name: root, source: repo, path: apps, renderers: [yaml, test-declare], sink: {type: dir, path: " +
                    (dir_ / "out/root").string() + "}}\n");
     write_file(dir_ / "repo/apps/root.yaml", config_map("root-app"));
     write_file(dir_ / "repo/web/app.yaml", config_map("web-app"));
@@ -58,18 +42,23 @@ class DeclaredPipelinesTest : public ::testing::Test {
     config_ = std::move(*load.config);
     ASSERT_TRUE(validate_plugin_blocks(config_, registry_).empty());
     EngineOptions options{dir_ / "state"};
-    options.pipeline_readers = {&reader_};
     engine_ = std::make_unique<Engine>(config_, registry_, options);
   }
 
-  // Lets apps/declared.yaml declare one pipeline per name, each with its own path and sink.
-  void declare(const std::vector<std::string>& names) {
+  // Lets apps/declared.yaml declare one pipeline per name, each of the folder
+  // of its name, with `more` added to its spec ("dependsOn: [db]").
+  void declare(const std::vector<std::string>& names, const std::map<std::string, std::string>& more = {}) {
     std::string text;
-    for (const auto& name : names)
+    for (const auto& name : names) {
+      auto extra = more.find(name);
       text += "---\napiVersion: test.driftless.dev/v1\nkind: Pipeline\nmetadata: {name: " + name + "}\nspec: {path: " +
-              name + ", sink: {type: dir, path: " + (dir_ / "out" / name).string() + "}}\n";
+              name + (extra == more.end() ? "" : ", " + extra->second) + "}\n";
+    }
     write_file(dir_ / "repo/apps/declared.yaml", text);
   }
+
+  // Where the dir sink puts a declared pipeline's files: below its parent's.
+  fs::path out_of(const std::string& child) { return dir_ / "out/root/_pipelines" / child; }
 
   static std::string messages(const PipelineRun& r) {
     std::string out;
@@ -95,7 +84,6 @@ class DeclaredPipelinesTest : public ::testing::Test {
   TempDir dir_;
   PluginRegistry registry_;
   Config config_;
-  TestPipelineReader reader_;
   std::unique_ptr<Engine> engine_;
 };
 
@@ -109,7 +97,8 @@ TEST_F(DeclaredPipelinesTest, ADeclaredPipelineRunsWithItsOwnPathAndSinkAndTheDe
   EXPECT_EQ(runs[0].objects().size(), 1u);  // the ConfigMap; the declaration is the core's, not the sink's
   EXPECT_TRUE(fs::exists(dir_ / "out/root/apps/configmap-root-app.yaml"));
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "out/root/apps"), fs::directory_iterator()), 1);
-  EXPECT_TRUE(fs::exists(dir_ / "out/web/apps/configmap-web-app.yaml"));
+  EXPECT_FALSE(fs::exists(out_of("web") / "apps/configmap-root-app.yaml"));
+  EXPECT_TRUE(fs::exists(out_of("web") / "apps/configmap-web-app.yaml"));
   EXPECT_EQ(targets(), (Names{"root@repo", "root/web@repo"}));
 
   // Alone, as the daemon's scheduler runs it; and again from the render cache with the same children.
@@ -133,14 +122,15 @@ TEST_F(DeclaredPipelinesTest, AFailedParentRenderKeepsItsChildrenAndAGoneDeclara
 
   // A declaration that cannot be run is an error of the parent, naming file and line: nothing changes either.
   fs::remove(dir_ / "repo/apps/broken.yaml");
-  write_file(dir_ / "repo/apps/declared.yaml",
-             "apiVersion: test.driftless.dev/v1\nkind: Pipeline\nmetadata: {name: web}\nspec: {path: web, sink: {type: nope}}\n");
+  declare({"web", "db"}, {{"web", "sink: {path: /tmp/elsewhere}"}});
   auto bad = engine_->run(RunStage::apply);
   EXPECT_EQ(names(bad), (Names{"root failed", "root/web", "root/db"}));
-  EXPECT_NE(messages(bad[0]).find("apps/declared.yaml:1: error: the pipeline declared here cannot be run: sink 'nope' is "
-                                  "not a loaded plugin (Pipeline/web)"),
+  EXPECT_NE(messages(bad[0]).find("apps/declared.yaml:2: error: the pipeline declared here cannot be run: sink 'dir': "
+                                  "pipeline 'root/web' may not set 'path': a declared pipeline writes below its parent's "
+                                  "path (Pipeline/web)"),
             std::string::npos)
       << messages(bad[0]);
+  EXPECT_FALSE(fs::exists("/tmp/elsewhere"));
 
   // No longer declared: gone from the pipelines, its objects left in place, with a warning.
   declare({"web"});
@@ -151,20 +141,105 @@ TEST_F(DeclaredPipelinesTest, AFailedParentRenderKeepsItsChildrenAndAGoneDeclara
             std::string::npos)
       << messages(runs[0]);
   EXPECT_EQ(targets(), (Names{"root@repo", "root/web@repo"}));
-  EXPECT_TRUE(fs::exists(dir_ / "out/db/apps/configmap-db-app.yaml"));
+  EXPECT_TRUE(fs::exists(out_of("db") / "apps/configmap-db-app.yaml"));
   EXPECT_NE(messages(engine_->run(RunStage::render, "root/db")[0]).find("no pipeline named 'root/db'"), std::string::npos);
 }
 
 TEST_F(DeclaredPipelinesTest, DeclarationsNestOnlySoDeep) {
   // Each level declares the next from the same folder: root/a, root/a/a, ... until the limit stops it.
   write_file(dir_ / "repo/apps/declared.yaml", "apiVersion: test.driftless.dev/v1\nkind: Pipeline\nmetadata: {name: a}\n"
-                                               "spec: {path: apps, sink: {type: dir, path: " + (dir_ / "out/a").string() + "}}\n");
+                                               "spec: {path: apps}\n");
   auto runs = engine_->run(RunStage::render);
   ASSERT_EQ(names(runs), (Names{"root", "root/a", "root/a/a", "root/a/a/a failed"}));
   EXPECT_NE(messages(runs.back()).find("apps/declared.yaml:1: error: pipeline 'root/a/a/a' is nested 3 deep and may declare no "
                                        "more pipelines (Pipeline/a)"),
             std::string::npos)
       << messages(runs.back());
+}
+
+TEST_F(DeclaredPipelinesTest, DependenciesRunFirstAndADependentWaitsUntilTheyAreApplied) {
+  // Declared web before db, but web depends on db: db runs first.
+  declare({"web", "db"}, {{"web", "dependsOn: [db]"}});
+  auto runs = engine_->run(RunStage::apply);
+  ASSERT_EQ(names(runs), (Names{"root", "root/db", "root/web"})) << messages(runs[0]);
+
+  // db breaks: web waits (an error saying why), is not applied and prunes nothing.
+  write_file(dir_ / "repo/db/app.yaml", "apiVersion: v1\nkind: [broken\n");
+  write_file(dir_ / "repo/web/app.yaml", config_map("web-app-2"));
+  runs = engine_->run(RunStage::apply);
+  ASSERT_EQ(names(runs), (Names{"root", "root/db failed", "root/web failed"}));
+  EXPECT_EQ(runs[2].waiting_for, Names{"root/db"});
+  EXPECT_NE(messages(runs[2]).find("apps/declared.yaml:2: error: waits for 'root/db' (dependsOn) to be applied without "
+                                   "errors at "),
+            std::string::npos)
+      << messages(runs[2]);
+  EXPECT_TRUE(fs::exists(out_of("web") / "apps/configmap-web-app.yaml"));
+  EXPECT_FALSE(fs::exists(out_of("web") / "apps/configmap-web-app-2.yaml"));
+
+  // Alone (as the scheduler runs it) it also waits, until db is fixed and applied at this revision.
+  write_file(dir_ / "repo/db/app.yaml", config_map("db-app"));
+  engine_->fetch("repo");
+  EXPECT_EQ(engine_->run(RunStage::apply, "root/web", false)[0].waiting_for, Names{"root/db"});
+  ASSERT_EQ(names(engine_->run(RunStage::apply, "root/db", false)), Names{"root/db"});
+  ASSERT_EQ(names(engine_->run(RunStage::apply, "root/web", false)), Names{"root/web"});
+  EXPECT_TRUE(fs::exists(out_of("web") / "apps/configmap-web-app-2.yaml"));
+
+  // A render or a diff does not wait.
+  EXPECT_TRUE(engine_->run(RunStage::diff, "root/web", false)[0].waiting_for.empty());
+}
+
+TEST_F(DeclaredPipelinesTest, AMissingOrCyclicDependencyFailsTheParentsRenderNamingTheDeclaration) {
+  declare({"web", "db", "cache"}, {{"web", "dependsOn: [db]"}, {"db", "dependsOn: [web]"}, {"cache", "dependsOn: [queue]"}});
+  write_file(dir_ / "repo/cache/app.yaml", config_map("cache-app"));
+  auto runs = engine_->run(RunStage::apply);
+  ASSERT_EQ(names(runs), (Names{"root failed"})) << messages(runs[0]);
+  const std::string m = messages(runs[0]);
+  EXPECT_NE(m.find("apps/declared.yaml:2: error: pipeline 'root/web' depends on itself through dependsOn"), std::string::npos) << m;
+  EXPECT_NE(m.find("apps/declared.yaml:12: error: pipeline 'root/cache' depends on 'root/queue', which is not declared "
+                   "beside it (Pipeline/cache)"),
+            std::string::npos)
+      << m;
+
+  // Without the cycle and the unknown name, all three run, each after what it needs.
+  declare({"web", "db", "cache"}, {{"web", "dependsOn: [db, cache]"}, {"db", "dependsOn: [cache]"}});
+  EXPECT_EQ(names(engine_->run(RunStage::apply)), (Names{"root", "root/cache", "root/db", "root/web"}));
+}
+
+TEST_F(DeclaredPipelinesTest, ASuspendedDeclarationIsKeptButNeverApplied) {
+  declare({"web"}, {{"web", "suspend: true"}});
+  auto runs = engine_->run(RunStage::apply);
+  ASSERT_EQ(names(runs), (Names{"root", "root/web"}));
+  EXPECT_TRUE(runs[1].suspended);
+  EXPECT_NE(messages(runs[1]).find("info: suspended by Pipeline/web (spec.suspend); nothing is applied"), std::string::npos)
+      << messages(runs[1]);
+  EXPECT_FALSE(fs::exists(out_of("web")));
+}
+
+// The kube sink lets a declared pipeline choose how it applies, never another
+// cluster or identity than its parent's.
+TEST_F(DeclaredPipelinesTest, TheKubeSinkNarrowsADeclaredPipelineToItsParentsClusterAndIdentity) {
+  const SinkFactory* kube = registry_.sink("kube");
+  ASSERT_NE(kube, nullptr);
+  auto parse = [](const std::string& json) { return *parse_json(json); };
+  const Value admin = parse(R"({"kubeconfig":"/etc/kube/admin","prune":true})");
+  const Value tenant = parse(R"({"kubeconfig":"/etc/kube/admin","impersonate":{"user":"tenant-a"}})");
+
+  auto narrowed = kube->narrow(admin, parse(R"({"prune":false,"namespace":"web","impersonate":{"user":"system:serviceaccount:web:deployer"}})"), "root/web");
+  ASSERT_TRUE(narrowed.ok()) << narrowed.error().message;
+  EXPECT_EQ(to_json(*narrowed), R"({"kubeconfig":"/etc/kube/admin","prune":false,"namespace":"web","impersonate":{"user":"system:serviceaccount:web:deployer"}})");
+
+  for (const char* wider : {R"({"kubeconfig":"/tmp/other"})", R"({"context":"prod"})", R"({"concurrency":1000})"}) {
+    auto refused = kube->narrow(admin, parse(wider), "root/web");
+    ASSERT_FALSE(refused.ok()) << wider;
+    EXPECT_NE(refused.error().message.find("a declared pipeline uses its parent's cluster and identity"), std::string::npos);
+  }
+  auto escape = kube->narrow(tenant, parse(R"({"impersonate":{"user":"admin"}})"), "root/web");
+  ASSERT_FALSE(escape.ok());
+  EXPECT_NE(escape.error().message.find("impersonates 'tenant-a'; a declared pipeline never gets more than its parent"),
+            std::string::npos)
+      << escape.error().message;
+  EXPECT_TRUE(kube->narrow(tenant, parse(R"({"impersonate":{"user":"tenant-a"}})"), "root/web").ok());
+  EXPECT_EQ(to_json(*kube->narrow(tenant, parse("{}"), "root/web")), to_json(tenant));
 }
 
 // The daemon's scheduler learns of declared pipelines when the parent's run
@@ -182,10 +257,10 @@ TEST_F(DeclaredPipelinesTest, TheSchedulerRunsDeclaredPipelinesLikeAnyOther) {
   };
   scheduler.start();
   EXPECT_TRUE(eventually([&] { return state_of("root/web") == "ready"; }, 10s)) << state_of("root/web");
-  EXPECT_TRUE(fs::exists(dir_ / "out/web/apps/configmap-web-app.yaml"));
+  EXPECT_TRUE(fs::exists(out_of("web") / "apps/configmap-web-app.yaml"));
   declare({});
   scheduler.fetch_now({});
   EXPECT_TRUE(eventually([&] { return state_of("root/web") == "absent"; }, 10s)) << state_of("root/web");
-  EXPECT_TRUE(fs::exists(dir_ / "out/web/apps/configmap-web-app.yaml"));  // left in place
+  EXPECT_TRUE(fs::exists(out_of("web") / "apps/configmap-web-app.yaml"));  // left in place
   scheduler.stop();
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,39 @@ struct RenderRequest {
 
 class AfterApply;
 
+/// A plugin as a pipeline names one: its name and its config block (the keys
+/// as written; the core checks them against the plugin's config_keys()).
+struct PluginUse {
+  std::string type;  ///< "auto", "kustomize" ...
+  Value config;      ///< a mapping, or null for the defaults
+};
+
+/// A pipeline that an object in the repository declares (a Flux
+/// Kustomization, an Argo CD Application). The core runs it like a configured
+/// pipeline, named "<parent>/<name>", from the parent's source at the same
+/// revision, with the parent's sink type; the sink decides how much of its
+/// config a declaration may change (SinkFactory::narrow), so a declared
+/// pipeline never gets more than its parent.
+struct DeclaredPipeline {
+  std::string name;  ///< one segment, unique among the declarations of one render
+  std::string path;  ///< folder in the source ('/'-separated, "" = root)
+  /// Renderer stages, in order; empty = one "auto" stage.
+  std::vector<PluginUse> renderers;
+  /// Keys laid over the parent's sink config (a mapping, or null for none).
+  Value sink;
+  /// How often it reconciles; nullopt = as its parent.
+  std::optional<std::chrono::milliseconds> interval;
+  /// Names of pipelines declared beside it (same parent) that must have been
+  /// applied without errors at the same revision before it is applied.
+  std::vector<std::string> depends_on;
+  /// Declared but not to be run (Flux's spec.suspend): kept, never applied.
+  bool suspended = false;
+  /// The declaring object ("Kustomization/flux-system/apps") and where it was
+  /// read, for every message about the pipeline.
+  std::string declared_by;
+  Provenance origin;
+};
+
 /// Output of one renderer stage: the objects for the next stage, plus findings.
 /// Any error diagnostic fails the pipeline's render (nothing is applied).
 struct RenderResult {
@@ -78,6 +112,13 @@ struct RenderResult {
   /// result stays true while the folders it read are unchanged. The core
   /// renders again once this much time has passed; zero = no limit.
   std::chrono::milliseconds valid_for{0};
+  /// Pipelines this stage read from objects of the render (see
+  /// DeclaredPipeline); the stage takes those objects out of `objects`, as
+  /// they describe work for driftless, not state for the target. The core
+  /// runs them after this pipeline; a later render without them stops them
+  /// (their objects are left in place). The core gathers the declarations of
+  /// every stage of the chain.
+  std::vector<DeclaredPipeline> pipelines;
 };
 
 /// Turns files and/or the objects of the previous stage into objects.
@@ -212,6 +253,14 @@ class SinkFactory : public PluginFactory {
   /// The Target::kind its instances hand to after-apply work through the
   /// TargetAccess capability, "" (the default) when they hand none.
   virtual std::string target_kind() const;
+  /// The config block of this sink for a pipeline declared by the repository
+  /// (DeclaredPipeline::sink): `parent` is the validated block of the
+  /// declaring pipeline, `overlay` the keys the declaration asks for,
+  /// `pipeline` the declared pipeline's full name. The result must give the
+  /// declared pipeline no more than its parent: the same target, the same
+  /// or a narrower identity, a place of its own where pipelines must not
+  /// share one. The default refuses any overlay key and returns `parent`.
+  virtual Result<Value> narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const;
 };
 
 }  // namespace driftless
