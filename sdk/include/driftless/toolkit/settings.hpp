@@ -47,6 +47,25 @@ struct Minimum {
   static Minimum at_least(std::int64_t value) { return {value, "must be at least " + std::to_string(value)}; }
 };
 
+namespace detail {
+
+// What a converter takes: the decayed type of its value parameter, and
+// whether the key's name comes first.
+template <class Function>
+struct parameter_of;
+template <class R, class Arg>
+struct parameter_of<std::function<R(Arg)>> {
+  using type = std::remove_cv_t<std::remove_reference_t<Arg>>;
+  static constexpr bool takes_name = false;
+};
+template <class R, class Name, class Arg>
+struct parameter_of<std::function<R(Name, Arg)>> {
+  using type = std::remove_cv_t<std::remove_reference_t<Arg>>;
+  static constexpr bool takes_name = true;
+};
+
+}  // namespace detail
+
 template <class Settings>
 class SettingsSchema {
  public:
@@ -204,25 +223,10 @@ class SettingsSchema {
     return false;
   }
 
-  // What a converter takes: the decayed type of its value parameter, and
-  // whether the key's name comes first.
-  template <class Function>
-  struct parameter_of;
-  template <class R, class Arg>
-  struct parameter_of<std::function<R(Arg)>> {
-    using type = std::remove_cv_t<std::remove_reference_t<Arg>>;
-    static constexpr bool takes_name = false;
-  };
-  template <class R, class Name, class Arg>
-  struct parameter_of<std::function<R(Name, Arg)>> {
-    using type = std::remove_cv_t<std::remove_reference_t<Arg>>;
-    static constexpr bool takes_name = true;
-  };
-
   // Reads the key's value as the type `convert` takes, then converts it into the field.
   template <class Field, class Convert>
   static Reader reader_of(const ConfigKey& key, Field Settings::*field, Convert convert) {
-    using Parameter = parameter_of<decltype(std::function(convert))>;
+    using Parameter = detail::parameter_of<decltype(std::function(convert))>;
     using Raw = typename Parameter::type;
     if (!fits<Raw>(key.type))
       throw std::logic_error("config key '" + key.name + "' of type " + to_string(key.type) +
