@@ -5,8 +5,6 @@
 // `build`, which it decides itself) and runs their code, not a copy of it.
 #include <driftless/export.hpp>
 
-#include <set>
-
 #include "helm_stage.hpp"
 #include "kustomize_stage.hpp"
 #include "stage_plugin.hpp"
@@ -22,23 +20,13 @@ struct AutoSettings {
   renderers::HelmSettings helm;
 };
 
-std::vector<ConfigKey> keys() {
-  std::vector<ConfigKey> out;
-  std::set<std::string> seen{"chart", "build"};
-  for (auto list : {renderers::yaml_keys(), renderers::kustomize_keys(), renderers::helm_keys()})
-    for (auto& key : list)
-      if (seen.insert(key.name).second) out.push_back(std::move(key));
-  return out;
-}
-
-Result<AutoSettings> settings(const Value& config) {
-  auto yaml = renderers::yaml_settings(config);
-  if (!yaml.ok()) return yaml.error();
-  auto kustomize = renderers::kustomize_settings(config);
-  if (!kustomize.ok()) return kustomize.error();
-  auto helm = renderers::helm_settings(config);
-  if (!helm.ok()) return helm.error();
-  return AutoSettings{std::move(*yaml), std::move(*kustomize), std::move(*helm)};
+// The keys of the three stages, each once; `chart` and `build` are decided per folder.
+const SettingsSchema<AutoSettings>& schema() {
+  static const auto schema = SettingsSchema<AutoSettings>()
+                                 .part(&AutoSettings::yaml, renderers::yaml_schema())
+                                 .part(&AutoSettings::kustomize, renderers::kustomize_schema(), {"build"})
+                                 .part(&AutoSettings::helm, renderers::helm_schema(), {"chart"});
+  return schema;
 }
 
 void render(Context& context, const RenderRequest& request, const AutoSettings& settings, RenderResult& out) {
@@ -74,7 +62,7 @@ Result<std::string> version() {
   return *kustomize + ", " + *helm;
 }
 
-constexpr renderers::Stage<AutoSettings> kAuto{keys, settings, render, version};
+constexpr renderers::Stage<AutoSettings> kAuto{schema, render, version};
 using AutoRendererFactory = renderers::StageRendererFactory<AutoSettings, kAuto>;
 
 }  // namespace

@@ -17,7 +17,7 @@ void render(Context& context, const RenderRequest& request, const HelmSettings& 
 
 Result<std::string> version() { return renderers::helm_version(""); }
 
-constexpr renderers::Stage<HelmSettings> kHelm{renderers::helm_keys, renderers::helm_settings, render, version};
+constexpr renderers::Stage<HelmSettings> kHelm{renderers::helm_schema, render, version};
 using HelmRendererFactory = renderers::StageRendererFactory<HelmSettings, kHelm>;
 
 }  // namespace

@@ -73,18 +73,23 @@ Result<std::map<std::string, Deployed>> list_releases(const HelmRunner& helm, co
 // The pipeline's releases in the cluster, by "namespace/name": one `helm list`
 // over all namespaces. An identity that may not list Secrets cluster-wide (a
 // tenant whose RoleBindings are per namespace) is asked in `namespaces` only:
-// those of the HelmReleases and of the releases this plugin installed before
-// (logged at info, like the kube sink's per-namespace drift watch: a tenant
-// pipeline does this at every reconcile).
+// those of the HelmReleases and of the releases this plugin installed before.
+// `refused_everywhere` is true when this identity was refused before, so a
+// tenant pipeline asks per namespace straight away at every later reconcile;
+// the first refusal sets it and is logged at info.
 Result<std::map<std::string, Deployed>> list_deployed(const HelmRunner& helm, const std::string& pipeline,
-                                                      const std::set<std::string>& namespaces, Logger& logger) {
-  auto everywhere = list_releases(helm, pipeline, "");
-  if (everywhere.ok() || everywhere.error().code != ErrorCode::unauthorized) return everywhere;
-  std::string listed;
-  for (const auto& ns : namespaces) listed += (listed.empty() ? "" : ", ") + ns;
-  logger.info("helm may not list releases in all namespaces; looking for this pipeline's releases only in the namespaces of its "
-              "HelmReleases and of the releases it installed before",
-              {{"namespaces", listed}, {"error", everywhere.error().message}});
+                                                      const std::set<std::string>& namespaces, bool& refused_everywhere,
+                                                      Logger& logger) {
+  if (!refused_everywhere) {
+    auto everywhere = list_releases(helm, pipeline, "");
+    if (everywhere.ok() || everywhere.error().code != ErrorCode::unauthorized) return everywhere;
+    refused_everywhere = true;
+    std::string listed;
+    for (const auto& ns : namespaces) listed += (listed.empty() ? "" : ", ") + ns;
+    logger.info("helm may not list releases in all namespaces; from now on looking for this pipeline's releases only in the "
+                "namespaces of its HelmReleases and of the releases it installed before",
+                {{"namespaces", listed}, {"error", everywhere.error().message}});
+  }
   std::map<std::string, Deployed> out;
   for (const auto& ns : namespaces) {
     auto found = list_releases(helm, pipeline, ns);
@@ -316,7 +321,11 @@ SinkReport ReleaseActions::run(Context& context, const Target& target, SinkMode 
   std::set<std::string> namespaces;
   for (const auto& release : releases_) namespaces.insert(release.namespace_name);
   for (const auto& [key, entry] : installed) namespaces.insert(key.substr(0, key.find('/')));
-  auto deployed = list_deployed(helm, pipeline_, namespaces, context.logger());
+  // Remembered per target: a sink changed by a config reload may be allowed more.
+  const std::string identity = to_json(target.access);
+  bool refused_everywhere = listing_refused_for_ == identity;
+  auto deployed = list_deployed(helm, pipeline_, namespaces, refused_everywhere, context.logger());
+  if (refused_everywhere) listing_refused_for_ = identity;
   if (!deployed.ok()) {
     report.diagnostics.push_back({Severity::error, deployed.error().message, {}, 0, {}});
     return report;

@@ -42,6 +42,9 @@ class ReleaseActions : public AfterApply {
   std::string pipeline_;
   std::vector<Release> releases_;  ///< sorted by level
   std::mutex running_;             ///< one run at a time
+  /// The Target (its access as JSON) whose identity may not list releases in
+  /// all namespaces; "" while none was refused. Guarded by running_.
+  std::string listing_refused_for_;
 };
 
 }  // namespace driftless::helmrelease

@@ -7,6 +7,7 @@
 // identity, once the sink applied the rest of the pipeline (see
 // release_action.hpp and docs/helmrelease.md).
 #include <driftless/export.hpp>
+#include <driftless/toolkit/settings.hpp>
 
 #include <functional>
 #include <set>
@@ -145,31 +146,62 @@ class HelmReleaseRenderer : public Renderer {
   Settings settings_;
 };
 
+Result<std::vector<std::string>> loopback_registries(const std::string& key, const std::vector<std::string>& hosts) {
+  for (const auto& host : hosts)
+    if (!is_loopback_host(host))
+      return fail(ErrorCode::invalid_input,
+                  key + ": " + host + " is not on this machine; plain HTTP is allowed for loopback registries only");
+  return hosts;
+}
+
+// One key for the memory of every helm run: the chart fetcher's pulls and the installs.
+ConfigKey max_memory_key() {
+  return ConfigKey("maxMemory", ConfigType::integer,
+                   "Most memory each helm run (pull, upgrade --install) may allocate, in bytes (RLIMIT_DATA); more is an "
+                   "error naming the limit.")
+      .default_to(static_cast<std::int64_t>(ProcessSpec{}.max_memory));
+}
+
+const SettingsSchema<Settings>& schema() {
+  using A = ActionSettings;
+  using L = ChartLimits;
+  static const auto schema =
+      SettingsSchema<Settings>()
+          .part(&Settings::action,
+                SettingsSchema<A>()
+                    .key(ConfigKey("helmPath", ConfigType::path, "The helm binary; when unset: helm on PATH."), &A::helm_path)
+                    .key(ConfigKey("prune", ConfigType::boolean,
+                                   "Uninstall releases of this pipeline whose HelmRelease left the source (only after a "
+                                   "fully successful apply).")
+                             .default_to(true),
+                         &A::prune)
+                    .key(ConfigKey("concurrency", ConfigType::integer,
+                                   "Releases installed or upgraded at once (within one dependsOn round).")
+                             .default_to(4),
+                         &A::concurrency, Minimum::positive()))
+          .part(&Settings::limits,
+                SettingsSchema<L>()
+                    .key(ConfigKey("maxIndexSize", ConfigType::integer, "Largest chart repository index.yaml, in bytes.")
+                             .default_to(static_cast<std::int64_t>(L{}.max_index_bytes)),
+                         &L::max_index_bytes, Minimum::positive())
+                    .key(ConfigKey("maxChartSize", ConfigType::integer, "Largest chart archive, in bytes.")
+                             .default_to(static_cast<std::int64_t>(L{}.max_chart_bytes)),
+                         &L::max_chart_bytes, Minimum::positive())
+                    .key(max_memory_key(), &L::max_helm_memory, Minimum::positive()))
+          .part(&Settings::action, SettingsSchema<A>().key(max_memory_key(), &A::max_memory, Minimum::positive()))
+          .part(&Settings::read, SettingsSchema<ReadOptions>().key(
+                                     ConfigKey("plainHttpRegistries", ConfigType::string_list,
+                                               "OCI registries on this machine (host:port) that Flux v1 charts are pulled "
+                                               "from over plain HTTP; Flux v2 sources say insecure: true instead."),
+                                     &ReadOptions::plain_http_registries, loopback_registries))
+          .retired("kubeconfig", kInstallsAsTheSink)
+          .retired("context", kInstallsAsTheSink);
+  return schema;
+}
+
 class HelmReleaseRendererFactory : public RendererFactory {
  public:
-  std::vector<ConfigKey> config_keys() const override {
-    return {
-        ConfigKey("helmPath", ConfigType::path, "The helm binary; when unset: helm on PATH."),
-        ConfigKey::retired("kubeconfig", kInstallsAsTheSink),
-        ConfigKey::retired("context", kInstallsAsTheSink),
-        ConfigKey("prune", ConfigType::boolean,
-                  "Uninstall releases of this pipeline whose HelmRelease left the source (only after a fully successful apply).")
-            .default_to(true),
-        ConfigKey("concurrency", ConfigType::integer, "Releases installed or upgraded at once (within one dependsOn round).")
-            .default_to(4),
-        ConfigKey("maxIndexSize", ConfigType::integer, "Largest chart repository index.yaml, in bytes.")
-            .default_to(static_cast<std::int64_t>(ChartLimits{}.max_index_bytes)),
-        ConfigKey("maxChartSize", ConfigType::integer, "Largest chart archive, in bytes.")
-            .default_to(static_cast<std::int64_t>(ChartLimits{}.max_chart_bytes)),
-        ConfigKey("maxMemory", ConfigType::integer,
-                  "Most memory each helm run (pull, upgrade --install) may allocate, in bytes (RLIMIT_DATA); more is an "
-                  "error naming the limit.")
-            .default_to(static_cast<std::int64_t>(ProcessSpec{}.max_memory)),
-        ConfigKey("plainHttpRegistries", ConfigType::string_list,
-                  "OCI registries on this machine (host:port) that Flux v1 charts are pulled from over plain HTTP; "
-                  "Flux v2 sources say insecure: true instead."),
-    };
-  }
+  std::vector<ConfigKey> config_keys() const override { return schema().keys(); }
 
   Result<std::string> tool_version() const override { return renderers::helm_version(""); }
 
@@ -177,26 +209,9 @@ class HelmReleaseRendererFactory : public RendererFactory {
   std::string after_apply_target() const override { return kube::kTargetKind; }
 
   Result<std::unique_ptr<Renderer>> create(const Value& config) const override {
-    Settings s;
-    s.action.helm_path = config.string_or("helmPath");
-    s.action.prune = config.find("prune")->as_bool();
-    s.action.concurrency = static_cast<int>(config.find("concurrency")->as_int());
-    const auto index_size = config.find("maxIndexSize")->as_int();
-    const auto chart_size = config.find("maxChartSize")->as_int();
-    const auto memory = config.find("maxMemory")->as_int();
-    if (s.action.concurrency < 1 || index_size < 1 || chart_size < 1 || memory < 1)
-      return fail(ErrorCode::invalid_input, "concurrency, maxIndexSize, maxChartSize and maxMemory must be positive");
-    s.action.max_memory = s.limits.max_helm_memory = static_cast<std::size_t>(memory);
-    s.limits.max_index_bytes = static_cast<std::size_t>(index_size);
-    s.limits.max_chart_bytes = static_cast<std::size_t>(chart_size);
-    if (const Value* plain = config.find("plainHttpRegistries"); plain && plain->is_array())
-      for (const auto& host : plain->as_array()) {
-        if (!is_loopback_host(host.as_string()))
-          return fail(ErrorCode::invalid_input, "plainHttpRegistries: " + host.as_string() +
-                                                    " is not on this machine; plain HTTP is allowed for loopback registries only");
-        s.read.plain_http_registries.push_back(host.as_string());
-      }
-    return std::unique_ptr<Renderer>(std::make_unique<HelmReleaseRenderer>(std::move(s)));
+    auto settings = schema().read(config);
+    if (!settings.ok()) return settings.error();
+    return std::unique_ptr<Renderer>(std::make_unique<HelmReleaseRenderer>(std::move(*settings)));
   }
 };
 

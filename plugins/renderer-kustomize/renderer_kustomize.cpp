@@ -17,8 +17,7 @@ void render(Context& context, const RenderRequest& request, const KustomizeSetti
 
 Result<std::string> version() { return renderers::kustomize_version(""); }
 
-constexpr renderers::Stage<KustomizeSettings> kKustomize{renderers::kustomize_keys, renderers::kustomize_settings, render,
-                                                         version};
+constexpr renderers::Stage<KustomizeSettings> kKustomize{renderers::kustomize_schema, render, version};
 using KustomizeRendererFactory = renderers::StageRendererFactory<KustomizeSettings, kKustomize>;
 
 }  // namespace

@@ -15,7 +15,7 @@ void render(Context& context, const RenderRequest& request, const YamlSettings& 
   renderers::render_yaml_files(context, request.artifact, request.path, settings, out);
 }
 
-constexpr renderers::Stage<YamlSettings> kYaml{renderers::yaml_keys, renderers::yaml_settings, render, renderers::no_tool};
+constexpr renderers::Stage<YamlSettings> kYaml{renderers::yaml_schema, render, renderers::no_tool};
 using YamlRendererFactory = renderers::StageRendererFactory<YamlSettings, kYaml>;
 
 }  // namespace

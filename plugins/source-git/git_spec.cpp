@@ -22,14 +22,66 @@ bool is_hex40(const std::string& s) {
   return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-const Value* child(const Value& config, std::string_view block, std::string_view key) {
-  const Value* b = config.find(block);
-  return b ? b->find(key) : nullptr;
+// The ref block as written: one of its keys is set.
+struct RefKeys {
+  std::string branch, tag, semver, commit;
+};
+
+Result<GitRef> ref_of(const RefKeys& keys) {
+  GitRef ref;
+  int refs = 0;
+  for (auto [value, kind] : {std::pair{&keys.branch, RefKind::branch}, {&keys.tag, RefKind::tag},
+                             {&keys.semver, RefKind::semver}, {&keys.commit, RefKind::commit}}) {
+    if (value->empty()) continue;
+    ++refs;
+    ref.kind = kind;
+    ref.value = *value;
+  }
+  if (refs != 1)
+    return fail(ErrorCode::invalid_input, "'ref' needs exactly one of branch, tag, semver or commit (found " +
+                                              std::to_string(refs) + ")");
+  if (ref.kind == RefKind::commit && !is_hex40(ref.value))
+    return fail(ErrorCode::invalid_input, "ref.commit '" + ref.value + "' must be a full commit id: 40 lowercase hex digits");
+  if (ref.kind == RefKind::semver) {
+    auto range = SemVerRange::parse(ref.value);
+    if (!range.ok()) return fail(ErrorCode::invalid_input, "ref.semver: " + range.error().message);
+    ref.range = *range;
+  }
+  return ref;
 }
 
-std::string text(const Value& config, std::string_view block, std::string_view key) {
-  const Value* v = child(config, block, key);
-  return v && v->is_string() ? v->as_string() : std::string();
+// The verify block as written: one of the two key files is set.
+struct VerifyKeys {
+  std::string mode;  ///< "head", the only mode so far
+  std::string openpgp_keyring;
+  std::string allowed_signers;
+};
+
+Result<VerifySpec> verify_of(const VerifyKeys& keys) {
+  if (keys.openpgp_keyring.empty() == keys.allowed_signers.empty())
+    return fail(ErrorCode::invalid_input, "verify needs exactly one of openpgpKeyring or allowedSigners");
+  if (keys.openpgp_keyring.empty()) return VerifySpec{SignatureKind::ssh, keys.allowed_signers};
+  return VerifySpec{SignatureKind::openpgp, keys.openpgp_keyring};
+}
+
+// Credentials that fit the URL's transport, at most one secret.
+Result<void> check_auth(const RemoteUrl& url, const GitAuth& a) {
+  const int secrets = !a.password_file.empty() + !a.password_env.empty() + !a.token_file.empty() + !a.token_env.empty();
+  const bool http = url.transport == Transport::http || url.transport == Transport::https;
+  if (url.transport == Transport::ssh) {
+    if (a.ssh_key_file.empty() || a.known_hosts_file.empty())
+      return fail(ErrorCode::invalid_input, "url '" + url.text + "' is an ssh URL: set auth.sshKeyFile (the deploy key, "
+                                                "see `driftless keygen`) and auth.knownHostsFile (the server's host key)");
+    if (secrets > 0) return fail(ErrorCode::invalid_input, "passwords and tokens are for http(s) URLs; ssh uses auth.sshKeyFile");
+  } else if (!a.ssh_key_file.empty() || !a.known_hosts_file.empty()) {
+    return fail(ErrorCode::invalid_input, "auth.sshKeyFile and auth.knownHostsFile are for ssh URLs; '" + url.text +
+                                              "' is not one");
+  }
+  if (secrets > 1)
+    return fail(ErrorCode::invalid_input, "set only one of auth.passwordFile, passwordEnv, tokenFile, tokenEnv");
+  if (!http && (secrets > 0 || !a.username.empty()))
+    return fail(ErrorCode::invalid_input, "auth.username/password/token are for http(s) URLs; '" + url.text + "' is not one");
+  return {};
 }
 
 }  // namespace
@@ -98,116 +150,74 @@ Result<RemoteUrl> parse_remote_url(const std::string& url) {
   return out;
 }
 
-std::vector<ConfigKey> git_config_keys() {
-  return {
-      ConfigKey("url", ConfigType::string,
-                "Repository URL: ssh://git@host/org/repo.git, git@host:org/repo.git, https://..., http://..., git://..., "
-                "file:///path or /path.")
-          .required(),
-      ConfigKey("ref", ConfigType::object, "What to follow; exactly one of branch, tag, semver, commit.")
-          .required()
-          .with_children({
-              ConfigKey("branch", ConfigType::string, "Follow the head of this branch."),
-              ConfigKey("tag", ConfigType::string, "Follow this tag (moved tags are followed too)."),
-              ConfigKey("semver", ConfigType::string,
-                        "Follow the highest tag inside this version range, e.g. '>=1.0.0 <2.0.0', '^1.2', '~1.2.3', "
-                        "'1.x', '*'."),
-              ConfigKey("commit", ConfigType::string, "Pin this exact commit (40 hex digits)."),
-          }),
-      ConfigKey("auth", ConfigType::object, "Credentials; secrets are read from files or variables at every fetch.")
-          .with_children({
-              ConfigKey("sshKeyFile", ConfigType::path, "Private key for ssh URLs (OpenSSH format, unencrypted), e.g. "
-                                                        "from `driftless keygen`."),
-              ConfigKey("knownHostsFile", ConfigType::path, "known_hosts file holding the SSH server's host key; "
-                                                            "required for ssh URLs (strict checking)."),
-              ConfigKey("username", ConfigType::string, "User name for HTTP(S) basic auth (default: 'git')."),
-              ConfigKey("passwordFile", ConfigType::path, "File whose first line is the HTTP(S) password."),
-              ConfigKey("passwordEnv", ConfigType::string, "Environment variable holding the HTTP(S) password."),
-              ConfigKey("tokenFile", ConfigType::path, "File whose first line is an access token (sent as the "
-                                                       "basic-auth password, as GitHub/GitLab/Gitea expect)."),
-              ConfigKey("tokenEnv", ConfigType::string, "Environment variable holding an access token."),
-          }),
-      ConfigKey("verify", ConfigType::object, "Commit signature verification; off when absent.")
-          .with_children({
-              ConfigKey("mode", ConfigType::string, "'head': the commit to apply must carry a good signature by an "
-                                                    "allowed key.")
-                  .default_to("head")
-                  .one_of({"head"}),
-              ConfigKey("openpgpKeyring", ConfigType::path, "OpenPGP public keys allowed to sign (binary keyring or "
-                                                            "ASCII-armored export)."),
-              ConfigKey("allowedSigners", ConfigType::path, "SSH allowed_signers file (as for `git config "
-                                                            "gpg.ssh.allowedSignersFile`)."),
-          }),
-      ConfigKey("timeout", ConfigType::duration, "Limit for every network operation (connect, list refs, fetch).")
-          .default_to(std::int64_t{60000}),
-      ConfigKey("keepSnapshots", ConfigType::integer, "How many checked-out revisions to keep on disk.")
-          .default_to(std::int64_t{3}),
-  };
+const SettingsSchema<GitSpec>& git_schema() {
+  static const auto schema =
+      SettingsSchema<GitSpec>()
+          .key(ConfigKey("url", ConfigType::string,
+                         "Repository URL: ssh://git@host/org/repo.git, git@host:org/repo.git, https://..., http://..., "
+                         "git://..., file:///path or /path.")
+                   .required(),
+               &GitSpec::url, parse_remote_url)
+          .block(ConfigKey("ref", ConfigType::object, "What to follow; exactly one of branch, tag, semver, commit.").required(),
+                 &GitSpec::ref,
+                 SettingsSchema<RefKeys>()
+                     .key(ConfigKey("branch", ConfigType::string, "Follow the head of this branch."), &RefKeys::branch)
+                     .key(ConfigKey("tag", ConfigType::string, "Follow this tag (moved tags are followed too)."), &RefKeys::tag)
+                     .key(ConfigKey("semver", ConfigType::string,
+                                    "Follow the highest tag inside this version range, e.g. '>=1.0.0 <2.0.0', '^1.2', "
+                                    "'~1.2.3', '1.x', '*'."),
+                          &RefKeys::semver)
+                     .key(ConfigKey("commit", ConfigType::string, "Pin this exact commit (40 hex digits)."), &RefKeys::commit),
+                 ref_of)
+          .block(ConfigKey("auth", ConfigType::object, "Credentials; secrets are read from files or variables at every fetch."),
+                 &GitSpec::auth,
+                 SettingsSchema<GitAuth>()
+                     .key(ConfigKey("sshKeyFile", ConfigType::path,
+                                    "Private key for ssh URLs (OpenSSH format, unencrypted), e.g. from `driftless keygen`."),
+                          &GitAuth::ssh_key_file)
+                     .key(ConfigKey("knownHostsFile", ConfigType::path,
+                                    "known_hosts file holding the SSH server's host key; required for ssh URLs (strict "
+                                    "checking)."),
+                          &GitAuth::known_hosts_file)
+                     .key(ConfigKey("username", ConfigType::string, "User name for HTTP(S) basic auth (default: 'git')."),
+                          &GitAuth::username)
+                     .key(ConfigKey("passwordFile", ConfigType::path, "File whose first line is the HTTP(S) password."),
+                          &GitAuth::password_file)
+                     .key(ConfigKey("passwordEnv", ConfigType::string, "Environment variable holding the HTTP(S) password."),
+                          &GitAuth::password_env)
+                     .key(ConfigKey("tokenFile", ConfigType::path,
+                                    "File whose first line is an access token (sent as the basic-auth password, as "
+                                    "GitHub/GitLab/Gitea expect)."),
+                          &GitAuth::token_file)
+                     .key(ConfigKey("tokenEnv", ConfigType::string, "Environment variable holding an access token."),
+                          &GitAuth::token_env))
+          .block(ConfigKey("verify", ConfigType::object, "Commit signature verification; off when absent."), &GitSpec::verify,
+                 SettingsSchema<VerifyKeys>()
+                     .key(ConfigKey("mode", ConfigType::string,
+                                    "'head': the commit to apply must carry a good signature by an allowed key.")
+                              .default_to("head")
+                              .one_of({"head"}),
+                          &VerifyKeys::mode)
+                     .key(ConfigKey("openpgpKeyring", ConfigType::path,
+                                    "OpenPGP public keys allowed to sign (binary keyring or ASCII-armored export)."),
+                          &VerifyKeys::openpgp_keyring)
+                     .key(ConfigKey("allowedSigners", ConfigType::path,
+                                    "SSH allowed_signers file (as for `git config gpg.ssh.allowedSignersFile`)."),
+                          &VerifyKeys::allowed_signers),
+                 verify_of)
+          .key(ConfigKey("timeout", ConfigType::duration, "Limit for every network operation (connect, list refs, fetch).")
+                   .default_to(std::int64_t{60000}),
+               &GitSpec::timeout)
+          .key(ConfigKey("keepSnapshots", ConfigType::integer, "How many checked-out revisions to keep on disk.")
+                   .default_to(std::int64_t{3}),
+               &GitSpec::keep_snapshots, Minimum::at_least(1));
+  return schema;
 }
 
 Result<GitSpec> parse_git_spec(const Value& config) {
-  GitSpec spec;
-  auto url = parse_remote_url(config.string_or("url"));
-  if (!url.ok()) return url.error();
-  spec.url = *url;
-
-  int refs = 0;
-  for (auto [name, kind] : {std::pair{"branch", RefKind::branch}, {"tag", RefKind::tag}, {"semver", RefKind::semver},
-                            {"commit", RefKind::commit}}) {
-    std::string value = text(config, "ref", name);
-    if (value.empty()) continue;
-    ++refs;
-    spec.ref.kind = kind;
-    spec.ref.value = value;
-  }
-  if (refs != 1)
-    return fail(ErrorCode::invalid_input, "'ref' needs exactly one of branch, tag, semver or commit (found " +
-                                              std::to_string(refs) + ")");
-  if (spec.ref.kind == RefKind::commit && !is_hex40(spec.ref.value))
-    return fail(ErrorCode::invalid_input, "ref.commit '" + spec.ref.value + "' must be a full commit id: 40 lowercase hex digits");
-  if (spec.ref.kind == RefKind::semver) {
-    auto range = SemVerRange::parse(spec.ref.value);
-    if (!range.ok()) return fail(ErrorCode::invalid_input, "ref.semver: " + range.error().message);
-    spec.ref.range = *range;
-  }
-
-  GitAuth& a = spec.auth;
-  a.ssh_key_file = text(config, "auth", "sshKeyFile");
-  a.known_hosts_file = text(config, "auth", "knownHostsFile");
-  a.username = text(config, "auth", "username");
-  a.password_file = text(config, "auth", "passwordFile");
-  a.password_env = text(config, "auth", "passwordEnv");
-  a.token_file = text(config, "auth", "tokenFile");
-  a.token_env = text(config, "auth", "tokenEnv");
-  const int secrets = !a.password_file.empty() + !a.password_env.empty() + !a.token_file.empty() + !a.token_env.empty();
-  const bool http = spec.url.transport == Transport::http || spec.url.transport == Transport::https;
-  if (spec.url.transport == Transport::ssh) {
-    if (a.ssh_key_file.empty() || a.known_hosts_file.empty())
-      return fail(ErrorCode::invalid_input, "url '" + spec.url.text + "' is an ssh URL: set auth.sshKeyFile (the deploy key, "
-                                                "see `driftless keygen`) and auth.knownHostsFile (the server's host key)");
-    if (secrets > 0) return fail(ErrorCode::invalid_input, "passwords and tokens are for http(s) URLs; ssh uses auth.sshKeyFile");
-  } else if (!a.ssh_key_file.empty() || !a.known_hosts_file.empty()) {
-    return fail(ErrorCode::invalid_input, "auth.sshKeyFile and auth.knownHostsFile are for ssh URLs; '" + spec.url.text +
-                                              "' is not one");
-  }
-  if (secrets > 1)
-    return fail(ErrorCode::invalid_input, "set only one of auth.passwordFile, passwordEnv, tokenFile, tokenEnv");
-  if (!http && (secrets > 0 || !a.username.empty()))
-    return fail(ErrorCode::invalid_input, "auth.username/password/token are for http(s) URLs; '" + spec.url.text + "' is not one");
-
-  if (const Value* verify = config.find("verify")) {
-    std::string keyring = verify->string_or("openpgpKeyring");
-    std::string signers = verify->string_or("allowedSigners");
-    if (keyring.empty() == signers.empty())
-      return fail(ErrorCode::invalid_input, "verify needs exactly one of openpgpKeyring or allowedSigners");
-    spec.verify.kind = keyring.empty() ? SignatureKind::ssh : SignatureKind::openpgp;
-    spec.verify.keys_file = keyring.empty() ? signers : keyring;
-  }
-  if (const Value* t = config.find("timeout"); t && t->is_int()) spec.timeout = std::chrono::milliseconds(t->as_int());
-  if (const Value* k = config.find("keepSnapshots"); k && k->is_int()) {
-    if (k->as_int() < 1) return fail(ErrorCode::invalid_input, "keepSnapshots must be at least 1");
-    spec.keep_snapshots = static_cast<int>(k->as_int());
-  }
+  auto spec = git_schema().read(config);
+  if (!spec.ok()) return spec.error();
+  if (auto auth = check_auth(spec->url, spec->auth); !auth.ok()) return auth.error();
   return spec;
 }
 

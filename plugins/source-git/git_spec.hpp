@@ -11,6 +11,7 @@
 #include "driftless/config.hpp"
 #include "driftless/result.hpp"
 #include "driftless/toolkit/semver.hpp"
+#include "driftless/toolkit/settings.hpp"
 #include "driftless/value.hpp"
 
 namespace driftless::git {
@@ -64,11 +65,11 @@ struct GitSpec {
   int keep_snapshots = 3;
 };
 
-/// The config keys of the git source.
-std::vector<ConfigKey> git_config_keys();
+/// The config keys of the git source, each with the part of GitSpec it fills.
+const SettingsSchema<GitSpec>& git_schema();
 
-/// Builds a GitSpec from a validated config block; errors name the key and
-/// say what to write instead.
+/// Builds a GitSpec from a validated config block (git_schema, then the
+/// checks across keys); errors name the key and say what to write instead.
 Result<GitSpec> parse_git_spec(const Value& config);
 
 }  // namespace driftless::git

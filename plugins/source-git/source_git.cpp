@@ -162,7 +162,7 @@ class GitSourceFactory : public SourceFactory {
     for (int level : {GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_PROGRAMDATA})
       git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, "");
   }
-  std::vector<ConfigKey> config_keys() const override { return git_config_keys(); }
+  std::vector<ConfigKey> config_keys() const override { return git_schema().keys(); }
   Result<std::string> tool_version() const override {
     int major = 0, minor = 0, revision = 0;
     git_libgit2_version(&major, &minor, &revision);

@@ -3,6 +3,7 @@
 // its revision is a content hash, so an unchanged tree renders nothing again.
 #include <driftless/export.hpp>
 #include <driftless/toolkit/files.hpp>
+#include <driftless/toolkit/settings.hpp>
 
 namespace {
 
@@ -31,13 +32,24 @@ class PathSource : public Source {
   std::filesystem::path root_;
 };
 
+struct Settings {
+  std::string path;
+};
+
+const SettingsSchema<Settings>& schema() {
+  static const auto schema = SettingsSchema<Settings>().key(
+      ConfigKey("path", ConfigType::path, "Directory to read; relative to the config file's folder.").required(),
+      &Settings::path);
+  return schema;
+}
+
 class PathSourceFactory : public SourceFactory {
  public:
-  std::vector<ConfigKey> config_keys() const override {
-    return {ConfigKey("path", ConfigType::path, "Directory to read; relative to the config file's folder.").required()};
-  }
+  std::vector<ConfigKey> config_keys() const override { return schema().keys(); }
   Result<std::unique_ptr<Source>> create(const Value& config) const override {
-    return std::unique_ptr<Source>(std::make_unique<PathSource>(config.string_or("path")));
+    auto settings = schema().read(config);
+    if (!settings.ok()) return settings.error();
+    return std::unique_ptr<Source>(std::make_unique<PathSource>(settings->path));
   }
 };
 

@@ -118,9 +118,9 @@ std::string xml_value(const std::string& xml, const std::string& tag) {
 }
 
 Result<std::unique_ptr<S3Client>> S3Client::create(const S3Spec& spec) {
-  auto access = read_secret(spec.access_key_file, spec.access_key_env, "access key");
+  auto access = read_secret(spec.auth.access_key_file, spec.auth.access_key_env, "access key");
   if (!access.ok()) return access.error();
-  auto secret = read_secret(spec.secret_key_file, spec.secret_key_env, "secret key");
+  auto secret = read_secret(spec.auth.secret_key_file, spec.auth.secret_key_env, "secret key");
   if (!secret.ok()) return secret.error();
   AwsSigV4 signing{"aws:amz:" + spec.region + ":s3", *access, *secret};
   return std::unique_ptr<S3Client>(new S3Client(spec, std::move(signing)));

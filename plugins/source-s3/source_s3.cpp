@@ -163,7 +163,7 @@ class S3Source : public Source {
 
 class S3SourceFactory : public SourceFactory {
  public:
-  std::vector<ConfigKey> config_keys() const override { return s3_config_keys(); }
+  std::vector<ConfigKey> config_keys() const override { return s3_schema().keys(); }
   Result<std::unique_ptr<Source>> create(const Value& config) const override {
     auto spec = parse_s3_spec(config);
     if (!spec.ok()) return spec.error();

@@ -14,11 +14,22 @@ namespace fs = std::filesystem;
 namespace driftless::renderers {
 namespace {
 
-std::vector<std::string> strings_of(const Value* list) {
-  std::vector<std::string> out;
-  if (list && list->is_array())
-    for (const auto& item : list->as_array()) out.push_back(item.as_string());
-  return out;
+Result<std::string> inside_source(const std::string& key, const std::string& path) {
+  const fs::path p(path);
+  if (p.is_absolute() || std::any_of(p.begin(), p.end(), [](const fs::path& part) { return part == ".."; }))
+    return fail(ErrorCode::invalid_input, key + ": '" + path + "' must be a path inside the source, without '..'");
+  return path;
+}
+
+Result<std::vector<std::string>> all_inside_source(const std::string& key, const std::vector<std::string>& paths) {
+  for (const auto& path : paths)
+    if (auto inside = inside_source(key, path); !inside.ok()) return inside.error();
+  return paths;
+}
+
+Result<Value> mapping(const std::string& key, const Value& values) {
+  if (!values.is_null() && !values.is_object()) return fail(ErrorCode::invalid_input, key + " must be a mapping");
+  return values;
 }
 
 // Start lines of helm's "# Source: chart/templates/x.yaml" comments, so that
@@ -42,56 +53,39 @@ std::string template_file(const std::string& chart_folder, const std::string& so
 
 }  // namespace
 
-std::vector<ConfigKey> helm_keys() {
-  std::vector<ConfigKey> keys{
-      ConfigKey("helmPath", ConfigType::path, "The helm binary; empty finds `helm` on the PATH.").default_to(""),
-      ConfigKey("chart", ConfigType::string, "Folder of the chart, relative to the source's root; empty = the rendered folder.")
-          .default_to(""),
-      ConfigKey("releaseName", ConfigType::string, "Release name; empty = the chart folder's name.").default_to(""),
-      ConfigKey("namespace", ConfigType::string, "Namespace of the release (--namespace).").default_to("default"),
-      ConfigKey("valuesFiles", ConfigType::string_list,
-                "Values files relative to the source's root, applied in order; they must stay inside the source.")
-          .default_to(Array{}),
-      ConfigKey("values", ConfigType::any, "Inline values, applied after the values files."),
-      ConfigKey("includeCRDs", ConfigType::boolean, "Render the chart's crds/ folder too (--include-crds).").default_to(true),
-      ConfigKey("skipTests", ConfigType::boolean, "Leave out test hooks (--skip-tests).").default_to(true),
-      ConfigKey("kubeVersion", ConfigType::string,
-                "Kubernetes version for .Capabilities when the sink does not know the cluster's (--kube-version).")
-          .default_to(""),
-      ConfigKey("apiVersions", ConfigType::string_list, "Extra API versions for .Capabilities (--api-versions).")
-          .default_to(Array{}),
-  };
-  for (auto& key : tool_limit_keys()) keys.push_back(std::move(key));
-  return keys;
-}
-
-Result<HelmSettings> helm_settings(const Value& config) {
-  HelmSettings s;
-  s.helm_path = config.string_or("helmPath");
-  s.chart = config.string_or("chart");
-  s.release_name = config.string_or("releaseName");
-  s.namespace_name = config.string_or("namespace", "default");
-  s.values_files = strings_of(config.find("valuesFiles"));
-  if (const Value* values = config.find("values")) s.values = *values;
-  if (!s.values.is_null() && !s.values.is_object()) return fail(ErrorCode::invalid_input, "values must be a mapping");
-  const Value* crds = config.find("includeCRDs");
-  s.include_crds = !crds || !crds->is_bool() || crds->as_bool();
-  const Value* tests = config.find("skipTests");
-  s.skip_tests = !tests || !tests->is_bool() || tests->as_bool();
-  s.kube_version = config.string_or("kubeVersion");
-  s.api_versions = strings_of(config.find("apiVersions"));
-  auto outside = [](const std::string& path) {
-    const fs::path p(path);
-    return p.is_absolute() || std::any_of(p.begin(), p.end(), [](const fs::path& part) { return part == ".."; });
-  };
-  for (const auto& path : s.values_files)
-    if (outside(path))
-      return fail(ErrorCode::invalid_input, "valuesFiles: '" + path + "' must be a path inside the source, without '..'");
-  if (outside(s.chart)) return fail(ErrorCode::invalid_input, "chart: '" + s.chart + "' must be a path inside the source, without '..'");
-  auto limits = tool_limits(config);
-  if (!limits.ok()) return limits.error();
-  s.limits = *limits;
-  return s;
+const SettingsSchema<HelmSettings>& helm_schema() {
+  using H = HelmSettings;
+  static const auto schema =
+      SettingsSchema<H>()
+          .key(ConfigKey("helmPath", ConfigType::path, "The helm binary; empty finds `helm` on the PATH.").default_to(""),
+               &H::helm_path)
+          .key(ConfigKey("chart", ConfigType::string,
+                         "Folder of the chart, relative to the source's root; empty = the rendered folder.")
+                   .default_to(""),
+               &H::chart, inside_source)
+          .key(ConfigKey("releaseName", ConfigType::string, "Release name; empty = the chart folder's name.").default_to(""),
+               &H::release_name)
+          .key(ConfigKey("namespace", ConfigType::string, "Namespace of the release (--namespace).").default_to("default"),
+               &H::namespace_name)
+          .key(ConfigKey("valuesFiles", ConfigType::string_list,
+                         "Values files relative to the source's root, applied in order; they must stay inside the source.")
+                   .default_to(Array{}),
+               &H::values_files, all_inside_source)
+          .key(ConfigKey("values", ConfigType::any, "Inline values, applied after the values files."), &H::values, mapping)
+          .key(ConfigKey("includeCRDs", ConfigType::boolean, "Render the chart's crds/ folder too (--include-crds).")
+                   .default_to(true),
+               &H::include_crds)
+          .key(ConfigKey("skipTests", ConfigType::boolean, "Leave out test hooks (--skip-tests).").default_to(true),
+               &H::skip_tests)
+          .key(ConfigKey("kubeVersion", ConfigType::string,
+                         "Kubernetes version for .Capabilities when the sink does not know the cluster's (--kube-version).")
+                   .default_to(""),
+               &H::kube_version)
+          .key(ConfigKey("apiVersions", ConfigType::string_list, "Extra API versions for .Capabilities (--api-versions).")
+                   .default_to(Array{}),
+               &H::api_versions)
+          .part(&H::limits, tool_limits_schema());
+  return schema;
 }
 
 Result<std::string> helm_version(const std::string& configured_path) {

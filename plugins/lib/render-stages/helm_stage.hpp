@@ -15,7 +15,7 @@ struct HelmSettings {
   std::string helm_path;     ///< "" = from PATH
   std::string chart;         ///< relative to the artifact root; "" = the rendered folder
   std::string release_name;  ///< "" = the chart folder's name
-  std::string namespace_name;
+  std::string namespace_name = "default";
   std::vector<std::string> values_files;  ///< relative to the artifact root, applied in order
   Value values;                           ///< inline values, applied last
   bool include_crds = true;
@@ -25,10 +25,8 @@ struct HelmSettings {
   ToolLimits limits;
 };
 
-/// The helm renderer's config keys.
-std::vector<ConfigKey> helm_keys();
-/// Settings from a validated config block.
-Result<HelmSettings> helm_settings(const Value& config);
+/// The helm renderer's config keys, each with the setting it fills.
+const SettingsSchema<HelmSettings>& helm_schema();
 /// "helm v3.22.0", or how to install it.
 Result<std::string> helm_version(const std::string& configured_path);
 

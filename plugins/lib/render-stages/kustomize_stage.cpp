@@ -248,33 +248,25 @@ std::vector<std::string> kustomization_folders(const Artifact& artifact, const s
 
 }  // namespace
 
-std::vector<ConfigKey> kustomize_keys() {
-  std::vector<ConfigKey> keys{
-      ConfigKey("kustomizePath", ConfigType::path, "The kustomize binary; empty finds `kustomize` on the PATH.").default_to(""),
-      ConfigKey("build", ConfigType::string,
-                "What to build: `path` (the pipeline's folder) or `each` (every kustomization folder below it that no "
-                "other one uses as a base).")
-          .default_to("path")
-          .one_of({"path", "each"}),
-      ConfigKey("allowRemoteBases", ConfigType::boolean,
-                "Let kustomizations use remote bases (Git or HTTP URLs); when false they are refused and kustomize runs "
-                "without network.")
-          .default_to(false),
-  };
-  for (auto& key : tool_limit_keys()) keys.push_back(std::move(key));
-  return keys;
-}
-
-Result<KustomizeSettings> kustomize_settings(const Value& config) {
-  KustomizeSettings settings;
-  settings.kustomize_path = config.string_or("kustomizePath");
-  settings.build_each = config.string_or("build", "path") == "each";
-  const Value* remote = config.find("allowRemoteBases");
-  settings.allow_remote_bases = remote && remote->is_bool() && remote->as_bool();
-  auto limits = tool_limits(config);
-  if (!limits.ok()) return limits.error();
-  settings.limits = *limits;
-  return settings;
+const SettingsSchema<KustomizeSettings>& kustomize_schema() {
+  using K = KustomizeSettings;
+  static const auto schema =
+      SettingsSchema<K>()
+          .key(ConfigKey("kustomizePath", ConfigType::path, "The kustomize binary; empty finds `kustomize` on the PATH.")
+                   .default_to(""),
+               &K::kustomize_path)
+          .choice(ConfigKey("build", ConfigType::string,
+                            "What to build: `path` (the pipeline's folder) or `each` (every kustomization folder below it "
+                            "that no other one uses as a base).")
+                      .default_to("path"),
+                  &K::build_each, {{"path", false}, {"each", true}})
+          .key(ConfigKey("allowRemoteBases", ConfigType::boolean,
+                         "Let kustomizations use remote bases (Git or HTTP URLs); when false they are refused and kustomize "
+                         "runs without network.")
+                   .default_to(false),
+               &K::allow_remote_bases)
+          .part(&K::limits, tool_limits_schema());
+  return schema;
 }
 
 Result<std::string> kustomize_version(const std::string& configured_path) {

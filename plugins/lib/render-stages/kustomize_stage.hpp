@@ -20,10 +20,8 @@ struct KustomizeSettings {
   ToolLimits limits;
 };
 
-/// The kustomize renderer's config keys.
-std::vector<ConfigKey> kustomize_keys();
-/// Settings from a validated config block.
-Result<KustomizeSettings> kustomize_settings(const Value& config);
+/// The kustomize renderer's config keys, each with the setting it fills.
+const SettingsSchema<KustomizeSettings>& kustomize_schema();
 /// "kustomize v5.8.2", or how to install it.
 Result<std::string> kustomize_version(const std::string& configured_path);
 

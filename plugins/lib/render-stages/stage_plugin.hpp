@@ -1,18 +1,18 @@
-// One renderer plugin built from a stage: its keys, how its config becomes
-// settings, what it does on a render, and the tool whose version it reports.
+// One renderer plugin built from a stage: its keys with the settings they
+// fill, what it does on a render, and the tool whose version it reports.
 // The yaml, kustomize, helm and auto plugins are each one such definition.
 #pragma once
 
 #include <memory>
 
 #include "driftless/plugin.hpp"
+#include "driftless/toolkit/settings.hpp"
 
 namespace driftless::renderers {
 
 template <class Settings>
 struct Stage {
-  std::vector<ConfigKey> (*keys)();
-  Result<Settings> (*settings)(const Value& config);
+  const SettingsSchema<Settings>& (*schema)();
   /// Appends to `out`, which already holds the objects of the earlier stages.
   void (*render)(Context& context, const RenderRequest& request, const Settings& settings, RenderResult& out);
   /// Version of the tool the stage runs (no_tool when it runs none).
@@ -42,10 +42,10 @@ class StageRenderer : public Renderer {
 template <class Settings, const Stage<Settings>& stage>
 class StageRendererFactory : public RendererFactory {
  public:
-  std::vector<ConfigKey> config_keys() const override { return stage.keys(); }
+  std::vector<ConfigKey> config_keys() const override { return stage.schema().keys(); }
   Result<std::string> tool_version() const override { return stage.tool_version(); }
   Result<std::unique_ptr<Renderer>> create(const Value& config) const override {
-    auto settings = stage.settings(config);
+    auto settings = stage.schema().read(config);
     if (!settings.ok()) return settings.error();
     return std::unique_ptr<Renderer>(std::make_unique<StageRenderer<Settings, stage>>(std::move(*settings)));
   }

@@ -44,40 +44,25 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
-std::vector<ConfigKey> tool_limit_keys() {
-  return {
-      ConfigKey("timeout", ConfigType::duration, "How long the tool may run before it is stopped.").default_to("2m"),
-      ConfigKey("maxOutputSize", ConfigType::integer,
-                "Largest output (stdout, and separately stderr) in bytes; more stops the tool.")
-          .default_to(std::int64_t{64} * 1024 * 1024),
-      ConfigKey("maxFileSize", ConfigType::integer, "Largest file read, in bytes; larger files are an error.")
-          .default_to(std::int64_t{16} * 1024 * 1024),
-      ConfigKey("maxMemory", ConfigType::integer,
-                "Most memory the tool may allocate, in bytes (its data segment, RLIMIT_DATA); a render that needs more "
-                "fails with an error naming the limit.")
-          .default_to(static_cast<std::int64_t>(ProcessSpec{}.max_memory)),
-  };
-}
-
-Result<ToolLimits> tool_limits(const Value& config) {
-  ToolLimits limits;
-  const Value* timeout = config.find("timeout");
-  const Value* max = config.find("maxOutputSize");
-  if (timeout && timeout->is_int()) limits.timeout = std::chrono::milliseconds(timeout->as_int());
-  if (max && max->is_int()) {
-    if (max->as_int() <= 0) return fail(ErrorCode::invalid_input, "maxOutputSize must be positive");
-    limits.max_output = static_cast<std::size_t>(max->as_int());
-  }
-  if (const Value* file = config.find("maxFileSize"); file && file->is_int()) {
-    if (file->as_int() <= 0) return fail(ErrorCode::invalid_input, "maxFileSize must be positive");
-    limits.max_file_size = static_cast<std::uintmax_t>(file->as_int());
-  }
-  if (const Value* memory = config.find("maxMemory"); memory && memory->is_int()) {
-    if (memory->as_int() <= 0) return fail(ErrorCode::invalid_input, "maxMemory must be positive");
-    limits.max_memory = static_cast<std::size_t>(memory->as_int());
-  }
-  if (limits.timeout.count() <= 0) return fail(ErrorCode::invalid_input, "timeout must be positive");
-  return limits;
+const SettingsSchema<ToolLimits>& tool_limits_schema() {
+  using L = ToolLimits;
+  static const auto schema =
+      SettingsSchema<L>()
+          .key(ConfigKey("timeout", ConfigType::duration, "How long the tool may run before it is stopped.").default_to("2m"),
+               &L::timeout, Minimum::positive())
+          .key(ConfigKey("maxOutputSize", ConfigType::integer,
+                         "Largest output (stdout, and separately stderr) in bytes; more stops the tool.")
+                   .default_to(std::int64_t{64} * 1024 * 1024),
+               &L::max_output, Minimum::positive())
+          .key(ConfigKey("maxFileSize", ConfigType::integer, "Largest file read, in bytes; larger files are an error.")
+                   .default_to(std::int64_t{16} * 1024 * 1024),
+               &L::max_file_size, Minimum::positive())
+          .key(ConfigKey("maxMemory", ConfigType::integer,
+                         "Most memory the tool may allocate, in bytes (its data segment, RLIMIT_DATA); a render that needs "
+                         "more fails with an error naming the limit.")
+                   .default_to(static_cast<std::int64_t>(ProcessSpec{}.max_memory)),
+               &L::max_memory, Minimum::positive());
+  return schema;
 }
 
 std::optional<std::string> run_tool(Context& context, const Artifact& artifact, const ScratchDir& home, const ToolRun& run,

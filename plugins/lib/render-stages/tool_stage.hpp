@@ -10,6 +10,7 @@
 
 #include "driftless/plugin.hpp"
 #include "driftless/toolkit/process.hpp"
+#include "driftless/toolkit/settings.hpp"
 
 namespace driftless::renderers {
 
@@ -20,10 +21,9 @@ struct ToolLimits {
   std::size_t max_memory = ProcessSpec{}.max_memory;
 };
 
-/// The keys "timeout", "maxOutputSize", "maxFileSize" and "maxMemory".
-std::vector<ConfigKey> tool_limit_keys();
-/// Limits from a validated config block.
-Result<ToolLimits> tool_limits(const Value& config);
+/// The keys "timeout", "maxOutputSize", "maxFileSize" and "maxMemory", each
+/// with the limit it sets; a stage takes them as a part of its own schema.
+const SettingsSchema<ToolLimits>& tool_limits_schema();
 
 /// One run of a tool for a render.
 struct ToolRun {

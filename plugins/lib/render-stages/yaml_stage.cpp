@@ -8,13 +8,13 @@
 namespace driftless::renderers {
 namespace {
 
-Result<std::vector<PathPattern>> patterns(const Value& config, const char* key) {
-  std::vector<PathPattern> out;
-  for (const auto& glob : config.find(key)->as_array()) {
-    auto pattern = PathPattern::parse(glob.as_string());
-    if (!pattern || pattern->negated())
-      return fail(ErrorCode::invalid_input, std::string(key) + ": '" + glob.as_string() + "' is not a usable glob");
-    out.push_back(std::move(*pattern));
+Result<Globs> globs(const std::string& key, const std::vector<std::string>& written) {
+  Globs out;
+  for (const auto& glob : written) {
+    auto pattern = PathPattern::parse(glob);
+    if (!pattern || pattern->negated()) return fail(ErrorCode::invalid_input, key + ": '" + glob + "' is not a usable glob");
+    out.patterns.push_back(std::move(*pattern));
+    out.text += (out.text.empty() ? "" : ", ") + glob;
   }
   return out;
 }
@@ -42,7 +42,7 @@ void report_not_included(const std::vector<std::string>& files, const YamlSettin
     if (plainly_not_a_manifest(file)) plain.push_back(file);
     else
       out.push_back({Severity::warning,
-                     "not read: the file matches none of the include globs (" + settings.include_text +
+                     "not read: the file matches none of the include globs (" + settings.include.text +
                          "); add it to include, exclude it, or render it with a renderer that reads it",
                      file, 0, {}});
   }
@@ -57,43 +57,28 @@ void report_not_included(const std::vector<std::string>& files, const YamlSettin
 
 }  // namespace
 
-std::vector<ConfigKey> yaml_keys() {
-  return {
-      ConfigKey("include", ConfigType::string_list,
-                "Globs of the files to read, relative to the rendered folder ('**' spans folders; a glob without '/' "
-                "matches file names at any depth).")
-          .default_to(Array{"*.yaml", "*.yml", "*.json"}),
-      ConfigKey("exclude", ConfigType::string_list, "Globs of files not to read, even when included.").default_to(Array{}),
-      ConfigKey("maxFileSize", ConfigType::integer, "Largest file read, in bytes; larger files are an error.")
-          .default_to(std::int64_t{16} * 1024 * 1024),
-      ConfigKey("maxTotalSize", ConfigType::integer,
-                "Most bytes one render reads from all files together; more is an error.")
-          .default_to(std::int64_t{64} * 1024 * 1024),
-      ConfigKey("missingKind", ConfigType::string, "What a document without apiVersion or kind is.")
-          .default_to("error")
-          .one_of({"error", "warning", "ignore"}),
-  };
-}
-
-Result<YamlSettings> yaml_settings(const Value& config) {
-  YamlSettings settings;
-  auto include = patterns(config, "include");
-  if (!include.ok()) return include.error();
-  auto exclude = patterns(config, "exclude");
-  if (!exclude.ok()) return exclude.error();
-  settings.include = std::move(*include);
-  settings.exclude = std::move(*exclude);
-  const std::int64_t max = config.find("maxFileSize")->as_int();
-  if (max <= 0) return fail(ErrorCode::invalid_input, "maxFileSize must be positive");
-  settings.max_file_size = static_cast<std::uintmax_t>(max);
-  const std::int64_t total = config.find("maxTotalSize")->as_int();
-  if (total <= 0) return fail(ErrorCode::invalid_input, "maxTotalSize must be positive");
-  settings.max_total_size = static_cast<std::uintmax_t>(total);
-  for (const auto& glob : config.find("include")->as_array())
-    settings.include_text += (settings.include_text.empty() ? "" : ", ") + glob.as_string();
-  const std::string missing = config.string_or("missingKind", "error");
-  settings.missing_kind = missing == "ignore" ? MissingKind::ignore : missing == "warning" ? MissingKind::warning : MissingKind::error;
-  return settings;
+const SettingsSchema<YamlSettings>& yaml_schema() {
+  using Y = YamlSettings;
+  static const auto schema =
+      SettingsSchema<Y>()
+          .key(ConfigKey("include", ConfigType::string_list,
+                         "Globs of the files to read, relative to the rendered folder ('**' spans folders; a glob without "
+                         "'/' matches file names at any depth).")
+                   .default_to(Array{"*.yaml", "*.yml", "*.json"}),
+               &Y::include, globs)
+          .key(ConfigKey("exclude", ConfigType::string_list, "Globs of files not to read, even when included.").default_to(Array{}),
+               &Y::exclude, globs)
+          .key(ConfigKey("maxFileSize", ConfigType::integer, "Largest file read, in bytes; larger files are an error.")
+                   .default_to(std::int64_t{16} * 1024 * 1024),
+               &Y::max_file_size, Minimum::positive())
+          .key(ConfigKey("maxTotalSize", ConfigType::integer,
+                         "Most bytes one render reads from all files together; more is an error.")
+                   .default_to(std::int64_t{64} * 1024 * 1024),
+               &Y::max_total_size, Minimum::positive())
+          .choice(ConfigKey("missingKind", ConfigType::string, "What a document without apiVersion or kind is.").default_to("error"),
+                  &Y::missing_kind,
+                  {{"error", MissingKind::error}, {"warning", MissingKind::warning}, {"ignore", MissingKind::ignore}});
+  return schema;
 }
 
 void render_yaml_files(Context& context, const Artifact& artifact, const std::string& folder, const YamlSettings& settings,
@@ -111,8 +96,8 @@ void render_yaml_files(Context& context, const Artifact& artifact, const std::st
   filter.keep = [&](const std::string& file) {
     const std::string rel = relative_to(folder, file);
     // Left out on purpose (exclude, .driftlessignore): nothing to say.
-    if (any_matches(settings.exclude, rel) || ignore.ignored(rel, false)) return false;
-    if (any_matches(settings.include, rel)) return true;
+    if (any_matches(settings.exclude.patterns, rel) || ignore.ignored(rel, false)) return false;
+    if (any_matches(settings.include.patterns, rel)) return true;
     not_included.push_back(file);
     return false;
   };

@@ -8,25 +8,28 @@
 #include <vector>
 
 #include "driftless/toolkit/manifests.hpp"
+#include "driftless/toolkit/settings.hpp"
 #include "driftless/plugin.hpp"
 #include "path_patterns.hpp"
 
 namespace driftless::renderers {
 
+/// Include or exclude globs.
+struct Globs {
+  std::vector<PathPattern> patterns;
+  std::string text;  ///< as written, for messages
+};
+
 struct YamlSettings {
-  std::vector<PathPattern> include;
-  std::string include_text;  ///< the include globs as written, for messages
-  std::vector<PathPattern> exclude;
+  Globs include;
+  Globs exclude;
   MissingKind missing_kind = MissingKind::error;
   std::uintmax_t max_file_size = 0;
   std::uintmax_t max_total_size = 0;  ///< of all files one render reads
 };
 
-/// The yaml renderer's config keys.
-std::vector<ConfigKey> yaml_keys();
-
-/// Settings from a validated config block; an Error for a bad value.
-Result<YamlSettings> yaml_settings(const Value& config);
+/// The yaml renderer's config keys, each with the setting it fills.
+const SettingsSchema<YamlSettings>& yaml_schema();
 
 /// Appends the objects of every chosen file below `folder` (relative to the
 /// artifact root) to `out`. `owned_elsewhere`, when set, names folders another

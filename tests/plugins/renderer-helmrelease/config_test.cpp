@@ -56,4 +56,21 @@ TEST(HelmReleaseConfig, APipelineWhoseSinkHasNoKubernetesTargetIsRefused) {
   EXPECT_EQ(kube.exit_code, 0) << kube.out << kube.err;
 }
 
+// Each key is read by the one declaration that fills its setting: a bad value is an error naming that key.
+TEST(HelmReleaseConfig, ABadValueIsAnErrorNamingItsKey) {
+  TempDir dir;
+  for (const auto& [keys, said] : std::vector<std::pair<std::string, std::string>>{
+           {"        concurrency: 0\n", "concurrency must be positive"},
+           {"        maxChartSize: 0\n", "maxChartSize must be positive"},
+           {"        maxMemory: -1\n", "maxMemory must be positive"},
+           {"        plainHttpRegistries: [registry.example.com:5000]\n",
+            "plainHttpRegistries: registry.example.com:5000 is not on this machine"}}) {
+    auto r = validate(dir, keys, "{type: kube}");
+    EXPECT_EQ(r.exit_code, 1) << keys << r.out << r.err;
+    EXPECT_NE(r.err.find(said), std::string::npos) << keys << r.err;
+  }
+  auto fine = validate(dir, "        maxMemory: 1000000000\n        plainHttpRegistries: [127.0.0.1:5000]\n", "{type: kube}");
+  EXPECT_EQ(fine.exit_code, 0) << fine.out << fine.err;
+}
+
 }  // namespace

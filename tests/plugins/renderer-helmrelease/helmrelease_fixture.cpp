@@ -96,8 +96,9 @@ HelmFleet::HelmFleet(const std::string& pipeline, const std::string& renderer_ex
   write("namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns_ + "\n");
 }
 
-HelmFleet::HelmFleet(const std::string& pipeline, const Tenant& tenant) : pipeline_(pipeline), ns_(tenant.ns), owns_namespace_(false) {
-  write_config("", ", namespace: " + ns_ + ", impersonate: {user: " + tenant.user + "}", "1h");
+HelmFleet::HelmFleet(const std::string& pipeline, const Tenant& tenant, const std::string& interval)
+    : pipeline_(pipeline), ns_(tenant.ns), owns_namespace_(false) {
+  write_config("", ", namespace: " + ns_ + ", impersonate: {user: " + tenant.user + "}", interval);
   write("marker.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + pipeline_ + "-marker\n  namespace: " + ns_ + "\n");
 }
 

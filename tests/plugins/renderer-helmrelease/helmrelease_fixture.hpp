@@ -76,7 +76,7 @@ class HelmFleet {
   /// folder starts with a ConfigMap in that namespace (a tenant may not apply
   /// a Namespace); afterwards only the pipeline's releases and the ConfigMaps and
   /// Secrets labelled with driftless.dev/pipeline=<pipeline> are removed.
-  HelmFleet(const std::string& pipeline, const Tenant& tenant);
+  HelmFleet(const std::string& pipeline, const Tenant& tenant, const std::string& interval = "1h");
   ~HelmFleet();
   void write(const std::string& file, const std::string& content);
   void remove(const std::string& file);

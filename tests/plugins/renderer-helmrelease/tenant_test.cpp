@@ -34,8 +34,8 @@ class HelmReleaseTenant : public ::testing::Test {
   }
 
   // A fleet of the tenant, its folder holding the HelmRepository "charts" of charts_.
-  HelmFleet& tenant_fleet(const std::string& prefix) {
-    fleet_ = std::make_unique<HelmFleet>(unique(prefix), tenant());
+  HelmFleet& tenant_fleet(const std::string& prefix, const std::string& interval = "1h") {
+    fleet_ = std::make_unique<HelmFleet>(unique(prefix), tenant(), interval);
     fleet_->write("repository.yaml", helm_repository_object(tenant().ns, charts_.url()));
     return *fleet_;
   }
@@ -141,6 +141,29 @@ TEST_F(HelmReleaseTenant, AValuesFromSecretTheTenantMayNotReadIsAnErrorAndNothin
   auto pruned = fleet.apply();
   ASSERT_EQ(pruned.exit_code, 0) << pruned.out << pruned.err;
   EXPECT_EQ(revisions(kept, ns), 0);
+}
+
+// A tenant may not list releases in all namespaces. The daemon learns that
+// from the first refusal; its later reconciles (of the same, cached render)
+// list the tenant's namespace straight away instead of being refused again.
+TEST_F(HelmReleaseTenant, TheDaemonAsksForAllNamespacesOnceThenOnlyForTheTenantsNamespace) {
+  HelmFleet& fleet = tenant_fleet("hr-tenant-run", "2s");
+  const std::string ns = fleet.ns();
+  const std::string release = unique("tenant-run");
+  fleet.write("web.yaml", helm_release_object(ns, release, "web", "0.1.0"));
+  auto daemon = fleet.start_daemon();
+  ASSERT_TRUE(eventually([&] { return revisions(release, ns) == 1; }, std::chrono::seconds(120))) << daemon->output();
+  // Listings of the pipeline's releases, by how they start.
+  auto listings = [&](const std::string& start) {
+    const auto calls = fleet.helm_calls();
+    return std::count_if(calls.begin(), calls.end(), [&](const std::string& call) {
+      return call.rfind(start, 0) == 0 && call.find("--selector driftless.dev/pipeline=") != std::string::npos;
+    });
+  };
+  ASSERT_TRUE(eventually([&] { return listings("list --namespace " + ns + " ") >= 4; }, std::chrono::seconds(60)))
+      << daemon->output();
+  EXPECT_EQ(listings("list --all-namespaces"), 1) << testing::PrintToString(fleet.helm_calls());
+  EXPECT_EQ(revisions(release, ns), 1);
 }
 
 // `driftless render` never reads the cluster: a valuesFrom Secret that is not
