@@ -577,9 +577,11 @@ class Reconciler {
     }
     publish();
     // PostSync hooks run once everything is healthy, as in Argo CD, even when the sink does not wait otherwise.
-    if (s_.settings.wait || hooks_due_)
-      if (!wait_for_health()) return false;
-    return !hooks_due_ || hooks.run(hooks_, hooks::Phase::post_sync);
+    const bool post_sync = hooks_due_ && std::any_of(hooks_.begin(), hooks_.end(), [](const Hook& hook) {
+                             return hook.role.has(hooks::Phase::post_sync);
+                           });
+    if ((s_.settings.wait || post_sync) && !wait_for_health()) return false;
+    return !post_sync || hooks.run(hooks_, hooks::Phase::post_sync);
   }
   void prune(Inventory& kept) {
     std::array<std::vector<const LiveLeftover*>, kStageCount> stages;

@@ -3,28 +3,16 @@
 // whose job controller and kwok nodes run Jobs to completion.
 #include <gtest/gtest.h>
 
-#include <random>
 #include <sstream>
 
-#include "support.hpp"
+#include "kube_test_env.hpp"
 
 namespace driftless {
 namespace {
 
-std::map<std::string, std::string>& env() {
-  static auto values = test::test_env();
-  return values;
-}
-
-std::string unique(const std::string& prefix) {
-  static std::mt19937 rng{std::random_device{}()};
-  return prefix + "-" + std::to_string(rng() % 1000000);
-}
-
-test::CommandResult kubectl(std::vector<std::string> args) {
-  args.insert(args.begin(), {env()["KUBECTL"], "--kubeconfig", env()["KUBECONFIG"]});
-  return test::run(args);
-}
+using test::env;
+using test::kubectl;
+using test::unique;
 
 std::string jsonpath(const std::string& ns, const std::string& what, const std::string& path) {
   return kubectl({"get", what, "-n", ns, "-o", "jsonpath={" + path + "}"}).out;
