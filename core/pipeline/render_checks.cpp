@@ -18,6 +18,13 @@ std::string grouped(std::size_t n) {
 
 std::string plural(std::size_t n, const std::string& word) { return grouped(n) + " " + word + (n == 1 ? "" : "s"); }
 
+// A renderer marks the hooks it keeps (plugins/lib/sync-hooks): the sink
+// creates those, and the server gives a hook with generateName its name.
+bool is_marked_hook(const KubeObject& object) {
+  const Value* mark = object.body.at_path({"metadata", "annotations", "driftless.dev/hook"});
+  return mark && mark->is_string() && !mark->as_string().empty();
+}
+
 }  // namespace
 
 void check_objects(const std::vector<KubeObject>& objects, std::vector<Diagnostic>& out) {
@@ -34,23 +41,24 @@ void check_objects(const std::vector<KubeObject>& objects, std::vector<Diagnosti
       problem("the object has no apiVersion or kind", {});
       continue;
     }
-    if (object.name().empty()) {
-      const Value* generate = object.body.at_path({"metadata", "generateName"});
-      if (generate && generate->is_string() && !generate->as_string().empty())
-        problem("the " + object.kind() + " has metadata.generateName '" + generate->as_string() +
-                    "' but no metadata.name: server-side apply needs a fixed name, so it cannot be applied; give it a "
-                    "metadata.name",
+    const Value* generate = object.body.at_path({"metadata", "generateName"});
+    const std::string generate_name = generate && generate->is_string() ? generate->as_string() : "";
+    if (object.name().empty() && (generate_name.empty() || !is_marked_hook(object))) {
+      if (!generate_name.empty())
+        problem("the " + object.kind() + " has metadata.generateName '" + generate_name +
+                    "' but no metadata.name: server-side apply needs a fixed name, so only a hook "
+                    "(argocd.argoproj.io/hook) may have one; give it a metadata.name",
                 {});
       else problem("the " + object.kind() + " has no metadata.name", {});
       continue;
     }
     // Object ids reach log lines and the sinks' records, one per line.
-    if (has_control_characters(object.id())) {
+    if (has_control_characters(object.id() + generate_name)) {
       problem("the object's kind, namespace or name holds a control character", escape_control_characters(object.id()));
       continue;
     }
     for (auto& message : string_map_problems(object)) problem(std::move(message), object.id());
-    std::string key = object.api_version() + "|" + object.id();
+    std::string key = object.api_version() + "|" + object.id() + (object.name().empty() ? "|" + generate_name : "");
     auto [it, inserted] = seen.emplace(key, &object);
     if (!inserted)
       problem("the object is defined twice; the other one is in " + it->second->origin.file + ":" +

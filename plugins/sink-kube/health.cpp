@@ -87,6 +87,15 @@ std::optional<std::string> unhealthy_reason(const Value& live, bool& failed) {
     if (!condition_true(live, "Complete")) return "not complete yet";
     return std::nullopt;
   }
+  if (kind == "Pod") {  // a hook Pod runs to an end; a long-running Pod falls through to its Ready condition
+    const Value* status = live.find("status");
+    const std::string phase = status ? status->string_or("phase") : "";
+    if (phase == "Succeeded") return std::nullopt;
+    if (phase == "Failed") {
+      failed = true;
+      return "the Pod failed: " + status->string_or("message", status->string_or("reason", "phase Failed"));
+    }
+  }
   if (kind == "PersistentVolumeClaim") {
     const Value* phase = live.at_path({"status", "phase"});
     if (!phase || !phase->is_string() || phase->as_string() != "Bound")

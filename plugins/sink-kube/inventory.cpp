@@ -8,6 +8,7 @@ namespace driftless::kube {
 namespace {
 
 constexpr const char* kObjectsKey = "objects";
+constexpr const char* kHooksRanForKey = "hooksRanFor";
 
 }  // namespace
 
@@ -47,6 +48,7 @@ Result<Inventory> InventoryStore::read(KubeClient& client) {
   auto response = client.send(client.request("GET", path()));
   if (ApiAnswer::of(response).cluster_unavailable()) return Error{ErrorCode::unavailable, failure_message(response)};
   Inventory inventory;
+  hooks_ran_for_.clear();
   if (response->status == 404) {
     stored_ = inventory;
     return inventory;
@@ -55,6 +57,7 @@ Result<Inventory> InventoryStore::read(KubeClient& client) {
   auto config_map = parse_json(response->body);
   if (!config_map.ok()) return config_map.error();
   const Value* data = config_map->find("data");
+  hooks_ran_for_ = data ? data->string_or(kHooksRanForKey) : "";
   std::istringstream lines(data ? data->string_or(kObjectsKey) : "");
   for (std::string line; std::getline(lines, line);) {
     std::istringstream fields(line);
@@ -76,6 +79,8 @@ Result<void> InventoryStore::write(KubeClient& client, const Inventory& inventor
                                             {"driftless.dev/inventory-of", pipeline_});
   Object data;
   data.set(kObjectsKey, text);
+  // Written with every write: server-side apply would drop a key this field manager stops sending.
+  if (!hooks_ran_for_.empty()) data.set(kHooksRanForKey, hooks_ran_for_);
   Object body;
   body.set("apiVersion", "v1");
   body.set("kind", "ConfigMap");
@@ -90,11 +95,20 @@ Result<void> InventoryStore::write(KubeClient& client, const Inventory& inventor
   return {};
 }
 
+Result<void> InventoryStore::record_hooks_ran(KubeClient& client, const std::string& digest) {
+  if (digest == hooks_ran_for_) return {};
+  hooks_ran_for_ = digest;
+  const Inventory current = stored_.value_or(Inventory{});
+  stored_.reset();
+  return write(client, current);
+}
+
 Result<void> InventoryStore::remove(KubeClient& client) {
   auto response = client.send(client.request("DELETE", "/api/v1/namespaces/" + namespace_ + "/configmaps/" + name_));
   if (!response.ok()) return response.error();
   if (response->status / 100 != 2 && response->status != 404) return api_error(*response, "deleting the inventory " + id());
   stored_ = Inventory{};
+  hooks_ran_for_.clear();
   return {};
 }
 

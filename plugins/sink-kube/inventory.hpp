@@ -45,6 +45,11 @@ class InventoryStore {
   Result<Inventory> read(KubeClient& client);
   /// Stores `inventory` unless it equals what was last read or written.
   Result<void> write(KubeClient& client, const Inventory& inventory);
+  /// The digest of the desired set whose sync last ran its hooks ("" when none did), as read.
+  const std::string& hooks_ran_for() const { return hooks_ran_for_; }
+  /// Records that the sync of the desired set with `digest` ran its hooks: a
+  /// sync of the same set (a no-op reconcile, a restart) does not run them again.
+  Result<void> record_hooks_ran(KubeClient& client, const std::string& digest);
   /// Deletes the stored set (a pipeline that is gone for good); a missing one is fine.
   Result<void> remove(KubeClient& client);
   /// "ConfigMap/<namespace>/<name>", for messages.
@@ -59,6 +64,7 @@ class InventoryStore {
   std::string name_;
   std::string pipeline_;
   std::optional<Inventory> stored_;
+  std::string hooks_ran_for_;
 };
 
 }  // namespace driftless::kube

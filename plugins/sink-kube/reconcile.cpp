@@ -1,11 +1,14 @@
 #include "reconcile.hpp"
 
 #include <driftless/toolkit/diff.hpp>
+#include <driftless/toolkit/hash.hpp>
 
+#include <algorithm>
 #include <array>
 #include <deque>
 
 #include "health.hpp"
+#include "hook_run.hpp"
 #include "labels.hpp"
 #include "ownership.hpp"
 
@@ -47,6 +50,7 @@ struct Item {
   ResourceType type;
   bool type_from_crd = false;  // served only once a CRD of this set is established
   InventoryEntry entry;
+  int wave = 0;  // argocd.argoproj.io/sync-wave: lower waves are applied (and healthy) first
   Stage stage = kRest;
   bool listed = false;  // the list of managed objects has it
   bool in_sync = false;
@@ -156,6 +160,16 @@ class Reconciler {
     for (const auto& object : request_.objects) {
       Item item;
       item.source = &object;
+      const hooks::SyncRole role = hooks::sync_role(object);
+      if (!role.error.empty() || !role.skipped.empty()) {
+        // The renderers report these; a renderer that did not gets the same words here.
+        report_.diagnostics.push_back({role.error.empty() ? Severity::warning : Severity::error,
+                                       role.error.empty() ? "the object is a hook (" + role.hook + "); " + role.skipped +
+                                                                " and it is left out"
+                                                          : role.error,
+                                       object.origin.file, object.origin.line, hooks::hook_id(object)});
+        continue;
+      }
       if (const ResourceType* t = s_.discovery->find(object.api_version(), object.kind())) {
         item.type = *t;
       } else if (auto it = crd_kinds.find(object.api_version() + "|" + object.kind()); it != crd_kinds.end()) {
@@ -168,10 +182,15 @@ class Reconciler {
                         "): the API server does not serve it and no CustomResourceDefinition of this pipeline defines it");
         continue;
       }
-      item.entry = {object.api_version(), object.kind(),
-                    item.type.namespaced ? (object.namespace_name().empty() ? s_.default_namespace : object.namespace_name())
-                                         : "",
-                    object.name()};
+      const std::string namespace_name =
+          item.type.namespaced ? (object.namespace_name().empty() ? s_.default_namespace : object.namespace_name()) : "";
+      if (role.is_hook()) {
+        hooks_.push_back({&object, role, item.type, namespace_name, {}});
+        hooks_.back().id = hooks::hook_id(object);
+        continue;
+      }
+      item.wave = role.wave;
+      item.entry = {object.api_version(), object.kind(), namespace_name, object.name()};
       const std::string* known = known_hash(item);
       item.hash = known ? *known : desired_hash(applied_object(object.body, s_.pipeline, item.entry.namespace_name, item.type.namespaced, ""));
       item.stage = stage_of(object.kind(), item.type.namespaced);
@@ -185,7 +204,23 @@ class Reconciler {
       return false;
     }
     inventory_ = std::move(*inventory);
+    if (!hooks_.empty()) {
+      digest_ = desired_digest();
+      hooks_due_ = digest_ != s_.inventory.hooks_ran_for();
+    }
     return true;
+  }
+
+  // Identifies the desired set (objects and hooks) for hooks_due_: its hooks
+  // run once for each new set, not on every reconcile of the same set.
+  std::string desired_digest() const {
+    std::vector<std::string> parts;
+    for (const auto& item : items_) parts.push_back(item.entry.key() + "=" + item.hash);
+    for (const auto& hook : hooks_) parts.push_back(hook.id + "=" + sha256_hex(to_json(hook.source->body)));
+    std::sort(parts.begin(), parts.end());
+    std::string text;
+    for (const auto& part : parts) text += part + "\n";
+    return sha256_hex(text);
   }
 
   // Reads the metadata of every managed object of the types and namespaces
@@ -381,7 +416,7 @@ class Reconciler {
   }
 
   bool empty_render_guard() {
-    if (!request_.objects.empty() || inventory_.empty() || s_.settings.allow_empty || request_.allow_empty) return true;
+    if (!items_.empty() || inventory_.empty() || s_.settings.allow_empty || request_.allow_empty) return true;
     error("the render is empty but the inventory " + s_.inventory.id() + " lists " + std::to_string(inventory_.size()) +
           " objects; nothing is pruned (set allowEmpty: true to allow deleting everything)");
     return false;
@@ -412,6 +447,10 @@ class Reconciler {
       auto it = diffs_.find(&item);
       report_.changes.push_back({item.entry.id(), item.action, it == diffs_.end() ? "" : it->second});
     }
+    if (hooks_due_)
+      for (const auto& hook : hooks_)
+        report_.changes.push_back({hook.id, ChangeAction::created, "runs as a " + hooks::phase_list(hook.role.phases) +
+                                                                       " hook (" + hook.role.hook + ")"});
     if (!empty_render_guard()) return;
     for (const LiveLeftover* left : prune_candidates()) report_.changes.push_back(prune_change(*left));
   }
@@ -455,55 +494,95 @@ class Reconciler {
 
   void apply_and_prune() {
     const auto new_namespaces = namespaces_being_created();
-    std::array<std::vector<Item*>, kStageCount> stages;
-    std::vector<Item*> later;
+    Plan plan;
     std::vector<Item*> now;
     for (Item* item : changed_items()) {
-      stages[item->stage].push_back(item);
-      (deferred(*item, new_namespaces) ? later : now).push_back(item);
+      if (item->stage == kNamespaces) plan.namespaces.push_back(item);
+      else plan.waves[item->wave].stages[item->stage].push_back(item);
+      if (!deferred(*item, new_namespaces)) now.push_back(item);
+      else plan.waves[item->wave].later.push_back(item);
     }
+    if (hooks_due_)
+      for (const auto& hook : hooks_)
+        if (hook.role.has(hooks::Phase::sync)) plan.waves[hook.role.wave];  // a wave of Sync hooks alone runs too
     // Everything that can be validated now is, before the first write.
     if (!send_applies(now, true)) return;
     if (!empty_render_guard()) return;
     s_.announce_writes(applied_state());
+    HookRunner hooks(context_, s_.client, s_.settings, s_.pipeline, report_.diagnostics);
+    if (apply_in_phases(plan, hooks)) {
+      if (hooks_due_)
+        if (auto r = s_.inventory.record_hooks_ran(s_.client, digest_); !r.ok())
+          error("the hooks ran, but recording that in the inventory " + s_.inventory.id() +
+                " failed (the next sync runs them again): " + r.error().message);
+      return;
+    }
+    if (hooks_due_ && !context_.cancelled()) hooks.run(hooks_, hooks::Phase::sync_fail);
+  }
 
+  // What an apply writes: new namespaces first (a hook may run in one), then
+  // wave by wave the rest in stage order.
+  struct Wave {
+    std::array<std::vector<Item*>, kStageCount> stages;
+    std::vector<Item*> later;  // validated once their namespace or CRD is there
+  };
+  struct Plan {
+    std::vector<Item*> namespaces;
+    std::map<int, Wave> waves;
+  };
+
+  // The phases of a sync: PreSync hooks, the objects and Sync hooks wave by
+  // wave, prune, PostSync hooks (hooks only when hooks_due_). False on any error.
+  bool apply_in_phases(Plan& plan, HookRunner& hooks) {
+    if (!send_applies(plan.namespaces, false)) return false;
     Inventory merged = inventory_;
     for (const auto& item : items_) merged.insert(item.entry);
-    for (int stage = kNamespaces; stage < kStageCount; ++stage) {
+    // Recorded before anything else is created, so a crash never leaves objects nobody knows.
+    if (auto r = s_.inventory.write(s_.client, merged); !r.ok()) {
+      error("cannot record the inventory " + s_.inventory.id() + ": " + r.error().message);
+      return false;
+    }
+    if (hooks_due_ && !hooks.run(hooks_, hooks::Phase::pre_sync)) {
+      error("a PreSync hook failed: nothing else of the sync was applied, nothing was pruned");
+      return false;
+    }
+    for (auto it = plan.waves.begin(); it != plan.waves.end(); ++it) {
+      auto& [number, wave] = *it;
       if (context_.cancelled()) {
         error("stopped before all objects were applied; nothing was pruned");
-        return;
+        return false;
       }
-      if (stage == kClusterWide) {
+      for (int stage = kDefinitions; stage < kStageCount; ++stage) {
         // Objects in new namespaces or of new kinds are validated now, before the rest is written.
-        if (!settle_definitions(stages[kDefinitions]) || !send_applies(later, true)) return;
+        if (stage == kClusterWide && (!settle_definitions(wave.stages[kDefinitions]) || !send_applies(wave.later, true)))
+          return false;
+        if (!send_applies(wave.stages[stage], false)) return false;
       }
-      if (!send_applies(stages[stage], false)) return;
-      if (stage == kNamespaces) {
-        // Recorded before anything else is created, so a crash never leaves objects nobody knows.
-        if (auto r = s_.inventory.write(s_.client, merged); !r.ok()) {
-          error("cannot record the inventory " + s_.inventory.id() + ": " + r.error().message);
-          return;
-        }
-      }
+      if (hooks_due_ && !hooks.run(hooks_, hooks::Phase::sync, number)) return false;
+      // A later wave starts once this one is healthy.
+      if (std::next(it) != plan.waves.end() && s_.settings.wait && !wait_for_health(number)) return false;
     }
     for (const auto& item : items_) report_.changes.push_back({item.entry.id(), item.action, {}});
 
     Inventory kept;
     for (const auto& item : items_) kept.insert(item.entry);
     prune(kept);
-    if (failed()) return;
+    if (failed()) return false;
     // A pipeline retired on purpose leaves no record behind once nothing is left.
     const bool retired = request_.allow_empty && kept.empty();
     if (auto r = retired ? s_.inventory.remove(s_.client) : s_.inventory.write(s_.client, kept); !r.ok()) {
       error("cannot " + std::string(retired ? "delete" : "record") + " the inventory " + s_.inventory.id() + ": " +
             r.error().message);
-      return;
+      return false;
     }
     publish();
-    if (s_.settings.wait) wait_for_health();
+    // PostSync hooks run once everything is healthy, as in Argo CD, even when the sink does not wait otherwise.
+    const bool post_sync = hooks_due_ && std::any_of(hooks_.begin(), hooks_.end(), [](const Hook& hook) {
+                             return hook.role.has(hooks::Phase::post_sync);
+                           });
+    if ((s_.settings.wait || post_sync) && !wait_for_health()) return false;
+    return !post_sync || hooks.run(hooks_, hooks::Phase::post_sync);
   }
-
   void prune(Inventory& kept) {
     std::array<std::vector<const LiveLeftover*>, kStageCount> stages;
     for (const LiveLeftover* left : prune_candidates()) {
@@ -577,14 +656,17 @@ class Reconciler {
     return state;
   }
 
-  void wait_for_health() {
+  // Waits for the objects (of one wave, when given) to be healthy.
+  bool wait_for_health(std::optional<int> wave = std::nullopt) {
     std::vector<HealthTarget> targets;
     for (const auto& item : items_)
-      if (has_rollout(item.entry.kind) || (item.action != ChangeAction::unchanged && may_have_ready(item.type)))
+      if ((!wave || item.wave == *wave) &&
+          (has_rollout(item.entry.kind) || (item.action != ChangeAction::unchanged && may_have_ready(item.type))))
         targets.push_back({item.entry.id(), item.path()});
-    if (targets.empty()) return;
-    context_.logger().info("waiting for health", {{"objects", std::to_string(targets.size())}});
-    waited_healthy(std::move(targets));
+    if (targets.empty()) return true;
+    context_.logger().info("waiting for health", {{"objects", std::to_string(targets.size())},
+                                                  {"wave", wave ? std::to_string(*wave) : std::string("all")}});
+    return waited_healthy(std::move(targets));
   }
 
   // Waits for health; a failure is an error on the object that did not get healthy.
@@ -611,6 +693,9 @@ class Reconciler {
   std::vector<LiveLeftover> leftovers_;
   std::vector<bool> present_leftovers_;
   std::map<const Item*, std::string> diffs_;
+  std::vector<Hook> hooks_;  // run, not kept in sync: not in items_ nor the inventory
+  std::string digest_;       // of the desired set, when it has hooks
+  bool hooks_due_ = false;   // the set changed since its hooks last ran
 };
 
 }  // namespace

@@ -210,13 +210,18 @@ TEST_F(EngineTest, ObjectsWithoutAFixedNameOrWithControlCharactersAreErrorsNamin
   write_file(dir_ / "repo/clusters/dev/job.yaml",
              config_map("first") + "---\napiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-, namespace: apps}\n");
   write_file(dir_ / "repo/clusters/dev/app.yaml", config_map("\"two\\nlines\""));
+  // A hook is created, not applied: the server names it.
+  write_file(dir_ / "repo/clusters/dev/hook.yaml",
+             "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n  namespace: apps\n"
+             "  annotations: {argocd.argoproj.io/hook: PreSync}\n");
   auto runs = run(RunStage::render, "dev");
   EXPECT_FALSE(runs[0].ok());
   const std::string m = messages(runs[0]);
   EXPECT_NE(m.find("clusters/dev/job.yaml:6: error: the Job has metadata.generateName 'migrate-' but no metadata.name: "
-                   "server-side apply needs a fixed name"),
+                   "server-side apply needs a fixed name, so only a hook (argocd.argoproj.io/hook) may have one"),
             std::string::npos)
       << m;
+  EXPECT_EQ(m.find("hook.yaml"), std::string::npos) << m;
   EXPECT_NE(m.find("clusters/dev/app.yaml:1: error: the object's kind, namespace or name holds a control character "
                    "(ConfigMap/apps/two\\nlines)"),
             std::string::npos)

@@ -163,7 +163,7 @@ void render_chart(Context& context, const Artifact& artifact, const std::string&
     object.origin.file = template_at(object.origin.line);
     object.origin.line = 0;
   }
-  skip_hooks(rendered.objects, out.diagnostics);
+  mark_hooks(rendered.objects, out.diagnostics);
   KindScopes scopes(cluster);
   scopes.learn_crds(out.objects);  // CRDs of earlier stages say their kinds' scope too
   scopes.learn_crds(rendered.objects);

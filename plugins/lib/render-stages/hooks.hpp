@@ -1,12 +1,12 @@
-// Hook objects: Helm hooks (annotation helm.sh/hook) and Argo CD hooks
-// (argocd.argoproj.io/hook) are Jobs, Pods ... meant to run once around an
-// install or a sync, not to be kept equal to Git. driftless runs no hooks:
-// applying one as a plain object on every reconcile would re-run (or fail to
-// update) it each time, so every renderer leaves them out, with a warning that
-// names each one. Shared by the yaml stage and the helm stage.
+// Hook objects: Argo CD hooks (argocd.argoproj.io/hook) and Helm hooks
+// (helm.sh/hook, mapped to Argo CD's phases) run around a sync instead of
+// being kept equal to Git. The renderers keep the hooks a sync runs and mark
+// them (hooks::kHookMark, naming the phases) so the core lets a hook have a
+// generateName; the kube sink runs them (docs/sink-kube.md#hooks-and-waves).
+// What no sync runs (Skip, pre-delete, tests ...) is left out with a warning.
+// Shared by the yaml, helm and kustomize stages.
 #pragma once
 
-#include <string>
 #include <vector>
 
 #include "driftless/diagnostic.hpp"
@@ -14,12 +14,10 @@
 
 namespace driftless::renderers {
 
-/// "helm.sh/hook: pre-install" when `object` is a hook, "" otherwise.
-std::string hook_annotation(const KubeObject& object);
-
-/// Removes the hooks among objects[from...] and adds one warning per hook,
-/// naming it, its file and line, and saying it is not applied. Returns how
-/// many were removed.
-std::size_t skip_hooks(std::vector<KubeObject>& objects, std::vector<Diagnostic>& diagnostics, std::size_t from = 0);
+/// Marks the hooks among objects[from...], leaves out the objects no sync
+/// applies with a warning naming each, its file and line, and reports bad
+/// hook annotations (a wave that is not a number, an unknown delete policy)
+/// as errors. Returns how many objects were left out.
+std::size_t mark_hooks(std::vector<KubeObject>& objects, std::vector<Diagnostic>& diagnostics, std::size_t from = 0);
 
 }  // namespace driftless::renderers

@@ -6,6 +6,7 @@
 #include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/manifests.hpp"
 #include "driftless/toolkit/yaml.hpp"
+#include "hooks.hpp"
 
 namespace fs = std::filesystem;
 
@@ -317,10 +318,9 @@ void build_kustomization(Context& context, const Artifact& artifact, const std::
   if (!output) return;
   RenderResult built = parse_manifests(*output, file);
   for (auto& d : built.diagnostics) out.diagnostics.push_back(std::move(d));
-  for (auto& object : built.objects) {
-    object.origin.line = 0;  // a line of kustomize's output would mislead
-    out.objects.push_back(std::move(object));
-  }
+  for (auto& object : built.objects) object.origin.line = 0;  // a line of kustomize's output would mislead
+  mark_hooks(built.objects, out.diagnostics);
+  for (auto& object : built.objects) out.objects.push_back(std::move(object));
 }
 
 void render_kustomize(Context& context, const Artifact& artifact, const std::string& path, const KustomizeSettings& settings,

@@ -132,7 +132,7 @@ void render_yaml_files(Context& context, const Artifact& artifact, const std::st
     total += text->size();
     RenderResult parsed = parse_manifests(*text, file, options);
     for (auto& d : parsed.diagnostics) out.diagnostics.push_back(std::move(d));
-    skip_hooks(parsed.objects, out.diagnostics);
+    mark_hooks(parsed.objects, out.diagnostics);
     for (auto& object : parsed.objects) out.objects.push_back(std::move(object));
   }
 }

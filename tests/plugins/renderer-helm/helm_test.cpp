@@ -115,22 +115,29 @@ TEST(HelmRenderer, NamespacedObjectsWithoutANamespaceGetTheReleaseNamespace) {
             "(Mystery/m)\n");
 }
 
-TEST(HelmRenderer, HooksAreLeftOutAndNamed) {
+// Mapped as Argo CD maps Helm's hooks: kept and marked with the phase the kube sink runs them in.
+TEST(HelmRenderer, HooksAreMappedToSyncPhasesAndTestsAreLeftOutAndNamed) {
   TempDir repo;
   web_chart(repo.path());
   write_file(repo / "charts/web/templates/migrate.yaml",
              "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n"
-             "  annotations: {helm.sh/hook: 'pre-install,pre-upgrade', helm.sh/hook-weight: '1'}\n");
+             "  annotations: {helm.sh/hook: 'pre-install,pre-upgrade', helm.sh/hook-weight: '1'}\n"
+             "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: notify\n"
+             "  annotations: {helm.sh/hook: post-upgrade, helm.sh/hook-delete-policy: hook-succeeded}\n");
   auto r = render({"helm", with_tool("skipTests: false"), repo.path(), "charts/web", {}, nullptr});
-  EXPECT_EQ(find(r, "Job/default/migrate"), nullptr);
+  auto mark = [&](const std::string& id) {
+    const KubeObject* object = find(r, id);
+    const Value* value = object ? object->body.at_path({"metadata", "annotations", "driftless.dev/hook"}) : nullptr;
+    return value ? value->as_string() : "";
+  };
+  EXPECT_EQ(mark("Job/default/migrate"), "PreSync");
+  EXPECT_EQ(mark("Job/default/notify"), "PostSync");
   EXPECT_EQ(find(r, "Pod/default/web-test"), nullptr);
   EXPECT_NE(find(r, "Deployment/default/web"), nullptr);
   EXPECT_EQ(r.diagnostics(),
-            "charts/web/templates/tests/test.yaml: warning: the object is a hook (helm.sh/hook: test); driftless runs no helm "
-            "tests and does not apply it (Pod/web-test)\n"
-            "charts/web/templates/migrate.yaml: warning: the object is a hook (helm.sh/hook: pre-install,pre-upgrade); "
-            "driftless runs no hooks and does not apply it; the helmrelease renderer runs a chart's hooks (helm upgrade "
-            "--install) (Job/migrate)\n");
+            "charts/web/templates/tests/test.yaml: warning: the object is a hook (helm.sh/hook: test); driftless runs only "
+            "PreSync, Sync, PostSync and SyncFail hooks (Helm's pre- and post-install and -upgrade), so no sync applies it "
+            "and it is left out (Pod/web-test)\n");
 }
 
 TEST(HelmRenderer, MissingDependencyAndTemplateErrorsBecomeDiagnostics) {

@@ -92,21 +92,40 @@ TEST(YamlRenderer, EveryFileNotReadIsNamed) {
             "info: 4 documentation or image files not read (app/LICENSE, app/README.md, app/logo.png, ...)\n");
 }
 
-TEST(YamlRenderer, HooksAreLeftOutWithAWarningNamingEach) {
+// The annotation the kube sink reads on a kept hook (its phases), "" for an ordinary object.
+std::string hook_mark(const test::Rendered& r, std::size_t index) {
+  const Value* mark = r.result.objects.at(index).body.at_path({"metadata", "annotations", "driftless.dev/hook"});
+  return mark ? mark->as_string() : "";
+}
+
+TEST(YamlRenderer, HooksAreKeptAndMarkedAndWhatNoSyncRunsIsLeftOutWithAWarning) {
   TempDir repo;
   write_file(repo / "hooks.yaml",
              config_map("plain") +
                  "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  namespace: apps\n"
-                 "  annotations: {helm.sh/hook: pre-install}\n"
-                 "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: smoke\n"
-                 "  annotations: {argocd.argoproj.io/hook: PostSync}\n");
+                 "  annotations: {helm.sh/hook: 'pre-install,pre-upgrade,pre-delete'}\n"
+                 "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: smoke-\n"
+                 "  annotations: {argocd.argoproj.io/hook: 'PostSync,SyncFail', helm.sh/hook: pre-install}\n"
+                 "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: skipped\n"
+                 "  annotations: {argocd.argoproj.io/hook: Skip}\n"
+                 "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: cleanup\n"
+                 "  annotations: {helm.sh/hook: post-delete}\n"
+                 "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n"
+                 "  annotations: {argocd.argoproj.io/sync-wave: 'two'}\n");
   auto r = render_yaml(repo.path(), "");
-  EXPECT_EQ(r.ids(), (std::vector<std::string>{"ConfigMap/plain"}));
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"ConfigMap/plain", "Job/apps/migrate", "Job/", "ConfigMap/late"}));
+  EXPECT_EQ(hook_mark(r, 0), "");
+  EXPECT_EQ(hook_mark(r, 1), "PreSync");  // Helm's pre-install and pre-upgrade are Argo CD's PreSync
+  EXPECT_EQ(hook_mark(r, 2), "PostSync,SyncFail");  // Argo CD's annotation wins over Helm's
   EXPECT_EQ(r.diagnostics(),
-            "hooks.yaml:6: warning: the object is a hook (helm.sh/hook: pre-install); driftless runs no hooks and does "
-            "not apply it; the helmrelease renderer runs a chart's hooks (helm upgrade --install) (Job/apps/migrate)\n"
-            "hooks.yaml:13: warning: the object is a hook (argocd.argoproj.io/hook: PostSync); driftless runs no hooks "
-            "and does not apply it (Job/smoke)\n");
+            "hooks.yaml:6: warning: the hook (helm.sh/hook: pre-install,pre-upgrade,pre-delete) runs as PreSync only: "
+            "driftless runs no pre-delete hooks (Job/apps/migrate)\n"
+            "hooks.yaml:19: warning: the object is a hook (argocd.argoproj.io/hook: Skip); it is marked Skip: no sync "
+            "applies it and it is left out (Job/skipped)\n"
+            "hooks.yaml:25: warning: the object is a hook (helm.sh/hook: post-delete); driftless runs only PreSync, Sync, "
+            "PostSync and SyncFail hooks (Helm's pre- and post-install and -upgrade), so no sync applies it and it is "
+            "left out (Job/cleanup)\n"
+            "hooks.yaml:31: error: argocd.argoproj.io/sync-wave 'two' is not a whole number (ConfigMap/late)\n");
 }
 
 TEST(YamlRenderer, DriftlessIgnoreFollowsGitignoreRules) {

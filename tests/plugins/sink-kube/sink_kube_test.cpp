@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "api_server_proxy.hpp"
-#include "support.hpp"
+#include "kube_test_env.hpp"
 
 namespace driftless {
 namespace {
@@ -20,20 +20,9 @@ namespace {
 using namespace std::chrono_literals;
 using test::CommandResult;
 
-std::map<std::string, std::string>& env() {
-  static auto values = test::test_env();
-  return values;
-}
-
-std::string unique(const std::string& prefix) {
-  static std::mt19937 rng{std::random_device{}()};
-  return prefix + "-" + std::to_string(rng() % 1000000);
-}
-
-CommandResult kubectl(std::vector<std::string> args, const std::string& kubeconfig = env()["KUBECONFIG"]) {
-  args.insert(args.begin(), {env()["KUBECTL"], "--kubeconfig", kubeconfig});
-  return test::run(args);
-}
+using test::env;
+using test::kubectl;
+using test::unique;
 
 bool exists(const std::string& kind, const std::string& ns, const std::string& name) {
   return kubectl({"get", kind, name, "-n", ns, "-o", "name"}).exit_code == 0;
