@@ -270,7 +270,7 @@ const SettingsSchema<Settings>& schema() {
                &S::allow_empty)
           .key(ConfigKey("createNamespaces", ConfigType::boolean,
                          "Create a namespace the pipeline's objects are in that neither the render holds nor the cluster has, "
-                         "labelled app.kubernetes.io/managed-by: driftless and driftless.dev/created-for: <pipeline>; it is "
+                         "labelled app.kubernetes.io/managed-by: driftless and driftless.dev/created-for with the pipeline's name; it is "
                          "never pruned. When false, such a namespace is an error naming it and its objects.")
                    .default_to(false),
                &S::create_namespaces)
