@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/hash.hpp"
@@ -78,21 +79,32 @@ bool copy_folder(const fs::path& from, const fs::path& to) {
   return !ec;
 }
 
-// The built charts/ into the cache, in one rename, so no reader sees half of it.
+// The built charts/ into the cache, in one rename, so no reader sees half of
+// it; a stale entry (version ranges past dependencyRefresh) is replaced.
 void keep_in_cache(const fs::path& built, const fs::path& entry) {
   std::error_code ec;
-  const fs::path temporary = entry.string() + ".tmp" + std::to_string(::getpid());
+  const std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()));
+  const fs::path temporary = entry.string() + ".tmp" + suffix;
+  const fs::path stale = entry.string() + ".stale" + suffix;
   fs::remove_all(temporary, ec);
   fs::create_directories(temporary, ec);
   fs::copy(built, temporary / "charts", fs::copy_options::recursive, ec);
-  if (!ec) fs::rename(temporary, entry, ec);
-  if (ec) fs::remove_all(temporary, ec);  // another render kept the same entry first
+  if (ec) {
+    fs::remove_all(temporary, ec);
+    return;
+  }
+  fs::rename(entry, stale, ec);  // fails when there is none: fine
+  fs::rename(temporary, entry, ec);
+  fs::remove_all(ec ? temporary : stale, ec);
 }
 
-bool fresh(const fs::path& entry, std::chrono::milliseconds refresh) {
+// How much longer a cache entry built from version ranges holds (zero: stale or missing).
+std::chrono::milliseconds time_left(const fs::path& entry, std::chrono::milliseconds refresh) {
   std::error_code ec;
   const auto written = fs::last_write_time(entry, ec);
-  return !ec && fs::file_time_type::clock::now() - written < refresh;
+  if (ec) return std::chrono::milliseconds(0);
+  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(fs::file_time_type::clock::now() - written);
+  return std::max(std::chrono::milliseconds(0), refresh - age);
 }
 
 std::string host_of_oci(const std::string& url) {
@@ -227,13 +239,15 @@ std::optional<fs::path> chart_with_dependencies(Context& context, const Artifact
   const fs::path entry = context.cache_dir() / "helm-dependencies" / key.hex();
   // Version ranges resolved over the network are true for a while only.
   const bool ranges = remote && !locked;
-  if (ranges && (out.valid_for.count() == 0 || settings.refresh < out.valid_for)) out.valid_for = settings.refresh;
+  std::error_code ec;
+  const bool cached = fs::is_directory(entry / "charts", ec) && (!ranges || time_left(entry, settings.refresh).count() > 0);
+  const auto valid = cached ? time_left(entry, settings.refresh) : settings.refresh;
+  if (ranges && (out.valid_for.count() == 0 || valid < out.valid_for)) out.valid_for = valid;
 
   const fs::path tree = scratch.path() / "tree";
   const fs::path copy = tree / chart_folder;
   if (!copy_folder(chart_dir, copy)) return error("cannot copy the chart to a private folder for helm", 0);
-  std::error_code ec;
-  if (fs::is_directory(entry / "charts", ec) && (!ranges || fresh(entry, settings.refresh))) {
+  if (cached) {
     fs::remove_all(copy / "charts", ec);
     fs::copy(entry / "charts", copy / "charts", fs::copy_options::recursive, ec);
     if (ec) return error("cannot copy the chart's built dependencies from the cache: " + ec.message(), 0);

@@ -4,6 +4,8 @@
 // `helm template` make of a copy of the same repository.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "chart_repository.hpp"
 #include "driftless/toolkit/manifests.hpp"
 #include "render_harness.hpp"
@@ -103,6 +105,20 @@ TEST_F(HelmDependencies, AChartRepositoryDependencyIsBuiltAsHelmBuildsItAndCache
   auto second = render_app(repo_.path(), state_.path());
   EXPECT_EQ(second.diagnostics(), "");
   EXPECT_EQ(bodies(second.result.objects), bodies(first.result.objects));
+}
+
+TEST_F(HelmDependencies, VersionRangesAreResolvedAgainAfterDependencyRefresh) {
+  app_chart(repo_.path(), "- name: web\n  version: \"~0.1\"\n  repository: " + charts_->url() + "\n");
+  auto first = render_app(repo_.path(), state_.path(), "dependencyRefresh: 1s");
+  EXPECT_EQ(data(first, "ConfigMap/default/app-web", "version"), "0.1.0");
+  EXPECT_EQ(first.result.valid_for, std::chrono::seconds(1));
+  charts_->add("web", "0.1.1", {{"cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-web}\n"
+                                            "data: {version: {{ .Chart.Version | quote }}}\n"}},
+               "color: blue\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past dependencyRefresh: the cached build is stale
+  auto later = render_app(repo_.path(), state_.path(), "dependencyRefresh: 1s");
+  EXPECT_EQ(later.diagnostics(), "");
+  EXPECT_EQ(data(later, "ConfigMap/default/app-web", "version"), "0.1.1");
 }
 
 TEST_F(HelmDependencies, ALockedChartIsCacheableByItsLock) {
