@@ -112,6 +112,224 @@ std::string host_of_oci(const std::string& url) {
   return rest.substr(0, rest.find('/'));
 }
 
+// One chart's dependencies: read from Chart.yaml, checked one by one, then
+// taken from the cache or built by helm in a private copy.
+class DependencyBuild {
+ public:
+  DependencyBuild(Context& context, const Artifact& artifact, const std::string& chart_folder, const ToolLimits& limits,
+                  const DependencySettings& settings, RenderResult& out)
+      : context_(context), artifact_(artifact), chart_folder_(chart_folder), chart_file_(join(chart_folder, "Chart.yaml")),
+        chart_dir_(artifact.root / chart_folder), limits_(limits), settings_(settings), out_(out) {}
+
+  std::optional<fs::path> run(const fs::path& helm, const ScratchDir& scratch) {
+    if (!read()) return failed_ ? std::nullopt : std::optional<fs::path>(chart_dir_);
+    for (auto& d : dependencies_)
+      if (!check(d)) return std::nullopt;
+    if (!plain_http_.empty() && plain_http_.size() != oci_count_)
+      return fail_with("the chart's OCI dependencies mix registries in plainHttpRegistries with others; helm reaches all "
+                       "of one chart's registries the same way",
+                       0);
+    const fs::path entry = context_.cache_dir() / "helm-dependencies" / cache_key();
+    // Version ranges resolved over the network are true for a while only.
+    const bool ranges = remote_ && !locked_;
+    std::error_code ec;
+    const bool cached = fs::is_directory(entry / "charts", ec) && (!ranges || time_left(entry, settings_.refresh).count() > 0);
+    const auto valid = cached ? time_left(entry, settings_.refresh) : settings_.refresh;
+    if (ranges && (out_.valid_for.count() == 0 || valid < out_.valid_for)) out_.valid_for = valid;
+
+    const fs::path tree = scratch.path() / "tree";
+    const fs::path copy = tree / chart_folder_;
+    if (!copy_folder(chart_dir_, copy)) return fail_with("cannot copy the chart to a private folder for helm", 0);
+    if (cached) {
+      fs::remove_all(copy / "charts", ec);
+      fs::copy(entry / "charts", copy / "charts", fs::copy_options::recursive, ec);
+      if (ec) return fail_with("cannot copy the chart's built dependencies from the cache: " + ec.message(), 0);
+      return copy;
+    }
+    for (const auto& d : dependencies_)
+      if (!d.folder.empty() && !copy_folder(artifact_.root / d.folder, tree / d.folder))
+        return fail_with("cannot copy the dependency '" + d.name + "' to a private folder for helm", d.line);
+    if (!build(helm, scratch.path() / "helm", copy)) return std::nullopt;
+    keep_in_cache(copy / "charts", entry);
+    context_.logger().info("built the chart's dependencies", {{"chart", chart_file_}, {"remote", remote_ ? "yes" : "no"}});
+    return copy;
+  }
+
+ private:
+  // Adds an error on Chart.yaml (at `line`, 0 = none); nullopt.
+  std::nullopt_t fail_with(std::string message, int line) {
+    refuse(std::move(message), line);
+    return std::nullopt;
+  }
+  // As fail_with; false.
+  bool refuse(std::string message, int line) {
+    out_.diagnostics.push_back({Severity::error, std::move(message), chart_file_, line, {}});
+    failed_ = true;
+    return false;
+  }
+
+  // The dependencies of Chart.yaml; false when there is nothing to build
+  // (none, all in charts/, or a Chart.yaml helm will complain about itself).
+  bool read() {
+    auto text = read_inside(artifact_.root, chart_file_, limits_.max_file_size);
+    if (!text.ok()) return refuse(text.error().message, 0);
+    auto parsed = parse_yaml(*text, chart_file_);
+    const Value* list = parsed.documents.empty() ? nullptr : parsed.documents[0].value.find("dependencies");
+    if (has_errors(parsed.diagnostics) || !list || !list->is_array()) return false;
+    bool missing = false;
+    for (const auto& item : list->as_array()) {
+      Dependency d{item.string_or("name"), item.string_or("repository"), line_of(*text, item.string_or("name")), {}};
+      missing = missing || !vendored(chart_dir_ / "charts", d.name);
+      dependencies_.push_back(std::move(d));
+    }
+    listed_ = to_json(*list);
+    auto lock = read_inside(artifact_.root, join(chart_folder_, "Chart.lock"), limits_.max_file_size);
+    locked_ = lock.ok();
+    if (locked_) lock_ = std::move(*lock);
+    return missing;
+  }
+
+  // Where the dependency comes from, confined; false after an error naming it.
+  bool check(Dependency& d) {
+    const std::string named = "dependency '" + d.name + "'";
+    const bool in_charts = vendored(chart_dir_ / "charts", d.name);
+    if (!settings_.build && !in_charts)
+      return refuse(named + " is not in charts/ and buildDependencies is false: vendor it (helm dependency build) or "
+                    "set buildDependencies: true",
+                    d.line);
+    if (starts_with(d.repository, "file://")) return check_folder(d, named);
+    if (starts_with(d.repository, "oci://")) {
+      const auto& hosts = settings_.plain_http_registries;
+      if (std::find(hosts.begin(), hosts.end(), host_of_oci(d.repository)) != hosts.end())
+        plain_http_.push_back(host_of_oci(d.repository));
+      ++oci_count_;
+      remote_ = true;
+      return true;
+    }
+    if (starts_with(d.repository, "http://") || starts_with(d.repository, "https://")) {
+      repositories_.push_back(d.repository);
+      remote_ = true;
+      return true;
+    }
+    if (d.repository.empty() && in_charts) return true;
+    if (d.repository.empty())
+      return refuse(named + " names no repository and is not in charts/: add its repository (https://, oci:// or file://) "
+                    "or vendor it",
+                    d.line);
+    return refuse(named + ": repository '" + without_url_credentials(d.repository) +
+                  "' is not an https://, http://, oci:// or file:// URL (repository names and aliases of a helm "
+                  "installation mean nothing here)",
+                  d.line);
+  }
+
+  // A file:// dependency: a chart folder of the same artifact, checked as the chart is.
+  bool check_folder(Dependency& d, const std::string& named) {
+    const fs::path path(d.repository.substr(7));
+    std::string folder = (fs::path(chart_folder_) / path).lexically_normal().generic_string();
+    while (!folder.empty() && folder.back() == '/') folder.pop_back();
+    if (folder == ".") folder.clear();
+    if (path.is_absolute() || starts_with(folder + "/", "../"))
+      return refuse(named + ": repository '" + d.repository + "' leaves the source: a file:// dependency must be a folder "
+                                                               "of the same repository",
+                    d.line);
+    auto resolved = resolve_inside(artifact_.root, folder.empty() ? "." : folder);
+    if (!resolved.ok()) return refuse(named + ": repository '" + d.repository + "': " + resolved.error().message, d.line);
+    std::error_code ec;
+    if (!fs::is_regular_file(*resolved / "Chart.yaml", ec))
+      return refuse(named + ": repository '" + d.repository + "' is not a chart folder (no Chart.yaml in '" + folder + "')",
+                    d.line);
+    if (!check_tool_input(artifact_, folder, limits_.max_file_size, "helm", out_.diagnostics)) return false;
+    out_.read_folders.push_back(folder);
+    d.folder = folder;
+    return true;
+  }
+
+  // What the built charts/ depends on: the lock, the list, how registries are
+  // reached, and the content of charts/ and of every file:// dependency.
+  std::string cache_key() const {
+    Sha256 key;
+    key.update(lock_ + "\n" + listed_ + "\n" + (plain_http_.empty() ? "https" : "plain-http") + "\n");
+    add_tree(key, artifact_.root, join(chart_folder_, "charts"), limits_.max_file_size);
+    for (const auto& d : dependencies_)
+      if (!d.folder.empty()) add_tree(key, artifact_.root, d.folder, limits_.max_file_size);
+    return key.hex();
+  }
+
+  // `helm dependency build` of the copy, with private configuration in `home`.
+  bool build(const fs::path& helm, const fs::path& home, const fs::path& copy) {
+    // helm finds repositories only by name once a Chart.lock exists: a private list of this chart's.
+    Array listed;
+    for (const auto& url : repositories_) {
+      Object repository;
+      repository.set("name", "dependency-" + sha256_hex(url).substr(0, 16));
+      repository.set("url", url);
+      listed.push_back(Value(std::move(repository)));
+    }
+    Object config;
+    config.set("apiVersion", "");
+    config.set("repositories", Value(std::move(listed)));
+    std::error_code ec;
+    fs::create_directories(home, ec);
+    if (!(std::ofstream(home / "repositories.yaml") << to_json(Value(std::move(config)))))
+      return refuse("cannot write helm's repository list", 0);
+
+    ToolRun run{helm, {"dependency", "build", copy.string()}, chart_folder_, chart_file_, limits_, true, {}};
+    if (!plain_http_.empty()) run.args.push_back("--plain-http");
+    run.env = {{"HELM_CACHE_HOME", (home / "cache").string()},
+               {"HELM_CONFIG_HOME", (home / "config").string()},
+               {"HELM_DATA_HOME", (home / "data").string()},
+               {"HELM_REPOSITORY_CONFIG", (home / "repositories.yaml").string()},
+               {"HELM_REPOSITORY_CACHE", (home / "cache/repository").string()},
+               {"HELM_REGISTRY_CONFIG", (home / "config/registry.json").string()}};
+    run.max_written_file = settings_.max_download;
+    run.report_stdout = true;
+    ScratchDir tool_home;
+    const std::size_t before = out_.diagnostics.size();
+    if (!run_tool(context_, artifact_, tool_home, run, out_)) {
+      name_dependencies(out_.diagnostics.back());
+      return false;
+    }
+    out_.diagnostics.resize(before);  // on success helm's stderr only tells of pulls ("Pulled: ...", "Digest: ...")
+    for (const auto& file : fs::directory_iterator(copy / "charts", ec))
+      if (fs::is_symlink(file.symlink_status()))
+        return refuse("helm dependency build left a symlink in charts/: " + file.path().filename().string(), 0);
+    return true;
+  }
+
+  // Puts the dependencies whose URL helm's complaint shows (else every remote one) in front of it.
+  void name_dependencies(Diagnostic& failure) const {
+    std::vector<const Dependency*> named;
+    for (const auto& d : dependencies_)
+      if (is_remote(d) && failure.message.find(d.repository) != std::string::npos) named.push_back(&d);
+    if (named.empty())
+      for (const auto& d : dependencies_)
+        if (is_remote(d)) named.push_back(&d);
+    std::string names;
+    for (const Dependency* d : named) names += (names.empty() ? "" : ", ") + ("'" + d->name + "' from " + redact_url(d->repository));
+    if (!named.empty()) failure.line = named.front()->line;
+    failure.message = "building the chart's dependencies" + (names.empty() ? std::string() : " (" + names + ")") + ": " +
+                      failure.message;
+  }
+
+  Context& context_;
+  const Artifact& artifact_;
+  const std::string chart_folder_;
+  const std::string chart_file_;
+  const fs::path chart_dir_;
+  const ToolLimits& limits_;
+  const DependencySettings& settings_;
+  RenderResult& out_;
+  std::vector<Dependency> dependencies_;
+  std::string listed_;  ///< the dependency list as JSON
+  bool locked_ = false;
+  std::string lock_;    ///< Chart.lock, when there is one
+  bool remote_ = false;
+  std::size_t oci_count_ = 0;
+  std::vector<std::string> plain_http_;    ///< OCI hosts of dependencies listed in plainHttpRegistries
+  std::vector<std::string> repositories_;  ///< chart repository URLs
+  bool failed_ = false;
+};
+
 }  // namespace
 
 std::vector<ConfigKey> dependency_keys() {
@@ -152,162 +370,7 @@ Result<DependencySettings> dependency_settings(const Value& config) {
 std::optional<fs::path> chart_with_dependencies(Context& context, const Artifact& artifact, const std::string& chart_folder,
                                                 const fs::path& helm, const ToolLimits& limits, const DependencySettings& settings,
                                                 const ScratchDir& scratch, RenderResult& out) {
-  const std::string chart_file = join(chart_folder, "Chart.yaml");
-  const fs::path chart_dir = artifact.root / chart_folder;
-  auto error = [&](std::string message, int line) {
-    out.diagnostics.push_back({Severity::error, std::move(message), chart_file, line, {}});
-    return std::nullopt;
-  };
-  auto text = read_inside(artifact.root, chart_file, limits.max_file_size);
-  if (!text.ok()) return error(text.error().message, 0);
-  auto parsed = parse_yaml(*text, chart_file);
-  const Value* list = parsed.documents.empty() ? nullptr : parsed.documents[0].value.find("dependencies");
-  if (has_errors(parsed.diagnostics) || !list || !list->is_array()) return chart_dir;  // helm says what is wrong
-
-  std::vector<Dependency> dependencies;
-  bool missing = false;
-  for (const auto& item : list->as_array()) {
-    Dependency d{item.string_or("name"), item.string_or("repository"), 0, {}};
-    d.line = line_of(*text, d.name);
-    missing = missing || !vendored(chart_dir / "charts", d.name);
-    dependencies.push_back(std::move(d));
-  }
-  if (!missing) return chart_dir;
-  const std::string quoted_list = to_json(*list);
-
-  bool remote = false;
-  std::vector<std::string> plain_http;  // OCI hosts of dependencies, listed or not
-  std::vector<std::string> repositories;
-  for (auto& d : dependencies) {
-    const std::string named = "dependency '" + d.name + "'";
-    if (!settings.build && !vendored(chart_dir / "charts", d.name))
-      return error(named + " is not in charts/ and buildDependencies is false: vendor it (helm dependency build) or "
-                           "set buildDependencies: true",
-                   d.line);
-    if (starts_with(d.repository, "file://")) {
-      const fs::path path(d.repository.substr(7));
-      std::string folder = (fs::path(chart_folder) / path).lexically_normal().generic_string();
-      while (!folder.empty() && folder.back() == '/') folder.pop_back();
-      if (folder == ".") folder.clear();
-      if (path.is_absolute() || starts_with(folder + "/", "../"))
-        return error(named + ": repository '" + d.repository + "' leaves the source: a file:// dependency must be a folder "
-                                                                 "of the same repository",
-                     d.line);
-      auto resolved = resolve_inside(artifact.root, folder.empty() ? "." : folder);
-      if (!resolved.ok()) return error(named + ": repository '" + d.repository + "': " + resolved.error().message, d.line);
-      std::error_code ec;
-      if (!fs::is_regular_file(*resolved / "Chart.yaml", ec))
-        return error(named + ": repository '" + d.repository + "' is not a chart folder (no Chart.yaml in '" + folder + "')",
-                     d.line);
-      if (!check_tool_input(artifact, folder, limits.max_file_size, "helm", out.diagnostics)) return std::nullopt;
-      out.read_folders.push_back(folder);
-      d.folder = folder;
-    } else if (starts_with(d.repository, "oci://")) {
-      const std::string host = host_of_oci(d.repository);
-      const auto& hosts = settings.plain_http_registries;
-      if (std::find(hosts.begin(), hosts.end(), host) != hosts.end()) plain_http.push_back(host);
-      remote = true;
-    } else if (starts_with(d.repository, "http://") || starts_with(d.repository, "https://")) {
-      repositories.push_back(d.repository);
-      remote = true;
-    } else if (d.repository.empty()) {
-      if (!vendored(chart_dir / "charts", d.name))
-        return error(named + " names no repository and is not in charts/: add its repository (https://, oci:// or file://) "
-                             "or vendor it",
-                     d.line);
-    } else {
-      return error(named + ": repository '" + without_url_credentials(d.repository) + "' is not an https://, http://, oci:// or file:// URL "
-                           "(repository names and aliases of a helm installation mean nothing here)",
-                   d.line);
-    }
-  }
-  const auto oci_count = static_cast<std::size_t>(std::count_if(dependencies.begin(), dependencies.end(), [](const Dependency& d) {
-    return starts_with(d.repository, "oci://");
-  }));
-  if (!plain_http.empty() && plain_http.size() != oci_count)
-    return error("the chart's OCI dependencies mix registries in plainHttpRegistries with others; helm reaches all of one "
-                 "chart's registries the same way",
-                 0);
-
-  auto lock = read_inside(artifact.root, join(chart_folder, "Chart.lock"), limits.max_file_size);
-  const bool locked = lock.ok();
-  Sha256 key;
-  key.update((locked ? *lock : std::string()) + "\n" + quoted_list + "\n" + (plain_http.empty() ? "https" : "plain-http") + "\n");
-  add_tree(key, artifact.root, join(chart_folder, "charts"), limits.max_file_size);
-  for (const auto& d : dependencies)
-    if (!d.folder.empty()) add_tree(key, artifact.root, d.folder, limits.max_file_size);
-  const fs::path entry = context.cache_dir() / "helm-dependencies" / key.hex();
-  // Version ranges resolved over the network are true for a while only.
-  const bool ranges = remote && !locked;
-  std::error_code ec;
-  const bool cached = fs::is_directory(entry / "charts", ec) && (!ranges || time_left(entry, settings.refresh).count() > 0);
-  const auto valid = cached ? time_left(entry, settings.refresh) : settings.refresh;
-  if (ranges && (out.valid_for.count() == 0 || valid < out.valid_for)) out.valid_for = valid;
-
-  const fs::path tree = scratch.path() / "tree";
-  const fs::path copy = tree / chart_folder;
-  if (!copy_folder(chart_dir, copy)) return error("cannot copy the chart to a private folder for helm", 0);
-  if (cached) {
-    fs::remove_all(copy / "charts", ec);
-    fs::copy(entry / "charts", copy / "charts", fs::copy_options::recursive, ec);
-    if (ec) return error("cannot copy the chart's built dependencies from the cache: " + ec.message(), 0);
-    return copy;
-  }
-  for (const auto& d : dependencies)
-    if (!d.folder.empty() && !copy_folder(artifact.root / d.folder, tree / d.folder))
-      return error("cannot copy the dependency '" + d.name + "' to a private folder for helm", d.line);
-
-  // helm finds repositories only by name once a Chart.lock exists: a private list of this chart's.
-  const fs::path home = scratch.path() / "helm";
-  Array listed;
-  for (const auto& url : repositories) {
-    Object repository;
-    repository.set("name", "dependency-" + sha256_hex(url).substr(0, 16));
-    repository.set("url", url);
-    listed.push_back(Value(std::move(repository)));
-  }
-  Object config;
-  config.set("apiVersion", "");
-  config.set("repositories", Value(std::move(listed)));
-  fs::create_directories(home, ec);
-  if (!(std::ofstream(home / "repositories.yaml") << to_json(Value(std::move(config)))))
-    return error("cannot write helm's repository list", 0);
-
-  ToolRun run{helm, {"dependency", "build", copy.string()}, chart_folder, chart_file, limits, true, {}};
-  if (!plain_http.empty()) run.args.push_back("--plain-http");
-  run.env = {{"HELM_CACHE_HOME", (home / "cache").string()},
-             {"HELM_CONFIG_HOME", (home / "config").string()},
-             {"HELM_DATA_HOME", (home / "data").string()},
-             {"HELM_REPOSITORY_CONFIG", (home / "repositories.yaml").string()},
-             {"HELM_REPOSITORY_CACHE", (home / "cache/repository").string()},
-             {"HELM_REGISTRY_CONFIG", (home / "config/registry.json").string()}};
-  run.max_written_file = settings.max_download;
-  run.report_stdout = true;
-  ScratchDir tool_home;
-  const std::size_t before = out.diagnostics.size();
-  if (!run_tool(context, artifact, tool_home, run, out)) {
-    // Name the dependencies whose URL helm's complaint shows, else every remote one.
-    Diagnostic& failure = out.diagnostics.back();
-    std::vector<const Dependency*> named;
-    for (const auto& d : dependencies)
-      if (is_remote(d) && failure.message.find(d.repository) != std::string::npos) named.push_back(&d);
-    if (named.empty())
-      for (const auto& d : dependencies)
-        if (is_remote(d)) named.push_back(&d);
-    std::string names;
-    for (const Dependency* d : named) names += (names.empty() ? "" : ", ") + ("'" + d->name + "' from " + redact_url(d->repository));
-    if (!named.empty()) failure.line = named.front()->line;
-    failure.message = "building the chart's dependencies" + (names.empty() ? std::string() : " (" + names + ")") + ": " +
-                      failure.message;
-    return std::nullopt;
-  }
-  out.diagnostics.resize(before);  // on success helm's stderr only tells of pulls ("Pulled: ...", "Digest: ...")
-  for (const auto& file : fs::directory_iterator(copy / "charts", ec))
-    if (fs::is_symlink(file.symlink_status()))
-      return error("helm dependency build left a symlink in charts/: " + file.path().filename().string(), 0);
-  keep_in_cache(copy / "charts", entry);
-  context.logger().info("built the chart's dependencies", {{"chart", chart_file}, {"remote", remote ? "yes" : "no"}});
-  return copy;
+  return DependencyBuild(context, artifact, chart_folder, limits, settings, out).run(helm, scratch);
 }
 
 }  // namespace driftless::renderers
