@@ -1,6 +1,7 @@
 // renderer "helm": `helm template` of a chart that lives in the source, values
 // files confined to the source, inline values, the cluster's version and APIs
-// when the sink knows them, vendored dependencies only, CRDs included.
+// when the sink knows them, dependencies built as `helm dependency build` does
+// (confined, capped, cached), CRDs included.
 #include <driftless/export.hpp>
 
 #include "helm_stage.hpp"

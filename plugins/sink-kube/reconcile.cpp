@@ -10,6 +10,7 @@
 #include "health.hpp"
 #include "hook_run.hpp"
 #include "labels.hpp"
+#include "namespaces.hpp"
 #include "ownership.hpp"
 
 namespace driftless::kube {
@@ -93,7 +94,7 @@ class Reconciler {
   SinkReport run() {
     const RequestTally tally;
     const auto started = std::chrono::steady_clock::now();
-    if (plan() && read_live() && check_owners()) {
+    if (plan() && read_live() && check_owners() && find_absent_namespaces()) {
       if (apply_) apply_and_prune();
       else diff();
     }
@@ -331,9 +332,46 @@ class Reconciler {
     return !failed();
   }
 
+  // Namespaces new objects are in that neither the render nor the cluster
+  // has (namespaces.hpp): an error each, unless createNamespaces.
+  bool find_absent_namespaces() {
+    std::map<std::string, std::vector<std::string>> needed;
+    std::set<std::string> present;
+    for (const auto& item : items_) {
+      if (item.entry.kind == "Namespace") present.insert(item.entry.name);
+      else if (item.listed) present.insert(item.entry.namespace_name);  // a live object is in it
+      else if (item.type.namespaced) needed[item.entry.namespace_name].push_back(item.entry.id());
+    }
+    for (const auto& name : present) needed.erase(name);
+    if (needed.empty()) return true;
+    auto absent = absent_namespaces(s_.client, std::move(needed), s_.settings.concurrency);
+    if (!absent.ok()) {
+      error(absent.error().message);
+      return false;
+    }
+    for (const auto& [name, objects] : *absent) {
+      if (s_.settings.create_namespaces) {
+        absent_namespaces_.push_back(name);
+        continue;
+      }
+      for (const auto& item : items_)
+        if (item.entry.id() == objects.front()) {
+          error(item, missing_namespace_message(name, objects));
+          break;
+        }
+    }
+    return !failed();
+  }
+
+  void report_created_namespaces() {
+    for (const auto& name : absent_namespaces_)
+      report_.changes.push_back({"Namespace/" + name, ChangeAction::created,
+                                 apply_ ? "" : object_diff(Value(), created_namespace(name, s_.pipeline), "Namespace/" + name)});
+  }
+
   // Namespaces this set creates: objects in them cannot be dry-run before.
   std::set<std::string> namespaces_being_created() const {
-    std::set<std::string> names;
+    std::set<std::string> names(absent_namespaces_.begin(), absent_namespaces_.end());
     for (const auto& item : items_)
       if (item.entry.kind == "Namespace" && !item.listed) names.insert(item.entry.name);
     return names;
@@ -443,6 +481,7 @@ class Reconciler {
       item->action = ChangeAction::created;
       diffs_[item] = object_diff(Value(), for_diff(applied_body(*item)), item->entry.id());
     }
+    report_created_namespaces();
     for (const auto& item : items_) {
       auto it = diffs_.find(&item);
       report_.changes.push_back({item.entry.id(), item.action, it == diffs_.end() ? "" : it->second});
@@ -535,6 +574,10 @@ class Reconciler {
   // wave, prune, PostSync hooks (hooks only when hooks_due_). False on any error.
   bool apply_in_phases(Plan& plan, HookRunner& hooks) {
     if (!send_applies(plan.namespaces, false)) return false;
+    if (auto created = create_namespaces(s_.client, absent_namespaces_, s_.pipeline, s_.settings.concurrency); !created.ok()) {
+      error(created.error().message);
+      return false;
+    }
     Inventory merged = inventory_;
     for (const auto& item : items_) merged.insert(item.entry);
     // Recorded before anything else is created, so a crash never leaves objects nobody knows.
@@ -562,6 +605,7 @@ class Reconciler {
       // A later wave starts once this one is healthy.
       if (std::next(it) != plan.waves.end() && s_.settings.wait && !wait_for_health(number)) return false;
     }
+    report_created_namespaces();
     for (const auto& item : items_) report_.changes.push_back({item.entry.id(), item.action, {}});
 
     Inventory kept;
@@ -696,6 +740,7 @@ class Reconciler {
   std::vector<Hook> hooks_;  // run, not kept in sync: not in items_ nor the inventory
   std::string digest_;       // of the desired set, when it has hooks
   bool hooks_due_ = false;   // the set changed since its hooks last ran
+  std::vector<std::string> absent_namespaces_;  // created first (createNamespaces)
 };
 
 }  // namespace

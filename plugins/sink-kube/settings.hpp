@@ -22,6 +22,7 @@ struct Settings {
   bool prune = true;
   bool allow_empty = false;
   bool wait = true;
+  bool create_namespaces = false;   ///< create namespaces objects need that neither render nor cluster has
   std::size_t concurrency = 32;
   std::chrono::milliseconds health_timeout{5 * 60 * 1000};
   std::chrono::milliseconds request_timeout{30 * 1000};

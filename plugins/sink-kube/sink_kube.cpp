@@ -268,6 +268,12 @@ const SettingsSchema<Settings>& schema() {
           .key(ConfigKey("allowEmpty", ConfigType::boolean, "Let an empty render prune every object of the pipeline.")
                    .default_to(false),
                &S::allow_empty)
+          .key(ConfigKey("createNamespaces", ConfigType::boolean,
+                         "Create a namespace the pipeline's objects are in that neither the render holds nor the cluster has, "
+                         "labelled app.kubernetes.io/managed-by: driftless and driftless.dev/created-for with the pipeline's name; it is "
+                         "never pruned. When false, such a namespace is an error naming it and its objects.")
+                   .default_to(false),
+               &S::create_namespaces)
           .key(ConfigKey("wait", ConfigType::boolean, "After applying, wait until the objects are healthy.").default_to(true),
                &S::wait)
           .key(ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established).")

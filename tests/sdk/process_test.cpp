@@ -65,6 +65,21 @@ TEST(Process, OutputOverTheCapStopsTheTool) {
   EXPECT_NE(r.error().message.find("wrote more than 100000 bytes to stdout"), std::string::npos) << r.error().message;
 }
 
+TEST(Process, AFileOverTheCapIsNotWritten) {
+  test::TempDir dir;
+  ProcessSpec spec = shell("head -c 10000 /dev/zero > " + (dir / "download").string());
+  spec.max_file_size = 1000;
+  auto r = run_process(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("sh tried to write a file over 1000 bytes and was refused"), std::string::npos)
+      << r.error().message;
+  EXPECT_LE(std::filesystem::file_size(dir / "download"), 1000u);
+  spec.max_file_size = 10000;
+  auto fits = run_process(spec);
+  ASSERT_TRUE(fits.ok()) << fits.error().message;
+  EXPECT_EQ(fits->exit_code, 0);
+}
+
 TEST(Process, CancellationStopsTheTool) {
   ProcessSpec spec = shell("sleep 30");
   spec.cancelled = [] { return true; };

@@ -84,7 +84,8 @@ const SettingsSchema<HelmSettings>& helm_schema() {
           .key(ConfigKey("apiVersions", ConfigType::string_list, "Extra API versions for .Capabilities (--api-versions).")
                    .default_to(Array{}),
                &H::api_versions)
-          .part(&H::limits, tool_limits_schema());
+          .part(&H::limits, tool_limits_schema())
+          .part(&H::dependencies, dependency_schema());
   return schema;
 }
 
@@ -111,9 +112,15 @@ void render_chart(Context& context, const Artifact& artifact, const std::string&
   // helm reads every file of the chart (.Files, subcharts in charts/): a link
   // out of the artifact anywhere in it is refused before helm runs.
   if (!check_tool_input(artifact, chart_folder, settings.limits.max_file_size, "helm", out.diagnostics)) return;
+  auto tool = find_tool("helm", settings.helm_path, "helmPath");
+  if (!tool.ok()) return error(tool.error().message, chart_file);
+  ScratchDir home;
+  if (home.path().empty()) return error("cannot create a temporary folder for helm", chart_file);
+  const auto chart = chart_with_dependencies(context, artifact, chart_folder, *tool, settings.limits, settings.dependencies, home, out);
+  if (!chart) return;
   std::vector<std::string> args{"template", settings.release_name.empty() ? fs::path(*chart_dir).filename().string()
                                                                           : settings.release_name,
-                                chart_dir->string(), "--namespace", settings.namespace_name};
+                                chart->string(), "--namespace", settings.namespace_name};
   for (const auto& file : settings.values_files) {
     auto resolved = resolve_inside(artifact.root, file);
     if (!resolved.ok()) return error("valuesFiles: " + resolved.error().message, file);
@@ -124,8 +131,6 @@ void render_chart(Context& context, const Artifact& artifact, const std::string&
                    file);
     args.insert(args.end(), {"--values", resolved->string()});
   }
-  ScratchDir home;
-  if (home.path().empty()) return error("cannot create a temporary folder for helm", chart_file);
   if (!settings.values.is_null()) {
     const fs::path inline_values = home.path() / "inline-values.json";  // JSON is YAML to helm
     std::ofstream(inline_values) << to_json(settings.values);
@@ -140,8 +145,6 @@ void render_chart(Context& context, const Artifact& artifact, const std::string&
   if (cluster) api_versions.insert(api_versions.end(), cluster->api_versions.begin(), cluster->api_versions.end());
   for (const auto& api : api_versions) args.insert(args.end(), {"--api-versions", api});
 
-  auto tool = find_tool("helm", settings.helm_path, "helmPath");
-  if (!tool.ok()) return error(tool.error().message, chart_file);
   ToolRun run{*tool, args, chart_folder, chart_file, settings.limits, false, {}};
   auto output = run_tool(context, artifact, home, run, out);
   if (!output) return;

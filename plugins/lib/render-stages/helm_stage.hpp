@@ -1,12 +1,14 @@
 // The "helm" renderer's work: `helm template` of a chart that lives in the
 // artifact, its values files confined to the artifact, with no network and no
-// link out of the chart. Shared by the helm and auto plugins.
+// link out of the chart; dependencies charts/ lacks are built first
+// (helm_dependencies.hpp). Shared by the helm and auto plugins.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "driftless/plugin.hpp"
+#include "helm_dependencies.hpp"
 #include "tool_stage.hpp"
 
 namespace driftless::renderers {
@@ -23,6 +25,7 @@ struct HelmSettings {
   std::string kube_version;               ///< used when the sink knows no cluster version
   std::vector<std::string> api_versions;  ///< added to what the sink knows
   ToolLimits limits;
+  DependencySettings dependencies;
 };
 
 /// The helm renderer's config keys, each with the setting it fills.

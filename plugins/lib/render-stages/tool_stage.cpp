@@ -91,6 +91,7 @@ std::optional<std::string> run_tool(Context& context, const Artifact& artifact, 
   spec.timeout = std::max(std::chrono::milliseconds(1), std::min(run.limits.timeout, left));
   spec.max_output = run.limits.max_output;
   spec.max_memory = run.limits.max_memory;
+  spec.max_file_size = run.max_written_file;
   spec.cancelled = [&context] { return context.cancelled(); };
 
   const std::string name = run.tool.filename().string();
@@ -106,7 +107,8 @@ std::optional<std::string> run_tool(Context& context, const Artifact& artifact, 
   const std::string err = without_url_credentials(relative_paths(result->err, artifact));
   if (result->exit_code != 0) {
     std::string message = name + " failed (exit code " + std::to_string(result->exit_code) + ")";
-    const auto lines = lines_of(err);
+    auto lines = run.report_stdout ? lines_of(without_url_credentials(relative_paths(result->out, artifact))) : std::vector<std::string>{};
+    for (auto& line : lines_of(err)) lines.push_back(std::move(line));
     if (!lines.empty()) message += ": ";
     for (std::size_t i = 0; i < lines.size() && i < 20; ++i) message += (i ? "\n  " : "") + lines[i];
     out.diagnostics.push_back({Severity::error, message, run.file, 0, {}});

@@ -34,6 +34,8 @@ struct ToolRun {
   ToolLimits limits;
   bool allow_network = false;
   std::map<std::string, std::string> env;  ///< added to the minimal environment
+  std::uintmax_t max_written_file = 0;      ///< largest file the tool may write (downloads); 0 = no limit
+  bool report_stdout = false;               ///< a failure's message shows stdout too (where helm reports download errors)
 };
 
 /// Runs the tool with HOME (and XDG dirs) in `home`, every proxy pointed at a

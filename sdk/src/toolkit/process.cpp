@@ -62,6 +62,28 @@ bool ran_out_of_memory(const ProcessSpec& spec, const ProcessResult& result) {
   return err.find("out of memory") != std::string::npos || err.find("cannot allocate memory") != std::string::npos;
 }
 
+// Over RLIMIT_FSIZE a write fails with EFBIG ("file too large"; Go ignores
+// SIGXFSZ), or the default SIGXFSZ ends a tool that does not.
+// Tools report it on either stream (helm's downloads on stdout).
+bool wrote_too_large_a_file(const ProcessSpec& spec, const ProcessResult& result) {
+  if (spec.max_file_size == 0 || result.exit_code == 0) return false;
+  return result.exit_code == 128 + SIGXFSZ || result.err.find("file too large") != std::string::npos ||
+         result.out.find("file too large") != std::string::npos;
+}
+
+// The line of the tool's output that says what it could not write.
+std::string file_too_large_line(const ProcessResult& result) {
+  for (const std::string* text : {&result.err, &result.out}) {
+    const auto at = text->find("file too large");
+    if (at == std::string::npos) continue;
+    const auto start = text->rfind('\n', at);
+    std::string line = text->substr(start == std::string::npos ? 0 : start + 1, at + 14 - (start == std::string::npos ? 0 : start + 1));
+    line.erase(0, line.find_first_not_of(" \t"));
+    return line;
+  }
+  return "it was stopped by SIGXFSZ";
+}
+
 std::string mebibytes(std::size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
 
 // Kills the tool's process group and reaps the tool.
@@ -117,6 +139,8 @@ Result<ProcessResult> run_process(const ProcessSpec& spec) {
     // uses, and fails at start under a realistic address-space limit.
     const rlimit memory{spec.max_memory, spec.max_memory};
     if (code == 0 && spec.max_memory > 0 && setrlimit(RLIMIT_DATA, &memory) != 0) code = errno;
+    const rlimit file_size{spec.max_file_size, spec.max_file_size};
+    if (code == 0 && spec.max_file_size > 0 && setrlimit(RLIMIT_FSIZE, &file_size) != 0) code = errno;
     if (code == 0) {
       execve(argv[0], argv.data(), envp.data());
       code = errno;
@@ -206,6 +230,9 @@ Result<ProcessResult> run_process(const ProcessSpec& spec) {
   if (ran_out_of_memory(spec, result))
     return fail(ErrorCode::invalid_input, tool_name(spec) + " ran out of memory: it may use at most " +
                                               mebibytes(spec.max_memory) + " (" + std::to_string(spec.max_memory) + " bytes)");
+  if (wrote_too_large_a_file(spec, result))
+    return fail(ErrorCode::invalid_input, tool_name(spec) + " tried to write a file over " + std::to_string(spec.max_file_size) +
+                                              " bytes and was refused: " + file_too_large_line(result));
   return result;
 }
 

@@ -40,7 +40,7 @@ const RendererFactory& renderer_factory(const std::string& name) {
   return *factory;
 }
 
-Rendered render(const RenderCall& call) {
+Rendered render(const RenderCall& call, const std::filesystem::path& state_dir) {
   Rendered out;
   const RendererFactory& factory = renderer_factory(call.renderer);
   auto parsed = parse_yaml(call.config, "test-config.yaml");
@@ -61,6 +61,8 @@ Rendered render(const RenderCall& call) {
   core::ContextServices services;
   services.registry = &registry();
   services.cluster = call.cluster;
+  static TempDir process_state;
+  services.state_dir = state_dir.empty() ? process_state.path() : state_dir;
   core::CoreContext context(services, "test", call.renderer, std::chrono::seconds(120));
   out.result = (*renderer)->render(context, RenderRequest{artifact, call.path, call.input});
   return out;

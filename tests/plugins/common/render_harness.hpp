@@ -29,8 +29,9 @@ struct RenderCall {
   const ClusterInfo* cluster = nullptr;
 };
 
-/// Renders as the engine would (validated block, fresh instance).
-Rendered render(const RenderCall& call);
+/// Renders as the engine would (validated block, fresh instance); the
+/// plugins' cache is below `state_dir` ("" = a folder of this process).
+Rendered render(const RenderCall& call, const std::filesystem::path& state_dir = {});
 
 /// The factory of renderer `name` from the build's plugin directory.
 const RendererFactory& renderer_factory(const std::string& name);

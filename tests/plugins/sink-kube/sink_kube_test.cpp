@@ -326,6 +326,60 @@ TEST_F(KubeSink, ImpersonatedTenantIsHeldToItsNamespace) {
   EXPECT_FALSE(exists("configmap", tenant_ns, name + "-mine2"));  // nothing of the pipeline written
 }
 
+TEST_F(KubeSink, AMissingNamespaceIsAnErrorNamingItItsObjectsAndTheOption) {
+  auto [ns, fleet] = scenario("nsmissing");
+  const std::string missing = unique("sk-absent");
+  fleet.write("a.yaml", config_map("a", "v", missing));
+  fleet.write("b.yaml", config_map("b", "v", missing));
+  fleet.write("c.yaml", config_map("c", "v"));
+  const std::string message = "namespace '" + missing + "' does not exist and the render does not create it; needed by ConfigMap/" +
+                              missing + "/a, ConfigMap/" + missing + "/b: add a Namespace object to the render or set "
+                              "createNamespaces: true on the kube sink";
+  auto diff = fleet.diff();
+  EXPECT_EQ(diff.exit_code, 2);
+  EXPECT_NE(diff.err.find(message), std::string::npos) << diff.err;
+  auto apply = fleet.apply();
+  EXPECT_EQ(apply.exit_code, 1);
+  EXPECT_NE(apply.err.find("a.yaml:1: error: " + message), std::string::npos) << apply.err;
+  EXPECT_EQ(counter(apply.err, "writes"), 0) << apply.err;
+  EXPECT_FALSE(exists("configmap", ns, "c"));
+}
+
+TEST_F(KubeSink, CreateNamespacesMakesAMissingNamespaceItNeverPrunes) {
+  auto [ns, fleet] = scenario("nscreate", "      createNamespaces: true\n");
+  const std::string created = unique("sk-created");
+  fleet.write("a.yaml", config_map("a", "v", created));
+  fleet.write("c.yaml", config_map("c", "v"));
+  auto diff = fleet.diff();
+  EXPECT_EQ(diff.exit_code, 1) << diff.err;
+  EXPECT_NE(diff.out.find("Namespace/" + created), std::string::npos) << diff.out;
+  EXPECT_FALSE(exists("namespace", "", created));  // diff writes nothing
+
+  auto apply = fleet.apply();
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  EXPECT_NE(apply.out.find("created Namespace/" + created), std::string::npos) << apply.out;
+  EXPECT_EQ(field("configmap", created, "a", ".data.value"), "v");
+  EXPECT_EQ(field("namespace", "", created, ".metadata.labels.app\\.kubernetes\\.io/managed-by"), "driftless");
+  EXPECT_EQ(field("namespace", "", created, ".metadata.labels.driftless\\.dev/created-for"), fleet.pipeline());
+  EXPECT_EQ(field("namespace", "", created, ".metadata.labels.driftless\\.dev/pipeline"), "");  // no pipeline owns it
+  EXPECT_EQ(apply.out.find("Namespace/" + ns), std::string::npos) << apply.out;  // an existing one is left alone
+
+  fleet.remove("a.yaml");
+  auto pruned = fleet.apply();
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_FALSE(exists("configmap", created, "a"));
+  EXPECT_EQ(field("namespace", "", created, ".status.phase"), "Active");  // not in the render: never pruned
+
+  // Rendered later, the namespace becomes the pipeline's like any object, and leaves with it.
+  fleet.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + created + "\n");
+  ASSERT_EQ(fleet.apply().exit_code, 0);
+  EXPECT_EQ(field("namespace", "", created, ".metadata.labels.driftless\\.dev/pipeline"), fleet.pipeline());
+  fleet.remove("ns.yaml");
+  auto taken = fleet.apply();
+  ASSERT_EQ(taken.exit_code, 0) << taken.err;
+  EXPECT_NE(taken.out.find("pruned Namespace/" + created), std::string::npos) << taken.out;
+}
+
 TEST_F(KubeSink, RestrictedKubeconfigWithTokenFromAnExecPlugin) {
   // A ServiceAccount of the tenant namespace; its token comes from an exec credential plugin.
   const std::string tenant_ns = env()["RESTRICTED_NAMESPACE"];

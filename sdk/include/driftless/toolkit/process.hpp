@@ -39,6 +39,9 @@ struct ProcessSpec {
   /// mappings, not the address space Go reserves up front); an allocation
   /// beyond it fails and the run becomes an Error saying so. 0 = no limit.
   std::size_t max_memory = std::size_t{2} * 1024 * 1024 * 1024;
+  /// Largest file the tool may write, in bytes (RLIMIT_FSIZE: a download that
+  /// grows beyond it fails, and the run becomes an Error saying so). 0 = no limit.
+  std::uintmax_t max_file_size = 0;
   /// Polled while the tool runs; returning true kills it (e.g. Context::cancelled).
   std::function<bool()> cancelled;
 };

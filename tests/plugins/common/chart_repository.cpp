@@ -1,0 +1,65 @@
+#include "chart_repository.hpp"
+
+#include <gtest/gtest.h>
+
+#include "source_fixture.hpp"
+
+namespace driftless::test {
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kServer = R"(import functools, http.server, sys
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+print("PORT=%d" % server.server_address[1], flush=True)
+server.serve_forever()
+)";
+
+TempDir& helm_home() {
+  static TempDir home;
+  return home;
+}
+
+}  // namespace
+
+std::map<std::string, std::string>& helm_env() {
+  static std::map<std::string, std::string> env = require_env();
+  return env;
+}
+
+CommandResult helm(std::vector<std::string> args) {
+  args.insert(args.begin(), helm_env()["HELM"]);
+  args.insert(args.end(), {"--kubeconfig", helm_env()["KUBECONFIG"]});
+  return run(args, {{"HOME", helm_home().path().string()}});
+}
+
+ChartRepository::ChartRepository() {
+  fs::create_directories(dir_ / "repo");
+  write_file(dir_ / "server.py", kServer);
+  server_ = std::make_unique<BackgroundProcess>(std::vector<std::string>{"python3", (dir_ / "server.py").string(), (dir_ / "repo").string()});
+  EXPECT_TRUE(server_->wait_for_output("PORT=", std::chrono::seconds(20))) << server_->output();
+  const std::string out = server_->output();
+  url_ = "http://127.0.0.1:" + out.substr(out.find("PORT=") + 5, out.find('\n', out.find("PORT=")) - out.find("PORT=") - 5);
+}
+
+void ChartRepository::add(const std::string& name, const std::string& version, const std::map<std::string, std::string>& templates,
+                          const std::string& values, const std::map<std::string, std::string>& files) {
+  const fs::path src = dir_ / "src" / (name + "-" + version) / name;
+  write_file(src / "Chart.yaml", "apiVersion: v2\nname: " + name + "\nversion: " + version + "\nappVersion: \"" + version + "\"\n");
+  write_file(src / "values.yaml", values);
+  for (const auto& [file, text] : templates) write_file(src / "templates" / file, text);
+  for (const auto& [file, text] : files) write_file(src / file, text);
+  auto packaged = helm({"package", src.string(), "--destination", (dir_ / "repo").string()});
+  ASSERT_EQ(packaged.exit_code, 0) << packaged.err;
+  auto indexed = helm({"repo", "index", (dir_ / "repo").string()});
+  ASSERT_EQ(indexed.exit_code, 0) << indexed.err;
+}
+
+void ChartRepository::push_oci(const std::string& name, const std::string& version, const std::string& repository) {
+  auto pushed = helm({"push", (dir_ / "repo" / (name + "-" + version + ".tgz")).string(), helm_env()["OCI_REGISTRY_URL"] + "/" + repository,
+                      "--plain-http", "--username", helm_env()["OCI_USER"], "--password", helm_env()["OCI_PASSWORD"]});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+}
+
+}  // namespace driftless::test
