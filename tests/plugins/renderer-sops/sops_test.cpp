@@ -148,8 +148,8 @@ TEST_F(SopsRenderer, DecryptsWhatSopsEncryptsExactlyAsSopsDecrypts) {
     expect_same_as_sops(file, "alice", r);
   EXPECT_EQ(r.ids().size(), 8u);
   for (const auto& o : r.result.objects) EXPECT_EQ(o.body.find("sops"), nullptr) << o.id();
-  const auto& db = r.result.objects[5];
-  ASSERT_EQ(db.id() + "@" + db.origin.file + ":" + std::to_string(db.origin.line), "Secret/apps/db@secrets/db.yaml:1");
+  const auto& db = r.result.objects[6];
+  ASSERT_EQ(db.id() + "@" + db.origin.file + ":" + std::to_string(db.origin.line), "Secret/apps/db@secrets/db.yaml:2");
   EXPECT_EQ(db.body.at_path({"stringData", "password"})->as_string(), "p@ss: w0rd #not-a-comment");
 }
 
