@@ -44,6 +44,29 @@ std::vector<std::uint8_t> expanded_hrp(std::string_view hrp) {
   return out;
 }
 
+// Regroups a bit string from `from`-bit to `to`-bit units (bech32's 5-bit
+// groups and bytes). Encoding pads the last unit with zero bits; decoding
+// refuses leftover bits that are not zero padding.
+std::optional<SecretBytes> regroup(const SecretBytes& in, int from, int to, bool pad) {
+  SecretBytes out;
+  unsigned acc = 0;
+  int bits = 0;
+  const unsigned mask = (1u << to) - 1;
+  for (unsigned char v : in) {
+    acc = ((acc << from) | v) & 0xffff;  // fewer than from + to bits are in flight
+    bits += from;
+    while (bits >= to) {
+      bits -= to;
+      out.push_back(static_cast<unsigned char>((acc >> bits) & mask));
+    }
+  }
+  const unsigned rest = (acc << (to - bits)) & mask;
+  acc = 0;
+  if (pad && bits > 0) out.push_back(static_cast<unsigned char>(rest));
+  if (!pad && (bits >= from || rest != 0)) return std::nullopt;
+  return out;
+}
+
 // The 8-bit payload of a lower-case bech32 string with human-readable part `hrp`.
 std::optional<SecretBytes> bech32_decode(std::string_view text, std::string_view hrp) {
   if (text.size() < hrp.size() + 7 || text.substr(0, hrp.size()) != hrp || text[hrp.size()] != '1') return std::nullopt;
@@ -59,36 +82,11 @@ std::optional<SecretBytes> bech32_decode(std::string_view text, std::string_view
   std::fill(values.begin(), values.end(), 0);
   if (!valid) return std::nullopt;
   five.resize(five.size() - 6);  // the checksum
-  SecretBytes out;
-  unsigned acc = 0;
-  int bits = 0;
-  for (unsigned char v : five) {
-    acc = (acc << 5) | v;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<unsigned char>((acc >> bits) & 0xff));
-    }
-  }
-  const bool clean = bits < 5 && ((acc << (8 - bits)) & 0xff) == 0;
-  acc = 0;
-  if (!clean) return std::nullopt;
-  return out;
+  return regroup(five, 5, 8, false);
 }
 
 std::string bech32_encode(std::string_view hrp, crypto::Bytes data) {
-  std::vector<std::uint8_t> five;
-  unsigned acc = 0;
-  int bits = 0;
-  for (unsigned char c : data) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      five.push_back(static_cast<std::uint8_t>((acc >> bits) & 31));
-    }
-  }
-  if (bits > 0) five.push_back(static_cast<std::uint8_t>((acc << (5 - bits)) & 31));
+  SecretBytes five = *regroup(SecretBytes(data.begin(), data.end()), 8, 5, true);
   std::vector<std::uint8_t> values = expanded_hrp(hrp);
   values.insert(values.end(), five.begin(), five.end());
   values.insert(values.end(), 6, 0);
