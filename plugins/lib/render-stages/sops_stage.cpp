@@ -7,6 +7,7 @@
 
 #include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/settings.hpp"
+#include "sops_secret_files.hpp"
 #include "sops_tree.hpp"
 
 namespace driftless::renderers {
@@ -110,12 +111,16 @@ Result<SopsSettings> sops_settings(const Value& config) { return schema().read(c
 
 void decrypt_sops_objects(const SopsSettings& settings, RenderResult& out) {
   const auto files = sops_files(out.objects);
-  if (files.empty()) return;
+  std::vector<std::size_t> secrets;
+  for (std::size_t i = 0; i < out.objects.size(); ++i)
+    if (!out.objects[i].body.find("sops") && has_encrypted_files(out.objects[i])) secrets.push_back(i);
+  if (files.empty() && secrets.empty()) return;
   std::vector<bool> drop(out.objects.size(), false);
   auto keys = load_keys(settings);
+  auto refuse = [&](const KubeObject& object, const std::string& why) {
+    out.diagnostics.push_back({Severity::error, why, object.origin.file, object.origin.line, readable_id(object)});
+  };
   for (const auto& documents : files) {
-    const KubeObject& first = out.objects[documents.front()];
-    const std::string id = readable_id(first);
     Result<void> done = keys.ok() ? Result<void>() : Result<void>(keys.error());
     if (done.ok()) {
       std::vector<Value*> bodies;
@@ -123,9 +128,15 @@ void decrypt_sops_objects(const SopsSettings& settings, RenderResult& out) {
       done = decrypt_sops_documents(bodies, *keys);
     }
     if (done.ok()) continue;
-    out.diagnostics.push_back({Severity::error, "cannot decrypt this SOPS-encrypted document: " + done.error().message,
-                               first.origin.file, first.origin.line, id});
+    refuse(out.objects[documents.front()], "cannot decrypt this SOPS-encrypted document: " + done.error().message);
     for (std::size_t i : documents) drop[i] = true;
+  }
+  for (std::size_t i : secrets) {
+    std::vector<Diagnostic> found;
+    if (keys.ok()) decrypt_encrypted_files(out.objects[i], *keys, found);
+    else refuse(out.objects[i], "cannot decrypt the SOPS-encrypted files in this Secret's data: " + keys.error().message);
+    drop[i] = !keys.ok() || has_errors(found);
+    for (auto& d : found) out.diagnostics.push_back(std::move(d));
   }
   std::vector<KubeObject> kept;
   for (std::size_t i = 0; i < out.objects.size(); ++i)

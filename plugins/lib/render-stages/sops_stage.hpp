@@ -1,7 +1,10 @@
 // The "sops" renderer's work: every object that carries a top-level `sops:`
 // block (a YAML or JSON manifest encrypted with sops) is decrypted in memory
 // with the age identities of the machine running driftless; the block is
-// removed. Placed after the stage that read the files: `renderers: [yaml, sops]`.
+// removed. A Secret whose data values are whole files encrypted with sops
+// (kustomize's secretGenerator, Flux's case) has those values decrypted
+// (sops_secret_files.hpp). Placed after the stage that read the files:
+// `renderers: [yaml, sops]`.
 #pragma once
 
 #include <string>
@@ -22,7 +25,7 @@ std::vector<ConfigKey> sops_keys();
 /// Settings from a validated config block.
 Result<SopsSettings> sops_settings(const Value& config);
 
-/// Decrypts the SOPS-encrypted objects of `out` in place. An object that
+/// Decrypts the SOPS-encrypted objects and Secret files of `out` in place. An object that
 /// cannot be decrypted (no matching key, a bad MAC, a malformed value) is an
 /// error naming its file, line and object, and is dropped with every other
 /// document of its file; the identities are read at each render and wiped after.

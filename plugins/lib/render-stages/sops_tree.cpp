@@ -64,7 +64,8 @@ Result<Rules> read_rules(const Value& sops) {
     return invalid("the sops metadata's unencrypted_regex or encrypted_regex is not a usable regular expression");
   }
   const Value* only = sops.find("mac_only_encrypted");
-  rules.mac_only_encrypted = only && only->is_bool() && only->as_bool();
+  // A dotenv file's metadata is all strings.
+  rules.mac_only_encrypted = only && ((only->is_bool() && only->as_bool()) || (only->is_string() && only->as_string() == "true"));
   return rules;
 }
 

@@ -4,7 +4,9 @@
 // wrong keys and malformed values are refused with nothing passed on.
 #include <gtest/gtest.h>
 
+#include "driftless/toolkit/hash.hpp"
 #include "driftless/toolkit/manifests.hpp"
+#include "driftless/toolkit/yaml.hpp"
 #include "render_harness.hpp"
 #include "support.hpp"
 
@@ -248,4 +250,51 @@ TEST_F(SopsRenderer, AFolderWithoutEncryptedFilesNeedsNoKey) {
   auto r = decrypt("{ageKeyFile: /nonexistent/keys.txt}");
   EXPECT_EQ(r.diagnostics(), "");
   EXPECT_EQ(r.ids(), std::vector<std::string>{"ConfigMap/cm"});
+}
+
+// Flux's case: kustomize's secretGenerator over files encrypted whole (dotenv,
+// JSON, YAML, binary); each data value must become what `sops --decrypt`
+// prints for that file.
+TEST_F(SopsRenderer, SecretGeneratorFilesEncryptedWholeAreDecryptedAsSopsDoes) {
+  const std::string alice = keygen("alice");
+  encrypt("app/app.env", "DB_USER=admin\nDB_PASSWORD=s3cr3t=with=equals\nMULTI=line1\\nline2\n", alice);
+  encrypt("app/config.json", R"({"token": "abc", "retries": 3, "nested": {"on": true}})", alice);
+  encrypt("app/settings.yaml", "password: hunter2\nports: [80, 443]\n", alice);
+  encrypt("app/cert.bin", std::string("\x01\x02" "binary\x00" "bytes\xff", 15), alice);
+  write_file(repo_ / "app/kustomization.yaml",
+             "secretGenerator:\n- name: app\n  namespace: apps\n  options: {disableNameSuffixHash: true}\n"
+             "  files: [app.env, config.json, settings.yaml, cert.bin]\n");
+  auto built = render({"kustomize", block_with_tool("kustomizePath", "KUSTOMIZE"), repo_, "app", {}, nullptr});
+  ASSERT_EQ(built.diagnostics(), "");
+  auto r = render({"sops", with_key("alice"), repo_, "app", built.result.objects, nullptr});
+  ASSERT_EQ(r.diagnostics(), "");
+  ASSERT_EQ(r.ids(), std::vector<std::string>{"Secret/apps/app"});
+  const Value& data = *r.result.objects[0].body.find("data");
+  auto ours = [&](const std::string& key) { return base64_decode(data.string_or(key)).value_or("(not base64)"); };
+  for (const auto& [key, value] : built.result.objects[0].body.find("data")->as_object())
+    EXPECT_NE(value.as_string().find('\n'), std::string::npos) << key << ": kustomize folds base64 into lines";
+  auto reference_encrypted = [&](const std::string& file) { return read_file(repo_ / "app" / file); };
+  auto reference = [&](const std::string& file) {
+    return checked(run({tool("SOPS"), "--decrypt", (repo_ / "app" / file).string()},
+                       {{"SOPS_AGE_KEY_FILE", key_file("alice").string()}}),
+                   "sops --decrypt");
+  };
+  EXPECT_EQ(ours("app.env"), reference("app.env"));
+  EXPECT_EQ(ours("cert.bin"), reference("cert.bin"));
+  EXPECT_EQ(to_json(*parse_json(ours("config.json"))), to_json(*parse_json(reference("config.json"))));
+  EXPECT_EQ(to_json(parse_yaml(ours("settings.yaml"), "").documents.at(0).value),
+            to_json(parse_yaml(reference("settings.yaml"), "").documents.at(0).value));
+
+  // A tampered file inside the Secret is refused; the Secret is not passed on.
+  std::string env = reference_encrypted("app.env");
+  const auto at = env.find("DB_USER=ENC[AES256_GCM,data:") + 28;
+  env[at] = env[at] == 'A' ? 'B' : 'A';
+  auto objects = built.result.objects;
+  objects[0].body.find("data")->as_object().set("app.env", base64_encode(env));
+  auto refused = render({"sops", with_key("alice"), repo_, "app", objects, nullptr});
+  EXPECT_TRUE(refused.ids().empty());
+  EXPECT_NE(refused.diagnostics().find("app/kustomization.yaml: error: cannot decrypt the SOPS-encrypted file in data.app.env: "
+                                       "at DB_USER: the value does not authenticate"),
+            std::string::npos)
+      << refused.diagnostics();
 }
