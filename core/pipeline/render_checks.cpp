@@ -37,6 +37,15 @@ void check_objects(const std::vector<KubeObject>& objects, std::vector<Diagnosti
       problem("the document is not a mapping", {});
       continue;
     }
+    // A manifest encrypted with sops keeps a top-level `sops` block until a
+    // stage decrypts it; applied as it is, its values would be ciphertext.
+    if (const Value* sops = object.body.find("sops"); sops && sops->is_object() && sops->find("mac")) {
+      const std::string id = object.id();
+      problem("the object is still SOPS-encrypted (it has a top-level sops block): add a renderer that decrypts it "
+              "after the stage that read it (renderers: [yaml, sops]); nothing is applied",
+              id.find("ENC[") == std::string::npos ? id : std::string());
+      continue;
+    }
     if (object.api_version().empty() || object.kind().empty()) {
       problem("the object has no apiVersion or kind", {});
       continue;

@@ -17,7 +17,8 @@ inline constexpr std::size_t kMaxDiagnostics = 100;
 
 /// Every object must be addressable (apiVersion, kind, a fixed metadata.name
 /// without control characters) and appear once; problems are errors naming
-/// the object's file and line.
+/// the object's file and line. An object still carrying a SOPS `sops:`
+/// block (encrypted, no decrypting stage ran) is an error too.
 void check_objects(const std::vector<KubeObject>& objects, std::vector<Diagnostic>& out);
 
 /// A render of no objects from a folder that holds files is an error (a wrong

@@ -109,6 +109,23 @@ TEST_F(EngineTest, DuplicateObjectsNameBothFiles) {
   EXPECT_NE(m.find("defined twice"), std::string::npos) << m;
 }
 
+TEST_F(EngineTest, AnObjectStillSopsEncryptedIsAnErrorNotApplied) {
+  // What `sops --encrypt` leaves: ciphertext values and a top-level sops block.
+  write_file(dir_ / "repo/clusters/dev/secret.yaml",
+             "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: apps}\n"
+             "stringData: {password: 'ENC[AES256_GCM,data:J/E=,iv:MTE=,tag:rXY=,type:str]'}\n"
+             "sops: {lastmodified: '2026-01-01T00:00:00Z', mac: 'ENC[AES256_GCM,data:Ap8=,iv:YTB=,tag:RLv=,type:str]', version: 3.13.3}\n");
+  auto runs = run(RunStage::apply, "dev");
+  EXPECT_FALSE(runs[0].ok());
+  EXPECT_NE(messages(runs[0]).find("clusters/dev/secret.yaml:1: error: the object is still SOPS-encrypted (it has a top-level "
+                                   "sops block): add a renderer that decrypts it after the stage that read it (renderers: [yaml, "
+                                   "sops]); nothing is applied (Secret/apps/db)"),
+            std::string::npos)
+      << messages(runs[0]);
+  EXPECT_TRUE(runs[0].sink.changes.empty());
+  EXPECT_FALSE(fs::exists(dir_ / "out/dev/apps/secret-db.yaml"));
+}
+
 TEST_F(EngineTest, ObjectWithoutNameIsAnError) {
   write_file(dir_ / "repo/clusters/dev/anon.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n");
   auto runs = run(RunStage::render, "dev");

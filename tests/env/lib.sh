@@ -15,6 +15,8 @@ KWOK_DIR=$DRIFTLESS_TOOLS_CACHE/kwok-$KWOK_VERSION
 MINIO_BIN=$DRIFTLESS_TOOLS_CACHE/minio-$MINIO_VERSION/bin
 HELM_BIN=$DRIFTLESS_TOOLS_CACHE/helm-$HELM_VERSION/bin
 KUSTOMIZE_BIN=$DRIFTLESS_TOOLS_CACHE/kustomize-$KUSTOMIZE_VERSION/bin
+SOPS_BIN=$DRIFTLESS_TOOLS_CACHE/sops-$SOPS_VERSION/bin
+AGE_BIN=$DRIFTLESS_TOOLS_CACHE/age-$AGE_VERSION/bin
 githttp_key() { cat "$ENV_HERE"/go/githttp/*.go | cksum | cut -d' ' -f1; }
 GITHTTP_BIN=$DRIFTLESS_TOOLS_CACHE/githttp-$GITHTTP_VERSION-$(githttp_key)/bin
 registry_key() { cat "$ENV_HERE"/go/registry/*.go "$ENV_HERE"/go/registry/go.mod | cksum | cut -d' ' -f1; }

@@ -8,6 +8,8 @@ ETCD_VERSION=v3.6.16           # go.etcd.io/etcd/server/v3 (see go/etcd/go.mod)
 KWOK_VERSION=v0.8.0            # sigs.k8s.io/kwok
 HELM_VERSION=v3.22.0           # helm.sh/helm/v3
 KUSTOMIZE_VERSION=v5.8.2       # sigs.k8s.io/kustomize/kustomize/v5 (v5.8.3 needs Go 1.27)
+SOPS_VERSION=v3.13.3           # github.com/getsops/sops/v3 (differential tests of the sops renderer)
+AGE_VERSION=v1.3.2             # filippo.io/age (age and age-keygen, keys for the sops tests)
 # MinIO publishes no semver tags; the Go module proxy serves pseudo-versions only.
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # github.com/minio/minio (see go/minio/go.mod)
 GITHTTP_VERSION=1              # our own tests/env/go/githttp; bump when its source changes
