@@ -16,7 +16,7 @@ void render(Context&, const RenderRequest&, const SopsSettings& settings, Render
   renderers::decrypt_sops_objects(settings, out);
 }
 
-constexpr renderers::Stage<SopsSettings> kSops{renderers::sops_keys, renderers::sops_settings, render, renderers::no_tool};
+constexpr renderers::Stage<SopsSettings> kSops{renderers::sops_schema, render, renderers::no_tool};
 using SopsRendererFactory = renderers::StageRendererFactory<SopsSettings, kSops>;
 
 }  // namespace

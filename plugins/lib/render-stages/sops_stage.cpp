@@ -16,23 +16,6 @@ namespace {
 // An identity file is a few lines; anything bigger is not one.
 constexpr std::uintmax_t kMaxKeyFileSize = 1 << 20;
 
-const SettingsSchema<SopsSettings>& schema() {
-  static const auto s =
-      SettingsSchema<SopsSettings>()
-          .key(ConfigKey("ageKeyFile", ConfigType::path,
-                         "File on the machine running driftless (never in the repository) holding age identities, "
-                         "one 'AGE-SECRET-KEY-1…' line each, as age-keygen writes them; read at every render. When "
-                         "neither ageKeyFile nor ageKeyEnv is set, the environment variables SOPS_AGE_KEY_FILE and "
-                         "SOPS_AGE_KEY are read, as sops reads them.")
-                   .default_to(""),
-               &SopsSettings::age_key_file)
-          .key(ConfigKey("ageKeyEnv", ConfigType::string,
-                         "Name of an environment variable of the driftless process that holds age identities "
-                         "('AGE-SECRET-KEY-1…' lines).")
-                   .default_to(""),
-               &SopsSettings::age_key_env);
-  return s;
-}
 
 // Wipes a string that held key text once it is no longer needed.
 struct WipeOnExit {
@@ -105,9 +88,23 @@ std::string readable_id(const KubeObject& object) {
 
 }  // namespace
 
-std::vector<ConfigKey> sops_keys() { return schema().keys(); }
-
-Result<SopsSettings> sops_settings(const Value& config) { return schema().read(config); }
+const SettingsSchema<SopsSettings>& sops_schema() {
+  static const auto s =
+      SettingsSchema<SopsSettings>()
+          .key(ConfigKey("ageKeyFile", ConfigType::path,
+                         "File on the machine running driftless (never in the repository) holding age identities, "
+                         "one 'AGE-SECRET-KEY-1…' line each, as age-keygen writes them; read at every render. When "
+                         "neither ageKeyFile nor ageKeyEnv is set, the environment variables SOPS_AGE_KEY_FILE and "
+                         "SOPS_AGE_KEY are read, as sops reads them.")
+                   .default_to(""),
+               &SopsSettings::age_key_file)
+          .key(ConfigKey("ageKeyEnv", ConfigType::string,
+                         "Name of an environment variable of the driftless process that holds age identities "
+                         "('AGE-SECRET-KEY-1…' lines).")
+                   .default_to(""),
+               &SopsSettings::age_key_env);
+  return s;
+}
 
 void decrypt_sops_objects(const SopsSettings& settings, RenderResult& out) {
   const auto files = sops_files(out.objects);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "driftless/plugin.hpp"
+#include "driftless/toolkit/settings.hpp"
 
 namespace driftless::renderers {
 
@@ -19,11 +20,8 @@ struct SopsSettings {
   std::string age_key_env;   ///< environment variable holding such lines
 };
 
-/// The sops renderer's config keys.
-std::vector<ConfigKey> sops_keys();
-
-/// Settings from a validated config block.
-Result<SopsSettings> sops_settings(const Value& config);
+/// The sops renderer's config keys, each with the field it fills.
+const SettingsSchema<SopsSettings>& sops_schema();
 
 /// Decrypts the SOPS-encrypted objects and Secret files of `out` in place. An object that
 /// cannot be decrypted (no matching key, a bad MAC, a malformed value) is an
