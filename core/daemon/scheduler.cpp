@@ -289,9 +289,13 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   {
     std::lock_guard lock(watch_mutex_);
     if (leadership_.leads(pipeline))
-      engine_.start_watch(pipeline, {[this](const std::string& drifted, const std::string& reason) {
-                                       process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
+      engine_.start_watch(pipeline, {[this](const std::string& drifted, const std::string& reason, bool healed) {
                                        metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
+                                       if (healed) {
+                                         process_logger().info("drift healed by the sink", {{"pipeline", drifted}, {"reason", reason}});
+                                         return;
+                                       }
+                                       process_logger().info("drift detected", {{"pipeline", drifted}, {"reason", reason}});
                                        reconcile_now(drifted, "drift: " + reason);
                                      },
                                      [this](const std::string& answering) {

@@ -99,7 +99,9 @@ void SinkSlots::start_watch(const std::string& pipeline, const WatchEvents& even
   Result<void> result;
   std::vector<Diagnostic> crash;
   guarded([&] {
-    DriftEvents drift{[drifted = events.drifted, pipeline](const std::string& reason) { drifted(pipeline, reason); },
+    DriftEvents drift{[drifted = events.drifted, pipeline](const std::string& reason, bool healed) {
+                        drifted(pipeline, reason, healed);
+                      },
                       [answers_again = events.answers_again, pipeline] { answers_again(pipeline); }};
     result = slot.drift_watch->watch(*context, std::move(drift));
   }, "sink '" + slot.type + "' watch", crash);

@@ -38,7 +38,7 @@ struct SinkSlot {
 /// What a pipeline's drift watch reports, from the sink's threads.
 struct WatchEvents {
   /// The pipeline's target drifted (DriftEvents::drifted).
-  std::function<void(const std::string& pipeline, const std::string& reason)> drifted;
+  std::function<void(const std::string& pipeline, const std::string& reason, bool healed)> drifted;
   /// The pipeline's target answers again (DriftEvents::answers_again).
   std::function<void(const std::string& pipeline)> answers_again;
 };

@@ -128,8 +128,7 @@ class KubeSink : public Sink,
         context.logger().warn("drift detected (drift: report, not healed)", {{"reason", reason}});
         return;
       }
-      heal_now(context, snapshot, object);
-      on_drift(reason);
+      on_drift(reason, heal_now(context, snapshot, object));
     };
     std::lock_guard follow_lock(follow_mutex_);
     subscriber_ = watcher_->subscribe(context.logger(), std::move(drifted), std::move(answers_again));
@@ -163,22 +162,24 @@ class KubeSink : public Sink,
   }
 
   // Re-applies one drifted object straight away, so a deleted object is back
-  // in milliseconds; the reconcile the core runs next then finds it in sync.
-  // Heals also run while a sync waits for health (a Deployment deleted then
-  // must not hold the wait until its timeout), but not while a sync writes or
-  // after it published a newer state than `snapshot`: that sync knows better.
-  void heal_now(Context& context, const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
-    if (writing_ || applied_state() != snapshot) return;
+  // in milliseconds and the core needs no reconcile for it. Heals also run
+  // while a sync waits for health (a Deployment deleted then must not hold
+  // the wait until its timeout), but not while a sync writes or after it
+  // published a newer state than `snapshot`: that sync knows better. False
+  // when not healed: the core reconciles the pipeline then.
+  bool heal_now(Context& context, const std::shared_ptr<const AppliedState>& snapshot, const AppliedObject& object) {
+    if (writing_ || applied_state() != snapshot) return false;
     KubeClient& client = cluster_->client();
     auto response = client.send(server_side_apply(
         client, object.path, applied_object(object.desired->body, context.pipeline(), object.entry.namespace_name, object.namespaced, object.hash),
         settings_.force, false, false));
-    if (response.ok() && (response->status == 200 || response->status == 201))
+    if (response.ok() && (response->status == 200 || response->status == 201)) {
       context.logger().info("drift healed", {{"object", object.entry.id()}});
-    else
-      context.logger().warn("drift not healed; the next reconcile will try",
-                            {{"object", object.entry.id()},
-                             {"error", failure_message(response)}});
+      return true;
+    }
+    context.logger().warn("drift not healed; reconciling the pipeline",
+                          {{"object", object.entry.id()}, {"error", failure_message(response)}});
+    return false;
   }
 
   // Records Events for the objects a sync failed on; a few per sync, so a

@@ -33,9 +33,11 @@ class ClusterFacts {
 /// What a DriftWatch reports, from any thread.
 struct DriftEvents {
   /// Drift from what the last successful apply made, with a short reason
-  /// ("Deployment/web/api was deleted"): the core runs the pipeline's
-  /// reconcile at once instead of waiting for the interval.
-  std::function<void(const std::string& reason)> drifted;
+  /// ("Deployment/web/api was deleted"). `healed`: the sink already made the
+  /// target equal again (the core counts and logs it, nothing more); false:
+  /// the core runs the pipeline's reconcile at once instead of waiting for
+  /// the interval.
+  std::function<void(const std::string& reason, bool healed)> drifted;
   /// The target answers again after it could not (a watch re-established):
   /// the core retries at once a pipeline whose last reconcile failed and
   /// waits in backoff. No drift is counted.
