@@ -5,6 +5,8 @@
 #include <cctype>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -291,6 +293,261 @@ const std::vector<Release>& with_cluster_values(const std::vector<Release>& rele
   return storage;
 }
 
+// One run of the release actions, step by step: what is deployed, what needs
+// helm, then (in apply) installs level by level, uninstalls, and the status.
+class ReleaseRun {
+ public:
+  ReleaseRun(Context& context, const ActionSettings& settings, const std::string& pipeline, const std::vector<Release>& releases,
+             std::string& listing_refused_for)
+      : context_(context), settings_(settings), pipeline_(pipeline), all_(releases), listing_refused_for_(listing_refused_for) {}
+
+  SinkReport run(const Target& target, SinkMode mode) {
+    if (!connect(target) || !read_deployed(target)) return std::move(report_);
+    plan();
+    if (mode == SinkMode::diff) {
+      report_would_change();
+      return std::move(report_);
+    }
+    install_all();
+    if (cluster_) remember_objects(*cluster_, manifests_, installed_, context_.logger());
+    uninstall_removed();
+    save_installed(state_file(), installed_, context_.logger());
+    publish_status();
+    return std::move(report_);
+  }
+
+ private:
+  void error(std::string message, std::string object = {}) {
+    report_.diagnostics.push_back({Severity::error, std::move(message), {}, 0, std::move(object)});
+  }
+  fs::path state_file() const { return settings_.state_dir / (sanitized(pipeline_) + ".json"); }
+
+  // helm as the sink's identity, and the API for drift and status (releases are installed without it).
+  bool connect(const Target& target) {
+    auto reach = kube::settings_of(target);
+    if (!reach.ok()) {
+      error("helm releases: " + reach.error().message);
+      return false;
+    }
+    auto tool = find_tool("helm", settings_.helm_path, "helmPath");
+    if (!tool.ok()) {
+      error(tool.error().message);
+      return false;
+    }
+    helm_.emplace(context_, *tool, HelmTarget{*reach, settings_.max_memory});
+    if (auto connected = ClusterView::connect(*reach); connected.ok()) cluster_ = std::move(*connected);
+    else unreachable_ = connected.error().message;
+    if (!cluster_)
+      context_.logger().warn("cannot read the cluster's API; release objects are not checked for drift", {{"error", unreachable_}});
+    return true;
+  }
+
+  // The releases this pipeline installed, as helm lists them, and what this plugin remembers of them.
+  bool read_deployed(const Target& target) {
+    installed_ = load_installed(state_file());
+    std::set<std::string> namespaces;
+    for (const auto& release : all_) namespaces.insert(release.namespace_name);
+    for (const auto& [key, entry] : installed_) namespaces.insert(key.substr(0, key.find('/')));
+    // Remembered per target: a sink changed by a config reload may be allowed more.
+    const std::string identity = to_json(target.access);
+    bool refused_everywhere = listing_refused_for_ == identity;
+    auto deployed = list_deployed(*helm_, pipeline_, namespaces, refused_everywhere, context_.logger());
+    if (refused_everywhere) listing_refused_for_ = identity;
+    if (!deployed.ok()) {
+      error(deployed.error().message);
+      return false;
+    }
+    deployed_ = std::move(*deployed);
+    return true;
+  }
+
+  const Deployed* deployed(const Release& release) const {
+    auto it = deployed_.find(release.key());
+    return it == deployed_.end() ? nullptr : &it->second;
+  }
+
+  // Which releases need helm: new, changed, moved by someone else, not
+  // healthy, or whose objects drifted; the others are reported unchanged.
+  void plan() {
+    releases_ = &with_cluster_values(all_, cluster_.get(), unreachable_, merged_, unmerged_, report_.diagnostics);
+    std::set<std::string> changed;
+    std::vector<const Release*> unchanged;
+    for (const auto& release : *releases_) {
+      desired_.insert(release.key());
+      if (release.suspended || unmerged_.count(release.object)) continue;
+      const Deployed* current = deployed(release);
+      auto known = installed_.find(release.key());
+      if (known == installed_.end() && current && current->status == "deployed" && labelled_with(*helm_, release))
+        known = installed_.insert_or_assign(release.key(), Installed{release.digest, current->revision, {}}).first;
+      const bool same = current && current->status == "deployed" && known != installed_.end() &&
+                        known->second.digest == release.digest && known->second.revision == current->revision;
+      if (same) unchanged.push_back(&release);
+      else changed.insert(release.key());
+    }
+    if (cluster_) drift_ = find_drift(*cluster_, unchanged, installed_, context_.logger());
+    for (const auto& release : *releases_) {
+      const Deployed* current = deployed(release);
+      const std::string revision = current ? current->revision : "";
+      const std::string chart = current ? current->chart : "";
+      if (auto why = unmerged_.find(release.object); why != unmerged_.end()) {
+        items_[release.object] = item_of(release, "failed", revision, chart, why->second);
+      } else if (release.suspended) {
+        items_[release.object] = item_of(release, "suspended", revision, chart, "");
+      } else if (changed.count(release.key()) || drift_.count(release.key())) {
+        work_.push_back(&release);
+      } else {
+        report_.changes.push_back({release.object, ChangeAction::unchanged, "release " + release.key() + " revision " + revision});
+        items_[release.object] = item_of(release, "deployed", revision, chart, "");
+      }
+    }
+  }
+
+  void report_would_change() {
+    for (const Release* release : work_) {
+      const Deployed* current = deployed(*release);
+      auto drifted = drift_.find(release->key());
+      const std::string what =
+          drifted != drift_.end() ? "would upgrade release " + release->key() + " to put its objects back (" + drifted->second + ")"
+          : current ? "would upgrade release " + release->key() + " (" + current->chart + ", " + current->status + ") to chart " +
+                          release->chart.name + " " + release->chart.version
+                    : "would install release " + release->key() + " with chart " + release->chart.name + " " + release->chart.version;
+      report_.changes.push_back({release->object, current ? ChangeAction::configured : ChangeAction::created, what});
+    }
+    if (settings_.prune)
+      for (const auto& [key, d] : deployed_)
+        if (!desired_.count(key)) report_.changes.push_back({"HelmRelease/" + key, ChangeAction::pruned, "would uninstall release " + key});
+  }
+
+  // Installs level by level (dependsOn), a few releases at a time.
+  void install_all() {
+    for (std::size_t begin = 0; begin < work_.size();) {
+      std::size_t end = begin;
+      while (end < work_.size() && work_[end]->level == work_[begin]->level) ++end;
+      std::atomic<std::size_t> cursor{begin};
+      auto worker = [&] {
+        for (std::size_t i = cursor++; i < end; i = cursor++) install(i);
+      };
+      const std::size_t threads = std::min<std::size_t>(std::max(1, settings_.concurrency), end - begin);
+      std::vector<std::thread> pool;
+      for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+      worker();
+      for (auto& thread : pool) thread.join();
+      begin = end;
+    }
+  }
+
+  // `helm upgrade --install` of work_[index] (on a worker thread), unless a dependency failed.
+  void install(std::size_t index) {
+    const Release& release = *work_[index];
+    const Deployed* current = deployed(release);
+    const std::string old_revision = current ? current->revision : "";
+    const std::string old_chart = current ? current->chart : "";
+    if (auto blocked = failed_dependency(release)) {
+      std::lock_guard guard(results_mutex_);
+      failed_.insert(release.object);
+      const std::string why = "not installed: it depends on " + *blocked + ", which failed";
+      report_.diagnostics.push_back(about(release, Severity::error, why));
+      items_[release.object] = item_of(release, "failed", old_revision, old_chart, why);
+      return;
+    }
+    const PhaseOptions& phase = current ? release.upgrade : release.install;
+    auto values = write_values(helm_->home(), index, release.values);
+    Result<ProcessResult> ran = values.ok() ? helm_->run(upgrade_args(release, phase, *values, pipeline_), phase.timeout + kHelmGrace)
+                                            : Result<ProcessResult>(values.error());
+    std::error_code ec;
+    if (values.ok()) fs::remove(*values, ec);
+    std::lock_guard guard(results_mutex_);
+    if (!ran.ok() || ran->exit_code != 0) {
+      failed_.insert(release.object);
+      installed_.erase(release.key());
+      const std::string why = std::string("helm ") + (current ? "upgrade" : "install") + " of release " + release.key() + " failed" +
+                              (phase.remediate ? " (remediation: rolled back)" : "") + ": " +
+                              (ran.ok() ? masked(ran->err, release.secret_texts) : ran.error().message);
+      report_.diagnostics.push_back(about(release, Severity::error, why));
+      items_[release.object] = item_of(release, "failed", old_revision, old_chart, why);
+      context_.logger().error("helm release failed", {{"release", release.key()}, {"object", release.object}});
+      return;
+    }
+    auto printed = parse_json(ran->out);
+    const std::string revision = printed.ok() ? json_text(*printed, "version") : "";
+    installed_[release.key()] = Installed{release.digest, revision, {}};
+    if (cluster_ && printed.ok()) manifests_[release.key()] = json_text(*printed, "manifest");
+    auto drifted = drift_.find(release.key());
+    const std::string healed = drifted == drift_.end() ? "" : " (objects put back: " + drifted->second + ")";
+    report_.changes.push_back({release.object, current ? ChangeAction::configured : ChangeAction::created,
+                               "release " + release.key() + " revision " + revision + ", chart " + release.chart.name + " " +
+                                   release.chart.version + healed});
+    items_[release.object] = item_of(release, "deployed", revision, release.chart.name + "-" + release.chart.version, "");
+    context_.logger().info(drifted != drift_.end() ? "helm release healed" : current ? "helm release upgraded" : "helm release installed",
+                           {{"release", release.key()}, {"revision", revision}, {"chart", release.chart.name},
+                            {"version", release.chart.version}});
+  }
+
+  std::optional<std::string> failed_dependency(const Release& release) {
+    std::lock_guard guard(results_mutex_);
+    for (const auto& dependency : release.depends_on)
+      if (failed_.count(dependency)) return dependency;
+    return std::nullopt;
+  }
+
+  // Uninstalls what left Git, only after everything else went well.
+  void uninstall_removed() {
+    if (!settings_.prune || has_errors(report_.diagnostics)) return;
+    for (const auto& [key, d] : deployed_) {
+      if (desired_.count(key)) continue;
+      auto ran = helm_->run({"uninstall", d.name, "--namespace", d.namespace_name, "--wait", "--timeout", "300s"},
+                            std::chrono::seconds(300) + kHelmGrace);
+      if (!ran.ok() || ran->exit_code != 0) {
+        error("helm uninstall of release " + key + " failed: " + (ran.ok() ? masked(ran->err, {}) : ran.error().message),
+              "HelmRelease/" + key);
+        continue;
+      }
+      installed_.erase(key);
+      report_.changes.push_back({"HelmRelease/" + key, ChangeAction::pruned, "release " + key + " uninstalled"});
+      context_.logger().info("helm release uninstalled", {{"release", key}});
+    }
+  }
+
+  // The HelmRelease objects' status, written only when it changed (remembered
+  // across runs): a no-op reconcile of many releases makes no requests.
+  void publish_status() {
+    const fs::path published_file = settings_.state_dir / (sanitized(pipeline_) + ".status.json");
+    auto published = load_strings(published_file);
+    std::map<std::string, std::string> now_published;
+    for (const auto& release : *releases_) {
+      auto item = items_.find(release.object);
+      if (item == items_.end()) continue;
+      report_.items.push_back(item->second);
+      const std::string signature = sha256_hex(item->second.state + "\n" + item->second.detail + "\n" + item->second.error);
+      if (cluster_ && published[release.object] != signature) write_release_status(*cluster_, release, item->second, context_.logger());
+      now_published[release.object] = signature;
+    }
+    save_strings(published_file, now_published, context_.logger());
+  }
+
+  Context& context_;
+  const ActionSettings& settings_;
+  const std::string& pipeline_;
+  const std::vector<Release>& all_;
+  std::string& listing_refused_for_;
+  SinkReport report_;
+  std::optional<HelmRunner> helm_;
+  std::unique_ptr<ClusterView> cluster_;
+  std::string unreachable_;  ///< why cluster_ is null
+  std::map<std::string, Installed> installed_;
+  std::map<std::string, Deployed> deployed_;
+  std::vector<Release> merged_;                  ///< the releases with values from the cluster, when any has some
+  const std::vector<Release>* releases_ = nullptr;  ///< all_ or merged_
+  std::map<std::string, std::string> unmerged_;  ///< HelmRelease object -> why its values could not be merged
+  std::set<std::string> desired_;
+  std::map<std::string, std::string> drift_;     ///< release key -> what drifted
+  std::vector<const Release*> work_;             ///< what needs helm, by level
+  std::map<std::string, StatusItem> items_;      ///< by HelmRelease object
+  std::mutex results_mutex_;                     ///< guards what install() writes from several threads
+  std::set<std::string> failed_;
+  std::map<std::string, std::string> manifests_;  ///< helm's rendered manifest by release key, of the releases installed now
+};
+
 }  // namespace
 
 ReleaseActions::ReleaseActions(ActionSettings settings, std::string pipeline, std::vector<Release> releases)
@@ -304,202 +561,7 @@ std::string ReleaseActions::describe() const {
 
 SinkReport ReleaseActions::run(Context& context, const Target& target, SinkMode mode) {
   std::lock_guard lock(running_);
-  SinkReport report;
-  auto reach = kube::settings_of(target);
-  if (!reach.ok()) {
-    report.diagnostics.push_back({Severity::error, "helm releases: " + reach.error().message, {}, 0, {}});
-    return report;
-  }
-  auto tool = find_tool("helm", settings_.helm_path, "helmPath");
-  if (!tool.ok()) {
-    report.diagnostics.push_back({Severity::error, tool.error().message, {}, 0, {}});
-    return report;
-  }
-  HelmRunner helm(context, *tool, HelmTarget{*reach, settings_.max_memory});
-  const fs::path state_file = settings_.state_dir / (sanitized(pipeline_) + ".json");
-  std::map<std::string, Installed> installed = load_installed(state_file);
-  std::set<std::string> namespaces;
-  for (const auto& release : releases_) namespaces.insert(release.namespace_name);
-  for (const auto& [key, entry] : installed) namespaces.insert(key.substr(0, key.find('/')));
-  // Remembered per target: a sink changed by a config reload may be allowed more.
-  const std::string identity = to_json(target.access);
-  bool refused_everywhere = listing_refused_for_ == identity;
-  auto deployed = list_deployed(helm, pipeline_, namespaces, refused_everywhere, context.logger());
-  if (refused_everywhere) listing_refused_for_ = identity;
-  if (!deployed.ok()) {
-    report.diagnostics.push_back({Severity::error, deployed.error().message, {}, 0, {}});
-    return report;
-  }
-  // The cluster as the API shows it: for drift and the HelmRelease status. Releases are installed without it.
-  std::unique_ptr<ClusterView> cluster;
-  std::string unreachable;
-  if (auto connected = ClusterView::connect(*reach); connected.ok()) cluster = std::move(*connected);
-  else unreachable = connected.error().message;
-  if (cluster == nullptr)
-    context.logger().warn("cannot read the cluster's API; release objects are not checked for drift", {{"error", unreachable}});
-  std::vector<Release> merged;
-  std::map<std::string, std::string> unmerged;  // HelmRelease object -> why its values could not be merged
-  const std::vector<Release>& releases = with_cluster_values(releases_, cluster.get(), unreachable, merged, unmerged, report.diagnostics);
-
-  // Which releases need helm: new, changed, moved by someone else, not healthy, or whose objects drifted.
-  std::set<std::string> desired, changed;
-  std::vector<const Release*> unchanged;
-  for (const auto& release : releases) {
-    desired.insert(release.key());
-    if (release.suspended || unmerged.count(release.object)) continue;
-    auto current = deployed->find(release.key());
-    auto known = installed.find(release.key());
-    if (known == installed.end() && current != deployed->end() && current->second.status == "deployed" &&
-        labelled_with(helm, release))
-      known = installed.insert_or_assign(release.key(), Installed{release.digest, current->second.revision, {}}).first;
-    const bool same = current != deployed->end() && current->second.status == "deployed" && known != installed.end() &&
-                      known->second.digest == release.digest && known->second.revision == current->second.revision;
-    if (same) unchanged.push_back(&release);
-    else changed.insert(release.key());
-  }
-  const auto drift = cluster ? find_drift(*cluster, unchanged, installed, context.logger()) : std::map<std::string, std::string>{};
-  std::vector<const Release*> work;
-  std::map<std::string, StatusItem> items;  // by HelmRelease object
-  for (const auto& release : releases) {
-    auto current = deployed->find(release.key());
-    const std::string revision = current == deployed->end() ? "" : current->second.revision;
-    const std::string chart = current == deployed->end() ? "" : current->second.chart;
-    if (auto why = unmerged.find(release.object); why != unmerged.end()) {
-      items[release.object] = item_of(release, "failed", revision, chart, why->second);
-    } else if (release.suspended) {
-      items[release.object] = item_of(release, "suspended", revision, chart, "");
-    } else if (changed.count(release.key()) || drift.count(release.key())) {
-      work.push_back(&release);
-    } else {
-      report.changes.push_back({release.object, ChangeAction::unchanged, "release " + release.key() + " revision " + revision});
-      items[release.object] = item_of(release, "deployed", revision, chart, "");
-    }
-  }
-
-  if (mode == SinkMode::diff) {
-    for (const Release* release : work) {
-      auto current = deployed->find(release->key());
-      const bool exists = current != deployed->end();
-      auto drifted = drift.find(release->key());
-      report.changes.push_back({release->object, exists ? ChangeAction::configured : ChangeAction::created,
-                                drifted != drift.end()
-                                    ? "would upgrade release " + release->key() + " to put its objects back (" + drifted->second + ")"
-                                : exists ? "would upgrade release " + release->key() + " (" + current->second.chart + ", " +
-                                               current->second.status + ") to chart " + release->chart.name + " " + release->chart.version
-                                         : "would install release " + release->key() + " with chart " + release->chart.name + " " +
-                                               release->chart.version});
-    }
-    if (settings_.prune)
-      for (const auto& [key, d] : *deployed)
-        if (!desired.count(key)) report.changes.push_back({"HelmRelease/" + key, ChangeAction::pruned, "would uninstall release " + key});
-    return report;
-  }
-
-  // Installs level by level (dependsOn), a few releases at a time.
-  std::mutex results_mutex;
-  std::set<std::string> failed;
-  std::map<std::string, std::string> manifests;  // helm's rendered manifest by release key, of the releases installed now
-  for (std::size_t begin = 0; begin < work.size();) {
-    std::size_t end = begin;
-    while (end < work.size() && work[end]->level == work[begin]->level) ++end;
-    std::atomic<std::size_t> cursor{begin};
-    auto worker = [&] {
-      for (std::size_t i = cursor++; i < end; i = cursor++) {
-        const Release& release = *work[i];
-        auto current = deployed->find(release.key());
-        const bool exists = current != deployed->end();
-        const std::string old_revision = exists ? current->second.revision : "";
-        const std::string old_chart = exists ? current->second.chart : "";
-        std::vector<std::string> blocked;
-        {
-          std::lock_guard guard(results_mutex);
-          for (const auto& dependency : release.depends_on)
-            if (failed.count(dependency)) blocked.push_back(dependency);
-        }
-        if (!blocked.empty()) {
-          std::lock_guard guard(results_mutex);
-          failed.insert(release.object);
-          const std::string why = "not installed: it depends on " + blocked.front() + ", which failed";
-          report.diagnostics.push_back(about(release, Severity::error, why));
-          items[release.object] = item_of(release, "failed", old_revision, old_chart, why);
-          continue;
-        }
-        const PhaseOptions& phase = exists ? release.upgrade : release.install;
-        auto values = write_values(helm.home(), i, release.values);
-        Result<ProcessResult> ran = values.ok() ? helm.run(upgrade_args(release, phase, *values, pipeline_), phase.timeout + kHelmGrace)
-                                                : Result<ProcessResult>(values.error());
-        std::error_code ec;
-        if (values.ok()) fs::remove(*values, ec);
-        std::lock_guard guard(results_mutex);
-        if (!ran.ok() || ran->exit_code != 0) {
-          failed.insert(release.object);
-          installed.erase(release.key());
-          const std::string why = std::string("helm ") + (exists ? "upgrade" : "install") + " of release " + release.key() + " failed" +
-                                  (phase.remediate ? " (remediation: rolled back)" : "") + ": " +
-                                  (ran.ok() ? masked(ran->err, release.secret_texts) : ran.error().message);
-          report.diagnostics.push_back(about(release, Severity::error, why));
-          items[release.object] = item_of(release, "failed", old_revision, old_chart, why);
-          context.logger().error("helm release failed", {{"release", release.key()}, {"object", release.object}});
-          continue;
-        }
-        auto printed = parse_json(ran->out);
-        const std::string revision = printed.ok() ? json_text(*printed, "version") : "";
-        installed[release.key()] = Installed{release.digest, revision, {}};
-        if (cluster && printed.ok()) manifests[release.key()] = json_text(*printed, "manifest");
-        auto drifted = drift.find(release.key());
-        const std::string healed = drifted == drift.end() ? "" : " (objects put back: " + drifted->second + ")";
-        report.changes.push_back({release.object, exists ? ChangeAction::configured : ChangeAction::created,
-                                  "release " + release.key() + " revision " + revision + ", chart " + release.chart.name + " " +
-                                      release.chart.version + healed});
-        items[release.object] = item_of(release, "deployed", revision, release.chart.name + "-" + release.chart.version, "");
-        context.logger().info(drifted != drift.end() ? "helm release healed" : exists ? "helm release upgraded" : "helm release installed",
-                              {{"release", release.key()}, {"revision", revision}, {"chart", release.chart.name},
-                               {"version", release.chart.version}});
-      }
-    };
-    const std::size_t threads = std::min<std::size_t>(std::max(1, settings_.concurrency), end - begin);
-    std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& thread : pool) thread.join();
-    begin = end;
-  }
-  if (cluster) remember_objects(*cluster, manifests, installed, context.logger());
-
-  // Uninstall what left Git, only after everything else went well.
-  if (settings_.prune && !has_errors(report.diagnostics)) {
-    for (const auto& [key, d] : *deployed) {
-      if (desired.count(key)) continue;
-      auto ran = helm.run({"uninstall", d.name, "--namespace", d.namespace_name, "--wait", "--timeout", "300s"},
-                          std::chrono::seconds(300) + kHelmGrace);
-      if (!ran.ok() || ran->exit_code != 0) {
-        report.diagnostics.push_back({Severity::error,
-                                      "helm uninstall of release " + key + " failed: " + (ran.ok() ? masked(ran->err, {}) : ran.error().message),
-                                      {}, 0, "HelmRelease/" + key});
-        continue;
-      }
-      installed.erase(key);
-      report.changes.push_back({"HelmRelease/" + key, ChangeAction::pruned, "release " + key + " uninstalled"});
-      context.logger().info("helm release uninstalled", {{"release", key}});
-    }
-  }
-  save_installed(state_file, installed, context.logger());
-
-  // The HelmRelease objects' status, written only when it changed (remembered
-  // across runs): a no-op reconcile of many releases makes no requests.
-  const fs::path published_file = settings_.state_dir / (sanitized(pipeline_) + ".status.json");
-  auto published = load_strings(published_file);
-  std::map<std::string, std::string> now_published;
-  for (const auto& release : releases) {
-    auto item = items.find(release.object);
-    if (item == items.end()) continue;
-    report.items.push_back(item->second);
-    const std::string signature = sha256_hex(item->second.state + "\n" + item->second.detail + "\n" + item->second.error);
-    if (cluster && published[release.object] != signature) write_release_status(*cluster, release, item->second, context.logger());
-    now_published[release.object] = signature;
-  }
-  save_strings(published_file, now_published, context.logger());
-  return report;
+  return ReleaseRun(context, settings_, pipeline_, releases_, listing_refused_for_).run(target, mode);
 }
 
 }  // namespace driftless::helmrelease

@@ -5,19 +5,17 @@
 #include <cstddef>
 #include <string>
 
-#include "client.hpp"
+#include "cluster.hpp"
 
 namespace driftless::kube {
 
 enum class DriftMode { heal, report, off };
 
 struct Settings {
-  std::string kubeconfig;
-  std::string context;
+  ClusterSettings cluster;          ///< where and as whom: kubeconfig, context, impersonate, requestTimeout
   std::string namespace_name;       ///< for namespaced objects without one; "" = the context's, else "default"
   std::string inventory_namespace;  ///< "" = namespace_name
   std::string lease_namespace;      ///< "" = the inventory's namespace
-  Impersonation impersonate;
   bool force = true;
   bool prune = true;
   bool allow_empty = false;
@@ -25,7 +23,6 @@ struct Settings {
   bool create_namespaces = false;   ///< create namespaces objects need that neither render nor cluster has
   std::size_t concurrency = 32;
   std::chrono::milliseconds health_timeout{5 * 60 * 1000};
-  std::chrono::milliseconds request_timeout{30 * 1000};
   DriftMode drift = DriftMode::heal;
 };
 

@@ -191,7 +191,7 @@ class KubeSink : public Sink,
   }
 
   ClusterSettings cluster_settings() const {
-    return {settings_.kubeconfig, settings_.context, settings_.impersonate, settings_.request_timeout};
+    return settings_.cluster;
   }
 
   // Finds the cluster once (shared with every sink that reaches it the same
@@ -238,14 +238,32 @@ class KubeSink : public Sink,
   std::shared_ptr<DriftWatcher::Subscriber> subscriber_;
 };
 
+// Where and as whom the sink talks to its cluster: the ClusterSettings the
+// kube client connects with and the Target after-apply work gets.
+const SettingsSchema<ClusterSettings>& cluster_schema() {
+  using C = ClusterSettings;
+  static const auto keys =
+      SettingsSchema<C>()
+          .key(ConfigKey("kubeconfig", ConfigType::path,
+                         "Kubeconfig file; when unset: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account."),
+               &C::kubeconfig)
+          .key(ConfigKey("context", ConfigType::string, "Kubeconfig context to use; when unset: its current-context."), &C::context)
+          .block(ConfigKey("impersonate", ConfigType::object,
+                           "Act as this user (and groups), held to their RBAC; Helm releases of the pipeline too."),
+                 &C::impersonate,
+                 SettingsSchema<Impersonation>()
+                     .key(ConfigKey("user", ConfigType::string, "User name to impersonate.").required(), &Impersonation::user)
+                     .key(ConfigKey("groups", ConfigType::string_list, "Groups to impersonate."), &Impersonation::groups))
+          .key(ConfigKey("requestTimeout", ConfigType::duration, "Limit for one API request.").default_to("30s"),
+               &C::request_timeout);
+  return keys;
+}
+
 const SettingsSchema<Settings>& schema() {
   using S = Settings;
   static const auto keys =
       SettingsSchema<S>()
-          .key(ConfigKey("kubeconfig", ConfigType::path,
-                         "Kubeconfig file; when unset: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account."),
-               &S::kubeconfig)
-          .key(ConfigKey("context", ConfigType::string, "Kubeconfig context to use; when unset: its current-context."), &S::context)
+          .part(&S::cluster, cluster_schema())
           .key(ConfigKey("namespace", ConfigType::string,
                          "Namespace for namespaced objects that name none; when unset: the context's namespace, else default."),
                &S::namespace_name)
@@ -256,12 +274,6 @@ const SettingsSchema<Settings>& schema() {
                          "Namespace of the Lease driftless-lease-<pipeline> that replicas of `driftless run` with "
                          "highAvailability share; when unset: the inventory's namespace."),
                &S::lease_namespace)
-          .block(ConfigKey("impersonate", ConfigType::object,
-                           "Act as this user (and groups), held to their RBAC; Helm releases of the pipeline too."),
-                 &S::impersonate,
-                 SettingsSchema<Impersonation>()
-                     .key(ConfigKey("user", ConfigType::string, "User name to impersonate.").required(), &Impersonation::user)
-                     .key(ConfigKey("groups", ConfigType::string_list, "Groups to impersonate."), &Impersonation::groups))
           .key(ConfigKey("force", ConfigType::boolean, "Take over fields other field managers own (server-side apply force).")
                    .default_to(true),
                &S::force)
@@ -280,8 +292,6 @@ const SettingsSchema<Settings>& schema() {
           .key(ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established).")
                    .default_to("5m"),
                &S::health_timeout)
-          .key(ConfigKey("requestTimeout", ConfigType::duration, "Limit for one API request.").default_to("30s"),
-               &S::request_timeout)
           .key(ConfigKey("concurrency", ConfigType::integer, "API requests in flight at once.").default_to(32), &S::concurrency)
           .choice(ConfigKey("drift", ConfigType::string, "What `driftless run` does when a managed object is changed or deleted.")
                       .default_to("heal"),
