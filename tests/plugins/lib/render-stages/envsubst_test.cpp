@@ -118,6 +118,7 @@ TEST(Envsubst, MalformedExpressionsAreErrorsWithFluxsWording) {
       {"${var:=abc", "unable to parse substitution within function"},
       {"${var:}", "unable to parse substitution within function"},
       {"${#}", "bad substitution"},
+      {"${var:\u00e9}", "bad substitution"},  // steps back by the width of the wrong character
   };
   for (const auto& [input, message] : refused) {
     auto out = expand({{}, input, ""}, false);
@@ -127,6 +128,13 @@ TEST(Envsubst, MalformedExpressionsAreErrorsWithFluxsWording) {
   EXPECT_EQ(*expand({{{"string", "x"}}, "$string and $$string http://github.com }text", ""}, false),
             "$string and $string http://github.com }text");
   EXPECT_EQ(*expand({{}, "\\\\.\\pipe\\pipename", ""}, false), "\\\\.\\pipe\\pipename");
+}
+
+// Quirks of Go's strings.Replace kept: an empty pattern matches before every
+// character (results taken from fluxcd/pkg/envsubst v1.4.0).
+TEST(Envsubst, AnEmptyPatternReplacesAsGoDoes) {
+  EXPECT_EQ(*expand({{{"a", "aaa"}, {"v", ""}}, "${a/${v}/-}", ""}, false), "-aaa");
+  EXPECT_EQ(*expand({{{"a", "aaa"}, {"v", ""}}, "${a//${v}/-}", ""}, false), "-a-a-a-");
 }
 
 TEST(Envsubst, OutputIsBounded) {
