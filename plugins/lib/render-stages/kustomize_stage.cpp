@@ -323,6 +323,25 @@ void build_kustomization(Context& context, const Artifact& artifact, const std::
   for (auto& object : built.objects) out.objects.push_back(std::move(object));
 }
 
+std::optional<Artifact> copy_kustomization_inputs(const Artifact& artifact, const std::vector<std::string>& folders,
+                                                  const KustomizeSettings& settings, const fs::path& to, RenderResult& out) {
+  std::vector<Diagnostic> problems;
+  KustomizationInputs all;
+  for (const auto& folder : folders) {
+    KustomizationInputs inputs = check_kustomization_tree(artifact, folder, settings, problems);
+    all.reads.insert(inputs.reads.begin(), inputs.reads.end());
+    all.remote = all.remote || inputs.remote;
+    out.read_folders.push_back(folder);
+    out.read_folders.insert(out.read_folders.end(), inputs.bases.begin(), inputs.bases.end());
+  }
+  if (all.remote) out.cacheable = false;
+  if (has_errors(problems)) {
+    for (auto& d : problems) out.diagnostics.push_back(std::move(d));
+    return std::nullopt;
+  }
+  return copy_of_inputs(artifact, all, to);
+}
+
 void render_kustomize(Context& context, const Artifact& artifact, const std::string& path, const KustomizeSettings& settings,
                       RenderResult& out) {
   if (!settings.build_each) {

@@ -4,6 +4,8 @@
 // kustomize and auto plugins.
 #pragma once
 
+#include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,6 +35,14 @@ std::string kustomization_file(const Artifact& artifact, const std::string& fold
 /// kustomization file as provenance.
 void build_kustomization(Context& context, const Artifact& artifact, const std::string& folder,
                          const KustomizeSettings& settings, RenderResult& out);
+
+/// A private copy below `to` of everything that building the kustomizations
+/// in `folders` reads, after the checks build_kustomization makes (inside
+/// the artifact, remote bases only when allowed, file sizes); the folders it
+/// reads are added to out.read_folders. nullopt after adding the problems to `out`.
+std::optional<Artifact> copy_kustomization_inputs(const Artifact& artifact, const std::vector<std::string>& folders,
+                                                  const KustomizeSettings& settings, const std::filesystem::path& to,
+                                                  RenderResult& out);
 
 /// Builds those of `folders` (kustomization folders) that no other one of them
 /// uses as a base: an overlay and its base are built once, through the overlay.
