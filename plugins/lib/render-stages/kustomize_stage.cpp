@@ -56,17 +56,6 @@ bool looks_remote(const std::string& entry) {
 // A multi-line entry is inline YAML (a patch, a transformer config), not a path.
 bool is_inline(const std::string& entry) { return entry.find('\n') != std::string::npos; }
 
-// `relative` joined to `folder` and normalised, or nullopt when it leaves the
-// artifact ("../../outside").
-std::optional<std::string> inside_path(const std::string& folder, const std::string& relative) {
-  if (fs::path(relative).is_absolute()) return std::nullopt;
-  const fs::path joined = (fs::path(folder.empty() ? "." : folder) / relative).lexically_normal();
-  std::string text = joined.generic_string();
-  while (!text.empty() && text.back() == '/') text.pop_back();
-  if (text == ".") return std::string();
-  if (text == ".." || text.rfind("../", 0) == 0) return std::nullopt;
-  return text;
-}
 
 // The paths a FileField names in one kustomization.
 std::vector<std::string> paths_in(const Value& kustomization, const FileField& field) {
@@ -248,6 +237,16 @@ std::vector<std::string> kustomization_folders(const Artifact& artifact, const s
 }
 
 }  // namespace
+
+std::optional<std::string> inside_path(const std::string& folder, const std::string& relative) {
+  if (fs::path(relative).is_absolute()) return std::nullopt;
+  const fs::path joined = (fs::path(folder.empty() ? "." : folder) / relative).lexically_normal();
+  std::string text = joined.generic_string();
+  while (!text.empty() && text.back() == '/') text.pop_back();
+  if (text == ".") return std::string();
+  if (text == ".." || text.rfind("../", 0) == 0) return std::nullopt;
+  return text;
+}
 
 const SettingsSchema<KustomizeSettings>& kustomize_schema() {
   using K = KustomizeSettings;

@@ -104,14 +104,6 @@ const SettingsSchema<CommonMetadata>& common_metadata_schema() {
   return schema;
 }
 
-// `relative` joined to `folder`, or nullopt when it leaves the artifact.
-std::optional<std::string> inside(const std::string& folder, const std::string& relative) {
-  std::string joined = (fs::path(folder.empty() ? "." : folder) / relative).lexically_normal().generic_string();
-  while (!joined.empty() && joined.back() == '/') joined.pop_back();
-  if (joined == ".." || joined.rfind("../", 0) == 0) return std::nullopt;
-  return joined == "." ? std::string() : joined;
-}
-
 bool write_text(const fs::path& file, const std::string& text) {
   std::ofstream stream(file, std::ios::binary | std::ios::trunc);
   stream << text;
@@ -185,7 +177,7 @@ std::optional<std::vector<KubeObject>> build_overlay(Context& context, const Art
   std::vector<std::string> component_folders;
   for (std::size_t i = 0; i < settings.components.size(); ++i) {
     const std::string where = "components[" + std::to_string(i) + "] '" + settings.components[i] + "'";
-    auto folder = inside(path, settings.components[i]);
+    auto folder = inside_path(path, settings.components[i]);
     if (!folder) return error(where + " leaves the artifact; components must live inside it");
     if (*folder == path) return error(where + " is the rendered folder itself");
     std::error_code ec;
