@@ -3,8 +3,10 @@
 // Chart.yaml is rendered with helm; manifest files everywhere else are read
 // as by the yaml renderer. It takes the keys of all three (not `chart` and
 // `build`, which it decides itself) and runs their code, not a copy of it.
+// Argo CD Applications among the objects are read as the argocd renderer does.
 #include <driftless/export.hpp>
 
+#include "argocd_stage.hpp"
 #include "helm_stage.hpp"
 #include "kustomize_stage.hpp"
 #include "stage_plugin.hpp"
@@ -18,14 +20,16 @@ struct AutoSettings {
   renderers::YamlSettings yaml;
   renderers::KustomizeSettings kustomize;
   renderers::HelmSettings helm;
+  renderers::ArgocdSettings argocd;
 };
 
-// The keys of the three stages, each once; `chart` and `build` are decided per folder.
+// The keys of the three stages (and argocd's), each once; `chart` and `build` are decided per folder.
 const SettingsSchema<AutoSettings>& schema() {
   static const auto schema = SettingsSchema<AutoSettings>()
                                  .part(&AutoSettings::yaml, renderers::yaml_schema())
                                  .part(&AutoSettings::kustomize, renderers::kustomize_schema(), {"build"})
-                                 .part(&AutoSettings::helm, renderers::helm_schema(), {"chart"});
+                                 .part(&AutoSettings::helm, renderers::helm_schema(), {"chart"})
+                                 .part(&AutoSettings::argocd, renderers::argocd_schema());
   return schema;
 }
 
@@ -48,6 +52,7 @@ void render(Context& context, const RenderRequest& request, const AutoSettings& 
     renderers::render_yaml_files(context, artifact, request.path, settings.yaml, out, owned_by_a_tool);
   if (!kustomizations.empty()) renderers::build_kustomizations(context, artifact, kustomizations, settings.kustomize, out);
   for (const auto& chart : charts) renderers::render_chart(context, artifact, chart, settings.helm, out);
+  renderers::read_argocd_objects(artifact, settings.argocd, out);
 }
 
 // Which binaries it would run, without running them: most folders are plain

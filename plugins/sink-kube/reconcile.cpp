@@ -326,7 +326,7 @@ class Reconciler {
 
   bool check_owners() {
     for (const auto& item : items_)
-      if (item.listed && !item.owner.empty() && item.owner != s_.pipeline)
+      if (item.listed && !item.owner.empty() && item.owner != pipeline_label_value(s_.pipeline))
         error(item, item.entry.id() + " belongs to pipeline '" + item.owner +
                         "' (label " + kPipelineLabel + "); it is not taken over. Remove it from one of the two pipelines.");
     return !failed();
@@ -750,7 +750,7 @@ Value applied_object(const Value& desired, const std::string& pipeline, const st
   Value body = desired;
   Object& labels = labels_of(body);
   labels.set(kManagedByLabel, kManagedByValue);
-  labels.set(kPipelineLabel, pipeline);
+  labels.set(kPipelineLabel, pipeline_label_value(pipeline));
   Object& metadata = body.as_object()["metadata"].as_object();
   if (namespaced) metadata.set("namespace", namespace_name);
   else metadata.erase("namespace");

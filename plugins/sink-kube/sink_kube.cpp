@@ -311,7 +311,7 @@ class KubeSinkFactory : public SinkFactory {
   // beyond that.
   Result<Value> narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const override {
     static const std::set<std::string, std::less<>> kMayChange = {"namespace", "force", "prune", "allowEmpty",
-                                                                  "wait", "healthTimeout", "drift"};
+                                                                  "wait", "healthTimeout", "drift", "createNamespaces"};
     Value out = parent;
     for (const auto& [key, value] : overlay.as_object()) {
       if (key == "impersonate") {

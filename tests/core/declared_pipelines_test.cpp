@@ -9,6 +9,7 @@
 
 #include "config/plugin_blocks.hpp"
 #include "daemon/scheduler.hpp"
+#include "pipeline/child_pipelines.hpp"
 #include "pipeline/engine.hpp"
 #include "support.hpp"
 
@@ -240,6 +241,31 @@ TEST_F(DeclaredPipelinesTest, TheKubeSinkNarrowsADeclaredPipelineToItsParentsClu
       << escape.error().message;
   EXPECT_TRUE(kube->narrow(tenant, parse(R"({"impersonate":{"user":"tenant-a"}})"), "root/web").ok());
   EXPECT_EQ(to_json(*kube->narrow(tenant, parse("{}"), "root/web")), to_json(tenant));
+}
+
+// A declaration's sink keys are laid over the parent's checked block, whose
+// durations are milliseconds: both kinds of value reach the child as the
+// sink reads them (a kube parent with a healthTimeout, a child asking for another).
+TEST_F(DeclaredPipelinesTest, ADeclaredPipelinesSinkKeysAreCheckedAsTheConfigsAre) {
+  const SinkFactory* kube = registry_.sink("kube");
+  ASSERT_NE(kube, nullptr);
+  PipelineSpec parent = config_.pipelines.front();
+  auto checked = check_plugin_value(kube->config_keys(), *parse_json(R"({"kubeconfig":"/etc/kube/admin","healthTimeout":"60s"})"), "sink");
+  ASSERT_TRUE(checked.ok()) << checked.error().message;
+  parent.sink = PluginBlock{"kube", *checked, nullptr, parent.location};
+  DeclaredPipeline web;
+  web.name = "web";
+  web.sink = *parse_json(R"({"healthTimeout":"30s","createNamespaces":true})");
+  std::vector<Diagnostic> problems;
+  auto children = declared_children({web}, parent, "root", 0, registry_, problems);
+  ASSERT_EQ(children.size(), 1u) << (problems.empty() ? "" : format(problems.front()));
+  EXPECT_EQ(children[0].sink.config.find("healthTimeout")->as_int(), 30000);
+  EXPECT_EQ(children[0].sink.config.find("requestTimeout")->as_int(), 30000);
+  EXPECT_TRUE(children[0].sink.config.find("createNamespaces")->as_bool());
+  web.sink = *parse_json(R"({"healthTimeout":"soon"})");
+  declared_children({web}, parent, "root", 0, registry_, problems);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].message.find("'healthTimeout' in sink 'kube' must be a duration"), std::string::npos) << problems[0].message;
 }
 
 // The daemon's scheduler learns of declared pipelines when the parent's run

@@ -40,7 +40,7 @@ const RendererFactory& renderer_factory(const std::string& name) {
   return *factory;
 }
 
-Rendered render(const RenderCall& call, const std::filesystem::path& state_dir) {
+Rendered render(const RenderCall& call, const std::filesystem::path& state_dir, const Artifact* source) {
   Rendered out;
   const RendererFactory& factory = renderer_factory(call.renderer);
   auto parsed = parse_yaml(call.config, "test-config.yaml");
@@ -56,7 +56,8 @@ Rendered render(const RenderCall& call, const std::filesystem::path& state_dir) 
     return out;
   }
   Artifact artifact;
-  artifact.revision = "test";
+  artifact.revision = source ? source->revision : "test";
+  if (source) artifact.metadata = source->metadata;
   artifact.root = call.root;
   core::ContextServices services;
   services.registry = &registry();

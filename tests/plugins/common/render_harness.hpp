@@ -31,7 +31,8 @@ struct RenderCall {
 
 /// Renders as the engine would (validated block, fresh instance); the
 /// plugins' cache is below `state_dir` ("" = a folder of this process).
-Rendered render(const RenderCall& call, const std::filesystem::path& state_dir = {});
+/// `source`, when given, lends the artifact its revision and metadata.
+Rendered render(const RenderCall& call, const std::filesystem::path& state_dir = {}, const Artifact* source = nullptr);
 
 /// The factory of renderer `name` from the build's plugin directory.
 const RendererFactory& renderer_factory(const std::string& name);

@@ -1,0 +1,70 @@
+#include "argocd_stage.hpp"
+
+#include <map>
+
+#include "argocd_application.hpp"
+#include "argocd_fields.hpp"
+
+namespace driftless::renderers {
+namespace {
+
+Result<Value> renderer_blocks(const std::string& key, const Value& given) {
+  if (given.is_null()) return Value(Object{});
+  bool blocks = given.is_object();
+  for (const auto& [type, block] : blocks ? given.as_object() : Object{}) blocks = blocks && block.is_object();
+  if (!blocks) return fail(ErrorCode::invalid_input, key + " must map renderer types to config blocks ({helm: {helmPath: ...}})");
+  return given;
+}
+
+// Applications of a higher wave wait for those of the nearest lower one (and
+// so, transitively, for every lower wave), as Argo CD syncs an app of apps.
+void order_waves(std::vector<ApplicationPipeline>& applications) {
+  std::map<long, std::vector<std::string>> names;
+  for (const auto& application : applications) names[application.wave].push_back(application.pipeline.name);
+  for (auto& application : applications) {
+    auto wave = names.find(application.wave);
+    if (wave != names.begin()) application.pipeline.depends_on = std::prev(wave)->second;
+  }
+}
+
+}  // namespace
+
+const SettingsSchema<ArgocdSettings>& argocd_schema() {
+  static const auto schema = SettingsSchema<ArgocdSettings>().key(
+      ConfigKey("childRenderers", ConfigType::any,
+                "Keys laid under each renderer stage of the pipelines Applications declare, by renderer type "
+                "({helm: {helmPath: /opt/helm}}); nested Applications get them too.")
+          .default_to(Object{}),
+      &ArgocdSettings::child_renderers, renderer_blocks);
+  return schema;
+}
+
+void read_argocd_objects(const Artifact& artifact, const ArgocdSettings& settings, RenderResult& out) {
+  std::vector<KubeObject> kept;
+  std::vector<ApplicationPipeline> applications;
+  for (auto& object : out.objects) {
+    const std::string kind = object.kind();
+    if (object.group() != "argoproj.io" || (kind != "Application" && kind != "AppProject" && kind != "ApplicationSet")) {
+      kept.push_back(std::move(object));
+      continue;
+    }
+    ArgocdFields fields(object, out.diagnostics);
+    if (kind == "Application") {
+      if (auto read = read_application(object, artifact, settings, out.diagnostics)) applications.push_back(std::move(*read));
+    } else if (kind == "ApplicationSet") {
+      fields.error("", "ApplicationSet is not supported yet: write the Applications it would generate "
+                       "(docs/migrating-from-argocd.md#applicationsets)");
+    } else if (object.name() == "default") {
+      fields.warn("", "not applied: driftless has no projects, and the default project restricts nothing "
+                      "(docs/migrating-from-argocd.md#projects)");
+    } else {
+      fields.error("", "AppProject is refused: driftless does not enforce projects, so its restrictions would be lost; "
+                       "give the pipeline a sink identity with those permissions instead (docs/migrating-from-argocd.md#projects)");
+    }
+  }
+  out.objects = std::move(kept);
+  order_waves(applications);
+  for (auto& application : applications) out.pipelines.push_back(std::move(application.pipeline));
+}
+
+}  // namespace driftless::renderers

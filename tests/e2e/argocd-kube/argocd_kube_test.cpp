@@ -1,0 +1,131 @@
+// End to end: an Argo CD style repository, unchanged: an app of apps (apps/)
+// with a plain folder app (a PreSync hook Job with generateName, waves,
+// CreateNamespace=true into an absent namespace), a Helm app with valueFiles
+// and parameters, and a nested app of apps; pushed to the Git HTTP server and
+// applied by `driftless apply` to the real kube-apiserver. The Application
+// CRD is served, so an Application that reached the sink would be created.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "driftless/toolkit/yaml.hpp"
+#include "source_fixture.hpp"
+
+using namespace driftless;
+using namespace driftless::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Argo CD's Application CRD, its schema left open.
+const char* kApplicationCrd = R"(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: applications.argoproj.io}
+spec:
+  group: argoproj.io
+  scope: Namespaced
+  names: {kind: Application, plural: applications, singular: application, listKind: ApplicationList}
+  versions: [{name: v1alpha1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]
+)";
+
+std::string application(const std::string& name, const std::string& repo_url, const std::string& ns, const std::string& wave,
+                        const std::string& source, const std::string& options = "") {
+  return "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: " + name +
+         "\n  namespace: argocd\n  annotations: {argocd.argoproj.io/sync-wave: \"" + wave + "\"}\n"
+         "  finalizers: [resources-finalizer.argocd.argoproj.io]\nspec:\n  project: default\n"
+         "  destination: {server: 'https://kubernetes.default.svc', namespace: " + ns + "}\n"
+         "  source:\n    repoURL: " + repo_url + "\n    targetRevision: HEAD\n" + source +
+         "  syncPolicy:\n    automated: {prune: true, selfHeal: true}\n    syncOptions: [" + options + "]\n";
+}
+
+}  // namespace
+
+TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesTheCluster) {
+  auto env = require_env();
+  TempDir work;
+  const std::string id = std::to_string(std::random_device{}());
+  const std::string guestbook_ns = "gb-" + id, chart_ns = "hg-" + id, nested_ns = "nest-" + id;
+  auto kubectl = [&](std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"]});
+    if (input.empty()) return run(args);
+    write_file(work / "stdin.yaml", input);
+    args.insert(args.end(), {"-f", (work / "stdin.yaml").string()});
+    return run(args);
+  };
+  ASSERT_EQ(kubectl({"apply"}, kApplicationCrd).exit_code, 0);
+  ASSERT_EQ(kubectl({"wait", "--for=condition=Established", "crd/applications.argoproj.io", "--timeout=60s"}).exit_code, 0);
+  ASSERT_EQ(kubectl({"create", "namespace", chart_ns}).exit_code, 0);
+  ASSERT_EQ(kubectl({"create", "namespace", nested_ns}).exit_code, 0);
+
+  TestRepo repo("argocd-e2e");
+  const std::string url = env["GIT_HTTP_URL"] + repo.url_path();
+  repo.commit(
+      {{"apps/guestbook.yaml",
+        application("guestbook", url, guestbook_ns, "0", "    path: guestbook\n", "CreateNamespace=true, ServerSideApply=true")},
+       {"apps/helm-guestbook.yaml",
+        application("helm-guestbook", url, chart_ns, "1",
+                    "    path: helm-guestbook\n    helm:\n      valueFiles: [values-production.yaml]\n"
+                    "      parameters: [{name: image.tag, value: '0.2'}]\n")},
+       {"apps/more-apps.yaml", application("more-apps", url, nested_ns, "2", "    path: more-apps\n")},
+       {"guestbook/guestbook-ui.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: guestbook-ui}\ndata: {title: guestbook}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: guestbook-late\n  annotations: {argocd.argoproj.io/sync-wave: \"5\"}\n"},
+       {"guestbook/migrate-job.yaml",
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: upgrade-sql-schema-\n"
+        "  annotations: {argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/hook-delete-policy: BeforeHookCreation}\n"
+        "spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n"
+        "      containers: [{name: upgrade-sql-schema, image: alpine:latest, command: [sleep, '1']}]\n"},
+       {"helm-guestbook/Chart.yaml", "apiVersion: v2\nname: helm-guestbook\nversion: 0.1.0\n"},
+       {"helm-guestbook/values.yaml", "service: {type: ClusterIP}\nimage: {repository: gcr.io/heptio-images/ks-guestbook-demo, tag: '0.1'}\n"},
+       {"helm-guestbook/values-production.yaml", "service: {type: LoadBalancer}\n"},
+       {"helm-guestbook/templates/settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-settings}\n"
+        "data:\n  service: {{ .Values.service.type }}\n  image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n"},
+       {"more-apps/nested.yaml", application("nested", url, nested_ns, "0", "    path: nested\n")},
+       {"nested/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nested}\ndata: {level: two}\n"}},
+      "an app of apps as Argo CD runs it");
+
+  const std::string parent = "argocd-" + id;
+  write_file(work / "password", env["GIT_HTTP_PASSWORD"]);
+  write_file(work / "driftless.yaml",
+             "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: git, url: " + url +
+                 ", ref: {branch: main}, auth: {username: " + env["GIT_HTTP_USER"] + ", passwordFile: password}}\n"
+                 "pipelines:\n- name: " + parent + "\n  source: fleet\n  path: apps\n"
+                 "  renderers: [{type: auto, helmPath: " + env["HELM"] + ", kustomizePath: " + env["KUSTOMIZE"] +
+                 ", childRenderers: {helm: {helmPath: " + env["HELM"] + "}}}]\n"
+                 "  sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + "}\n");
+  write_file(work / "lsan.supp", libgit2_leak_suppressions);
+  auto applied = run_driftless({"--config", (work / "driftless.yaml").string(), "--state-dir", (work / "state").string(),
+                                "--plugin-dir", plugin_dir().string(), "apply"},
+                               {{"LSAN_OPTIONS", "suppressions=" + (work / "lsan.supp").string()}});
+  const std::string output = applied.out + applied.err;
+  ASSERT_EQ(applied.exit_code, 0) << output;
+  // Waves: each Application's pipeline runs after those of the lower wave.
+  const auto guestbook_ran = output.find(parent + "/guestbook: ok");
+  const auto chart_ran = output.find(parent + "/helm-guestbook: ok");
+  const auto nested_ran = output.find(parent + "/more-apps/nested: ok");
+  ASSERT_NE(guestbook_ran, std::string::npos) << output;
+  ASSERT_NE(chart_ran, std::string::npos) << output;
+  ASSERT_NE(nested_ran, std::string::npos) << output;
+  EXPECT_LT(guestbook_ran, chart_ran) << output;
+  EXPECT_LT(chart_ran, output.find(parent + "/more-apps: ok")) << output;
+
+  auto data = [&](const std::string& name, const std::string& ns) {
+    auto got = kubectl({"get", "configmap", name, "-n", ns, "-o", "json"});
+    auto object = parse_json(got.out);
+    return object.ok() && object->find("data") ? to_yaml(*object->find("data")) : "missing: " + got.err;
+  };
+  EXPECT_EQ(data("guestbook-ui", guestbook_ns), "title: guestbook\n") << "created its absent namespace (CreateNamespace=true)";
+  EXPECT_EQ(kubectl({"get", "configmap", "guestbook-late", "-n", guestbook_ns}).exit_code, 0) << "wave 5 of the app";
+  EXPECT_EQ(data("helm-guestbook-settings", chart_ns), "image: gcr.io/heptio-images/ks-guestbook-demo:0.2\nservice: LoadBalancer\n")
+      << "values-production.yaml, relative to the app's folder, and the parameter over it; the release named after the app";
+  EXPECT_EQ(data("nested", nested_ns), "level: two\n") << "an Application declared by an Application";
+  auto jobs = kubectl({"get", "jobs", "-n", guestbook_ns, "-o", "jsonpath={.items[*].metadata.name}"});
+  EXPECT_EQ(jobs.out.rfind("upgrade-sql-schema-", 0), 0u) << jobs.out << jobs.err << "\n" << output;
+  auto applications = kubectl({"get", "applications.argoproj.io", "--all-namespaces", "-o", "name"});
+  EXPECT_EQ(applications.exit_code, 0) << applications.err;
+  EXPECT_EQ(applications.out, "") << "no Application was created";
+
+  for (const auto& ns : {guestbook_ns, chart_ns, nested_ns}) kubectl({"delete", "namespace", ns, "--wait=false"});
+  kubectl({"delete", "crd", "applications.argoproj.io", "--wait=false"});
+}
