@@ -1,10 +1,13 @@
 // renderer "auto": picks per folder. The rendered folder, or any folder below
 // it, holding a kustomization is built with kustomize, one holding a
 // Chart.yaml is rendered with helm; manifest files everywhere else are read
-// as by the yaml renderer. It takes the keys of all three (not `chart` and
-// `build`, which it decides itself) and runs their code, not a copy of it.
+// as by the yaml renderer. When the objects then hold Flux objects, it reads
+// them as the flux renderer does (unless `flux: false`). It takes the keys of
+// all four (not `chart` and `build`, which it decides itself) and runs their
+// code, not a copy of it.
 #include <driftless/export.hpp>
 
+#include "flux_stage.hpp"
 #include "helm_stage.hpp"
 #include "kustomize_stage.hpp"
 #include "stage_plugin.hpp"
@@ -18,14 +21,22 @@ struct AutoSettings {
   renderers::YamlSettings yaml;
   renderers::KustomizeSettings kustomize;
   renderers::HelmSettings helm;
+  bool read_flux = true;
+  renderers::FluxSettings flux;
 };
 
-// The keys of the three stages, each once; `chart` and `build` are decided per folder.
+// The keys of the four stages, each once; `chart` and `build` are decided per folder.
 const SettingsSchema<AutoSettings>& schema() {
   static const auto schema = SettingsSchema<AutoSettings>()
                                  .part(&AutoSettings::yaml, renderers::yaml_schema())
                                  .part(&AutoSettings::kustomize, renderers::kustomize_schema(), {"build"})
-                                 .part(&AutoSettings::helm, renderers::helm_schema(), {"chart"});
+                                 .part(&AutoSettings::helm, renderers::helm_schema(), {"chart"})
+                                 .key(ConfigKey("flux", ConfigType::boolean,
+                                                "Read the Flux objects of the folder as the flux renderer does (a "
+                                                "Kustomization declares a pipeline); false passes them on unread.")
+                                          .default_to(true),
+                                      &AutoSettings::read_flux)
+                                 .part(&AutoSettings::flux, renderers::flux_schema());
   return schema;
 }
 
@@ -48,6 +59,7 @@ void render(Context& context, const RenderRequest& request, const AutoSettings& 
     renderers::render_yaml_files(context, artifact, request.path, settings.yaml, out, owned_by_a_tool);
   if (!kustomizations.empty()) renderers::build_kustomizations(context, artifact, kustomizations, settings.kustomize, out);
   for (const auto& chart : charts) renderers::render_chart(context, artifact, chart, settings.helm, out);
+  if (settings.read_flux && renderers::holds_flux_objects(out.objects)) renderers::read_flux_objects(request, settings.flux, out);
 }
 
 // Which binaries it would run, without running them: most folders are plain
@@ -68,4 +80,4 @@ using AutoRendererFactory = renderers::StageRendererFactory<AutoSettings, kAuto>
 }  // namespace
 
 DRIFTLESS_PLUGIN(AutoRendererFactory, "auto", "renderer", "0.1.0",
-                 "Per folder: kustomize for a kustomization, helm for a chart, plain YAML otherwise")
+                 "Per folder: kustomize for a kustomization, helm for a chart, plain YAML otherwise; then Flux objects as flux")
