@@ -1,5 +1,6 @@
 #include "pipeline/child_pipelines.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -19,6 +20,26 @@ Result<void> check_block(PluginBlock& block, const Factory* factory, const std::
   if (!checked.ok()) return checked.error();
   block.config = std::move(*checked);
   return {};
+}
+
+// The keys a declaration lays over its parent's sink block, each checked and
+// converted as the sink declares it ("5m" becomes milliseconds): the parent's
+// block was checked already and is not checked again.
+Result<Value> checked_sink_overlay(const SinkFactory& sink, const Value& overlay, const std::string& what) {
+  Object out;
+  if (overlay.is_null()) return Value(std::move(out));
+  if (!overlay.is_object()) return fail(ErrorCode::invalid_input, what + ": the sink keys must be a mapping");
+  const auto keys = sink.config_keys();
+  for (const auto& [name, value] : overlay.as_object()) {
+    auto key = std::find_if(keys.begin(), keys.end(), [&name = name](const ConfigKey& k) { return k.name == name; });
+    if (key == keys.end()) return fail(ErrorCode::invalid_input, what + " has no key '" + name + "'");
+    Object one;
+    one.set(name, value);
+    auto checked = check_plugin_value({*key}, Value(std::move(one)), what);
+    if (!checked.ok()) return checked.error();
+    out.set(name, *checked->find(name));
+  }
+  return Value(std::move(out));
 }
 
 // A declaration as a pipeline of `parent`: named under it, in its source,
@@ -47,10 +68,11 @@ Result<PipelineSpec> child_of(DeclaredPipeline declared, const PipelineSpec& par
   }
   const SinkFactory* sink = registry.sink(parent.sink.type);
   if (!sink) return fail(ErrorCode::invalid_input, "sink '" + parent.sink.type + "' is not a loaded plugin");
-  auto narrowed = sink->narrow(parent.sink.config, declared.sink.is_null() ? Value(Object{}) : declared.sink, child.name);
+  auto overlay = checked_sink_overlay(*sink, declared.sink, "sink '" + parent.sink.type + "'");
+  if (!overlay.ok()) return overlay.error();
+  auto narrowed = sink->narrow(parent.sink.config, *overlay, child.name);
   if (!narrowed.ok()) return fail(ErrorCode::invalid_input, "sink '" + parent.sink.type + "': " + narrowed.error().message);
   child.sink = PluginBlock{parent.sink.type, std::move(*narrowed), nullptr, child.location};
-  if (auto checked = check_block(child.sink, sink, "sink"); !checked.ok()) return checked.error();
   return child;
 }
 

@@ -51,7 +51,7 @@ std::string json_text(const Value& object, std::string_view key) {
 // ErrorCode::unauthorized when the identity may not list them there.
 Result<std::map<std::string, Deployed>> list_releases(const HelmRunner& helm, const std::string& pipeline, const std::string& ns) {
   std::vector<std::string> args{"list", "--all", "--max", "1000000", "--output", "json", "--selector",
-                                std::string(kube::kPipelineLabel) + "=" + pipeline};
+                                std::string(kube::kPipelineLabel) + "=" + kube::pipeline_label_value(pipeline)};
   if (ns.empty()) args.insert(args.begin() + 1, "--all-namespaces");
   else args.insert(args.begin() + 1, {"--namespace", ns});
   auto listed = helm.run(std::move(args), std::chrono::minutes(2));
@@ -184,7 +184,7 @@ std::vector<std::string> upgrade_args(const Release& release, const PhaseOptions
   std::vector<std::string> args{"upgrade", "--install", release.name, release.chart.path.string(),
                                 "--namespace", release.namespace_name, "--values", values.string(), "--reset-values",
                                 "--output", "json", "--history-max", std::to_string(release.max_history),
-                                "--labels", std::string(kube::kPipelineLabel) + "=" + pipeline + "," + kDigestLabel + "=" +
+                                "--labels", std::string(kube::kPipelineLabel) + "=" + kube::pipeline_label_value(pipeline) + "," + kDigestLabel + "=" +
                                                 release.digest.substr(0, kDigestLabelLength)};
   if (release.create_namespace) args.push_back("--create-namespace");
   if (phase.wait || phase.remediate) args.insert(args.end(), {"--wait", "--timeout", std::to_string(phase.timeout.count()) + "s"});

@@ -7,7 +7,7 @@ namespace driftless::kube {
 namespace {
 
 bool is_flux(const KubeObject& object) {
-  constexpr std::string_view kSuffix = ".toolkit.fluxcd.io";
+  constexpr std::string_view kSuffix = ".fluxcd.io";  // *.toolkit.fluxcd.io, source.extensions, helm.fluxcd.io (v1)
   const std::string group = object.group();
   return group.size() > kSuffix.size() && group.compare(group.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
 }

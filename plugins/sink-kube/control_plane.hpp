@@ -1,5 +1,5 @@
 // Objects that tell a GitOps controller what to do: Flux's kinds (the
-// *.toolkit.fluxcd.io groups) and Argo CD's Application, ApplicationSet and
+// *.toolkit.fluxcd.io groups and every other *.fluxcd.io one) and Argo CD's Application, ApplicationSet and
 // AppProject. Applied by accident (a pipeline without the flux renderer), they
 // would let a controller in the cluster act beside driftless, or do nothing
 // where the user expects work; so the sink refuses them unless

@@ -31,7 +31,7 @@ std::string missing_namespace_message(const std::string& name, const std::vector
 Value created_namespace(const std::string& name, const std::string& pipeline) {
   Object labels;
   labels.set(kManagedByLabel, kManagedByValue);
-  labels.set(kCreatedForLabel, pipeline);
+  labels.set(kCreatedForLabel, pipeline_label_value(pipeline));
   Object metadata;
   metadata.set("name", name);
   metadata.set("labels", Value(std::move(labels)));

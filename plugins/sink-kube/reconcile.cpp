@@ -326,7 +326,7 @@ class Reconciler {
 
   bool check_owners() {
     for (const auto& item : items_)
-      if (item.listed && !item.owner.empty() && item.owner != s_.pipeline)
+      if (item.listed && !item.owner.empty() && item.owner != pipeline_label_value(s_.pipeline))
         error(item, item.entry.id() + " belongs to pipeline '" + item.owner +
                         "' (label " + kPipelineLabel + "); it is not taken over. Remove it from one of the two pipelines.");
     return !failed();
@@ -495,7 +495,7 @@ class Reconciler {
   }
 
   ObjectChange prune_change(const LiveLeftover& left) const {
-    if (!left.owner.empty() && left.owner != s_.pipeline)
+    if (!left.owner.empty() && left.owner != pipeline_label_value(s_.pipeline))
       return {left.entry.id(), ChangeAction::skipped, "left in place: it now belongs to pipeline '" + left.owner + "'"};
     if (left.prune_disabled) return {left.entry.id(), ChangeAction::skipped, "left in place: driftless.dev/prune: disabled"};
     if (!s_.settings.prune) return {left.entry.id(), ChangeAction::skipped, "left in place: prune is off"};
@@ -631,7 +631,7 @@ class Reconciler {
     std::array<std::vector<const LiveLeftover*>, kStageCount> stages;
     for (const LiveLeftover* left : prune_candidates()) {
       ObjectChange change = prune_change(*left);
-      if (!left->owner.empty() && left->owner != s_.pipeline)
+      if (!left->owner.empty() && left->owner != pipeline_label_value(s_.pipeline))
         s_.failures.push_back({left->entry, left->type.object_path(left->entry.namespace_name, left->entry.name),
                                kPruneRefused, left->entry.id() + " was not pruned: " + change.detail});
       if (change.action == ChangeAction::skipped) {
@@ -750,7 +750,7 @@ Value applied_object(const Value& desired, const std::string& pipeline, const st
   Value body = desired;
   Object& labels = labels_of(body);
   labels.set(kManagedByLabel, kManagedByValue);
-  labels.set(kPipelineLabel, pipeline);
+  labels.set(kPipelineLabel, pipeline_label_value(pipeline));
   Object& metadata = body.as_object()["metadata"].as_object();
   if (namespaced) metadata.set("namespace", namespace_name);
   else metadata.erase("namespace");

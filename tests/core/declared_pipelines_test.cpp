@@ -9,6 +9,7 @@
 
 #include "config/plugin_blocks.hpp"
 #include "daemon/scheduler.hpp"
+#include "pipeline/child_pipelines.hpp"
 #include "pipeline/engine.hpp"
 #include "support.hpp"
 
@@ -240,6 +241,34 @@ TEST_F(DeclaredPipelinesTest, TheKubeSinkNarrowsADeclaredPipelineToItsParentsClu
       << escape.error().message;
   EXPECT_TRUE(kube->narrow(tenant, parse(R"({"impersonate":{"user":"tenant-a"}})"), "root/web").ok());
   EXPECT_EQ(to_json(*kube->narrow(tenant, parse("{}"), "root/web")), to_json(tenant));
+}
+
+// A declaration's sink keys are checked and converted as the sink declares
+// them, and laid over the parent's block as it was checked (its durations in
+// milliseconds), which is not checked a second time.
+TEST_F(DeclaredPipelinesTest, ADeclaredSinkDurationIsConvertedAndTheParentsCheckedBlockKept) {
+  const SinkFactory* kube = registry_.sink("kube");
+  ASSERT_NE(kube, nullptr);
+  auto parent_block = check_plugin_value(kube->config_keys(), *parse_json(R"({"kubeconfig":"/etc/kube/admin"})"), "the sink");
+  ASSERT_TRUE(parent_block.ok()) << parent_block.error().message;
+  PipelineSpec parent;
+  parent.name = "root";
+  parent.source = "repo";
+  parent.sink = PluginBlock{"kube", *parent_block, nullptr, {}};
+  DeclaredPipeline web;
+  web.name = "web";
+  web.sink = *parse_json(R"({"healthTimeout":"2m","prune":false})");
+  DeclaredPipeline bad = web;
+  bad.name = "bad";
+  bad.sink = *parse_json(R"({"healthTimeout":"soon"})");
+  std::vector<Diagnostic> problems;
+  auto children = declared_children({web, bad}, parent, "root", 0, registry_, problems);
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(to_json(*children[0].sink.config.find("healthTimeout")), "120000");
+  EXPECT_EQ(to_json(*children[0].sink.config.find("requestTimeout")), "30000");
+  EXPECT_EQ(to_json(*children[0].sink.config.find("prune")), "false");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].message.find("'healthTimeout' in sink 'kube' must be a duration"), std::string::npos) << problems[0].message;
 }
 
 // The daemon's scheduler learns of declared pipelines when the parent's run

@@ -207,13 +207,22 @@ Object sink_overlay(Reader& r, const Value& spec, const std::string& ns) {
   return sink;
 }
 
+// The age identities of the flux stage's config, as the sops keys that set
+// them (the unset ones left out: the core checks what a declaration passes).
+Object age_keys(const SopsSettings& sops) {
+  Object keys;
+  if (!sops.age_key_file.empty()) keys.set("ageKeyFile", sops.age_key_file);
+  if (!sops.age_key_env.empty()) keys.set("ageKeyEnv", sops.age_key_env);
+  return keys;
+}
+
 // The flux stage's own config, for the nested Kustomizations of a declared pipeline.
 Object flux_config(const FluxSettings& settings) {
   Array child_renderers;
   for (const auto& name : settings.child_renderers) child_renderers.push_back(name);
-  return mapping({{"childRenderers", std::move(child_renderers)},
-                {"ageKeyFile", settings.sops.age_key_file},
-                {"ageKeyEnv", settings.sops.age_key_env}});
+  Object config = age_keys(settings.sops);
+  config.set("childRenderers", std::move(child_renderers));
+  return config;
 }
 
 // The stages Flux runs on the folder: its generator (auto, which leaves the
@@ -228,12 +237,15 @@ std::vector<PluginUse> renderer_chain(Reader& r, const Value& spec, const std::s
     if (const Value* secret = decryption->find("secretRef"); secret && !secret->is_null())
       r.warn("spec.decryption.secretRef (" + secret->string_or("name") + "): driftless decrypts with the age identities "
              "of its own config (the flux renderer's ageKeyFile or ageKeyEnv, else SOPS_AGE_KEY_FILE), never a Secret of the cluster");
-    chain.push_back({"sops", mapping({{"ageKeyFile", render.settings.sops.age_key_file},
-                                    {"ageKeyEnv", render.settings.sops.age_key_env}})});
+    chain.push_back({"sops", age_keys(render.settings.sops)});
   }
   if (const Value* post_build = spec.find("postBuild"); post_build && post_build->is_object()) {
-    if (auto variables = substitution_variables(r, *post_build, ns, render.objects))
-      chain.push_back({"substitute", mapping({{"variables", std::move(*variables)}, {"strict", false}})});
+    if (auto variables = substitution_variables(r, *post_build, ns, render.objects)) {
+      Object substitute = mapping({{"variables", std::move(*variables)}, {"strict", false}});
+      if (auto strategy = r.string_at(*post_build, "substituteStrategy", "spec.postBuild.substituteStrategy"); !strategy.empty())
+        substitute.set("substituteStrategy", strategy);
+      chain.push_back({"substitute", std::move(substitute)});
+    }
   }
   chain.push_back({"flux", flux_config(render.settings)});
   for (const auto& name : render.settings.child_renderers) chain.push_back({name, Object{}});

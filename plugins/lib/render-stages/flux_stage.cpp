@@ -10,10 +10,14 @@
 namespace driftless::renderers {
 namespace {
 
-constexpr std::string_view kFluxGroupSuffix = ".toolkit.fluxcd.io";
+// Flux's API groups: *.toolkit.fluxcd.io, source.extensions.fluxcd.io
+// (ArtifactGenerator), helm.fluxcd.io (Flux v1's HelmRelease).
+constexpr std::string_view kFluxGroupSuffix = ".fluxcd.io";
 constexpr const char* kKustomizeGroup = "kustomize.toolkit.fluxcd.io";
 constexpr const char* kSourceGroup = "source.toolkit.fluxcd.io";
+constexpr const char* kSourceExtensionsGroup = "source.extensions.fluxcd.io";
 constexpr const char* kHelmGroup = "helm.toolkit.fluxcd.io";
+constexpr const char* kHelmV1Group = "helm.fluxcd.io";
 
 bool ends_with(const std::string& text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -118,8 +122,10 @@ void read_flux_objects(const RenderRequest& request, const FluxSettings& setting
   for (auto& object : out.objects) {
     if (is_flux_install(object)) install.push_back(std::move(object));
     else if (is_kind(object, kKustomizeGroup, {"Kustomization"})) kustomizations.push_back(std::move(object));
-    else if (object.group() == kSourceGroup) sources.push_back(std::move(object));
-    else if (!is_flux_group(object.group()) || is_kind(object, kHelmGroup, {"HelmRelease"})) kept.push_back(std::move(object));
+    else if (object.group() == kSourceGroup || object.group() == kSourceExtensionsGroup) sources.push_back(std::move(object));
+    else if (!is_flux_group(object.group()) || is_kind(object, kHelmGroup, {"HelmRelease"}) ||
+             is_kind(object, kHelmV1Group, {"HelmRelease"}))
+      kept.push_back(std::move(object));
     else
       out.diagnostics.push_back({Severity::warning,
                                  object.kind() + " (" + object.api_version() + ") is not supported: driftless does not do "

@@ -27,7 +27,7 @@ struct FluxSettings {
 /// The flux renderer's config keys, each with the field it fills.
 const SettingsSchema<FluxSettings>& flux_schema();
 
-/// True when `group` is one of Flux's API groups (*.toolkit.fluxcd.io).
+/// True when `group` is one of Flux's API groups (*.toolkit.fluxcd.io, any *.fluxcd.io).
 bool is_flux_group(const std::string& group);
 
 /// True when any object is a Flux object or a part of Flux's install.

@@ -171,7 +171,7 @@ TEST(FluxRenderer, AClusterFolderOfTheFluxExampleDeclaresOnePipelinePerKustomiza
   EXPECT_EQ(to_json(controllers.sink), R"({"prune":true,"wait":true,"healthTimeout":"300000ms"})");
   EXPECT_EQ(stages(controllers), (std::vector<std::string>{"auto", "flux", "helmrelease"}));
   EXPECT_EQ(to_json(stage_config(controllers, "auto")), R"({"flux":false})");
-  EXPECT_EQ(to_json(stage_config(controllers, "flux")), R"({"childRenderers":["helmrelease"],"ageKeyFile":"","ageKeyEnv":""})");
+  EXPECT_EQ(to_json(stage_config(controllers, "flux")), R"({"childRenderers":["helmrelease"]})");
 
   const auto& configs = declared(r, "infra-configs");
   EXPECT_EQ(configs.path, "infrastructure/configs");
@@ -325,7 +325,7 @@ spec:
   ASSERT_EQ(r.result.pipelines.size(), 1u) << r.diagnostics();
   const auto& p = r.result.pipelines[0];
   EXPECT_EQ(stages(p), (std::vector<std::string>{"auto", "sops", "flux"}));
-  EXPECT_EQ(to_json(stage_config(p, "sops")), R"({"ageKeyFile":"/etc/driftless/age.keys","ageKeyEnv":""})");
+  EXPECT_EQ(to_json(stage_config(p, "sops")), R"({"ageKeyFile":"/etc/driftless/age.keys"})");
   EXPECT_EQ(to_json(p.sink), R"({"prune":true,"wait":true,"impersonate":{"user":"system:serviceaccount:team-a:deployer"}})");
   EXPECT_TRUE(mentions(r.diagnostics(), "warning: spec.decryption.secretRef (sops-age)")) << r.diagnostics();
   EXPECT_TRUE(mentions(r.diagnostics(), "warning: spec.healthChecks: driftless waits for every object")) << r.diagnostics();
