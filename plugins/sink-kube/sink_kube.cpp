@@ -278,7 +278,7 @@ const SettingsSchema<Settings>& schema() {
                    .default_to(false),
                &S::create_namespaces)
           .key(ConfigKey("keepFluxObjects", ConfigType::boolean,
-                         "Apply Flux objects (*.toolkit.fluxcd.io) and Argo CD Applications, ApplicationSets and "
+                         "Apply Flux objects (the *.fluxcd.io groups) and Argo CD Applications, ApplicationSets and "
                          "AppProjects like any other object. When false, each is an error naming it: they are read by "
                          "renderers (flux, helmrelease), and a Flux or Argo CD controller in the cluster would act on them.")
                    .default_to(false),
