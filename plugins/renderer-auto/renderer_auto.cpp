@@ -3,10 +3,13 @@
 // Chart.yaml is rendered with helm; manifest files everywhere else are read
 // as by the yaml renderer. It takes the keys of all three (not `chart` and
 // `build`, which it decides itself) and runs their code, not a copy of it.
-// Argo CD Applications among the objects are read as the argocd renderer does.
+// Then the objects that declare pipelines are read: Flux objects as the flux
+// renderer reads them (unless `flux: false`), Argo CD Applications as the
+// argocd renderer does.
 #include <driftless/export.hpp>
 
 #include "argocd_stage.hpp"
+#include "flux_stage.hpp"
 #include "helm_stage.hpp"
 #include "kustomize_stage.hpp"
 #include "stage_plugin.hpp"
@@ -21,15 +24,23 @@ struct AutoSettings {
   renderers::KustomizeSettings kustomize;
   renderers::HelmSettings helm;
   renderers::ArgocdSettings argocd;
+  bool read_flux = true;
+  renderers::FluxSettings flux;
 };
 
-// The keys of the three stages (and argocd's), each once; `chart` and `build` are decided per folder.
+// The keys of the three stages and of the two readers, each once; `chart` and `build` are decided per folder.
 const SettingsSchema<AutoSettings>& schema() {
   static const auto schema = SettingsSchema<AutoSettings>()
                                  .part(&AutoSettings::yaml, renderers::yaml_schema())
                                  .part(&AutoSettings::kustomize, renderers::kustomize_schema(), {"build"})
                                  .part(&AutoSettings::helm, renderers::helm_schema(), {"chart"})
-                                 .part(&AutoSettings::argocd, renderers::argocd_schema());
+                                 .part(&AutoSettings::argocd, renderers::argocd_schema())
+                                 .key(ConfigKey("flux", ConfigType::boolean,
+                                                "Read the Flux objects of the folder as the flux renderer does (a "
+                                                "Kustomization declares a pipeline); false passes them on unread.")
+                                          .default_to(true),
+                                      &AutoSettings::read_flux)
+                                 .part(&AutoSettings::flux, renderers::flux_schema());
   return schema;
 }
 
@@ -52,6 +63,7 @@ void render(Context& context, const RenderRequest& request, const AutoSettings& 
     renderers::render_yaml_files(context, artifact, request.path, settings.yaml, out, owned_by_a_tool);
   if (!kustomizations.empty()) renderers::build_kustomizations(context, artifact, kustomizations, settings.kustomize, out);
   for (const auto& chart : charts) renderers::render_chart(context, artifact, chart, settings.helm, out);
+  if (settings.read_flux && renderers::holds_flux_objects(out.objects)) renderers::read_flux_objects(request, settings.flux, out);
   renderers::read_argocd_objects(artifact, settings.argocd, out);
 }
 
@@ -73,4 +85,4 @@ using AutoRendererFactory = renderers::StageRendererFactory<AutoSettings, kAuto>
 }  // namespace
 
 DRIFTLESS_PLUGIN(AutoRendererFactory, "auto", "renderer", "0.1.0",
-                 "Per folder: kustomize for a kustomization, helm for a chart, plain YAML otherwise")
+                 "Per folder: kustomize for a kustomization, helm for a chart, plain YAML otherwise; then Flux objects as flux")

@@ -9,6 +9,7 @@
 #include "driftless/toolkit/http.hpp"
 #include "driftless/toolkit/semver.hpp"
 #include "driftless/toolkit/yaml.hpp"
+#include "flux_fields.hpp"
 
 namespace driftless::helmrelease {
 namespace {
@@ -77,30 +78,17 @@ class Reader {
     return v->as_int();
   }
 
-  // A Go duration as Flux writes them ("5m", "1h30m", "90s").
+  // A Go duration as Flux writes them ("5m", "1h30m", "90s"), at least a second.
   std::chrono::seconds duration_at(const Value* parent, std::string_view key, const std::string& path,
                                    std::chrono::seconds fallback) {
     const std::string text = string_at(parent, key, path);
     if (text.empty()) return fallback;
-    double total = 0;
-    std::size_t i = 0;
-    while (i < text.size()) {
-      std::size_t start = i;
-      while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-      std::size_t unit_start = i;
-      while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-      const std::string number = text.substr(start, unit_start - start);
-      const std::string unit = text.substr(unit_start, i - unit_start);
-      const double scale = unit == "h" ? 3600 : unit == "m" ? 60 : unit == "s" ? 1 : unit == "ms" ? 0.001 : -1;
-      char* parsed_to = nullptr;
-      const double amount = number.empty() ? 0 : std::strtod(number.c_str(), &parsed_to);
-      if (number.empty() || parsed_to != number.c_str() + number.size() || scale < 0) {
-        error(path + ": '" + text + "' is not a duration such as 5m or 1h30m");
-        return fallback;
-      }
-      total += amount * scale;
+    const auto parsed = renderers::parse_go_duration(text);
+    if (!parsed) {
+      error(path + ": '" + text + "' is not a duration such as 5m or 1h30m");
+      return fallback;
     }
-    return std::chrono::seconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(total + 0.5)));
+    return std::max(std::chrono::seconds(1), std::chrono::round<std::chrono::seconds>(*parsed));
   }
 
 
@@ -584,27 +572,6 @@ bool is_helm_release(const KubeObject& object) {
 bool is_flux_source(const KubeObject& object) {
   static const std::vector<std::string> kinds{"HelmRepository", "GitRepository", "OCIRepository", "HelmChart", "Bucket"};
   return object.group() == kSourceGroup && std::find(kinds.begin(), kinds.end(), object.kind()) != kinds.end();
-}
-
-Result<std::map<std::string, std::string>> object_data(const KubeObject& object) {
-  std::map<std::string, std::string> out;
-  const bool secret = object.kind() == "Secret";
-  if (const Value* data = object.body.find("data"); data && data->is_object()) {
-    for (const auto& [key, value] : data->as_object()) {
-      if (!value.is_string()) return fail(ErrorCode::invalid_input, object.id() + ": data." + key + " is not a string");
-      if (!secret) {
-        out[key] = value.as_string();
-        continue;
-      }
-      auto decoded = base64_decode(value.as_string());
-      if (!decoded) return fail(ErrorCode::invalid_input, object.id() + ": data." + key + " is not valid base64");
-      out[key] = std::move(*decoded);
-    }
-  }
-  if (const Value* data = object.body.find("stringData"); secret && data && data->is_object())
-    for (const auto& [key, value] : data->as_object())
-      if (value.is_string()) out[key] = value.as_string();
-  return out;
 }
 
 bool is_loopback_host(const std::string& host_port) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "flux_fields.hpp"
 #include "release.hpp"
 
 namespace driftless::helmrelease {
@@ -62,8 +63,6 @@ bool is_loopback_host(const std::string& host);
 /// A diagnostic about `object`, at the place it was read.
 Diagnostic finding(const KubeObject& object, Severity severity, std::string message);
 
-/// The string data of a Secret or ConfigMap ("data" decoded from base64 for a
-/// Secret, "stringData" on top), or an error naming the bad key.
-Result<std::map<std::string, std::string>> object_data(const KubeObject& object);
+using renderers::object_data;  // flux_fields.hpp
 
 }  // namespace driftless::helmrelease

@@ -24,7 +24,6 @@ namespace {
 using namespace driftless;
 using namespace driftless::helmrelease;
 
-constexpr std::size_t kMaxLabelValue = 63;
 constexpr const char* kInstallsAsTheSink =
     "releases are installed on the pipeline's kube sink's cluster with its kubeconfig, context and impersonate keys; "
     "set them on the sink";
@@ -38,15 +37,6 @@ struct Settings {
 std::string index_key(const KubeObject& object) {
   const std::string ns = object.namespace_name();
   return render_index_key(object.kind(), ns.empty() ? "default" : ns, object.name());
-}
-
-bool valid_label_value(const std::string& text) {
-  if (text.empty() || text.size() > kMaxLabelValue || !std::isalnum(static_cast<unsigned char>(text.front())) ||
-      !std::isalnum(static_cast<unsigned char>(text.back())))
-    return false;
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
 }
 
 // Installation rounds: a release comes after every release it depends on.
@@ -96,10 +86,6 @@ class HelmReleaseRenderer : public Renderer {
       if (object.kind() == "ConfigMap" || object.kind() == "Secret") index[index_key(object)] = &object;
     for (const auto& object : consumed) index[index_key(object)] = &object;
 
-    if (!valid_label_value(context.pipeline()))
-      result.diagnostics.push_back({Severity::error,
-                                    "pipeline name '" + context.pipeline() + "' cannot be a Helm release label; use at most 63 "
-                                    "letters, digits, '-', '_' or '.'", {}, 0, {}});
     ChartFetcher charts(context, settings_.limits, settings_.action.helm_path);
     std::vector<Release> releases;
     std::map<std::string, std::string> names;  // release key -> HelmRelease holding it

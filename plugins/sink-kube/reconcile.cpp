@@ -495,7 +495,7 @@ class Reconciler {
   }
 
   ObjectChange prune_change(const LiveLeftover& left) const {
-    if (!left.owner.empty() && left.owner != s_.pipeline)
+    if (!left.owner.empty() && left.owner != pipeline_label_value(s_.pipeline))
       return {left.entry.id(), ChangeAction::skipped, "left in place: it now belongs to pipeline '" + left.owner + "'"};
     if (left.prune_disabled) return {left.entry.id(), ChangeAction::skipped, "left in place: driftless.dev/prune: disabled"};
     if (!s_.settings.prune) return {left.entry.id(), ChangeAction::skipped, "left in place: prune is off"};
@@ -631,7 +631,7 @@ class Reconciler {
     std::array<std::vector<const LiveLeftover*>, kStageCount> stages;
     for (const LiveLeftover* left : prune_candidates()) {
       ObjectChange change = prune_change(*left);
-      if (!left->owner.empty() && left->owner != s_.pipeline)
+      if (!left->owner.empty() && left->owner != pipeline_label_value(s_.pipeline))
         s_.failures.push_back({left->entry, left->type.object_path(left->entry.namespace_name, left->entry.name),
                                kPruneRefused, left->entry.id() + " was not pruned: " + change.detail});
       if (change.action == ChangeAction::skipped) {

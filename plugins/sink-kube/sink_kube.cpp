@@ -9,6 +9,7 @@
 #include <set>
 
 #include "cluster.hpp"
+#include "control_plane.hpp"
 #include "events.hpp"
 #include "lease.hpp"
 #include "ownership.hpp"
@@ -39,6 +40,8 @@ class KubeSink : public Sink,
     std::lock_guard lock(mutex_);
     const RetryDeadline retry_deadline(context.deadline(), [&context] { return context.cancelled(); });
     SinkReport report;
+    if (!settings_.keep_flux_objects) report.diagnostics = refuse_control_plane_objects(request.objects);
+    if (!report.diagnostics.empty()) return report;
     auto discovery = connect(request.objects);
     if (!discovery.ok()) {
       report.diagnostics.push_back({Severity::error, discovery.error().message, {}, 0, {}});
@@ -287,6 +290,12 @@ const SettingsSchema<Settings>& schema() {
                          "never pruned. When false, such a namespace is an error naming it and its objects.")
                    .default_to(false),
                &S::create_namespaces)
+          .key(ConfigKey("keepFluxObjects", ConfigType::boolean,
+                         "Apply Flux objects (the *.fluxcd.io groups) and Argo CD Applications, ApplicationSets and "
+                         "AppProjects like any other object. When false, each is an error naming it: they are read by "
+                         "renderers (flux, helmrelease), and a Flux or Argo CD controller in the cluster would act on them.")
+                   .default_to(false),
+               &S::keep_flux_objects)
           .key(ConfigKey("wait", ConfigType::boolean, "After applying, wait until the objects are healthy.").default_to(true),
                &S::wait)
           .key(ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established).")

@@ -155,7 +155,7 @@ std::vector<PluginUse> chain(ArgocdFields& fields, const Artifact& artifact, con
   }
   Object nested;
   if (settings.child_renderers.is_object() && !settings.child_renderers.as_object().empty())
-    nested.set("childRenderers", settings.child_renderers);
+    nested.set("childStageKeys", settings.child_renderers);
   out.push_back(stage(settings, "argocd", std::move(nested)));
   return out;
 }

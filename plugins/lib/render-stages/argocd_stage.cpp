@@ -31,7 +31,7 @@ void order_waves(std::vector<ApplicationPipeline>& applications) {
 
 const SettingsSchema<ArgocdSettings>& argocd_schema() {
   static const auto schema = SettingsSchema<ArgocdSettings>().key(
-      ConfigKey("childRenderers", ConfigType::any,
+      ConfigKey("childStageKeys", ConfigType::any,
                 "Keys laid under each renderer stage of the pipelines Applications declare, by renderer type "
                 "({helm: {helmPath: /opt/helm}}); nested Applications get them too.")
           .default_to(Object{}),

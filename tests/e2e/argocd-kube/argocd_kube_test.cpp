@@ -92,7 +92,7 @@ TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesT
                  ", ref: {branch: main}, auth: {username: " + env["GIT_HTTP_USER"] + ", passwordFile: password}}\n"
                  "pipelines:\n- name: " + parent + "\n  source: fleet\n  path: apps\n"
                  "  renderers: [{type: auto, helmPath: " + env["HELM"] + ", kustomizePath: " + env["KUSTOMIZE"] +
-                 ", childRenderers: {helm: {helmPath: " + env["HELM"] + "}}}]\n"
+                 ", childStageKeys: {helm: {helmPath: " + env["HELM"] + "}}}]\n"
                  "  sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + "}\n");
   write_file(work / "lsan.supp", libgit2_leak_suppressions);
   auto applied = run_driftless({"--config", (work / "driftless.yaml").string(), "--state-dir", (work / "state").string(),

@@ -1,0 +1,337 @@
+#include "flux_kustomization.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "flux_fields.hpp"
+
+namespace driftless::renderers {
+namespace {
+
+constexpr const char* kBootstrapName = "flux-system";  // Flux bootstrap's GitRepository, in its own namespace
+
+// The fields of a Kustomization's spec that driftless reads (docs/migrating-from-flux.md).
+const std::set<std::string, std::less<>> kRead = {
+    "sourceRef",  "path",         "interval",  "suspend",  "dependsOn",           "prune",
+    "wait",       "healthChecks", "timeout",   "force",    "serviceAccountName",  "targetNamespace",
+    "namePrefix", "nameSuffix",   "commonMetadata", "patches", "patchesStrategicMerge", "patchesJson6902",
+    "images",     "components",   "decryption", "postBuild"};
+
+// Fields driftless knows but does not do, and what it does instead.
+const std::map<std::string, std::string, std::less<>> kNotDone = {
+    {"retryInterval", "driftless retries a failed pipeline with its own backoff"},
+    {"deletionPolicy", "driftless leaves the objects of a pipeline no longer declared in place"},
+    {"healthCheckExprs", "driftless judges health by its own rules for each kind"},
+    {"ignoreMissingComponents", "a missing component is an error"},
+    {"validation", "driftless validates every object with a server-side dry run before applying"},
+};
+
+// A mapping of `members`, in order.
+Object mapping(std::initializer_list<std::pair<std::string_view, Value>> members) {
+  Object out;
+  for (const auto& [key, value] : members) out.set(key, value);
+  return out;
+}
+
+// Reads the fields of one Kustomization, collecting findings against it.
+class Reader {
+ public:
+  Reader(const KubeObject& object, std::vector<Diagnostic>& out) : object_(object), out_(out) {}
+
+  void say(Severity severity, std::string message) {
+    out_.push_back({severity, std::move(message), object_.origin.file, object_.origin.line, object_.id()});
+  }
+  void error(std::string message) { say(Severity::error, std::move(message)); }
+  void warn(std::string message) { say(Severity::warning, std::move(message)); }
+
+  // The string at `key` of `parent`; "" when absent, an error when not a string.
+  std::string string_at(const Value& parent, std::string_view key, const std::string& path) {
+    const Value* v = parent.find(key);
+    if (!v || v->is_null()) return "";
+    if (!v->is_string()) error(path + " must be a string");
+    return v->is_string() ? v->as_string() : "";
+  }
+
+  std::optional<bool> bool_at(const Value& parent, std::string_view key, const std::string& path) {
+    const Value* v = parent.find(key);
+    if (!v || v->is_null()) return std::nullopt;
+    if (!v->is_bool()) error(path + " must be true or false");
+    return v->is_bool() ? std::optional<bool>(v->as_bool()) : std::nullopt;
+  }
+
+  // The list at `key`; empty when absent, an error when not a list.
+  const Array& array_at(const Value& parent, std::string_view key, const std::string& path) {
+    static const Array none;
+    const Value* v = parent.find(key);
+    if (!v || v->is_null()) return none;
+    if (!v->is_array()) error(path + " must be a list");
+    return v->is_array() ? v->as_array() : none;
+  }
+
+  std::optional<std::chrono::milliseconds> duration_at(const Value& parent, std::string_view key, const std::string& path) {
+    const std::string text = string_at(parent, key, path);
+    if (text.empty()) return std::nullopt;
+    auto parsed = parse_go_duration(text);
+    if (!parsed || parsed->count() <= 0) error(path + ": '" + text + "' is not a duration such as 10m or 1h30m");
+    return parsed && parsed->count() > 0 ? parsed : std::nullopt;
+  }
+
+ private:
+  const KubeObject& object_;
+  std::vector<Diagnostic>& out_;
+};
+
+// Flux's spec.path ("./apps/staging", "apps", "", ".") as a folder of the
+// source: '/'-separated, "" for the root; nullopt when it leaves the source.
+std::optional<std::string> source_folder(const std::string& path) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string part = path.substr(start, end - start);
+    if (part == "..") return std::nullopt;
+    if (!part.empty() && part != ".") out += (out.empty() ? "" : "/") + part;
+    start = end + 1;
+  }
+  return out;
+}
+
+// "host/path" of a Git URL without scheme, user, ".git" and a final '/', the
+// host in lower case: https://github.com/acme/fleet.git, ssh://git@github.com/acme/fleet
+// and git@github.com:acme/fleet all give "github.com/acme/fleet".
+std::string repository_of(std::string url) {
+  if (auto scheme = url.find("://"); scheme != std::string::npos) url = url.substr(scheme + 3);
+  else if (auto colon = url.find(':'); colon != std::string::npos && url.find('/') > colon) url[colon] = '/';  // scp-like
+  if (auto at = url.find('@'); at != std::string::npos && at < url.find('/')) url = url.substr(at + 1);
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.size() > 4 && url.compare(url.size() - 4, 4, ".git") == 0) url.resize(url.size() - 4);
+  const std::size_t host_end = std::min(url.find('/'), url.size());
+  std::transform(url.begin(), url.begin() + static_cast<std::ptrdiff_t>(host_end), url.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return url;
+}
+
+// The variables of spec.postBuild: substituteFrom in order, then substitute
+// on top (as Flux does), read from the objects of the render, never the
+// cluster. Values are never put into a message.
+std::optional<Object> substitution_variables(Reader& r, const Value& post_build, const std::string& ns,
+                                             const std::vector<KubeObject>& objects) {
+  Object variables;
+  bool ok = true;
+  for (const auto& ref : r.array_at(post_build, "substituteFrom", "spec.postBuild.substituteFrom")) {
+    if (!ref.is_object()) continue;
+    const std::string kind = r.string_at(ref, "kind", "spec.postBuild.substituteFrom.kind");
+    const std::string name = r.string_at(ref, "name", "spec.postBuild.substituteFrom.name");
+    const std::string wanted = kind + "/" + ns + "/" + name;
+    if (kind != "ConfigMap" && kind != "Secret") {
+      r.error("spec.postBuild.substituteFrom " + wanted + ": the kind must be ConfigMap or Secret");
+      ok = false;
+      continue;
+    }
+    auto found = std::find_if(objects.begin(), objects.end(), [&](const KubeObject& o) {
+      return o.kind() == kind && o.name() == name && (o.namespace_name() == ns || o.namespace_name().empty());
+    });
+    if (found == objects.end()) {
+      if (r.bool_at(ref, "optional", "spec.postBuild.substituteFrom.optional").value_or(false)) {
+        r.say(Severity::info, "spec.postBuild.substituteFrom " + wanted + " (optional) is not among the objects of this render");
+        continue;
+      }
+      r.error("spec.postBuild.substituteFrom " + wanted + " is not among the objects of this render: driftless "
+              "reads it from the repository, never the cluster; put it beside the Kustomization, or mark it optional: true");
+      ok = false;
+      continue;
+    }
+    if (found->body.find("sops")) {
+      r.error("spec.postBuild.substituteFrom " + wanted + " is still encrypted with sops: put the sops renderer before flux");
+      ok = false;
+      continue;
+    }
+    auto data = object_data(*found);
+    if (!data.ok()) {
+      r.error("spec.postBuild.substituteFrom " + wanted + ": " + data.error().message);
+      ok = false;
+      continue;
+    }
+    for (auto& [key, value] : *data) variables.set(key, std::move(value));
+  }
+  if (const Value* inline_values = post_build.find("substitute"); inline_values && !inline_values->is_null()) {
+    if (!inline_values->is_object()) r.error("spec.postBuild.substitute must be a mapping of names to strings");
+    else
+      for (const auto& [key, value] : inline_values->as_object()) {
+        if (value.is_string()) variables.set(key, value);
+        else r.error("spec.postBuild.substitute." + key + " must be a string");
+        ok = ok && value.is_string();
+      }
+  }
+  return ok ? std::optional<Object>(std::move(variables)) : std::nullopt;
+}
+
+// The kustomize overlay Flux lays over the folder (targetNamespace, namePrefix,
+// nameSuffix, commonMetadata, patches, images, components), as the overlay
+// renderer's config; v1beta2's patchesStrategicMerge and patchesJson6902 join `patches`.
+Object overlay_config(const Value& spec) {
+  Object overlay;
+  for (const char* key : {"targetNamespace", "namePrefix", "nameSuffix", "commonMetadata", "images", "components"})
+    if (const Value* v = spec.find(key); v && !v->is_null()) overlay.set(key, *v);
+  Array patches;
+  if (const Value* v = spec.find("patches"); v && v->is_array()) patches = v->as_array();
+  if (const Value* v = spec.find("patchesStrategicMerge"); v && v->is_array())
+    for (const auto& patch : v->as_array()) patches.push_back(mapping({{"patch", to_json(patch)}}));
+  if (const Value* v = spec.find("patchesJson6902"); v && v->is_array())
+    for (const auto& entry : v->as_array()) {
+      Object patch = mapping({{"patch", to_json(entry.find("patch") ? *entry.find("patch") : Value(Array{}))}});
+      if (const Value* target = entry.find("target")) patch.set("target", *target);
+      patches.push_back(std::move(patch));
+    }
+  if (!patches.empty()) overlay.set("patches", std::move(patches));
+  return overlay;
+}
+
+// How the kube sink applies the declared pipeline.
+Object sink_overlay(Reader& r, const Value& spec, const std::string& ns) {
+  Object sink;
+  if (auto prune = r.bool_at(spec, "prune", "spec.prune")) sink.set("prune", *prune);
+  if (auto force = r.bool_at(spec, "force", "spec.force")) sink.set("force", *force);
+  if (auto wait = r.bool_at(spec, "wait", "spec.wait")) sink.set("wait", *wait);
+  if (!r.array_at(spec, "healthChecks", "spec.healthChecks").empty()) {
+    sink.set("wait", true);
+    r.warn("spec.healthChecks: driftless waits for every object of the pipeline to be healthy, not only the ones named");
+  }
+  if (auto timeout = r.duration_at(spec, "timeout", "spec.timeout"))
+    sink.set("healthTimeout", std::to_string(timeout->count()) + "ms");
+  if (auto account = r.string_at(spec, "serviceAccountName", "spec.serviceAccountName"); !account.empty())
+    sink.set("impersonate", mapping({{"user", "system:serviceaccount:" + ns + ":" + account}}));
+  if (auto target = r.string_at(spec, "targetNamespace", "spec.targetNamespace"); !target.empty()) sink.set("namespace", target);
+  return sink;
+}
+
+// The age identities of the flux stage's config, as the sops keys that set
+// them (the unset ones left out: the core checks what a declaration passes).
+Object age_keys(const SopsSettings& sops) {
+  Object keys;
+  if (!sops.age_key_file.empty()) keys.set("ageKeyFile", sops.age_key_file);
+  if (!sops.age_key_env.empty()) keys.set("ageKeyEnv", sops.age_key_env);
+  return keys;
+}
+
+// The flux stage's own config, for the nested Kustomizations of a declared pipeline.
+Object flux_config(const FluxSettings& settings) {
+  Array child_renderers;
+  for (const auto& name : settings.child_renderers) child_renderers.push_back(name);
+  Object config = age_keys(settings.sops);
+  config.set("childRenderers", std::move(child_renderers));
+  return config;
+}
+
+// The stages Flux runs on the folder: its generator (auto, which leaves the
+// Flux objects to the flux stage further on), the kustomize overlay, sops,
+// the substitution, then the nested Kustomizations and the child renderers.
+std::vector<PluginUse> renderer_chain(Reader& r, const Value& spec, const std::string& ns, const FluxRender& render) {
+  std::vector<PluginUse> chain{{"auto", mapping({{"flux", false}})}};
+  if (Object overlay = overlay_config(spec); !overlay.empty()) chain.push_back({"overlay", std::move(overlay)});
+  if (const Value* decryption = spec.find("decryption"); decryption && decryption->is_object()) {
+    const std::string provider = r.string_at(*decryption, "provider", "spec.decryption.provider");
+    if (provider != "sops") r.error("spec.decryption.provider '" + provider + "': driftless decrypts sops only");
+    if (const Value* secret = decryption->find("secretRef"); secret && !secret->is_null())
+      r.warn("spec.decryption.secretRef (" + secret->string_or("name") + "): driftless decrypts with the age identities "
+             "of its own config (the flux renderer's ageKeyFile or ageKeyEnv, else SOPS_AGE_KEY_FILE), never a Secret of the cluster");
+    chain.push_back({"sops", age_keys(render.settings.sops)});
+  }
+  if (const Value* post_build = spec.find("postBuild"); post_build && post_build->is_object()) {
+    if (auto variables = substitution_variables(r, *post_build, ns, render.objects)) {
+      Object substitute = mapping({{"variables", std::move(*variables)}, {"strict", false}});
+      if (auto strategy = r.string_at(*post_build, "substituteStrategy", "spec.postBuild.substituteStrategy"); !strategy.empty())
+        substitute.set("substituteStrategy", strategy);
+      chain.push_back({"substitute", std::move(substitute)});
+    }
+  }
+  chain.push_back({"flux", flux_config(render.settings)});
+  for (const auto& name : render.settings.child_renderers) chain.push_back({name, Object{}});
+  return chain;
+}
+
+}  // namespace
+
+std::string source_ref_id(const KubeObject& kustomization) {
+  const Value* ref = kustomization.body.at_path({"spec", "sourceRef"});
+  if (!ref || !ref->is_object()) return "";
+  return ref->string_or("kind") + "/" + ref->string_or("namespace", kustomization.namespace_name()) + "/" +
+         ref->string_or("name");
+}
+
+bool is_own_repository(const std::string& namespace_name, const std::string& name, const std::string& url,
+                       const Artifact& artifact) {
+  if (namespace_name == kBootstrapName && name == kBootstrapName) return true;
+  auto own = artifact.metadata.find("url");
+  return !url.empty() && own != artifact.metadata.end() && repository_of(url) == repository_of(own->second);
+}
+
+std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomization, const FluxRender& render,
+                                                   std::vector<Diagnostic>& out) {
+  std::vector<Diagnostic> found;
+  Reader r(kustomization, found);
+  const std::string ns = kustomization.namespace_name();
+  const Value* spec_value = kustomization.body.find("spec");
+  const Value spec = spec_value && spec_value->is_object() ? *spec_value : Value(Object{});
+  for (const auto& [key, value] : spec.as_object()) {
+    if (key == "kubeConfig")
+      r.error("spec.kubeConfig: this Kustomization applies to another cluster; driftless applies a declared pipeline "
+              "to its parent's cluster only: configure a pipeline with that cluster's sink instead");
+    else if (auto not_done = kNotDone.find(key); not_done != kNotDone.end())
+      r.warn("spec." + key + " is not supported and has no effect: " + not_done->second);
+    else if (!kRead.count(key))
+      r.warn("spec." + key + " is not a field driftless knows; it has no effect");
+  }
+
+  // The source: only the repository the pipeline reads itself.
+  const Value* ref = spec.find("sourceRef");
+  const std::string ref_kind = ref ? ref->string_or("kind") : "";
+  const std::string ref_ns = ref ? ref->string_or("namespace", ns) : "";
+  const std::string ref_name = ref ? ref->string_or("name") : "";
+  const std::string ref_id = ref_kind + "/" + ref_ns + "/" + ref_name;
+  auto source = std::find_if(render.sources.begin(), render.sources.end(), [&](const KubeObject& s) {
+    return s.kind() == ref_kind && s.name() == ref_name && s.namespace_name() == ref_ns;
+  });
+  const Value* url_value = source != render.sources.end() ? source->body.at_path({"spec", "url"}) : nullptr;
+  const std::string source_url = url_value && url_value->is_string() ? url_value->as_string() : "";
+  if (!ref || ref_name.empty())
+    r.error("spec.sourceRef is required");
+  else if (ref_kind != "GitRepository" || !is_own_repository(ref_ns, ref_name, source_url, render.request.artifact))
+    r.error("spec.sourceRef " + ref_id + " is not the repository this pipeline reads (Flux bootstrap's "
+            "GitRepository flux-system/flux-system, or one with the URL of the pipeline's source); pipelines from "
+            "other sources are not supported yet: configure a pipeline with a source for it");
+
+  auto folder = source_folder(r.string_at(spec, "path", "spec.path"));
+  if (!folder) r.error("spec.path '" + spec.string_or("path") + "' leaves the source");
+
+  DeclaredPipeline declared;
+  declared.name = kustomization.name();
+  declared.path = folder.value_or("");
+  declared.interval = r.duration_at(spec, "interval", "spec.interval");
+  declared.suspended = r.bool_at(spec, "suspend", "spec.suspend").value_or(false);
+  for (const auto& dependency : r.array_at(spec, "dependsOn", "spec.dependsOn")) {
+    const std::string name = dependency.is_object() ? dependency.string_or("name") : "";
+    if (name.empty()) r.error("spec.dependsOn: each entry needs a name");
+    else if (dependency.string_or("namespace", ns) != ns)
+      r.error("spec.dependsOn " + dependency.string_or("namespace") + "/" + name + ": driftless orders the "
+              "Kustomizations of one render by name; a dependency in another namespace than " + ns + " is not supported");
+    else declared.depends_on.push_back(name);
+  }
+  declared.sink = sink_overlay(r, spec, ns);
+  declared.renderers = renderer_chain(r, spec, ns, render);
+  declared.declared_by = kustomization.id();
+  declared.origin = kustomization.origin;
+
+  const bool failed = has_errors(found);
+  const bool applies_this_folder = !failed && declared.path == render.request.path;
+  if (applies_this_folder)
+    r.say(Severity::info, "applies the folder '" + declared.path + "' this pipeline renders (Flux bootstrap's own "
+                          "sync); driftless runs it as this pipeline, so it declares no pipeline of its own");
+  for (auto& d : found) out.push_back(std::move(d));
+  if (failed || applies_this_folder) return std::nullopt;
+  return declared;
+}
+
+}  // namespace driftless::renderers

@@ -1,0 +1,44 @@
+// One Flux Kustomization (kustomize.toolkit.fluxcd.io v1, v1beta2) read as a
+// declared pipeline: its folder, interval, dependencies and suspension; how
+// the kube sink applies it (prune, wait, timeout, force, serviceAccountName,
+// targetNamespace) as the sink overlay; and the stages Flux runs on the
+// folder (generator, kustomize overlay, sops, post-build substitution, nested
+// Kustomizations) as its renderer chain.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driftless/plugin.hpp"
+#include "flux_stage.hpp"
+
+namespace driftless::renderers {
+
+/// What reading a Kustomization needs from the render that holds it.
+struct FluxRender {
+  const RenderRequest& request;
+  const FluxSettings& settings;
+  /// The objects the render passes on: the ConfigMaps and Secrets of postBuild.substituteFrom.
+  const std::vector<KubeObject>& objects;
+  /// The Flux source objects of the render (GitRepository, OCIRepository, ...).
+  const std::vector<KubeObject>& sources;
+};
+
+/// "Kind/namespace/name" of the source the Kustomization reads (spec.sourceRef).
+std::string source_ref_id(const KubeObject& kustomization);
+
+/// Whether the GitRepository `namespace_name`/`name` (with `url`, "" when the
+/// object is not in the render) is the repository the pipeline itself reads:
+/// Flux bootstrap's flux-system/flux-system, or the URL of the pipeline's
+/// source (Artifact::metadata "url") up to scheme, user, ".git" and a final '/'.
+bool is_own_repository(const std::string& namespace_name, const std::string& name, const std::string& url,
+                       const Artifact& artifact);
+
+/// The pipeline `kustomization` declares. Nullopt when it declares none to
+/// run: an error was added to `out`, or it is the Kustomization that applies
+/// the rendered folder itself (Flux bootstrap's flux-system), skipped with an info.
+std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomization, const FluxRender& render,
+                                                   std::vector<Diagnostic>& out);
+
+}  // namespace driftless::renderers

@@ -1,0 +1,340 @@
+// The flux renderer reads the Flux objects of a render (a cluster folder of
+// Flux's flux2-kustomize-helm-example shape) into declared pipelines, takes
+// sources, Flux's install and unsupported kinds out, each named in a finding.
+#include <gtest/gtest.h>
+
+#include "driftless/toolkit/hash.hpp"
+#include "driftless/toolkit/manifests.hpp"
+#include "render_harness.hpp"
+#include "support.hpp"
+
+using namespace driftless;
+using namespace driftless::test;
+
+namespace {
+
+constexpr const char* kSync = R"(apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: flux-system, namespace: flux-system}
+spec:
+  interval: 1m0s
+  ref: {branch: main}
+  secretRef: {name: flux-system}
+  url: ssh://git@github.com/acme/fleet
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: flux-system, namespace: flux-system}
+spec:
+  interval: 10m0s
+  path: ./clusters/staging
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+)";
+
+constexpr const char* kComponents = R"(apiVersion: v1
+kind: Namespace
+metadata:
+  name: flux-system
+  labels: {app.kubernetes.io/instance: flux-system, app.kubernetes.io/part-of: flux}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: kustomizations.kustomize.toolkit.fluxcd.io}
+spec: {group: kustomize.toolkit.fluxcd.io, names: {kind: Kustomization, plural: kustomizations}, scope: Namespaced}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: kustomize-controller
+  namespace: flux-system
+  labels: {app.kubernetes.io/part-of: flux}
+)";
+
+constexpr const char* kInfrastructure = R"(apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: infra-controllers, namespace: flux-system}
+spec:
+  interval: 1h
+  retryInterval: 1m
+  timeout: 5m
+  sourceRef: {kind: GitRepository, name: flux-system}
+  path: ./infrastructure/controllers
+  prune: true
+  wait: true
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: infra-configs, namespace: flux-system}
+spec:
+  dependsOn: [{name: infra-controllers}]
+  interval: 1h
+  sourceRef: {kind: GitRepository, name: flux-system}
+  path: infrastructure/configs/
+  prune: true
+)";
+
+constexpr const char* kApps = R"(apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  dependsOn: [{name: infra-configs}]
+  sourceRef: {kind: GitRepository, name: flux-system}
+  path: ./apps/staging
+  prune: false
+  force: true
+  targetNamespace: podinfo
+  namePrefix: staging-
+  commonMetadata: {labels: {team: web}}
+  images: [{name: podinfo, newTag: 6.5.0}]
+  patches:
+    - patch: '[{"op": "replace", "path": "/spec/replicas", "value": 2}]'
+      target: {kind: Deployment, name: podinfo}
+  postBuild:
+    substitute: {cluster_env: staging, region: inline}
+    substituteFrom:
+      - {kind: ConfigMap, name: cluster-vars}
+      - {kind: Secret, name: cluster-secrets}
+      - {kind: ConfigMap, name: absent, optional: true}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cluster-vars, namespace: flux-system}
+data: {region: eu-west-1, domain: staging.example.com}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: cluster-secrets, namespace: flux-system}
+data: {token: )";
+
+std::vector<KubeObject> objects(const std::string& yaml, const std::string& file) {
+  auto parsed = parse_manifests(yaml, file);
+  if (has_errors(parsed.diagnostics)) throw std::runtime_error("bad fixture " + file);
+  return parsed.objects;
+}
+
+std::vector<KubeObject> staging_cluster() {
+  std::vector<KubeObject> all;
+  for (auto [yaml, file] : std::vector<std::pair<std::string, std::string>>{
+           {kSync, "clusters/staging/flux-system/gotk-sync.yaml"},
+           {kComponents, "clusters/staging/flux-system/gotk-components.yaml"},
+           {kInfrastructure, "clusters/staging/infrastructure.yaml"},
+           {std::string(kApps) + base64_encode("s3cret-token") + "}\n", "clusters/staging/apps.yaml"}}) {
+    auto more = objects(yaml, file);
+    all.insert(all.end(), more.begin(), more.end());
+  }
+  return all;
+}
+
+Rendered flux(const std::vector<KubeObject>& input, const std::string& config = "{}", const std::string& path = "clusters/staging") {
+  TempDir root;
+  return render({"flux", config, root.path(), path, input, nullptr});
+}
+
+const DeclaredPipeline& declared(const Rendered& r, const std::string& name) {
+  for (const auto& p : r.result.pipelines)
+    if (p.name == name) return p;
+  throw std::runtime_error("no declared pipeline " + name + " in:\n" + r.diagnostics());
+}
+
+std::vector<std::string> stages(const DeclaredPipeline& p) {
+  std::vector<std::string> out;
+  for (const auto& use : p.renderers) out.push_back(use.type);
+  return out;
+}
+
+const Value& stage_config(const DeclaredPipeline& p, const std::string& type) {
+  for (const auto& use : p.renderers)
+    if (use.type == type) return use.config;
+  throw std::runtime_error("no stage " + type + " in " + p.name);
+}
+
+bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST(FluxRenderer, AClusterFolderOfTheFluxExampleDeclaresOnePipelinePerKustomizationInDependencyShape) {
+  auto r = flux(staging_cluster());
+  ASSERT_FALSE(has_errors(r.result.diagnostics)) << r.diagnostics();
+  // The bootstrap Kustomization over this very folder is skipped, not a recursion.
+  ASSERT_EQ(r.result.pipelines.size(), 3u) << r.diagnostics();
+  EXPECT_TRUE(mentions(r.diagnostics(), "clusters/staging/flux-system/gotk-sync.yaml:10: info")) << r.diagnostics();
+  EXPECT_TRUE(mentions(r.diagnostics(), "Flux bootstrap's own sync")) << r.diagnostics();
+
+  const auto& controllers = declared(r, "infra-controllers");
+  EXPECT_EQ(controllers.path, "infrastructure/controllers");
+  EXPECT_EQ(controllers.interval, std::chrono::milliseconds(3600000));
+  EXPECT_TRUE(controllers.depends_on.empty());
+  EXPECT_EQ(controllers.declared_by, "Kustomization/flux-system/infra-controllers");
+  EXPECT_EQ(controllers.origin.file, "clusters/staging/infrastructure.yaml");
+  EXPECT_EQ(to_json(controllers.sink), R"({"prune":true,"wait":true,"healthTimeout":"300000ms"})");
+  EXPECT_EQ(stages(controllers), (std::vector<std::string>{"auto", "flux", "helmrelease"}));
+  EXPECT_EQ(to_json(stage_config(controllers, "auto")), R"({"flux":false})");
+  EXPECT_EQ(to_json(stage_config(controllers, "flux")), R"({"childRenderers":["helmrelease"]})");
+
+  const auto& configs = declared(r, "infra-configs");
+  EXPECT_EQ(configs.path, "infrastructure/configs");
+  EXPECT_EQ(configs.depends_on, std::vector<std::string>{"infra-controllers"});
+
+  const auto& apps = declared(r, "apps");
+  EXPECT_EQ(apps.path, "apps/staging");
+  EXPECT_EQ(apps.depends_on, std::vector<std::string>{"infra-configs"});
+  EXPECT_EQ(to_json(apps.sink), R"({"prune":false,"force":true,"namespace":"podinfo"})");
+  EXPECT_EQ(stages(apps), (std::vector<std::string>{"auto", "overlay", "substitute", "flux", "helmrelease"}));
+  EXPECT_EQ(to_json(stage_config(apps, "overlay")),
+            R"({"targetNamespace":"podinfo","namePrefix":"staging-","commonMetadata":{"labels":{"team":"web"}},)"
+            R"("images":[{"name":"podinfo","newTag":"6.5.0"}],"patches":[{"patch":"[{\"op\": \"replace\", \"path\": )"
+            R"(\"/spec/replicas\", \"value\": 2}]","target":{"kind":"Deployment","name":"podinfo"}}]})");
+  // substituteFrom in order, then substitute on top, as Flux does.
+  EXPECT_EQ(to_json(stage_config(apps, "substitute")),
+            R"({"variables":{"domain":"staging.example.com","region":"inline","token":"s3cret-token","cluster_env":"staging"},"strict":false})");
+  EXPECT_TRUE(mentions(r.diagnostics(), "ConfigMap/flux-system/absent (optional) is not among the objects")) << r.diagnostics();
+  EXPECT_FALSE(mentions(r.diagnostics(), "s3cret")) << r.diagnostics();
+}
+
+TEST(FluxRenderer, SourcesAndFluxsInstallAreTakenOutWithOneWarningAndTheNamespaceInUseStays) {
+  auto r = flux(staging_cluster());
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"ConfigMap/flux-system/cluster-vars", "Secret/flux-system/cluster-secrets",
+                                               "Namespace/flux-system"}));
+  EXPECT_TRUE(mentions(r.diagnostics(), "clusters/staging/flux-system/gotk-components.yaml:7: warning: left out Flux's own "
+                                        "install, 2 objects (CustomResourceDefinition 1, Deployment 1"))
+      << r.diagnostics();
+  EXPECT_TRUE(mentions(r.diagnostics(), "retryInterval is not supported")) << r.diagnostics();
+}
+
+TEST(FluxRenderer, HelmReleasesAndTheSourcesTheyNameGoOnToTheHelmreleaseRenderer) {
+  auto r = flux(objects(R"(apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: podinfo, namespace: flux-system}
+spec: {url: https://stefanprodan.github.io/podinfo}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: unused, namespace: flux-system}
+spec: {url: https://charts.example.com}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: podinfo, namespace: podinfo}
+spec:
+  chart: {spec: {chart: podinfo, sourceRef: {kind: HelmRepository, name: podinfo, namespace: flux-system}}}
+---
+apiVersion: notification.toolkit.fluxcd.io/v1beta3
+kind: Alert
+metadata: {name: slack, namespace: flux-system}
+)", "infrastructure/controllers/podinfo.yaml"));
+  EXPECT_FALSE(has_errors(r.result.diagnostics)) << r.diagnostics();
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"HelmRelease/podinfo/podinfo", "HelmRepository/flux-system/podinfo"}));
+  EXPECT_TRUE(mentions(r.diagnostics(), "podinfo.yaml:6: warning: HelmRepository is read by no Kustomization or HelmRelease"))
+      << r.diagnostics();
+  EXPECT_TRUE(mentions(r.diagnostics(), "podinfo.yaml:17: warning: Alert (notification.toolkit.fluxcd.io/v1beta3) is not "
+                                        "supported"))
+      << r.diagnostics();
+}
+
+TEST(FluxRenderer, ASourceOtherThanThePipelinesOwnRepositoryIsAnErrorNamingIt) {
+  auto r = flux(objects(R"(apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: other, namespace: flux-system}
+spec: {url: https://github.com/acme/other}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: other, namespace: flux-system}
+spec: {interval: 1m, path: ./, prune: true, sourceRef: {kind: GitRepository, name: other}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+kind: Kustomization
+metadata: {name: bucket, namespace: flux-system}
+spec: {interval: 1m, path: ./, prune: true, sourceRef: {kind: OCIRepository, name: flux-system}}
+)", "clusters/staging/sources.yaml"));
+  EXPECT_TRUE(r.result.pipelines.empty());
+  EXPECT_TRUE(mentions(r.diagnostics(), "sources.yaml:6: error: spec.sourceRef GitRepository/flux-system/other is not the "
+                                        "repository this pipeline reads"))
+      << r.diagnostics();
+  EXPECT_TRUE(mentions(r.diagnostics(), "not supported yet")) << r.diagnostics();
+  EXPECT_TRUE(mentions(r.diagnostics(), "sources.yaml:11: error: spec.sourceRef OCIRepository/flux-system/flux-system"))
+      << r.diagnostics();
+}
+
+TEST(FluxRenderer, FieldsDriftlessCannotHonourAreErrorsOrWarningsNamingFieldAndObject) {
+  auto r = flux(objects(R"(apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: remote, namespace: flux-system}
+spec:
+  interval: 1m
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+  kubeConfig: {secretRef: {name: prod-kubeconfig}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: escapes, namespace: flux-system}
+spec: {interval: 1m, path: ../../etc, prune: true, sourceRef: {kind: GitRepository, name: flux-system}, madeUp: 1}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: tenant-a}
+spec: {interval: 1m, path: ./a, prune: true, sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: tenant-b}
+spec: {interval: 1m, path: ./b, prune: true, sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: missing-vars, namespace: flux-system}
+spec:
+  interval: 1m
+  path: ./c
+  sourceRef: {kind: GitRepository, name: flux-system}
+  dependsOn: [{name: apps, namespace: tenant-a}]
+  postBuild: {substituteFrom: [{kind: Secret, name: cluster-secrets}]}
+)", "clusters/staging/bad.yaml"));
+  const std::string d = r.diagnostics();
+  EXPECT_TRUE(mentions(d, "bad.yaml:1: error: spec.kubeConfig: this Kustomization applies to another cluster")) << d;
+  EXPECT_TRUE(mentions(d, "bad.yaml:11: error: spec.path '../../etc' leaves the source")) << d;
+  EXPECT_TRUE(mentions(d, "bad.yaml:11: warning: spec.madeUp is not a field driftless knows")) << d;
+  EXPECT_TRUE(mentions(d, "bad.yaml:21: error: Kustomization 'apps' is declared in namespace 'tenant-b' and in 'tenant-a' "
+                          "(clusters/staging/bad.yaml:16)"))
+      << d;
+  EXPECT_TRUE(mentions(d, "bad.yaml:26: error: spec.dependsOn tenant-a/apps:")) << d;
+  EXPECT_TRUE(mentions(d, "bad.yaml:26: error: spec.postBuild.substituteFrom Secret/flux-system/cluster-secrets is not among "
+                          "the objects of this render"))
+      << d;
+  EXPECT_EQ(r.result.pipelines.size(), 1u) << d;  // tenant-a's apps; the render fails as a whole anyway
+}
+
+TEST(FluxRenderer, DecryptionImpersonationAndHealthChecksShapeTheChainAndTheSink) {
+  auto r = flux(objects(R"(apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: secrets, namespace: team-a}
+spec:
+  interval: 1m
+  path: ./secrets
+  prune: true
+  serviceAccountName: deployer
+  sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}
+  decryption: {provider: sops, secretRef: {name: sops-age}}
+  healthChecks: [{apiVersion: apps/v1, kind: Deployment, name: web, namespace: team-a}]
+)", "clusters/staging/secrets.yaml"),
+                "{childRenderers: [], ageKeyFile: /etc/driftless/age.keys}");
+  ASSERT_EQ(r.result.pipelines.size(), 1u) << r.diagnostics();
+  const auto& p = r.result.pipelines[0];
+  EXPECT_EQ(stages(p), (std::vector<std::string>{"auto", "sops", "flux"}));
+  EXPECT_EQ(to_json(stage_config(p, "sops")), R"({"ageKeyFile":"/etc/driftless/age.keys"})");
+  EXPECT_EQ(to_json(p.sink), R"({"prune":true,"wait":true,"impersonate":{"user":"system:serviceaccount:team-a:deployer"}})");
+  EXPECT_TRUE(mentions(r.diagnostics(), "warning: spec.decryption.secretRef (sops-age)")) << r.diagnostics();
+  EXPECT_TRUE(mentions(r.diagnostics(), "warning: spec.healthChecks: driftless waits for every object")) << r.diagnostics();
+}
+
+TEST(FluxRenderer, APlainFolderPassesThroughUntouched) {
+  auto input = objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", "apps/a.yaml");
+  auto r = flux(input);
+  EXPECT_EQ(r.diagnostics(), "");
+  EXPECT_EQ(r.ids(), std::vector<std::string>{"ConfigMap/a"});
+  EXPECT_TRUE(r.result.pipelines.empty());
+}
