@@ -129,6 +129,8 @@ class BlockChecker {
       }
       case ConfigType::path: {
         if (!n.IsScalar()) return mismatch(n, key, what);
+        // Empty is unset (the plugin's default), not the folder of the config file.
+        if (n.Scalar().empty()) return Value(std::string());
         std::filesystem::path p(n.Scalar());
         if (p.is_relative())
           p = std::filesystem::absolute(std::filesystem::path(file_).parent_path() / p);

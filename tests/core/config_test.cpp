@@ -77,6 +77,17 @@ TEST(Config, UnknownPluginKeyIsAnError) {
             std::string::npos) << p;
 }
 
+// A declaring renderer checks keys outside any config file (no folder to
+// resolve against): an empty path is unset, not a crash.
+TEST(Config, AnEmptyPathKeyIsUnsetEvenOutsideAConfigFile) {
+  const std::vector<ConfigKey> keys{ConfigKey("ageKeyFile", ConfigType::path, "Key file.").default_to(""),
+                                    ConfigKey("helmPath", ConfigType::path, "helm.")};
+  auto checked = check_plugin_value(keys, *parse_json(R"({"ageKeyFile":"","helmPath":"bin/helm"})"), "renderer 'sops'");
+  ASSERT_TRUE(checked.ok()) << checked.error().message;
+  EXPECT_EQ(checked->string_or("ageKeyFile", "unset?"), "");
+  EXPECT_EQ(checked->string_or("helmPath"), std::filesystem::absolute("bin/helm").lexically_normal().string());
+}
+
 TEST(Config, WrongTypeAndChoiceAreErrors) {
   std::string p = problems(replace(kValid, "missingKind: warning", "missingKind: sometimes, maxFileSize: lots"));
   EXPECT_NE(p.find("'missingKind'"), std::string::npos) << p;
