@@ -98,7 +98,8 @@ void add_cluster(std::map<std::string, std::string>& files, const std::string& e
 // apps/<env>: the base with the environment's replica count (a kustomize patch of the HelmRelease's values).
 void add_app_overlay(std::map<std::string, std::string>& files, const std::string& env, const std::string& apps, int replicas) {
   files["apps/" + env + "/kustomization.yaml"] =
-      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base/podinfo\npatches:\n  - path: podinfo-values.yaml\n    target:\n      kind: HelmRelease\n";
+      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base/podinfo\npatches:\n"
+      "  - path: podinfo-values.yaml\n    target:\n      kind: HelmRelease\n";
   files["apps/" + env + "/podinfo-values.yaml"] =
       "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: " + apps +
       "\nspec:\n  values:\n    replicaCount: " + std::to_string(replicas) + "\n";
@@ -234,7 +235,8 @@ TEST(FluxKube, AFluxRepositoryRunsUnchangedLevelByLevelAndNoFluxObjectReachesThe
   // Every level ok at the first attempt, dependencies first, nothing failed or waiting, no secret shown.
   auto expect_ready_in_order = [&](const CommandResult& applied) {
     for (const char* pipeline : {"cluster", "cluster/infra-controllers", "cluster/infra-configs", "cluster/apps"})
-      EXPECT_NE(applied.out.find(std::string(pipeline) + ": ok at main@sha1:"), std::string::npos) << pipeline << "\n" << applied.out;
+      EXPECT_NE(applied.out.find(std::string(pipeline) + ": ok at main@sha1:"), std::string::npos)
+          << pipeline << "\n" << applied.out;
     EXPECT_EQ(applied.out.find("failed"), std::string::npos) << applied.out;
     EXPECT_EQ(applied.out.find("waiting"), std::string::npos) << applied.out;
     EXPECT_LT(applied.out.find("cluster/infra-controllers: ok"), applied.out.find("cluster/infra-configs: ok")) << applied.out;
@@ -258,7 +260,8 @@ TEST(FluxKube, AFluxRepositoryRunsUnchangedLevelByLevelAndNoFluxObjectReachesThe
   ASSERT_EQ(staging.exit_code, 0) << staging.out << staging.err;
   expect_ready_in_order(staging);
   // The flux-system Namespace stays for cluster-vars; the CRD and the controller are left out.
-  EXPECT_NE((staging.out + staging.err).find("left out Flux's own install, 2 objects"), std::string::npos) << staging.out << staging.err;
+  EXPECT_NE((staging.out + staging.err).find("left out Flux's own install, 2 objects"), std::string::npos)
+      << staging.out << staging.err;
 
   // infra-controllers: a release from the HelmRepository on loopback, with the HelmRelease's values.
   EXPECT_EQ(field("configmap", "ingress-nginx-controller", fleet.infra, ".data.serviceType"), "NodePort");
