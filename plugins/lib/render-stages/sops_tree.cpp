@@ -308,7 +308,9 @@ Result<void> decrypt_sops_documents(const std::vector<Value*>& documents, const 
   if (!stored.ok()) return invalid("the file's MAC (sops.mac) cannot be read: " + stored.error().message);
   if (!crypto::equal(as_text(*stored), decryptor.mac()))
     return invalid("the MAC does not match the values: the file was changed after it was encrypted (a value edited, "
-                   "added, removed or moved); re-encrypt it with sops");
+                   "added, removed or moved); re-encrypt it with sops. The MAC covers the order of the keys, and kustomize "
+                   "(a kustomization.yaml, a Flux Kustomization's patches) writes them sorted: a file it reads must have "
+                   "sorted keys, as kubectl create secret --dry-run=client -o yaml writes them");
   return {};
 }
 

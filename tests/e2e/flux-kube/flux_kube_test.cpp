@@ -1,17 +1,22 @@
 // End to end: a repository in the shape of Flux's flux2-kustomize-helm-example
-// (clusters/staging and clusters/production with flux-system bootstrap files,
-// infrastructure and apps Kustomizations with dependsOn, kustomize overlays
-// per environment), pushed to the tests/env Git HTTP server. One pipeline,
-// clusters/staging with renderers [auto], is applied to the real
-// kube-apiserver: every level is applied in dependency order on the first
-// apply, staging's overlay wins over production's, and no Flux object or
-// Flux install reaches the cluster. Without the flux stage the kube sink
-// refuses the Flux objects.
+// (clusters/staging and clusters/production with flux-system bootstrap files
+// and a cluster-vars ConfigMap; infrastructure/controllers with a HelmRelease
+// from a HelmRepository; infrastructure/configs with an ACME issuer that
+// production's Kustomization patches and a SOPS-encrypted Secret; apps/base
+// with a HelmRelease from an OCIRepository chartRef, kustomize overlays per
+// environment and postBuild substitution), pushed to the tests/env Git HTTP
+// server. One pipeline, clusters/staging with renderers [auto], is applied to
+// the real kube-apiserver: every level is applied in dependency order on the
+// first apply, with no failed attempt, and no Flux object or Flux install
+// reaches the cluster. The same pipeline moved to clusters/production then
+// takes production's values. Without the flux stage the kube sink refuses the
+// Flux objects.
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "driftless/value.hpp"
+#include "chart_repository.hpp"
+#include "driftless/toolkit/hash.hpp"
 #include "source_fixture.hpp"
 
 using namespace driftless;
@@ -20,93 +25,193 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr const char* kStagingAcme = "https://acme-staging-v02.api.letsencrypt.org/directory";
+constexpr const char* kProductionAcme = "https://acme-v02.api.letsencrypt.org/directory";
+
+// What the repository holds that is unique to one run.
+struct Fleet {
+  std::string infra;             // the namespace of the infrastructure
+  std::string apps;              // the namespace of the apps
+  std::string chart_repository;  // URL of the HelmRepository (loopback)
+  std::string oci_chart;         // oci:// URL of the podinfo chart (the OCI registry of tests/env)
+  std::string encrypted_secret;  // a Secret encrypted with sops for the run's age key
+};
+
 std::string kustomization(const std::string& name, const std::string& path, const std::string& more = "") {
   return "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: " + name +
          "\n  namespace: flux-system\nspec:\n  interval: 1h\n  retryInterval: 2m\n  timeout: 2m\n  sourceRef:\n"
          "    kind: GitRepository\n    name: flux-system\n  path: " + path + "\n  prune: true\n" + more;
 }
 
-std::string deployment(const std::string& name, const std::string& ns, int replicas, const std::string& labels = "{}") {
-  return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name + "\n  namespace: " + ns + "\n  labels: " + labels +
-         "\nspec:\n  replicas: " + std::to_string(replicas) + "\n  selector:\n    matchLabels: {app: " + name +
-         "}\n  template:\n    metadata:\n      labels: {app: " + name + "}\n    spec:\n      containers:\n"
-         "        - {name: main, image: registry.example/" + name + ":1.0}\n";
-}
-
 std::string config_map(const std::string& name, const std::string& ns, const std::string& data) {
   return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: " + ns + "\ndata:\n  " + data + "\n";
 }
 
-// The repository; `infra` and `apps` are namespaces unique to this run.
-std::map<std::string, std::string> flux_repository(const std::string& infra, const std::string& apps) {
+std::string namespace_object(const std::string& name) {
+  return "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + name + "\n";
+}
+
+// The files of clusters/<env>: Flux's bootstrap, the cluster's variables and the Kustomizations.
+void add_cluster(std::map<std::string, std::string>& files, const std::string& env) {
+  const std::string cluster = "clusters/" + env + "/";
+  files[cluster + "flux-system/kustomization.yaml"] =
+      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+      "  - gotk-components.yaml\n  - gotk-sync.yaml\n";
+  // Flux's install, trimmed: its namespace, one CRD, one controller.
+  files[cluster + "flux-system/gotk-components.yaml"] =
+      "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n  labels:\n"
+      "    app.kubernetes.io/instance: flux-system\n    app.kubernetes.io/part-of: flux\n"
+      "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+      "  name: kustomizations.kustomize.toolkit.fluxcd.io\n  labels: {app.kubernetes.io/part-of: flux}\n"
+      "spec:\n  group: kustomize.toolkit.fluxcd.io\n  names: {kind: Kustomization, plural: kustomizations}\n"
+      "  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n"
+      "      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n"
+      "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: kustomize-controller\n  namespace: flux-system\n"
+      "  labels: {app.kubernetes.io/part-of: flux}\nspec:\n  selector:\n    matchLabels: {app: kustomize-controller}\n"
+      "  template:\n    metadata:\n      labels: {app: kustomize-controller}\n    spec:\n      containers:\n"
+      "        - {name: manager, image: ghcr.io/fluxcd/kustomize-controller:v1.4.0}\n";
+  files[cluster + "flux-system/gotk-sync.yaml"] =
+      "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n"
+      "  namespace: flux-system\nspec:\n  interval: 1m0s\n  ref:\n    branch: main\n  secretRef:\n    name: flux-system\n"
+      "  url: ssh://git@github.com/acme/fleet\n" +
+      kustomization("flux-system", "./clusters/" + env);
+  // Read by the apps Kustomization's substituteFrom, as Flux reads it from the cluster.
+  files[cluster + "cluster-vars.yaml"] = config_map("cluster-vars", "flux-system", "cluster_domain: " + env + ".example.com");
+  // Production's issuer talks to Let's Encrypt's production endpoint: a patch of the Kustomization, as in Flux's example.
+  const std::string acme_patch =
+      env != "production" ? ""
+                          : "  patches:\n    - patch: |\n        - op: replace\n          path: /data/server\n"
+                            "          value: " + std::string(kProductionAcme) +
+                                "\n      target:\n        kind: ConfigMap\n        name: letsencrypt\n";
+  files[cluster + "infrastructure.yaml"] =
+      kustomization("infra-controllers", "./infrastructure/controllers", "  wait: true\n") +
+      kustomization("infra-configs", "./infrastructure/configs",
+                    "  dependsOn:\n    - name: infra-controllers\n  decryption:\n    provider: sops\n"
+                    "    secretRef:\n      name: sops-age\n" + acme_patch);
+  files[cluster + "apps.yaml"] = kustomization(
+      "apps", "./apps/" + env,
+      "  wait: true\n  dependsOn:\n    - name: infra-configs\n  postBuild:\n    substitute:\n      cluster_env: " + env +
+          "\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-vars\n"
+          "      - kind: Secret\n        name: cluster-secret-vars\n        optional: true\n");
+}
+
+// apps/<env>: the base with the environment's replica count (a kustomize patch of the HelmRelease's values).
+void add_app_overlay(std::map<std::string, std::string>& files, const std::string& env, const std::string& apps, int replicas) {
+  files["apps/" + env + "/kustomization.yaml"] =
+      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base/podinfo\npatches:\n"
+      "  - path: podinfo-values.yaml\n    target:\n      kind: HelmRelease\n";
+  files["apps/" + env + "/podinfo-values.yaml"] =
+      "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: " + apps +
+      "\nspec:\n  values:\n    replicaCount: " + std::to_string(replicas) + "\n";
+}
+
+std::map<std::string, std::string> flux_repository(const Fleet& fleet) {
   std::map<std::string, std::string> files;
-  for (const std::string env : {"staging", "production"}) {
-    const std::string cluster = "clusters/" + env + "/";
-    files[cluster + "flux-system/kustomization.yaml"] =
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
-        "  - gotk-components.yaml\n  - gotk-sync.yaml\n";
-    // Flux's install, trimmed: its namespace, one CRD, one controller.
-    files[cluster + "flux-system/gotk-components.yaml"] =
-        "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n  labels:\n"
-        "    app.kubernetes.io/instance: flux-system\n    app.kubernetes.io/part-of: flux\n"
-        "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
-        "  name: kustomizations.kustomize.toolkit.fluxcd.io\n  labels: {app.kubernetes.io/part-of: flux}\n"
-        "spec:\n  group: kustomize.toolkit.fluxcd.io\n  names: {kind: Kustomization, plural: kustomizations}\n"
-        "  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n"
-        "      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n"
-        "---\n" + deployment("kustomize-controller", "flux-system", 1, "{app.kubernetes.io/part-of: flux}");
-    files[cluster + "flux-system/gotk-sync.yaml"] =
-        "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n"
-        "  namespace: flux-system\nspec:\n  interval: 1m0s\n  ref:\n    branch: main\n  secretRef:\n    name: flux-system\n"
-        "  url: ssh://git@github.com/acme/fleet\n" +
-        kustomization("flux-system", "./clusters/" + env);
-    files[cluster + "infrastructure.yaml"] =
-        kustomization("infra-controllers", "./infrastructure/controllers", "  wait: true\n") +
-        kustomization("infra-configs", "./infrastructure/configs", "  dependsOn:\n    - name: infra-controllers\n");
-    files[cluster + "apps.yaml"] =
-        kustomization("apps", "./apps/" + env, "  wait: true\n  dependsOn:\n    - name: infra-configs\n");
-    files["apps/" + env + "/kustomization.yaml"] =
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base/podinfo\n"
-        "patches:\n  - path: podinfo-values.yaml\n    target:\n      kind: ConfigMap\n";
-    files["apps/" + env + "/podinfo-values.yaml"] = config_map("podinfo-values", apps, "environment: " + env);
-  }
+  add_cluster(files, "staging");
+  add_cluster(files, "production");
+  add_app_overlay(files, "staging", fleet.apps, 1);
+  add_app_overlay(files, "production", fleet.apps, 2);
+
   files["infrastructure/controllers/kustomization.yaml"] =
-      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\n  - controller.yaml\n";
-  files["infrastructure/controllers/namespace.yaml"] = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + infra + "\n";
-  files["infrastructure/controllers/controller.yaml"] = deployment("ingress-controller", infra, 1);
+      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ingress-nginx.yaml\n";
+  files["infrastructure/controllers/ingress-nginx.yaml"] =
+      "---\n" + namespace_object(fleet.infra) +
+      "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: ingress-nginx\n  namespace: " +
+      fleet.infra + "\nspec:\n  interval: 24h\n  url: " + fleet.chart_repository +
+      "\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ingress-nginx\n  namespace: " +
+      fleet.infra + "\nspec:\n  interval: 30m\n  chart:\n    spec:\n      chart: ingress-nginx\n      version: \"*\"\n"
+      "      sourceRef:\n        kind: HelmRepository\n        name: ingress-nginx\n      interval: 12h\n"
+      "  values:\n    controller:\n      service:\n        type: NodePort\n";
   // No kustomization.yaml: Flux's generator (auto) reads every manifest below.
-  files["infrastructure/configs/issuers/issuer.yaml"] = config_map("cluster-issuer", infra, "server: https://acme.example/directory");
+  // The issuer is a ConfigMap standing in for cert-manager's ClusterIssuer.
+  files["infrastructure/configs/cluster-issuers.yaml"] =
+      config_map("letsencrypt", fleet.infra, "server: " + std::string(kStagingAcme));
+  files["infrastructure/configs/dns-token.sops.yaml"] = fleet.encrypted_secret;
+
   files["apps/base/podinfo/kustomization.yaml"] =
       "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\n"
-      "  - deployment.yaml\n  - values.yaml\n";
-  files["apps/base/podinfo/namespace.yaml"] = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + apps + "\n";
-  files["apps/base/podinfo/deployment.yaml"] = deployment("podinfo", apps, 2);
-  files["apps/base/podinfo/values.yaml"] = config_map("podinfo-values", apps, "environment: base");
+      "  - repository.yaml\n  - release.yaml\n";
+  files["apps/base/podinfo/namespace.yaml"] = namespace_object(fleet.apps);
+  files["apps/base/podinfo/repository.yaml"] =
+      "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata:\n  name: podinfo\n  namespace: " +
+      fleet.apps + "\nspec:\n  interval: 10m\n  insecure: true\n  layerSelector:\n"
+      "    mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip\n    operation: copy\n  url: " +
+      fleet.oci_chart + "\n  ref:\n    semver: \">= 6.0.0\"\n";
+  files["apps/base/podinfo/release.yaml"] =
+      "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: " + fleet.apps +
+      "\nspec:\n  releaseName: podinfo\n  chartRef:\n    kind: OCIRepository\n    name: podinfo\n  interval: 50m\n"
+      "  values:\n    replicaCount: 3\n    hostname: podinfo.${cluster_domain}\n    environment: ${cluster_env}\n";
   return files;
+}
+
+// The two charts: ingress-nginx in a chart repository served on loopback,
+// podinfo in the OCI registry; each shows its values in a ConfigMap.
+void publish_charts(ChartRepository& charts, const std::string& oci_repository) {
+  charts.add("ingress-nginx", "4.11.3",
+             {{"configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-controller\ndata:\n"
+                                 "  serviceType: {{ .Values.controller.service.type | quote }}\n"
+                                 "  chartVersion: {{ .Chart.Version | quote }}\n"}},
+             "controller:\n  service:\n    type: LoadBalancer\n");
+  charts.add("podinfo", "6.7.1",
+             {{"deployment.yaml",
+               "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n"
+               "  replicas: {{ .Values.replicaCount }}\n  selector:\n    matchLabels: {app: {{ .Release.Name }}}\n"
+               "  template:\n    metadata:\n      labels: {app: {{ .Release.Name }}}\n    spec:\n      containers:\n"
+               "        - {name: podinfo, image: ghcr.io/stefanprodan/podinfo:6.7.1}\n"},
+              {"configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n"
+                                 "  hostname: {{ .Values.hostname | quote }}\n  environment: {{ .Values.environment | quote }}\n"
+                                 "  chartVersion: {{ .Chart.Version | quote }}\n"}},
+             "replicaCount: 1\nhostname: podinfo.local\nenvironment: none\n");
+  charts.push_oci("podinfo", "6.7.1", oci_repository);
 }
 
 }  // namespace
 
 TEST(FluxKube, AFluxRepositoryRunsUnchangedLevelByLevelAndNoFluxObjectReachesTheCluster) {
   auto env = require_env();
-  ASSERT_FALSE(env["KUBECONFIG"].empty() || env["KUBECTL"].empty()) << "tests/env env file";
+  ASSERT_FALSE(env["KUBECONFIG"].empty() || env["KUBECTL"].empty() || env["SOPS"].empty() || env["AGE_KEYGEN"].empty() ||
+               env["OCI_REGISTRY_URL"].empty())
+      << "tests/env env file";
   TempDir work;
   const std::string run_id = std::to_string(std::random_device{}() % 1000000);
-  const std::string infra = "flux-infra-" + run_id;
-  const std::string apps = "flux-apps-" + run_id;
+  const std::string token = "dns-t0ken-" + run_id;
+  Fleet fleet{"flux-infra-" + run_id, "flux-apps-" + run_id, "", "", ""};
+
+  ChartRepository charts;
+  publish_charts(charts, "public/flux-e2e-" + run_id);
+  fleet.chart_repository = charts.url();
+  fleet.oci_chart = env["OCI_REGISTRY_URL"] + "/public/flux-e2e-" + run_id + "/podinfo";
+
+  // The age key Flux would read from the sops-age Secret goes to the flux stage's ageKeyFile.
+  const fs::path key = work / "age.keys";
+  ASSERT_EQ(run({env["AGE_KEYGEN"], "-o", key.string()}).exit_code, 0);
+  std::string recipient = run({env["AGE_KEYGEN"], "-y", key.string()}).out;
+  recipient.pop_back();
+  // Made as Flux's guide makes it: kubectl writes the keys sorted, as kustomize writes them back (the MAC covers their order).
+  auto plain = run({env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "create", "secret", "generic", "dns-token", "-n",
+                    fleet.infra, "--from-literal=token=" + token, "--dry-run=client", "-o", "yaml"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  write_file(work / "plain.yaml", plain.out);
+  auto encrypted = run({env["SOPS"], "--encrypt", "--age", recipient, "--encrypted-regex", "^(data|stringData)$",
+                        (work / "plain.yaml").string()});
+  ASSERT_EQ(encrypted.exit_code, 0) << encrypted.err;
+  fs::remove(work / "plain.yaml");
+  fleet.encrypted_secret = encrypted.out;
+
   TestRepo repo("flux-e2e");
-  repo.commit(flux_repository(infra, apps), "a Flux repository");
+  repo.commit(flux_repository(fleet), "a Flux repository");
 
   write_file(work / "password", env["GIT_HTTP_PASSWORD"]);
-  // One pipeline per config: staging and production would apply the same objects to the one test cluster.
+  // One pipeline, first on staging's folder, then on production's: both would apply the same objects to the one test cluster.
   auto config = [&](const std::string& cluster, const std::string& renderers) {
     write_file(work / "driftless.yaml",
                "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: git, url: " +
                    env["GIT_HTTP_URL"] + repo.url_path() + ", ref: {branch: main}, auth: {username: " +
                    env["GIT_HTTP_USER"] + ", passwordFile: password}}\npipelines:\n"
-                   "- {name: " + cluster + ", source: fleet, path: clusters/" + cluster + ", renderers: " + renderers +
+                   "- {name: cluster, source: fleet, path: clusters/" + cluster + ", renderers: " + renderers +
                    ", sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + ", healthTimeout: 2m}}\n");
   };
+  const std::string with_key = "[{type: auto, ageKeyFile: " + key.string() + "}]";
   write_file(work / "lsan.supp", libgit2_leak_suppressions);
   const std::map<std::string, std::string> sanitizer_env{{"LSAN_OPTIONS", "suppressions=" + (work / "lsan.supp").string()}};
   auto driftless = [&](std::vector<std::string> command) {
@@ -124,6 +229,20 @@ TEST(FluxKube, AFluxRepositoryRunsUnchangedLevelByLevelAndNoFluxObjectReachesThe
     if (!ns.empty()) args.insert(args.end(), {"-n", ns});
     return kubectl(args).exit_code == 0;
   };
+  auto field = [&](const std::string& kind, const std::string& name, const std::string& ns, const std::string& path) {
+    return kubectl({"get", kind, name, "-n", ns, "-o", "jsonpath={" + path + "}"}).out;
+  };
+  // Every level ok at the first attempt, dependencies first, nothing failed or waiting, no secret shown.
+  auto expect_ready_in_order = [&](const CommandResult& applied) {
+    for (const char* pipeline : {"cluster", "cluster/infra-controllers", "cluster/infra-configs", "cluster/apps"})
+      EXPECT_NE(applied.out.find(std::string(pipeline) + ": ok at main@sha1:"), std::string::npos)
+          << pipeline << "\n" << applied.out;
+    EXPECT_EQ(applied.out.find("failed"), std::string::npos) << applied.out;
+    EXPECT_EQ(applied.out.find("waiting"), std::string::npos) << applied.out;
+    EXPECT_LT(applied.out.find("cluster/infra-controllers: ok"), applied.out.find("cluster/infra-configs: ok")) << applied.out;
+    EXPECT_LT(applied.out.find("cluster/infra-configs: ok"), applied.out.find("cluster/apps: ok")) << applied.out;
+    EXPECT_EQ((applied.out + applied.err).find(token), std::string::npos) << "the decrypted token in driftless's output";
+  };
 
   // Without the flux stage the Flux objects reach the sink, which refuses them before any write.
   config("staging", "[{type: auto, flux: false}]");
@@ -134,34 +253,54 @@ TEST(FluxKube, AFluxRepositoryRunsUnchangedLevelByLevelAndNoFluxObjectReachesThe
   EXPECT_NE(refusal.find("a Flux object (kustomize.toolkit.fluxcd.io/v1) is not applied"), std::string::npos) << refusal;
   EXPECT_NE(refusal.find("(Kustomization/flux-system/infra-controllers)"), std::string::npos) << refusal;
   EXPECT_NE(refusal.find("(GitRepository/flux-system/flux-system)"), std::string::npos) << refusal;
-  EXPECT_FALSE(exists("namespace", infra));
+  EXPECT_FALSE(exists("namespace", fleet.infra));
 
-  config("staging", "[auto]");
-  auto applied = driftless({"apply"});
-  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
-  for (const char* pipeline : {"staging", "staging/infra-controllers", "staging/infra-configs", "staging/apps"})
-    EXPECT_NE(applied.out.find(std::string(pipeline) + ": ok at main@sha1:"), std::string::npos) << pipeline << "\n" << applied.out;
-  EXPECT_EQ(applied.out.find("failed"), std::string::npos) << applied.out;
-  EXPECT_EQ(applied.out.find("waiting"), std::string::npos) << applied.out;
-  // Dependencies first: controllers, configs, then apps.
-  EXPECT_LT(applied.out.find("staging/infra-controllers: ok"), applied.out.find("staging/infra-configs: ok")) << applied.out;
-  EXPECT_LT(applied.out.find("staging/infra-configs: ok"), applied.out.find("staging/apps: ok")) << applied.out;
-  EXPECT_NE((applied.out + applied.err).find("left out Flux's own install, 3 objects"), std::string::npos) << applied.out << applied.err;
+  config("staging", with_key);
+  auto staging = driftless({"apply"});
+  ASSERT_EQ(staging.exit_code, 0) << staging.out << staging.err;
+  expect_ready_in_order(staging);
+  // The flux-system Namespace stays for cluster-vars; the CRD and the controller are left out.
+  EXPECT_NE((staging.out + staging.err).find("left out Flux's own install, 2 objects"), std::string::npos)
+      << staging.out << staging.err;
 
-  EXPECT_TRUE(exists("deployment", "ingress-controller", infra));
-  EXPECT_TRUE(exists("configmap", "cluster-issuer", infra));
-  EXPECT_TRUE(exists("deployment", "podinfo", apps));
-  auto values = kubectl({"get", "configmap", "podinfo-values", "-n", apps, "-o", "jsonpath={.data.environment}"});
-  EXPECT_EQ(values.out, "staging") << values.err;
-  // Nothing of Flux: no CRD, no controller, no namespace of its own.
+  // infra-controllers: a release from the HelmRepository on loopback, with the HelmRelease's values.
+  EXPECT_EQ(field("configmap", "ingress-nginx-controller", fleet.infra, ".data.serviceType"), "NodePort");
+  EXPECT_EQ(field("configmap", "ingress-nginx-controller", fleet.infra, ".data.chartVersion"), "4.11.3");
+  EXPECT_TRUE(exists("secret", "sh.helm.release.v1.ingress-nginx.v1", fleet.infra));
+  // infra-configs: staging's ACME endpoint; the Secret decrypted with the age key.
+  EXPECT_EQ(field("configmap", "letsencrypt", fleet.infra, ".data.server"), kStagingAcme);
+  EXPECT_EQ(base64_decode(field("secret", "dns-token", fleet.infra, ".data.token")).value_or("?"), token);
+  // apps: a release from the OCIRepository chartRef, staging's replicas (the overlay's patch), the cluster's
+  // domain (substituteFrom cluster-vars) and environment (substitute).
+  EXPECT_EQ(field("deployment", "podinfo", fleet.apps, ".spec.replicas"), "1");
+  EXPECT_EQ(field("configmap", "podinfo-settings", fleet.apps, ".data.hostname"), "podinfo.staging.example.com");
+  EXPECT_EQ(field("configmap", "podinfo-settings", fleet.apps, ".data.environment"), "staging");
+  EXPECT_EQ(field("configmap", "podinfo-settings", fleet.apps, ".data.chartVersion"), "6.7.1");
+  EXPECT_EQ(field("configmap", "cluster-vars", "flux-system", ".data.cluster_domain"), "staging.example.com");
+
+  // Nothing of Flux: no CRD, no controller, no Flux object (where another test serves a Flux CRD, none in these namespaces).
   EXPECT_FALSE(exists("customresourcedefinition", "kustomizations.kustomize.toolkit.fluxcd.io"));
-  EXPECT_FALSE(exists("namespace", "flux-system"));
+  EXPECT_FALSE(exists("deployment", "kustomize-controller", "flux-system"));
+  for (const char* resource : {"kustomizations.kustomize.toolkit.fluxcd.io", "gitrepositories.source.toolkit.fluxcd.io",
+                               "helmrepositories.source.toolkit.fluxcd.io", "ocirepositories.source.toolkit.fluxcd.io",
+                               "helmreleases.helm.toolkit.fluxcd.io"})
+    for (const std::string& ns : {std::string("flux-system"), fleet.infra, fleet.apps}) {
+      auto listed = kubectl({"get", resource, "-n", ns, "-o", "name"});
+      EXPECT_TRUE(listed.out.empty() && (listed.err.find("doesn't have a resource type") != std::string::npos ||
+                                         listed.err.find("No resources found") != std::string::npos))
+          << resource << " in " << ns << ": " << listed.out << listed.err;
+    }
 
-  // Production's overlay renders its own value from the same repository.
-  config("production", "[auto]");
-  auto production = driftless({"render"});
+  // The same cluster on production's folder: the Kustomization's patch, the overlay and the variables of production.
+  config("production", with_key);
+  auto production = driftless({"apply"});
   ASSERT_EQ(production.exit_code, 0) << production.out << production.err;
-  EXPECT_NE(production.out.find("environment: production"), std::string::npos) << production.out;
+  expect_ready_in_order(production);
+  EXPECT_EQ(field("configmap", "letsencrypt", fleet.infra, ".data.server"), kProductionAcme);
+  EXPECT_EQ(base64_decode(field("secret", "dns-token", fleet.infra, ".data.token")).value_or("?"), token);
+  EXPECT_EQ(field("deployment", "podinfo", fleet.apps, ".spec.replicas"), "2");
+  EXPECT_EQ(field("configmap", "podinfo-settings", fleet.apps, ".data.hostname"), "podinfo.production.example.com");
+  EXPECT_EQ(field("configmap", "podinfo-settings", fleet.apps, ".data.environment"), "production");
 
-  kubectl({"delete", "namespace", infra, apps, "--wait=false"});
+  kubectl({"delete", "namespace", fleet.infra, fleet.apps, "flux-system", "--wait=false"});
 }

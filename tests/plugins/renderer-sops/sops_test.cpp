@@ -226,6 +226,12 @@ TEST_F(SopsRenderer, TamperedMovedOrEditedValuesAreRefused) {
   const auto line = removed.find("    port: ENC[");
   removed.erase(line, removed.find('\n', line) + 1 - line);
   refused(removed, "the MAC does not match the values");
+  // Two keys in another order, as kustomize sorts them: the hint says why a file no one edited fails.
+  std::string reordered = original;
+  const std::string names = "    name: db\n    namespace: apps\n";
+  reordered.replace(reordered.find(names), names.size(), "    namespace: apps\n    name: db\n");
+  refused(reordered, "the MAC does not match the values: the file was changed after it was encrypted (a value edited, added, "
+                     "removed or moved); re-encrypt it with sops. The MAC covers the order of the keys, and kustomize");
   // Malformed values: not ENC[…], bad base64.
   std::string plain = original;
   plain.replace(plain.find(user), user.size(), "admin2");
