@@ -7,6 +7,7 @@
 #include "argocd_tools.hpp"
 #include "helm_stage.hpp"
 #include "kustomize_stage.hpp"
+#include "repository_url.hpp"
 
 namespace driftless::renderers {
 namespace {
@@ -161,27 +162,6 @@ std::vector<PluginUse> chain(ArgocdFields& fields, const Artifact& artifact, con
 }
 
 }  // namespace
-
-std::string repository_key(const std::string& url) {
-  std::string rest = url;
-  bool ssh = false;
-  if (const auto scheme = rest.find("://"); scheme != std::string::npos) {
-    ssh = rest.compare(0, scheme, "ssh") == 0;
-    rest = rest.substr(scheme + 3);
-  } else if (const auto colon = rest.find(':'); colon != std::string::npos && colon < rest.find('/')) {
-    rest[colon] = '/';  // scp-like "git@github.com:org/repo"
-    ssh = true;
-  }
-  const auto slash = std::min(rest.find('/'), rest.size());
-  if (const auto at = rest.rfind('@', slash); at != std::string::npos) rest = rest.substr(at + 1);
-  std::string host = rest.substr(0, std::min(rest.find('/'), rest.size()));
-  std::string path = rest.substr(host.size());
-  if (const auto port = host.find(':'); ssh && port != std::string::npos) host = host.substr(0, port);
-  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  if (path.size() > 4 && path.compare(path.size() - 4, 4, ".git") == 0) path.resize(path.size() - 4);
-  return host + path;
-}
 
 std::optional<ApplicationPipeline> read_application(const KubeObject& application, const Artifact& artifact,
                                                     const ArgocdSettings& settings, std::vector<Diagnostic>& out) {

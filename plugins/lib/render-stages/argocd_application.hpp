@@ -19,8 +19,4 @@ struct ApplicationPipeline {
 std::optional<ApplicationPipeline> read_application(const KubeObject& application, const Artifact& artifact,
                                                     const ArgocdSettings& settings, std::vector<Diagnostic>& out);
 
-/// "github.com/org/repo" for every spelling of one repository's URL (scheme,
-/// user, port of ssh, ".git" and case left out), to compare two of them.
-std::string repository_key(const std::string& url);
-
 }  // namespace driftless::renderers

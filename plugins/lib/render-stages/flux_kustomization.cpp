@@ -6,6 +6,7 @@
 #include <set>
 
 #include "flux_fields.hpp"
+#include "repository_url.hpp"
 
 namespace driftless::renderers {
 namespace {
@@ -96,21 +97,6 @@ std::optional<std::string> source_folder(const std::string& path) {
     start = end + 1;
   }
   return out;
-}
-
-// "host/path" of a Git URL without scheme, user, ".git" and a final '/', the
-// host in lower case: https://github.com/acme/fleet.git, ssh://git@github.com/acme/fleet
-// and git@github.com:acme/fleet all give "github.com/acme/fleet".
-std::string repository_of(std::string url) {
-  if (auto scheme = url.find("://"); scheme != std::string::npos) url = url.substr(scheme + 3);
-  else if (auto colon = url.find(':'); colon != std::string::npos && url.find('/') > colon) url[colon] = '/';  // scp-like
-  if (auto at = url.find('@'); at != std::string::npos && at < url.find('/')) url = url.substr(at + 1);
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  if (url.size() > 4 && url.compare(url.size() - 4, 4, ".git") == 0) url.resize(url.size() - 4);
-  const std::size_t host_end = std::min(url.find('/'), url.size());
-  std::transform(url.begin(), url.begin() + static_cast<std::ptrdiff_t>(host_end), url.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return url;
 }
 
 // The variables of spec.postBuild: substituteFrom in order, then substitute
@@ -265,7 +251,7 @@ bool is_own_repository(const std::string& namespace_name, const std::string& nam
                        const Artifact& artifact) {
   if (namespace_name == kBootstrapName && name == kBootstrapName) return true;
   auto own = artifact.metadata.find("url");
-  return !url.empty() && own != artifact.metadata.end() && repository_of(url) == repository_of(own->second);
+  return !url.empty() && own != artifact.metadata.end() && repository_key(url) == repository_key(own->second);
 }
 
 std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomization, const FluxRender& render,
