@@ -44,7 +44,7 @@ TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesT
   auto env = require_env();
   TempDir work;
   const std::string id = std::to_string(std::random_device{}());
-  const std::string guestbook_ns = "gb-" + id, chart_ns = "hg-" + id, nested_ns = "nest-" + id;
+  const std::string guestbook_ns = "gb-" + id, chart_ns = "hg-" + id, nested_ns = "nest-" + id, kustomize_ns = "kg-" + id;
   auto kubectl = [&](std::vector<std::string> args, const std::string& input = "") {
     args.insert(args.begin(), {env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"]});
     if (input.empty()) return run(args);
@@ -67,6 +67,17 @@ TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesT
                     "    path: helm-guestbook\n    helm:\n      valueFiles: [values-production.yaml]\n"
                     "      parameters: [{name: image.tag, value: '0.2'}]\n")},
        {"apps/more-apps.yaml", application("more-apps", url, nested_ns, "2", "    path: more-apps\n")},
+       {"apps/kustomize-guestbook.yaml",
+        application("kustomize-guestbook", url, kustomize_ns, "1",
+                    "    path: kustomize-guestbook\n    kustomize:\n      namePrefix: prod-\n"
+                    "      images: ['gcr.io/heptio-images/ks-guestbook-demo:0.3']\n",
+                    "CreateNamespace=true")},
+       {"kustomize-guestbook/kustomization.yaml", "resources: [guestbook-ui-deployment.yaml]\n"},
+       {"kustomize-guestbook/guestbook-ui-deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kustomize-guestbook-ui}\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: kustomize-guestbook-ui}}\n  template:\n    metadata: {labels: {app: kustomize-guestbook-ui}}\n"
+        "    spec:\n      containers:\n      - name: guestbook-ui\n        image: \"gcr.io/heptio-images/ks-guestbook-demo:0.1\"\n"
+        "        ports: [{containerPort: 80}]\n"},
        {"guestbook/guestbook-ui.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: guestbook-ui}\ndata: {title: guestbook}\n---\n"
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: guestbook-late\n  annotations: {argocd.argoproj.io/sync-wave: \"5\"}\n"},
@@ -120,12 +131,15 @@ TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesT
   EXPECT_EQ(data("helm-guestbook-settings", chart_ns), "image: gcr.io/heptio-images/ks-guestbook-demo:0.2\nservice: LoadBalancer\n")
       << "values-production.yaml, relative to the app's folder, and the parameter over it; the release named after the app";
   EXPECT_EQ(data("nested", nested_ns), "level: two\n") << "an Application declared by an Application";
+  auto image = kubectl({"get", "deployment", "prod-kustomize-guestbook-ui", "-n", kustomize_ns, "-o",
+                        "jsonpath={.spec.template.spec.containers[0].image}"});
+  EXPECT_EQ(image.out, "gcr.io/heptio-images/ks-guestbook-demo:0.3") << image.err << "\nkustomize.images and namePrefix\n" << output;
   auto jobs = kubectl({"get", "jobs", "-n", guestbook_ns, "-o", "jsonpath={.items[*].metadata.name}"});
   EXPECT_EQ(jobs.out.rfind("upgrade-sql-schema-", 0), 0u) << jobs.out << jobs.err << "\n" << output;
   auto applications = kubectl({"get", "applications.argoproj.io", "--all-namespaces", "-o", "name"});
   EXPECT_EQ(applications.exit_code, 0) << applications.err;
   EXPECT_EQ(applications.out, "") << "no Application was created";
 
-  for (const auto& ns : {guestbook_ns, chart_ns, nested_ns}) kubectl({"delete", "namespace", ns, "--wait=false"});
+  for (const auto& ns : {guestbook_ns, chart_ns, nested_ns, kustomize_ns}) kubectl({"delete", "namespace", ns, "--wait=false"});
   kubectl({"delete", "crd", "applications.argoproj.io", "--wait=false"});
 }
