@@ -38,16 +38,15 @@ std::string read_text(const std::filesystem::path& file) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// Replaces the file through a temporary one, so a crash leaves the old one.
+// A torn write (a crash) costs one more status write, nothing else: no temporary file needed.
 void write_text(const std::filesystem::path& file, const std::string& text, Logger& logger) {
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
-  const std::filesystem::path temporary = file.string() + ".tmp";
-  std::ofstream(temporary, std::ios::trunc) << text;
-  std::filesystem::rename(temporary, file, ec);
-  if (ec)
+  std::ofstream out(file, std::ios::trunc);
+  out << text;
+  if (!out.flush())
     logger.warn("cannot remember the Kustomization status written; the next reconcile writes it again",
-                {{"file", file.string()}, {"error", ec.message()}});
+                {{"file", file.string()}});
 }
 
 // The Ready condition of `live`'s status, or nullptr.

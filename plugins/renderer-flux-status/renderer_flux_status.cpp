@@ -10,6 +10,7 @@
 #include <driftless/toolkit/settings.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <string_view>
 
 #include "kustomization_status.hpp"
