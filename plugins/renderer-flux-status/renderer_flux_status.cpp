@@ -45,10 +45,12 @@ const SettingsSchema<KustomizationRef>& schema() {
   using K = KustomizationRef;
   static const auto schema =
       SettingsSchema<K>()
-          .key(ConfigKey("name", ConfigType::string, "The Kustomization object whose status is written.").required(),
+          .key(ConfigKey("name", ConfigType::string,
+                         "The Kustomization object whose status is written; the flux renderer sets it when it adds "
+                         "this stage to the pipeline a Kustomization declares.").required(),
                &K::name, object_name)
-          .key(ConfigKey("namespace", ConfigType::string, "Its namespace.").required(), &K::namespace_name, object_name)
-          .key(ConfigKey("apiVersion", ConfigType::string, "The API version the status is written through.")
+          .key(ConfigKey("namespace", ConfigType::string, "The Kustomization object's namespace.").required(), &K::namespace_name, object_name)
+          .key(ConfigKey("apiVersion", ConfigType::string, "The version of kustomize.toolkit.fluxcd.io the status is written through.")
                    .default_to("kustomize.toolkit.fluxcd.io/v1"),
                &K::api_version, kustomization_version);
   return schema;
