@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
-#include <iterator>
 
+#include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/hash.hpp"
 #include "kube_time.hpp"
 #include "target.hpp"
@@ -33,9 +33,10 @@ std::string signature_of(const KustomizationRef& kustomization, const std::strin
   return sha256_hex(text);
 }
 
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// What was last written; "" when nothing was (or the file is not ours: more than a signature).
+std::string read_signature(const std::filesystem::path& file) {
+  auto text = read_file_capped(file, 256);
+  return text.ok() ? *text : "";
 }
 
 // A torn write (a crash) costs one more status write, nothing else: no temporary file needed.
@@ -126,7 +127,7 @@ SinkReport StatusWrite::run(Context& context, const Target& target, SinkMode mod
   SinkReport report;
   if (mode != SinkMode::apply) return report;
   std::lock_guard lock(running_);
-  if (!written_) written_ = read_text(state_file_);
+  if (!written_) written_ = read_signature(state_file_);
   if (*written_ == signature_) return report;
   if (write(context, target, report)) {
     written_ = signature_;

@@ -10,8 +10,8 @@
 namespace driftless::renderers {
 namespace {
 
-constexpr const char* kBootstrapName = "flux-system";
-constexpr const char* kKustomizeV1 = "kustomize.toolkit.fluxcd.io/v1";  // Flux bootstrap's GitRepository, in its own namespace
+constexpr const char* kBootstrapName = "flux-system";  // Flux bootstrap's GitRepository, in its own namespace
+constexpr const char* kKustomizeV1 = "kustomize.toolkit.fluxcd.io/v1";  // served since Flux 2.0
 
 // The fields of a Kustomization's spec that driftless reads (docs/migrating-from-flux.md).
 const std::set<std::string, std::less<>> kRead = {

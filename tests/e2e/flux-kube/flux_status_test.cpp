@@ -12,34 +12,15 @@
 
 #include <random>
 
-#include "driftless/value.hpp"
+#include "crd_fixture.hpp"
 #include "source_fixture.hpp"
 
 using namespace driftless;
 using namespace driftless::test;
-namespace fs = std::filesystem;
 
 namespace {
 
 constexpr const char* kCrdName = "kustomizations.kustomize.toolkit.fluxcd.io";
-
-// Flux's Kustomization CRD, reduced to what the API server needs: the v1 version with a status subresource.
-const char* kKustomizationCrd = R"(apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: kustomizations.kustomize.toolkit.fluxcd.io
-spec:
-  group: kustomize.toolkit.fluxcd.io
-  names: {kind: Kustomization, listKind: KustomizationList, plural: kustomizations, singular: kustomization, shortNames: [ks]}
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      subresources: {status: {}}
-      schema:
-        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-)";
 
 std::string kustomization(const std::string& name, const std::string& ns, const std::string& path) {
   return "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: " + name +
@@ -110,7 +91,7 @@ TEST(FluxStatus, AppliedKustomizationsShowReadyTheRevisionAndTheirInventoryWritt
   EXPECT_EQ(plain.err.find("Kustomization status written"), std::string::npos) << plain.err;
 
   // The CRD, and the web Kustomization as Flux left it in the cluster (driftless never creates one).
-  write_file(work / "crd.yaml", kKustomizationCrd);
+  write_file(work / "crd.yaml", status_crd("kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations", "v1"));
   ASSERT_EQ(kubectl({"apply", "-f", (work / "crd.yaml").string()}).exit_code, 0);
   ASSERT_TRUE(eventually([&] { return kubectl({"get", "kustomizations.kustomize.toolkit.fluxcd.io", "-A"}).exit_code == 0; },
                          std::chrono::seconds(30)));
