@@ -63,7 +63,8 @@ void render(Context& context, const RenderRequest& request, const AutoSettings& 
     renderers::render_yaml_files(context, artifact, request.path, settings.yaml, out, owned_by_a_tool);
   if (!kustomizations.empty()) renderers::build_kustomizations(context, artifact, kustomizations, settings.kustomize, out);
   for (const auto& chart : charts) renderers::render_chart(context, artifact, chart, settings.helm, out);
-  if (settings.read_flux && renderers::holds_flux_objects(out.objects)) renderers::read_flux_objects(request, settings.flux, out);
+  if (settings.read_flux && renderers::holds_flux_objects(out.objects))
+    renderers::read_flux_objects(request, settings.flux, context.cluster_info(), out);
   renderers::read_argocd_objects(artifact, settings.argocd, out);
 }
 

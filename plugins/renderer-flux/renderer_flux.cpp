@@ -14,8 +14,8 @@ namespace {
 using namespace driftless;
 using renderers::FluxSettings;
 
-void render(Context&, const RenderRequest& request, const FluxSettings& settings, RenderResult& out) {
-  renderers::read_flux_objects(request, settings, out);
+void render(Context& context, const RenderRequest& request, const FluxSettings& settings, RenderResult& out) {
+  renderers::read_flux_objects(request, settings, context.cluster_info(), out);
 }
 
 constexpr renderers::Stage<FluxSettings> kFlux{renderers::flux_schema, render, renderers::no_tool};

@@ -12,6 +12,7 @@ namespace driftless::renderers {
 namespace {
 
 constexpr const char* kBootstrapName = "flux-system";  // Flux bootstrap's GitRepository, in its own namespace
+constexpr const char* kKustomizeV1 = "kustomize.toolkit.fluxcd.io/v1";  // served since Flux 2.0
 
 // The fields of a Kustomization's spec that driftless reads (docs/migrating-from-flux.md).
 const std::set<std::string, std::less<>> kRead = {
@@ -213,8 +214,12 @@ Object flux_config(const FluxSettings& settings) {
 
 // The stages Flux runs on the folder: its generator (auto, which leaves the
 // Flux objects to the flux stage further on), the kustomize overlay, sops,
-// the substitution, then the nested Kustomizations and the child renderers.
-std::vector<PluginUse> renderer_chain(Reader& r, const Value& spec, const std::string& ns, const FluxRender& render) {
+// the substitution, then the nested Kustomizations and the child renderers;
+// last, flux-status, whose work after apply must come after all other (the
+// helmrelease renderer's releases), where the cluster serves Kustomizations.
+std::vector<PluginUse> renderer_chain(Reader& r, const KubeObject& kustomization, const Value& spec,
+                                      const FluxRender& render) {
+  const std::string ns = kustomization.namespace_name();
   std::vector<PluginUse> chain{{"auto", mapping({{"flux", false}})}};
   if (Object overlay = overlay_config(spec); !overlay.empty()) chain.push_back({"overlay", std::move(overlay)});
   if (const Value* decryption = spec.find("decryption"); decryption && decryption->is_object()) {
@@ -235,6 +240,12 @@ std::vector<PluginUse> renderer_chain(Reader& r, const Value& spec, const std::s
   }
   chain.push_back({"flux", flux_config(render.settings)});
   for (const auto& name : render.settings.child_renderers) chain.push_back({name, Object{}});
+  const std::string status_version = served_status_version(kustomization, render.cluster);
+  if (!status_version.empty() && ns.empty())
+    r.say(Severity::info, "metadata.namespace is not set, so driftless cannot tell which object of the cluster this "
+                          "Kustomization is: its status is not written");
+  else if (!status_version.empty())
+    chain.push_back({"flux-status", mapping({{"name", kustomization.name()}, {"namespace", ns}, {"apiVersion", status_version}})});
   return chain;
 }
 
@@ -245,6 +256,17 @@ std::string source_ref_id(const KubeObject& kustomization) {
   if (!ref || !ref->is_object()) return "";
   return ref->string_or("kind") + "/" + ref->string_or("namespace", kustomization.namespace_name()) + "/" +
          ref->string_or("name");
+}
+
+std::string served_status_version(const KubeObject& kustomization, const ClusterInfo* cluster) {
+  if (!cluster) return "";
+  auto served = [&](const std::string& api_version) {
+    return std::find(cluster->api_versions.begin(), cluster->api_versions.end(), api_version + "/Kustomization") !=
+           cluster->api_versions.end();
+  };
+  for (std::string api_version : {kustomization.api_version(), std::string(kKustomizeV1)})
+    if (served(api_version)) return api_version;
+  return "";
 }
 
 bool is_own_repository(const std::string& namespace_name, const std::string& name, const std::string& url,
@@ -306,7 +328,7 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
     else declared.depends_on.push_back(name);
   }
   declared.sink = sink_overlay(r, spec, ns);
-  declared.renderers = renderer_chain(r, spec, ns, render);
+  declared.renderers = renderer_chain(r, kustomization, spec, render);
   declared.declared_by = kustomization.id();
   declared.origin = kustomization.origin;
 

@@ -3,7 +3,8 @@
 // the kube sink applies it (prune, wait, timeout, force, serviceAccountName,
 // targetNamespace) as the sink overlay; and the stages Flux runs on the
 // folder (generator, kustomize overlay, sops, post-build substitution, nested
-// Kustomizations) as its renderer chain.
+// Kustomizations) as its renderer chain, ending with flux-status (which
+// writes the Kustomization's status) where the cluster serves the kind.
 #pragma once
 
 #include <optional>
@@ -23,7 +24,15 @@ struct FluxRender {
   const std::vector<KubeObject>& objects;
   /// The Flux source objects of the render (GitRepository, OCIRepository, ...).
   const std::vector<KubeObject>& sources;
+  /// What the sink knows about the cluster; nullptr when nothing (a render, a dir sink).
+  const ClusterInfo* cluster;
 };
+
+/// The apiVersion the status of `kustomization` is written through on
+/// `cluster`: its own when the cluster serves it, else
+/// kustomize.toolkit.fluxcd.io/v1 when served; "" when neither is, or
+/// `cluster` is nullptr.
+std::string served_status_version(const KubeObject& kustomization, const ClusterInfo* cluster);
 
 /// "Kind/namespace/name" of the source the Kustomization reads (spec.sourceRef).
 std::string source_ref_id(const KubeObject& kustomization);

@@ -72,8 +72,23 @@ void summarise_install(const std::vector<KubeObject>& install, RenderResult& out
                              install.front().origin.file, install.front().origin.line, install.front().id()});
 }
 
+// One info for a render whose declared pipelines get no flux-status stage
+// because the cluster (when one is known) serves no Kustomization kind.
+void say_status_not_written(const std::vector<KubeObject>& kustomizations, std::size_t declared, const FluxRender& render,
+                            RenderResult& out) {
+  if (!render.cluster || declared == 0 || !served_status_version(kustomizations.front(), render.cluster).empty())
+    return;
+  const KubeObject& first = kustomizations.front();
+  out.diagnostics.push_back({Severity::info,
+                             "the cluster serves no Kustomization kind of kustomize.toolkit.fluxcd.io: the status of the " +
+                                 std::to_string(declared) + " Kustomization(s) declaring pipelines here is "
+                                 "not written (docs/migrating-from-flux.md, \"Kustomization status\")",
+                             first.origin.file, first.origin.line, first.id()});
+}
+
 // Declares a pipeline for each Kustomization; a name declared in two namespaces is an error naming both.
 void declare(const std::vector<KubeObject>& kustomizations, const FluxRender& render, RenderResult& out) {
+  const std::size_t before = out.pipelines.size();
   std::map<std::string, const KubeObject*> by_name;
   for (const auto& kustomization : kustomizations) {
     auto [seen, fresh] = by_name.emplace(kustomization.name(), &kustomization);
@@ -90,6 +105,7 @@ void declare(const std::vector<KubeObject>& kustomizations, const FluxRender& re
     if (auto declared = read_kustomization(kustomization, render, out.diagnostics))
       out.pipelines.push_back(std::move(*declared));
   }
+  say_status_not_written(kustomizations, out.pipelines.size() - before, render, out);
 }
 
 }  // namespace
@@ -114,7 +130,8 @@ bool holds_flux_objects(const std::vector<KubeObject>& objects) {
                      [](const KubeObject& o) { return is_flux_group(o.group()) || is_flux_install(o); });
 }
 
-void read_flux_objects(const RenderRequest& request, const FluxSettings& settings, RenderResult& out) {
+void read_flux_objects(const RenderRequest& request, const FluxSettings& settings, const ClusterInfo* cluster,
+                       RenderResult& out) {
   std::vector<KubeObject> kept;
   std::vector<KubeObject> kustomizations;
   std::vector<KubeObject> sources;
@@ -161,7 +178,7 @@ void read_flux_objects(const RenderRequest& request, const FluxSettings& setting
     read_here.push_back(std::move(source));
   }
   out.objects = std::move(kept);
-  declare(kustomizations, FluxRender{request, settings, out.objects, read_here}, out);
+  declare(kustomizations, FluxRender{request, settings, out.objects, read_here, cluster}, out);
 }
 
 }  // namespace driftless::renderers

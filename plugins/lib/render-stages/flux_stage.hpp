@@ -5,7 +5,10 @@
 // HelmReleases and the sources they name are passed on to the helmrelease
 // renderer; Flux's own install (gotk-components.yaml) and the kinds driftless
 // does not do (notifications, image automation) are left out, each named in
-// a warning. See docs/renderers.md and docs/migrating-from-flux.md.
+// a warning. Where the cluster serves the Kustomization kind, each declared
+// pipeline's last stage is flux-status (plugins/renderer-flux-status), which
+// writes the Kustomization's status after the pipeline applied. See
+// docs/renderers.md and docs/migrating-from-flux.md.
 #pragma once
 
 #include <string>
@@ -35,6 +38,10 @@ bool holds_flux_objects(const std::vector<KubeObject>& objects);
 
 /// Takes the Flux objects out of `out.objects`, declaring a pipeline for each
 /// Kustomization into `out.pipelines`, with findings in `out.diagnostics`.
-void read_flux_objects(const RenderRequest& request, const FluxSettings& settings, RenderResult& out);
+/// `cluster` (Context::cluster_info(), may be nullptr) says whether the
+/// cluster serves Flux's Kustomization kind: then each declared pipeline ends
+/// with the flux-status stage, which writes its Kustomization's status.
+void read_flux_objects(const RenderRequest& request, const FluxSettings& settings, const ClusterInfo* cluster,
+                       RenderResult& out);
 
 }  // namespace driftless::renderers

@@ -338,3 +338,30 @@ TEST(FluxRenderer, APlainFolderPassesThroughUntouched) {
   EXPECT_EQ(r.ids(), std::vector<std::string>{"ConfigMap/a"});
   EXPECT_TRUE(r.result.pipelines.empty());
 }
+
+TEST(FluxRenderer, WhereTheClusterServesKustomizationsEachChainEndsWithTheStatusStage) {
+  ClusterInfo served;
+  served.api_versions = {"v1", "v1/ConfigMap", "kustomize.toolkit.fluxcd.io/v1", "kustomize.toolkit.fluxcd.io/v1/Kustomization"};
+  TempDir root;
+  auto r = render({"flux", "{}", root.path(), "clusters/staging", staging_cluster(), &served});
+  ASSERT_EQ(r.result.pipelines.size(), 3u) << r.diagnostics();
+  const auto& apps = declared(r, "apps");
+  // Last, after helmrelease: the status is written only once everything else of the pipeline was applied.
+  EXPECT_EQ(stages(apps), (std::vector<std::string>{"auto", "overlay", "substitute", "flux", "helmrelease", "flux-status"}));
+  EXPECT_EQ(to_json(stage_config(apps, "flux-status")),
+            R"({"name":"apps","namespace":"flux-system","apiVersion":"kustomize.toolkit.fluxcd.io/v1"})");
+  EXPECT_FALSE(mentions(r.diagnostics(), "status")) << r.diagnostics();
+
+  // A cluster without Flux's CRD: no status stage, and one line saying so for the whole render.
+  ClusterInfo plain;
+  plain.api_versions = {"v1", "v1/ConfigMap"};
+  auto without = render({"flux", "{}", root.path(), "clusters/staging", staging_cluster(), &plain});
+  ASSERT_EQ(without.result.pipelines.size(), 3u) << without.diagnostics();
+  EXPECT_EQ(stages(declared(without, "apps")), (std::vector<std::string>{"auto", "overlay", "substitute", "flux", "helmrelease"}));
+  EXPECT_TRUE(mentions(without.diagnostics(), "clusters/staging/flux-system/gotk-sync.yaml:10: info: the cluster serves no "
+                                              "Kustomization kind of kustomize.toolkit.fluxcd.io: the status of the 3 "
+                                              "Kustomization(s) declaring pipelines here is not written"))
+      << without.diagnostics();
+  // No cluster known (driftless render, a dir sink): nothing to write, nothing said.
+  EXPECT_FALSE(mentions(flux(staging_cluster()).diagnostics(), "status")) << flux(staging_cluster()).diagnostics();
+}

@@ -7,6 +7,7 @@
 
 #include <regex>
 
+#include "crd_fixture.hpp"
 #include "driftless/toolkit/yaml.hpp"
 #include "helmrelease_fixture.hpp"
 
@@ -14,24 +15,6 @@ using namespace driftless;
 using namespace driftless::test;
 
 namespace {
-
-// Flux's HelmRelease CRD, reduced to what the API server needs: the v2 version with a status subresource.
-const char* kHelmReleaseCrd = R"(apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: helmreleases.helm.toolkit.fluxcd.io
-spec:
-  group: helm.toolkit.fluxcd.io
-  names: {kind: HelmRelease, listKind: HelmReleaseList, plural: helmreleases, singular: helmrelease, shortNames: [hr]}
-  scope: Namespaced
-  versions:
-    - name: v2
-      served: true
-      storage: true
-      subresources: {status: {}}
-      schema:
-        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-)";
 
 TEST(HelmReleaseStatus, EachReleaseShowsItsRevisionChartAndLastErrorInStatusAndTheApi) {
   ChartRepository charts;
@@ -82,7 +65,7 @@ TEST(HelmReleaseStatus, EachReleaseShowsItsRevisionChartAndLastErrorInStatusAndT
 
 TEST(HelmReleaseStatus, WritesTheStatusOfHelmReleaseObjectsInTheClusterLikeFlux) {
   TempDir dir;
-  write_file(dir / "crd.yaml", kHelmReleaseCrd);
+  write_file(dir / "crd.yaml", status_crd("helm.toolkit.fluxcd.io", "HelmRelease", "helmreleases", "v2"));
   ASSERT_EQ(kubectl({"apply", "-f", (dir / "crd.yaml").string()}).exit_code, 0);
   ASSERT_TRUE(eventually([] { return kubectl({"get", "helmreleases.helm.toolkit.fluxcd.io", "-A"}).exit_code == 0; },
                          std::chrono::seconds(30)));
