@@ -302,6 +302,7 @@ class ReleaseRun {
       : context_(context), settings_(settings), pipeline_(pipeline), all_(releases), listing_refused_for_(listing_refused_for) {}
 
   SinkReport run(const Target& target, SinkMode mode) {
+    if (all_.empty() && nothing_installed(target)) return std::move(report_);
     if (!connect(target) || !read_deployed(target)) return std::move(report_);
     plan();
     if (mode == SinkMode::diff) {
@@ -321,6 +322,22 @@ class ReleaseRun {
     report_.diagnostics.push_back({Severity::error, std::move(message), {}, 0, std::move(object)});
   }
   fs::path state_file() const { return settings_.state_dir / (sanitized(pipeline_) + ".json"); }
+
+  // No HelmRelease in the render, none remembered, and none of this pipeline
+  // in helm's storage (one API request): nothing to install or uninstall, so
+  // helm is not run at all. Every pipeline a Flux Kustomization declares runs
+  // this stage, HelmReleases or not; a thousand of them must not start a
+  // thousand `helm list`s. When unsure (no answer, or a tenant refused a
+  // cluster-wide list) helm lists as usual.
+  bool nothing_installed(const Target& target) {
+    if (!load_installed(state_file()).empty()) return false;
+    auto reach = kube::settings_of(target);
+    if (!reach.ok()) return false;
+    auto cluster = ClusterView::connect(*reach);
+    if (!cluster.ok()) return false;
+    auto held = (*cluster)->holds_release_of(pipeline_);
+    return held.ok() && !*held;
+  }
 
   // helm as the sink's identity, and the API for drift and status (releases are installed without it).
   bool connect(const Target& target) {

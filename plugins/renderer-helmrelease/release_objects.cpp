@@ -4,7 +4,9 @@
 #include <sstream>
 
 #include "driftless/toolkit/hash.hpp"
+#include "driftless/toolkit/http.hpp"
 #include "driftless/toolkit/yaml.hpp"
+#include "labels.hpp"
 
 namespace driftless::helmrelease {
 namespace {
@@ -57,6 +59,19 @@ Result<KubeObject> ClusterView::config_object(const std::string& kind, const std
   auto body = parse_json(response->body);
   if (!body.ok()) return body.error();
   return KubeObject{std::move(*body), {}};
+}
+
+Result<bool> ClusterView::holds_release_of(const std::string& pipeline) {
+  const std::string selector = std::string("owner=helm,") + kube::kPipelineLabel + "=" + kube::pipeline_label_value(pipeline);
+  const std::string path = "/api/v1/secrets?labelSelector=" + url_encode(selector) + "&limit=1";
+  auto response = client().send(client().request("GET", path));
+  if (!response.ok()) return response.error();
+  if (response->status != 200) return kube::api_error(*response, "GET " + path);
+  auto list = parse_json(response->body);
+  const Value* items = list.ok() ? list->find("items") : nullptr;
+  if (!items || !(items->is_array() || items->is_null()))
+    return fail(ErrorCode::internal, "GET " + path + ": the answer is not a list");
+  return items->is_array() && !items->as_array().empty();
 }
 
 Result<const kube::Discovery*> ClusterView::discovery() {

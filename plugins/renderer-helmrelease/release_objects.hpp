@@ -56,6 +56,12 @@ class ClusterView {
   Result<KubeObject> config_object(const std::string& kind, const std::string& namespace_name, const std::string& name);
 
   kube::KubeClient& client() { return cluster_->client(); }
+  /// Whether helm keeps a release of `pipeline` in any namespace: a Secret of
+  /// its storage (helm's default driver; driftless runs helm without
+  /// HELM_DRIVER) labelled owner=helm and with the pipeline's label, which
+  /// driftless installs every release with. One LIST, limit 1; an error when
+  /// the API refuses it (a tenant may not list Secrets everywhere).
+  Result<bool> holds_release_of(const std::string& pipeline);
   /// The server's resources, read on first use (shared with the kube sinks of the same cluster).
   Result<const kube::Discovery*> discovery();
 

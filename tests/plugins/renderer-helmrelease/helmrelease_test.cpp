@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "helmrelease_fixture.hpp"
 
@@ -127,6 +128,29 @@ TEST_F(HelmReleaseTest, KeepsReleasesWhenPruneIsOff) {
   auto removal = fleet.apply();
   ASSERT_EQ(removal.exit_code, 0) << removal.out << removal.err;
   EXPECT_EQ(revisions("web", ns), 1);
+}
+
+// A pipeline with no HelmRelease (every pipeline a Flux Kustomization
+// declares runs this stage) asks the API whether helm keeps a release of it,
+// instead of starting `helm list`; a release whose HelmRelease left Git while
+// the daemon's state was lost is still found, and uninstalled.
+TEST_F(HelmReleaseTest, RunsNoHelmWithoutHelmReleasesYetUninstallsWhatALostStateForgot) {
+  HelmFleet& fleet = fleet_with_charts("hr-none");
+  const std::string ns = fleet.ns();
+  fleet.write("web.yaml", release_v2(ns, "web", "0.1.0", ""));
+  ASSERT_EQ(fleet.apply().exit_code, 0);
+  ASSERT_EQ(revisions("web", ns), 1);
+
+  fleet.remove("web.yaml");
+  std::filesystem::remove_all(fleet.path("state"));
+  auto removal = fleet.apply();
+  ASSERT_EQ(removal.exit_code, 0) << removal.out << removal.err;
+  EXPECT_EQ(revisions("web", ns), 0);
+
+  const auto calls = fleet.helm_calls().size();
+  auto none = fleet.apply();
+  ASSERT_EQ(none.exit_code, 0) << none.out << none.err;
+  EXPECT_EQ(fleet.helm_calls().size(), calls) << "helm ran for a pipeline with no HelmRelease and no release";
 }
 
 TEST_F(HelmReleaseTest, NothingIsInstalledOrUninstalledWhenTheSinkFails) {
