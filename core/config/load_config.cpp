@@ -346,11 +346,12 @@ class ConfigReader {
       if (!renderers.IsSequence() || renderers.size() == 0) error(renderers.Mark(), "'renderers' in " + what + " must be a non-empty list");
       else for (const auto& r : renderers) spec.renderers.push_back(plugin_block(r, "a renderer of " + what, {}));
     } else {
-      PluginBlock yaml;
-      yaml.type = "yaml";
-      yaml.node = std::make_shared<YAML::Node>(YAML::Node(YAML::NodeType::Map));
-      yaml.location = spec.location;
-      spec.renderers.push_back(std::move(yaml));
+      // auto: plain YAML, kustomize, Helm charts, Flux and Argo CD objects, each where the folder holds them.
+      PluginBlock automatic;
+      automatic.type = "auto";
+      automatic.node = std::make_shared<YAML::Node>(YAML::Node(YAML::NodeType::Map));
+      automatic.location = spec.location;
+      spec.renderers.push_back(std::move(automatic));
     }
     if (auto sink = node["sink"]; sink) spec.sink = plugin_block(sink, "the sink of " + what, {});
     else error(node.Mark(), what + " needs a 'sink'");

@@ -246,9 +246,16 @@ class DirSinkFactory : public SinkFactory {
   // A declared pipeline writes below its parent's folder, in a folder of its
   // own ("_pipelines" is no namespace name, so no object file lands there),
   // and keeps its own inventory: the two never prune each other's files.
+  // What a declaration says about applying to a cluster (a Flux
+  // Kustomization's wait, timeout, serviceAccountName ...) has no meaning
+  // for files: a dir sink previews what would be applied, so it is accepted
+  // and has no effect (docs/sink-dir.md).
   Result<Value> narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const override {
+    static const std::set<std::string, std::less<>> kClusterOnly = {
+        "namespace", "force", "wait", "healthTimeout", "impersonate", "drift", "createNamespaces", "keepFluxObjects"};
     Value out = parent;
     for (const auto& [key, value] : overlay.as_object()) {
+      if (kClusterOnly.count(key)) continue;
       if (key != "prune" && key != "allowEmpty")
         return fail(ErrorCode::invalid_input, "pipeline '" + pipeline + "' may not set '" + key +
                                                       "': a declared pipeline writes below its parent's path");

@@ -245,13 +245,14 @@ TEST_F(EngineTest, ObjectsWithoutAFixedNameOrWithControlCharactersAreErrorsNamin
       << m;
 }
 
+// A pipeline that names no renderers gets auto (the default).
 TEST_F(EngineTest, AFolderOfFilesThatRendersNothingIsAnErrorUnlessTheSinkAllowsEmpty) {
   fs::remove(dir_ / "repo/clusters/dev/app.yaml");
   write_file(dir_ / "repo/clusters/dev/main.jsonnet", "{}");
   auto runs = run(RunStage::apply, "dev");
   EXPECT_FALSE(runs[0].ok());
   const std::string m = messages(runs[0]);
-  EXPECT_NE(m.find("clusters/dev/main.jsonnet: warning: renderer 'yaml' (stage 1 of 1): not read"), std::string::npos) << m;
+  EXPECT_NE(m.find("clusters/dev/main.jsonnet: warning: renderer 'auto' (stage 1 of 1): not read"), std::string::npos) << m;
   EXPECT_NE(m.find("clusters/dev: error: the folder 'clusters/dev' holds 1 file, but no objects were rendered from them"),
             std::string::npos)
       << m;

@@ -293,7 +293,7 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
       r.warn("spec." + key + " is not a field driftless knows; it has no effect");
   }
 
-  // The source: only the repository the pipeline reads itself.
+  // The source: the repository the pipeline reads itself, directly or as an ExternalArtifact made from it.
   const Value* ref = spec.find("sourceRef");
   const std::string ref_kind = ref ? ref->string_or("kind") : "";
   const std::string ref_ns = ref ? ref->string_or("namespace", ns) : "";
@@ -304,15 +304,20 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
   });
   const Value* url_value = source != render.sources.end() ? source->body.at_path({"spec", "url"}) : nullptr;
   const std::string source_url = url_value && url_value->is_string() ? url_value->as_string() : "";
-  if (!ref || ref_name.empty())
-    r.error("spec.sourceRef is required");
-  else if (ref_kind != "GitRepository" || !is_own_repository(ref_ns, ref_name, source_url, render.request.artifact))
-    r.error("spec.sourceRef " + ref_id + " is not the repository this pipeline reads (Flux bootstrap's "
-            "GitRepository flux-system/flux-system, or one with the URL of the pipeline's source); pipelines from "
-            "other sources are not supported yet: configure a pipeline with a source for it");
-
   auto folder = source_folder(r.string_at(spec, "path", "spec.path"));
   if (!folder) r.error("spec.path '" + spec.string_or("path") + "' leaves the source");
+  if (!ref || ref_name.empty()) {
+    r.error("spec.sourceRef is required");
+  } else if (ref_kind == "ExternalArtifact") {
+    auto in_repository = folder ? render.artifacts.folder(ref_id, *folder) : Result<std::string>(std::string());
+    if (in_repository.ok()) folder = folder ? std::optional<std::string>(*in_repository) : std::nullopt;
+    else r.error("spec.sourceRef " + in_repository.error().message);
+  } else if (ref_kind != "GitRepository" || !is_own_repository(ref_ns, ref_name, source_url, render.request.artifact)) {
+    r.error("spec.sourceRef " + ref_id + " is not the repository this pipeline reads (Flux bootstrap's "
+            "GitRepository flux-system/flux-system, one with the URL of the pipeline's source, or an ExternalArtifact "
+            "an ArtifactGenerator makes from it); pipelines from other sources are not supported yet: configure a "
+            "pipeline with a source for it");
+  }
 
   DeclaredPipeline declared;
   declared.name = kustomization.name();

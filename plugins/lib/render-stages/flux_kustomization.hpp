@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "driftless/plugin.hpp"
+#include "flux_artifacts.hpp"
 #include "flux_stage.hpp"
 
 namespace driftless::renderers {
@@ -24,6 +25,8 @@ struct FluxRender {
   const std::vector<KubeObject>& objects;
   /// The Flux source objects of the render (GitRepository, OCIRepository, ...).
   const std::vector<KubeObject>& sources;
+  /// The ExternalArtifacts the render's ArtifactGenerators make.
+  const ExternalArtifacts& artifacts;
   /// What the sink knows about the cluster; nullptr when nothing (a render, a dir sink).
   const ClusterInfo* cluster;
 };

@@ -161,8 +161,12 @@ void read_flux_objects(const RenderRequest& request, const FluxSettings& setting
 
   // Sources: a HelmRelease's stay for the helmrelease renderer; the rest are read here.
   const std::set<std::string> for_releases = sources_of_releases(kept);
+  const ExternalArtifacts artifacts(sources, request.artifact);
   std::set<std::string> for_kustomizations;
-  for (const auto& kustomization : kustomizations) for_kustomizations.insert(source_ref_id(kustomization));
+  for (const auto& kustomization : kustomizations) {
+    for_kustomizations.insert(source_ref_id(kustomization));
+    for (auto& id : artifacts.made_from(source_ref_id(kustomization))) for_kustomizations.insert(std::move(id));
+  }
   std::vector<KubeObject> read_here;
   for (auto& source : sources) {
     const std::string id = source_id(source);
@@ -178,7 +182,7 @@ void read_flux_objects(const RenderRequest& request, const FluxSettings& setting
     read_here.push_back(std::move(source));
   }
   out.objects = std::move(kept);
-  declare(kustomizations, FluxRender{request, settings, out.objects, read_here, cluster}, out);
+  declare(kustomizations, FluxRender{request, settings, out.objects, read_here, artifacts, cluster}, out);
 }
 
 }  // namespace driftless::renderers

@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "driftless/toolkit/files.hpp"
+#include "helm_stage.hpp"
 #include "hooks.hpp"
+#include "kustomize_stage.hpp"
 
 namespace driftless::renderers {
 namespace {
@@ -81,22 +83,52 @@ const SettingsSchema<YamlSettings>& yaml_schema() {
   return schema;
 }
 
+namespace {
+
+// A folder a tool renders, met by the yaml renderer alone: an error naming it
+// and the renderer that builds it, instead of its files read as manifests
+// (a kustomization.yaml is no object; a chart's templates are no YAML).
+// `skipped` says whether the file that makes it one is left out on purpose.
+bool refuse_tool_folder(const Artifact& artifact, const std::string& folder,
+                        const std::function<bool(const std::string& file)>& skipped, std::vector<Diagnostic>& out) {
+  const std::string kustomization = kustomization_file(artifact, folder);
+  const bool chart = kustomization.empty() && is_chart(artifact, folder);
+  const std::string marker = chart ? join(folder, "Chart.yaml") : kustomization;
+  if (marker.empty() || skipped(marker)) return false;
+  const std::string tool = chart ? "helm" : "kustomize";
+  out.push_back({Severity::error,
+                 std::string(chart ? "a Helm chart" : "a kustomization") + " is here, and the yaml renderer reads "
+                     "manifest files only: use the auto renderer (the default when a pipeline names no renderers), which "
+                     "builds it with " + tool + ", or the " + tool + " renderer; or exclude " + marker,
+                 marker, 0, {}});
+  return true;
+}
+
+}  // namespace
+
 void render_yaml_files(Context& context, const Artifact& artifact, const std::string& folder, const YamlSettings& settings,
                        RenderResult& out, const std::function<bool(const std::string& folder)>& owned_elsewhere) {
   IgnoreRules ignore;
+  auto skipped = [&](const std::string& file) {
+    const std::string rel = relative_to(folder, file);
+    return any_matches(settings.exclude.patterns, rel) || ignore.ignored(rel, false);
+  };
+  auto owned = [&](const std::string& sub) {
+    return owned_elsewhere ? owned_elsewhere(sub) : refuse_tool_folder(artifact, sub, skipped, out.diagnostics);
+  };
   ignore.load(artifact.root, folder, folder, out.diagnostics);
+  if (!owned_elsewhere && owned(folder)) return;
   std::vector<std::string> not_included;
   FileFilter filter;
   filter.enter = [&](const std::string& sub) {
     if (ignore.ignored(relative_to(folder, sub), true)) return false;
-    if (owned_elsewhere && owned_elsewhere(sub)) return false;
+    if (owned(sub)) return false;
     ignore.load(artifact.root, folder, sub, out.diagnostics);
     return true;
   };
   filter.keep = [&](const std::string& file) {
     const std::string rel = relative_to(folder, file);
-    // Left out on purpose (exclude, .driftlessignore): nothing to say.
-    if (any_matches(settings.exclude.patterns, rel) || ignore.ignored(rel, false)) return false;
+    if (skipped(file)) return false;  // left out on purpose (exclude, .driftlessignore): nothing to say
     if (any_matches(settings.include.patterns, rel)) return true;
     not_included.push_back(file);
     return false;

@@ -37,10 +37,27 @@ struct Fleet {
   std::string encrypted_secret;  // a Secret encrypted with sops for the run's age key
 };
 
-std::string kustomization(const std::string& name, const std::string& path, const std::string& more = "") {
+// A Kustomization over `source` ("Kind/name" in flux-system): Flux bootstrap's GitRepository by default.
+std::string kustomization(const std::string& name, const std::string& path, const std::string& more = "",
+                          const std::string& source = "GitRepository/flux-system") {
+  const auto slash = source.find('/');
   return "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: " + name +
          "\n  namespace: flux-system\nspec:\n  interval: 1h\n  retryInterval: 2m\n  timeout: 2m\n  sourceRef:\n"
-         "    kind: GitRepository\n    name: flux-system\n  path: " + path + "\n  prune: true\n" + more;
+         "    kind: " + source.substr(0, slash) + "\n    name: " + source.substr(slash + 1) + "\n  path: " + path +
+         "\n  prune: true\n" + more;
+}
+
+// Staging reads the repository as today's flux2-kustomize-helm-example does:
+// through an ArtifactGenerator that cuts it into an infrastructure and an apps
+// artifact; production names the folders of the GitRepository directly.
+std::string artifact_generator() {
+  return "---\napiVersion: source.extensions.fluxcd.io/v1beta1\nkind: ArtifactGenerator\nmetadata:\n  name: flux-system\n"
+         "  namespace: flux-system\nspec:\n  sources:\n    - alias: monorepo\n      kind: GitRepository\n      name: flux-system\n"
+         "  artifacts:\n    - name: infrastructure\n      originRevision: \"@monorepo\"\n      copy:\n"
+         "        - from: \"@monorepo/infrastructure/**\"\n          to: \"@artifact/\"\n"
+         "    - name: apps\n      originRevision: \"@monorepo\"\n      copy:\n"
+         "        - from: \"@monorepo/apps/base/**\"\n          to: \"@artifact/base/\"\n"
+         "        - from: \"@monorepo/apps/staging/**\"\n          to: \"@artifact/staging/\"\n          exclude: [\"*.md\"]\n";
 }
 
 std::string config_map(const std::string& name, const std::string& ns, const std::string& data) {
@@ -83,16 +100,22 @@ void add_cluster(std::map<std::string, std::string>& files, const std::string& e
                           : "  patches:\n    - patch: |\n        - op: replace\n          path: /data/server\n"
                             "          value: " + std::string(kProductionAcme) +
                                 "\n      target:\n        kind: ConfigMap\n        name: letsencrypt\n";
+  const bool by_artifacts = env == "staging";
+  if (by_artifacts) files[cluster + "artifacts.yaml"] = artifact_generator();
+  const std::string infrastructure = by_artifacts ? "ExternalArtifact/infrastructure" : "GitRepository/flux-system";
+  const std::string infrastructure_path = by_artifacts ? "./" : "./infrastructure/";
   files[cluster + "infrastructure.yaml"] =
-      kustomization("infra-controllers", "./infrastructure/controllers", "  wait: true\n") +
-      kustomization("infra-configs", "./infrastructure/configs",
+      kustomization("infra-controllers", infrastructure_path + "controllers", "  wait: true\n", infrastructure) +
+      kustomization("infra-configs", infrastructure_path + "configs",
                     "  dependsOn:\n    - name: infra-controllers\n  decryption:\n    provider: sops\n"
-                    "    secretRef:\n      name: sops-age\n" + acme_patch);
+                    "    secretRef:\n      name: sops-age\n" + acme_patch,
+                    infrastructure);
   files[cluster + "apps.yaml"] = kustomization(
-      "apps", "./apps/" + env,
+      "apps", (by_artifacts ? "./" : "./apps/") + env,
       "  wait: true\n  dependsOn:\n    - name: infra-configs\n  postBuild:\n    substitute:\n      cluster_env: " + env +
           "\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-vars\n"
-          "      - kind: Secret\n        name: cluster-secret-vars\n        optional: true\n");
+          "      - kind: Secret\n        name: cluster-secret-vars\n        optional: true\n",
+      by_artifacts ? "ExternalArtifact/apps" : "GitRepository/flux-system");
 }
 
 // apps/<env>: the base with the environment's replica count (a kustomize patch of the HelmRelease's values).

@@ -365,3 +365,98 @@ TEST(FluxRenderer, WhereTheClusterServesKustomizationsEachChainEndsWithTheStatus
   // No cluster known (driftless render, a dir sink): nothing to write, nothing said.
   EXPECT_FALSE(mentions(flux(staging_cluster()).diagnostics(), "status")) << flux(staging_cluster()).diagnostics();
 }
+
+namespace {
+
+// An ArtifactGenerator over Flux bootstrap's GitRepository (the pipeline's own repository), with `artifacts`.
+std::string generator(const std::string& artifacts, const std::string& extra_sources = "") {
+  return "apiVersion: source.extensions.fluxcd.io/v1beta1\nkind: ArtifactGenerator\nmetadata: {name: flux-system, "
+         "namespace: flux-system}\nspec:\n  sources:\n    - {alias: monorepo, kind: GitRepository, name: flux-system}\n" +
+         extra_sources + "  artifacts:\n" + artifacts;
+}
+
+std::string over_artifact(const std::string& name, const std::string& artifact, const std::string& path) {
+  return "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: " + name +
+         ", namespace: flux-system}\nspec: {interval: 1h, prune: true, path: " + path +
+         ", sourceRef: {kind: ExternalArtifact, name: " + artifact + "}}\n";
+}
+
+// The folders of the flux2-kustomize-helm-example repository, as files below `root`.
+void write_example_tree(const std::filesystem::path& root) {
+  for (const char* file : {"infrastructure/controllers/kustomization.yaml", "infrastructure/controllers/cert-manager.yaml",
+                           "infrastructure/configs/cluster-issuers.yaml", "apps/base/podinfo/kustomization.yaml",
+                           "apps/staging/kustomization.yaml", "apps/staging/podinfo-values.yaml",
+                           "apps/production/kustomization.yaml"})
+    write_file(root / file, "# a manifest\n");
+  write_file(root / "apps/staging/README.md", "not a manifest\n");
+}
+
+}  // namespace
+
+TEST(FluxRenderer, AnExternalArtifactOfAnArtifactGeneratorOverTheOwnRepositoryIsRenderedFromItsFolderInPlace) {
+  TempDir root;
+  write_example_tree(root.path());
+  const std::string yaml =
+      generator("    - name: infrastructure\n      originRevision: \"@monorepo\"\n      copy:\n"
+                "        - {from: \"@monorepo/infrastructure/**\", to: \"@artifact/\"}\n"
+                "    - name: apps\n      originRevision: \"@monorepo\"\n      copy:\n"
+                "        - {from: \"@monorepo/apps/base/**\", to: \"@artifact/base/\"}\n"
+                "        - {from: \"@monorepo/apps/staging/**\", to: \"@artifact/staging/\", exclude: [\"*.md\"]}\n"
+                "    - name: issuers\n      copy:\n"
+                "        - {from: \"@monorepo/infrastructure/configs/*.yaml\", to: \"@artifact/configs/\"}\n") +
+      over_artifact("infra-controllers", "infrastructure", "./controllers") +
+      over_artifact("infra-configs", "infrastructure", "configs/") + over_artifact("apps", "apps", "./staging") +
+      over_artifact("issuers", "issuers", "./configs");
+  auto r = render({"flux", "{}", root.path(), "clusters/staging", objects(kSync + std::string("---\n") + yaml,
+                                                                          "clusters/staging/artifacts.yaml"), nullptr});
+  ASSERT_FALSE(has_errors(r.result.diagnostics)) << r.diagnostics();
+  EXPECT_EQ(declared(r, "infra-controllers").path, "infrastructure/controllers");
+  EXPECT_EQ(declared(r, "infra-configs").path, "infrastructure/configs");
+  // ../base of apps/staging's kustomization resolves to apps/base, as base/ beside staging/ in the artifact.
+  EXPECT_EQ(declared(r, "apps").path, "apps/staging");
+  EXPECT_EQ(declared(r, "issuers").path, "infrastructure/configs");
+  // The generator and the GitRepository it reads are work for driftless: not applied, not "read by nothing".
+  EXPECT_TRUE(r.ids().empty()) << r.diagnostics();
+  EXPECT_FALSE(mentions(r.diagnostics(), "read by no Kustomization")) << r.diagnostics();
+}
+
+TEST(FluxRenderer, AnArtifactDriftlessCannotRenderInPlaceIsAnErrorNamingTheCopyOrTheFilesLeftOut) {
+  TempDir root;
+  write_example_tree(root.path());
+  write_file(root.path() / "apps/staging/extra.yaml", "# a manifest\n");
+  const std::string yaml =
+      generator("    - name: moved\n      copy:\n"
+                "        - {from: \"@monorepo/apps/base/**\", to: \"@artifact/base/\"}\n"
+                "        - {from: \"@monorepo/infrastructure/configs/**\", to: \"@artifact/configs/\"}\n"
+                "    - name: merged\n      copy:\n"
+                "        - {from: \"@monorepo/apps/staging/**\", to: \"@artifact/\", strategy: Merge}\n"
+                "    - name: foreign\n      copy:\n        - {from: \"@chart/**\", to: \"@artifact/\"}\n"
+                "    - name: renamed\n      copy:\n"
+                "        - {from: \"@monorepo/apps/staging/podinfo-values.yaml\", to: \"@artifact/values.yaml\"}\n"
+                "    - name: partial\n      copy:\n"
+                "        - {from: \"@monorepo/apps/staging/**\", to: \"@artifact/\", exclude: [extra.yaml]}\n",
+                "    - {alias: chart, kind: OCIRepository, name: podinfo}\n") +
+      over_artifact("moved", "moved", "./base") + over_artifact("merged", "merged", "./") +
+      over_artifact("foreign", "foreign", "./") + over_artifact("renamed", "renamed", "./") +
+      over_artifact("partial", "partial", "./") + over_artifact("nowhere", "absent", "./") +
+      over_artifact("outside", "partial", "./missing");
+  auto r = render({"flux", "{}", root.path(), "clusters/staging", objects(yaml, "clusters/staging/artifacts.yaml"), nullptr});
+  const std::string d = r.diagnostics();
+  EXPECT_TRUE(r.result.pipelines.empty()) << d;
+  EXPECT_TRUE(mentions(d, "error: spec.sourceRef ExternalArtifact/flux-system/moved of ArtifactGenerator/flux-system/flux-system: "
+                          "copy from '@monorepo/infrastructure/configs/**' to '@artifact/configs/': puts "
+                          "'infrastructure/configs' at 'configs' of the artifact, which moves it relative to the other "
+                          "copied folders"))
+      << d;
+  EXPECT_TRUE(mentions(d, "'@artifact/': strategy Merge is not supported (only Overwrite)")) << d;
+  EXPECT_TRUE(mentions(d, "@chart is OCIRepository/flux-system/podinfo, not the repository this pipeline reads")) << d;
+  EXPECT_TRUE(mentions(d, "to '@artifact/values.yaml': renames the file")) << d;
+  EXPECT_TRUE(mentions(d, "ExternalArtifact/flux-system/partial of ArtifactGenerator/flux-system/flux-system leaves out "
+                          "apps/staging/extra.yaml, which driftless would render: it renders the repository folder "
+                          "'apps/staging' in place"))
+      << d;
+  EXPECT_TRUE(mentions(d, "no ArtifactGenerator of this render generates ExternalArtifact/flux-system/absent")) << d;
+  EXPECT_TRUE(mentions(d, "'missing' is not a folder of ExternalArtifact/flux-system/partial (the repository has no "
+                          "folder 'apps/staging/missing')"))
+      << d;
+}

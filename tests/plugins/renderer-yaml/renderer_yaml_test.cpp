@@ -55,6 +55,31 @@ TEST(YamlRenderer, IncludeAndExcludeGlobs) {
   EXPECT_EQ(anchored.ids(), (std::vector<std::string>{"ConfigMap/c"}));
 }
 
+TEST(YamlRenderer, AKustomizationOrAChartBelowIsAnErrorNamingTheRendererThatBuildsIt) {
+  TempDir repo;
+  write_file(repo / "clusters/dev/app.yaml", config_map("app"));
+  write_file(repo / "clusters/dev/flux-system/kustomization.yaml",
+             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [gotk-sync.yaml]\n");
+  write_file(repo / "clusters/dev/chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n");
+  write_file(repo / "clusters/dev/chart/templates/cm.yaml", "{{ if .Values.on }}\n");
+  auto r = render_yaml(repo.path(), "clusters/dev");
+  EXPECT_EQ(r.diagnostics(),
+            "clusters/dev/chart/Chart.yaml: error: a Helm chart is here, and the yaml renderer reads manifest files only: "
+            "use the auto renderer (the default when a pipeline names no renderers), which builds it with helm, or the "
+            "helm renderer; or exclude clusters/dev/chart/Chart.yaml\n"
+            "clusters/dev/flux-system/kustomization.yaml: error: a kustomization is here, and the yaml renderer reads "
+            "manifest files only: use the auto renderer (the default when a pipeline names no renderers), which builds it "
+            "with kustomize, or the kustomize renderer; or exclude clusters/dev/flux-system/kustomization.yaml\n");
+  // Left out on purpose, the folder is read as plain files.
+  auto excluded = render_yaml(repo.path(), "clusters/dev", "{exclude: ['flux-system/kustomization.yaml', 'chart/**']}");
+  EXPECT_EQ(excluded.diagnostics(), "");
+  EXPECT_EQ(excluded.ids(), std::vector<std::string>{"ConfigMap/app"});
+  // The rendered folder itself.
+  auto top = render_yaml(repo.path(), "clusters/dev/flux-system");
+  EXPECT_TRUE(has_errors(top.result.diagnostics));
+  EXPECT_TRUE(top.result.objects.empty());
+}
+
 TEST(YamlRenderer, GlobsWithDotSegmentsMeanWhatTheySay) {
   TempDir repo;
   write_file(repo / "a.yaml", config_map("a"));
