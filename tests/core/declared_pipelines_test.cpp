@@ -133,6 +133,11 @@ TEST_F(DeclaredPipelinesTest, AFailedParentRenderKeepsItsChildrenAndAGoneDeclara
       << messages(bad[0]);
   EXPECT_FALSE(fs::exists("/tmp/elsewhere"));
 
+  // What a declaration says about applying to a cluster means nothing to files: accepted, no effect.
+  declare({"web", "db"}, {{"web", "sink: {wait: true, healthTimeout: 1m, namespace: shop, impersonate: {user: u}}"}});
+  auto cluster_keys = engine_->run(RunStage::apply);
+  ASSERT_EQ(names(cluster_keys), (Names{"root", "root/web", "root/db"})) << messages(cluster_keys[0]) << messages(cluster_keys[1]);
+
   // No longer declared: gone from the pipelines, its objects left in place, with a warning.
   declare({"web"});
   auto runs = engine_->run(RunStage::apply);
