@@ -47,6 +47,9 @@ struct PipelineSpec {
   std::string path;              ///< folder inside the source ("" = root)
   std::string for_each_folder;   ///< glob of folders, one pipeline each
   bool prune_on_folder_removal = false;  ///< a folder removed from the source: delete its objects too
+  /// Pipelines this one's render declares may read sources of their own
+  /// (DeclaredPipeline::source); declared pipelines inherit it.
+  bool allow_declared_sources = false;
   std::optional<std::chrono::milliseconds> interval;  ///< defaults to the source's
   std::vector<PluginBlock> renderers;
   PluginBlock sink;
@@ -55,6 +58,8 @@ struct PipelineSpec {
   std::vector<std::string> depends_on;  ///< full names that must be applied at the same revision first
   bool suspended = false;               ///< declared suspended: kept, never applied
   std::string declared_by;              ///< the declaring object ("Kustomization/flux-system/apps")
+  /// Where its files come from instead of `source`'s artifact (DeclaredPipeline::source, checked).
+  std::optional<PluginBlock> declared_source;
 };
 
 /// Who may use the daemon's control API (reconcile, suspend, resume): the

@@ -320,7 +320,8 @@ class ConfigReader {
     }
     PipelineSpec spec;
     spec.location = where(node.Mark());
-    allow_keys(node, "a pipeline", {"name", "source", "path", "forEachFolder", "pruneOnFolderRemoval", "interval", "renderers", "sink"});
+    allow_keys(node, "a pipeline", {"name", "source", "path", "forEachFolder", "pruneOnFolderRemoval", "allowDeclaredSources", "interval",
+                                      "renderers", "sink"});
     spec.name = name(node, "a pipeline");
     const std::string what = "pipeline '" + spec.name + "'";
     spec.source = scalar(node, "source", true, what);
@@ -328,6 +329,7 @@ class ConfigReader {
     spec.for_each_folder = scalar(node, "forEachFolder", false, what);
     spec.interval = duration(node, what);
     spec.prune_on_folder_removal = boolean(node, "pruneOnFolderRemoval", what);
+    spec.allow_declared_sources = boolean(node, "allowDeclaredSources", what);
     if (spec.prune_on_folder_removal && spec.for_each_folder.empty())
       error(mark_of(node, "pruneOnFolderRemoval"), what + " sets 'pruneOnFolderRemoval' without 'forEachFolder'; it only applies to folder pipelines");
     if (!spec.path.empty() && !spec.for_each_folder.empty())

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "config/plugin_blocks.hpp"
+#include "driftless/toolkit/http.hpp"
 #include "log/logging.hpp"
 
 namespace driftless::core {
@@ -44,6 +45,15 @@ Result<Value> checked_overlay(const Value& overlay, const std::vector<ConfigKey>
   return Value(std::move(out));
 }
 
+// What a declared source reads, for a message: its URL, endpoint and bucket
+// (credentials never: a declaration carries none, and URLs lose their user info).
+std::string describe_source(const Value& config) {
+  std::string out;
+  for (const char* key : {"url", "endpoint", "bucket", "path"})
+    if (const Value* v = config.find(key); v && v->is_string()) out += (out.empty() ? "" : " ") + redact_url(v->as_string());
+  return out.empty() ? "(no location)" : out;
+}
+
 // A declaration as a pipeline of `parent`: named under it, in its source,
 // with checked renderer blocks and the sink config its sink allows.
 Result<PipelineSpec> child_of(DeclaredPipeline declared, const PipelineSpec& parent, const std::string& parent_name,
@@ -62,6 +72,18 @@ Result<PipelineSpec> child_of(DeclaredPipeline declared, const PipelineSpec& par
   child.suspended = declared.suspended;
   child.declared_by = declared.declared_by;
   for (const auto& dependency : declared.depends_on) child.depends_on.push_back(parent_name + "/" + dependency);
+  child.allow_declared_sources = parent.allow_declared_sources;
+  child.declared_source = parent.declared_source;  // what it declares reads the same files
+  if (declared.source) {
+    if (!parent.allow_declared_sources)
+      return fail(ErrorCode::invalid_input, "it reads a source of its own (" + declared.source->type + " " +
+                                                describe_source(declared.source->config) + "), which the configured "
+                                                "pipeline does not allow: set allowDeclaredSources: true on it to fetch "
+                                                "sources the repository names");
+    PluginBlock block{declared.source->type, std::move(declared.source->config), nullptr, child.location};
+    if (auto checked = check_block(block, registry.source(block.type), "source"); !checked.ok()) return checked.error();
+    child.declared_source = std::move(block);
+  }
   if (declared.renderers.empty()) declared.renderers.push_back({"auto", Value(Object{})});
   for (auto& use : declared.renderers) {
     PluginBlock block{use.type, std::move(use.config), nullptr, child.location};

@@ -70,7 +70,7 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
     }
     const auto expansion = expansions_.expand(spec, artifact);
     for (const auto& pipeline : expansion->pipelines)
-      run_tree(pipeline, *artifact, stage, only, expansion->problems, names, runs);
+      run_tree(pipeline, *artifact, "", stage, only, expansion->problems, names, runs);
   }
   if (only && runs.empty()) {
     std::string known;
@@ -84,16 +84,39 @@ std::vector<PipelineRun> Engine::run(RunStage stage, const std::optional<std::st
   return runs;
 }
 
-void Engine::run_tree(const ExpandedPipeline& pipeline, const Artifact& artifact, RunStage stage,
-                      const std::optional<std::string>& only, const std::vector<Diagnostic>& problems,
+void Engine::run_tree(const ExpandedPipeline& pipeline, const Artifact& artifact, const std::string& artifact_from,
+                      RunStage stage, const std::optional<std::string>& only, const std::vector<Diagnostic>& problems,
                       std::set<std::string>& names, std::vector<PipelineRun>& runs) {
   const bool wanted = !only || pipeline.name == *only;
   if (!wanted && only->rfind(pipeline.name + "/", 0) != 0) return;
+  // A declared pipeline with a source of its own reads that source's files,
+  // and so do the pipelines it declares (they inherit the same source).
+  const PipelineSpec& spec = *pipeline.spec;
+  const std::string from = spec.declared_source ? Sources::declared_key(*spec.declared_source) : artifact_from;
+  std::shared_ptr<const Artifact> own;
+  if (from != artifact_from) {
+    FetchOutcome fetched = sources_.fetch_declared(*spec.declared_source);
+    if (fetched.error) {
+      // Nothing lost: as with a configured source, a failed fetch applies and prunes nothing.
+      PipelineRun failed;
+      failed.pipeline = pipeline.name;
+      failed.diagnostics.push_back({Severity::error,
+                                    "the " + spec.declared_source->type + " source this pipeline reads could not be fetched (" +
+                                        to_string(fetched.error->code) + "): " + fetched.error->message +
+                                        "; nothing of it is applied or pruned",
+                                    spec.location.file, spec.location.line, spec.declared_by});
+      if (wanted) runs.push_back(std::move(failed));
+      if (wanted && stage == RunStage::apply) record_applied(runs.back(), from);
+      return;
+    }
+    own = sources_.last_good(fetched.source);
+  }
+  const Artifact& files = own ? *own : artifact;
   if (wanted) {
     if (!names.insert(pipeline.name).second) {
       PipelineRun clash;
       clash.pipeline = pipeline.name;
-      clash.diagnostics.push_back(error_at(pipeline.spec->location, "two pipelines are named '" + pipeline.name + "'"));
+      clash.diagnostics.push_back(error_at(spec.location, "two pipelines are named '" + pipeline.name + "'"));
       runs.push_back(std::move(clash));
       return;
     }
@@ -104,11 +127,12 @@ void Engine::run_tree(const ExpandedPipeline& pipeline, const Artifact& artifact
       runs.push_back(std::move(bad));
       return;
     }
-    runs.push_back(run_one(pipeline, artifact, stage, problems));
-    if (stage == RunStage::apply) record_applied(runs.back());
+    runs.push_back(run_one(pipeline, files, from, stage, problems));
+    if (stage == RunStage::apply) record_applied(runs.back(), from);
   }
   // Declared pipelines run after their parent, from its last good render.
-  for (const auto& child : expansions_.children_of(pipeline.name)) run_tree(child, artifact, stage, only, {}, names, runs);
+  for (const auto& child : expansions_.children_of(pipeline.name))
+    run_tree(child, files, from, stage, only, {}, names, runs);
 }
 
 const std::vector<KubeObject>& PipelineRun::objects() const {
@@ -116,8 +140,8 @@ const std::vector<KubeObject>& PipelineRun::objects() const {
   return rendered ? *rendered : none;
 }
 
-PipelineRun Engine::run_one(const ExpandedPipeline& pipeline, const Artifact& artifact, RunStage stage,
-                            const std::vector<Diagnostic>& warnings) {
+PipelineRun Engine::run_one(const ExpandedPipeline& pipeline, const Artifact& artifact, const std::string& artifact_from,
+                            RunStage stage, const std::vector<Diagnostic>& warnings) {
   const auto started = std::chrono::steady_clock::now();
   PipelineRun run;
   run.pipeline = pipeline.name;
@@ -151,7 +175,7 @@ PipelineRun Engine::run_one(const ExpandedPipeline& pipeline, const Artifact& ar
     return finish();
   }
   if (stage == RunStage::apply) {
-    run.waiting_for = unapplied_dependencies(spec, artifact.revision);
+    run.waiting_for = unapplied_dependencies(spec, artifact.revision, artifact_from);
     if (!run.waiting_for.empty()) {
       std::string names;
       for (const auto& name : run.waiting_for) names += (names.empty() ? "'" : ", '") + name + "'";
@@ -204,19 +228,22 @@ void Engine::adopt(const ExpandedPipeline& pipeline, std::vector<PipelineSpec> d
   }
 }
 
-std::vector<std::string> Engine::unapplied_dependencies(const PipelineSpec& spec, const std::string& revision) {
+std::vector<std::string> Engine::unapplied_dependencies(const PipelineSpec& spec, const std::string& revision,
+                                                        const std::string& artifact_from) {
   std::vector<std::string> out;
   std::lock_guard lock(applied_mutex_);
   for (const auto& dependency : spec.depends_on) {
+    // One source: applied at the same revision. Another source: its last run applied without errors.
     auto it = applied_at_.find(dependency);
-    if (it == applied_at_.end() || it->second != revision) out.push_back(dependency);
+    if (it == applied_at_.end() || (it->second.from == artifact_from && it->second.revision != revision))
+      out.push_back(dependency);
   }
   return out;
 }
 
-void Engine::record_applied(const PipelineRun& run) {
+void Engine::record_applied(const PipelineRun& run, const std::string& artifact_from) {
   std::lock_guard lock(applied_mutex_);
-  if (run.ok() && !run.suspended && !run.revision.empty()) applied_at_[run.pipeline] = run.revision;
+  if (run.ok() && !run.suspended && !run.revision.empty()) applied_at_[run.pipeline] = {run.revision, artifact_from};
   else applied_at_.erase(run.pipeline);
 }
 

@@ -139,14 +139,16 @@ class Engine {
  private:
   /// The pipeline named `name` among the current ones (configured or declared).
   std::optional<ExpandedPipeline> find(const std::string& name);
-  /// Runs `pipeline` and then, depth first, what it declares (those `only` asks for).
-  void run_tree(const ExpandedPipeline& pipeline, const Artifact& artifact, RunStage stage,
-                const std::optional<std::string>& only, const std::vector<Diagnostic>& problems,
+  /// Runs `pipeline` and then, depth first, what it declares (those `only`
+  /// asks for). `artifact` comes from `artifact_from`: "" for the configured
+  /// source, else Sources::declared_key of a declared one.
+  void run_tree(const ExpandedPipeline& pipeline, const Artifact& artifact, const std::string& artifact_from,
+                RunStage stage, const std::optional<std::string>& only, const std::vector<Diagnostic>& problems,
                 std::set<std::string>& names, std::vector<PipelineRun>& runs);
   /// One pipeline: its sink's facts, the render chain, the sink, the after-apply work.
   /// `warnings` (from the expansion) lead the run's diagnostics.
-  PipelineRun run_one(const ExpandedPipeline& pipeline, const Artifact& artifact, RunStage stage,
-                      const std::vector<Diagnostic>& warnings);
+  PipelineRun run_one(const ExpandedPipeline& pipeline, const Artifact& artifact, const std::string& artifact_from,
+                      RunStage stage, const std::vector<Diagnostic>& warnings);
   /// Makes what a new render of `pipeline` declares its children; those no
   /// longer declared lose their sink, with a warning in `run`.
   void adopt(const ExpandedPipeline& pipeline, std::vector<PipelineSpec> declared, PipelineRun& run);
@@ -154,10 +156,13 @@ class Engine {
   SinkSlot* sink_for(const std::string& pipeline);
   /// The pipeline is gone: its sink, its watch, its cached render, its children.
   void forget(const std::string& pipeline);
-  /// Those of `spec`'s dependencies not applied without errors at `revision`.
-  std::vector<std::string> unapplied_dependencies(const PipelineSpec& spec, const std::string& revision);
+  /// Those of `spec`'s dependencies not applied without errors: at
+  /// `revision` when they read the same source (`artifact_from`), in their
+  /// last run when they read another.
+  std::vector<std::string> unapplied_dependencies(const PipelineSpec& spec, const std::string& revision,
+                                                  const std::string& artifact_from);
   /// Records the outcome of an apply run, for the pipelines that depend on it.
-  void record_applied(const PipelineRun& run);
+  void record_applied(const PipelineRun& run, const std::string& artifact_from);
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -168,7 +173,11 @@ class Engine {
   RenderChain render_chain_;
   SinkSlots sinks_;
   std::mutex applied_mutex_;
-  std::map<std::string, std::string> applied_at_;  ///< pipeline -> revision of its last apply without errors
+  struct Applied {
+    std::string revision;  ///< of its last apply without errors
+    std::string from;      ///< the source it read ("" = the configured one)
+  };
+  std::map<std::string, Applied> applied_at_;  ///< by pipeline
 };
 
 }  // namespace driftless::core

@@ -16,15 +16,30 @@ Sources::State& Sources::state(const std::string& name) {
 }
 
 FetchOutcome Sources::fetch(const std::string& name) {
-  const auto started = std::chrono::steady_clock::now();
-  FetchOutcome outcome;
-  outcome.source = name;
   const SourceSpec* spec = config_.find_source(name);
   if (!spec) {
+    FetchOutcome outcome;
+    outcome.source = name;
     outcome.error = fail(ErrorCode::not_found, "no source named '" + name + "'");
     return outcome;
   }
-  State& source = state(name);
+  return fetch_with(name, spec->plugin, "source '" + name + "'");
+}
+
+std::string Sources::declared_key(const PluginBlock& plugin) {
+  // Kept apart from the configured sources by the prefix; one state per plugin and config.
+  return "declared " + plugin.type + " " + to_json(plugin.config);
+}
+
+FetchOutcome Sources::fetch_declared(const PluginBlock& plugin) {
+  return fetch_with(declared_key(plugin), plugin, "the " + plugin.type + " source of a declared pipeline");
+}
+
+FetchOutcome Sources::fetch_with(const std::string& key, const PluginBlock& plugin, const std::string& label) {
+  const auto started = std::chrono::steady_clock::now();
+  FetchOutcome outcome;
+  outcome.source = key;
+  State& source = state(key);
   std::lock_guard fetching(source.fetching);
   std::shared_ptr<const Artifact> previous;
   {
@@ -33,15 +48,14 @@ FetchOutcome Sources::fetch(const std::string& name) {
   }
   Result<Artifact> artifact = fail(ErrorCode::internal, "no result");
   if (!source.instance) {
-    auto created = registry_.source(spec->plugin.type)->create(spec->plugin.config);
+    auto created = registry_.source(plugin.type)->create(plugin.config);
     if (created.ok()) source.instance = std::move(*created);
     else artifact = created.error();
   }
   if (source.instance) {
-    CoreContext context(services_, "", spec->plugin.type, timeout_);
+    CoreContext context(services_, "", plugin.type, timeout_);
     std::vector<Diagnostic> crash;
-    guarded([&] { artifact = source.instance->fetch(context, previous.get()); },
-            "source '" + name + "'", crash);
+    guarded([&] { artifact = source.instance->fetch(context, previous.get()); }, label, crash);
     if (!crash.empty()) artifact = fail(ErrorCode::internal, crash.front().message);
   }
   std::lock_guard lock(mutex_);

@@ -33,6 +33,13 @@ class Sources {
   /// Fetches `name` now; concurrent fetches of one source run one after the other.
   FetchOutcome fetch(const std::string& name);
 
+  /// Fetches a source a declared pipeline reads (PipelineSpec::declared_source):
+  /// one instance per distinct plugin and config, its last good artifact kept
+  /// like a configured source's. `outcome.source` names it for messages.
+  FetchOutcome fetch_declared(const PluginBlock& plugin);
+  /// The key fetch_declared keeps `plugin`'s source under (its FetchOutcome::source).
+  static std::string declared_key(const PluginBlock& plugin);
+
   /// What a run of a pipeline of `name` starts from.
   struct Current {
     std::shared_ptr<const Artifact> artifact;  ///< the last good one; nullptr when none yet
@@ -50,6 +57,8 @@ class Sources {
     std::optional<Error> last_error;
   };
   State& state(const std::string& name);
+  /// Fetches the source kept as `key` through `plugin`; `label` names it in a crash report.
+  FetchOutcome fetch_with(const std::string& key, const PluginBlock& plugin, const std::string& label);
 
   const Config& config_;
   const PluginRegistry& registry_;

@@ -58,6 +58,20 @@ class DeclaredPipelinesTest : public ::testing::Test {
     write_file(dir_ / "repo/apps/declared.yaml", text);
   }
 
+  // Lets the configured pipeline's declarations read sources of their own.
+  void allow_declared_sources() {
+    write_file(dir_ / "driftless.yaml",
+               "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources: [{name: repo, type: path, path: repo}]\n"
+               "pipelines:\n  - {name: root, source: repo, path: apps, allowDeclaredSources: true, renderers: [yaml, "
+               "test-declare], sink: {type: dir, path: " + (dir_ / "out/root").string() + "}}\n");
+    engine_.reset();
+    ConfigLoad load = load_config(dir_ / "driftless.yaml");
+    ASSERT_TRUE(load.config);
+    config_ = std::move(*load.config);
+    ASSERT_TRUE(validate_plugin_blocks(config_, registry_).empty());
+    engine_ = std::make_unique<Engine>(config_, registry_, EngineOptions{dir_ / "state"});
+  }
+
   // Where the dir sink puts a declared pipeline's files: below its parent's.
   fs::path out_of(const std::string& child) { return dir_ / "out/root/_pipelines" / child; }
 
@@ -294,4 +308,42 @@ TEST_F(DeclaredPipelinesTest, TheSchedulerRunsDeclaredPipelinesLikeAnyOther) {
   EXPECT_TRUE(eventually([&] { return state_of("root/web") == "absent"; }, 10s)) << state_of("root/web");
   EXPECT_TRUE(fs::exists(out_of("web") / "apps/configmap-web-app.yaml"));  // left in place
   scheduler.stop();
+}
+
+TEST_F(DeclaredPipelinesTest, ASourceOfItsOwnIsFetchedOnlyWhereTheConfiguredPipelineAllowsIt) {
+  // Another tree, as another repository would be.
+  write_file(dir_ / "other/team/app.yaml", config_map("team-app"));
+  const std::string other = "source: {type: path, config: {path: " + (dir_ / "other").string() + "}}";
+  declare({"team"}, {{"team", other}});
+  auto refused = engine_->run(RunStage::apply);
+  ASSERT_EQ(names(refused), (Names{"root failed"})) << messages(refused[0]);
+  EXPECT_NE(messages(refused[0]).find("apps/declared.yaml:2: error: the pipeline declared here cannot be run: it reads a "
+                                      "source of its own (path " + (dir_ / "other").string() + "), which the configured "
+                                      "pipeline does not allow: set allowDeclaredSources: true"),
+            std::string::npos)
+      << messages(refused[0]);
+
+  allow_declared_sources();
+  auto runs = engine_->run(RunStage::apply);
+  ASSERT_EQ(names(runs), (Names{"root", "root/team"})) << messages(runs[0]) << messages(runs[1]);
+  EXPECT_TRUE(fs::exists(out_of("team") / "apps/configmap-team-app.yaml"));
+  EXPECT_NE(runs[1].revision, runs[0].revision);  // the other tree's, not the parent's
+
+  // The other tree breaks: nothing of the pipeline is applied or pruned; its files stay.
+  fs::remove_all(dir_ / "other");
+  auto broken = engine_->run(RunStage::apply);
+  ASSERT_EQ(names(broken), (Names{"root", "root/team failed"})) << messages(broken[1]);
+  EXPECT_NE(messages(broken[1]).find("error: the path source this pipeline reads could not be fetched"), std::string::npos)
+      << messages(broken[1]);
+  EXPECT_TRUE(fs::exists(out_of("team") / "apps/configmap-team-app.yaml"));
+}
+
+TEST_F(DeclaredPipelinesTest, ADependencyOnAnotherSourceWaitsForItsLastApplyNotForTheSameRevision) {
+  allow_declared_sources();
+  write_file(dir_ / "other/team/app.yaml", config_map("team-app"));
+  declare({"team", "web"}, {{"team", "source: {type: path, config: {path: " + (dir_ / "other").string() + "}}"},
+                            {"web", "dependsOn: [team]"}});
+  auto runs = engine_->run(RunStage::apply);
+  ASSERT_EQ(names(runs), (Names{"root", "root/team", "root/web"})) << messages(runs[2]);
+  EXPECT_TRUE(runs[2].waiting_for.empty()) << messages(runs[2]);
 }

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "flux_kustomization.hpp"
+#include "flux_sources.hpp"
 
 namespace driftless::renderers {
 namespace fs = std::filesystem;
@@ -73,9 +73,8 @@ std::map<std::string, Alias> aliases_of(const KubeObject& generator, const std::
     auto object = std::find_if(sources.begin(), sources.end(), [&](const KubeObject& s) {
       return s.kind() == kind && s.namespace_name() == ns && s.name() == name;
     });
-    const Value* url = object != sources.end() ? object->body.at_path({"spec", "url"}) : nullptr;
     const bool own = kind == "GitRepository" &&
-                     is_own_repository(ns, name, url && url->is_string() ? url->as_string() : "", artifact);
+                     is_own_repository(ns, name, object != sources.end() ? object->body.find("spec") : nullptr, artifact);
     out[entry.string_or("alias")] = {kind + "/" + ns + "/" + name, own};
   }
   return out;

@@ -269,13 +269,6 @@ std::string served_status_version(const KubeObject& kustomization, const Cluster
   return "";
 }
 
-bool is_own_repository(const std::string& namespace_name, const std::string& name, const std::string& url,
-                       const Artifact& artifact) {
-  if (namespace_name == kBootstrapName && name == kBootstrapName) return true;
-  auto own = artifact.metadata.find("url");
-  return !url.empty() && own != artifact.metadata.end() && repository_key(url) == repository_key(own->second);
-}
-
 std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomization, const FluxRender& render,
                                                    std::vector<Diagnostic>& out) {
   std::vector<Diagnostic> found;
@@ -293,7 +286,8 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
       r.warn("spec." + key + " is not a field driftless knows; it has no effect");
   }
 
-  // The source: the repository the pipeline reads itself, directly or as an ExternalArtifact made from it.
+  // The source: the repository the pipeline reads itself (directly, or as an ExternalArtifact made from it), or
+  // another GitRepository, which the declared pipeline fetches as a source of its own.
   const Value* ref = spec.find("sourceRef");
   const std::string ref_kind = ref ? ref->string_or("kind") : "";
   const std::string ref_ns = ref ? ref->string_or("namespace", ns) : "";
@@ -302,26 +296,34 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
   auto source = std::find_if(render.sources.begin(), render.sources.end(), [&](const KubeObject& s) {
     return s.kind() == ref_kind && s.name() == ref_name && s.namespace_name() == ref_ns;
   });
-  const Value* url_value = source != render.sources.end() ? source->body.at_path({"spec", "url"}) : nullptr;
-  const std::string source_url = url_value && url_value->is_string() ? url_value->as_string() : "";
+  const Value* source_spec = source != render.sources.end() ? source->body.find("spec") : nullptr;
   auto folder = source_folder(r.string_at(spec, "path", "spec.path"));
   if (!folder) r.error("spec.path '" + spec.string_or("path") + "' leaves the source");
+  std::optional<PluginUse> own_source;
   if (!ref || ref_name.empty()) {
     r.error("spec.sourceRef is required");
   } else if (ref_kind == "ExternalArtifact") {
     auto in_repository = folder ? render.artifacts.folder(ref_id, *folder) : Result<std::string>(std::string());
     if (in_repository.ok()) folder = folder ? std::optional<std::string>(*in_repository) : std::nullopt;
     else r.error("spec.sourceRef " + in_repository.error().message);
-  } else if (ref_kind != "GitRepository" || !is_own_repository(ref_ns, ref_name, source_url, render.request.artifact)) {
-    r.error("spec.sourceRef " + ref_id + " is not the repository this pipeline reads (Flux bootstrap's "
-            "GitRepository flux-system/flux-system, one with the URL of the pipeline's source, or an ExternalArtifact "
-            "an ArtifactGenerator makes from it); pipelines from other sources are not supported yet: configure a "
-            "pipeline with a source for it");
+  } else if (ref_kind == "GitRepository" && is_own_repository(ref_ns, ref_name, source_spec, render.request.artifact)) {
+    // The revision the pipeline fetched.
+  } else if (ref_kind == "GitRepository" && source != render.sources.end()) {
+    std::vector<Diagnostic> about_source;
+    own_source = git_source_of(*source, about_source);
+    for (auto& d : about_source) found.push_back(std::move(d));
+  } else {
+    r.error("spec.sourceRef " + ref_id + (ref_kind == "GitRepository"
+                                              ? " is not among the objects of this render; put it beside the Kustomization"
+                                              : ": driftless reads GitRepository sources (this repository, another one, "
+                                                "or an ExternalArtifact an ArtifactGenerator makes from this one); "
+                                                "configure a pipeline with a source for it"));
   }
 
   DeclaredPipeline declared;
   declared.name = kustomization.name();
   declared.path = folder.value_or("");
+  declared.source = std::move(own_source);
   declared.interval = r.duration_at(spec, "interval", "spec.interval");
   declared.suspended = r.bool_at(spec, "suspend", "spec.suspend").value_or(false);
   for (const auto& dependency : r.array_at(spec, "dependsOn", "spec.dependsOn")) {
@@ -338,7 +340,7 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
   declared.origin = kustomization.origin;
 
   const bool failed = has_errors(found);
-  const bool applies_this_folder = !failed && declared.path == render.request.path;
+  const bool applies_this_folder = !failed && !declared.source && declared.path == render.request.path;
   if (applies_this_folder)
     r.say(Severity::info, "applies the folder '" + declared.path + "' this pipeline renders (Flux bootstrap's own "
                           "sync); driftless runs it as this pipeline, so it declares no pipeline of its own");

@@ -13,6 +13,7 @@
 
 #include "driftless/plugin.hpp"
 #include "flux_artifacts.hpp"
+#include "flux_sources.hpp"
 #include "flux_stage.hpp"
 
 namespace driftless::renderers {
@@ -39,13 +40,6 @@ std::string served_status_version(const KubeObject& kustomization, const Cluster
 
 /// "Kind/namespace/name" of the source the Kustomization reads (spec.sourceRef).
 std::string source_ref_id(const KubeObject& kustomization);
-
-/// Whether the GitRepository `namespace_name`/`name` (with `url`, "" when the
-/// object is not in the render) is the repository the pipeline itself reads:
-/// Flux bootstrap's flux-system/flux-system, or the URL of the pipeline's
-/// source (Artifact::metadata "url") up to scheme, user, ".git" and a final '/'.
-bool is_own_repository(const std::string& namespace_name, const std::string& name, const std::string& url,
-                       const Artifact& artifact);
 
 /// The pipeline `kustomization` declares. Nullopt when it declares none to
 /// run: an error was added to `out`, or it is the Kustomization that applies

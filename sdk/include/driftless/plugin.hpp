@@ -60,12 +60,19 @@ struct PluginUse {
 /// A pipeline that an object in the repository declares (a Flux
 /// Kustomization, an Argo CD Application). The core runs it like a configured
 /// pipeline, named "<parent>/<name>", from the parent's source at the same
-/// revision, with the parent's sink type; the sink decides how much of its
+/// revision (or from a source of its own, when the configured pipeline allows
+/// that), with the parent's sink type; the sink decides how much of its
 /// config a declaration may change (SinkFactory::narrow), so a declared
 /// pipeline never gets more than its parent.
 struct DeclaredPipeline {
   std::string name;  ///< one segment, unique among the declarations of one render
   std::string path;  ///< folder in the source ('/'-separated, "" = root)
+  /// Where its files come from when not from the parent's artifact: a source
+  /// plugin and its config (another Git repository, a bucket). The core
+  /// fetches it each time the pipeline runs, keeps its last good artifact,
+  /// and refuses it unless the configured pipeline at the root allows
+  /// declared sources. Pipelines it declares in turn read this source too.
+  std::optional<PluginUse> source;
   /// Renderer stages, in order; empty = one "auto" stage.
   std::vector<PluginUse> renderers;
   /// Keys laid over the parent's sink config (a mapping, or null for none).

@@ -1,6 +1,6 @@
 // renderer "test-declare", for the declared-pipeline tests: each object of
 // kind test.driftless.dev/v1 Pipeline declares a pipeline
-// {name: metadata.name, path, dependsOn, suspend, sink} and is taken out of
+// {name: metadata.name, path, dependsOn, suspend, sink, source: {type, config}} and is taken out of
 // the render. Declared pipelines render with yaml and this renderer again.
 #include <driftless/export.hpp>
 
@@ -23,6 +23,8 @@ class DeclareRenderer : public Renderer {
       declared.path = spec ? spec->string_or("path") : "";
       declared.renderers = {{"yaml", Value(Object{})}, {"test-declare", Value(Object{})}};
       if (const Value* sink = spec ? spec->find("sink") : nullptr) declared.sink = *sink;
+      if (const Value* source = spec ? spec->find("source") : nullptr; source && source->is_object())
+        declared.source = PluginUse{source->string_or("type"), source->find("config") ? *source->find("config") : Value()};
       if (const Value* after = spec ? spec->find("dependsOn") : nullptr; after && after->is_array())
         for (const auto& name : after->as_array()) declared.depends_on.push_back(name.is_string() ? name.as_string() : "");
       const Value* suspend = spec ? spec->find("suspend") : nullptr;

@@ -233,29 +233,61 @@ metadata: {name: slack, namespace: flux-system}
       << r.diagnostics();
 }
 
-TEST(FluxRenderer, ASourceOtherThanThePipelinesOwnRepositoryIsAnErrorNamingIt) {
-  auto r = flux(objects(R"(apiVersion: source.toolkit.fluxcd.io/v1
+TEST(FluxRenderer, AGitRepositoryOfAnotherRepositoryOrBranchBecomesTheDeclaredPipelinesOwnSource) {
+  auto input = objects(R"(apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
-metadata: {name: other, namespace: flux-system}
-spec: {url: https://github.com/acme/other}
+metadata: {name: dev-team, namespace: apps}
+spec:
+  interval: 1m
+  url: https://github.com/acme/fleet
+  ref: {branch: dev-team}
+  secretRef: {name: dev-team-auth}
+  timeout: 90s
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
-metadata: {name: other, namespace: flux-system}
-spec: {interval: 1m, path: ./, prune: true, sourceRef: {kind: GitRepository, name: other}}
+metadata: {name: dev-team, namespace: apps}
+spec: {interval: 5m, prune: true, serviceAccountName: dev-team, sourceRef: {kind: GitRepository, name: dev-team}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: local, namespace: apps}
+spec: {url: /var/lib/driftless/state, ref: {branch: main}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: local, namespace: apps}
+spec: {interval: 5m, path: ./, prune: true, sourceRef: {kind: GitRepository, name: local}}
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
 kind: Kustomization
-metadata: {name: bucket, namespace: flux-system}
+metadata: {name: oci, namespace: flux-system}
 spec: {interval: 1m, path: ./, prune: true, sourceRef: {kind: OCIRepository, name: flux-system}}
-)", "clusters/staging/sources.yaml"));
-  EXPECT_TRUE(r.result.pipelines.empty());
-  EXPECT_TRUE(mentions(r.diagnostics(), "sources.yaml:6: error: spec.sourceRef GitRepository/flux-system/other is not the "
-                                        "repository this pipeline reads"))
-      << r.diagnostics();
-  EXPECT_TRUE(mentions(r.diagnostics(), "not supported yet")) << r.diagnostics();
-  EXPECT_TRUE(mentions(r.diagnostics(), "sources.yaml:11: error: spec.sourceRef OCIRepository/flux-system/flux-system"))
-      << r.diagnostics();
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: missing, namespace: flux-system}
+spec: {interval: 1m, path: ./, prune: true, sourceRef: {kind: GitRepository, name: absent}}
+)", "tenants/sync.yaml");
+  Artifact fleet;
+  fleet.revision = "main@sha1:0123456789abcdef0123456789abcdef01234567";
+  fleet.metadata["url"] = "https://github.com/acme/fleet";
+  TempDir root;
+  auto r = render({"flux", "{}", root.path(), "clusters/staging", input, nullptr}, {}, &fleet);
+  const std::string d = r.diagnostics();
+  ASSERT_EQ(r.result.pipelines.size(), 1u) << d;
+  // The same URL on another branch is another revision: fetched as the pipeline's own source, without credentials.
+  const auto& team = declared(r, "dev-team");
+  ASSERT_TRUE(team.source.has_value()) << d;
+  EXPECT_EQ(team.source->type, "git");
+  EXPECT_EQ(to_json(team.source->config), R"({"url":"https://github.com/acme/fleet","ref":{"branch":"dev-team"},"timeout":"90000ms"})");
+  EXPECT_EQ(team.path, "");
+  EXPECT_TRUE(mentions(d, "sync.yaml:1: warning: spec.secretRef is not supported: driftless never reads Secrets")) << d;
+  EXPECT_TRUE(mentions(d, "sync.yaml:16: error: spec.url '/var/lib/driftless/state': driftless fetches a repository a "
+                          "Kustomization names over https://, http:// or git:// only"))
+      << d;
+  EXPECT_TRUE(mentions(d, "error: spec.sourceRef OCIRepository/flux-system/flux-system: driftless reads GitRepository sources")) << d;
+  EXPECT_TRUE(mentions(d, "error: spec.sourceRef GitRepository/flux-system/absent is not among the objects of this render")) << d;
 }
 
 TEST(FluxRenderer, FieldsDriftlessCannotHonourAreErrorsOrWarningsNamingFieldAndObject) {
