@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "key_lines.hpp"
+
 namespace driftless::renderers {
 namespace {
 
@@ -42,25 +44,21 @@ struct GpgStatus {
 }  // namespace
 
 Result<void> check_armored_private_keys(std::string_view armored, const std::string& origin) {
-  std::size_t blocks = 0, line_number = 0, open_at = 0;
-  std::size_t pos = 0;
-  while (pos < armored.size()) {
-    const auto nl = std::min(armored.find('\n', pos), armored.size());
-    std::string_view line = armored.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++line_number;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+  std::size_t blocks = 0, open_at = 0;
+  KeyLines lines(armored);
+  while (auto next = lines.next()) {
+    const std::string_view line = *next;
     if (open_at) {
       if (line == kEnd) open_at = 0;
       continue;
     }
     if (line.empty()) continue;
     if (line == kBegin) {
-      open_at = line_number;
+      open_at = lines.number();
       ++blocks;
       continue;
     }
-    const std::string where = origin + ":" + std::to_string(line_number) + ": ";
+    const std::string where = origin + ":" + std::to_string(lines.number()) + ": ";
     if (line == "-----BEGIN PGP PUBLIC KEY BLOCK-----")
       return invalid(where + "a public key block: decryption needs the private key, as gpg --export-secret-keys --armor "
                              "FINGERPRINT writes it");

@@ -127,6 +127,13 @@ class SopsRenderer : public ::testing::Test {
       throw std::runtime_error("yaml stage: " + read.config_error + read.diagnostics());
     return render({"sops", config, repo_, "", read.result.objects, nullptr});
   }
+  // decrypt(config) while the environment variable `name` holds `value`.
+  Rendered decrypt_with_variable(const std::string& name, const std::string& value, const std::string& config) {
+    ::setenv(name.c_str(), value.c_str(), 1);
+    auto r = decrypt(config);
+    ::unsetenv(name.c_str());
+    return r;
+  }
   std::string with_key(const std::string& name) { return "{ageKeyFile: " + key_file(name).string() + "}"; }
 
   void expect_same_as_sops(const std::string& file, const std::string& key, const Rendered& ours) {
@@ -220,9 +227,7 @@ TEST_F(SopsRenderer, DecryptsWhatSopsEncryptsExactlyAsSopsDecrypts) {
 TEST_F(SopsRenderer, IdentitiesComeFromAnEnvironmentVariable) {
   const std::string alice = keygen("alice");
   encrypt("s.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {k: v}\n", alice);
-  ::setenv("DRIFTLESS_TEST_AGE_KEY", read_file(key_file("alice")).c_str(), 1);
-  auto r = decrypt("{ageKeyEnv: DRIFTLESS_TEST_AGE_KEY}");
-  ::unsetenv("DRIFTLESS_TEST_AGE_KEY");
+  auto r = decrypt_with_variable("DRIFTLESS_TEST_AGE_KEY", read_file(key_file("alice")), "{ageKeyEnv: DRIFTLESS_TEST_AGE_KEY}");
   EXPECT_EQ(r.diagnostics(), "");
   expect_same_as_sops("s.yaml", "alice", r);
   auto unset = decrypt("{ageKeyEnv: DRIFTLESS_TEST_AGE_KEY}");
@@ -451,9 +456,8 @@ TEST_F(SopsRenderer, AFileForAgeAndPgpRecipientsOpensWithEitherKey) {
   auto with_pgp = decrypt("{pgpKeyFile: " + pgp_key_file("carol").string() + "}");
   EXPECT_EQ(with_pgp.diagnostics(), "");
   expect_same_as_sops("both.yaml", "", with_pgp);
-  ::setenv("DRIFTLESS_TEST_PGP_KEY", read_file(pgp_key_file("carol")).c_str(), 1);
-  auto with_env = decrypt("{pgpKeyEnv: DRIFTLESS_TEST_PGP_KEY}");
-  ::unsetenv("DRIFTLESS_TEST_PGP_KEY");
+  auto with_env =
+      decrypt_with_variable("DRIFTLESS_TEST_PGP_KEY", read_file(pgp_key_file("carol")), "{pgpKeyEnv: DRIFTLESS_TEST_PGP_KEY}");
   EXPECT_EQ(with_env.diagnostics(), "");
   expect_same_as_sops("both.yaml", "", with_env);
 }
