@@ -101,7 +101,8 @@ Result<ProcessResult> PgpKeyring::gpg(std::vector<std::string> args, std::string
   spec.cancelled = [this] { return context_.cancelled(); };
   auto result = run_process(spec);
   OPENSSL_cleanse(spec.input.data(), spec.input.size());
-  if (!result.ok()) return fail(result.error().code, "gpg (GnuPG, needed for OpenPGP keys): " + result.error().message);
+  if (!result.ok())
+    return fail(result.error().code, "gpg (GnuPG, needed for OpenPGP keys; Debian package gnupg): " + result.error().message);
   return result;
 }
 
