@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "crypto.hpp"
+#include "key_lines.hpp"
 #include "driftless/toolkit/hash.hpp"
 
 namespace driftless::renderers {
@@ -229,17 +230,12 @@ Result<SecretBytes> open_payload(std::string_view payload, const SecretBytes& fi
 
 Result<std::vector<AgeIdentity>> parse_age_identities(std::string_view text, const std::string& origin) {
   std::vector<AgeIdentity> out;
-  int number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const auto nl = std::min(text.find('\n', pos), text.size());
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++number;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+  KeyLines lines(text);
+  while (auto next = lines.next()) {
+    std::string_view line = *next;
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.empty() || line.front() == '#') continue;
-    const std::string where = origin + ":" + std::to_string(number);
+    const std::string where = origin + ":" + std::to_string(lines.number());
     SecretBytes lower(line.begin(), line.end());
     for (auto& c : lower) c = static_cast<unsigned char>(std::tolower(c));
     auto secret = bech32_decode(as_text(lower), kSecretKeyPrefix);

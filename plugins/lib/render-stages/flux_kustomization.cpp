@@ -194,12 +194,14 @@ Object sink_overlay(Reader& r, const Value& spec, const std::string& ns) {
   return sink;
 }
 
-// The age identities of the flux stage's config, as the sops keys that set
+// The age identities and OpenPGP keys of the flux stage's config, as the sops keys that set
 // them (the unset ones left out: the core checks what a declaration passes).
-Object age_keys(const SopsSettings& sops) {
+Object sops_keys(const SopsSettings& sops) {
   Object keys;
   if (!sops.age_key_file.empty()) keys.set("ageKeyFile", sops.age_key_file);
   if (!sops.age_key_env.empty()) keys.set("ageKeyEnv", sops.age_key_env);
+  if (!sops.pgp_key_file.empty()) keys.set("pgpKeyFile", sops.pgp_key_file);
+  if (!sops.pgp_key_env.empty()) keys.set("pgpKeyEnv", sops.pgp_key_env);
   return keys;
 }
 
@@ -207,7 +209,7 @@ Object age_keys(const SopsSettings& sops) {
 Object flux_config(const FluxSettings& settings) {
   Array child_renderers;
   for (const auto& name : settings.child_renderers) child_renderers.push_back(name);
-  Object config = age_keys(settings.sops);
+  Object config = sops_keys(settings.sops);
   config.set("childRenderers", std::move(child_renderers));
   return config;
 }
@@ -226,9 +228,10 @@ std::vector<PluginUse> renderer_chain(Reader& r, const KubeObject& kustomization
     const std::string provider = r.string_at(*decryption, "provider", "spec.decryption.provider");
     if (provider != "sops") r.error("spec.decryption.provider '" + provider + "': driftless decrypts sops only");
     if (const Value* secret = decryption->find("secretRef"); secret && !secret->is_null())
-      r.warn("spec.decryption.secretRef (" + secret->string_or("name") + "): driftless decrypts with the age identities "
-             "of its own config (the flux renderer's ageKeyFile or ageKeyEnv, else SOPS_AGE_KEY_FILE), never a Secret of the cluster");
-    chain.push_back({"sops", age_keys(render.settings.sops)});
+      r.warn("spec.decryption.secretRef (" + secret->string_or("name") + "): driftless decrypts with the keys of its own "
+             "config (the flux renderer's ageKeyFile or ageKeyEnv, else SOPS_AGE_KEY_FILE, and pgpKeyFile or pgpKeyEnv), "
+             "never a Secret of the cluster: mount that Secret and point pgpKeyFile at its folder for its *.asc keys");
+    chain.push_back({"sops", sops_keys(render.settings.sops)});
   }
   if (const Value* post_build = spec.find("postBuild"); post_build && post_build->is_object()) {
     if (auto variables = substitution_variables(r, *post_build, ns, render.objects)) {

@@ -23,7 +23,7 @@ namespace driftless::renderers {
 struct FluxSettings {
   /// Stages a declared pipeline runs after Flux's own (helmrelease by default).
   std::vector<std::string> child_renderers;
-  /// The age identities a declared pipeline with decryption.provider: sops decrypts with.
+  /// The age identities and OpenPGP keys a declared pipeline with decryption.provider: sops decrypts with.
   SopsSettings sops;
 };
 

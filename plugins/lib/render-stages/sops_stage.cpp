@@ -2,7 +2,9 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "driftless/toolkit/files.hpp"
@@ -47,8 +49,60 @@ Result<void> add_key_env(const std::string& name, bool required, SopsKeys& keys)
   return add_identities(value, "environment variable " + name, keys);
 }
 
-Result<SopsKeys> load_keys(const SopsSettings& settings) {
+// Appends one file of armored OpenPGP private keys, checked, to `armored`.
+Result<void> add_pgp_text(std::string text, const std::string& origin, SecretBytes& armored) {
+  WipeOnExit wipe{text};
+  if (armored.size() + text.size() > kMaxKeyFileSize)
+    return fail(ErrorCode::invalid_input, "the OpenPGP keys of " + origin + " are over " + std::to_string(kMaxKeyFileSize) + " bytes");
+  if (auto checked = check_armored_private_keys(text, origin); !checked.ok()) return checked;
+  armored.insert(armored.end(), text.begin(), text.end());
+  armored.push_back('\n');
+  return {};
+}
+
+// pgpKeyFile: a file, or a folder whose *.asc files are read (Flux's decryption Secret mounted as a volume).
+Result<void> add_pgp_path(const std::string& path, SecretBytes& armored) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& entry : fs::directory_iterator(path, ec))
+      if (entry.path().extension() == ".asc" && entry.is_regular_file(ec)) files.push_back(entry.path());
+    if (files.empty()) return fail(ErrorCode::not_found, "the folder pgpKeyFile " + path + " holds no *.asc file");
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  for (const auto& file : files) {
+    auto text = read_file_capped(file, kMaxKeyFileSize);
+    if (!text.ok())
+      return fail(ErrorCode::not_found, "the OpenPGP key file pgpKeyFile " + file.string() + " cannot be read: " + text.error().message);
+    if (auto done = add_pgp_text(std::move(*text), "pgpKeyFile " + file.string(), armored); !done.ok()) return done;
+  }
+  return {};
+}
+
+Result<void> add_pgp_keys(const SopsSettings& settings, Context& context, SopsKeys& keys) {
+  SecretBytes armored;
+  std::string source;
+  if (!settings.pgp_key_file.empty()) {
+    if (auto done = add_pgp_path(settings.pgp_key_file, armored); !done.ok()) return done;
+    source = "pgpKeyFile " + settings.pgp_key_file;
+  }
+  if (!settings.pgp_key_env.empty()) {
+    const char* value = std::getenv(settings.pgp_key_env.c_str());
+    if (!value) return fail(ErrorCode::not_found, "the environment variable " + settings.pgp_key_env + " (pgpKeyEnv) is not set");
+    const std::string origin = "environment variable " + settings.pgp_key_env;
+    if (auto done = add_pgp_text(value, origin, armored); !done.ok()) return done;
+    source += (source.empty() ? "" : ", ") + origin;
+  }
+  if (!armored.empty()) keys.pgp = std::make_unique<PgpKeyring>(std::move(armored), source, context);
+  return {};
+}
+
+Result<SopsKeys> load_keys(const SopsSettings& settings, Context& context) {
   SopsKeys keys;
+  if (auto done = add_pgp_keys(settings, context, keys); !done.ok()) return done.error();
   if (!settings.age_key_file.empty())
     if (auto done = add_key_file(settings.age_key_file, "ageKeyFile " + settings.age_key_file, keys); !done.ok())
       return done.error();
@@ -102,18 +156,30 @@ const SettingsSchema<SopsSettings>& sops_schema() {
                          "Name of an environment variable of the driftless process that holds age identities "
                          "('AGE-SECRET-KEY-1…' lines).")
                    .default_to(""),
-               &SopsSettings::age_key_env);
+               &SopsSettings::age_key_env)
+          .key(ConfigKey("pgpKeyFile", ConfigType::path,
+                         "File on the machine running driftless holding ASCII-armored OpenPGP private keys without "
+                         "passphrase (gpg --export-secret-keys --armor), or a folder whose *.asc files are read: "
+                         "Flux's decryption Secret mounted as a volume. Decrypted by gpg (GnuPG) in a private, "
+                         "temporary home; read at every render.")
+                   .default_to(""),
+               &SopsSettings::pgp_key_file)
+          .key(ConfigKey("pgpKeyEnv", ConfigType::string,
+                         "Name of an environment variable of the driftless process that holds ASCII-armored "
+                         "OpenPGP private keys.")
+                   .default_to(""),
+               &SopsSettings::pgp_key_env);
   return s;
 }
 
-void decrypt_sops_objects(const SopsSettings& settings, RenderResult& out) {
+void decrypt_sops_objects(Context& context, const SopsSettings& settings, RenderResult& out) {
   const auto files = sops_files(out.objects);
   std::vector<std::size_t> secrets;
   for (std::size_t i = 0; i < out.objects.size(); ++i)
     if (!out.objects[i].body.find("sops") && has_encrypted_files(out.objects[i])) secrets.push_back(i);
   if (files.empty() && secrets.empty()) return;
   std::vector<bool> drop(out.objects.size(), false);
-  auto keys = load_keys(settings);
+  auto keys = load_keys(settings, context);
   auto refuse = [&](const KubeObject& object, const std::string& why) {
     out.diagnostics.push_back({Severity::error, why, object.origin.file, object.origin.line, readable_id(object)});
   };

@@ -72,7 +72,7 @@ Result<Rules> read_rules(const Value& sops) {
 // --- the data key -----------------------------------------------------------
 struct Recipients {
   std::vector<const Value*> age;  ///< {recipient, enc} entries
-  std::vector<std::string> pgp;   ///< fingerprints
+  std::vector<const Value*> pgp;  ///< {fp, enc} entries
   std::vector<std::string> other; ///< kms, gcp_kms, ...: named in messages
 };
 
@@ -94,7 +94,7 @@ Result<Recipients> read_recipients(const Value& sops) {
       if (!entries.is_array()) continue;
       for (const auto& entry : entries.as_array()) {
         if (name == "age") out.age.push_back(&entry);
-        else if (name == "pgp") out.pgp.push_back(entry.string_or("fp"));
+        else if (name == "pgp") out.pgp.push_back(&entry);
         else if (name == "kms" || name == "gcp_kms" || name == "azure_kv" || name == "hc_vault" || name == "hckms")
           out.other.push_back(name);
       }
@@ -107,25 +107,42 @@ std::string no_key_message(const Recipients& recipients, const SopsKeys& keys) {
   std::string message = "no key given opens this file: it is encrypted for";
   if (recipients.age.empty() && recipients.pgp.empty() && recipients.other.empty()) message += " no recipient";
   for (const Value* entry : recipients.age) message += " age " + entry->string_or("recipient", "(no recipient)");
-  for (const auto& fp : recipients.pgp) message += " pgp " + fp + " (OpenPGP is not supported: add an age recipient)";
-  for (const auto& kind : recipients.other) message += " " + kind + " (not supported: add an age recipient)";
-  if (keys.age.empty()) return message + ", and no age identity was given (" + keys.age_source + ")";
-  message += ", and the age identities given (" + keys.age_source + ") are";
-  for (const auto& identity : keys.age) message += " " + age_recipient(identity);
-  return message;
+  for (const Value* entry : recipients.pgp) message += " pgp " + entry->string_or("fp", "(no fingerprint)");
+  for (const auto& kind : recipients.other) message += " " + kind + " (not supported: add an age or pgp recipient)";
+  if (keys.age.empty()) {
+    message += ", and no age identity was given (" + keys.age_source + ")";
+  } else {
+    message += ", and the age identities given (" + keys.age_source + ") are";
+    for (const auto& identity : keys.age) message += " " + age_recipient(identity);
+  }
+  if (recipients.pgp.empty()) return message;
+  if (!keys.pgp)
+    return message + "; no OpenPGP key was given: put the armored private key (gpg --export-secret-keys --armor "
+                     "FINGERPRINT, the *.asc entry of Flux's decryption Secret) in the file or folder of pgpKeyFile, "
+                     "or the variable of pgpKeyEnv";
+  message += "; the OpenPGP keys given (" + keys.pgp->source() + ") are";
+  for (const auto& fingerprint : keys.pgp->fingerprints()) message += " " + fingerprint;
+  return message + ": add the private key of a recipient there";
 }
 
+// The data key from the first recipient whose key was given: age first, as it needs no tool.
 Result<SecretBytes> data_key(const Value& sops, const SopsKeys& keys) {
   auto recipients = read_recipients(sops);
   if (!recipients.ok()) return recipients.error();
+  auto checked = [](Result<SecretBytes> key, const std::string& recipient) -> Result<SecretBytes> {
+    if (!key.ok()) return invalid("the data key for " + recipient + ": " + key.error().message);
+    if (key->size() != kDataKeySize) return invalid("the data key for " + recipient + " is not 32 bytes");
+    return key;
+  };
   for (const Value* entry : recipients->age) {
-    const std::string enc = entry->string_or("enc");
-    auto key = age_decrypt(enc, keys.age, kDataKeySize);
+    auto key = age_decrypt(entry->string_or("enc"), keys.age, kDataKeySize);
     if (!key.ok() && key.error().code == ErrorCode::not_found) continue;
-    if (!key.ok())
-      return invalid("the data key for age recipient " + entry->string_or("recipient") + ": " + key.error().message);
-    if (key->size() != kDataKeySize) return invalid("the data key for age recipient is not 32 bytes");
-    return std::move(*key);
+    return checked(std::move(key), "age recipient " + entry->string_or("recipient"));
+  }
+  for (const Value* entry : keys.pgp ? recipients->pgp : std::vector<const Value*>()) {
+    auto key = keys.pgp->decrypt(entry->string_or("enc"), kDataKeySize);
+    if (!key.ok() && key.error().code == ErrorCode::not_found) continue;
+    return checked(std::move(key), "pgp recipient " + entry->string_or("fp"));
   }
   return fail(ErrorCode::unauthorized, no_key_message(*recipients, keys));
 }

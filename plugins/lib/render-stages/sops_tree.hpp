@@ -1,14 +1,17 @@
 // Decryption of a SOPS-encrypted document tree (github.com/getsops/sops v3
-// format) in memory: the data key from an age recipient's copy, every
-// "ENC[AES256_GCM,…]" value opened with the value's key path as additional
-// data, and the file's MAC checked over all values, so a tampered value, a
-// value moved to another key or a removed value is refused.
+// format) in memory: the data key from an age recipient's copy or an OpenPGP
+// recipient's (through gpg: pgp.hpp), every "ENC[AES256_GCM,…]" value opened
+// with the value's key path as additional data, and the file's MAC checked
+// over all values, so a tampered value, a value moved to another key or a
+// removed value is refused.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "age.hpp"
+#include "pgp.hpp"
 #include "driftless/value.hpp"
 
 namespace driftless::renderers {
@@ -17,6 +20,7 @@ namespace driftless::renderers {
 struct SopsKeys {
   std::vector<AgeIdentity> age;
   std::string age_source;  ///< where the identities came from, for messages ("key file /etc/…")
+  std::unique_ptr<PgpKeyring> pgp;  ///< null when no OpenPGP key was given
 };
 
 /// Decrypts the documents of one SOPS file in place, in file order (a

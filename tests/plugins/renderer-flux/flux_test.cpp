@@ -353,11 +353,11 @@ spec:
   decryption: {provider: sops, secretRef: {name: sops-age}}
   healthChecks: [{apiVersion: apps/v1, kind: Deployment, name: web, namespace: team-a}]
 )", "clusters/staging/secrets.yaml"),
-                "{childRenderers: [], ageKeyFile: /etc/driftless/age.keys}");
+                "{childRenderers: [], ageKeyFile: /etc/driftless/age.keys, pgpKeyFile: /etc/driftless/sops-gpg}");
   ASSERT_EQ(r.result.pipelines.size(), 1u) << r.diagnostics();
   const auto& p = r.result.pipelines[0];
   EXPECT_EQ(stages(p), (std::vector<std::string>{"auto", "sops", "flux"}));
-  EXPECT_EQ(to_json(stage_config(p, "sops")), R"({"ageKeyFile":"/etc/driftless/age.keys"})");
+  EXPECT_EQ(to_json(stage_config(p, "sops")), R"({"ageKeyFile":"/etc/driftless/age.keys","pgpKeyFile":"/etc/driftless/sops-gpg"})");
   EXPECT_EQ(to_json(p.sink), R"({"prune":true,"wait":true,"impersonate":{"user":"system:serviceaccount:team-a:deployer"}})");
   EXPECT_TRUE(mentions(r.diagnostics(), "warning: spec.decryption.secretRef (sops-age)")) << r.diagnostics();
   EXPECT_TRUE(mentions(r.diagnostics(), "warning: spec.healthChecks: driftless waits for every object")) << r.diagnostics();

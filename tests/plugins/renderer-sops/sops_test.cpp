@@ -1,5 +1,5 @@
-// The sops renderer against the real sops and age of tests/env: fixtures are
-// encrypted at test time with fresh keys, and what the renderer decrypts must
+// The sops renderer against the real sops and age of tests/env (and GnuPG's
+// gpg for OpenPGP keys): fixtures are encrypted at test time with fresh keys, and what the renderer decrypts must
 // equal what `sops --decrypt` prints (differential), while tampered files,
 // wrong keys and malformed values are refused with nothing passed on.
 #include <gtest/gtest.h>
@@ -27,6 +27,27 @@ std::string checked(const CommandResult& r, const std::string& what) {
   return r.out;
 }
 
+// The OpenPGP tests fail, never skip, without GnuPG.
+void require_gpg() {
+  if (run({"gpg", "--version"}).exit_code != 0)
+    throw std::runtime_error("gpg (GnuPG) is missing: the OpenPGP tests need it (tests/env/install-deps installs gnupg)");
+}
+
+// Processes still running whose command line names `path` (a leftover gpg-agent).
+int live_processes_naming(const fs::path& path) {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::string cmdline;
+    try {
+      cmdline = read_file(entry.path() / "cmdline");
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (cmdline.find(path.string()) != std::string::npos) ++count;
+  }
+  return count;
+}
+
 class SopsRenderer : public ::testing::Test {
  protected:
   // A new age identity in <repo's parent>/<name>.txt; returns its recipient.
@@ -40,23 +61,63 @@ class SopsRenderer : public ::testing::Test {
   }
   fs::path key_file(const std::string& name) const { return keys_ / (name + ".txt"); }
 
-  // Writes `plain` to repo/<file> encrypted by the real sops for `recipients`.
-  void encrypt(const std::string& file, const std::string& plain, const std::string& recipients,
-               std::vector<std::string> options = {}) {
+  // A new OpenPGP key without passphrase (RSA, or Curve25519 when `curve`) in
+  // the test's GnuPG home, its armored private key in <name>.asc; returns its fingerprint.
+  std::string pgp_keygen(const std::string& name, bool curve = false) {
+    require_gpg();
+    fs::create_directories(gnupg_);
+    fs::permissions(gnupg_, fs::perms::owner_all, fs::perm_options::replace);
+    const std::string types = curve ? "Key-Type: EDDSA\nKey-Curve: ed25519\nSubkey-Type: ECDH\nSubkey-Curve: cv25519\n"
+                                    : "Key-Type: RSA\nKey-Length: 2048\nSubkey-Type: RSA\nSubkey-Length: 2048\n";
+    write_file(keys_ / "params", "%no-protection\n" + types + "Name-Real: " + name + "\nName-Email: " + name +
+                                     "@example.com\nExpire-Date: 0\n%commit\n");
+    checked(run({"gpg", "--batch", "--homedir", gnupg_.string(), "--gen-key", (keys_ / "params").string()}), "gpg --gen-key");
+    const std::string listing = checked(run({"gpg", "--batch", "--homedir", gnupg_.string(), "--with-colons",
+                                             "--list-secret-keys", name + "@example.com"}),
+                                        "gpg --list-secret-keys");
+    const auto fpr = listing.find("\nfpr:::::::::");
+    if (fpr == std::string::npos) throw std::runtime_error("gpg listed no fingerprint for " + name);
+    const std::string fingerprint = listing.substr(fpr + 13, 40);
+    write_file(pgp_key_file(name), checked(run({"gpg", "--batch", "--homedir", gnupg_.string(), "--armor",
+                                                "--export-secret-keys", fingerprint}),
+                                           "gpg --export-secret-keys"));
+    return fingerprint;
+  }
+  fs::path pgp_key_file(const std::string& name) const { return keys_ / (name + ".asc"); }
+
+  void TearDown() override {
+    if (fs::exists(gnupg_)) run({"gpgconf", "--homedir", gnupg_.string(), "--kill", "all"});
+  }
+
+  // Writes `plain` to repo/<file> encrypted by the real sops for `recipients`
+  // ("--age", "age1…" or "--pgp", "FINGERPRINT", or both).
+  void encrypt_for(const std::string& file, const std::string& plain, const std::vector<std::string>& recipients,
+                   std::vector<std::string> options = {}) {
     const fs::path in = keys_ / ("plain-" + fs::path(file).filename().string());
     write_file(in, plain);
-    std::vector<std::string> argv{tool("SOPS"), "--encrypt", "--age", recipients};
+    std::vector<std::string> argv{tool("SOPS"), "--encrypt"};
+    argv.insert(argv.end(), recipients.begin(), recipients.end());
     argv.insert(argv.end(), options.begin(), options.end());
     argv.push_back(in.string());
-    write_file(repo_ / file, checked(run(argv), "sops --encrypt"));
+    write_file(repo_ / file, checked(run(argv, {{"GNUPGHOME", gnupg_.string()}}), "sops --encrypt"));
     fs::remove(in);
+  }
+  void encrypt(const std::string& file, const std::string& plain, const std::string& recipients,
+               std::vector<std::string> options = {}) {
+    encrypt_for(file, plain, {"--age", recipients}, std::move(options));
+  }
+
+  // The real sops's plaintext of a repository file, with the age identity `key`
+  // and the test's GnuPG home.
+  std::string sops_plaintext(const fs::path& file, const std::string& key) {
+    std::map<std::string, std::string> env{{"GNUPGHOME", gnupg_.string()}};
+    if (fs::exists(key_file(key))) env["SOPS_AGE_KEY_FILE"] = key_file(key).string();
+    return checked(run({tool("SOPS"), "--decrypt", file.string()}, env), "sops --decrypt");
   }
 
   // What the real sops decrypts the repository file to, read as manifests.
   std::vector<KubeObject> sops_decrypt(const std::string& file, const std::string& key) {
-    auto out = checked(run({tool("SOPS"), "--decrypt", (repo_ / file).string()}, {{"SOPS_AGE_KEY_FILE", key_file(key).string()}}),
-                       "sops --decrypt");
-    return parse_manifests(out, file).objects;
+    return parse_manifests(sops_plaintext(repo_ / file, key), file).objects;
   }
 
   // The yaml stage, then the sops stage configured by `config`.
@@ -65,6 +126,13 @@ class SopsRenderer : public ::testing::Test {
     if (!read.config_error.empty() || has_errors(read.result.diagnostics))
       throw std::runtime_error("yaml stage: " + read.config_error + read.diagnostics());
     return render({"sops", config, repo_, "", read.result.objects, nullptr});
+  }
+  // decrypt(config) while the environment variable `name` holds `value`.
+  Rendered decrypt_with_variable(const std::string& name, const std::string& value, const std::string& config) {
+    ::setenv(name.c_str(), value.c_str(), 1);
+    auto r = decrypt(config);
+    ::unsetenv(name.c_str());
+    return r;
   }
   std::string with_key(const std::string& name) { return "{ageKeyFile: " + key_file(name).string() + "}"; }
 
@@ -82,6 +150,7 @@ class SopsRenderer : public ::testing::Test {
   TempDir dir_;
   fs::path repo_ = dir_ / "repo";
   fs::path keys_ = dir_ / "keys";
+  fs::path gnupg_ = dir_ / "gnupg";  // the test's own keyring, for sops
 };
 
 const std::string kDbSecret = R"(# database credentials
@@ -158,9 +227,7 @@ TEST_F(SopsRenderer, DecryptsWhatSopsEncryptsExactlyAsSopsDecrypts) {
 TEST_F(SopsRenderer, IdentitiesComeFromAnEnvironmentVariable) {
   const std::string alice = keygen("alice");
   encrypt("s.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {k: v}\n", alice);
-  ::setenv("DRIFTLESS_TEST_AGE_KEY", read_file(key_file("alice")).c_str(), 1);
-  auto r = decrypt("{ageKeyEnv: DRIFTLESS_TEST_AGE_KEY}");
-  ::unsetenv("DRIFTLESS_TEST_AGE_KEY");
+  auto r = decrypt_with_variable("DRIFTLESS_TEST_AGE_KEY", read_file(key_file("alice")), "{ageKeyEnv: DRIFTLESS_TEST_AGE_KEY}");
   EXPECT_EQ(r.diagnostics(), "");
   expect_same_as_sops("s.yaml", "alice", r);
   auto unset = decrypt("{ageKeyEnv: DRIFTLESS_TEST_AGE_KEY}");
@@ -280,11 +347,7 @@ TEST_F(SopsRenderer, SecretGeneratorFilesEncryptedWholeAreDecryptedAsSopsDoes) {
   for (const auto& [key, value] : built.result.objects[0].body.find("data")->as_object())
     EXPECT_NE(value.as_string().find('\n'), std::string::npos) << key << ": kustomize folds base64 into lines";
   auto reference_encrypted = [&](const std::string& file) { return read_file(repo_ / "app" / file); };
-  auto reference = [&](const std::string& file) {
-    return checked(run({tool("SOPS"), "--decrypt", (repo_ / "app" / file).string()},
-                       {{"SOPS_AGE_KEY_FILE", key_file("alice").string()}}),
-                   "sops --decrypt");
-  };
+  auto reference = [&](const std::string& file) { return sops_plaintext(repo_ / "app" / file, "alice"); };
   EXPECT_EQ(ours("app.env"), reference("app.env"));
   EXPECT_EQ(ours("cert.bin"), reference("cert.bin"));
   EXPECT_EQ(to_json(*parse_json(ours("config.json"))), to_json(*parse_json(reference("config.json"))));
@@ -303,4 +366,127 @@ TEST_F(SopsRenderer, SecretGeneratorFilesEncryptedWholeAreDecryptedAsSopsDoes) {
                                        "at DB_USER: the value does not authenticate"),
             std::string::npos)
       << refused.diagnostics();
+}
+
+// OpenPGP recipients, as Flux's kustomize-controller decrypts them (through
+// gpg): a Secret manifest and secretGenerator files (dotenv, JSON) encrypted
+// by the real sops for an RSA and a Curve25519 key must decrypt to what
+// `sops --decrypt` prints; the private GnuPG home and its agent are gone after.
+TEST_F(SopsRenderer, OpenPgpKeysDecryptWhatSopsEncryptsExactlyAsSopsDecrypts) {
+  const std::string carol = pgp_keygen("carol");
+  const std::string dave = pgp_keygen("dave", true);
+  encrypt_for("secrets/db.yaml", kDbSecret, {"--pgp", carol}, {"--encrypted-regex", "^(data|stringData)$"});
+  encrypt_for("typed.yaml", kTypedValues, {"--pgp", dave});
+  // pgpKeyFile may name a folder: Flux's decryption Secret mounted as a volume, one *.asc file per key.
+  const fs::path secret_volume = dir_ / "sops-gpg";
+  fs::create_directories(secret_volume);
+  fs::copy_file(pgp_key_file("carol"), secret_volume / "carol.asc");
+  fs::copy_file(pgp_key_file("dave"), secret_volume / "dave.asc");
+  write_file(secret_volume / "age.agekey", "not read: only *.asc files are OpenPGP keys\n");
+  const fs::path temp = dir_ / "tmp";
+  fs::create_directories(temp);
+  const std::string saved_tmpdir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "";
+  ::setenv("TMPDIR", temp.c_str(), 1);  // where the plugin makes its private GnuPG home
+
+  const std::string config = "{pgpKeyFile: " + secret_volume.string() + "}";
+  auto r = decrypt(config);
+  encrypt_for("app/app.env", "DB_USER=admin\nDB_PASSWORD=s3cr3t=with=equals\n", {"--pgp", carol});
+  encrypt_for("app/config.json", R"({"token": "abc", "retries": 3, "nested": {"on": true}})", {"--pgp", dave});
+  write_file(repo_ / "app/kustomization.yaml",
+             "secretGenerator:\n- name: app\n  namespace: apps\n  options: {disableNameSuffixHash: true}\n"
+             "  files: [app.env, config.json]\n");
+  auto built = render({"kustomize", block_with_tool("kustomizePath", "KUSTOMIZE"), repo_, "app", {}, nullptr});
+  auto files = render({"sops", config, repo_, "app", built.result.objects, nullptr});
+  if (saved_tmpdir.empty()) ::unsetenv("TMPDIR");
+  else ::setenv("TMPDIR", saved_tmpdir.c_str(), 1);
+
+  ASSERT_EQ(r.config_error, "");
+  EXPECT_EQ(r.diagnostics(), "");
+  for (const char* file : {"secrets/db.yaml", "typed.yaml"}) expect_same_as_sops(file, "", r);
+  ASSERT_EQ(built.diagnostics(), "");
+  ASSERT_EQ(files.diagnostics(), "");
+  ASSERT_EQ(files.ids(), std::vector<std::string>{"Secret/apps/app"});
+  const Value& data = *files.result.objects[0].body.find("data");
+  auto ours = [&](const std::string& key) { return base64_decode(data.string_or(key)).value_or("(not base64)"); };
+  EXPECT_EQ(ours("app.env"), sops_plaintext(repo_ / "app/app.env", ""));
+  EXPECT_EQ(to_json(*parse_json(ours("config.json"))), to_json(*parse_json(sops_plaintext(repo_ / "app/config.json", ""))));
+
+  std::string left;  // of a GnuPG home (the harness keeps folders of its own there)
+  for (const auto& entry : fs::recursive_directory_iterator(temp))
+    if (entry.path().filename() == "pubring.kbx" || entry.path().filename() == "private-keys-v1.d") left += " " + entry.path().string();
+  EXPECT_EQ(left, "") << "the private GnuPG homes are removed";
+  EXPECT_TRUE(eventually([&] { return live_processes_naming(temp) == 0; }, std::chrono::seconds(10)))
+      << "the gpg-agent of a private home is stopped";
+}
+
+TEST_F(SopsRenderer, APgpFileWithoutItsKeyNamesTheFileTheFingerprintAndWhereToPutTheKey) {
+  const std::string carol = pgp_keygen("carol");
+  const std::string mallory = pgp_keygen("mallory");
+  keygen("alice");
+  encrypt_for("s.yaml", kDbSecret, {"--pgp", carol}, {"--encrypted-regex", "^(data|stringData)$"});
+
+  auto none = decrypt(with_key("alice"));
+  EXPECT_TRUE(none.ids().empty());
+  EXPECT_NE(none.diagnostics().find("s.yaml:2: error: cannot decrypt this SOPS-encrypted document: no key given opens this "
+                                    "file: it is encrypted for pgp " + carol),
+            std::string::npos)
+      << none.diagnostics();
+  EXPECT_NE(none.diagnostics().find("no OpenPGP key was given: put the armored private key"), std::string::npos)
+      << none.diagnostics();
+  EXPECT_NE(none.diagnostics().find("in the file or folder of pgpKeyFile"), std::string::npos) << none.diagnostics();
+
+  auto wrong = decrypt("{pgpKeyFile: " + pgp_key_file("mallory").string() + "}");
+  EXPECT_TRUE(wrong.ids().empty());
+  EXPECT_NE(wrong.diagnostics().find("it is encrypted for pgp " + carol + ", and no age identity was given"),
+            std::string::npos)
+      << wrong.diagnostics();
+  EXPECT_NE(wrong.diagnostics().find("the OpenPGP keys given (pgpKeyFile " + pgp_key_file("mallory").string() + ") are " +
+                                     mallory + ": add the private key of a recipient there"),
+            std::string::npos)
+      << wrong.diagnostics();
+}
+
+TEST_F(SopsRenderer, AFileForAgeAndPgpRecipientsOpensWithEitherKey) {
+  const std::string alice = keygen("alice");
+  const std::string carol = pgp_keygen("carol");
+  encrypt_for("both.yaml", kDbSecret, {"--age", alice, "--pgp", carol}, {"--encrypted-regex", "^(data|stringData)$"});
+  auto with_age = decrypt(with_key("alice"));
+  EXPECT_EQ(with_age.diagnostics(), "");
+  expect_same_as_sops("both.yaml", "alice", with_age);
+  auto with_pgp = decrypt("{pgpKeyFile: " + pgp_key_file("carol").string() + "}");
+  EXPECT_EQ(with_pgp.diagnostics(), "");
+  expect_same_as_sops("both.yaml", "", with_pgp);
+  auto with_env =
+      decrypt_with_variable("DRIFTLESS_TEST_PGP_KEY", read_file(pgp_key_file("carol")), "{pgpKeyEnv: DRIFTLESS_TEST_PGP_KEY}");
+  EXPECT_EQ(with_env.diagnostics(), "");
+  expect_same_as_sops("both.yaml", "", with_env);
+}
+
+TEST_F(SopsRenderer, AMalformedArmoredPgpKeyIsAClearErrorWithoutEchoingIt) {
+  const std::string carol = pgp_keygen("carol");
+  encrypt_for("s.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {k: v}\n", {"--pgp", carol});
+  auto refused = [&](const std::string& name, const std::string& text) {
+    write_file(keys_ / name, text);
+    auto r = decrypt("{pgpKeyFile: " + (keys_ / name).string() + "}");
+    EXPECT_TRUE(r.ids().empty()) << name;
+    EXPECT_EQ(r.diagnostics().find("SECRETBODY"), std::string::npos) << r.diagnostics();
+    return r.diagnostics();
+  };
+  EXPECT_NE(refused("text.asc", "\nSECRETBODY not a key\n").find("pgpKeyFile " + (keys_ / "text.asc").string() +
+                                                                  ":2: not part of an ASCII-armored OpenPGP private key block"),
+            std::string::npos);
+  EXPECT_NE(refused("unclosed.asc", "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nSECRETBODY\n")
+                .find("unclosed.asc:1: the private key block has no '-----END PGP PRIVATE KEY BLOCK-----' line"),
+            std::string::npos);
+  const std::string exported_public =
+      checked(run({"gpg", "--batch", "--homedir", gnupg_.string(), "--armor", "--export", carol}), "gpg --export");
+  EXPECT_NE(refused("public.asc", exported_public).find("public.asc:1: a public key block: decryption needs the private key"),
+            std::string::npos);
+  const std::string garbled = refused(
+      "garbled.asc", "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nSECRETBODYSECRETBODY\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----\n");
+  EXPECT_NE(garbled.find("s.yaml:1: error: cannot decrypt this SOPS-encrypted document: the data key for pgp recipient " + carol +
+                         ": the OpenPGP keys of pgpKeyFile " + (keys_ / "garbled.asc").string() +
+                         " cannot be imported: gpg took no secret key from them"),
+            std::string::npos)
+      << garbled;
 }
