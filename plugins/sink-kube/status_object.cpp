@@ -25,7 +25,11 @@ std::string StatusObject::id() const { return kind + "/" + namespace_name + "/" 
 
 std::string failure_summary(const std::vector<Diagnostic>& errors) {
   if (errors.empty()) return "";
-  std::string summary = cut(format(errors.front()), kMaxFailureText);
+  Diagnostic first = errors.front();
+  // Messages from the API server may quote field values: of a Secret, only which one failed (as Events do).
+  if (first.object.rfind("Secret/", 0) == 0)
+    first.message = "the details are in the driftless log; a status or Event never carries a Secret's content";
+  std::string summary = cut(format(first), kMaxFailureText);
   if (errors.size() > 1) summary += " (and " + std::to_string(errors.size() - 1) + " more)";
   return summary;
 }

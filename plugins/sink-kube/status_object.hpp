@@ -29,8 +29,9 @@ struct StatusObject {
   std::string id() const;
 };
 
-/// The first error (at most kMaxFailureText bytes of it), with
-/// " (and N more)" when there are more: what an Event or a status says of a failed run.
+/// The first error (at most kMaxFailureText bytes of it; of an error about
+/// a Secret, only where and which), with " (and N more)" when there are
+/// more: what an Event or a status says of a failed run.
 std::string failure_summary(const std::vector<Diagnostic>& errors);
 inline constexpr std::size_t kMaxFailureText = 1000;
 

@@ -70,4 +70,12 @@ TEST(FailureSummary, IsBoundedWithoutCuttingACharacterInTwo) {
   EXPECT_EQ(failure_summary({}), "");
 }
 
+TEST(FailureSummary, AnErrorAboutASecretSaysWhichNotWhat) {
+  const std::string summary = failure_summary(
+      {{Severity::error, "Secret \"db\" is invalid: data[password]: Invalid value: \"hunter2\"", "apps/db.yaml", 4, "Secret/shop/db"}});
+  EXPECT_EQ(summary.find("hunter2"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("apps/db.yaml:4"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("Secret/shop/db"), std::string::npos) << summary;
+}
+
 }  // namespace driftless::kube
