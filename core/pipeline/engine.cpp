@@ -183,6 +183,7 @@ PipelineRun Engine::run_one(const ExpandedPipeline& pipeline, const Artifact& ar
                                  "waits for " + names + " (dependsOn) to be applied without errors at " + artifact.revision +
                                      "; nothing of this pipeline is applied or pruned until then",
                                  spec.location.file, spec.location.line, spec.declared_by});
+      slot = sink_for(pipeline.name);  // whose failure report shows the wait where users look (a Kustomization's Ready)
       return finish();
     }
   }

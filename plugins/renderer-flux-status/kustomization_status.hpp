@@ -4,16 +4,15 @@
 // that Kustomization object (Ready, lastAppliedRevision, inventory), so
 // `flux get kustomizations` and `kubectl get kustomizations` show what
 // driftless applied. Only when the object exists in the cluster (driftless
-// never creates one), and only when the status changed: what was written is
-// remembered, so a no-op reconcile makes no request at all.
+// never creates one), and only when the live status differs: a no-op
+// reconcile reads the object and writes nothing. The kube sink writes
+// Ready=False on the same object when a run fails (its statusObject key).
 #pragma once
 
 #include <driftless/after_apply.hpp>
 #include <driftless/object.hpp>
 
-#include <filesystem>
-#include <mutex>
-#include <optional>
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -41,36 +40,26 @@ struct InventoryEntry {
 std::vector<InventoryEntry> inventory_of(const std::vector<KubeObject>& objects);
 
 /// The status merge patch of a successful apply of `revision`: Ready=True
-/// (reason ReconciliationSucceeded), lastAppliedRevision,
-/// lastAttemptedRevision, observedGeneration and the inventory. `live` is the
-/// object as read from the cluster: its generation, and the Ready condition's
-/// lastTransitionTime, kept when it was True already.
+/// (reason ReconciliationSucceeded; kube::ready_condition),
+/// lastAppliedRevision, lastAttemptedRevision, observedGeneration and the
+/// inventory, over `live`, the object as read from the cluster.
 Value status_patch(const Value& live, const std::string& revision, const std::vector<InventoryEntry>& inventory,
                    const std::string& now);
 
 class StatusWrite : public AfterApply {
  public:
-  /// `state_file` remembers what was last written, across restarts.
-  StatusWrite(KustomizationRef kustomization, std::string revision, std::vector<InventoryEntry> inventory,
-              std::filesystem::path state_file);
+  StatusWrite(KustomizationRef kustomization, std::string revision, std::vector<InventoryEntry> inventory);
   std::string describe() const override;
-  /// In apply mode, writes the status when it differs from what was written
-  /// last; diff mode does nothing (a status is not part of the desired state).
-  /// Problems are warnings: a status is a courtesy, never a reason for the pipeline to fail.
+  /// In apply mode, writes the status when the live object's differs; diff
+  /// mode does nothing (a status is not part of the desired state). Problems
+  /// are warnings: a status is a courtesy, never a reason for the pipeline to fail.
   SinkReport run(Context& context, const Target& target, SinkMode mode) override;
 
  private:
-  /// Writes the status; false when it was not written (the reason is logged or in `report`).
-  bool write(Context& context, const Target& target, SinkReport& report);
-
   const KustomizationRef kustomization_;
   const std::string revision_;
   const std::vector<InventoryEntry> inventory_;
-  const std::filesystem::path state_file_;
-  const std::string signature_;  ///< of everything written but the live object's generation
-  std::mutex running_;           ///< one run at a time; guards the members below
-  std::optional<std::string> written_;  ///< signature of the last status written; read from state_file_ on first use
-  bool said_absent_ = false;            ///< the object's absence was logged once
+  std::atomic<bool> said_absent_{false};  ///< the object's absence was logged once
 };
 
 }  // namespace driftless::fluxstatus

@@ -6,7 +6,6 @@
 // without errors, on the kube sink's cluster as the sink's identity (see
 // kustomization_status.hpp and docs/migrating-from-flux.md).
 #include <driftless/export.hpp>
-#include <driftless/toolkit/hash.hpp>
 #include <driftless/toolkit/settings.hpp>
 
 #include <algorithm>
@@ -14,21 +13,13 @@
 #include <string_view>
 
 #include "kustomization_status.hpp"
+#include "ready_status.hpp"
 #include "target.hpp"
 
 namespace {
 
 using namespace driftless;
 using fluxstatus::KustomizationRef;
-
-// A name as Kubernetes allows it (DNS subdomain), so it is safe in a request path.
-Result<std::string> object_name(const std::string& key, const std::string& name) {
-  const bool valid = !name.empty() && name.size() <= 253 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-  });
-  if (!valid) return fail(ErrorCode::invalid_input, key + " '" + name + "' is not a Kubernetes object name");
-  return name;
-}
 
 // "kustomize.toolkit.fluxcd.io/<version>": the status goes to Flux's group only.
 Result<std::string> kustomization_version(const std::string& key, const std::string& api_version) {
@@ -48,8 +39,8 @@ const SettingsSchema<KustomizationRef>& schema() {
           .key(ConfigKey("name", ConfigType::string,
                          "The Kustomization object whose status is written; the flux renderer sets it when it adds "
                          "this stage to the pipeline a Kustomization declares.").required(),
-               &K::name, object_name)
-          .key(ConfigKey("namespace", ConfigType::string, "The Kustomization object's namespace.").required(), &K::namespace_name, object_name)
+               &K::name, kube::object_name)
+          .key(ConfigKey("namespace", ConfigType::string, "The Kustomization object's namespace.").required(), &K::namespace_name, kube::object_name)
           .key(ConfigKey("apiVersion", ConfigType::string, "The version of kustomize.toolkit.fluxcd.io the status is written through.")
                    .default_to("kustomize.toolkit.fluxcd.io/v1"),
                &K::api_version, kustomization_version);
@@ -60,14 +51,11 @@ class FluxStatusRenderer : public Renderer {
  public:
   explicit FluxStatusRenderer(KustomizationRef kustomization) : kustomization_(std::move(kustomization)) {}
 
-  RenderResult render(Context& context, RenderRequest request) override {
+  RenderResult render(Context&, RenderRequest request) override {
     RenderResult result;
     result.objects = std::move(request.objects);
-    auto inventory = fluxstatus::inventory_of(result.objects);
-    // One file per pipeline: what was last written to its Kustomization.
-    const auto state_file = context.cache_dir() / (sha256_hex(context.pipeline()).substr(0, 32) + ".status");
     result.after_apply.push_back(std::make_shared<fluxstatus::StatusWrite>(kustomization_, request.artifact.revision,
-                                                                           std::move(inventory), state_file));
+                                                                           fluxstatus::inventory_of(result.objects)));
     return result;
   }
 

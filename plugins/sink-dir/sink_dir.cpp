@@ -252,7 +252,8 @@ class DirSinkFactory : public SinkFactory {
   // and has no effect (docs/sink-dir.md).
   Result<Value> narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const override {
     static const std::set<std::string, std::less<>> kClusterOnly = {
-        "namespace", "force", "wait", "healthTimeout", "impersonate", "drift", "createNamespaces", "keepFluxObjects"};
+        "namespace", "force", "wait", "healthTimeout", "impersonate", "drift", "createNamespaces", "keepFluxObjects",
+        "statusObject"};
     Value out = parent;
     for (const auto& [key, value] : overlay.as_object()) {
       if (kClusterOnly.count(key)) continue;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cluster.hpp"
+#include "status_object.hpp"
 
 namespace driftless::kube {
 
@@ -25,6 +26,7 @@ struct Settings {
   std::size_t concurrency = 32;
   std::chrono::milliseconds health_timeout{5 * 60 * 1000};
   DriftMode drift = DriftMode::heal;
+  StatusObject status_object;       ///< where a failed run shows Ready=False; unset: nowhere
 };
 
 }  // namespace driftless::kube

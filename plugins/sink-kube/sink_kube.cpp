@@ -13,8 +13,10 @@
 #include "events.hpp"
 #include "lease.hpp"
 #include "ownership.hpp"
+#include "ready_status.hpp"
 #include "reconcile.hpp"
 #include "settings.hpp"
+#include "status_object.hpp"
 #include "target.hpp"
 #include "watch.hpp"
 
@@ -30,13 +32,21 @@ class KubeSink : public Sink,
                  public FailureReports,
                  public TargetAccess {
  public:
-  explicit KubeSink(Settings settings) : settings_(std::move(settings)) {}
+  explicit KubeSink(Settings settings) : settings_(std::move(settings)), failure_status_(settings_.status_object) {}
 
   void* capability(std::string_view id) override {
     return offer<ClusterFacts, DriftWatch, Leases, FailureReports, TargetAccess>(this, id);
   }
 
   SinkReport sync(Context& context, const SinkRequest& request) override {
+    SinkReport report = sync_objects(context, request);
+    // The core reports the failures before and after the sync (report_failure); the sync's own are told here.
+    if (request.mode == SinkMode::apply) write_failure_status(context, report.diagnostics);
+    return report;
+  }
+
+  // Applies, prunes, waits for health: everything of sync() but its status.
+  SinkReport sync_objects(Context& context, const SinkRequest& request) {
     std::lock_guard lock(mutex_);
     const RetryDeadline retry_deadline(context.deadline(), [&context] { return context.cancelled(); });
     SinkReport report;
@@ -109,10 +119,9 @@ class KubeSink : public Sink,
   void report_failure(Context& context, const std::vector<Diagnostic>& errors) override {
     auto cluster = ensure_cluster();
     if (!cluster.ok() || errors.empty()) return;
-    std::string message = format(errors.front());
-    if (errors.size() > 1) message += " (and " + std::to_string(errors.size() - 1) + " more)";
     events_.record_on_inventory(context, (*cluster)->client(), InventoryStore(inventory_namespace_, context.pipeline()),
-                                kReconcileFailed, message);
+                                kReconcileFailed, failure_summary(errors));
+    failure_status_.write(context, **cluster, errors);
   }
 
   // After-apply work (Helm releases) acts as this sink does: same cluster, same identity.
@@ -147,6 +156,15 @@ class KubeSink : public Sink,
   }
 
  private:
+  // Ready=False on the statusObject, when `diagnostics` hold errors.
+  void write_failure_status(Context& context, const std::vector<Diagnostic>& diagnostics) {
+    std::vector<Diagnostic> errors;
+    for (const auto& d : diagnostics)
+      if (d.severity == Severity::error) errors.push_back(d);
+    if (errors.empty()) return;
+    if (auto cluster = ensure_cluster(); cluster.ok()) failure_status_.write(context, **cluster, errors);
+  }
+
   std::shared_ptr<const AppliedState> applied_state() {
     std::lock_guard lock(state_mutex_);
     return applied_;
@@ -232,6 +250,7 @@ class KubeSink : public Sink,
   std::string inventory_namespace_;
   std::string lease_namespace_;
   EventRecorder events_;
+  FailureStatus failure_status_;
   std::mutex state_mutex_;
   std::shared_ptr<const AppliedState> applied_;
   std::shared_ptr<const AppliedState> own_writes_;  // what the last apply writes, until it publishes
@@ -259,6 +278,17 @@ const SettingsSchema<ClusterSettings>& cluster_schema() {
                      .key(ConfigKey("groups", ConfigType::string_list, "Groups to impersonate."), &Impersonation::groups))
           .key(ConfigKey("requestTimeout", ConfigType::duration, "Limit for one API request.").default_to("30s"),
                &C::request_timeout);
+  return keys;
+}
+
+const SettingsSchema<StatusObject>& status_object_schema() {
+  using O = StatusObject;
+  static const auto keys =
+      SettingsSchema<O>()
+          .key(ConfigKey("apiVersion", ConfigType::string, "The object's apiVersion.").required(), &O::api_version)
+          .key(ConfigKey("kind", ConfigType::string, "The object's kind; it must have a status subresource.").required(), &O::kind)
+          .key(ConfigKey("namespace", ConfigType::string, "The object's namespace.").required(), &O::namespace_name, object_name)
+          .key(ConfigKey("name", ConfigType::string, "The object's name.").required(), &O::name, object_name);
   return keys;
 }
 
@@ -302,6 +332,12 @@ const SettingsSchema<Settings>& schema() {
                    .default_to("5m"),
                &S::health_timeout)
           .key(ConfigKey("concurrency", ConfigType::integer, "API requests in flight at once.").default_to(32), &S::concurrency)
+          .block(ConfigKey("statusObject", ConfigType::object,
+                           "An object of the cluster whose status.conditions Ready=False tells why a run of the pipeline "
+                           "failed (reason ReconciliationFailed, or DependencyNotReady while it waits for its dependsOn), "
+                           "as Flux writes on a Kustomization; the flux renderer sets it for each pipeline a "
+                           "Kustomization declares. Only written when the object exists."),
+                 &S::status_object, status_object_schema())
           .choice(ConfigKey("drift", ConfigType::string, "What `driftless run` does when a managed object is changed or deleted.")
                       .default_to("heal"),
                   &S::drift, {{"heal", DriftMode::heal}, {"report", DriftMode::report}, {"off", DriftMode::off}});
@@ -320,7 +356,8 @@ class KubeSinkFactory : public SinkFactory {
   // beyond that.
   Result<Value> narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const override {
     static const std::set<std::string, std::less<>> kMayChange = {"namespace", "force", "prune", "allowEmpty",
-                                                                  "wait", "healthTimeout", "drift", "createNamespaces"};
+                                                                  "wait", "healthTimeout", "drift", "createNamespaces",
+                                                                  "statusObject"};
     Value out = parent;
     for (const auto& [key, value] : overlay.as_object()) {
       if (key == "impersonate") {

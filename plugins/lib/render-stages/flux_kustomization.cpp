@@ -337,8 +337,13 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
               "Kustomizations of one render by name; a dependency in another namespace than " + ns + " is not supported");
     else declared.depends_on.push_back(name);
   }
-  declared.sink = sink_overlay(r, spec, ns);
   declared.renderers = renderer_chain(r, kustomization, spec, render);
+  Object sink = sink_overlay(r, spec, ns);
+  // Where flux-status writes Ready=True after a good apply, the kube sink writes Ready=False after a failed one.
+  if (const PluginUse& last = declared.renderers.back(); last.type == "flux-status")
+    sink.set("statusObject", mapping({{"apiVersion", last.config.string_or("apiVersion")}, {"kind", "Kustomization"},
+                                      {"namespace", ns}, {"name", kustomization.name()}}));
+  declared.sink = std::move(sink);
   declared.declared_by = kustomization.id();
   declared.origin = kustomization.origin;
 

@@ -382,6 +382,9 @@ TEST(FluxRenderer, WhereTheClusterServesKustomizationsEachChainEndsWithTheStatus
   EXPECT_EQ(stages(apps), (std::vector<std::string>{"auto", "overlay", "substitute", "flux", "helmrelease", "flux-status"}));
   EXPECT_EQ(to_json(stage_config(apps, "flux-status")),
             R"({"name":"apps","namespace":"flux-system","apiVersion":"kustomize.toolkit.fluxcd.io/v1"})");
+  // The same object is where the kube sink writes a failed run's Ready=False.
+  EXPECT_EQ(to_json(*apps.sink.find("statusObject")),
+            R"({"apiVersion":"kustomize.toolkit.fluxcd.io/v1","kind":"Kustomization","namespace":"flux-system","name":"apps"})");
   EXPECT_FALSE(mentions(r.diagnostics(), "status")) << r.diagnostics();
 
   // A cluster without Flux's CRD: no status stage, and one line saying so for the whole render.
@@ -390,6 +393,7 @@ TEST(FluxRenderer, WhereTheClusterServesKustomizationsEachChainEndsWithTheStatus
   auto without = render({"flux", "{}", root.path(), "clusters/staging", staging_cluster(), &plain});
   ASSERT_EQ(without.result.pipelines.size(), 3u) << without.diagnostics();
   EXPECT_EQ(stages(declared(without, "apps")), (std::vector<std::string>{"auto", "overlay", "substitute", "flux", "helmrelease"}));
+  EXPECT_EQ(declared(without, "apps").sink.find("statusObject"), nullptr);
   EXPECT_TRUE(mentions(without.diagnostics(), "clusters/staging/flux-system/gotk-sync.yaml:10: info: the cluster serves no "
                                               "Kustomization kind of kustomize.toolkit.fluxcd.io: the status of the 3 "
                                               "Kustomization(s) declaring pipelines here is not written"))
