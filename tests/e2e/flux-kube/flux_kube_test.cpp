@@ -35,6 +35,7 @@ struct Fleet {
   std::string chart_repository;  // URL of the HelmRepository (loopback)
   std::string oci_chart;         // oci:// URL of the podinfo chart (the OCI registry of tests/env)
   std::string encrypted_secret;  // a Secret encrypted with sops for the run's age key
+  std::string tenant_repository; // git:// URL of a team's own repository (flux2-multi-tenancy's shape)
 };
 
 // A Kustomization over `source` ("Kind/name" in flux-system): Flux bootstrap's GitRepository by default.
@@ -132,6 +133,12 @@ std::map<std::string, std::string> flux_repository(const Fleet& fleet) {
   std::map<std::string, std::string> files;
   add_cluster(files, "staging");
   add_cluster(files, "production");
+  // Production also runs a team's repository: a GitRepository of another repository and a Kustomization on it.
+  files["clusters/production/tenants.yaml"] =
+      "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: team\n  namespace: flux-system\n"
+      "spec:\n  interval: 1m\n  url: " + fleet.tenant_repository + "\n  ref:\n    branch: main\n" +
+      kustomization("team", "./deploy", "  targetNamespace: " + fleet.apps + "\n  dependsOn:\n    - name: apps\n",
+                    "GitRepository/team");
   add_app_overlay(files, "staging", fleet.apps, 1);
   add_app_overlay(files, "production", fleet.apps, 2);
 
@@ -198,7 +205,7 @@ TEST(FluxKube, AFluxRepositoryRunsUnchangedLevelByLevelAndNoFluxObjectReachesThe
   TempDir work;
   const std::string run_id = std::to_string(std::random_device{}() % 1000000);
   const std::string token = "dns-t0ken-" + run_id;
-  Fleet fleet{"flux-infra-" + run_id, "flux-apps-" + run_id, "", "", ""};
+  Fleet fleet{"flux-infra-" + run_id, "flux-apps-" + run_id, "", "", "", ""};
 
   ChartRepository charts;
   publish_charts(charts, "public/flux-e2e-" + run_id);
@@ -221,17 +228,20 @@ TEST(FluxKube, AFluxRepositoryRunsUnchangedLevelByLevelAndNoFluxObjectReachesThe
   fs::remove(work / "plain.yaml");
   fleet.encrypted_secret = encrypted.out;
 
+  TestRepo tenant("flux-e2e-team");
+  tenant.commit({{"deploy/settings.yaml", config_map("team-settings", "default", "owner: team-" + run_id)}}, "the team's app");
+  fleet.tenant_repository = env["GIT_DAEMON_URL"] + tenant.url_path();
   TestRepo repo("flux-e2e");
   repo.commit(flux_repository(fleet), "a Flux repository");
 
   write_file(work / "password", env["GIT_HTTP_PASSWORD"]);
   // One pipeline, first on staging's folder, then on production's: both would apply the same objects to the one test cluster.
-  auto config = [&](const std::string& cluster, const std::string& renderers) {
+  auto config = [&](const std::string& cluster, const std::string& renderers, const std::string& more = "") {
     write_file(work / "driftless.yaml",
                "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: git, url: " +
                    env["GIT_HTTP_URL"] + repo.url_path() + ", ref: {branch: main}, auth: {username: " +
                    env["GIT_HTTP_USER"] + ", passwordFile: password}}\npipelines:\n"
-                   "- {name: cluster, source: fleet, path: clusters/" + cluster + ", renderers: " + renderers +
+                   "- {name: cluster, source: fleet, path: clusters/" + cluster + ", renderers: " + renderers + more +
                    ", sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + ", healthTimeout: 2m}}\n");
   };
   const std::string with_key = "[{type: auto, ageKeyFile: " + key.string() + "}]";
@@ -315,10 +325,23 @@ TEST(FluxKube, AFluxRepositoryRunsUnchangedLevelByLevelAndNoFluxObjectReachesThe
     }
 
   // The same cluster on production's folder: the Kustomization's patch, the overlay and the variables of production.
+  // The team's repository is fetched only where the configured pipeline allows sources the repository names.
   config("production", with_key);
+  auto refused_team = driftless({"apply"});
+  EXPECT_NE(refused_team.exit_code, 0);
+  EXPECT_NE((refused_team.out + refused_team.err).find("clusters/production/tenants.yaml:13: error: "), std::string::npos)
+      << refused_team.out << refused_team.err;
+  EXPECT_NE((refused_team.out + refused_team.err).find("set allowDeclaredSources: true"), std::string::npos)
+      << refused_team.out << refused_team.err;
+
+  config("production", with_key, ", allowDeclaredSources: true");
   auto production = driftless({"apply"});
   ASSERT_EQ(production.exit_code, 0) << production.out << production.err;
   expect_ready_in_order(production);
+  // Another repository's revision, after the apps it depends on.
+  EXPECT_NE(production.out.find("cluster/team: ok at main@sha1:"), std::string::npos) << production.out;
+  EXPECT_LT(production.out.find("cluster/apps: ok"), production.out.find("cluster/team: ok")) << production.out;
+  EXPECT_EQ(field("configmap", "team-settings", fleet.apps, ".data.owner"), "team-" + run_id);
   EXPECT_EQ(field("configmap", "letsencrypt", fleet.infra, ".data.server"), kProductionAcme);
   EXPECT_EQ(base64_decode(field("secret", "dns-token", fleet.infra, ".data.token")).value_or("?"), token);
   EXPECT_EQ(field("deployment", "podinfo", fleet.apps, ".spec.replicas"), "2");
