@@ -10,6 +10,7 @@
 #include "driftless/toolkit/semver.hpp"
 #include "driftless/toolkit/yaml.hpp"
 #include "flux_fields.hpp"
+#include "object_fields.hpp"
 
 namespace driftless::helmrelease {
 namespace {
@@ -21,81 +22,8 @@ constexpr std::size_t kMaxReleaseName = 53;  // Helm's limit
 constexpr std::chrono::seconds kDefaultInterval = std::chrono::minutes(5);
 constexpr const char* kHelmChartLayer = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 
-// Reads the fields of one HelmRelease, collecting findings against it.
-class Reader {
- public:
-  Reader(const KubeObject& object, std::vector<Diagnostic>& out) : object_(object), out_(out) {}
-
-  void error(std::string message) { out_.push_back(finding(object_, Severity::error, std::move(message))); }
-  void warn(std::string message) { out_.push_back(finding(object_, Severity::warning, std::move(message))); }
-
-  // Warns about every key of `block` that is not in `known`, so no field is
-  // dropped without the user hearing of it.
-  void warn_unknown(const Value* block, const std::string& path, std::initializer_list<std::string_view> known) {
-    if (!block || !block->is_object()) return;
-    for (const auto& [key, value] : block->as_object())
-      if (std::find(known.begin(), known.end(), key) == known.end())
-        warn(path + "." + key + " is not supported by driftless and is ignored");
-  }
-
-  const Value* object_at(const Value* parent, std::string_view key, const std::string& path) {
-    const Value* v = parent ? parent->find(key) : nullptr;
-    if (!v || v->is_null()) return nullptr;
-    if (!v->is_object()) {
-      error(path + " must be a mapping");
-      return nullptr;
-    }
-    return v;
-  }
-
-  std::string string_at(const Value* parent, std::string_view key, const std::string& path, std::string fallback = {}) {
-    const Value* v = parent ? parent->find(key) : nullptr;
-    if (!v || v->is_null()) return fallback;
-    if (!v->is_string()) {
-      error(path + " must be a string");
-      return fallback;
-    }
-    return v->as_string();
-  }
-
-  bool bool_at(const Value* parent, std::string_view key, const std::string& path, bool fallback = false) {
-    const Value* v = parent ? parent->find(key) : nullptr;
-    if (!v || v->is_null()) return fallback;
-    if (!v->is_bool()) {
-      error(path + " must be true or false");
-      return fallback;
-    }
-    return v->as_bool();
-  }
-
-  std::int64_t int_at(const Value* parent, std::string_view key, const std::string& path, std::int64_t fallback) {
-    const Value* v = parent ? parent->find(key) : nullptr;
-    if (!v || v->is_null()) return fallback;
-    if (!v->is_int() || v->as_int() < 0) {
-      error(path + " must be a non-negative integer");
-      return fallback;
-    }
-    return v->as_int();
-  }
-
-  // A Go duration as Flux writes them ("5m", "1h30m", "90s"), at least a second.
-  std::chrono::seconds duration_at(const Value* parent, std::string_view key, const std::string& path,
-                                   std::chrono::seconds fallback) {
-    const std::string text = string_at(parent, key, path);
-    if (text.empty()) return fallback;
-    const auto parsed = renderers::parse_go_duration(text);
-    if (!parsed) {
-      error(path + ": '" + text + "' is not a duration such as 5m or 1h30m");
-      return fallback;
-    }
-    return std::max(std::chrono::seconds(1), std::chrono::round<std::chrono::seconds>(*parsed));
-  }
-
-
- private:
-  const KubeObject& object_;
-  std::vector<Diagnostic>& out_;
-};
+// Reads the fields of one HelmRelease or source, collecting findings against it.
+using Reader = renderers::ObjectFields;
 
 // True when `url` starts with one of `schemes` ("https" matches "https://...").
 bool has_scheme(const std::string& url, std::initializer_list<std::string_view> schemes) {
@@ -207,8 +135,8 @@ void read_helm_repository(const KubeObject& repository, const RenderIndex& index
     if (!has_scheme(chart.url, {"http", "https"})) r.error("spec.url must be an http:// or https:// chart repository URL");
     if (spec && spec->find("insecure")) r.warn("spec.insecure only applies to OCI repositories and is ignored");
   }
-  chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
-  chart.refresh = r.duration_at(spec, "interval", "spec.interval", kDefaultInterval);
+  chart.timeout = r.seconds_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
+  chart.refresh = r.seconds_at(spec, "interval", "spec.interval", kDefaultInterval);
   chart.pass_credentials = r.bool_at(spec, "passCredentials", "spec.passCredentials");
   read_credentials(r, repository, spec, index, chart);
 }
@@ -234,8 +162,8 @@ void read_git_repository(const KubeObject& repository, ChartRequest& chart, std:
   const Value* ref = r.object_at(spec, "ref", "spec.ref");
   r.warn_unknown(ref, "spec.ref", {"branch", "tag", "semver", "commit"});
   chart.git_ref = git_ref(r, ref, "spec.ref");
-  chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
-  chart.refresh = r.duration_at(spec, "interval", "spec.interval", kDefaultInterval);
+  chart.timeout = r.seconds_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
+  chart.refresh = r.seconds_at(spec, "interval", "spec.interval", kDefaultInterval);
   if (chart.url.empty()) r.error("spec.url is required");
   require_git_url(r, chart.url, "spec.url", false);
 }
@@ -262,15 +190,15 @@ void read_oci_repository(const KubeObject& repository, const RenderIndex& index,
   if (r.string_at(spec, "provider", "spec.provider", "generic") != "generic")
     r.error("spec.provider: only generic (a secretRef or anonymous) is supported");
   read_insecure(r, spec, chart);
-  chart.timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
-  chart.refresh = r.duration_at(spec, "interval", "spec.interval", kDefaultInterval);  // tags move: polled like Flux
+  chart.timeout = r.seconds_at(spec, "timeout", "spec.timeout", std::chrono::seconds(60));
+  chart.refresh = r.seconds_at(spec, "interval", "spec.interval", kDefaultInterval);  // tags move: polled like Flux
   read_credentials(r, repository, spec, index, chart);
 }
 
 // Options of one phase from an install/upgrade block; `fallback_timeout` is spec.timeout.
 PhaseOptions read_phase(Reader& r, const Value* block, const std::string& path, std::chrono::seconds fallback_timeout) {
   PhaseOptions phase;
-  phase.timeout = r.duration_at(block, "timeout", path + ".timeout", fallback_timeout);
+  phase.timeout = r.seconds_at(block, "timeout", path + ".timeout", fallback_timeout);
   phase.wait = !r.bool_at(block, "disableWait", path + ".disableWait");
   phase.wait_for_jobs = !r.bool_at(block, "disableWaitForJobs", path + ".disableWaitForJobs");
   phase.disable_hooks = r.bool_at(block, "disableHooks", path + ".disableHooks");
@@ -356,7 +284,7 @@ void read_v2(Reader& r, const KubeObject& object, const Value* spec, const Rende
   if (release.name.empty()) release.name = shortened(target.empty() ? object.name() : target + "-" + object.name());
   release.suspended = r.bool_at(spec, "suspend", "spec.suspend");
   release.max_history = static_cast<int>(r.int_at(spec, "maxHistory", "spec.maxHistory", 5));
-  const auto timeout = r.duration_at(spec, "timeout", "spec.timeout", std::chrono::minutes(5));
+  const auto timeout = r.seconds_at(spec, "timeout", "spec.timeout", std::chrono::minutes(5));
 
   const Value* install = r.object_at(spec, "install", "spec.install");
   r.warn_unknown(install, "spec.install",

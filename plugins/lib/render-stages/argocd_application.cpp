@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "argocd_fields.hpp"
+#include "object_fields.hpp"
 #include "argocd_tools.hpp"
 #include "helm_stage.hpp"
 #include "kustomize_stage.hpp"
@@ -12,10 +12,8 @@
 namespace driftless::renderers {
 namespace {
 
-constexpr const char* kDocs = "docs/migrating-from-argocd.md";
-
 // The pipeline's repository as the source names it ("" when it names none: a path or bucket source).
-void check_repository(ArgocdFields& fields, const Artifact& artifact, const std::string& repo_url) {
+void check_repository(ObjectFields& fields, const Artifact& artifact, const std::string& repo_url) {
   const auto url = artifact.metadata.find("url");
   if (url == artifact.metadata.end()) {
     fields.warn("spec.source.repoURL", "the pipeline's source is not a Git repository, so '" + repo_url +
@@ -24,11 +22,11 @@ void check_repository(ArgocdFields& fields, const Artifact& artifact, const std:
   }
   if (repository_key(url->second) != repository_key(repo_url))
     fields.error("spec.source.repoURL", "'" + repo_url + "' is not the pipeline's own repository (" + url->second +
-                                            "); Applications from other repositories are not supported yet (" + kDocs + ")");
+                                            "); Applications from other repositories are not supported yet (" + kArgocdDocs + ")");
 }
 
 // Argo CD's targetRevision against the revision the parent renders ("main@sha1:<id>").
-void check_revision(ArgocdFields& fields, const Artifact& artifact, std::string wanted) {
+void check_revision(ObjectFields& fields, const Artifact& artifact, std::string wanted) {
   if (wanted.empty() || wanted == "HEAD") return;
   for (const char* prefix : {"refs/heads/", "refs/tags/"})
     if (wanted.rfind(prefix, 0) == 0) wanted = wanted.substr(std::string(prefix).size());
@@ -38,11 +36,11 @@ void check_revision(ArgocdFields& fields, const Artifact& artifact, std::string 
   const bool same_commit = commit != artifact.metadata.end() && wanted.size() >= 7 && commit->second.rfind(wanted, 0) == 0;
   if (wanted != label && !same_commit)
     fields.warn("spec.source.targetRevision", "'" + wanted + "' is not what the pipeline tracks; its revision " +
-                                                  artifact.revision + " is used (" + kDocs + ")");
+                                                  artifact.revision + " is used (" + kArgocdDocs + ")");
 }
 
 // The folder as the core names it: '/'-separated, "" for the root, never above it.
-std::optional<std::string> folder(ArgocdFields& fields, const std::string& path) {
+std::optional<std::string> folder(ObjectFields& fields, const std::string& path) {
   const std::string normal = std::filesystem::path(path).lexically_normal().generic_string();
   if (!path.empty() && path[0] == '/') {
     fields.error("spec.source.path", "'" + path + "' must be relative to the repository root");
@@ -57,10 +55,10 @@ std::optional<std::string> folder(ArgocdFields& fields, const std::string& path)
   return out;
 }
 
-void check_destination(ArgocdFields& fields, const Value* destination) {
-  fields.unread(destination, "spec.destination", {"server", "name", "namespace"});
-  const std::string server = fields.string(destination, "server", "spec.destination.server");
-  const std::string name = fields.string(destination, "name", "spec.destination.name");
+void check_destination(ObjectFields& fields, const Value* destination) {
+  fields.warn_unknown(destination, "spec.destination", {"server", "name", "namespace"}, kArgocdDocs);
+  const std::string server = fields.string_at(destination, "server", "spec.destination.server");
+  const std::string name = fields.string_at(destination, "name", "spec.destination.name");
   if (!server.empty() && !name.empty())
     return fields.error("spec.destination", "names both a server and a cluster name; name one (as Argo CD requires)");
   if (server.empty() && name.empty()) return fields.error("spec.destination", "names no cluster (server or name)");
@@ -69,11 +67,11 @@ void check_destination(ArgocdFields& fields, const Value* destination) {
   if (!own)
     fields.error(name.empty() ? "spec.destination.server" : "spec.destination.name",
                  "'" + (name.empty() ? server : name) + "' is not the pipeline's own cluster (https://kubernetes.default.svc, "
-                 "in-cluster); other clusters are not supported yet (" + kDocs + ")");
+                 "in-cluster); other clusters are not supported yet (" + kArgocdDocs + ")");
 }
 
 // One "Key=Value" of spec.syncPolicy.syncOptions.
-void sync_option(ArgocdFields& fields, const std::string& option, Object& sink) {
+void sync_option(ObjectFields& fields, const std::string& option, Object& sink) {
   const std::string field = "spec.syncPolicy.syncOptions";
   if (option == "CreateNamespace=true") sink.set("createNamespaces", true);
   else if (option == "CreateNamespace=false") return;
@@ -83,19 +81,19 @@ void sync_option(ArgocdFields& fields, const std::string& option, Object& sink) 
     fields.info(field, "'" + option + "': driftless always prunes after everything else is applied");
   else if (option == "Replace=true")
     fields.warn(field, "'Replace=true' is not supported; driftless applies server-side and takes over fields with force");
-  else fields.warn(field, "'" + option + "' is not supported; ignored (" + kDocs + ")");
+  else fields.warn(field, "'" + option + "' is not supported; ignored (" + kArgocdDocs + ")");
 }
 
 // spec.syncPolicy as the sink's keys: prune, drift and allowEmpty as Argo CD's automated sync does them.
-Object sink_keys(ArgocdFields& fields, const Value* policy) {
+Object sink_keys(ObjectFields& fields, const Value* policy) {
   Object sink;
-  fields.unread(policy, "spec.syncPolicy", {"automated", "syncOptions", "retry"});
+  fields.warn_unknown(policy, "spec.syncPolicy", {"automated", "syncOptions", "retry"}, kArgocdDocs);
   if (policy && policy->find("retry"))
     fields.info("spec.syncPolicy.retry", "driftless retries a failed sync with its own backoff; the retry settings are not read");
   const Value* automated = policy ? policy->find("automated") : nullptr;
   const Value* enabled = automated ? automated->find("enabled") : nullptr;
   const bool automatic = automated && automated->is_object() && !(enabled && enabled->is_bool() && !enabled->as_bool());
-  fields.unread(automated, "spec.syncPolicy.automated", {"prune", "selfHeal", "allowEmpty", "enabled"});
+  fields.warn_unknown(automated, "spec.syncPolicy.automated", {"prune", "selfHeal", "allowEmpty", "enabled"}, kArgocdDocs);
   auto set = [&](const char* name) {
     const Value* value = automatic ? automated->find(name) : nullptr;
     return value && value->is_bool() && value->as_bool();
@@ -103,7 +101,7 @@ Object sink_keys(ArgocdFields& fields, const Value* policy) {
   if (!automatic)
     fields.warn("spec.syncPolicy.automated",
                 "not set: Argo CD would wait for a manual sync, driftless syncs it at every change (without pruning or "
-                "healing drift, as Argo CD's manual sync) (" + std::string(kDocs) + ")");
+                "healing drift, as Argo CD's manual sync) (" + std::string(kArgocdDocs) + ")");
   sink.set("prune", set("prune"));
   sink.set("drift", set("selfHeal") ? "heal" : "report");
   if (set("allowEmpty")) sink.set("allowEmpty", true);
@@ -116,7 +114,7 @@ Object sink_keys(ArgocdFields& fields, const Value* policy) {
   return sink;
 }
 
-std::optional<long> wave_of(ArgocdFields& fields, const KubeObject& object) {
+std::optional<long> wave_of(ObjectFields& fields, const KubeObject& object) {
   const Value* wave = object.body.at_path({"metadata", "annotations", "argocd.argoproj.io/sync-wave"});
   if (!wave) return 0L;
   try {
@@ -138,7 +136,7 @@ PluginUse stage(const ArgocdSettings& settings, const std::string& type, Object 
 }
 
 // The tool Argo CD would render the folder with, then the argocd stage for Applications it holds.
-std::vector<PluginUse> chain(ArgocdFields& fields, const Artifact& artifact, const ArgocdSettings& settings, const Value& source,
+std::vector<PluginUse> chain(ObjectFields& fields, const Artifact& artifact, const ArgocdSettings& settings, const Value& source,
                              const std::string& path, const std::string& name, const std::string& destination_namespace) {
   const Value* helm = source.find("helm");
   const Value* kustomize = source.find("kustomize");
@@ -165,7 +163,7 @@ std::vector<PluginUse> chain(ArgocdFields& fields, const Artifact& artifact, con
 
 std::optional<ApplicationPipeline> read_application(const KubeObject& application, const Artifact& artifact,
                                                     const ArgocdSettings& settings, std::vector<Diagnostic>& out) {
-  ArgocdFields fields(application, out);
+  ObjectFields fields(application, out);
   ApplicationPipeline read;
   DeclaredPipeline& pipeline = read.pipeline;
   pipeline.name = application.name();
@@ -173,30 +171,30 @@ std::optional<ApplicationPipeline> read_application(const KubeObject& applicatio
   pipeline.origin = application.origin;
   const Value* spec = application.body.find("spec");
   const Value* source = spec ? spec->find("source") : nullptr;
-  if (spec && spec->find("sources")) fields.error("spec.sources", "multi-source Applications are not supported yet (" + std::string(kDocs) + ")");
+  if (spec && spec->find("sources")) fields.error("spec.sources", "multi-source Applications are not supported yet (" + std::string(kArgocdDocs) + ")");
   else if (!source || !source->is_object()) fields.error("spec.source", "is missing; it names the folder to deploy");
   if (fields.failed()) return std::nullopt;
-  fields.unread(spec, "spec", {"source", "sources", "destination", "project", "syncPolicy", "info"});
-  fields.unread(source, "spec.source", {"repoURL", "path", "targetRevision", "helm", "kustomize", "directory", "chart", "plugin"});
+  fields.warn_unknown(spec, "spec", {"source", "sources", "destination", "project", "syncPolicy", "info"}, kArgocdDocs);
+  fields.warn_unknown(source, "spec.source", {"repoURL", "path", "targetRevision", "helm", "kustomize", "directory", "chart", "plugin"}, kArgocdDocs);
   if (source->find("chart"))
     fields.error("spec.source.chart", "charts from a Helm repository are not supported yet; only folders of the pipeline's own repository");
   if (source->find("plugin")) fields.error("spec.source.plugin", "config management plugins are not supported");
-  if (const std::string project = fields.string(spec, "project", "spec.project"); !project.empty() && project != "default")
+  if (const std::string project = fields.string_at(spec, "project", "spec.project"); !project.empty() && project != "default")
     fields.warn("spec.project", "'" + project + "' is not enforced: the Application gets what its parent pipeline may do (" +
-                                    std::string(kDocs) + ")");
-  check_repository(fields, artifact, fields.string(source, "repoURL", "spec.source.repoURL"));
-  check_revision(fields, artifact, fields.string(source, "targetRevision", "spec.source.targetRevision"));
-  const auto path = folder(fields, fields.string(source, "path", "spec.source.path"));
+                                    std::string(kArgocdDocs) + ")");
+  check_repository(fields, artifact, fields.string_at(source, "repoURL", "spec.source.repoURL"));
+  check_revision(fields, artifact, fields.string_at(source, "targetRevision", "spec.source.targetRevision"));
+  const auto path = folder(fields, fields.string_at(source, "path", "spec.source.path"));
   const Value* destination = spec->find("destination");
   check_destination(fields, destination);
-  const std::string destination_namespace = fields.string(destination, "namespace", "spec.destination.namespace");
+  const std::string destination_namespace = fields.string_at(destination, "namespace", "spec.destination.namespace");
   Object sink = sink_keys(fields, spec->find("syncPolicy"));
   if (!destination_namespace.empty()) sink.set("namespace", destination_namespace);
   if (const Value* finalizers = application.body.at_path({"metadata", "finalizers"}); finalizers && finalizers->is_array())
     for (const auto& finalizer : finalizers->as_array())
       if (finalizer.is_string() && finalizer.as_string().rfind("resources-finalizer.argocd.argoproj.io", 0) == 0)
         fields.warn("metadata.finalizers", "'" + finalizer.as_string() + "': driftless leaves the objects of a removed "
-                                           "Application in place (" + std::string(kDocs) + ")");
+                                           "Application in place (" + std::string(kArgocdDocs) + ")");
   const auto wave = wave_of(fields, application);
   if (!path || !wave || fields.failed()) return std::nullopt;
   pipeline.path = *path;

@@ -3,7 +3,7 @@
 #include <map>
 
 #include "argocd_application.hpp"
-#include "argocd_fields.hpp"
+#include "object_fields.hpp"
 
 namespace driftless::renderers {
 namespace {
@@ -48,7 +48,7 @@ void read_argocd_objects(const Artifact& artifact, const ArgocdSettings& setting
       kept.push_back(std::move(object));
       continue;
     }
-    ArgocdFields fields(object, out.diagnostics);
+    ObjectFields fields(object, out.diagnostics);
     if (kind == "Application") {
       if (auto read = read_application(object, artifact, settings, out.diagnostics)) applications.push_back(std::move(*read));
     } else if (kind == "ApplicationSet") {

@@ -20,7 +20,7 @@ bool flag(const Value* at, const char* name) {
 
 // A values file as Argo CD names it (relative to the Application's folder, or
 // to the repository root with a leading '/') as the helm stage names it.
-std::string values_file(ArgocdFields& fields, const Artifact& artifact, const std::string& path, const std::string& file,
+std::string values_file(ObjectFields& fields, const Artifact& artifact, const std::string& path, const std::string& file,
                         bool ignore_missing) {
   const std::string field = std::string(kHelm) + ".valueFiles";
   if (!file.empty() && file[0] == '$') {
@@ -69,17 +69,17 @@ std::vector<std::string> dotted(const std::string& name) {
 }
 
 // spec.source.helm.parameters laid over `values`, as `helm --set` would.
-void set_parameters(ArgocdFields& fields, const Value& parameters, Value& values) {
+void set_parameters(ObjectFields& fields, const Value& parameters, Value& values) {
   const std::string field = std::string(kHelm) + ".parameters";
   if (!parameters.is_array()) return fields.error(field, "must be a list");
   for (const auto& parameter : parameters.as_array()) {
-    const std::string name = fields.string(&parameter, "name", field);
+    const std::string name = fields.string_at(&parameter, "name", field);
     if (name.empty() || name.find('[') != std::string::npos) {
       fields.error(field, "'" + name + "' is not a name driftless can set (list indexes are not supported yet)");
       continue;
     }
-    fields.unread(&parameter, field + "[" + name + "]", {"name", "value", "forceString"});
-    const std::string text = fields.string(&parameter, "value", field);
+    fields.warn_unknown(&parameter, field + "[" + name + "]", {"name", "value", "forceString"}, kArgocdDocs);
+    const std::string text = fields.string_at(&parameter, "value", field);
     Value* at = &values;
     for (const auto& key : dotted(name)) {
       if (!at->is_object()) *at = Object{};
@@ -90,13 +90,13 @@ void set_parameters(ArgocdFields& fields, const Value& parameters, Value& values
 }
 
 // valuesObject, else values (a YAML text), then the parameters over them.
-Value inline_values(ArgocdFields& fields, const Value& helm) {
+Value inline_values(ObjectFields& fields, const Value& helm) {
   Value values = Object{};
   if (const Value* object = helm.find("valuesObject"); object && !object->is_null()) {
     if (!object->is_object()) fields.error(std::string(kHelm) + ".valuesObject", "must be a mapping");
     else values = *object;
     if (helm.find("values")) fields.info(std::string(kHelm) + ".values", "ignored: valuesObject is set, and wins (as in Argo CD)");
-  } else if (const std::string text = fields.string(&helm, "values", std::string(kHelm) + ".values"); !text.empty()) {
+  } else if (const std::string text = fields.string_at(&helm, "values", std::string(kHelm) + ".values"); !text.empty()) {
     auto parsed = parse_yaml(text, fields.object().origin.file);
     if (!parsed.diagnostics.empty() || parsed.documents.size() > 1 ||
         (!parsed.documents.empty() && !parsed.documents[0].value.is_object())) {
@@ -165,18 +165,18 @@ Value globs(const std::string& glob) {
 
 }  // namespace
 
-Object helm_stage_keys(ArgocdFields& fields, const Artifact& artifact, const Value* helm, const std::string& path,
+Object helm_stage_keys(ObjectFields& fields, const Artifact& artifact, const Value* helm, const std::string& path,
                        const std::string& release, const std::string& destination_namespace) {
   Object keys;
-  const std::string release_name = fields.string(helm, "releaseName", std::string(kHelm) + ".releaseName");
+  const std::string release_name = fields.string_at(helm, "releaseName", std::string(kHelm) + ".releaseName");
   keys.set("releaseName", release_name.empty() ? release : release_name);
-  const std::string namespace_name = fields.string(helm, "namespace", std::string(kHelm) + ".namespace");
+  const std::string namespace_name = fields.string_at(helm, "namespace", std::string(kHelm) + ".namespace");
   if (!namespace_name.empty() || !destination_namespace.empty())
     keys.set("namespace", namespace_name.empty() ? destination_namespace : namespace_name);
   if (!helm) return keys;
-  fields.unread(helm, kHelm, {"valueFiles", "values", "valuesObject", "parameters", "releaseName", "namespace",
-                              "ignoreMissingValueFiles", "skipCrds", "skipTests", "kubeVersion", "apiVersions", "version"});
-  if (const std::string version = fields.string(helm, "version", std::string(kHelm) + ".version"); !version.empty() && version != "v3")
+  fields.warn_unknown(helm, kHelm, {"valueFiles", "values", "valuesObject", "parameters", "releaseName", "namespace",
+                              "ignoreMissingValueFiles", "skipCrds", "skipTests", "kubeVersion", "apiVersions", "version"}, kArgocdDocs);
+  if (const std::string version = fields.string_at(helm, "version", std::string(kHelm) + ".version"); !version.empty() && version != "v3")
     fields.warn(std::string(kHelm) + ".version", "'" + version + "' is not supported; driftless renders with Helm 3");
   if (const Value* files = helm->find("valueFiles"); files && files->is_array()) {
     Array converted;
@@ -197,15 +197,15 @@ Object helm_stage_keys(ArgocdFields& fields, const Artifact& artifact, const Val
   return keys;
 }
 
-Object overlay_stage_keys(ArgocdFields& fields, const Value* kustomize) {
+Object overlay_stage_keys(ObjectFields& fields, const Value* kustomize) {
   Object keys;
   if (!kustomize) return keys;
-  fields.unread(kustomize, kKustomize, {"images", "namePrefix", "nameSuffix", "namespace", "commonLabels",
-                                        "commonAnnotations", "labelWithoutSelector", "patches"});
+  fields.warn_unknown(kustomize, kKustomize, {"images", "namePrefix", "nameSuffix", "namespace", "commonLabels",
+                                        "commonAnnotations", "labelWithoutSelector", "patches"}, kArgocdDocs);
   for (const char* copied : {"namePrefix", "nameSuffix"})
-    if (const std::string value = fields.string(kustomize, copied, std::string(kKustomize) + "." + copied); !value.empty())
+    if (const std::string value = fields.string_at(kustomize, copied, std::string(kKustomize) + "." + copied); !value.empty())
       keys.set(copied, value);
-  if (const std::string ns = fields.string(kustomize, "namespace", std::string(kKustomize) + ".namespace"); !ns.empty())
+  if (const std::string ns = fields.string_at(kustomize, "namespace", std::string(kKustomize) + ".namespace"); !ns.empty())
     keys.set("targetNamespace", ns);
   Object metadata;
   if (const Value* labels = kustomize->find("commonLabels")) {
@@ -232,7 +232,7 @@ Object overlay_stage_keys(ArgocdFields& fields, const Value* kustomize) {
         fields.error(std::string(kKustomize) + ".patches", "a patch read from a file (path) is not supported yet; inline it as patch");
         continue;
       }
-      fields.unread(&patch, std::string(kKustomize) + ".patches[]", {"patch", "target"});
+      fields.warn_unknown(&patch, std::string(kKustomize) + ".patches[]", {"patch", "target"}, kArgocdDocs);
       Object kept;
       for (const char* copied : {"patch", "target"})
         if (const Value* value = patch.find(copied)) kept.set(copied, *value);
@@ -243,15 +243,15 @@ Object overlay_stage_keys(ArgocdFields& fields, const Value* kustomize) {
   return keys;
 }
 
-Object yaml_stage_keys(ArgocdFields& fields, const Value* directory) {
+Object yaml_stage_keys(ObjectFields& fields, const Value* directory) {
   Object keys;
-  fields.unread(directory, kDirectory, {"recurse", "include", "exclude", "jsonnet"});
+  fields.warn_unknown(directory, kDirectory, {"recurse", "include", "exclude", "jsonnet"}, kArgocdDocs);
   if (const Value* jsonnet = directory ? directory->find("jsonnet") : nullptr;
       jsonnet && !(jsonnet->is_object() && jsonnet->as_object().empty()))
     fields.error(std::string(kDirectory) + ".jsonnet", "Jsonnet is not supported");
-  if (const std::string include = fields.string(directory, "include", std::string(kDirectory) + ".include"); !include.empty())
+  if (const std::string include = fields.string_at(directory, "include", std::string(kDirectory) + ".include"); !include.empty())
     keys.set("include", globs(include));
-  const std::string excluded = fields.string(directory, "exclude", std::string(kDirectory) + ".exclude");
+  const std::string excluded = fields.string_at(directory, "exclude", std::string(kDirectory) + ".exclude");
   Value exclude = excluded.empty() ? Value(Array{}) : globs(excluded);
   // Argo CD reads only the folder's own files unless recurse is set.
   if (!flag(directory, "recurse")) exclude.as_array().emplace_back("*/**");

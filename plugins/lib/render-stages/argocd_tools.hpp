@@ -5,22 +5,25 @@
 
 #include <string>
 
-#include "argocd_fields.hpp"
 #include "driftless/artifact.hpp"
 #include "driftless/value.hpp"
+#include "object_fields.hpp"
 
 namespace driftless::renderers {
+
+/// Where the Argo CD fields driftless reads are listed; warnings point there.
+constexpr const char* kArgocdDocs = "docs/migrating-from-argocd.md";
 
 /// The helm stage's keys for `helm` (spec.source.helm, may be null) of an
 /// Application named `release` whose folder is `path`; values files are made
 /// relative to the repository root, as the helm stage reads them.
-Object helm_stage_keys(ArgocdFields& fields, const Artifact& artifact, const Value* helm, const std::string& path,
+Object helm_stage_keys(ObjectFields& fields, const Artifact& artifact, const Value* helm, const std::string& path,
                        const std::string& release, const std::string& destination_namespace);
 
 /// The overlay stage's keys for spec.source.kustomize; empty when it asks for nothing.
-Object overlay_stage_keys(ArgocdFields& fields, const Value* kustomize);
+Object overlay_stage_keys(ObjectFields& fields, const Value* kustomize);
 
 /// The yaml stage's keys for spec.source.directory (may be null).
-Object yaml_stage_keys(ArgocdFields& fields, const Value* directory);
+Object yaml_stage_keys(ObjectFields& fields, const Value* directory);
 
 }  // namespace driftless::renderers

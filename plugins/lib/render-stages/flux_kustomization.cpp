@@ -6,6 +6,7 @@
 #include <set>
 
 #include "flux_fields.hpp"
+#include "object_fields.hpp"
 #include "repository_url.hpp"
 
 namespace driftless::renderers {
@@ -38,52 +39,7 @@ Object mapping(std::initializer_list<std::pair<std::string_view, Value>> members
 }
 
 // Reads the fields of one Kustomization, collecting findings against it.
-class Reader {
- public:
-  Reader(const KubeObject& object, std::vector<Diagnostic>& out) : object_(object), out_(out) {}
-
-  void say(Severity severity, std::string message) {
-    out_.push_back({severity, std::move(message), object_.origin.file, object_.origin.line, object_.id()});
-  }
-  void error(std::string message) { say(Severity::error, std::move(message)); }
-  void warn(std::string message) { say(Severity::warning, std::move(message)); }
-
-  // The string at `key` of `parent`; "" when absent, an error when not a string.
-  std::string string_at(const Value& parent, std::string_view key, const std::string& path) {
-    const Value* v = parent.find(key);
-    if (!v || v->is_null()) return "";
-    if (!v->is_string()) error(path + " must be a string");
-    return v->is_string() ? v->as_string() : "";
-  }
-
-  std::optional<bool> bool_at(const Value& parent, std::string_view key, const std::string& path) {
-    const Value* v = parent.find(key);
-    if (!v || v->is_null()) return std::nullopt;
-    if (!v->is_bool()) error(path + " must be true or false");
-    return v->is_bool() ? std::optional<bool>(v->as_bool()) : std::nullopt;
-  }
-
-  // The list at `key`; empty when absent, an error when not a list.
-  const Array& array_at(const Value& parent, std::string_view key, const std::string& path) {
-    static const Array none;
-    const Value* v = parent.find(key);
-    if (!v || v->is_null()) return none;
-    if (!v->is_array()) error(path + " must be a list");
-    return v->is_array() ? v->as_array() : none;
-  }
-
-  std::optional<std::chrono::milliseconds> duration_at(const Value& parent, std::string_view key, const std::string& path) {
-    const std::string text = string_at(parent, key, path);
-    if (text.empty()) return std::nullopt;
-    auto parsed = parse_go_duration(text);
-    if (!parsed || parsed->count() <= 0) error(path + ": '" + text + "' is not a duration such as 10m or 1h30m");
-    return parsed && parsed->count() > 0 ? parsed : std::nullopt;
-  }
-
- private:
-  const KubeObject& object_;
-  std::vector<Diagnostic>& out_;
-};
+using Reader = ObjectFields;
 
 // Flux's spec.path ("./apps/staging", "apps", "", ".") as a folder of the
 // source: '/'-separated, "" for the root; nullopt when it leaves the source.
@@ -107,10 +63,10 @@ std::optional<Object> substitution_variables(Reader& r, const Value& post_build,
                                              const std::vector<KubeObject>& objects) {
   Object variables;
   bool ok = true;
-  for (const auto& ref : r.array_at(post_build, "substituteFrom", "spec.postBuild.substituteFrom")) {
+  for (const auto& ref : r.array_at(&post_build, "substituteFrom", "spec.postBuild.substituteFrom")) {
     if (!ref.is_object()) continue;
-    const std::string kind = r.string_at(ref, "kind", "spec.postBuild.substituteFrom.kind");
-    const std::string name = r.string_at(ref, "name", "spec.postBuild.substituteFrom.name");
+    const std::string kind = r.string_at(&ref, "kind", "spec.postBuild.substituteFrom.kind");
+    const std::string name = r.string_at(&ref, "name", "spec.postBuild.substituteFrom.name");
     const std::string wanted = kind + "/" + ns + "/" + name;
     if (kind != "ConfigMap" && kind != "Secret") {
       r.error("spec.postBuild.substituteFrom " + wanted + ": the kind must be ConfigMap or Secret");
@@ -121,7 +77,7 @@ std::optional<Object> substitution_variables(Reader& r, const Value& post_build,
       return o.kind() == kind && o.name() == name && (o.namespace_name() == ns || o.namespace_name().empty());
     });
     if (found == objects.end()) {
-      if (r.bool_at(ref, "optional", "spec.postBuild.substituteFrom.optional").value_or(false)) {
+      if (r.maybe_bool_at(&ref, "optional", "spec.postBuild.substituteFrom.optional").value_or(false)) {
         r.say(Severity::info, "spec.postBuild.substituteFrom " + wanted + " (optional) is not among the objects of this render");
         continue;
       }
@@ -179,18 +135,18 @@ Object overlay_config(const Value& spec) {
 // How the kube sink applies the declared pipeline.
 Object sink_overlay(Reader& r, const Value& spec, const std::string& ns) {
   Object sink;
-  if (auto prune = r.bool_at(spec, "prune", "spec.prune")) sink.set("prune", *prune);
-  if (auto force = r.bool_at(spec, "force", "spec.force")) sink.set("force", *force);
-  if (auto wait = r.bool_at(spec, "wait", "spec.wait")) sink.set("wait", *wait);
-  if (!r.array_at(spec, "healthChecks", "spec.healthChecks").empty()) {
+  if (auto prune = r.maybe_bool_at(&spec, "prune", "spec.prune")) sink.set("prune", *prune);
+  if (auto force = r.maybe_bool_at(&spec, "force", "spec.force")) sink.set("force", *force);
+  if (auto wait = r.maybe_bool_at(&spec, "wait", "spec.wait")) sink.set("wait", *wait);
+  if (!r.array_at(&spec, "healthChecks", "spec.healthChecks").empty()) {
     sink.set("wait", true);
     r.warn("spec.healthChecks: driftless waits for every object of the pipeline to be healthy, not only the ones named");
   }
-  if (auto timeout = r.duration_at(spec, "timeout", "spec.timeout"))
+  if (auto timeout = r.duration_at(&spec, "timeout", "spec.timeout"))
     sink.set("healthTimeout", std::to_string(timeout->count()) + "ms");
-  if (auto account = r.string_at(spec, "serviceAccountName", "spec.serviceAccountName"); !account.empty())
+  if (auto account = r.string_at(&spec, "serviceAccountName", "spec.serviceAccountName"); !account.empty())
     sink.set("impersonate", mapping({{"user", "system:serviceaccount:" + ns + ":" + account}}));
-  if (auto target = r.string_at(spec, "targetNamespace", "spec.targetNamespace"); !target.empty()) sink.set("namespace", target);
+  if (auto target = r.string_at(&spec, "targetNamespace", "spec.targetNamespace"); !target.empty()) sink.set("namespace", target);
   return sink;
 }
 
@@ -225,7 +181,7 @@ std::vector<PluginUse> renderer_chain(Reader& r, const KubeObject& kustomization
   std::vector<PluginUse> chain{{"auto", mapping({{"flux", false}})}};
   if (Object overlay = overlay_config(spec); !overlay.empty()) chain.push_back({"overlay", std::move(overlay)});
   if (const Value* decryption = spec.find("decryption"); decryption && decryption->is_object()) {
-    const std::string provider = r.string_at(*decryption, "provider", "spec.decryption.provider");
+    const std::string provider = r.string_at(decryption, "provider", "spec.decryption.provider");
     if (provider != "sops") r.error("spec.decryption.provider '" + provider + "': driftless decrypts sops only");
     if (const Value* secret = decryption->find("secretRef"); secret && !secret->is_null())
       r.warn("spec.decryption.secretRef (" + secret->string_or("name") + "): driftless decrypts with the keys of its own "
@@ -236,7 +192,7 @@ std::vector<PluginUse> renderer_chain(Reader& r, const KubeObject& kustomization
   if (const Value* post_build = spec.find("postBuild"); post_build && post_build->is_object()) {
     if (auto variables = substitution_variables(r, *post_build, ns, render.objects)) {
       Object substitute = mapping({{"variables", std::move(*variables)}, {"strict", false}});
-      if (auto strategy = r.string_at(*post_build, "substituteStrategy", "spec.postBuild.substituteStrategy"); !strategy.empty())
+      if (auto strategy = r.string_at(post_build, "substituteStrategy", "spec.postBuild.substituteStrategy"); !strategy.empty())
         substitute.set("substituteStrategy", strategy);
       chain.push_back({"substitute", std::move(substitute)});
     }
@@ -300,7 +256,7 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
     return s.kind() == ref_kind && s.name() == ref_name && s.namespace_name() == ref_ns;
   });
   const Value* source_spec = source != render.sources.end() ? source->body.find("spec") : nullptr;
-  auto folder = source_folder(r.string_at(spec, "path", "spec.path"));
+  auto folder = source_folder(r.string_at(&spec, "path", "spec.path"));
   if (!folder) r.error("spec.path '" + spec.string_or("path") + "' leaves the source");
   std::optional<PluginUse> own_source;
   if (!ref || ref_name.empty()) {
@@ -327,9 +283,9 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
   declared.name = kustomization.name();
   declared.path = folder.value_or("");
   declared.source = std::move(own_source);
-  declared.interval = r.duration_at(spec, "interval", "spec.interval");
-  declared.suspended = r.bool_at(spec, "suspend", "spec.suspend").value_or(false);
-  for (const auto& dependency : r.array_at(spec, "dependsOn", "spec.dependsOn")) {
+  declared.interval = r.duration_at(&spec, "interval", "spec.interval");
+  declared.suspended = r.maybe_bool_at(&spec, "suspend", "spec.suspend").value_or(false);
+  for (const auto& dependency : r.array_at(&spec, "dependsOn", "spec.dependsOn")) {
     const std::string name = dependency.is_object() ? dependency.string_or("name") : "";
     if (name.empty()) r.error("spec.dependsOn: each entry needs a name");
     else if (dependency.string_or("namespace", ns) != ns)

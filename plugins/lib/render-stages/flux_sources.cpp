@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "flux_fields.hpp"
+#include "object_fields.hpp"
 #include "repository_url.hpp"
 
 namespace driftless::renderers {
@@ -52,43 +52,38 @@ bool is_own_repository(const std::string& namespace_name, const std::string& nam
 }
 
 std::optional<PluginUse> git_source_of(const KubeObject& source, std::vector<Diagnostic>& out) {
-  bool ok = true;
-  auto say = [&](Severity severity, const std::string& message) {
-    out.push_back({severity, message, source.origin.file, source.origin.line, source.id()});
-    ok = ok && severity != Severity::error;
-  };
-  const Value* spec = source.body.find("spec");
-  if (!spec || !spec->is_object()) {
-    say(Severity::error, "spec is required");
+  ObjectFields fields(source, out);
+  const Value* spec = fields.object_at(&source.body, "spec", "spec");
+  if (!spec) {
+    fields.error("spec is required");
     return std::nullopt;
   }
   for (const auto& [key, value] : spec->as_object())
     if (auto not_done = kGitNotDone.find(key); not_done != kGitNotDone.end())
-      say(Severity::warning, "spec." + key + " is not supported: " + not_done->second);
+      fields.warn("spec." + key + " is not supported: " + not_done->second);
 
-  const std::string url = spec->string_or("url");
+  const std::string url = fields.string_at(spec, "url", "spec.url");
   // Only the network: a repository must not make driftless read a folder of its own machine.
   if (!starts_with(url, "https://") && !starts_with(url, "http://") && !starts_with(url, "git://"))
-    say(Severity::error, "spec.url '" + repository_key(url) + "': driftless fetches a repository a Kustomization names "
+    fields.error("spec.url '" + repository_key(url) + "': driftless fetches a repository a Kustomization names "
                          "over https://, http:// or git:// only (ssh needs keys and known hosts, which a repository "
                          "cannot give); configure a pipeline with its own git source for it");
   Object ref;
-  const Value* wanted = spec->find("ref");
+  const Value* wanted = fields.object_at(spec, "ref", "spec.ref");
   for (const char* kind : {"branch", "tag", "semver", "commit"})
-    if (wanted && wanted->is_object())
-      if (auto value = wanted->string_or(kind); !value.empty()) {
-        ref.set(kind, value);
-        break;
-      }
-  if (wanted && wanted->is_object() && ref.empty() && !wanted->string_or("name").empty())
-    say(Severity::error, "spec.ref.name is not supported: name a branch, tag, semver range or commit");
+    if (auto value = fields.string_at(wanted, kind, std::string("spec.ref.") + kind); !value.empty()) {
+      ref.set(kind, value);
+      break;
+    }
+  if (ref.empty() && !fields.string_at(wanted, "name", "spec.ref.name").empty())
+    fields.error("spec.ref.name is not supported: name a branch, tag, semver range or commit");
   if (ref.empty()) ref.set("branch", "master");  // Flux's default when spec.ref is absent
   Object config;
   config.set("url", url);
   config.set("ref", Value(std::move(ref)));
-  if (auto timeout = parse_go_duration(spec->string_or("timeout")))
+  if (auto timeout = fields.duration_at(spec, "timeout", "spec.timeout"))
     config.set("timeout", std::to_string(timeout->count()) + "ms");
-  if (!ok) return std::nullopt;
+  if (fields.failed()) return std::nullopt;
   return PluginUse{"git", Value(std::move(config))};
 }
 

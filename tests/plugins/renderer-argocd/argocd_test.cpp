@@ -201,8 +201,8 @@ TEST(ArgocdRenderer, EveryFieldDriftlessDoesNotReadIsNamed) {
   const std::string d = named.diagnostics();
   ASSERT_EQ(named.result.pipelines.size(), 1u) << d;
   for (const char* expected :
-       {"warning: spec.ignoreDifferences: not supported by driftless; ignored",
-        "warning: spec.syncPolicy.managedNamespaceMetadata: not supported by driftless; ignored",
+       {"warning: spec.ignoreDifferences is not supported by driftless and is ignored (docs/migrating-from-argocd.md)",
+        "warning: spec.syncPolicy.managedNamespaceMetadata is not supported by driftless and is ignored",
         "info: spec.syncPolicy.syncOptions: 'ServerSideApply=true': driftless always applies server-side",
         "info: spec.syncPolicy.syncOptions: 'PruneLast=true': driftless always prunes after everything else is applied",
         "warning: spec.syncPolicy.syncOptions: 'Replace=true' is not supported; driftless applies server-side and takes over "
