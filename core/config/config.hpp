@@ -126,12 +126,6 @@ ConfigLoad load_config(const std::filesystem::path& file);
 /// As load_config, from text; `file` names it in messages and anchors relative paths.
 ConfigLoad parse_config(const std::string& text, const std::filesystem::path& file);
 
-/// A path inside a source in its one canonical form: '/'-separated, without
-/// "." segments, empty segments or a trailing '/' ("", ".", "./" -> "";
-/// "./clusters//dev/" -> "clusters/dev"). nullopt for an absolute path or one
-/// with "..", which could leave the source.
-std::optional<std::string> normalize_source_path(std::string_view path);
-
 /// Parses "90s", "5m", "1h30m", "250ms"; nullopt when malformed or zero.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 

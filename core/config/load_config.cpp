@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "config/yaml_node.hpp"
+#include "driftless/toolkit/files.hpp"
 #include "log/logging.hpp"
 
 namespace driftless::core {
@@ -336,9 +337,9 @@ class ConfigReader {
       error(mark_of(node, "path"), what + " sets both 'path' and 'forEachFolder'; use one");
     // Normalised once, here: everything downstream compares these as strings.
     for (auto [key, value] : {std::pair<const char*, std::string*>{"path", &spec.path}, {"forEachFolder", &spec.for_each_folder}}) {
-      if (auto normal = normalize_source_path(*value)) *value = *normal;
+      if (auto normal = join_inside("", *value)) *value = *normal;
       else error(mark_of(node, key), "'" + std::string(key) + "' in " + what + " is '" + *value +
-                                       "'; it must be a relative path inside the source, without '..'");
+                                       "'; it must be a relative path that stays inside the source");
     }
     if (!spec.source.empty() && !config.find_source(spec.source))
       error(mark_of(node, "source"), what + " uses source '" + spec.source + "', which is not defined under 'sources'");
@@ -368,23 +369,6 @@ class ConfigReader {
 };
 
 }  // namespace
-
-std::optional<std::string> normalize_source_path(std::string_view path) {
-  if (!path.empty() && path.front() == '/') return std::nullopt;
-  std::string out;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = std::min(path.find('/', start), path.size());
-    std::string_view part = path.substr(start, end - start);
-    if (part == "..") return std::nullopt;
-    if (!part.empty() && part != ".") {
-      if (!out.empty()) out += '/';
-      out += part;
-    }
-    start = end + 1;
-  }
-  return out;
-}
 
 ConfigLoad parse_config(const std::string& text, const std::filesystem::path& file) {
   return ConfigReader(file).read(text);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "config/plugin_blocks.hpp"
+#include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/http.hpp"
 #include "log/logging.hpp"
 
@@ -61,7 +62,7 @@ Result<PipelineSpec> child_of(DeclaredPipeline declared, const PipelineSpec& par
   if (declared.name.empty() || declared.name.find('/') != std::string::npos || has_control_characters(declared.name))
     return fail(ErrorCode::invalid_input, "the declared pipeline name '" + escape_control_characters(declared.name) +
                                               "' must be one non-empty segment without '/' or control characters");
-  auto path = normalize_source_path(declared.path);
+  auto path = join_inside("", declared.path);
   if (!path) return fail(ErrorCode::invalid_input, "the path '" + declared.path + "' leaves the source");
   PipelineSpec child;
   child.name = parent_name + "/" + declared.name;

@@ -5,6 +5,7 @@
 
 #include "object_fields.hpp"
 #include "argocd_tools.hpp"
+#include "driftless/toolkit/files.hpp"
 #include "helm_stage.hpp"
 #include "kustomize_stage.hpp"
 #include "repository_url.hpp"
@@ -41,17 +42,12 @@ void check_revision(ObjectFields& fields, const Artifact& artifact, std::string 
 
 // The folder as the core names it: '/'-separated, "" for the root, never above it.
 std::optional<std::string> folder(ObjectFields& fields, const std::string& path) {
-  const std::string normal = std::filesystem::path(path).lexically_normal().generic_string();
   if (!path.empty() && path[0] == '/') {
     fields.error("spec.source.path", "'" + path + "' must be relative to the repository root");
     return std::nullopt;
   }
-  if (normal == ".." || normal.rfind("../", 0) == 0) {
-    fields.error("spec.source.path", "'" + path + "' leads out of the repository");
-    return std::nullopt;
-  }
-  std::string out = normal == "." ? "" : normal;
-  if (!out.empty() && out.back() == '/') out.pop_back();
+  auto out = join_inside("", path);
+  if (!out) fields.error("spec.source.path", "'" + path + "' leads out of the repository");
   return out;
 }
 

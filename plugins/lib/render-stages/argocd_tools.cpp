@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/yaml.hpp"
 
 namespace fs = std::filesystem;
@@ -31,12 +32,13 @@ std::string values_file(ObjectFields& fields, const Artifact& artifact, const st
     fields.error(field, "'" + file + "' is fetched from a URL, which driftless does not do; put the file in the repository");
     return {};
   }
-  const fs::path joined = file[0] == '/' ? fs::path(file.substr(1)) : fs::path(path) / file;
-  const std::string normal = joined.lexically_normal().generic_string();
-  if (normal == ".." || normal.rfind("../", 0) == 0) {
+  // A leading '/' is the repository root, as in Argo CD.
+  const auto inside = file[0] == '/' ? join_inside("", file.substr(1)) : join_inside(path, file);
+  if (!inside) {
     fields.error(field, "'" + file + "' leads out of the repository");
     return {};
   }
+  const std::string& normal = *inside;
   if (ignore_missing && !fs::exists(artifact.root / normal)) {
     fields.info(field, "'" + file + "' does not exist; left out as ignoreMissingValueFiles says");
     return {};

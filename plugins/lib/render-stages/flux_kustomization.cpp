@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "driftless/toolkit/files.hpp"
 #include "flux_fields.hpp"
 #include "object_fields.hpp"
 #include "repository_url.hpp"
@@ -40,21 +41,6 @@ Object mapping(std::initializer_list<std::pair<std::string_view, Value>> members
 
 // Reads the fields of one Kustomization, collecting findings against it.
 using Reader = ObjectFields;
-
-// Flux's spec.path ("./apps/staging", "apps", "", ".") as a folder of the
-// source: '/'-separated, "" for the root; nullopt when it leaves the source.
-std::optional<std::string> source_folder(const std::string& path) {
-  std::string out;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t end = std::min(path.find('/', start), path.size());
-    const std::string part = path.substr(start, end - start);
-    if (part == "..") return std::nullopt;
-    if (!part.empty() && part != ".") out += (out.empty() ? "" : "/") + part;
-    start = end + 1;
-  }
-  return out;
-}
 
 // The variables of spec.postBuild: substituteFrom in order, then substitute
 // on top (as Flux does), read from the objects of the render, never the
@@ -256,7 +242,9 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
     return s.kind() == ref_kind && s.name() == ref_name && s.namespace_name() == ref_ns;
   });
   const Value* source_spec = source != render.sources.end() ? source->body.find("spec") : nullptr;
-  auto folder = source_folder(r.string_at(&spec, "path", "spec.path"));
+  // Flux's spec.path ("./apps/staging", "apps", "", ".", "/apps": Flux joins it to the source's root).
+  const std::string path = r.string_at(&spec, "path", "spec.path");
+  auto folder = join_inside("", !path.empty() && path[0] == '/' ? path.substr(1) : path);
   if (!folder) r.error("spec.path '" + spec.string_or("path") + "' leaves the source");
   std::optional<PluginUse> own_source;
   if (!ref || ref_name.empty()) {

@@ -124,7 +124,7 @@ KustomizationInputs check_kustomization_tree(const Artifact& artifact, const std
     for (const auto& field : kFileFields) {
       const std::string name = std::string(field.field) + (*field.key ? std::string(".") + field.key : "");
       for (const auto& path : paths_in(kustomization, field)) {
-        auto target = inside_path(folder, path);
+        auto target = join_inside(folder, path);
         if (!target) {
           problem("'" + path + "' in " + name + " leaves the artifact; kustomize may read only files inside it");
           continue;
@@ -143,7 +143,7 @@ KustomizationInputs check_kustomization_tree(const Artifact& artifact, const std
         if (!entry.is_string() || is_inline(entry.as_string())) continue;
         const std::string& ref = entry.as_string();
         const std::string shown = without_url_credentials(ref);
-        auto target = inside_path(folder, ref);
+        auto target = join_inside(folder, ref);
         const bool exists = target && fs::exists(fs::symlink_status(artifact.root / *target));
         if (!exists && (looks_remote(ref) || target)) {
           // Not in the artifact: kustomize would try to fetch it as a URL.
@@ -237,16 +237,6 @@ std::vector<std::string> kustomization_folders(const Artifact& artifact, const s
 }
 
 }  // namespace
-
-std::optional<std::string> inside_path(const std::string& folder, const std::string& relative) {
-  if (fs::path(relative).is_absolute()) return std::nullopt;
-  const fs::path joined = (fs::path(folder.empty() ? "." : folder) / relative).lexically_normal();
-  std::string text = joined.generic_string();
-  while (!text.empty() && text.back() == '/') text.pop_back();
-  if (text == ".") return std::string();
-  if (text == ".." || text.rfind("../", 0) == 0) return std::nullopt;
-  return text;
-}
 
 const SettingsSchema<KustomizeSettings>& kustomize_schema() {
   using K = KustomizeSettings;

@@ -27,9 +27,6 @@ const SettingsSchema<KustomizeSettings>& kustomize_schema();
 /// "kustomize v5.8.2", or how to install it.
 Result<std::string> kustomize_version(const std::string& configured_path);
 
-/// `relative` joined to `folder` (both relative to the artifact root) and
-/// normalised, or nullopt when it leaves the artifact ("../../outside", "/etc").
-std::optional<std::string> inside_path(const std::string& folder, const std::string& relative);
 
 /// The kustomization file of `folder` (relative to the artifact root), or ""
 /// when it has none.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/manifests.hpp"
 #include "driftless/toolkit/yaml.hpp"
 #include "kustomize_stage.hpp"
@@ -177,7 +178,7 @@ std::optional<std::vector<KubeObject>> build_overlay(Context& context, const Art
   std::vector<std::string> component_folders;
   for (std::size_t i = 0; i < settings.components.size(); ++i) {
     const std::string where = "components[" + std::to_string(i) + "] '" + settings.components[i] + "'";
-    auto folder = inside_path(path, settings.components[i]);
+    auto folder = join_inside(path, settings.components[i]);
     if (!folder) return error(where + " leaves the artifact; components must live inside it");
     if (*folder == path) return error(where + " is the rendered folder itself");
     std::error_code ec;

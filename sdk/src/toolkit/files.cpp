@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "driftless/toolkit/hash.hpp"
 
@@ -127,6 +128,31 @@ std::string folder_hash(const fs::path& root, const fs::path& dir, std::map<std:
 }
 
 }  // namespace
+
+std::optional<std::string> join_inside(std::string_view folder, std::string_view relative) {
+  if (!relative.empty() && relative.front() == '/') return std::nullopt;
+  std::vector<std::string_view> parts;
+  for (std::string_view text : {folder, relative}) {
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const std::size_t end = std::min(text.find('/', start), text.size());
+      const std::string_view part = text.substr(start, end - start);
+      if (part == "..") {
+        if (parts.empty()) return std::nullopt;
+        parts.pop_back();
+      } else if (!part.empty() && part != ".") {
+        parts.push_back(part);
+      }
+      start = end + 1;
+    }
+  }
+  std::string out;
+  for (const auto& part : parts) {
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  return out;
+}
 
 Result<fs::path> resolve_inside(const fs::path& root, const std::string& relative) {
   fs::path rel(relative);

@@ -7,13 +7,22 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "driftless/diagnostic.hpp"
 #include "driftless/result.hpp"
 
 namespace driftless {
+
+/// `relative` joined to `folder` (both '/'-separated and relative to an
+/// artifact's root) and normalised: "" for the root, no "." or ".." segments,
+/// no trailing '/'. Nullopt when `relative` is absolute or the result would
+/// be above the root. Lexical only: resolve_inside follows symlinks when a
+/// file is read.
+std::optional<std::string> join_inside(std::string_view folder, std::string_view relative);
 
 /// `relative` ('/'-separated, from a config or a repository file) joined to
 /// `root`, with every symlink resolved, guaranteed to stay inside `root`.
