@@ -11,13 +11,13 @@
 /// Bump whenever a contract header (sdk/include/driftless/*.hpp, not the
 /// toolkit/ folder) changes in a way that affects the binary
 /// interface (tests/sdk/abi_lock_test fails until sdk/abi.lock is updated).
-#define DRIFTLESS_ABI_VERSION 15u
+#define DRIFTLESS_ABI_VERSION 16u
 
 /// Version of the SDK release, semantic: the major number is the ABI version
 /// (a plugin loads only into a core of the same major), the minor counts
 /// additions that keep the ABI (a new capability id)
 /// (tests/sdk/abi_lock_test checks that they agree).
-#define DRIFTLESS_SDK_VERSION "15.0.0"
+#define DRIFTLESS_SDK_VERSION "16.0.0"
 
 #define DRIFTLESS_STR_(x) #x
 #define DRIFTLESS_STR(x) DRIFTLESS_STR_(x)
