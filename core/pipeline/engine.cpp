@@ -243,7 +243,17 @@ Result<bool> Engine::hold_lease(const std::string& pipeline, const LeaseRequest&
   return sinks_.hold_lease(pipeline, *slot, request);
 }
 
+Result<void> Engine::release_lease(const std::string& pipeline, const LeaseRequest& request) {
+  return sinks_.release_lease(pipeline, request);
+}
+
 void Engine::release_leases(const LeaseRequest& request) { sinks_.release_leases(request); }
+
+Result<std::vector<std::string>> Engine::members(const LeaseRequest& request) {
+  const auto& membership = config_.high_availability.membership;
+  if (!membership) return fail(ErrorCode::invalid_input, "highAvailability has no 'membership'");
+  return sinks_.members(*membership, request);
+}
 
 void Engine::report_failure(const std::string& pipeline, const std::vector<Diagnostic>& errors) {
   if (SinkSlot* slot = sink_for(pipeline)) sinks_.report_failure(pipeline, *slot, errors);
