@@ -149,10 +149,8 @@ Result<void> KubeLease::release(KubeClient& client, const LeaseRequest& request)
 Result<std::vector<std::string>> MemberLease::members(KubeClient& client, const LeaseRequest& request) const {
   auto held = hold(client, request);
   if (!held.ok()) return held.error();
-  if (!*held)
-    return fail(ErrorCode::invalid_input, id() + " is held by another replica, or one wrote it at the same moment: do two "
-                                          "replicas share the identity '" + request.holder +
-                                          "'? Give each its own highAvailability.identity");
+  // Only a write racing ours (another replica deleting it as expired) gets here; the next round tries again.
+  if (!*held) return fail(ErrorCode::unavailable, "another write to " + id() + " came first; renewing it next round");
   const std::string list = collection() + "?labelSelector=" + url_encode(std::string(kMemberLabel) + "=true") +
                            "&limit=" + std::to_string(kMaxMembers);
   auto response = client.send(lease_request(client, request, "GET", list));
