@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #include "log/logging.hpp"
@@ -22,6 +23,9 @@ std::uint64_t weight(const std::string& member, const std::string& pipeline) {
   h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
   return h ^ (h >> 31);
 }
+
+// Lease requests of one round in flight at once.
+constexpr std::size_t kAskers = 8;
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
@@ -171,34 +175,41 @@ void Leadership::renew_all() {
   const bool shard = spec_.mode == HaMode::shard;
   const std::vector<std::string> members = shard ? renew_membership() : std::vector<std::string>();
   std::map<std::string, Hold> next;
+  std::vector<std::string> asking;      // pipelines whose lease this replica asks for this round
   std::vector<std::string> reassigned;  // assigned elsewhere while our lease may still stand
-  for (const auto& target : engine_.targets()) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      if (auto it = holds_.find(target.name); it != holds_.end()) next[target.name] = it->second;
-    }
-    Hold& hold = next[target.name];
-    if (shard) {
-      hold.assignee = rendezvous_member(target.name, members);
-      if (hold.assignee != request_.holder) {
-        hold.until = {};  // another member's: stop acting now, release once the work in flight is done
-        hold.last_error.clear();
-        if (hold.held) reassigned.push_back(target.name);
+  const std::vector<PipelineTarget> targets = engine_.targets();
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& target : targets) {
+      Hold& hold = next[target.name];
+      if (auto it = holds_.find(target.name); it != holds_.end()) hold = it->second;
+      if (shard) hold.assignee = rendezvous_member(target.name, members);
+      if (!shard || hold.assignee == request_.holder) {
+        asking.push_back(target.name);
         continue;
       }
+      hold.until = {};  // another member's: stop acting now, release once the work in flight is done
+      hold.last_error.clear();
+      if (hold.held) reassigned.push_back(target.name);
     }
-    const auto asked = std::chrono::steady_clock::now();
-    Result<bool> held = engine_.hold_lease(target.name, request_);
+  }
+  const std::vector<Answer> answers = ask_all(asking);
+  for (std::size_t i = 0; i < asking.size(); ++i) {
+    Hold& hold = next[asking[i]];
+    const Result<bool>& held = answers[i].held;
     if (held.ok()) {
-      hold.until = *held ? asked + spec_.lease_duration - spec_.renew_interval : std::chrono::steady_clock::time_point{};
+      hold.until = *held ? answers[i].asked + spec_.lease_duration - spec_.renew_interval : std::chrono::steady_clock::time_point{};
       hold.held = *held;
       hold.last_error.clear();
     } else if (held.error().message != hold.last_error) {
       // The lease runs out by itself (`until` stays); another replica may then take over.
       hold.last_error = held.error().message;
-      log.warn("lease not renewed; retrying", {{"pipeline", target.name}, {"error", hold.last_error}});
+      log.warn("lease not renewed; retrying", {{"pipeline", asking[i]}, {"error", hold.last_error}});
     }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
   }
   struct Change {
     std::string pipeline;
@@ -228,6 +239,28 @@ void Leadership::renew_all() {
     if (on_change_) on_change_(change.pipeline, change.leads);
   }
   release_reassigned(reassigned);
+}
+
+std::vector<Leadership::Answer> Leadership::ask_all(const std::vector<std::string>& pipelines) {
+  // One request after another, a round over a thousand pipelines would outlast
+  // the lease; a few at a time keep it well inside.
+  std::vector<Answer> answers(pipelines.size());
+  std::atomic<std::size_t> next{0};
+  auto asker = [&] {
+    for (std::size_t i = next++; i < pipelines.size(); i = next++) {
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;  // the answers left are not used
+      }
+      answers[i].asked = std::chrono::steady_clock::now();
+      answers[i].held = engine_.hold_lease(pipelines[i], request_);
+    }
+  };
+  std::vector<std::thread> askers;
+  for (std::size_t n = 1; n < std::min(kAskers, pipelines.size()); ++n) askers.emplace_back(asker);
+  asker();
+  for (auto& t : askers) t.join();
+  return answers;
 }
 
 void Leadership::release_reassigned(const std::vector<std::string>& pipelines) {

@@ -79,8 +79,16 @@ class Leadership {
     bool held = false;       ///< mode shard: the lease may be ours (got it, not released since)
   };
 
+  /// One pipeline's lease request of a round.
+  struct Answer {
+    std::chrono::steady_clock::time_point asked{};
+    Result<bool> held = false;
+  };
+
   void loop();
   void renew_all();
+  /// Leases::hold_lease of each of `pipelines`, a few at a time.
+  std::vector<Answer> ask_all(const std::vector<std::string>& pipelines);
   /// Mode shard: this round's live members (the last known ones when the membership sink fails).
   std::vector<std::string> renew_membership();
   /// Mode shard: gives up the leases of pipelines now assigned elsewhere, once no work on them is left.

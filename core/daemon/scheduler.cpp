@@ -284,7 +284,13 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   {
     std::lock_guard lock(mutex_);
     auto it = pipelines_.find(pipeline);
-    if (it == pipelines_.end() || !leadership_.leads(pipeline)) return;
+    if (it == pipelines_.end()) return;
+    if (!leadership_.leads(pipeline)) {
+      // Not leading just now (a lease lapsed between renewals, or another replica has it): the
+      // request stays, and runs once this replica leads again.
+      it->second.triggered = true;
+      return;
+    }
     before = it->second.status;
   }
   // Sinks that can watch their target report drift; it is healed by reconciling
