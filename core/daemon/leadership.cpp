@@ -165,9 +165,7 @@ std::vector<std::string> Leadership::renew_membership() {
     process_logger().info("replicas", {{"identity", request_.holder}, {"members", joined(live)},
                                        {"count", std::to_string(live.size())}});
   members_error_.clear();
-  members_ = live;
-  metrics_.set("driftless_replica_members", {{"replica", request_.holder}}, static_cast<double>(live.size()));
-  return live;
+  return live;  // published with the round's leases, so status never shows a view that no lease follows yet
 }
 
 void Leadership::renew_all() {
@@ -229,7 +227,9 @@ void Leadership::renew_all() {
       hold.reported_leads = leads;
     }
     holds_ = std::move(next);
+    if (shard) members_ = members;
   }
+  if (shard) metrics_.set("driftless_replica_members", {{"replica", request_.holder}}, static_cast<double>(members.size()));
   metrics_.set("driftless_replica_pipelines", {{"replica", request_.holder}}, static_cast<double>(leading));
   for (const auto& change : changes) {
     if (change.leads)
