@@ -89,14 +89,31 @@ class Replica {
   int port_ = 0;
 };
 
-class HighAvailability : public ::testing::Test {
+// tests/env's cluster, a namespace of the test's own and a folder for replicas.
+class KubeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void make_namespace(const std::string& prefix) {
     env_ = test_env();
     ASSERT_FALSE(env_["KUBECONFIG"].empty()) << "tests/env is not up (DRIFTLESS_ENV_DIR)";
-    ns_ = unique("ha");
-    pipeline_ = unique("ha");
+    ns_ = unique(prefix);
     ASSERT_EQ(kubectl({"create", "namespace", ns_}).exit_code, 0);
+  }
+
+  CommandResult kubectl(std::vector<std::string> args) {
+    args.insert(args.begin(), {env_["KUBECTL"], "--kubeconfig", env_["KUBECONFIG"]});
+    return run(args);
+  }
+
+  std::map<std::string, std::string> env_;
+  TempDir dir_;
+  std::string ns_;
+};
+
+class HighAvailability : public KubeTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(make_namespace("ha"));
+    pipeline_ = unique("ha");
     set_value("one");
     // The same config for both replicas, but for the identity each one holds leases under.
     for (const std::string identity : {"replica-a", "replica-b"})
@@ -106,11 +123,6 @@ class HighAvailability : public ::testing::Test {
                  "sources: [{name: repo, type: path, path: repo, interval: 1s}]\n"
                  "pipelines:\n  - name: " + pipeline_ + "\n    source: repo\n    path: app\n"
                  "    sink: {type: kube, kubeconfig: " + env_["KUBECONFIG"] + ", namespace: " + ns_ + "}\n");
-  }
-
-  CommandResult kubectl(std::vector<std::string> args) {
-    args.insert(args.begin(), {env_["KUBECTL"], "--kubeconfig", env_["KUBECONFIG"]});
-    return run(args);
   }
 
   void set_value(const std::string& value) {
@@ -139,9 +151,6 @@ class HighAvailability : public ::testing::Test {
     EXPECT_EQ(lease_holder(), "replica-a");
   }
 
-  std::map<std::string, std::string> env_;
-  TempDir dir_;
-  std::string ns_;
   std::string pipeline_;
 };
 
@@ -207,26 +216,16 @@ typename Map::mapped_type value_of(const Map& m, const std::string& key) {
 // Mode shard: replicas of one config but for the identity; one forEachFolder
 // pipeline per tiny folder (a ConfigMap each), reconciled only when its source
 // changes (interval 1h), so every line of an audit log is an act of its replica.
-class ShardedReplicas : public ::testing::Test {
+class ShardedReplicas : public KubeTest {
  protected:
   void SetUp() override {
-    env_ = test_env();
-    ASSERT_FALSE(env_["KUBECONFIG"].empty()) << "tests/env is not up (DRIFTLESS_ENV_DIR)";
-    ns_ = unique("shard");
-    ASSERT_EQ(kubectl({"create", "namespace", ns_}).exit_code, 0);
+    ASSERT_NO_FATAL_FAILURE(make_namespace("shard"));
     set_values("one");
   }
 
   void TearDown() override {
-    if (HasFailure())
-      for (const auto& [identity, replica] : replicas_) write_file("/tmp/shard-" + identity + ".log", replica->process().output());
     replicas_.clear();
     (void)kubectl({"delete", "namespace", ns_, "--wait=false"});
-  }
-
-  CommandResult kubectl(std::vector<std::string> args) {
-    args.insert(args.begin(), {env_["KUBECTL"], "--kubeconfig", env_["KUBECONFIG"]});
-    return run(args);
   }
 
   static std::string pipeline_of(int i) { return "app-" + std::to_string(i); }
@@ -359,9 +358,6 @@ class ShardedReplicas : public ::testing::Test {
     (void)acted_since(lines);
   }
 
-  std::map<std::string, std::string> env_;
-  TempDir dir_;
-  std::string ns_;
   std::map<std::string, std::unique_ptr<Replica>> replicas_;
 };
 
