@@ -73,6 +73,8 @@ void Leadership::start(ChangeHandler on_change, BusyCheck busy) {
                         {{"identity", request_.holder},
                          {"lease_duration_ms", std::to_string(spec_.lease_duration.count())},
                          {"renew_interval_ms", std::to_string(spec_.renew_interval.count())}});
+  // Its own thread: a round over many pipelines may take long, and must not let the member lease lapse.
+  if (spec_.mode == HaMode::shard) membership_thread_ = std::thread([this] { membership_loop(); });
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -83,6 +85,7 @@ void Leadership::stop(bool release) {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (membership_thread_.joinable()) membership_thread_.join();
   if (!release || !spec_.enabled) return;
   engine_.release_leases(request_);
   if (spec_.mode == HaMode::shard) engine_.leave(request_);
@@ -145,33 +148,54 @@ void Leadership::loop() {
   }
 }
 
-std::vector<std::string> Leadership::renew_membership() {
+void Leadership::membership_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    renew_membership();
+    lock.lock();
+    wake_.wait_for(lock, spec_.renew_interval, [this] { return stopping_; });
+  }
+}
+
+void Leadership::renew_membership() {
   Result<std::vector<std::string>> members = engine_.members(request_);
-  std::lock_guard lock(mutex_);
-  if (!members.ok()) {
-    // Keep the last view: the pipeline leases keep two replicas from acting on one pipeline meanwhile.
-    if (members.error().message != members_error_)
-      process_logger().warn("member lease not renewed; keeping the last view of the replicas",
-                            {{"error", members.error().message}, {"members", joined(members_)}});
-    members_error_ = members.error().message;
-    return members_;
+  {
+    std::lock_guard lock(mutex_);
+    if (!members.ok()) {
+      // Keep the last view: the pipeline leases keep two replicas from acting on one pipeline meanwhile.
+      if (members.error().message != members_error_)
+        process_logger().warn("member lease not renewed; keeping the last view of the replicas",
+                              {{"error", members.error().message}, {"members", joined(live_)}});
+      members_error_ = members.error().message;
+      return;
+    }
+    std::vector<std::string> live = std::move(*members);
+    if (!std::binary_search(live.begin(), live.end(), request_.holder)) {
+      live.push_back(request_.holder);  // just renewed: a sink that did not list it has a lagging view
+      std::sort(live.begin(), live.end());
+    }
+    const bool changed = live != live_;
+    if (changed || !members_error_.empty())
+      process_logger().info("replicas", {{"identity", request_.holder}, {"members", joined(live)},
+                                         {"count", std::to_string(live.size())}});
+    members_error_.clear();
+    if (!changed) return;
+    live_ = std::move(live);
+    woken_ = true;  // reassign now, not at the next round
   }
-  std::vector<std::string> live = std::move(*members);
-  if (!std::binary_search(live.begin(), live.end(), request_.holder)) {
-    live.push_back(request_.holder);  // just renewed: a sink that did not list it has a lagging view
-    std::sort(live.begin(), live.end());
-  }
-  if (live != members_ || !members_error_.empty())
-    process_logger().info("replicas", {{"identity", request_.holder}, {"members", joined(live)},
-                                       {"count", std::to_string(live.size())}});
-  members_error_.clear();
-  return live;  // published with the round's leases, so status never shows a view that no lease follows yet
+  wake_.notify_all();
 }
 
 void Leadership::renew_all() {
   Logger& log = process_logger();
   const bool shard = spec_.mode == HaMode::shard;
-  const std::vector<std::string> members = shard ? renew_membership() : std::vector<std::string>();
+  std::vector<std::string> members;
+  if (shard) {
+    std::lock_guard lock(mutex_);
+    members = live_;
+  }
+  if (shard && members.empty()) return;  // no view of the replicas yet: act on nothing, decide nothing
   std::map<std::string, Hold> next;
   std::vector<std::string> asking;      // pipelines whose lease this replica asks for this round
   std::vector<std::string> reassigned;  // assigned elsewhere while our lease may still stand

@@ -89,8 +89,10 @@ class Leadership {
   void renew_all();
   /// Leases::hold_lease of each of `pipelines`, a few at a time.
   std::vector<Answer> ask_all(const std::vector<std::string>& pipelines);
-  /// Mode shard: this round's live members (the last known ones when the membership sink fails).
-  std::vector<std::string> renew_membership();
+  /// Mode shard: renews the member lease every renew interval, on a thread of its own.
+  void membership_loop();
+  /// Holds the member lease and updates live_ (kept when the membership sink fails); wakes the round when it changed.
+  void renew_membership();
   /// Mode shard: gives up the leases of pipelines now assigned elsewhere, once no work on them is left.
   void release_reassigned(const std::vector<std::string>& pipelines);
   bool leads_locked(const Hold& hold) const { return std::chrono::steady_clock::now() < hold.until; }
@@ -107,9 +109,11 @@ class Leadership {
   bool stopping_ = false;
   bool woken_ = false;
   std::map<std::string, Hold> holds_;
-  std::vector<std::string> members_;  ///< mode shard: the last live members
+  std::vector<std::string> live_;     ///< mode shard: the live members the membership sink last reported
+  std::vector<std::string> members_;  ///< mode shard: the members the last round assigned over (shown in status)
   std::string members_error_;         ///< logged once, not every round
   std::thread thread_;
+  std::thread membership_thread_;
 };
 
 /// The identity of this replica when the config names none: "<hostname>-<pid>".

@@ -238,7 +238,10 @@ void Engine::stop_watch(const std::string& pipeline) { sinks_.stop_watch(pipelin
 void Engine::stop_watches() { sinks_.stop_watches(); }
 
 Result<bool> Engine::hold_lease(const std::string& pipeline, const LeaseRequest& request) {
-  SinkSlot* slot = sink_for(pipeline);
+  // Every renew interval, for every pipeline of this replica: finding the pipeline again
+  // (a walk over all of them) only when its sink is not made yet keeps a round linear.
+  SinkSlot* slot = sinks_.existing(pipeline);
+  if (!slot) slot = sink_for(pipeline);
   if (!slot) return fail(ErrorCode::not_found, "pipeline '" + pipeline + "' has no sink (yet)");
   return sinks_.hold_lease(pipeline, *slot, request);
 }
