@@ -254,7 +254,20 @@ int command_status(const GlobalOptions& options) {
     std::cerr << "driftless: unexpected answer from " << address << "\n";
     return 2;
   }
+  // With highAvailability: which replica this is, its fellows, and who acts on each pipeline.
+  const Value* replica = parsed->find("replica");
+  if (replica && replica->is_object()) {
+    std::cout << "replica " << replica->string_or("identity") << " (mode " << replica->string_or("mode") << ") acts on "
+              << replica->find("leads")->as_int() << " pipeline(s)";
+    if (replica->string_or("mode") == "shard") {
+      std::string members;
+      for (const auto& m : replica->find("members")->as_array()) members += (members.empty() ? "" : ", ") + m.as_string();
+      std::cout << "; " << replica->find("memberCount")->as_int() << " member(s): " << members;
+    }
+    std::cout << "\n\n";
+  }
   std::vector<std::vector<std::string>> rows{{"PIPELINE", "STATE", "REVISION", "OBJECTS", "LAST ATTEMPT", "MESSAGE"}};
+  if (replica) rows.front().insert(rows.front().begin() + 2, "REPLICA");
   std::vector<std::vector<std::string>> items{{"PIPELINE", "ITEM", "STATE", "DETAIL", "ERROR"}};
   bool all_ready = true;
   for (const auto& p : parsed->find("pipelines")->as_array()) {
@@ -262,6 +275,7 @@ int command_status(const GlobalOptions& options) {
     rows.push_back({p.string_or("name"), p.string_or("state"), p.string_or("revision", "-"),
                     std::to_string(p.find("objects")->as_int()), p.string_or("lastAttempt", "-"),
                     errors.empty() ? p.string_or("message") : errors.front().as_string()});
+    if (replica) rows.back().insert(rows.back().begin() + 2, p.string_or("replica", "-"));
     // A removed folder's pipeline is finished, not failing; its message says what became of its objects.
     const std::string state = p.string_or("state");
     all_ready = all_ready && (state == "ready" || state == "suspended" || state == "standby" || state == "removed");

@@ -90,8 +90,18 @@ struct NotificationSpec {
 
 /// Several replicas of `driftless run` sharing targets: each pipeline is acted
 /// on only by the replica holding its lease (kept by the pipeline's sink).
+/// How replicas divide the pipelines (docs/operations.md#high-availability).
+enum class HaMode {
+  standby,  ///< every replica tries every pipeline's lease: one acts, the others wait
+  shard,    ///< each pipeline is assigned to one live member; only it tries the lease
+};
+
 struct HighAvailabilitySpec {
   bool enabled = false;
+  HaMode mode = HaMode::standby;
+  /// Mode shard: the sink (a block like a pipeline's) whose Membership keeps
+  /// the member leases; every replica of the fleet names the same one.
+  std::optional<PluginBlock> membership;
   std::string identity;  ///< "" = <hostname>-<pid>
   std::chrono::milliseconds lease_duration{15'000};
   std::chrono::milliseconds renew_interval{5'000};

@@ -285,8 +285,18 @@ class ConfigReader {
   void read_high_availability(const YAML::Node& node, HighAvailabilitySpec& ha) {
     const std::string what = "'highAvailability'";
     ha.location = where(node.Mark());
-    if (!block_of(node, what, {"enabled", "identity", "leaseDuration", "renewInterval"})) return;
+    if (!block_of(node, what, {"enabled", "mode", "membership", "identity", "leaseDuration", "renewInterval"})) return;
     ha.enabled = boolean(node, "enabled", what);
+    if (std::string mode = scalar(node, "mode", false, what); mode == "shard") ha.mode = HaMode::shard;
+    else if (!mode.empty() && mode != "standby")
+      error(mark_of(node, "mode"), "'mode' in " + what + " is '" + mode + "'; write standby or shard");
+    if (auto membership = node["membership"]; membership && !membership.IsNull()) {
+      if (ha.mode != HaMode::shard) error(membership.Mark(), "'membership' in " + what + " is only for mode: shard");
+      else ha.membership = plugin_block(membership, "'membership' in " + what, {});
+    } else if (ha.mode == HaMode::shard) {
+      error(node.Mark(), what + " with mode: shard needs 'membership': the sink that keeps the replicas' member leases, "
+                                "e.g. {type: kube, kubeconfig: ..., leaseNamespace: driftless}");
+    }
     ha.identity = scalar(node, "identity", false, what);
     if (auto d = duration(node, what, "leaseDuration")) ha.lease_duration = *d;
     if (auto d = duration(node, what, "renewInterval")) ha.renew_interval = *d;

@@ -1,6 +1,7 @@
 #include "config/plugin_blocks.hpp"
 
 #include "config/yaml_node.hpp"
+#include "driftless/capabilities.hpp"
 #include "driftless/toolkit/yaml.hpp"
 
 namespace driftless::core {
@@ -220,6 +221,24 @@ void check_block(PluginBlock& block, PluginKind kind, const Factory* factory, co
                    block.location.line, {}, block.location.column});
 }
 
+// highAvailability.membership: a sink that keeps member leases, one place for the whole fleet.
+void check_membership(PluginBlock& block, const PluginRegistry& registry, const std::string& file,
+                      std::vector<Diagnostic>& out) {
+  const std::size_t before = out.size();
+  const std::string owner = "'membership' in 'highAvailability'";
+  check_block(block, PluginKind::sink, registry.sink(block.type), registry, owner, file, out);
+  if (out.size() != before) return;
+  auto error = [&](std::string message) {
+    out.push_back({Severity::error, owner + ": " + std::move(message), file, block.location.line, {}, block.location.column});
+  };
+  if (expand_templates(block.config, "", "") != block.config)
+    return error("{{folder}} and {{path}} mean nothing here: every replica must name the same place");
+  auto created = registry.sink(block.type)->create(block.config);
+  if (created.ok() && !capability_of<Membership>(**created))
+    error("sink '" + block.type + "' keeps no member leases (it has no Membership capability); use one that does, "
+          "such as kube");
+}
+
 // A renderer whose after-apply work needs a target kind the pipeline's sink does not give.
 void check_after_apply(const PipelineSpec& pipeline, const PluginRegistry& registry, const std::string& file,
                        std::vector<Diagnostic>& out) {
@@ -254,6 +273,7 @@ std::vector<Diagnostic> validate_plugin_blocks(Config& config, const PluginRegis
     check_block(pipeline.sink, PluginKind::sink, registry.sink(pipeline.sink.type), registry, owner, file, out);
     check_after_apply(pipeline, registry, file, out);
   }
+  if (auto& membership = config.high_availability.membership) check_membership(*membership, registry, file, out);
   return out;
 }
 

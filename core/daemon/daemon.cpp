@@ -142,6 +142,11 @@ std::vector<PipelineStatus> Daemon::status() {
   return generation_ ? generation_->scheduler->status() : std::vector<PipelineStatus>{};
 }
 
+std::optional<ReplicaStatus> Daemon::replica() {
+  std::lock_guard lock(mutex_);
+  return generation_ ? generation_->scheduler->replica() : std::nullopt;
+}
+
 bool Daemon::ready() {
   std::lock_guard lock(mutex_);
   return generation_ && generation_->scheduler->ready();

@@ -22,6 +22,7 @@ class Daemon : public DaemonControl {
   int run();
 
   std::vector<PipelineStatus> status() override;
+  std::optional<ReplicaStatus> replica() override;
   bool ready() override;
   std::string metrics() override { return metrics_.render(); }
   bool reconcile(const std::string& pipeline) override;

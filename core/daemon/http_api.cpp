@@ -31,6 +31,7 @@ Value status_value(const PipelineStatus& s) {
   o.set("nextAttempt", iso_time(s.next_attempt));
   o.set("suspended", s.suspended);
   o.set("leader", s.leader);
+  if (!s.replica.empty()) o.set("replica", s.replica);
   Array errors;
   for (const auto& e : s.errors) errors.emplace_back(e);
   o.set("errors", std::move(errors));
@@ -48,6 +49,18 @@ Value status_value(const PipelineStatus& s) {
   }
   o.set("items", std::move(items));
   if (!s.message.empty()) o.set("message", s.message);
+  return Value(std::move(o));
+}
+
+Value replica_value(const ReplicaStatus& replica) {
+  Object o;
+  o.set("identity", replica.identity);
+  o.set("mode", replica.mode);
+  Array members;
+  for (const auto& m : replica.members) members.emplace_back(m);
+  o.set("members", std::move(members));
+  o.set("memberCount", static_cast<std::int64_t>(replica.members.size()));
+  o.set("leads", static_cast<std::int64_t>(replica.leads));
   return Value(std::move(o));
 }
 
@@ -97,6 +110,7 @@ ServedResponse HttpApi::pipelines() {
   for (const auto& s : control_.status()) list.push_back(status_value(s));
   Object root;
   root.set("pipelines", std::move(list));
+  if (auto replica = control_.replica()) root.set("replica", replica_value(*replica));
   return {200, "application/json", to_json(Value(std::move(root))) + "\n", {}};
 }
 

@@ -3,6 +3,7 @@
 // webhook receivers. Loopback by default.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ class DaemonControl {
  public:
   virtual ~DaemonControl() = default;
   virtual std::vector<PipelineStatus> status() = 0;
+  /// This replica among the others (highAvailability); nullopt without it.
+  virtual std::optional<ReplicaStatus> replica() = 0;
   virtual bool ready() = 0;
   virtual std::string metrics() = 0;
   virtual bool reconcile(const std::string& pipeline) = 0;
@@ -35,6 +38,9 @@ std::string iso_time(std::chrono::system_clock::time_point t);
 
 /// One pipeline's status as JSON (the API's and `status -o json`'s shape).
 Value status_value(const PipelineStatus& status);
+
+/// This replica as JSON: identity, mode, members, memberCount, leads.
+Value replica_value(const ReplicaStatus& replica);
 
 /// The limits the daemon's server runs with (docs/security.md lists them).
 HttpLimits daemon_http_limits();

@@ -20,6 +20,9 @@ const std::map<std::string, std::string>& help() {
       {"driftless_pipeline_info", "1 for each pipeline, labelled with its last applied revision."},
       {"driftless_pipeline_suspended", "1 when the pipeline is suspended."},
       {"driftless_pipeline_ready", "1 when the last reconcile succeeded."},
+      {"driftless_pipeline_leader", "1 when this replica acts on the pipeline (highAvailability)."},
+      {"driftless_replica_pipelines", "Pipelines this replica acts on (highAvailability)."},
+      {"driftless_replica_members", "Live replicas this replica sees (highAvailability mode shard)."},
       {"driftless_renders_total", "Reconciles that ran the renderer chain."},
       {"driftless_render_cache_hits_total", "Reconciles that reused the last render: none of its folders changed."},
   };

@@ -71,7 +71,11 @@ Scheduler::~Scheduler() {
 }
 
 void Scheduler::start() {
-  leadership_.start([this](const std::string& pipeline, bool leads) { on_leadership(pipeline, leads); });
+  leadership_.start([this](const std::string& pipeline, bool leads) { on_leadership(pipeline, leads); },
+                    [this](const std::string& pipeline) {
+                      std::lock_guard lock(mutex_);
+                      return busy_.count(job_key(JobKind::reconcile, pipeline)) > 0;
+                    });
   threads_.emplace_back([this] { loop(); });
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.concurrency); ++i) threads_.emplace_back([this] { work(); });
 }
@@ -280,7 +284,13 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
   {
     std::lock_guard lock(mutex_);
     auto it = pipelines_.find(pipeline);
-    if (it == pipelines_.end() || !leadership_.leads(pipeline)) return;
+    if (it == pipelines_.end()) return;
+    if (!leadership_.leads(pipeline)) {
+      // Not leading just now (a lease lapsed between renewals, or another replica has it): the
+      // request stays, and runs once this replica leads again.
+      it->second.triggered = true;
+      return;
+    }
     before = it->second.status;
   }
   // Sinks that can watch their target report drift; it is healed by reconciling
@@ -489,6 +499,7 @@ std::vector<PipelineStatus> Scheduler::status() const {
     if (const std::string& fetch_error = sources_.at(p.target.source).error; !fetch_error.empty())
       out.back().errors.insert(out.back().errors.begin(), fetch_error);
     out.back().leader = leadership_.leads(name);
+    out.back().replica = leadership_.replica_of(name);
     if (p.status.suspended) out.back().state = "suspended";
     else if (!out.back().leader) out.back().state = "standby";
     if (std::string error = leadership_.lease_error(name); !error.empty())
@@ -509,6 +520,11 @@ std::vector<PipelineStatus> Scheduler::status() const {
     out.push_back(std::move(waiting));
   }
   return out;
+}
+
+std::optional<ReplicaStatus> Scheduler::replica() const {
+  if (!leadership_.enabled()) return std::nullopt;
+  return leadership_.replica();
 }
 
 bool Scheduler::ready() const {

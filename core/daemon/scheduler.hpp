@@ -40,6 +40,7 @@ struct PipelineStatus {
   std::chrono::system_clock::time_point next_attempt{};
   bool suspended = false;
   bool leader = true;              ///< this replica acts on it (see highAvailability)
+  std::string replica;             ///< the replica that acts on it, as far as this one knows (Leadership::replica_of)
 };
 
 struct SchedulerOptions {
@@ -80,6 +81,8 @@ class Scheduler {
   bool resume(const std::string& pipeline);
 
   std::vector<PipelineStatus> status() const;
+  /// This replica and its fellows; nullopt without highAvailability.
+  std::optional<ReplicaStatus> replica() const;
   /// True once every source was fetched and every pipeline attempted once.
   bool ready() const;
 

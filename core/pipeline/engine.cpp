@@ -266,12 +266,25 @@ void Engine::stop_watch(const std::string& pipeline) { sinks_.stop_watch(pipelin
 void Engine::stop_watches() { sinks_.stop_watches(); }
 
 Result<bool> Engine::hold_lease(const std::string& pipeline, const LeaseRequest& request) {
-  SinkSlot* slot = sink_for(pipeline);
+  // Every renew interval, for every pipeline of this replica: finding the pipeline again
+  // (a walk over all of them) only when its sink is not made yet keeps a round linear.
+  SinkSlot* slot = sinks_.existing(pipeline);
+  if (!slot) slot = sink_for(pipeline);
   if (!slot) return fail(ErrorCode::not_found, "pipeline '" + pipeline + "' has no sink (yet)");
   return sinks_.hold_lease(pipeline, *slot, request);
 }
 
+Result<void> Engine::release_lease(const std::string& pipeline, const LeaseRequest& request) {
+  return sinks_.release_lease(pipeline, request);
+}
+
 void Engine::release_leases(const LeaseRequest& request) { sinks_.release_leases(request); }
+
+Result<std::vector<std::string>> Engine::members(const LeaseRequest& request) {
+  const auto& membership = config_.high_availability.membership;
+  if (!membership) return fail(ErrorCode::invalid_input, "highAvailability has no 'membership'");
+  return sinks_.members(*membership, request);
+}
 
 void Engine::report_failure(const std::string& pipeline, const std::vector<Diagnostic>& errors) {
   if (SinkSlot* slot = sink_for(pipeline)) sinks_.report_failure(pipeline, *slot, errors);

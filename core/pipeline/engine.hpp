@@ -131,8 +131,15 @@ class Engine {
   /// Leases::hold_lease for the pipeline, creating its sink when needed; true
   /// when its sink has no Leases (a target without coordination).
   Result<bool> hold_lease(const std::string& pipeline, const LeaseRequest& request);
+  /// Leases::release_lease for the pipeline, when its sink exists and has Leases.
+  Result<void> release_lease(const std::string& pipeline, const LeaseRequest& request);
   /// Leases::release_lease for every pipeline whose sink exists and has Leases.
   void release_leases(const LeaseRequest& request);
+  /// Membership::members of highAvailability.membership's sink: holds this
+  /// replica's member lease and returns the live members (mode shard).
+  Result<std::vector<std::string>> members(const LeaseRequest& request);
+  /// Membership::leave of that sink: the others stop counting this replica.
+  void leave(const LeaseRequest& request) { sinks_.leave(request); }
   /// FailureReports::report_failure for the pipeline (when its sink can be made and has it).
   void report_failure(const std::string& pipeline, const std::vector<Diagnostic>& errors);
 

@@ -1,20 +1,32 @@
 #include "pipeline/sink_slots.hpp"
 
 #include "config/plugin_blocks.hpp"
+#include "log/logging.hpp"
 #include "pipeline/guarded.hpp"
 
 namespace driftless::core {
+namespace {
+
+// What the membership sink's logs and contexts name in place of a pipeline.
+constexpr const char* kMembershipContext = "highAvailability.membership";
+
+}  // namespace
 
 SinkSlot* SinkSlots::slot_for(const ExpandedPipeline& pipeline, std::vector<Diagnostic>& problems) {
   std::lock_guard lock(mutex_);
   SinkSlot& slot = slots_[pipeline.name];
   if (slot.instance) return &slot;
   const PluginBlock& block = pipeline.spec->sink;
-  auto created = registry_.sink(block.type)->create(expand_templates(block.config, pipeline.folder, pipeline.path));
+  if (make(slot, block, expand_templates(block.config, pipeline.folder, pipeline.path), problems)) return &slot;
+  slots_.erase(pipeline.name);
+  return nullptr;
+}
+
+bool SinkSlots::make(SinkSlot& slot, const PluginBlock& block, const Value& config, std::vector<Diagnostic>& problems) {
+  auto created = registry_.sink(block.type)->create(config);
   if (!created.ok()) {
     problems.push_back(error_at(block.location, "sink '" + block.type + "': " + created.error().message));
-    slots_.erase(pipeline.name);
-    return nullptr;
+    return false;
   }
   slot.type = block.type;
   slot.instance = std::move(*created);
@@ -22,9 +34,10 @@ SinkSlot* SinkSlots::slot_for(const ExpandedPipeline& pipeline, std::vector<Diag
   slot.facts = capability_of<ClusterFacts>(sink);
   slot.drift_watch = capability_of<DriftWatch>(sink);
   slot.leases = capability_of<Leases>(sink);
+  slot.membership = capability_of<Membership>(sink);
   slot.failure_reports = capability_of<FailureReports>(sink);
   slot.target_access = capability_of<TargetAccess>(sink);
-  return &slot;
+  return true;
 }
 
 SinkSlot* SinkSlots::existing(const std::string& pipeline) {
@@ -143,22 +156,58 @@ Result<bool> SinkSlots::hold_lease(const std::string& pipeline, SinkSlot& slot, 
   return held;
 }
 
+Result<void> SinkSlots::release_lease(const std::string& pipeline, const LeaseRequest& request) {
+  SinkSlot* slot = existing(pipeline);
+  if (!slot || !slot->leases) return {};
+  CoreContext context(services_, pipeline, slot->type, request.duration);
+  Result<void> released;
+  std::vector<Diagnostic> crash;
+  guarded([&] { released = slot->leases->release_lease(context, request); }, "sink '" + slot->type + "' lease", crash);
+  if (!crash.empty()) return fail(ErrorCode::internal, crash.front().message);
+  return released;
+}
+
 void SinkSlots::release_leases(const LeaseRequest& request) {
-  std::vector<std::pair<std::string, SinkSlot*>> slots;
+  std::vector<std::string> names;
   {
     std::lock_guard lock(mutex_);
     for (auto& [name, slot] : slots_)
-      if (slot.leases) slots.emplace_back(name, &slot);
+      if (slot.leases) names.push_back(name);
   }
-  for (auto& [name, slot] : slots) {
-    CoreContext context(services_, name, slot->type, request.duration);
-    Result<void> released;
-    std::vector<Diagnostic> crash;
-    guarded([&] { released = slot->leases->release_lease(context, request); }, "sink '" + slot->type + "' lease", crash);
-    if (!crash.empty() || !released.ok())
-      context.logger().warn("lease not released; another replica takes over once it expires",
-                            {{"error", crash.empty() ? released.error().message : crash.front().message}});
+  for (const auto& name : names)
+    if (Result<void> released = release_lease(name, request); !released.ok())
+      process_logger().warn("lease not released; another replica takes over once it expires",
+                            {{"pipeline", name}, {"error", released.error().message}});
+}
+
+Result<std::vector<std::string>> SinkSlots::members(const PluginBlock& block, const LeaseRequest& request) {
+  {
+    std::lock_guard lock(membership_mutex_);
+    std::vector<Diagnostic> problems;
+    if (!membership_.instance && !make(membership_, block, block.config, problems))
+      return fail(ErrorCode::invalid_input, problems.front().message);
   }
+  if (!membership_.membership) return fail(ErrorCode::invalid_input, "sink '" + block.type + "' keeps no member leases");
+  CoreContext context(services_, kMembershipContext, membership_.type, request.duration);
+  Result<std::vector<std::string>> members = std::vector<std::string>();
+  std::vector<Diagnostic> crash;
+  guarded([&] { members = membership_.membership->members(context, request); }, "sink '" + membership_.type + "' membership", crash);
+  if (!crash.empty()) return fail(ErrorCode::internal, crash.front().message);
+  return members;
+}
+
+void SinkSlots::leave(const LeaseRequest& request) {
+  {
+    std::lock_guard lock(membership_mutex_);
+    if (!membership_.membership) return;
+  }
+  CoreContext context(services_, kMembershipContext, membership_.type, request.duration);
+  Result<void> left;
+  std::vector<Diagnostic> crash;
+  guarded([&] { left = membership_.membership->leave(context, request); }, "sink '" + membership_.type + "' membership", crash);
+  if (!crash.empty() || !left.ok())
+    context.logger().warn("member lease not given up; the others stop counting this replica once it expires",
+                          {{"error", crash.empty() ? left.error().message : crash.front().message}});
 }
 
 void SinkSlots::drop(const std::string& pipeline) {

@@ -1,7 +1,7 @@
 // One sink instance per pipeline, kept for the engine's life, with the
 // capabilities it has (driftless/capabilities.hpp) asked once when it is made:
 // ClusterFacts before rendering, DriftWatch, Leases and FailureReports for the
-// daemon, TargetAccess for the after-apply work that runs on its target.
+// daemon (and one more sink for the replicas' Membership), TargetAccess for the after-apply work that runs on its target.
 #pragma once
 
 #include <chrono>
@@ -29,6 +29,7 @@ struct SinkSlot {
   ClusterFacts* facts = nullptr;
   DriftWatch* drift_watch = nullptr;
   Leases* leases = nullptr;
+  Membership* membership = nullptr;
   FailureReports* failure_reports = nullptr;
   TargetAccess* target_access = nullptr;
   std::optional<ClusterInfo> cluster;  ///< the last ClusterFacts answer
@@ -76,8 +77,16 @@ class SinkSlots {
 
   /// Leases::hold_lease; true when the sink has no Leases.
   Result<bool> hold_lease(const std::string& pipeline, SinkSlot& slot, const LeaseRequest& request);
+  /// Leases::release_lease of the pipeline's slot, when it was made and has Leases.
+  Result<void> release_lease(const std::string& pipeline, const LeaseRequest& request);
   /// Leases::release_lease of every slot that has Leases.
   void release_leases(const LeaseRequest& request);
+
+  /// Membership::members of the sink `block` describes (highAvailability.membership),
+  /// made on first use and kept apart from the pipelines' sinks.
+  Result<std::vector<std::string>> members(const PluginBlock& block, const LeaseRequest& request);
+  /// Membership::leave of that sink, when it was made.
+  void leave(const LeaseRequest& request);
 
   /// Ends the pipeline's watch and forgets its sink (the pipeline is gone).
   void drop(const std::string& pipeline);
@@ -85,6 +94,8 @@ class SinkSlots {
  private:
   /// DriftWatch::unwatch of a slot whose watch runs (mutex_ held).
   void end_watch(SinkSlot& slot);
+  /// Makes `block`'s sink into `slot` with the capabilities it has; false (and an error in `problems`) when it cannot.
+  bool make(SinkSlot& slot, const PluginBlock& block, const Value& config, std::vector<Diagnostic>& problems);
 
   const PluginRegistry& registry_;
   const ContextServices& services_;
@@ -92,6 +103,8 @@ class SinkSlots {
   std::mutex mutex_;  ///< guards slots_ (slots never move) and their watches
   std::map<std::string, SinkSlot> slots_;  ///< by pipeline name
   bool closing_ = false;                   ///< no new watches (guarded by mutex_)
+  std::mutex membership_mutex_;            ///< guards making membership_
+  SinkSlot membership_;                    ///< highAvailability.membership's sink
 };
 
 }  // namespace driftless::core

@@ -1,5 +1,6 @@
 // High availability: one coordination.k8s.io/v1 Lease per pipeline in the
-// target cluster says which `driftless run` replica acts on the pipeline.
+// target cluster says which `driftless run` replica acts on the pipeline; in
+// mode shard one member Lease per replica says which replicas are alive.
 // Optimistic concurrency (resourceVersion) decides between replicas that try
 // at the same moment: the API server accepts only one of two writes based on
 // the same version. See docs/operations.md, "High availability".
@@ -13,10 +14,11 @@
 
 namespace driftless::kube {
 
-/// The Lease of one pipeline.
-class PipelineLease {
+/// One Lease object: who holds it and until when.
+class KubeLease {
  public:
-  PipelineLease(std::string namespace_name, const std::string& pipeline);
+  /// The Lease `name` in `namespace_name`, created with `metadata` when absent.
+  KubeLease(std::string namespace_name, std::string name, Value metadata);
 
   /// Creates the Lease when absent, renews it when `request.holder` holds it,
   /// takes it over when its holder let it expire (renewTime + leaseDurationSeconds
@@ -28,7 +30,7 @@ class PipelineLease {
   /// "Lease/<namespace>/<name>", for messages.
   std::string id() const { return "Lease/" + namespace_ + "/" + name_; }
 
- private:
+ protected:
   std::string collection() const;
   std::string path() const { return collection() + "/" + name_; }
   Result<std::optional<Value>> read(KubeClient& client, const LeaseRequest& request) const;
@@ -37,7 +39,28 @@ class PipelineLease {
 
   std::string namespace_;
   std::string name_;
-  std::string pipeline_;
+  Value metadata_;
+};
+
+/// The Lease of one pipeline: which replica acts on it.
+class PipelineLease : public KubeLease {
+ public:
+  PipelineLease(std::string namespace_name, const std::string& pipeline);
+};
+
+/// The member Lease of one replica (highAvailability mode shard), one per
+/// replica, found by its label among the others of its namespace.
+class MemberLease : public KubeLease {
+ public:
+  MemberLease(std::string namespace_name, const std::string& holder);
+
+  /// Holds the Lease of `request.holder` and returns the holders of every
+  /// member Lease in the namespace that has not expired, sorted. Member
+  /// Leases expired for longer than their duration are deleted (unless
+  /// renewed meanwhile): identities change with every restart.
+  Result<std::vector<std::string>> members(KubeClient& client, const LeaseRequest& request) const;
+  /// Deletes the Lease of `request.holder` (a clean stop).
+  Result<void> leave(KubeClient& client, const LeaseRequest& request) const;
 };
 
 }  // namespace driftless::kube

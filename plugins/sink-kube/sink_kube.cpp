@@ -29,13 +29,14 @@ class KubeSink : public Sink,
                  public ClusterFacts,
                  public DriftWatch,
                  public Leases,
+                 public Membership,
                  public FailureReports,
                  public TargetAccess {
  public:
   explicit KubeSink(Settings settings) : settings_(std::move(settings)), failure_status_(settings_.status_object) {}
 
   void* capability(std::string_view id) override {
-    return offer<ClusterFacts, DriftWatch, Leases, FailureReports, TargetAccess>(this, id);
+    return offer<ClusterFacts, DriftWatch, Leases, Membership, FailureReports, TargetAccess>(this, id);
   }
 
   SinkReport sync(Context& context, const SinkRequest& request) override {
@@ -114,6 +115,18 @@ class KubeSink : public Sink,
     auto cluster = ensure_cluster();
     if (!cluster.ok()) return cluster.error();
     return PipelineLease(lease_namespace_, context.pipeline()).release((*cluster)->client(), request);
+  }
+
+  Result<std::vector<std::string>> members(Context&, const LeaseRequest& request) override {
+    auto cluster = ensure_cluster();
+    if (!cluster.ok()) return cluster.error();
+    return MemberLease(lease_namespace_, request.holder).members((*cluster)->client(), request);
+  }
+
+  Result<void> leave(Context&, const LeaseRequest& request) override {
+    auto cluster = ensure_cluster();
+    if (!cluster.ok()) return cluster.error();
+    return MemberLease(lease_namespace_, request.holder).leave((*cluster)->client(), request);
   }
 
   void report_failure(Context& context, const std::vector<Diagnostic>& errors) override {
@@ -305,7 +318,8 @@ const SettingsSchema<Settings>& schema() {
                &S::inventory_namespace)
           .key(ConfigKey("leaseNamespace", ConfigType::string,
                          "Namespace of the Lease driftless-lease-<pipeline> that replicas of `driftless run` with "
-                         "highAvailability share; when unset: the inventory's namespace."),
+                         "highAvailability share (and, as highAvailability.membership, of the member Leases "
+                         "driftless-member-<replica>); when unset: the inventory's namespace."),
                &S::lease_namespace)
           .key(ConfigKey("force", ConfigType::boolean, "Take over fields other field managers own (server-side apply force).")
                    .default_to(true),

@@ -20,6 +20,7 @@ AfterApply::~AfterApply() = default;
 ClusterFacts::~ClusterFacts() = default;
 DriftWatch::~DriftWatch() = default;
 Leases::~Leases() = default;
+Membership::~Membership() = default;
 FailureReports::~FailureReports() = default;
 TargetAccess::~TargetAccess() = default;
 PluginFactory::~PluginFactory() = default;

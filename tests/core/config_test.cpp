@@ -260,6 +260,39 @@ TEST(Config, HighAvailabilityIsOffByDefaultAndChecksItsDurations) {
             std::string::npos);
 }
 
+TEST(Config, HighAvailabilityModeShardNeedsAMembershipSinkThatKeepsMemberLeases) {
+  const std::string shard = "kind: Config\nhighAvailability:\n  enabled: true\n  mode: shard\n";
+  ConfigLoad plain = parse_config(kValid, "/etc/driftless/config.yaml");
+  ASSERT_TRUE(plain.config);
+  EXPECT_EQ(plain.config->high_availability.mode, HaMode::standby);
+
+  const std::string good = replace(kValid, "kind: Config\n", shard + "  membership: {type: kube, leaseNamespace: driftless}\n");
+  ConfigLoad load = parse_config(good, "/etc/driftless/config.yaml");
+  ASSERT_TRUE(load.config) << format(load.diagnostics.front());
+  EXPECT_EQ(load.config->high_availability.mode, HaMode::shard);
+  ASSERT_TRUE(load.config->high_availability.membership);
+  EXPECT_EQ(load.config->high_availability.membership->type, "kube");
+  EXPECT_EQ(problems(good), "");
+
+  EXPECT_NE(problems(replace(kValid, "kind: Config\n", shard)).find("with mode: shard needs 'membership'"), std::string::npos);
+  EXPECT_NE(problems(replace(kValid, "kind: Config\n", shard + "  membership: {type: dir, path: out}\n"))
+                .find("sink 'dir' keeps no member leases"),
+            std::string::npos);
+  EXPECT_NE(problems(replace(kValid, "kind: Config\n", shard + "  membership: {type: kube, leaseNamespace: \"{{folder}}\"}\n"))
+                .find("{{folder}} and {{path}} mean nothing here"),
+            std::string::npos);
+  EXPECT_NE(problems(replace(kValid, "kind: Config\n", shard + "  membership: {type: kube, leaseNamespce: x}\n"))
+                .find("unknown key 'leaseNamespce'"),
+            std::string::npos);
+  EXPECT_NE(problems(replace(kValid, "kind: Config\n", "kind: Config\nhighAvailability: {enabled: true, mode: active}\n"))
+                .find("'mode' in 'highAvailability' is 'active'; write standby or shard"),
+            std::string::npos);
+  EXPECT_NE(problems(replace(kValid, "kind: Config\n",
+                             "kind: Config\nhighAvailability: {enabled: true, membership: {type: kube}}\n"))
+                .find("'membership' in 'highAvailability' is only for mode: shard"),
+            std::string::npos);
+}
+
 TEST(Config, ApiBlockNamesTheTokenAndTheAllowedHosts) {
   ConfigLoad plain = parse_config(kValid, "/etc/driftless/config.yaml");
   ASSERT_TRUE(plain.config);

@@ -84,6 +84,23 @@ class Leases {
   virtual Result<void> release_lease(Context& context, const LeaseRequest& request) = 0;
 };
 
+/// Which replicas are alive, when `driftless run` replicas share the pipelines
+/// among themselves (highAvailability mode `shard`): each replica holds a
+/// member lease of its own, and the core assigns the pipelines over the live ones.
+class Membership {
+ public:
+  static constexpr std::string_view kId = "driftless.membership/1";
+  virtual ~Membership();
+  /// Acquires or renews the member lease of `request.holder` and returns the
+  /// holders of every member lease that has not expired (renewed less than its
+  /// duration ago), `request.holder` among them, sorted. Called every renew
+  /// interval, concurrently with sync().
+  virtual Result<std::vector<std::string>> members(Context& context, const LeaseRequest& request) = 0;
+  /// Gives up the member lease of `request.holder`, so the others stop
+  /// counting this replica at once instead of when its lease expires.
+  virtual Result<void> leave(Context& context, const LeaseRequest& request) = 0;
+};
+
 /// Records failures where the target's users look (the kube sink: Events).
 class FailureReports {
  public:

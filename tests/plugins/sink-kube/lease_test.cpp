@@ -1,6 +1,7 @@
 // The kube sink's pipeline Lease against the real kube-apiserver of tests/env:
 // acquire, renew, contention between identities, takeover after expiry,
-// release, and many replicas racing for one expired lease.
+// release, and many replicas racing for one expired lease; the member Leases
+// of highAvailability mode shard: listed while live, gone when left or expired.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -114,6 +115,62 @@ TEST_F(PipelineLeaseTest, AMissingNamespaceIsAClearError) {
   ASSERT_FALSE(held.ok());
   EXPECT_NE(held.error().message.find("namespace 'no-such-namespace' does not exist"), std::string::npos)
       << held.error().message;
+}
+
+
+// Member Leases are listed per namespace: each test gets a namespace of its own.
+class MemberLeaseTest : public PipelineLeaseTest {
+ protected:
+  void SetUp() override {
+    PipelineLeaseTest::SetUp();
+    namespace_ = pipeline_;
+    ASSERT_EQ(kubectl({"create", "namespace", namespace_}).exit_code, 0);
+  }
+  void TearDown() override { (void)kubectl({"delete", "namespace", namespace_, "--wait=false"}); }
+
+  test::CommandResult kubectl(std::vector<std::string> args) {
+    args.insert(args.begin(), {env_["KUBECTL"], "--kubeconfig", env_["KUBECONFIG"]});
+    return test::run(args);
+  }
+
+  std::vector<std::string> members(const std::string& who, std::chrono::milliseconds duration = 15s) {
+    auto live = MemberLease(namespace_, who).members(*client_, {who, duration});
+    EXPECT_TRUE(live.ok()) << live.error().message;
+    return live.ok() ? *live : std::vector<std::string>{};
+  }
+
+  std::string namespace_;
+};
+
+TEST_F(MemberLeaseTest, EachReplicaHoldsOneAndSeesTheLiveOnesUntilOneLeaves) {
+  EXPECT_EQ(members("replica-b"), (std::vector<std::string>{"replica-b"}));
+  EXPECT_EQ(members("replica-a"), (std::vector<std::string>{"replica-a", "replica-b"}));
+  EXPECT_EQ(members("replica-b"), (std::vector<std::string>{"replica-a", "replica-b"}));  // renewed, not doubled
+  EXPECT_EQ(kubectl({"get", "lease", "driftless-member-replica-a", "-n", namespace_, "-o",
+                     "jsonpath={.metadata.labels.driftless\\.dev/member}"}).out,
+            "true");
+  // A pipeline Lease in the same namespace is no member.
+  ASSERT_TRUE(hold(PipelineLease(namespace_, "app"), "replica-c"));
+  EXPECT_EQ(members("replica-a"), (std::vector<std::string>{"replica-a", "replica-b"}));
+
+  auto left = MemberLease(namespace_, "replica-a").leave(*client_, {"replica-a", 15s});
+  ASSERT_TRUE(left.ok()) << left.error().message;
+  EXPECT_EQ(members("replica-b"), (std::vector<std::string>{"replica-b"}));
+  EXPECT_NE(kubectl({"get", "lease", "driftless-member-replica-a", "-n", namespace_}).exit_code, 0) << "deleted on leave";
+}
+
+TEST_F(MemberLeaseTest, AnExpiredMemberIsNotListedAndItsLeaseIsDeletedLater) {
+  ASSERT_EQ(members("replica-a", 1s), (std::vector<std::string>{"replica-a"}));
+  // replica-a stops renewing (killed); replica-b's view drops it once its lease expired ...
+  EXPECT_TRUE(test::eventually([&] { return members("replica-b") == std::vector<std::string>{"replica-b"}; }, 30s));
+  // ... and, a lease duration after that, deletes its Lease: identities change with every restart.
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        (void)members("replica-b", 1s);
+        return kubectl({"get", "lease", "driftless-member-replica-a", "-n", namespace_}).exit_code != 0;
+      },
+      30s));
+  EXPECT_EQ(members("replica-a"), (std::vector<std::string>{"replica-a", "replica-b"})) << "a slow replica comes back";
 }
 
 }  // namespace
