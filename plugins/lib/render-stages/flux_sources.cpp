@@ -38,7 +38,64 @@ bool same_ref(const Value* ref, const Artifact& artifact) {
   return false;  // semver, name: possibly another revision than the one fetched
 }
 
+// OCIRepository fields driftless does not do, and what happens instead.
+const std::map<std::string, std::string, std::less<>> kOciNotDone = {
+    {"secretRef", "driftless never reads Secrets of the cluster; the artifact is pulled anonymously (with the bearer "
+                  "token a registry gives anyone), so a private one fails to fetch: configure a pipeline with its own "
+                  "oci source and auth instead"},
+    {"serviceAccountName", "no image pull secrets of the cluster are read; the artifact is pulled anonymously"},
+    {"verify", "the artifact's signature is not verified (its digest is); configure a pipeline with an oci source "
+               "pinned by ref.digest to trust exactly one artifact"},
+    {"certSecretRef", "the registry's certificate is checked against the system's CAs, without a client certificate"},
+    {"proxySecretRef", "the artifact is pulled without a proxy"},
+    {"ignore", "every file of the artifact is read (.driftlessignore files are honoured)"},
+};
+
 bool starts_with(const std::string& text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
+
+// Reads a Flux source object: its spec (nullptr after an error) and a warning
+// for each field of `not_done`; `ok` turns false with the first error.
+struct SourceReader {
+  const KubeObject& source;
+  std::vector<Diagnostic>& out;
+  bool ok = true;
+
+  void say(Severity severity, const std::string& message) {
+    out.push_back({severity, message, source.origin.file, source.origin.line, source.id()});
+    ok = ok && severity != Severity::error;
+  }
+
+  const Value* spec(const std::map<std::string, std::string, std::less<>>& not_done) {
+    const Value* spec = source.body.find("spec");
+    if (!spec || !spec->is_object()) {
+      say(Severity::error, "spec is required");
+      return nullptr;
+    }
+    for (const auto& [key, value] : spec->as_object())
+      if (auto found = not_done.find(key); found != not_done.end())
+        say(Severity::warning, "spec." + key + " is not supported: " + found->second);
+    return spec;
+  }
+
+  // The first of `kinds` set in the mapping spec.ref, as {kind: value}.
+  Object ref(const Value& spec, std::initializer_list<const char*> kinds) {
+    Object ref;
+    const Value* wanted = spec.find("ref");
+    for (const char* kind : kinds)
+      if (wanted && wanted->is_object())
+        if (auto value = wanted->string_or(kind); !value.empty()) {
+          ref.set(kind, value);
+          break;
+        }
+    return ref;
+  }
+
+  // spec.timeout as the source plugins' timeout key.
+  void timeout(const Value& spec, Object& config) {
+    if (auto timeout = parse_go_duration(spec.string_or("timeout")))
+      config.set("timeout", std::to_string(timeout->count()) + "ms");
+  }
+};
 
 }  // namespace
 
@@ -52,44 +109,59 @@ bool is_own_repository(const std::string& namespace_name, const std::string& nam
 }
 
 std::optional<PluginUse> git_source_of(const KubeObject& source, std::vector<Diagnostic>& out) {
-  bool ok = true;
-  auto say = [&](Severity severity, const std::string& message) {
-    out.push_back({severity, message, source.origin.file, source.origin.line, source.id()});
-    ok = ok && severity != Severity::error;
-  };
-  const Value* spec = source.body.find("spec");
-  if (!spec || !spec->is_object()) {
-    say(Severity::error, "spec is required");
-    return std::nullopt;
-  }
-  for (const auto& [key, value] : spec->as_object())
-    if (auto not_done = kGitNotDone.find(key); not_done != kGitNotDone.end())
-      say(Severity::warning, "spec." + key + " is not supported: " + not_done->second);
-
+  SourceReader reader{source, out};
+  const Value* spec = reader.spec(kGitNotDone);
+  if (!spec) return std::nullopt;
   const std::string url = spec->string_or("url");
   // Only the network: a repository must not make driftless read a folder of its own machine.
   if (!starts_with(url, "https://") && !starts_with(url, "http://") && !starts_with(url, "git://"))
-    say(Severity::error, "spec.url '" + repository_key(url) + "': driftless fetches a repository a Kustomization names "
-                         "over https://, http:// or git:// only (ssh needs keys and known hosts, which a repository "
-                         "cannot give); configure a pipeline with its own git source for it");
-  Object ref;
+    reader.say(Severity::error, "spec.url '" + repository_key(url) + "': driftless fetches a repository a Kustomization "
+                                "names over https://, http:// or git:// only (ssh needs keys and known hosts, which a "
+                                "repository cannot give); configure a pipeline with its own git source for it");
+  Object ref = reader.ref(*spec, {"branch", "tag", "semver", "commit"});
   const Value* wanted = spec->find("ref");
-  for (const char* kind : {"branch", "tag", "semver", "commit"})
-    if (wanted && wanted->is_object())
-      if (auto value = wanted->string_or(kind); !value.empty()) {
-        ref.set(kind, value);
-        break;
-      }
   if (wanted && wanted->is_object() && ref.empty() && !wanted->string_or("name").empty())
-    say(Severity::error, "spec.ref.name is not supported: name a branch, tag, semver range or commit");
+    reader.say(Severity::error, "spec.ref.name is not supported: name a branch, tag, semver range or commit");
   if (ref.empty()) ref.set("branch", "master");  // Flux's default when spec.ref is absent
   Object config;
   config.set("url", url);
   config.set("ref", Value(std::move(ref)));
-  if (auto timeout = parse_go_duration(spec->string_or("timeout")))
-    config.set("timeout", std::to_string(timeout->count()) + "ms");
-  if (!ok) return std::nullopt;
+  reader.timeout(*spec, config);
+  if (!reader.ok) return std::nullopt;
   return PluginUse{"git", Value(std::move(config))};
+}
+
+std::optional<PluginUse> oci_source_of(const KubeObject& source, std::vector<Diagnostic>& out) {
+  SourceReader reader{source, out};
+  const Value* spec = reader.spec(kOciNotDone);
+  if (!spec) return std::nullopt;
+  const std::string url = spec->string_or("url");
+  if (!starts_with(url, "oci://"))
+    reader.say(Severity::error, "spec.url '" + url.substr(0, 200) + "': driftless pulls an OCIRepository from an "
+                                "oci:// URL only");
+  if (auto provider = spec->string_or("provider", "generic"); provider != "generic")  // generic: Flux's default
+    reader.say(Severity::warning, "spec.provider '" + provider + "' is not supported: no cloud provider's credentials are "
+                                  "used; the artifact is pulled anonymously");
+  // Flux's precedence: a digest wins over a semver range, a range over a tag; "latest" when none is set.
+  Object ref = reader.ref(*spec, {"digest", "semver", "tag"});
+  if (const Value* wanted = spec->find("ref"); wanted && wanted->is_object() && !wanted->string_or("semverFilter").empty())
+    reader.say(Severity::warning, "spec.ref.semverFilter is not supported: every tag in the semver range is a candidate");
+  if (ref.empty()) ref.set("tag", "latest");
+  Object config;
+  config.set("url", url);
+  config.set("ref", Value(std::move(ref)));
+  if (const Value* insecure = spec->find("insecure"); insecure && insecure->is_bool()) config.set("insecure", *insecure);
+  if (const Value* selector = spec->find("layerSelector"); selector && selector->is_object()) {
+    Object layer;
+    for (const char* key : {"mediaType", "operation"})
+      if (auto value = selector->string_or(key); !value.empty()) layer.set(key, value);
+    if (auto operation = selector->string_or("operation"); !operation.empty() && operation != "extract" && operation != "copy")
+      reader.say(Severity::error, "spec.layerSelector.operation '" + operation + "' is not one of extract, copy");
+    config.set("layerSelector", Value(std::move(layer)));
+  }
+  reader.timeout(*spec, config);
+  if (!reader.ok) return std::nullopt;
+  return PluginUse{"oci", Value(std::move(config))};
 }
 
 }  // namespace driftless::renderers
