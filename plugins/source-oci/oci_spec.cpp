@@ -115,7 +115,7 @@ const SettingsSchema<OciSpec>& oci_schema() {
                           &LayerSelector::media_type)
                      .choice(ConfigKey("operation", ConfigType::string,
                                        "'extract': unpack the layer (a .tar.gz) as the snapshot; 'copy': the snapshot holds "
-                                       "the layer unchanged as one file, <repository's last name>.tgz.")
+                                       "the layer unchanged as one file named after the repository's last path segment, plus .tgz.")
                                  .default_to("extract"),
                              &LayerSelector::operation, {{"extract", LayerOperation::extract}, {"copy", LayerOperation::copy}}))
           .key(ConfigKey("timeout", ConfigType::duration, "Limit for each request to the registry.").default_to(std::int64_t{60000}),
