@@ -5,11 +5,6 @@
 namespace driftless::oci {
 namespace {
 
-bool is_digest(const std::string& s) {
-  return s.size() == 71 && s.rfind("sha256:", 0) == 0 &&
-         std::all_of(s.begin() + 7, s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 // The ref block as written: one of its keys is set.
 struct RefKeys {
   std::string tag, semver, digest;
@@ -26,7 +21,7 @@ Result<OciRef> ref_of(const RefKeys& keys) {
   }
   if (refs != 1)
     return fail(ErrorCode::invalid_input, "'ref' needs exactly one of tag, semver or digest (found " + std::to_string(refs) + ")");
-  if (ref.kind == RefKind::digest && !is_digest(ref.value))
+  if (ref.kind == RefKind::digest && !is_sha256_digest(ref.value))
     return fail(ErrorCode::invalid_input, "ref.digest '" + ref.value + "' must be 'sha256:' and 64 lowercase hex digits");
   if (ref.kind == RefKind::semver) {
     auto range = SemVerRange::parse(ref.value);
@@ -47,6 +42,11 @@ Result<OciAuth> auth_of(const OciAuth& auth) {
 }
 
 }  // namespace
+
+bool is_sha256_digest(const std::string& s) {
+  return s.size() == 71 && s.rfind("sha256:", 0) == 0 &&
+         std::all_of(s.begin() + 7, s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 Result<OciUrl> parse_oci_url(const std::string& url) {
   OciUrl out;

@@ -27,6 +27,9 @@ struct OciUrl {
   std::string repository;  ///< "org/manifests"
 };
 
+/// True for "sha256:" and 64 lowercase hex digits, the only digests accepted.
+bool is_sha256_digest(const std::string& s);
+
 /// Parses oci://host[:port]/path; user info, tags and digests in the URL are refused.
 Result<OciUrl> parse_oci_url(const std::string& url);
 

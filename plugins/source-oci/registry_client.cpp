@@ -17,11 +17,6 @@ const char* const kManifestTypes =
     "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, "
     "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
 
-bool is_sha256_digest(const std::string& s) {
-  return s.size() == 71 && s.rfind("sha256:", 0) == 0 &&
-         std::all_of(s.begin() + 7, s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 // "https://host:port" of an absolute URL.
 std::string origin_of(const std::string& url) {
   const auto scheme = url.find("://");
