@@ -141,21 +141,13 @@ class S3Source : public Source {
                              {{"linked", std::to_string(objects.size() - wanted.size())}, {"downloaded", std::to_string(wanted.size())}});
     auto stored = client.download(wanted, context, [&](const ObjectInfo& object, std::string&& body) -> Result<void> {
       if (archive)
-        return unpack_tarball(body, "archive '" + object.key + "'", writer, spec_.max_objects, spec_.max_total_bytes);
+        return unpack_tarball(body, "archive '" + object.key + "'", writer, {spec_.max_objects, "maxObjects", spec_.max_total_bytes, "maxTotalSize"});
       auto r = writer.write_file(object.key.substr(spec_.prefix.size()), body);
       if (!r.ok()) return fail(ErrorCode::invalid_input, "object '" + object.key + "' refused: " + r.error().message);
       return {};
     });
     if (!stored.ok()) return stored.error();
-    std::vector<std::string> removed;
-    auto root = writer.commit(removed);
-    if (!root.ok()) return root.error();
-    if (!removed.empty()) {
-      remove_read_only_tree(*root);
-      return fail(ErrorCode::invalid_input, "archive '" + objects.front().key + "': symlink '" + removed.front() +
-                                                "' points outside the archive or to nothing; nothing was unpacked");
-    }
-    return root;
+    return commit_unpacked(writer, "archive '" + objects.front().key + "'");
   }
 
   S3Spec spec_;

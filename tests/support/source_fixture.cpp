@@ -128,4 +128,18 @@ void remove_read_only(const fs::path& root) {
   fs::remove_all(root, ec);
 }
 
+std::string make_tarball(const TempDir& dir, const std::string& entries) {
+  const std::string script = "import io, tarfile\nt = tarfile.open('" + (dir / "x.tar.gz").string() + "', 'w:gz')\n"
+                             "def f(name, data=b'x: 1\\n', mode=0o644):\n"
+                             "    i = tarfile.TarInfo(name); i.size = len(data); i.mode = mode; t.addfile(i, io.BytesIO(data))\n"
+                             "def d(name):\n    i = tarfile.TarInfo(name); i.type = tarfile.DIRTYPE; i.mode = 0o755; t.addfile(i)\n"
+                             "def l(name, target, kind=tarfile.SYMTYPE):\n"
+                             "    i = tarfile.TarInfo(name); i.type = kind; i.linkname = target; t.addfile(i)\n" +
+                             entries + "\nt.close()\n";
+  write_file(dir / "make.py", script);
+  auto r = run({"python3", (dir / "make.py").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return read_file(dir / "x.tar.gz");
+}
+
 }  // namespace driftless::test

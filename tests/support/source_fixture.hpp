@@ -76,6 +76,11 @@ class TestRepo {
   TempDir home_;
 };
 
+/// A .tar.gz made by Python's tarfile in `dir` from lines of a small script:
+/// f(name, data=b'x: 1\n', mode=0o644) adds a file, d(name) a folder,
+/// l(name, target, kind=tarfile.SYMTYPE) a link; `t` is the open archive.
+std::string make_tarball(const TempDir& dir, const std::string& entries);
+
 /// Recursively makes a tree writable and removes it (snapshots are read-only).
 void remove_read_only(const std::filesystem::path& root);
 

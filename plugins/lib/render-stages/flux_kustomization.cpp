@@ -232,7 +232,7 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
   }
 
   // The source: the repository the pipeline reads itself (directly, or as an ExternalArtifact made from it), or
-  // another GitRepository, which the declared pipeline fetches as a source of its own.
+  // another GitRepository or an OCIRepository, which the declared pipeline fetches as a source of its own.
   const Value* ref = spec.find("sourceRef");
   const std::string ref_kind = ref ? ref->string_or("kind") : "";
   const std::string ref_ns = ref ? ref->string_or("namespace", ns) : "";
@@ -255,16 +255,16 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
     else r.error("spec.sourceRef " + in_repository.error().message);
   } else if (ref_kind == "GitRepository" && is_own_repository(ref_ns, ref_name, source_spec, render.request.artifact)) {
     // The revision the pipeline fetched.
-  } else if (ref_kind == "GitRepository" && source != render.sources.end()) {
+  } else if ((ref_kind == "GitRepository" || ref_kind == "OCIRepository") && source != render.sources.end()) {
     std::vector<Diagnostic> about_source;
-    own_source = git_source_of(*source, about_source);
+    own_source = ref_kind == "GitRepository" ? git_source_of(*source, about_source) : oci_source_of(*source, about_source);
     for (auto& d : about_source) found.push_back(std::move(d));
   } else {
-    r.error("spec.sourceRef " + ref_id + (ref_kind == "GitRepository"
+    r.error("spec.sourceRef " + ref_id + (ref_kind == "GitRepository" || ref_kind == "OCIRepository"
                                               ? " is not among the objects of this render; put it beside the Kustomization"
                                               : ": driftless reads GitRepository sources (this repository, another one, "
-                                                "or an ExternalArtifact an ArtifactGenerator makes from this one); "
-                                                "configure a pipeline with a source for it"));
+                                                "or an ExternalArtifact an ArtifactGenerator makes from this one) and "
+                                                "OCIRepository sources; configure a pipeline with a source for it"));
   }
 
   DeclaredPipeline declared;

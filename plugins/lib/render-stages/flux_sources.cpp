@@ -38,7 +38,52 @@ bool same_ref(const Value* ref, const Artifact& artifact) {
   return false;  // semver, name: possibly another revision than the one fetched
 }
 
+// OCIRepository fields driftless does not do, and what happens instead.
+const std::map<std::string, std::string, std::less<>> kOciNotDone = {
+    {"secretRef", "driftless never reads Secrets of the cluster; the artifact is pulled anonymously (with the bearer "
+                  "token a registry gives anyone), so a private one fails to fetch: configure a pipeline with its own "
+                  "oci source and auth instead"},
+    {"serviceAccountName", "no image pull secrets of the cluster are read; the artifact is pulled anonymously"},
+    {"verify", "the artifact's signature is not verified (its digest is); configure a pipeline with an oci source "
+               "pinned by ref.digest to trust exactly one artifact"},
+    {"certSecretRef", "the registry's certificate is checked against the system's CAs, without a client certificate"},
+    {"proxySecretRef", "the artifact is pulled without a proxy"},
+    {"ignore", "every file of the artifact is read (.driftlessignore files are honoured)"},
+};
+
 bool starts_with(const std::string& text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
+
+// A Flux source object's spec (nullptr after an error), with a warning for
+// each field of `not_done`.
+const Value* source_spec(ObjectFields& fields, const std::map<std::string, std::string, std::less<>>& not_done) {
+  const Value* spec = fields.object_at(&fields.object().body, "spec", "spec");
+  if (!spec) {
+    fields.error("spec is required");
+    return nullptr;
+  }
+  for (const auto& [key, value] : spec->as_object())
+    if (auto found = not_done.find(key); found != not_done.end())
+      fields.warn("spec." + key + " is not supported: " + found->second);
+  return spec;
+}
+
+// The first of `kinds` set in the mapping spec.ref, as {kind: value}.
+Object source_ref(ObjectFields& fields, const Value* spec, std::initializer_list<const char*> kinds) {
+  Object ref;
+  const Value* wanted = fields.object_at(spec, "ref", "spec.ref");
+  for (const char* kind : kinds)
+    if (auto value = fields.string_at(wanted, kind, std::string("spec.ref.") + kind); !value.empty()) {
+      ref.set(kind, value);
+      break;
+    }
+  return ref;
+}
+
+// spec.timeout as the source plugins' timeout key.
+void source_timeout(ObjectFields& fields, const Value* spec, Object& config) {
+  if (auto timeout = fields.duration_at(spec, "timeout", "spec.timeout"))
+    config.set("timeout", std::to_string(timeout->count()) + "ms");
+}
 
 }  // namespace
 
@@ -53,38 +98,56 @@ bool is_own_repository(const std::string& namespace_name, const std::string& nam
 
 std::optional<PluginUse> git_source_of(const KubeObject& source, std::vector<Diagnostic>& out) {
   ObjectFields fields(source, out);
-  const Value* spec = fields.object_at(&source.body, "spec", "spec");
-  if (!spec) {
-    fields.error("spec is required");
-    return std::nullopt;
-  }
-  for (const auto& [key, value] : spec->as_object())
-    if (auto not_done = kGitNotDone.find(key); not_done != kGitNotDone.end())
-      fields.warn("spec." + key + " is not supported: " + not_done->second);
-
+  const Value* spec = source_spec(fields, kGitNotDone);
+  if (!spec) return std::nullopt;
   const std::string url = fields.string_at(spec, "url", "spec.url");
   // Only the network: a repository must not make driftless read a folder of its own machine.
   if (!starts_with(url, "https://") && !starts_with(url, "http://") && !starts_with(url, "git://"))
     fields.error("spec.url '" + repository_key(url) + "': driftless fetches a repository a Kustomization names "
-                         "over https://, http:// or git:// only (ssh needs keys and known hosts, which a repository "
-                         "cannot give); configure a pipeline with its own git source for it");
-  Object ref;
-  const Value* wanted = fields.object_at(spec, "ref", "spec.ref");
-  for (const char* kind : {"branch", "tag", "semver", "commit"})
-    if (auto value = fields.string_at(wanted, kind, std::string("spec.ref.") + kind); !value.empty()) {
-      ref.set(kind, value);
-      break;
-    }
-  if (ref.empty() && !fields.string_at(wanted, "name", "spec.ref.name").empty())
+                 "over https://, http:// or git:// only (ssh needs keys and known hosts, which a repository "
+                 "cannot give); configure a pipeline with its own git source for it");
+  Object ref = source_ref(fields, spec, {"branch", "tag", "semver", "commit"});
+  if (ref.empty() && !fields.string_at(fields.object_at(spec, "ref", "spec.ref"), "name", "spec.ref.name").empty())
     fields.error("spec.ref.name is not supported: name a branch, tag, semver range or commit");
   if (ref.empty()) ref.set("branch", "master");  // Flux's default when spec.ref is absent
   Object config;
   config.set("url", url);
   config.set("ref", Value(std::move(ref)));
-  if (auto timeout = fields.duration_at(spec, "timeout", "spec.timeout"))
-    config.set("timeout", std::to_string(timeout->count()) + "ms");
+  source_timeout(fields, spec, config);
   if (fields.failed()) return std::nullopt;
   return PluginUse{"git", Value(std::move(config))};
+}
+
+std::optional<PluginUse> oci_source_of(const KubeObject& source, std::vector<Diagnostic>& out) {
+  ObjectFields fields(source, out);
+  const Value* spec = source_spec(fields, kOciNotDone);
+  if (!spec) return std::nullopt;
+  const std::string url = fields.string_at(spec, "url", "spec.url");
+  if (!starts_with(url, "oci://"))
+    fields.error("spec.url '" + url.substr(0, 200) + "': driftless pulls an OCIRepository from an oci:// URL only");
+  if (auto provider = spec->string_or("provider", "generic"); provider != "generic")  // generic: Flux's default
+    fields.warn("spec.provider '" + provider + "' is not supported: no cloud provider's credentials are used; "
+                "the artifact is pulled anonymously");
+  // Flux's precedence: a digest wins over a semver range, a range over a tag; "latest" when none is set.
+  Object ref = source_ref(fields, spec, {"digest", "semver", "tag"});
+  if (const Value* wanted = spec->find("ref"); wanted && wanted->is_object() && !wanted->string_or("semverFilter").empty())
+    fields.warn("spec.ref.semverFilter is not supported: every tag in the semver range is a candidate");
+  if (ref.empty()) ref.set("tag", "latest");
+  Object config;
+  config.set("url", url);
+  config.set("ref", Value(std::move(ref)));
+  if (const Value* insecure = spec->find("insecure"); insecure && insecure->is_bool()) config.set("insecure", *insecure);
+  if (const Value* selector = spec->find("layerSelector"); selector && selector->is_object()) {
+    Object layer;
+    for (const char* key : {"mediaType", "operation"})
+      if (auto value = selector->string_or(key); !value.empty()) layer.set(key, value);
+    if (auto operation = selector->string_or("operation"); !operation.empty() && operation != "extract" && operation != "copy")
+      fields.error("spec.layerSelector.operation '" + operation + "' is not one of extract, copy");
+    config.set("layerSelector", Value(std::move(layer)));
+  }
+  source_timeout(fields, spec, config);
+  if (fields.failed()) return std::nullopt;
+  return PluginUse{"oci", Value(std::move(config))};
 }
 
 }  // namespace driftless::renderers

@@ -286,8 +286,88 @@ spec: {interval: 1m, path: ./, prune: true, sourceRef: {kind: GitRepository, nam
   EXPECT_TRUE(mentions(d, "sync.yaml:16: error: spec.url '/var/lib/driftless/state': driftless fetches a repository a "
                           "Kustomization names over https://, http:// or git:// only"))
       << d;
-  EXPECT_TRUE(mentions(d, "error: spec.sourceRef OCIRepository/flux-system/flux-system: driftless reads GitRepository sources")) << d;
+  EXPECT_TRUE(mentions(d, "error: spec.sourceRef OCIRepository/flux-system/flux-system is not among the objects of this render")) << d;
   EXPECT_TRUE(mentions(d, "error: spec.sourceRef GitRepository/flux-system/absent is not among the objects of this render")) << d;
+}
+
+TEST(FluxRenderer, AnOCIRepositoryBecomesTheDeclaredPipelinesOciSource) {
+  auto input = objects(R"(apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: manifests, namespace: apps}
+spec:
+  interval: 1m
+  url: oci://ghcr.io/acme/manifests
+  ref: {tag: v1.0.0, semver: ">=1.0.0"}
+  insecure: true
+  layerSelector: {mediaType: application/vnd.cncf.flux.content.v1.tar+gzip, operation: extract}
+  provider: aws
+  secretRef: {name: ghcr-auth}
+  verify: {provider: cosign}
+  timeout: 30s
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: manifests, namespace: apps}
+spec: {interval: 5m, path: ./deploy, prune: true, sourceRef: {kind: OCIRepository, name: manifests}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata: {name: latest, namespace: apps}
+spec: {url: oci://registry.example/app, provider: generic}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: latest, namespace: apps}
+spec: {interval: 5m, prune: true, sourceRef: {kind: OCIRepository, name: latest}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: pinned, namespace: apps}
+spec:
+  url: oci://registry.example/app
+  ref: {digest: "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", tag: v2}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: pinned, namespace: apps}
+spec: {interval: 5m, prune: true, sourceRef: {kind: OCIRepository, name: pinned}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: https, namespace: apps}
+spec: {url: "https://registry.example/app", layerSelector: {operation: unpack}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: https, namespace: apps}
+spec: {interval: 5m, prune: true, sourceRef: {kind: OCIRepository, name: https}}
+)", "apps/sync.yaml");
+  TempDir root;
+  auto r = render({"flux", "{}", root.path(), "clusters/staging", input, nullptr});
+  const std::string d = r.diagnostics();
+  ASSERT_EQ(r.result.pipelines.size(), 3u) << d;
+  const auto& manifests = declared(r, "manifests");
+  ASSERT_TRUE(manifests.source.has_value()) << d;
+  EXPECT_EQ(manifests.source->type, "oci");
+  // Flux's precedence: the semver range wins over the tag.
+  EXPECT_EQ(to_json(manifests.source->config),
+            R"({"url":"oci://ghcr.io/acme/manifests","ref":{"semver":">=1.0.0"},"insecure":true,)"
+            R"("layerSelector":{"mediaType":"application/vnd.cncf.flux.content.v1.tar+gzip","operation":"extract"},)"
+            R"("timeout":"30000ms"})");
+  EXPECT_EQ(manifests.path, "deploy");
+  EXPECT_TRUE(mentions(d, "sync.yaml:1: warning: spec.secretRef is not supported: driftless never reads Secrets of the "
+                          "cluster; the artifact is pulled anonymously"))
+      << d;
+  EXPECT_TRUE(mentions(d, "sync.yaml:1: warning: spec.verify is not supported: the artifact's signature is not verified")) << d;
+  EXPECT_TRUE(mentions(d, "sync.yaml:1: warning: spec.provider 'aws' is not supported")) << d;
+  EXPECT_EQ(to_json(declared(r, "latest").source->config), R"({"url":"oci://registry.example/app","ref":{"tag":"latest"}})");
+  EXPECT_FALSE(mentions(d, "provider 'generic'")) << d;
+  EXPECT_EQ(to_json(declared(r, "pinned").source->config),
+            R"({"url":"oci://registry.example/app","ref":{"digest":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}})");
+  EXPECT_TRUE(mentions(d, "error: spec.url 'https://registry.example/app': driftless pulls an OCIRepository from an "
+                          "oci:// URL only"))
+      << d;
+  EXPECT_TRUE(mentions(d, "error: spec.layerSelector.operation 'unpack' is not one of extract, copy")) << d;
 }
 
 TEST(FluxRenderer, FieldsDriftlessCannotHonourAreErrorsOrWarningsNamingFieldAndObject) {

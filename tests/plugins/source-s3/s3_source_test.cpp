@@ -75,22 +75,6 @@ std::size_t count_files(const fs::path& root) {
   for (const auto& e : fs::recursive_directory_iterator(root)) n += e.is_regular_file() ? 1 : 0;
   return n;
 }
-
-// A .tar.gz made by Python's tarfile from a small script describing the entries.
-std::string make_tarball(const TempDir& dir, const std::string& entries) {
-  const std::string script = "import io, tarfile\nt = tarfile.open('" + (dir / "x.tar.gz").string() + "', 'w:gz')\n"
-                             "def f(name, data=b'x: 1\\n', mode=0o644):\n"
-                             "    i = tarfile.TarInfo(name); i.size = len(data); i.mode = mode; t.addfile(i, io.BytesIO(data))\n"
-                             "def d(name):\n    i = tarfile.TarInfo(name); i.type = tarfile.DIRTYPE; i.mode = 0o755; t.addfile(i)\n"
-                             "def l(name, target, kind=tarfile.SYMTYPE):\n"
-                             "    i = tarfile.TarInfo(name); i.type = kind; i.linkname = target; t.addfile(i)\n" +
-                             entries + "\nt.close()\n";
-  write_file(dir / "make.py", script);
-  auto r = run({"python3", (dir / "make.py").string()});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return read_file(dir / "x.tar.gz");
-}
-
 }  // namespace
 
 TEST(S3Source, ObjectsBelowThePrefixWithRightCredentials) {

@@ -1,4 +1,4 @@
-// The S3 source's tarball reader: unpacks the input into a snapshot under
+// The sources' tarball reader (plugins/lib/tarball; the s3 and oci sources): unpacks the input into a snapshot under
 // bounds like the source's defaults (smaller, to keep runs fast) and commits
 // it, which checks every symlink.
 #include <cstdint>
@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string archive(reinterpret_cast<const char*>(data), size);
   {
     driftless::SnapshotWriter writer(driftless::fuzz::fuzz_dir(), "snapshot");
-    if (driftless::s3::unpack_tarball(archive, "fuzz.tar.gz", writer, 1000, 1 << 20).ok()) {
+    if (driftless::unpack_tarball(archive, "fuzz.tar.gz", writer, {1000, "maxObjects", 1 << 20, "maxTotalSize"}).ok()) {
       std::vector<std::string> removed_links;
       (void)writer.commit(removed_links);
     }
