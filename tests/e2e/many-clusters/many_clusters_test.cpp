@@ -5,13 +5,10 @@
 // pipeline of the dead cluster reports an error; once its API server is back,
 // that pipeline catches up by itself.
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <random>
-#include <regex>
 
-#include "driftless/value.hpp"
-#include "source_fixture.hpp"
+#include "running_daemon.hpp"
 
 using namespace driftless;
 using namespace driftless::test;
@@ -72,28 +69,11 @@ class ManyClusters : public ::testing::Test {
                ", ref: {branch: main}, interval: 1s}\n"
                "pipelines:\n- name: \"{{folder}}\"\n  source: fleet\n  forEachFolder: clusters/*\n  renderers: [{type: yaml}]\n"
                "  sink: {type: kube, kubeconfig: " + env_["KUBECONFIG_CLUSTERS"] + ", context: \"{{folder}}\"}\n");
-    write_file(work_ / "lsan.supp", libgit2_leak_suppressions);
-    daemon_ = std::make_unique<BackgroundProcess>(
-        BackgroundProcess::driftless_argv({"--config", (work_ / "driftless.yaml").string(), "--state-dir",
-                                           (work_ / "state").string(), "--plugin-dir", plugin_dir().string(), "run"}),
-        std::map<std::string, std::string>{{"LSAN_OPTIONS", "suppressions=" + (work_ / "lsan.supp").string()}});
-    ASSERT_TRUE(daemon_->wait_for_output("driftless is running", 30s)) << daemon_->output();
-    std::smatch m;
-    const std::string log = daemon_->output();
-    ASSERT_TRUE(std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)")));
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", std::stoi(m[1]));
+    daemon_ = std::make_unique<RunningDaemon>(work_ / "driftless.yaml", work_ / "state");
+    ASSERT_TRUE(daemon_->started()) << daemon_->output();
   }
 
-  // The pipeline's entry in GET /api/v1/pipelines (null when absent).
-  Value pipeline(const std::string& name) {
-    auto res = client_->Get("/api/v1/pipelines");
-    if (!res) return Value();
-    auto parsed = parse_json(res->body);
-    if (!parsed.ok()) return Value();
-    for (const auto& p : parsed->find("pipelines")->as_array())
-      if (p.string_or("name") == name) return p;
-    return Value();
-  }
+  Value pipeline(const std::string& name) { return daemon_->pipeline(name); }
   static std::size_t error_count(const Value& p) {
     const Value* errors = p.find("errors");
     return errors && errors->is_array() ? errors->as_array().size() : 0;
@@ -115,8 +95,7 @@ class ManyClusters : public ::testing::Test {
   std::string ns_;
   bool killed_ = false;
   TempDir work_;
-  std::unique_ptr<BackgroundProcess> daemon_;
-  std::unique_ptr<httplib::Client> client_;
+  std::unique_ptr<RunningDaemon> daemon_;
 };
 
 }  // namespace
