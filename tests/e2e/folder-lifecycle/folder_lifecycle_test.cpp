@@ -3,13 +3,10 @@
 // folder pushed to Git becomes a pipeline and is applied; a folder removed
 // from Git has its objects deleted only when pruneOnFolderRemoval says so.
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <random>
-#include <regex>
 
-#include "driftless/value.hpp"
-#include "source_fixture.hpp"
+#include "running_daemon.hpp"
 
 using namespace driftless;
 using namespace driftless::test;
@@ -49,33 +46,16 @@ class FolderLifecycle : public ::testing::TestWithParam<bool> {
                                          "pipelines:\n- name: \"{{folder}}\"\n  source: fleet\n  forEachFolder: clusters/*\n"
                                          "  pruneOnFolderRemoval: " + (prune ? "true" : "false") + "\n"
                                          "  sink: {type: kube, kubeconfig: " + env_["KUBECONFIG"] + ", namespace: " + ns_ + "}\n");
-    write_file(work_ / "lsan.supp", libgit2_leak_suppressions);
-    daemon_ = std::make_unique<BackgroundProcess>(
-        BackgroundProcess::driftless_argv({"--config", (work_ / "driftless.yaml").string(), "--state-dir",
-                                           (work_ / "state").string(), "--plugin-dir", plugin_dir().string(), "run"}),
-        std::map<std::string, std::string>{{"LSAN_OPTIONS", "suppressions=" + (work_ / "lsan.supp").string()}});
-    ASSERT_TRUE(daemon_->wait_for_output("driftless is running", 30s)) << daemon_->output();
-    std::smatch m;
-    const std::string log = daemon_->output();
-    ASSERT_TRUE(std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)")));
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", std::stoi(m[1]));
+    daemon_ = std::make_unique<RunningDaemon>(work_ / "driftless.yaml", work_ / "state");
+    ASSERT_TRUE(daemon_->started()) << daemon_->output();
   }
 
-  Value pipeline(const std::string& name) {
-    auto res = client_->Get("/api/v1/pipelines");
-    if (!res) return Value();
-    auto parsed = parse_json(res->body);
-    if (!parsed.ok()) return Value();
-    for (const auto& p : parsed->find("pipelines")->as_array())
-      if (p.string_or("name") == name) return p;
-    return Value();
-  }
+  Value pipeline(const std::string& name) { return daemon_->pipeline(name); }
 
   std::map<std::string, std::string> env_;
   std::string ns_;
   TempDir work_;
-  std::unique_ptr<BackgroundProcess> daemon_;
-  std::unique_ptr<httplib::Client> client_;
+  std::unique_ptr<RunningDaemon> daemon_;
 };
 
 }  // namespace
