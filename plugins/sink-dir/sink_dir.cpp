@@ -253,7 +253,7 @@ class DirSinkFactory : public SinkFactory {
   Result<Value> narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const override {
     static const std::set<std::string, std::less<>> kClusterOnly = {
         "namespace", "force", "wait", "healthTimeout", "impersonate", "drift", "createNamespaces", "keepFluxObjects",
-        "statusObject"};
+        "statusObject", "context"};
     Value out = parent;
     for (const auto& [key, value] : overlay.as_object()) {
       if (kClusterOnly.count(key)) continue;

@@ -21,8 +21,9 @@ struct Settings {
   bool prune = true;
   bool allow_empty = false;
   bool wait = true;
-  bool create_namespaces = false;
-  bool keep_flux_objects = false;   ///< apply Flux and Argo CD objects instead of refusing them (control_plane.hpp)   ///< create namespaces objects need that neither render nor cluster has
+  bool create_namespaces = false;  ///< create namespaces objects need that neither render nor cluster has
+  std::vector<std::string> declared_contexts;  ///< contexts declared pipelines may apply to (narrow())
+  bool keep_flux_objects = false;   ///< apply Flux and Argo CD objects instead of refusing them (control_plane.hpp)
   std::size_t concurrency = 32;
   std::chrono::milliseconds health_timeout{5 * 60 * 1000};
   DriftMode drift = DriftMode::heal;

@@ -340,6 +340,11 @@ const SettingsSchema<Settings>& schema() {
                          "renderers (flux, helmrelease), and a Flux or Argo CD controller in the cluster would act on them.")
                    .default_to(false),
                &S::keep_flux_objects)
+          .key(ConfigKey("declaredContexts", ConfigType::string_list,
+                         "Other contexts of the kubeconfig that pipelines the repository declares may apply to (a Flux "
+                         "Kustomization's spec.kubeConfig.secretRef.name, an Argo CD Application's destination.name); "
+                         "unset: a declared pipeline applies to this sink's cluster only."),
+               &S::declared_contexts)
           .key(ConfigKey("wait", ConfigType::boolean, "After applying, wait until the objects are healthy.").default_to(true),
                &S::wait)
           .key(ConfigKey("healthTimeout", ConfigType::duration, "How long to wait for health (and for CRDs to be established).")
@@ -358,6 +363,19 @@ const SettingsSchema<Settings>& schema() {
   return keys;
 }
 
+// A declared pipeline's cluster: the parent's context, or one the parent's
+// declaredContexts lists (the kubeconfig is the operator's; the repository
+// only picks among the clusters the operator offers it).
+Result<void> check_declared_context(const Value& parent, const std::string& context, const std::string& pipeline) {
+  if (context == parent.string_or("context")) return {};
+  if (const Value* allowed = parent.find("declaredContexts"); allowed && allowed->is_array())
+    for (const auto& name : allowed->as_array())
+      if (name.is_string() && name.as_string() == context) return {};
+  return fail(ErrorCode::invalid_input, "pipeline '" + pipeline + "' asks for the cluster of kubeconfig context '" + context +
+                                            "', which its parent's sink does not offer: add it to the sink's "
+                                            "declaredContexts to let the repository apply to that cluster");
+}
+
 class KubeSinkFactory : public SinkFactory {
  public:
   std::string target_kind() const override { return kTargetKind; }
@@ -367,7 +385,7 @@ class KubeSinkFactory : public SinkFactory {
   // A declared pipeline (a Flux Kustomization) talks to the parent's cluster
   // through the parent's kubeconfig and context, as the parent's identity or
   // one it impersonates: it may choose how it applies, not where or as whom
-  // beyond that.
+  // beyond that; another cluster only among the contexts the parent lists.
   Result<Value> narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const override {
     static const std::set<std::string, std::less<>> kMayChange = {"namespace", "force", "prune", "allowEmpty",
                                                                   "wait", "healthTimeout", "drift", "createNamespaces",
@@ -380,6 +398,8 @@ class KubeSinkFactory : public SinkFactory {
           return fail(ErrorCode::invalid_input,
                       "pipeline '" + pipeline + "' asks to act as another identity than its parent's sink, which "
                       "impersonates '" + held->string_or("user") + "'; a declared pipeline never gets more than its parent");
+      } else if (key == "context") {
+        if (auto refused = check_declared_context(parent, value.is_string() ? value.as_string() : "", pipeline); !refused.ok()) return refused.error();
       } else if (!kMayChange.count(key)) {
         return fail(ErrorCode::invalid_input, "pipeline '" + pipeline + "' may not set '" + key +
                                                       "': a declared pipeline uses its parent's cluster and identity");

@@ -236,7 +236,7 @@ TEST_F(DeclaredPipelinesTest, ASuspendedDeclarationIsKeptButNeverApplied) {
 }
 
 // The kube sink lets a declared pipeline choose how it applies, never another
-// cluster or identity than its parent's.
+// identity than its parent's, and another cluster only among those offered.
 TEST_F(DeclaredPipelinesTest, TheKubeSinkNarrowsADeclaredPipelineToItsParentsClusterAndIdentity) {
   const SinkFactory* kube = registry_.sink("kube");
   ASSERT_NE(kube, nullptr);
@@ -248,11 +248,23 @@ TEST_F(DeclaredPipelinesTest, TheKubeSinkNarrowsADeclaredPipelineToItsParentsClu
   ASSERT_TRUE(narrowed.ok()) << narrowed.error().message;
   EXPECT_EQ(to_json(*narrowed), R"({"kubeconfig":"/etc/kube/admin","prune":false,"namespace":"web","impersonate":{"user":"system:serviceaccount:web:deployer"}})");
 
-  for (const char* wider : {R"({"kubeconfig":"/tmp/other"})", R"({"context":"prod"})", R"({"concurrency":1000})"}) {
+  for (const char* wider : {R"({"kubeconfig":"/tmp/other"})", R"({"concurrency":1000})"}) {
     auto refused = kube->narrow(admin, parse(wider), "root/web");
     ASSERT_FALSE(refused.ok()) << wider;
     EXPECT_NE(refused.error().message.find("a declared pipeline uses its parent's cluster and identity"), std::string::npos);
   }
+  // Another cluster: only a context of the parent's kubeconfig that the parent offers.
+  auto other = kube->narrow(admin, parse(R"({"context":"prod"})"), "root/web");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().message, "pipeline 'root/web' asks for the cluster of kubeconfig context 'prod', which its parent's "
+                                   "sink does not offer: add it to the sink's declaredContexts to let the repository apply "
+                                   "to that cluster");
+  const Value hub = parse(R"({"kubeconfig":"/etc/kube/fleet","context":"hub","declaredContexts":["edge-1","edge-2"]})");
+  auto edge = kube->narrow(hub, parse(R"({"context":"edge-2"})"), "root/web");
+  ASSERT_TRUE(edge.ok()) << edge.error().message;
+  EXPECT_EQ(edge->string_or("context"), "edge-2");
+  EXPECT_TRUE(kube->narrow(hub, parse(R"({"context":"hub"})"), "root/web").ok()) << "its own cluster needs no offer";
+  EXPECT_FALSE(kube->narrow(hub, parse(R"({"context":"prod"})"), "root/web").ok());
   auto escape = kube->narrow(tenant, parse(R"({"impersonate":{"user":"admin"}})"), "root/web");
   ASSERT_FALSE(escape.ok());
   EXPECT_NE(escape.error().message.find("impersonates 'tenant-a'; a declared pipeline never gets more than its parent"),

@@ -51,19 +51,28 @@ std::optional<std::string> folder(ObjectFields& fields, const std::string& path)
   return out;
 }
 
-void check_destination(ObjectFields& fields, const Value* destination) {
+// The kubeconfig context of spec.destination ("" = the parent's cluster).
+// Argo CD names its clusters in Secrets; driftless never reads them, so a
+// destination.name is a context of the parent sink's own kubeconfig, one the
+// operator offers in its declaredContexts.
+std::string destination_context(ObjectFields& fields, const Value* destination) {
   fields.warn_unknown(destination, "spec.destination", {"server", "name", "namespace"}, kArgocdDocs);
   const std::string server = fields.string_at(destination, "server", "spec.destination.server");
   const std::string name = fields.string_at(destination, "name", "spec.destination.name");
-  if (!server.empty() && !name.empty())
-    return fields.error("spec.destination", "names both a server and a cluster name; name one (as Argo CD requires)");
-  if (server.empty() && name.empty()) return fields.error("spec.destination", "names no cluster (server or name)");
-  const bool own = name.empty() ? server == "https://kubernetes.default.svc" || server == "https://kubernetes.default.svc/"
-                                : name == "in-cluster";
-  if (!own)
-    fields.error(name.empty() ? "spec.destination.server" : "spec.destination.name",
-                 "'" + (name.empty() ? server : name) + "' is not the pipeline's own cluster (https://kubernetes.default.svc, "
-                 "in-cluster); other clusters are not supported yet (" + kArgocdDocs + ")");
+  if (!server.empty() && !name.empty()) {
+    fields.error("spec.destination", "names both a server and a cluster name; name one (as Argo CD requires)");
+  } else if (server.empty() && name.empty()) {
+    fields.error("spec.destination", "names no cluster (server or name)");
+  } else if (name.empty() && server != "https://kubernetes.default.svc" && server != "https://kubernetes.default.svc/") {
+    fields.error("spec.destination.server", "'" + server + "' is not the pipeline's own cluster "
+                 "(https://kubernetes.default.svc); name another cluster with destination.name, a context of the "
+                 "pipeline's kubeconfig that its kube sink lists in declaredContexts (" + kArgocdDocs + ")");
+  } else if (!name.empty() && name != "in-cluster") {
+    fields.info("spec.destination.name", "'" + name + "': the Application applies to the context '" + name + "' of its "
+                "parent's kubeconfig, which the kube sink must list in declaredContexts");
+    return name;
+  }
+  return "";
 }
 
 // One "Key=Value" of spec.syncPolicy.syncOptions.
@@ -182,10 +191,11 @@ std::optional<ApplicationPipeline> read_application(const KubeObject& applicatio
   check_revision(fields, artifact, fields.string_at(source, "targetRevision", "spec.source.targetRevision"));
   const auto path = folder(fields, fields.string_at(source, "path", "spec.source.path"));
   const Value* destination = spec->find("destination");
-  check_destination(fields, destination);
+  const std::string context = destination_context(fields, destination);
   const std::string destination_namespace = fields.string_at(destination, "namespace", "spec.destination.namespace");
   Object sink = sink_keys(fields, spec->find("syncPolicy"));
   if (!destination_namespace.empty()) sink.set("namespace", destination_namespace);
+  if (!context.empty()) sink.set("context", context);
   if (const Value* finalizers = application.body.at_path({"metadata", "finalizers"}); finalizers && finalizers->is_array())
     for (const auto& finalizer : finalizers->as_array())
       if (finalizer.is_string() && finalizer.as_string().rfind("resources-finalizer.argocd.argoproj.io", 0) == 0)

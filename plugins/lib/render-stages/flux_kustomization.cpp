@@ -21,7 +21,7 @@ const std::set<std::string, std::less<>> kRead = {
     "sourceRef",  "path",         "interval",  "suspend",  "dependsOn",           "prune",
     "wait",       "healthChecks", "timeout",   "force",    "serviceAccountName",  "targetNamespace",
     "namePrefix", "nameSuffix",   "commonMetadata", "patches", "patchesStrategicMerge", "patchesJson6902",
-    "images",     "components",   "decryption", "postBuild"};
+    "images",     "components",   "decryption", "postBuild", "kubeConfig"};
 
 // Fields driftless knows but does not do, and what it does instead.
 const std::map<std::string, std::string, std::less<>> kNotDone = {
@@ -136,6 +136,26 @@ Object sink_overlay(Reader& r, const Value& spec, const std::string& ns) {
   return sink;
 }
 
+// The kubeconfig context of spec.kubeConfig ("" = the parent's cluster). Flux
+// reads a kubeconfig from the Secret; driftless never reads the cluster's
+// Secrets, so the Secret's name names a context of the parent sink's own
+// kubeconfig, one the operator offers in its declaredContexts.
+std::string remote_context(Reader& r, const Value& spec) {
+  const Value* kube_config = r.object_at(&spec, "kubeConfig", "spec.kubeConfig");
+  if (!kube_config) return "";
+  const Value* secret = r.object_at(kube_config, "secretRef", "spec.kubeConfig.secretRef");
+  const std::string context = r.string_at(secret, "name", "spec.kubeConfig.secretRef.name");
+  if (context.empty()) {
+    r.error("spec.kubeConfig: driftless reads secretRef.name only, as a context of the pipeline's kubeconfig (a cluster "
+            "from a ConfigMap, configMapRef, is not supported)");
+    return "";
+  }
+  r.say(Severity::info, "spec.kubeConfig.secretRef: the Secret '" + context + "' is not read; the pipeline applies to the "
+                        "context '" + context + "' of its parent's kubeconfig, which the kube sink must list in "
+                        "declaredContexts (docs/migrating-from-flux.md)");
+  return context;
+}
+
 // The age identities and OpenPGP keys of the flux stage's config, as the sops keys that set
 // them (the unset ones left out: the core checks what a declaration passes).
 Object sops_keys(const SopsSettings& sops) {
@@ -162,7 +182,7 @@ Object flux_config(const FluxSettings& settings) {
 // last, flux-status, whose work after apply must come after all other (the
 // helmrelease renderer's releases), where the cluster serves Kustomizations.
 std::vector<PluginUse> renderer_chain(Reader& r, const KubeObject& kustomization, const Value& spec,
-                                      const FluxRender& render) {
+                                      const FluxRender& render, const std::string& context) {
   const std::string ns = kustomization.namespace_name();
   std::vector<PluginUse> chain{{"auto", mapping({{"flux", false}})}};
   if (Object overlay = overlay_config(spec); !overlay.empty()) chain.push_back({"overlay", std::move(overlay)});
@@ -186,7 +206,10 @@ std::vector<PluginUse> renderer_chain(Reader& r, const KubeObject& kustomization
   chain.push_back({"flux", flux_config(render.settings)});
   for (const auto& name : render.settings.child_renderers) chain.push_back({name, Object{}});
   const std::string status_version = served_status_version(kustomization, render.cluster);
-  if (!status_version.empty() && ns.empty())
+  if (!status_version.empty() && !context.empty())
+    r.say(Severity::info, "its status is not written: the Kustomization is in this cluster, its objects go to the "
+                          "context '" + context + "'");
+  else if (!status_version.empty() && ns.empty())
     r.say(Severity::info, "metadata.namespace is not set, so driftless cannot tell which object of the cluster this "
                           "Kustomization is: its status is not written");
   else if (!status_version.empty())
@@ -222,10 +245,7 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
   const Value* spec_value = kustomization.body.find("spec");
   const Value spec = spec_value && spec_value->is_object() ? *spec_value : Value(Object{});
   for (const auto& [key, value] : spec.as_object()) {
-    if (key == "kubeConfig")
-      r.error("spec.kubeConfig: this Kustomization applies to another cluster; driftless applies a declared pipeline "
-              "to its parent's cluster only: configure a pipeline with that cluster's sink instead");
-    else if (auto not_done = kNotDone.find(key); not_done != kNotDone.end())
+    if (auto not_done = kNotDone.find(key); not_done != kNotDone.end())
       r.warn("spec." + key + " is not supported and has no effect: " + not_done->second);
     else if (!kRead.count(key))
       r.warn("spec." + key + " is not a field driftless knows; it has no effect");
@@ -281,8 +301,10 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
               "Kustomizations of one render by name; a dependency in another namespace than " + ns + " is not supported");
     else declared.depends_on.push_back(name);
   }
-  declared.renderers = renderer_chain(r, kustomization, spec, render);
+  const std::string context = remote_context(r, spec);
+  declared.renderers = renderer_chain(r, kustomization, spec, render, context);
   Object sink = sink_overlay(r, spec, ns);
+  if (!context.empty()) sink.set("context", context);
   // Where flux-status writes Ready=True after a good apply, the kube sink writes Ready=False after a failed one.
   if (const PluginUse& last = declared.renderers.back(); last.type == "flux-status")
     sink.set("statusObject", mapping({{"apiVersion", last.config.string_or("apiVersion")}, {"kind", "Kustomization"},

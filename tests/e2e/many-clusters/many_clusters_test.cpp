@@ -3,7 +3,9 @@
 // tests/env (up --clusters 3). One cluster's API server is killed: the other
 // clusters still get a new commit and still have drift healed, only the
 // pipeline of the dead cluster reports an error; once its API server is back,
-// that pipeline catches up by itself.
+// that pipeline catches up by itself. And a hub cluster's folder whose Flux
+// Kustomization and Argo CD Application name other clusters: applied there
+// only when the hub's sink offers those contexts (declaredContexts).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -60,6 +62,23 @@ class ManyClusters : public ::testing::Test {
           "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: " + ns_ + "}\n"
           "data: {cluster: " + cluster + ", release: " + release + "}\n";
     return repo.commit(files, release);
+  }
+
+  // One pipeline, the hub's folder, applied to cluster-1; `sink_extra` is laid into its kube sink block.
+  void start_hub(const TestRepo& repo, const std::string& sink_extra) {
+    write_file(work_ / "driftless.yaml",
+               "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\n"
+               "sources:\n- {name: fleet, type: git, url: " + env_["GIT_DAEMON_URL"] + repo.url_path() +
+               ", ref: {branch: main}, interval: 1s}\n"
+               "pipelines:\n- name: hub\n  source: fleet\n  path: clusters/hub\n"
+               "  sink: {type: kube, kubeconfig: " + env_["KUBECONFIG_CLUSTERS"] + ", context: cluster-1" + sink_extra + "}\n");
+    daemon_ = std::make_unique<RunningDaemon>(work_ / "driftless.yaml", work_ / "state");
+    ASSERT_TRUE(daemon_->started()) << daemon_->output();
+  }
+  // The ConfigMap `name` of the test's namespace in `cluster` says `who` ("" when absent).
+  std::string holder(const std::string& cluster, const std::string& name) {
+    auto got = kubectl(cluster, {"get", "configmap", name, "-n", ns_, "-o", "jsonpath={.data.who}"});
+    return got.exit_code == 0 ? got.out : "";
   }
 
   void start(const TestRepo& repo) {
@@ -140,4 +159,57 @@ TEST_F(ManyClusters, ADeadClusterStopsOnlyItsOwnPipelineAndCatchesUpWhenItIsBack
       << kDown << " did not catch up after its API server came back\n" << daemon_->output();
   EXPECT_EQ(error_count(pipeline(kDown)), 0u) << errors(pipeline(kDown));
   for (const auto& cluster : kClusters) EXPECT_EQ(release(cluster), "v2") << cluster;
+}
+
+// Flux's kubeConfig and Argo CD's destination.name pick a cluster by name;
+// driftless reads no Secret for it: the name is a context of the hub sink's
+// kubeconfig, and only the contexts the operator lists may be used.
+TEST_F(ManyClusters, AHubFolderAppliesToTheClustersItsKustomizationsAndApplicationsNameOnlyWhereOffered) {
+  TestRepo repo("hub-and-spokes");
+  const std::string url = env_["GIT_DAEMON_URL"] + repo.url_path();
+  auto config_map = [&](const std::string& name, const std::string& who) {
+    return "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns_ + "}\n---\n"
+           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: " + ns_ + "\n"
+           "  annotations: {example.com/owner: \"platform-team\"}\ndata: {who: \"" + who + "\"}\n";
+  };
+  const std::string commit = repo.commit(
+      {{"clusters/hub/edge.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: edge, namespace: flux-system}\n"
+        "spec:\n  interval: 10m\n  path: ./apps/edge\n  prune: true\n  sourceRef: {kind: GitRepository, name: flux-system}\n"
+        "  kubeConfig:\n    secretRef: {name: cluster-2, key: value}\n"},
+       {"clusters/hub/web.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: web, namespace: argocd}\nspec:\n"
+        "  project: default\n  source: {repoURL: \"" + url + "\", path: apps/web, targetRevision: HEAD}\n"
+        "  destination: {name: cluster-3, namespace: " + ns_ + "}\n"
+        "  syncPolicy: {automated: {prune: true}}\n"},
+       {"apps/edge/edge.yaml", config_map("edge", "flux kubeConfig")},
+       {"apps/web/web.yaml", config_map("web", "argocd destination")}},
+      "hub with two spokes");
+
+  // Not offered: the hub's sink refuses both declarations, naming the context; nothing is applied anywhere.
+  start_hub(repo, "");
+  EXPECT_TRUE(eventually([&] {
+    const std::string all = errors(pipeline("hub"));
+    return all.find("context 'cluster-2', which its parent's sink does not offer") != std::string::npos &&
+           all.find("context 'cluster-3', which its parent's sink does not offer") != std::string::npos;
+  }, 120s)) << errors(pipeline("hub")) << daemon_->output();
+  EXPECT_TRUE(pipeline("hub/edge").is_null() && pipeline("hub/web").is_null()) << "no pipeline runs what was refused";
+  for (const auto& cluster : kClusters) {
+    EXPECT_EQ(holder(cluster, "edge"), "") << cluster;
+    EXPECT_EQ(holder(cluster, "web"), "") << cluster;
+  }
+  daemon_.reset();
+
+  // Offered: each lands in the cluster it names, and only there.
+  start_hub(repo, ", declaredContexts: [cluster-2, cluster-3]");
+  EXPECT_TRUE(eventually([&] {
+    return pipeline("hub/edge").string_or("state") == "ready" && pipeline("hub/web").string_or("state") == "ready";
+  }, 180s)) << daemon_->output();
+  EXPECT_NE(pipeline("hub/edge").string_or("revision").find(commit), std::string::npos);
+  EXPECT_EQ(holder("cluster-2", "edge"), "flux kubeConfig");
+  EXPECT_EQ(holder("cluster-3", "web"), "argocd destination");
+  EXPECT_EQ(holder("cluster-1", "edge"), "");
+  EXPECT_EQ(holder("cluster-1", "web"), "");
+  EXPECT_EQ(holder("cluster-3", "edge"), "");
+  EXPECT_EQ(holder("cluster-2", "web"), "");
 }

@@ -162,7 +162,8 @@ TEST(ArgocdRenderer, OtherClustersSetsProjectsAndPluginsAreRefusedNamingTheObjec
   TempDir repo;
   write_file(repo / "apps/remote.yaml",
              "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: remote, namespace: argocd}\nspec:\n"
-             "  destination: {name: prod-eu, namespace: web}\n  source: {repoURL: " + std::string(kRepo) + ", path: web}\n");
+             "  destination: {server: https://prod-eu.example.com:6443, namespace: web}\n  source: {repoURL: " +
+                 std::string(kRepo) + ", path: web}\n");
   write_file(repo / "apps/set.yaml",
              "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: clusters, namespace: argocd}\nspec: {}\n");
   write_file(repo / "apps/projects.yaml",
@@ -172,14 +173,38 @@ TEST(ArgocdRenderer, OtherClustersSetsProjectsAndPluginsAreRefusedNamingTheObjec
   auto r = render_apps(repo.path());
   const std::string d = r.diagnostics();
   EXPECT_TRUE(r.result.pipelines.empty());
-  EXPECT_NE(d.find("apps/remote.yaml:1: error: spec.destination.name: 'prod-eu' is not the pipeline's own cluster "
-                   "(https://kubernetes.default.svc, in-cluster); other clusters are not supported yet"),
+  EXPECT_NE(d.find("apps/remote.yaml:1: error: spec.destination.server: 'https://prod-eu.example.com:6443' is not the "
+                   "pipeline's own cluster (https://kubernetes.default.svc); name another cluster with destination.name"),
             std::string::npos)
       << d;
   EXPECT_NE(d.find("apps/set.yaml:1: error: ApplicationSet is not supported yet"), std::string::npos) << d;
   EXPECT_NE(d.find("apps/projects.yaml:1: warning: not applied: driftless has no projects"), std::string::npos) << d;
   EXPECT_NE(d.find("apps/projects.yaml:6: error: AppProject is refused"), std::string::npos) << d;
   EXPECT_EQ(r.ids(), (std::vector<std::string>{"Rollout/web"})) << "Argo Rollouts objects are objects to apply";
+}
+
+// Argo CD names clusters in Secrets, which driftless never reads: a
+// destination.name is a context of the parent sink's kubeconfig (the kube sink
+// allows it only when listed in its declaredContexts).
+TEST(ArgocdRenderer, ADestinationNameIsAContextOfTheParentsKubeconfig) {
+  TempDir repo;
+  write_file(repo / "web/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n");
+  write_file(repo / "apps/edge.yaml",
+             "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: edge, namespace: argocd}\nspec:\n"
+             "  destination: {name: edge-1, namespace: web}\n  source: {repoURL: " + std::string(kRepo) + ", path: web}\n");
+  auto r = render_apps(repo.path());
+  ASSERT_EQ(r.result.pipelines.size(), 1u) << r.diagnostics();
+  EXPECT_EQ(json(r.result.pipelines[0].sink), "prune: false\ndrift: report\nnamespace: web\ncontext: edge-1\n");
+  EXPECT_NE(r.diagnostics().find("apps/edge.yaml:1: info: spec.destination.name: 'edge-1': the Application applies to "
+                                 "the context 'edge-1' of its parent's kubeconfig"),
+            std::string::npos)
+      << r.diagnostics();
+  write_file(repo / "apps/edge.yaml",
+             "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: edge, namespace: argocd}\nspec:\n"
+             "  destination: {name: in-cluster, namespace: web}\n  source: {repoURL: " + std::string(kRepo) + ", path: web}\n");
+  auto own = render_apps(repo.path());
+  ASSERT_EQ(own.result.pipelines.size(), 1u) << own.diagnostics();
+  EXPECT_EQ(own.result.pipelines[0].sink.find("context"), nullptr);
 }
 
 TEST(ArgocdRenderer, EveryFieldDriftlessDoesNotReadIsNamed) {

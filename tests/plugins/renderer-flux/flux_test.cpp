@@ -379,7 +379,7 @@ spec:
   path: ./apps
   prune: true
   sourceRef: {kind: GitRepository, name: flux-system}
-  kubeConfig: {secretRef: {name: prod-kubeconfig}}
+  kubeConfig: {configMapRef: {name: prod-workload-identity}}
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -407,7 +407,8 @@ spec:
   postBuild: {substituteFrom: [{kind: Secret, name: cluster-secrets}]}
 )", "clusters/staging/bad.yaml"));
   const std::string d = r.diagnostics();
-  EXPECT_TRUE(mentions(d, "bad.yaml:1: error: spec.kubeConfig: this Kustomization applies to another cluster")) << d;
+  EXPECT_TRUE(mentions(d, "bad.yaml:1: error: spec.kubeConfig: driftless reads secretRef.name only, as a context of the "
+                          "pipeline's kubeconfig (a cluster from a ConfigMap, configMapRef, is not supported)")) << d;
   EXPECT_TRUE(mentions(d, "bad.yaml:11: error: spec.path '../../etc' leaves the source")) << d;
   EXPECT_TRUE(mentions(d, "bad.yaml:11: warning: spec.madeUp is not a field driftless knows")) << d;
   EXPECT_TRUE(mentions(d, "bad.yaml:21: error: Kustomization 'apps' is declared in namespace 'tenant-b' and in 'tenant-a' "
@@ -441,6 +442,35 @@ spec:
   EXPECT_EQ(to_json(p.sink), R"({"prune":true,"wait":true,"impersonate":{"user":"system:serviceaccount:team-a:deployer"}})");
   EXPECT_TRUE(mentions(r.diagnostics(), "warning: spec.decryption.secretRef (sops-age)")) << r.diagnostics();
   EXPECT_TRUE(mentions(r.diagnostics(), "warning: spec.healthChecks: driftless waits for every object")) << r.diagnostics();
+}
+
+// Flux reads another cluster's kubeconfig from a Secret; driftless never reads
+// Secrets: the Secret's name is a context of the parent sink's kubeconfig
+// (which the kube sink allows only when listed in its declaredContexts).
+TEST(FluxRenderer, AKustomizationForAnotherClusterAppliesToTheContextItsKubeConfigSecretNames) {
+  ClusterInfo served;
+  served.api_versions = {"v1", "kustomize.toolkit.fluxcd.io/v1", "kustomize.toolkit.fluxcd.io/v1/Kustomization"};
+  TempDir root;
+  auto r = render({"flux", "{}", root.path(), "clusters/hub", objects(R"(apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: edge-apps, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./apps/edge
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+  kubeConfig:
+    secretRef: {name: edge-1, key: value}
+)", "clusters/hub/edge.yaml"), &served});
+  ASSERT_EQ(r.result.pipelines.size(), 1u) << r.diagnostics();
+  const auto& p = r.result.pipelines[0];
+  EXPECT_EQ(to_json(p.sink), R"({"prune":true,"context":"edge-1"})");
+  EXPECT_EQ(stages(p), (std::vector<std::string>{"auto", "flux", "helmrelease"}))
+      << "no flux-status: its status lives in this cluster, its objects in edge-1";
+  EXPECT_TRUE(mentions(r.diagnostics(), "edge.yaml:1: info: spec.kubeConfig.secretRef: the Secret 'edge-1' is not read; the "
+                                        "pipeline applies to the context 'edge-1' of its parent's kubeconfig"))
+      << r.diagnostics();
+  EXPECT_TRUE(mentions(r.diagnostics(), "edge.yaml:1: info: its status is not written")) << r.diagnostics();
 }
 
 TEST(FluxRenderer, APlainFolderPassesThroughUntouched) {
