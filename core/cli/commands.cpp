@@ -83,7 +83,9 @@ void print_run_text(const PipelineRun& run) {
   for (const auto& c : run.sink.changes) unchanged += c.action == ChangeAction::unchanged;
   std::cout << run.pipeline << ": " << (run.ok() ? "ok" : "failed") << " at " << (run.revision.empty() ? "-" : run.revision)
             << ", " << run.objects().size() << " objects, " << (run.sink.changes.size() - unchanged) << " changed, "
-            << unchanged << " unchanged (" << run.duration.count() << " ms)\n";
+            << unchanged << " unchanged"
+            << (run.declared > 0 ? ", " + std::to_string(run.declared) + " declared pipeline(s)" : std::string())
+            << " (" << run.duration.count() << " ms)\n";
   print_diagnostics(run.diagnostics);
   print_diagnostics(run.sink.diagnostics);
 }

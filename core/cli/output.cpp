@@ -25,6 +25,7 @@ Value to_value(const PipelineRun& run, bool with_objects) {
   o.set("revision", run.revision);
   o.set("ok", run.ok());
   o.set("durationMs", static_cast<std::int64_t>(run.duration.count()));
+  if (run.declared > 0) o.set("declaredPipelines", static_cast<std::int64_t>(run.declared));
   Array changes;
   for (const auto& c : run.sink.changes) {
     Object change;

@@ -200,6 +200,7 @@ PipelineRun Engine::run_one(const ExpandedPipeline& pipeline, const Artifact& ar
   run.render_reused = rendered.reused;
   run.render_ran = !rendered.reused;
   if (rendered.declared) adopt(pipeline, std::move(*rendered.declared), run);
+  run.declared = expansions_.children_of(pipeline.name).size();
   for (const auto& d : rendered.result->diagnostics) run.diagnostics.push_back(d);
   if (has_errors(run.diagnostics)) return finish();
   run.rendered = std::shared_ptr<const std::vector<KubeObject>>(rendered.result, &rendered.result->objects);

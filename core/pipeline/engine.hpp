@@ -48,6 +48,8 @@ struct PipelineRun {
   /// The pipelines this one declares (child_pipelines.hpp) came or went:
   /// Engine::targets() changed.
   bool declared_changed = false;
+  /// How many pipelines this one declares (its render's, or the last one's when reused).
+  std::size_t declared = 0;
   /// A declared pipeline held back: its dependencies (PipelineSpec::depends_on)
   /// not yet applied at this revision. The run's error says which; retry soon.
   std::vector<std::string> waiting_for;

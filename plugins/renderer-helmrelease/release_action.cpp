@@ -330,7 +330,7 @@ class ReleaseRun {
   // thousand `helm list`s. When unsure (no answer, or a tenant refused a
   // cluster-wide list) helm lists as usual.
   bool nothing_installed(const Target& target) {
-    if (!load_installed(state_file()).empty()) return false;
+    if (remembers_releases(settings_, pipeline_)) return false;
     auto reach = kube::settings_of(target);
     if (!reach.ok()) return false;
     auto cluster = ClusterView::connect(*reach);
@@ -566,6 +566,10 @@ class ReleaseRun {
 };
 
 }  // namespace
+
+bool remembers_releases(const ActionSettings& settings, const std::string& pipeline) {
+  return !load_installed(settings.state_dir / (sanitized(pipeline) + ".json")).empty();
+}
 
 ReleaseActions::ReleaseActions(ActionSettings settings, std::string pipeline, std::vector<Release> releases)
     : settings_(std::move(settings)), pipeline_(std::move(pipeline)), releases_(std::move(releases)) {

@@ -31,6 +31,9 @@ struct ActionSettings {
   std::filesystem::path state_dir;  ///< where the digest each release was installed with is remembered
 };
 
+/// Whether `pipeline` installed a release that is still remembered in `settings.state_dir`.
+bool remembers_releases(const ActionSettings& settings, const std::string& pipeline);
+
 class ReleaseActions : public AfterApply {
  public:
   ReleaseActions(ActionSettings settings, std::string pipeline, std::vector<Release> releases);

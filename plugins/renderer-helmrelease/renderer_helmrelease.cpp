@@ -124,6 +124,11 @@ class HelmReleaseRenderer : public Renderer {
     if (has_errors(result.diagnostics)) return result;
     ActionSettings action = settings_.action;
     action.state_dir = context.cache_dir() / "releases";
+    // Without a HelmRelease, a cluster or a release installed before, there is
+    // nothing to install or uninstall: no work is left for after apply, so a
+    // pipeline a Flux Kustomization declares (which runs this stage) can be
+    // written by a sink without a Kubernetes target, such as the dir sink.
+    if (releases.empty() && !context.cluster_info() && !remembers_releases(action, context.pipeline())) return result;
     result.after_apply.push_back(std::make_shared<ReleaseActions>(std::move(action), context.pipeline(), std::move(releases)));
     return result;
   }
