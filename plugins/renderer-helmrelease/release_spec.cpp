@@ -207,6 +207,20 @@ PhaseOptions read_phase(Reader& r, const Value* block, const std::string& path, 
   phase.remediate = r.int_at(remediation, "retries", path + ".remediation.retries", 0) > 0;
   const std::string strategy = r.string_at(remediation, "strategy", path + ".remediation.strategy", "rollback");
   if (strategy != "rollback") r.warn(path + ".remediation.strategy '" + strategy + "' is not supported; a failed upgrade is rolled back");
+  // Flux 2.6's strategy: RemediateOnFailure (the default) remediates as above;
+  // RetryOnFailure never remediates and tries again, which every failed
+  // reconcile of driftless does, on the pipeline's backoff.
+  const Value* chosen = r.object_at(block, "strategy", path + ".strategy");
+  r.warn_unknown(chosen, path + ".strategy", {"name", "retryInterval"});
+  const std::string name = r.string_at(chosen, "name", path + ".strategy.name", "RemediateOnFailure");
+  if (name == "RetryOnFailure") {
+    phase.remediate = false;
+    if (!r.string_at(chosen, "retryInterval", path + ".strategy.retryInterval").empty())
+      r.info(path + ".strategy.retryInterval is not used: driftless tries a failed release again on the pipeline's own "
+             "backoff");
+  } else if (name != "RemediateOnFailure") {
+    r.error(path + ".strategy.name '" + name + "' is not one of RemediateOnFailure, RetryOnFailure");
+  }
   return phase;
 }
 
@@ -288,7 +302,8 @@ void read_v2(Reader& r, const KubeObject& object, const Value* spec, const Rende
 
   const Value* install = r.object_at(spec, "install", "spec.install");
   r.warn_unknown(install, "spec.install",
-                 {"crds", "skipCRDs", "createNamespace", "remediation", "disableWait", "disableWaitForJobs", "disableHooks", "timeout"});
+                 {"crds", "skipCRDs", "createNamespace", "remediation", "strategy", "disableWait", "disableWaitForJobs",
+                  "disableHooks", "timeout"});
   release.install = read_phase(r, install, "spec.install", timeout);
   const std::string install_crds = r.string_at(install, "crds", "spec.install.crds", "Create");
   release.install.skip_crds = install_crds == "Skip" || r.bool_at(install, "skipCRDs", "spec.install.skipCRDs");
@@ -296,7 +311,8 @@ void read_v2(Reader& r, const KubeObject& object, const Value* spec, const Rende
 
   const Value* upgrade = r.object_at(spec, "upgrade", "spec.upgrade");
   r.warn_unknown(upgrade, "spec.upgrade",
-                 {"crds", "remediation", "disableWait", "disableWaitForJobs", "disableHooks", "force", "cleanupOnFail", "timeout"});
+                 {"crds", "remediation", "strategy", "disableWait", "disableWaitForJobs", "disableHooks", "force", "cleanupOnFail",
+                  "timeout"});
   release.upgrade = read_phase(r, upgrade, "spec.upgrade", timeout);
   release.upgrade.force = r.bool_at(upgrade, "force", "spec.upgrade.force");
   release.upgrade.cleanup_on_fail = r.bool_at(upgrade, "cleanupOnFail", "spec.upgrade.cleanupOnFail");

@@ -79,6 +79,32 @@ TEST(ReadRelease, FluxV2DefaultsNamesAndChartSource) {
   EXPECT_EQ(spec->release.install.timeout, std::chrono::seconds(150));
 }
 
+// Flux 2.6's install/upgrade strategy, as flux2-kustomize-helm-example writes it.
+TEST(ReadRelease, RetryOnFailureMeansNoRemediationAndAnUnknownStrategyIsAnError) {
+  Render retry(v2("  install: {strategy: {name: RetryOnFailure}, remediation: {retries: 3}}\n"
+                  "  upgrade:\n    strategy: {name: RetryOnFailure, retryInterval: 2m}\n    remediation: {retries: 3}\n"));
+  std::vector<Diagnostic> out;
+  auto spec = read_release(retry.release(), retry.index, out);
+  ASSERT_TRUE(spec);
+  EXPECT_FALSE(spec->release.install.remediate);
+  EXPECT_FALSE(spec->release.upgrade.remediate);
+  EXPECT_FALSE(mentions(out, Severity::warning, "strategy"));
+  EXPECT_TRUE(mentions(out, Severity::info, "spec.upgrade.strategy.retryInterval is not used"));
+
+  Render remediate(v2("  upgrade: {strategy: {name: RemediateOnFailure}, remediation: {retries: 3}}\n"));
+  out.clear();
+  spec = read_release(remediate.release(), remediate.index, out);
+  ASSERT_TRUE(spec);
+  EXPECT_TRUE(spec->release.upgrade.remediate);
+  EXPECT_TRUE(out.empty());
+
+  Render unknown(v2("  install: {strategy: {name: RollForward}}\n"));
+  out.clear();
+  EXPECT_FALSE(read_release(unknown.release(), unknown.index, out));
+  EXPECT_TRUE(mentions(out, Severity::error,
+                       "spec.install.strategy.name 'RollForward' is not one of RemediateOnFailure, RetryOnFailure"));
+}
+
 TEST(ReadRelease, LongV2NamesAreShortenedLikeFlux) {
   Render render(v2("  targetNamespace: a-very-long-target-namespace-name-for-testing-purposes\n"));
   std::vector<Diagnostic> out;
