@@ -40,11 +40,10 @@ function connect(fleet, detail) {
 }
 
 async function main() {
-  const settings = await api.settings();
   const fleet = new Fleet();
+  const [settings] = await Promise.all([api.settings(), fleet.load()]);
   const detail = new PipelineView(settings);
   window.addEventListener('hashchange', () => route(fleet, detail));
-  await fleet.load();
   await route(fleet, detail);
   connect(fleet, detail);
   document.body.dataset.ready = 'true';

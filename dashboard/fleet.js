@@ -52,12 +52,18 @@ export class Fleet {
       const before = this.rows.findIndex((r) => r.name > p.name);
       this.rows.splice(before < 0 ? this.rows.length : before, 0, p);
     } else return;
-    this.paint(true);
+    this.repaintSoon();
   }
 
   remove(name) {
     const at = this.rows.findIndex((r) => r.name === name);
-    if (at >= 0) { this.rows.splice(at, 1); this.paint(true); }
+    if (at >= 0) { this.rows.splice(at, 1); this.repaintSoon(); }
+  }
+
+  // Live events come in bursts (a commit touching every folder): one repaint per frame.
+  repaintSoon() {
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => { this.pending = 0; this.paint(true); });
   }
 
   showCounts(counts) {

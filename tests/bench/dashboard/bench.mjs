@@ -35,15 +35,19 @@ async function main() {
   const before = rss();
   const open = [];
   for (let i = 0; i < Number(opt.browsers); i++) open.push(await openFleet(path.join(opt.work, `browser-${i}`)));
+  const firstRev = () => open[0].page.evaluate(() => document.querySelector('#fleet .row .rev code, #fleet .row .rev a')?.textContent);
+  const initial = await firstRev();
   let peak = rss();
-  for (let t = 0; t < 20; t++) {
+  for (let t = 0; t < 40; t++) {
     await new Promise((r) => setTimeout(r, 1000));
     peak = Math.max(peak, rss());
   }
-  const live = await Promise.all(open.map((b) => b.page.textContent('#live')));
-  const updated = await open[0].page.evaluate(() => document.querySelector('#fleet .row .rev')?.textContent);
   console.log(`daemon RSS: ${before.toFixed(1)} MiB before, peak ${peak.toFixed(1)} MiB with ${open.length} browsers open ` +
-    `(+${(peak - before).toFixed(1)} MiB); streams: ${live.filter((l) => l === 'live').length} live; first row now ${updated}`);
+    `(+${(peak - before).toFixed(1)} MiB)`);
+  const live = await Promise.all(open.map((b) => b.page.evaluate(() => document.getElementById('live').textContent)));
+  const changed = await Promise.all(open.map((b) => b.page.evaluate(() => document.querySelector('#fleet .row .rev code, #fleet .row .rev a')?.textContent)));
+  console.log(`streams live: ${live.filter((l) => l === 'live').length} of ${open.length}; first row's revision ${initial} when opened, ` +
+    `now (live, every browser): ${[...new Set(changed)].join(' | ')}`);
   for (const b of open) await b.context.close();
 }
 
