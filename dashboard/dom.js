@@ -46,6 +46,6 @@ export function revisionCell(p) {
   return [id, ' ', h('small', {}, [who, info.message].filter(Boolean).join(': '))];
 }
 
-export function stateBadge(state) {
-  return h('span', { class: `state ${state}` }, state);
+export function stateBadge(state, activity) {
+  return h('span', {}, h('span', { class: `state ${state}` }, state), activity ? h('small', { class: 'activity' }, ` · ${activity}`) : null);
 }

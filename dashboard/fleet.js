@@ -105,7 +105,7 @@ export class Fleet {
       'aria-posinset': index + 1, 'aria-setsize': this.rows.length, 'data-pipeline': p.name,
     },
     h('span', { class: 'name' }, h('a', { href: `#/pipeline/${encodeURIComponent(p.name)}` }, p.name)),
-    h('span', {}, stateBadge(p.state)),
+    h('span', {}, stateBadge(p.state, p.activity)),
     h('span', { class: 'rev' }, revisionCell(p)),
     h('span', { class: 'when', title: p.lastAttempt }, ago(p.lastAttempt)),
     h('span', { class: 'duration' }, duration(p.durationMs)),

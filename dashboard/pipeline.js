@@ -82,7 +82,7 @@ export class PipelineView {
   render({ pipeline: p, runs, drift }) {
     const info = p.revisionInfo || {};
     const entries = [
-      ['State', stateBadge(p.state)],
+      ['State', stateBadge(p.state, p.activity)],
       ['Revision', revisionCell(p)],
       ['Full revision', h('code', {}, p.revision || '—')],
       ['Author', info.author || '—'],

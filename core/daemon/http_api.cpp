@@ -50,6 +50,7 @@ Value status_value(const PipelineStatus& s) {
   }
   o.set("items", std::move(items));
   if (!s.message.empty()) o.set("message", s.message);
+  if (!s.activity.empty()) o.set("activity", s.activity);
   if (!s.revision_info.empty()) {
     Object info;
     for (const auto& [key, value] : s.revision_info) info.set(key, value);

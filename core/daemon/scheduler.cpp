@@ -526,6 +526,13 @@ std::vector<PipelineStatus> Scheduler::status() const {
     out.back().replica = leadership_.replica_of(name);
     if (p.status.suspended) out.back().state = "suspended";
     else if (!out.back().leader) out.back().state = "standby";
+    else if (busy_.count(job_key(JobKind::reconcile, name)))
+      out.back().activity = std::any_of(queue_.begin(), queue_.end(),
+                                        [&](const Job& j) { return j.kind == JobKind::reconcile && j.name == name; })
+                                ? "queued"
+                                : "running";
+    else if (p.triggered)
+      out.back().activity = "queued";
     if (std::string error = leadership_.lease_error(name); !error.empty())
       out.back().errors.push_back("the pipeline's lease cannot be renewed: " + error);
   }

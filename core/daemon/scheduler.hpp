@@ -43,6 +43,9 @@ struct PipelineStatus {
   std::string replica;             ///< the replica that acts on it, as far as this one knows (Leadership::replica_of)
   /// The source's metadata of `revision` that the dashboard shows: url, commit, author, message.
   std::map<std::string, std::string> revision_info;
+  /// "queued" (a new revision, a trigger or its interval: a reconcile is due),
+  /// "running" (a reconcile, or a diff for the dashboard), "" otherwise.
+  std::string activity;
 };
 
 struct SchedulerOptions {

@@ -91,9 +91,14 @@ async function main() {
   await page.waitForSelector('#pipeline-view:not([hidden]) #summary dd');
   await page.click('#compare');
   await page.waitForSelector('li[data-action="configured"]', { timeout: 60000 });
-  await page.click('li[data-action="configured"] summary');
-  const diff = await page.textContent('li[data-action="configured"] pre.diff');
+  const configMap = `li[data-object$="/west-settings"][data-action="configured"]`;
+  await page.click(`${configMap} summary`);
+  const diff = await page.textContent(`${configMap} pre.diff`);
   check(/-\s*color: red/.test(diff) && /\+\s*color: blue/.test(diff), `the diff shows color red -> blue:\n${diff}`);
+  const secret = `li[data-object$="/west-secret"][data-action="configured"]`;
+  await page.click(`${secret} summary`);
+  const masked = await page.textContent(`${secret} pre.diff`);
+  check(masked.includes('*** (changed)') && !masked.includes('Ymx1ZQ') && !masked.includes('cmVk'), `the Secret's values are masked:\n${masked}`);
   await shot(page, 'diff.png');
 
   // An action without a token is refused by the daemon, even from its own page.

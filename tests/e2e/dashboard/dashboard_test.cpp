@@ -26,6 +26,10 @@ std::string config_map(const std::string& name, const std::string& color) {
   return "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\ndata: {color: " + color + "}\n";
 }
 
+std::string secret(const std::string& name, const std::string& base64) {
+  return "---\napiVersion: v1\nkind: Secret\nmetadata: {name: " + name + "}\ndata: {password: " + base64 + "}\n";
+}
+
 class Dashboard : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -47,7 +51,7 @@ class Dashboard : public ::testing::Test {
 TEST_F(Dashboard, ShowsTheFleetANewRevisionLiveAHealedDeploymentAndADiffAndRefusesActionsWithoutAToken) {
   TestRepo repo("dashboard");
   repo.commit({{"clusters/east/app.yaml", deployment("web") + config_map("east-settings", "green")},
-               {"clusters/west/app.yaml", config_map("west-settings", "red")}},
+               {"clusters/west/app.yaml", config_map("west-settings", "red") + secret("west-secret", "cmVk")}},
               "first version");
   const fs::path config = work_ / "driftless.yaml";
   write_file(config, "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\n"
@@ -79,7 +83,7 @@ TEST_F(Dashboard, ShowsTheFleetANewRevisionLiveAHealedDeploymentAndADiffAndRefus
 
   ASSERT_TRUE(browser.wait_for_output("STEP push", 120s)) << browser.output();
   const std::string commit = repo.commit({{"clusters/east/app.yaml", deployment("web") + config_map("east-settings", "yellow")},
-                                          {"clusters/west/app.yaml", config_map("west-settings", "blue")}},
+                                          {"clusters/west/app.yaml", config_map("west-settings", "blue") + secret("west-secret", "Ymx1ZQ==")}},
                                          "paint it");
   answer("push", commit);
 
