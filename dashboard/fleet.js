@@ -93,7 +93,10 @@ export class Fleet {
     this.last = last;
     const rows = [];
     for (let i = first; i < last; i++) rows.push(this.row(this.rows[i], i, height));
+    // Rows are rebuilt on every change: keyboard focus stays on the same pipeline's link.
+    const focused = document.activeElement?.closest?.('#fleet .row')?.dataset.pipeline;
     this.box.replaceChildren(this.spacer, ...rows);
+    if (focused) rows.find((r) => r.dataset.pipeline === focused)?.querySelector('a')?.focus({ preventScroll: true });
     const shown = document.getElementById('shown');
     shown.textContent = `${this.rows.length} of ${this.total ?? this.rows.length} shown`;
   }

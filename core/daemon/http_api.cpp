@@ -184,31 +184,34 @@ ServedResponse HttpApi::objects(const std::string& name) {
   if (!lock.owns_lock()) return json_message(429, "another diff is running; try again in a moment");
   auto run = control_.diff(name);
   if (!run.ok()) return json_message(run.error().code == ErrorCode::not_found ? 404 : 503, run.error().message);
-  std::map<std::string, const ObjectChange*> changes;
-  for (const auto& change : run->sink.changes) changes[change.id] = &change;
   Array list;
-  auto add = [&](const std::string& id, std::string kind, std::string ns, std::string object_name) {
-    Object o;
-    o.set("id", id);
-    o.set("kind", std::move(kind));
-    o.set("namespace", std::move(ns));
-    o.set("name", std::move(object_name));
-    const auto change = changes.find(id);
-    o.set("action", change == changes.end() ? "unchanged" : to_string(change->second->action));
-    o.set("diff", change == changes.end() ? "" : change->second->detail);
-    list.push_back(Value(std::move(o)));
-  };
-  std::set<std::string> rendered;
-  for (const auto& object : run->objects()) {
-    rendered.insert(object.id());
-    add(object.id(), object.kind(), object.namespace_name(), object.name());
-  }
+  std::set<std::string> ids, names;  // of the changes; "Kind/name" too, as the sink may have defaulted the namespace
   for (const auto& change : run->sink.changes) {
-    if (rendered.count(change.id)) continue;
-    // Only in the cluster (pruned by an apply): "Kind/namespace/name" or "Kind/name".
+    // "Kind/namespace/name" or "Kind/name"
     const auto first = change.id.find('/'), last = change.id.rfind('/');
-    add(change.id, change.id.substr(0, first), first == last ? "" : change.id.substr(first + 1, last - first - 1),
-        change.id.substr(last + 1));
+    Object o;
+    o.set("id", change.id);
+    o.set("kind", change.id.substr(0, first));
+    o.set("namespace", first == last ? "" : change.id.substr(first + 1, last - first - 1));
+    o.set("name", change.id.substr(last + 1));
+    o.set("action", to_string(change.action));
+    o.set("diff", change.detail);
+    list.push_back(Value(std::move(o)));
+    ids.insert(change.id);
+    names.insert(change.id.substr(0, first) + "/" + change.id.substr(last + 1));
+  }
+  // A sink that reports only what changes: the rest of the rendered objects are unchanged.
+  for (const auto& object : run->objects()) {
+    if (ids.count(object.id()) || (object.namespace_name().empty() && names.count(object.kind() + "/" + object.name())))
+      continue;
+    Object o;
+    o.set("id", object.id());
+    o.set("kind", object.kind());
+    o.set("namespace", object.namespace_name());
+    o.set("name", object.name());
+    o.set("action", "unchanged");
+    o.set("diff", "");
+    list.push_back(Value(std::move(o)));
   }
   Object root;
   root.set("pipeline", name);

@@ -41,6 +41,16 @@ async function main() {
   check(await page.textContent('#counts [data-state="ready"]') === 'ready 1', 'one pipeline ready');
   await shot(page, 'fleet.png');
 
+  // Keyboard: the first Tab reaches the skip link; a row's link opens its pipeline with Enter.
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement?.textContent) === 'Skip to content', 'the first Tab reaches the skip link');
+  await page.focus('[data-pipeline="west"] .name a');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#pipeline-view:not([hidden]) #summary dd');
+  check(await page.textContent('#pipeline-title') === 'west', 'Enter on a row opens its pipeline');
+  await page.goBack();
+  await page.waitForSelector('#fleet-view:not([hidden]) [data-pipeline="east"]');
+
   // Server-side filter, by name and by state (a count is a filter button).
   await page.fill('#filter-name', 'EA');
   await page.waitForFunction(() => document.querySelectorAll('#fleet .row').length === 1);
@@ -82,15 +92,12 @@ async function main() {
   check((await page.textContent('#drift')).includes('Deployment'), 'the healed drift names the Deployment');
   await shot(page, 'pipeline-healed.png');
 
-  // Keyboard: the skip link, then the back link, reachable by Tab.
-  await page.keyboard.press('Tab');
-  check(await page.evaluate(() => document.activeElement?.textContent) === 'Skip to content', 'the first Tab reaches the skip link');
-
   // Diff: west is suspended, so Git's new color is not in the cluster yet.
   await page.goto(`${opt.url}/ui/#/pipeline/west`);
   await page.waitForSelector('#pipeline-view:not([hidden]) #summary dd');
   await page.click('#compare');
   await page.waitForSelector('li[data-action="configured"]', { timeout: 60000 });
+  check(await page.$$eval('li[data-object$="/west-settings"]', (l) => l.length) === 1, 'each object once in the tree');
   const configMap = `li[data-object$="/west-settings"][data-action="configured"]`;
   await page.click(`${configMap} summary`);
   const diff = await page.textContent(`${configMap} pre.diff`);

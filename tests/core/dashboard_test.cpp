@@ -124,6 +124,16 @@ TEST_F(DaemonTest, APipelinesDetailHasItsRecentReconcilesFromTheAuditLog) {
   EXPECT_EQ(runs.back().string_or("pipeline"), "dev");
   EXPECT_TRUE(parsed->find("drift")->is_array());
   EXPECT_EQ(get("/api/v1/pipelines/nope").first, 404);
+
+  auto objects = parse_json(get("/api/v1/pipelines/dev/objects").second);
+  ASSERT_TRUE(objects.ok());
+  EXPECT_EQ(objects->string_or("revision"), parsed->find("pipeline")->string_or("revision"));
+  const auto& list = objects->find("objects")->as_array();
+  ASSERT_EQ(list.size(), 1u) << to_json(*objects);
+  EXPECT_EQ(list[0].string_or("id"), "ConfigMap/apps/app");
+  EXPECT_EQ(list[0].string_or("namespace"), "apps");
+  EXPECT_EQ(list[0].string_or("action"), "unchanged");
+  EXPECT_EQ(get("/api/v1/pipelines/nope/objects").first, 404);
 }
 
 TEST_F(DaemonTest, DashboardActionsAreOfferedOnlyWithAToken) {
