@@ -19,6 +19,12 @@ export async function launch(dir, options = {}) {
   });
 }
 
+// A named check: printed when it holds, thrown when it does not (the script then exits 1).
+export function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+  console.log(`ok: ${message}`);
+}
+
 export function args(argv) {
   const out = {};
   for (let i = 0; i < argv.length; i += 2) out[argv[i].replace(/^--/, '')] = argv[i + 1];

@@ -3,15 +3,10 @@
 //   node dashboard.mjs --url http://127.0.0.1:PORT --out SCREENSHOTS --handshake DIR --work DIR
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, args } from './chromium.mjs';
+import { launch, args, check } from './chromium.mjs';
 
 const opt = args(process.argv.slice(2));
 const shot = (page, name) => page.screenshot({ path: path.join(opt.out, name), fullPage: false });
-
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-  console.log(`ok: ${message}`);
-}
 
 // Tells the test what to do next and waits for its answer.
 async function step(name) {

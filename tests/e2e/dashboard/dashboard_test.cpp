@@ -4,7 +4,8 @@
 // and this test take turns: the script prints "STEP <name>" when its page is
 // waiting for something to happen outside (a push to Git, a Deployment
 // deleted by hand), this test does it and answers in <handshake>/<name>.done.
-// Screenshots of every view go to DASHBOARD_SCREENSHOTS.
+// Screenshots of every view go to DASHBOARD_SCREENSHOTS. A second test gives
+// the daemon an API token and drives the actions (tests/browser/actions.mjs).
 #include <gtest/gtest.h>
 
 #include "running_daemon.hpp"
@@ -97,4 +98,28 @@ TEST_F(Dashboard, ShowsTheFleetANewRevisionLiveAHealedDeploymentAndADiffAndRefus
       << "a suspended pipeline is not applied";
   for (const char* shot : {"fleet.png", "fleet-live.png", "fleet-phone-dark.png", "pipeline-healed.png", "diff.png"})
     EXPECT_TRUE(fs::exists(fs::path(DASHBOARD_SCREENSHOTS) / shot)) << shot;
+}
+
+TEST_F(Dashboard, WithATokenOffersActionsThatNeedIt) {
+  TestRepo repo("dashboard-actions");
+  repo.commit({{"clusters/east/app.yaml", config_map("east-settings", "green")}}, "first version");
+  const fs::path config = work_ / "driftless.yaml";
+  write_file(work_ / "api-token", "s3cret-token\n");
+  write_file(config, "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\n"
+                     "api: {tokenFile: " + (work_ / "api-token").string() + "}\n"
+                     "sources:\n- {name: fleet, type: git, url: " + ns_.env("GIT_DAEMON_URL") + repo.url_path() +
+                     ", ref: {branch: main}, interval: 1s}\n"
+                     "pipelines:\n- name: \"{{folder}}\"\n  source: fleet\n  forEachFolder: clusters/*\n"
+                     "  sink: {type: kube, kubeconfig: " + ns_.env("KUBECONFIG") + ", namespace: " + ns_.name() + "}\n");
+  daemon_ = std::make_unique<RunningDaemon>(config, work_ / "state");
+  ASSERT_TRUE(daemon_->started()) << daemon_->output();
+  ASSERT_TRUE(eventually([&] { return daemon_->pipeline("east").string_or("state") == "ready"; }, 120s)) << daemon_->output();
+
+  fs::create_directories(DASHBOARD_SCREENSHOTS);
+  BackgroundProcess browser({"node", (source_dir() / "tests/browser/actions.mjs").string(), "--url",
+                             "http://127.0.0.1:" + std::to_string(daemon_->port()), "--out", DASHBOARD_SCREENSHOTS,
+                             "--token", "s3cret-token", "--work", (work_ / "chromium").string()});
+  EXPECT_EQ(browser.wait(std::chrono::seconds(180)), 0) << browser.output() << "\n--- daemon ---\n" << daemon_->output();
+  EXPECT_EQ(daemon_->pipeline("east").string_or("state"), "ready");
+  EXPECT_EQ(daemon_->output().find("s3cret-token"), std::string::npos) << "the token is never logged";
 }
