@@ -111,36 +111,46 @@ void LiveFeed::loop() {
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
     lock.unlock();
-    // Nobody watching, nothing to do: the first poll after a browser connects
-    // publishes everything that changed since the last one it saw.
-    if (hub_.streams() > 0) poll();
+    {
+      std::lock_guard state(state_mutex_);
+      if (hub_.streams() > 0) poll(true);  // nobody watching: nothing to do
+    }
     lock.lock();
   }
 }
 
-void LiveFeed::poll() {
+std::shared_ptr<ResponseStream> LiveFeed::subscribe(std::string first) {
+  // The first stream after a time without any: what was seen then is stale, and
+  // the browser loads the whole fleet after `first` anyway; only what changes
+  // from now on is news. Under the same lock as the polls, so none is missed.
+  std::lock_guard lock(state_mutex_);
+  if (hub_.streams() == 0) poll(false);
+  return hub_.subscribe(std::move(first));
+}
+
+void LiveFeed::poll(bool publish) {
   const std::vector<PipelineStatus> pipelines = control_.status();
   std::map<std::string, std::size_t> now;
   for (const auto& status : pipelines) {
     const std::string json = to_json(status_value(status));
     const std::size_t hash = std::hash<std::string>{}(json);
     now[status.name] = hash;
-    if (auto it = seen_.find(status.name); it == seen_.end() || it->second != hash) hub_.publish("pipeline", json);
+    if (auto it = seen_.find(status.name); publish && (it == seen_.end() || it->second != hash)) hub_.publish("pipeline", json);
   }
   for (const auto& [name, hash] : seen_) {
-    if (now.count(name)) continue;
+    if (!publish || now.count(name)) continue;
     Object removed;
     removed.set("name", name);
     hub_.publish("removed", to_json(Value(std::move(removed))));
   }
   seen_ = std::move(now);
   std::string counts = to_json(state_counts(pipelines));
-  if (counts != counts_) hub_.publish("counts", counts);
+  if (publish && counts != counts_) hub_.publish("counts", counts);
   counts_ = std::move(counts);
   for (const auto& event : control_.drift()) {
     if (event.sequence <= drift_seen_) continue;
     drift_seen_ = event.sequence;
-    hub_.publish("drift", to_json(drift_value(event)));
+    if (publish) hub_.publish("drift", to_json(drift_value(event)));
   }
 }
 

@@ -50,9 +50,9 @@ bool matches(const PipelineStatus& status, const FleetQuery& query);
 /// How many pipelines are in each state.
 Value state_counts(const std::vector<PipelineStatus>& pipelines);
 
-/// Polls the daemon's status and drift events every `interval` and publishes
-/// what changed: "pipeline" (a status, as in the API), "removed" ({name}),
-/// "counts" (per state) and "drift" events.
+/// Polls the daemon's status and drift events every `interval` while a
+/// stream is open, and publishes what changed: "pipeline" (a status, as in the
+/// API), "removed" ({name}), "counts" (per state) and "drift" events.
 class LiveFeed {
  public:
   LiveFeed(DaemonControl& control, EventHub& hub, std::chrono::milliseconds interval);
@@ -60,16 +60,21 @@ class LiveFeed {
   LiveFeed(const LiveFeed&) = delete;
   LiveFeed& operator=(const LiveFeed&) = delete;
 
+  /// A new stream of the hub (nullptr at its cap) that misses no change after `first`.
+  std::shared_ptr<ResponseStream> subscribe(std::string first);
+
  private:
   void loop();
-  void poll();
+  /// Compares the status with what was seen; `publish`: tells the streams. Call with state_mutex_ held.
+  void poll(bool publish);
 
   DaemonControl& control_;
   EventHub& hub_;
   const std::chrono::milliseconds interval_;
-  std::map<std::string, std::size_t> seen_;  ///< pipeline -> hash of its last published JSON
+  std::map<std::string, std::size_t> seen_;  ///< pipeline -> hash of its JSON as last seen
   std::string counts_;
   std::uint64_t drift_seen_ = 0;
+  std::mutex state_mutex_;  ///< seen_, counts_, drift_seen_: polls and subscriptions
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -230,7 +230,7 @@ ServedResponse HttpApi::dashboard_settings() {
 }
 
 ServedResponse HttpApi::events() {
-  auto stream = hub_.subscribe("retry: 2000\n\n" + EventHub::message("hello", "{}"));
+  auto stream = feed_.subscribe("retry: 2000\n\n" + EventHub::message("hello", "{}"));
   if (!stream) return json_message(503, "too many live dashboards are open (" + std::to_string(kMaxEventStreams) + ")");
   ServedResponse response{200, "text/event-stream", "", {{"Cache-Control", "no-store"}}};
   response.stream = std::move(stream);
