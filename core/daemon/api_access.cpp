@@ -11,12 +11,6 @@
 namespace driftless::core {
 namespace {
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string trimmed(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return "";
@@ -45,10 +39,22 @@ ServedResponse refusal(int status, const std::string& message) {
 }
 
 bool is_json(std::string_view content_type) {
-  return lower(content_type.substr(0, content_type.find(';'))) == "application/json";
+  return ascii_lower(content_type.substr(0, content_type.find(';'))) == "application/json";
+}
+
+// The dashboard's own page (served by this daemon, under its Host) sends its origin.
+bool same_origin(std::string_view origin, std::string_view host) {
+  const std::string o = ascii_lower(origin), h = ascii_lower(host);
+  return !h.empty() && (o == "http://" + h || o == "https://" + h);
 }
 
 }  // namespace
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
 
 std::string read_api_token(const ApiSpec& api) {
   if (!api.token_file.empty()) {
@@ -62,10 +68,10 @@ std::string read_api_token(const ApiSpec& api) {
 }
 
 bool host_allowed(std::string_view host_header, const ApiSpec& api) {
-  const std::string host = lower(host_of(host_header));
+  const std::string host = ascii_lower(host_of(host_header));
   if (host.empty()) return false;
   if (host == "localhost" || is_ip_address(host)) return true;
-  return std::any_of(api.allowed_hosts.begin(), api.allowed_hosts.end(), [&](const std::string& h) { return lower(h) == host; });
+  return std::any_of(api.allowed_hosts.begin(), api.allowed_hosts.end(), [&](const std::string& h) { return ascii_lower(h) == host; });
 }
 
 std::optional<ServedResponse> refuse_api_request(const ServedRequest& request, const ApiSpec& api, bool mutating) {
@@ -73,14 +79,15 @@ std::optional<ServedResponse> refuse_api_request(const ServedRequest& request, c
     return refusal(403, "the Host header does not name this daemon: use its IP address or localhost, or list the name "
                         "in api.allowedHosts");
   if (!mutating) return std::nullopt;
-  if (!request.header("Origin").empty()) return refusal(403, "control requests from web pages are refused");
+  if (const std::string origin = request.header("Origin"); !origin.empty() && !same_origin(origin, request.header("Host")))
+    return refusal(403, "control requests from web pages other than the daemon's own dashboard are refused");
   const std::string token = read_api_token(api);
   if (token.empty())
     return refusal(403, "the control API is off: no token is configured (api.tokenFile, or the variable " + api.token_env +
                             ")");
   const std::string authorization = request.header("Authorization");
   const std::string_view scheme = "Bearer ";
-  if (authorization.size() <= scheme.size() || lower(authorization.substr(0, scheme.size())) != lower(scheme) ||
+  if (authorization.size() <= scheme.size() || ascii_lower(authorization.substr(0, scheme.size())) != ascii_lower(scheme) ||
       !constant_time_equal(trimmed(authorization.substr(scheme.size())), token))
     return refusal(401, "a valid 'Authorization: Bearer <token>' header is required");
   if (!is_json(request.header("Content-Type"))) return refusal(415, "control requests must have Content-Type application/json");

@@ -24,6 +24,11 @@ std::int64_t change_count(const PipelineRun& run, ChangeAction action) {
   return n;
 }
 
+// Drift events the dashboard can show, for all pipelines together.
+constexpr std::size_t kRecentDrift = 1000;
+// How much of the audit log's end is read for a pipeline's recent reconciles.
+constexpr std::streamoff kAuditTail = 4 * 1024 * 1024;
+
 }  // namespace
 
 Daemon::Daemon(Session& session) : session_(session) {}
@@ -50,6 +55,11 @@ std::unique_ptr<Daemon::Generation> Daemon::make_generation(Config config) {
   g->scheduler = std::make_unique<Scheduler>(*g->engine, g->config, metrics_, scheduler_options);
   g->scheduler->on_run([this](const PipelineRun& run, const PipelineStatus& before, const PipelineStatus& after) {
     on_run(run, before, after);
+  });
+  g->scheduler->on_drift([this](const std::string& pipeline, const std::string& reason, bool healed) {
+    std::lock_guard lock(drift_mutex_);
+    drift_.push_back({++drift_sequence_, std::chrono::system_clock::now(), pipeline, reason, healed});
+    if (drift_.size() > kRecentDrift) drift_.pop_front();
   });
   return g;
 }
@@ -127,7 +137,10 @@ bool Daemon::reload() {
     old = std::move(generation_);
     generation_ = std::move(next);
   }
-  old.reset();  // finishes its work in flight (which may write the audit log), then ends
+  {
+    std::lock_guard no_diff(diff_mutex_);
+    old.reset();  // finishes its work in flight (which may write the audit log), then ends
+  }
   {
     std::lock_guard lock(mutex_);
     generation_->scheduler->start();
@@ -170,6 +183,54 @@ bool Daemon::resume(const std::string& pipeline) {
 ApiSpec Daemon::api() {
   std::lock_guard lock(mutex_);
   return generation_ ? generation_->config.api : session_.config->api;
+}
+
+Result<PipelineRun> Daemon::diff(const std::string& pipeline) {
+  // The generation stays while its scheduler diffs: a reload waits for the diff.
+  std::lock_guard in_use(diff_mutex_);
+  Scheduler* scheduler = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (!generation_) return fail(ErrorCode::unavailable, "starting");
+    scheduler = generation_->scheduler.get();
+  }
+  return scheduler->diff(pipeline, std::chrono::seconds(30));
+}
+
+std::vector<DriftEvent> Daemon::drift() {
+  std::lock_guard lock(drift_mutex_);
+  return {drift_.begin(), drift_.end()};
+}
+
+std::vector<Value> Daemon::recent_runs(const std::string& pipeline, std::size_t count) {
+  std::string tail;
+  {
+    std::lock_guard lock(mutex_);
+    std::ifstream in(audit_path_, std::ios::binary | std::ios::ate);
+    if (!in) return {};
+    const std::streamoff size = in.tellg();
+    const std::streamoff start = std::max<std::streamoff>(0, size - kAuditTail);
+    in.seekg(start);
+    tail.resize(static_cast<std::size_t>(size - start));
+    in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+    tail.resize(static_cast<std::size_t>(in.gcount()));
+    if (start > 0) tail.erase(0, tail.find('\n') + 1);  // a partial first line
+  }
+  std::deque<Value> runs;
+  std::size_t begin = 0;
+  while (begin < tail.size()) {
+    std::size_t end = tail.find('\n', begin);
+    if (end == std::string::npos) end = tail.size();
+    const std::string_view line(tail.data() + begin, end - begin);
+    begin = end + 1;
+    // Cheap test first: most lines are other pipelines'.
+    if (line.find(pipeline) == std::string_view::npos) continue;
+    auto parsed = parse_json(line);
+    if (!parsed.ok() || parsed->string_or("pipeline") != pipeline) continue;
+    runs.push_back(std::move(*parsed));
+    if (runs.size() > count) runs.pop_front();
+  }
+  return {std::make_move_iterator(runs.begin()), std::make_move_iterator(runs.end())};
 }
 
 WebhookVerdict Daemon::webhook(const std::string& name, const std::function<std::string(const std::string&)>& header,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 
@@ -29,6 +30,9 @@ class Daemon : public DaemonControl {
   bool suspend(const std::string& pipeline) override;
   bool resume(const std::string& pipeline) override;
   ApiSpec api() override;
+  Result<PipelineRun> diff(const std::string& pipeline) override;
+  std::vector<DriftEvent> drift() override;
+  std::vector<Value> recent_runs(const std::string& pipeline, std::size_t count) override;
   WebhookVerdict webhook(const std::string& name, const std::function<std::string(const std::string&)>& header,
                          const std::string& body) override;
 
@@ -54,6 +58,10 @@ class Daemon : public DaemonControl {
   std::mutex mutex_;  ///< guards generation_ (swapped on reload) and the audit file
   std::unique_ptr<Generation> generation_;
   std::filesystem::path audit_path_;
+  std::mutex diff_mutex_;  ///< held by a diff (HTTP thread) and by whoever ends a generation
+  std::mutex drift_mutex_;
+  std::deque<DriftEvent> drift_;  ///< the last kRecentDrift events
+  std::uint64_t drift_sequence_ = 0;
   RecentDeliveries deliveries_{4096, std::chrono::hours(24)};  ///< webhook deliveries already acted on
 };
 

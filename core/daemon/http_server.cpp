@@ -4,9 +4,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "driftless/value.hpp"
@@ -74,10 +76,17 @@ std::string path_of(beast::string_view target) {
   return percent_decoded(view.substr(0, view.find('?')));
 }
 
+std::string query_of(beast::string_view target) {
+  const std::string_view view(target.data(), target.size());
+  const auto mark = view.find('?');
+  return mark == std::string_view::npos ? "" : std::string(view.substr(mark + 1));
+}
+
 ServedRequest to_request(Parser::value_type& message) {
   ServedRequest r;
   r.method = text(message.method_string());
   r.path = path_of(message.target());
+  r.query = query_of(message.target());
   for (const auto& field : message) r.headers.emplace_back(text(field.name_string()), text(field.value()));
   r.body = std::move(message.body());
   return r;
@@ -94,6 +103,23 @@ ServedResponse json_message(int status, std::string_view text) {
 std::string ServedRequest::header(std::string_view name) const {
   for (const auto& [key, value] : headers)
     if (iequals(key, name)) return value;
+  return "";
+}
+
+std::string ServedRequest::param(std::string_view name) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    const auto eq = pair.find('=');
+    std::string key(pair.substr(0, eq));
+    std::replace(key.begin(), key.end(), '+', ' ');
+    if (percent_decoded(key) != name) continue;
+    std::string value(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    std::replace(value.begin(), value.end(), '+', ' ');
+    return percent_decoded(value);
+  }
   return "";
 }
 
@@ -189,6 +215,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // `complete`: the whole request was read, so the connection may be reused.
   void respond(ServedResponse response, bool complete, bool keep_alive = false) {
+    if (response.stream) return start_stream(std::move(response));
     auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
     message->set(http::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) message->set(name, value);
@@ -203,6 +230,50 @@ class Connection : public std::enable_shared_from_this<Connection> {
                         if (complete) return self->close();
                         self->linger();
                       });
+  }
+
+  // A streamed body ends with the connection, so it needs neither a length nor chunks.
+  void start_stream(ServedResponse response) {
+    body_stream_ = std::move(response.stream);
+    http::response<http::empty_body> head(static_cast<http::status>(response.status), 11);
+    head.set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) head.set(name, value);
+    head.set(http::field::connection, "close");
+    std::ostringstream out;
+    out << head.base();
+    write_stream(out.str());
+    watch_for_close();
+  }
+
+  // The client sends nothing more; its end of the connection closing ends the
+  // stream at once instead of at the next write.
+  void watch_for_close() {
+    stream_.socket().async_read_some(asio::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->watch_for_close();
+    });
+  }
+
+  void write_stream(std::string bytes) {
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    stream_.expires_after(limits_.write_timeout);
+    asio::async_write(stream_, asio::buffer(*data), [self = shared_from_this(), data](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->wait_stream();
+    });
+  }
+
+  void wait_stream() {
+    stream_.expires_never();
+    if (!poll_) poll_.emplace(stream_.get_executor());
+    poll_->expires_after(limits_.stream_poll);
+    poll_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->stream_.socket().is_open()) return self->close();
+      std::optional<std::string> next = self->body_stream_->take();
+      if (!next) return self->close();
+      if (next->empty()) return self->wait_stream();
+      self->write_stream(std::move(*next));
+    });
   }
 
   // After refusing a request whose body is still arriving: stop sending, and
@@ -223,6 +294,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void close() {
+    if (poll_) poll_->cancel();
+    if (!stream_.socket().is_open()) return;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -237,6 +310,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<Parser> parser_;
   std::size_t requests_ = 0;
   std::array<char, 4096> discard_{};
+  std::shared_ptr<ResponseStream> body_stream_;
+  std::optional<asio::steady_timer> poll_;
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,18 +22,38 @@ namespace driftless::core {
 struct ServedRequest {
   std::string method;  ///< "GET", "POST", ...
   std::string path;    ///< the target without its query string
+  std::string query;   ///< the query string as sent (after '?'), still percent-encoded
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 
   /// The first header of that name (case-insensitive), or "".
   std::string header(std::string_view name) const;
+  /// The first query parameter of that name, decoded ('+' is a space), or "".
+  std::string param(std::string_view name) const;
+};
+
+/// A response body written as it is produced (Server-Sent Events): after the
+/// head the server asks take() every HttpLimits::stream_poll and writes what
+/// it returns, until it returns nullopt or a write misses the write timeout
+/// (a client that does not read is dropped, never buffered for).
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  /// What to send now ("" when nothing yet), or nullopt when the stream is over.
+  virtual std::optional<std::string> take() = 0;
 };
 
 struct ServedResponse {
-  int status = 200;
-  std::string content_type = "application/json";
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  ServedResponse(int status_code = 200, std::string type = "application/json", std::string text = {}, Headers extra = {})
+      : status(status_code), content_type(std::move(type)), body(std::move(text)), headers(std::move(extra)) {}
+
+  int status;
+  std::string content_type;
   std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  ///< besides Content-Type and Content-Length
+  Headers headers;  ///< besides Content-Type and Content-Length
+  /// Set: the body is this stream (`body` is ignored), and the connection closes after it.
+  std::shared_ptr<ResponseStream> stream;
 };
 
 /// A JSON answer {"message": text}, the shape of every answer that is not data.
@@ -55,6 +76,7 @@ struct HttpLimits {
   std::vector<std::string> reserved_paths;
   std::chrono::milliseconds reserved_head_timeout{2'000};
   std::size_t max_requests_per_connection = 100;
+  std::chrono::milliseconds stream_poll{200};  ///< how often a ResponseStream is asked for more
 };
 
 /// Parses one complete request from `bytes` with the server's own parser

@@ -9,14 +9,6 @@
 #include "log/logging.hpp"
 
 namespace driftless::core {
-namespace {
-
-constexpr const char* kSuspendedFile = "suspended-pipelines";
-constexpr const char* kFolderPipelinesFile = "folder-pipelines";  // name, source, folder: one line each, tab-separated
-
-double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
-
-Labels pipeline_labels(const std::string& name) { return {{"pipeline", name}}; }
 
 std::vector<std::string> error_texts(const PipelineRun& run) {
   std::vector<std::string> out;
@@ -25,6 +17,15 @@ std::vector<std::string> error_texts(const PipelineRun& run) {
       if (d.severity == Severity::error) out.push_back(format(d));
   return out;
 }
+
+namespace {
+
+constexpr const char* kSuspendedFile = "suspended-pipelines";
+constexpr const char* kFolderPipelinesFile = "folder-pipelines";  // name, source, folder: one line each, tab-separated
+
+double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
+
+Labels pipeline_labels(const std::string& name) { return {{"pipeline", name}}; }
 
 std::string fetch_error_text(const std::string& source, const Error& error, bool have_revision) {
   return "source '" + source + "' could not be fetched (" + to_string(error.code) + "): " + error.message +
@@ -245,14 +246,18 @@ void Scheduler::do_fetch(const std::string& source) {
   const std::set<std::string> untouched = engine_.untouched(source, ready);
   for (auto& [name, p] : pipelines_) {
     if (p.target.source != source) continue;
-    if (untouched.count(name)) record_revision(p.status, outcome.revision);
+    if (untouched.count(name)) record_revision(p.status, outcome.revision, outcome.metadata);
     else p.triggered = true;
   }
   if (!untouched.empty())
     process_logger().info("pipelines not touched by the new revision", {{"source", source}, {"untouched", std::to_string(untouched.size())}});
 }
 
-void Scheduler::record_revision(PipelineStatus& status, const std::string& revision) {
+void Scheduler::record_revision(PipelineStatus& status, const std::string& revision,
+                                const std::map<std::string, std::string>& metadata) {
+  status.revision_info.clear();
+  for (const char* key : {"url", "commit", "author", "message"})
+    if (auto m = metadata.find(key); m != metadata.end()) status.revision_info[key] = m->second;
   if (status.revision != revision && !status.revision.empty()) metrics_.forget("revision", status.revision);
   status.revision = revision;
   metrics_.set("driftless_pipeline_info", {{"pipeline", status.name}, {"revision", revision}}, 1);
@@ -301,6 +306,7 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     if (leadership_.leads(pipeline))
       engine_.start_watch(pipeline, {[this](const std::string& drifted, const std::string& reason, bool healed) {
                                        metrics_.count("driftless_drift_events_total", pipeline_labels(drifted));
+                                       if (drift_listener_) drift_listener_(drifted, reason, healed);
                                        if (healed) {
                                          process_logger().info("drift healed by the sink", {{"pipeline", drifted}, {"reason", reason}});
                                          return;
@@ -360,7 +366,7 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
       s.state = "waiting";
       state.due = now + options_.first_backoff;
     } else if (ok) {
-      record_revision(s, run.revision);
+      record_revision(s, run.revision, run.metadata);
       s.last_success = s.last_attempt;
       s.failures = 0;
       s.state = "ready";
@@ -442,6 +448,24 @@ void Scheduler::retry_now_if_failed(const std::string& pipeline, const std::stri
   wake_.notify_all();
 }
 
+Result<PipelineRun> Scheduler::diff(const std::string& pipeline, std::chrono::seconds wait) {
+  const std::string key = job_key(JobKind::reconcile, pipeline);
+  {
+    std::unique_lock lock(mutex_);
+    if (!pipelines_.count(pipeline)) return fail(ErrorCode::not_found, "no pipeline named '" + pipeline + "'");
+    if (!wake_.wait_for(lock, wait, [&] { return stopping_ || !busy_.count(key); }) || stopping_)
+      return fail(ErrorCode::unavailable, "pipeline '" + pipeline + "' is being reconciled; try again in a moment");
+    busy_.insert(key);  // the loop queues no reconcile of it meanwhile
+  }
+  auto runs = engine_.run(RunStage::diff, pipeline, false);
+  std::lock_guard lock(mutex_);
+  busy_.erase(key);
+  wake_.notify_all();
+  for (auto& run : runs)
+    if (run.pipeline == pipeline) return std::move(run);
+  return fail(ErrorCode::not_found, "pipeline '" + pipeline + "' is not in its source's current revision");
+}
+
 bool Scheduler::reconcile_now(const std::string& pipeline, const std::string& reason) {
   std::lock_guard lock(mutex_);
   auto it = pipelines_.find(pipeline);
@@ -502,6 +526,13 @@ std::vector<PipelineStatus> Scheduler::status() const {
     out.back().replica = leadership_.replica_of(name);
     if (p.status.suspended) out.back().state = "suspended";
     else if (!out.back().leader) out.back().state = "standby";
+    else if (busy_.count(job_key(JobKind::reconcile, name)))
+      out.back().activity = std::any_of(queue_.begin(), queue_.end(),
+                                        [&](const Job& j) { return j.kind == JobKind::reconcile && j.name == name; })
+                                ? "queued"
+                                : "running";
+    else if (p.triggered)
+      out.back().activity = "queued";
     if (std::string error = leadership_.lease_error(name); !error.empty())
       out.back().errors.push_back("the pipeline's lease cannot be renewed: " + error);
   }

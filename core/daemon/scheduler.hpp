@@ -41,6 +41,11 @@ struct PipelineStatus {
   bool suspended = false;
   bool leader = true;              ///< this replica acts on it (see highAvailability)
   std::string replica;             ///< the replica that acts on it, as far as this one knows (Leadership::replica_of)
+  /// The source's metadata of `revision` that the dashboard shows: url, commit, author, message.
+  std::map<std::string, std::string> revision_info;
+  /// "queued" (a new revision, a trigger or its interval: a reconcile is due),
+  /// "running" (a reconcile, or a diff for the dashboard), "" otherwise.
+  std::string activity;
 };
 
 struct SchedulerOptions {
@@ -50,8 +55,13 @@ struct SchedulerOptions {
   std::filesystem::path state_dir;  ///< suspended pipelines are remembered here
 };
 
+/// The error diagnostics of a run, formatted (a status's `errors`).
+std::vector<std::string> error_texts(const PipelineRun& run);
+
 /// Called after every reconcile (audit log, notifications).
 using RunListener = std::function<void(const PipelineRun&, const PipelineStatus& before, const PipelineStatus& after)>;
+/// Called for every drift event of a watch: healed by the sink itself, or a reconcile follows.
+using DriftListener = std::function<void(const std::string& pipeline, const std::string& reason, bool healed)>;
 
 class Scheduler {
  public:
@@ -61,6 +71,7 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   void on_run(RunListener listener) { listener_ = std::move(listener); }
+  void on_drift(DriftListener listener) { drift_listener_ = std::move(listener); }
 
   /// Starts the loop and the workers.
   void start();
@@ -79,6 +90,11 @@ class Scheduler {
   /// Stops scheduling a pipeline (kept across restarts) / starts again.
   bool suspend(const std::string& pipeline);
   bool resume(const std::string& pipeline);
+
+  /// What an apply of `pipeline` would change now (RunStage::diff, at the
+  /// current revision), run on the calling thread and never beside a
+  /// reconcile of the same pipeline; waits up to `wait` for one in flight.
+  Result<PipelineRun> diff(const std::string& pipeline, std::chrono::seconds wait);
 
   std::vector<PipelineStatus> status() const;
   /// This replica and its fellows; nullopt without highAvailability.
@@ -99,7 +115,8 @@ class Scheduler {
   void do_fetch(const std::string& source);
   void do_reconcile(const std::string& pipeline);
   void do_retire(const std::string& pipeline);
-  void record_revision(PipelineStatus& status, const std::string& revision);  // call with mutex_ held
+  void record_revision(PipelineStatus& status, const std::string& revision,
+                       const std::map<std::string, std::string>& metadata);  // call with mutex_ held
   void refresh_targets();  // call with mutex_ held
   void wake_waiting();     // call with mutex_ held: pipelines waiting for a dependency try again now
   void save_folder_pipelines();  // call with mutex_ held
@@ -113,6 +130,7 @@ class Scheduler {
   Metrics& metrics_;
   SchedulerOptions options_;
   RunListener listener_;
+  DriftListener drift_listener_;
   Leadership leadership_;
   std::mutex watch_mutex_;  ///< a drift watch starts only while leading, never after the lease was lost
 

@@ -98,6 +98,13 @@ TEST(ApiAccess, MutatingCallsNeedTokenNoOriginAndJson) {
   EXPECT_EQ(refusal_status(control_request({host, json}), api), 401);
   EXPECT_EQ(refusal_status(control_request({host, {"Content-Type", "text/plain"}, bearer}), api), 415);
   EXPECT_EQ(refusal_status(control_request({host, json, bearer, {"Origin", "null"}}), api), 403);
+  EXPECT_EQ(refusal_status(control_request({host, json, bearer, {"Origin", "http://evil.example"}}), api), 403);
+  EXPECT_EQ(refusal_status(control_request({host, json, bearer, {"Origin", "http://127.0.0.1"}}), api), 403)
+      << "another port is another origin";
+  EXPECT_EQ(refusal_status(control_request({host, json, bearer, {"Origin", "http://127.0.0.1:9797"}}), api), 0)
+      << "the daemon's own dashboard";
+  EXPECT_EQ(refusal_status(control_request({host, json, {"Origin", "http://127.0.0.1:9797"}}), api), 401)
+      << "the dashboard needs the token too";
   EXPECT_EQ(refusal_status(control_request({{"Host", "evil.example"}, json, bearer}), api), 403);
   EXPECT_FALSE(refuse_api_request(control_request({host}), api, false)) << "reading status needs only the Host check";
   ::unsetenv("DRIFTLESS_TEST_NO_SUCH_VARIABLE");

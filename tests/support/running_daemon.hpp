@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <random>
 #include <regex>
 
 #include "driftless/value.hpp"
@@ -27,11 +28,14 @@ class RunningDaemon {
     if (!process_->wait_for_output("driftless is running", std::chrono::seconds(30))) return;
     std::smatch m;
     const std::string log = process_->output();
-    if (std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)")))
-      client_ = std::make_unique<httplib::Client>("127.0.0.1", std::stoi(m[1]));
+    if (!std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)"))) return;
+    port_ = std::stoi(m[1]);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
   }
 
   bool started() const { return client_ != nullptr; }
+  /// The port it serves on.
+  int port() const { return port_; }
   /// Everything the daemon logged so far.
   std::string output() const { return process_->output(); }
 
@@ -49,6 +53,45 @@ class RunningDaemon {
  private:
   std::unique_ptr<BackgroundProcess> process_;
   std::unique_ptr<httplib::Client> client_;
+  int port_ = 0;
+};
+
+/// A namespace of the tests/env cluster for one test ("<prefix>-<random>"),
+/// deleted (without waiting) at the end, and kubectl against the cluster.
+class ClusterNamespace {
+ public:
+  explicit ClusterNamespace(const std::string& prefix)
+      : env_(require_env()), name_(prefix + "-" + std::to_string(std::random_device{}() % 1000000)) {
+    created_ = !env_["KUBECONFIG"].empty() && kubectl({"create", "namespace", name_}).exit_code == 0;
+  }
+  ~ClusterNamespace() {
+    if (created_) kubectl({"delete", "namespace", name_, "--wait=false"});
+  }
+  ClusterNamespace(const ClusterNamespace&) = delete;
+  ClusterNamespace& operator=(const ClusterNamespace&) = delete;
+
+  /// False when tests/env has no cluster or the namespace could not be made.
+  bool created() const { return created_; }
+  const std::string& name() const { return name_; }
+  /// The environment of tests/env (KUBECONFIG, GIT_DAEMON_URL, ...).
+  const std::map<std::string, std::string>& env() const { return env_; }
+  std::string env(const std::string& key) const {
+    auto it = env_.find(key);
+    return it == env_.end() ? "" : it->second;
+  }
+
+  CommandResult kubectl(std::vector<std::string> args) const {
+    args.insert(args.begin(), {env("KUBECTL"), "--kubeconfig", env("KUBECONFIG")});
+    return run(args);
+  }
+  bool exists(const std::string& kind, const std::string& object) const {
+    return kubectl({"get", kind, object, "-n", name_, "-o", "name"}).exit_code == 0;
+  }
+
+ private:
+  std::map<std::string, std::string> env_;
+  std::string name_;
+  bool created_ = false;
 };
 
 }  // namespace driftless::test

@@ -4,8 +4,6 @@
 // from Git has its objects deleted only when pruneOnFolderRemoval says so.
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include "running_daemon.hpp"
 
 using namespace driftless;
@@ -17,43 +15,29 @@ namespace {
 
 class FolderLifecycle : public ::testing::TestWithParam<bool> {
  protected:
-  void SetUp() override {
-    env_ = require_env();
-    ASSERT_FALSE(env_["KUBECONFIG"].empty()) << "tests/env has no cluster";
-    ns_ = "folders-" + std::to_string(std::random_device{}() % 1000000);
-    ASSERT_EQ(kubectl({"create", "namespace", ns_}).exit_code, 0);
-  }
-  void TearDown() override {
-    daemon_.reset();
-    kubectl({"delete", "namespace", ns_, "--wait=false"});
-  }
+  void SetUp() override { ASSERT_TRUE(ns_.created()) << "tests/env has no cluster, or the namespace was refused"; }
+  void TearDown() override { daemon_.reset(); }
 
-  CommandResult kubectl(std::vector<std::string> args) {
-    args.insert(args.begin(), {env_["KUBECTL"], "--kubeconfig", env_["KUBECONFIG"]});
-    return run(args);
-  }
-  bool exists(const std::string& kind, const std::string& name) {
-    return kubectl({"get", kind, name, "-n", ns_, "-o", "name"}).exit_code == 0;
-  }
+  CommandResult kubectl(std::vector<std::string> args) { return ns_.kubectl(std::move(args)); }
+  bool exists(const std::string& kind, const std::string& name) { return ns_.exists(kind, name); }
   static std::string config_map(const std::string& name) {
     return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\ndata: {cluster: " + name + "}\n";
   }
 
   void start(const TestRepo& repo, bool prune) {
     write_file(work_ / "driftless.yaml", "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\n"
-                                         "sources:\n- {name: fleet, type: git, url: " + env_["GIT_DAEMON_URL"] + repo.url_path() +
+                                         "sources:\n- {name: fleet, type: git, url: " + ns_.env("GIT_DAEMON_URL") + repo.url_path() +
                                          ", ref: {branch: main}, interval: 1s}\n"
                                          "pipelines:\n- name: \"{{folder}}\"\n  source: fleet\n  forEachFolder: clusters/*\n"
                                          "  pruneOnFolderRemoval: " + (prune ? "true" : "false") + "\n"
-                                         "  sink: {type: kube, kubeconfig: " + env_["KUBECONFIG"] + ", namespace: " + ns_ + "}\n");
+                                         "  sink: {type: kube, kubeconfig: " + ns_.env("KUBECONFIG") + ", namespace: " + ns_.name() + "}\n");
     daemon_ = std::make_unique<RunningDaemon>(work_ / "driftless.yaml", work_ / "state");
     ASSERT_TRUE(daemon_->started()) << daemon_->output();
   }
 
   Value pipeline(const std::string& name) { return daemon_->pipeline(name); }
 
-  std::map<std::string, std::string> env_;
-  std::string ns_;
+  ClusterNamespace ns_{"folders"};
   TempDir work_;
   std::unique_ptr<RunningDaemon> daemon_;
 };
@@ -86,7 +70,7 @@ TEST_P(FolderLifecycle, AFolderAddedIsAppliedAndARemovedOneIsPrunedOnlyWhenConfi
               std::string::npos) << west.string_or("message");
     EXPECT_NE(west.string_or("message").find("left in place"), std::string::npos);
     // No longer managed: deleted by hand, it is not healed back.
-    ASSERT_EQ(kubectl({"delete", "configmap", "west", "-n", ns_}).exit_code, 0);
+    ASSERT_EQ(kubectl({"delete", "configmap", "west", "-n", ns_.name()}).exit_code, 0);
     std::this_thread::sleep_for(2s);
     EXPECT_FALSE(exists("configmap", "west"));
   }
