@@ -17,7 +17,6 @@ namespace driftless::kube {
 namespace {
 
 constexpr const char* kPruneAnnotation = "driftless.dev/prune";
-constexpr std::size_t kListPageSize = 1000;
 constexpr std::size_t kRequestChunk = 1000;
 constexpr std::size_t kListsAtOnce = 8;  // pages of up to kListPageSize items each in memory at once
 constexpr int kDiscoveryAttempts = 6;    // reads of discovery until a new CRD's kind is served
@@ -57,6 +56,7 @@ struct Item {
   bool in_sync = false;
   std::string owner;  // the live object's pipeline label
   ChangeAction action = ChangeAction::unchanged;
+  std::int64_t generation = 0;  // metadata.generation the apply answered with (kinds with a rollout)
 
   std::string path() const { return type.object_path(entry.namespace_name, entry.name); }
 };
@@ -427,6 +427,10 @@ class Reconciler {
       }
       const HttpResponse& r = *responses[i];
       if (!dry_run) item.action = r.status == 201 ? ChangeAction::created : ChangeAction::configured;
+      // The generation this write made: the health wait takes no state of an older one.
+      if (!dry_run && has_rollout(item.entry.kind))
+        if (auto written = parse_json(r.body); written.ok())
+          if (const Value* g = written->at_path({"metadata", "generation"}); g && g->is_int()) item.generation = g->as_int();
       if (results) {
         auto parsed = parse_json(r.body);
         results->push_back(parsed.ok() ? std::move(*parsed) : Value());
@@ -509,7 +513,7 @@ class Reconciler {
   bool settle_definitions(const std::vector<Item*>& crds) {
     if (crds.empty()) return true;
     std::vector<HealthTarget> targets;
-    for (const Item* crd : crds) targets.push_back({crd->entry.id(), crd->path()});
+    for (const Item* crd : crds) targets.push_back({crd->entry.id(), crd->path(), {}, 0});  // polled: CRDs are not watched in full
     if (!waited_healthy(std::move(targets))) return false;
     for (int attempt = 1;; ++attempt) {
       auto fresh = s_.cluster.rediscover();
@@ -706,7 +710,7 @@ class Reconciler {
     for (const auto& item : items_)
       if ((!wave || item.wave == *wave) &&
           (has_rollout(item.entry.kind) || (item.action != ChangeAction::unchanged && may_have_ready(item.type))))
-        targets.push_back({item.entry.id(), item.path()});
+        targets.push_back({item.entry.id(), item.path(), item.entry.key(), item.generation});
     if (targets.empty()) return true;
     context_.logger().info("waiting for health", {{"objects", std::to_string(targets.size())},
                                                   {"wave", wave ? std::to_string(*wave) : std::string("all")}});
@@ -717,7 +721,7 @@ class Reconciler {
   bool waited_healthy(std::vector<HealthTarget> targets) {
     HealthTarget unhealthy;
     auto r = wait_healthy(context_, s_.client, std::move(targets), s_.settings.health_timeout, s_.settings.concurrency,
-                          &unhealthy);
+                          &unhealthy, s_.live_states);
     if (r.ok()) return true;
     if (r.error().code != ErrorCode::cancelled)
       for (const auto& item : items_)
@@ -768,9 +772,9 @@ HttpRequest server_side_apply(const KubeClient& client, const std::string& path,
   return r;
 }
 
-std::string managed_list_path(const std::string& collection, const std::string& continue_token) {
+std::string managed_list_path(const std::string& collection, const std::string& continue_token, std::size_t limit) {
   const std::string selector = std::string(kManagedByLabel) + "=" + kManagedByValue;
-  std::string path = collection + "?labelSelector=" + url_encode(selector) + "&limit=" + std::to_string(kListPageSize);
+  std::string path = collection + "?labelSelector=" + url_encode(selector) + "&limit=" + std::to_string(limit);
   if (!continue_token.empty()) path += "&continue=" + url_encode(continue_token);
   return path;
 }

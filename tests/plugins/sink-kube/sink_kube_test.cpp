@@ -731,6 +731,47 @@ TEST_F(KubeSink, DaemonDoesNotTakeItsOwnWritesForDrift) {
   EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "cm0", ".data.value") == "v2"; }, 30s)) << daemon.output();
 }
 
+// The value of "<name>=N" on the first "healthy" line of `log` (a health wait that ended well); -1 when none.
+long health_wait(const std::string& log, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(log, m, std::regex(" info healthy (?:[^\n]* )?" + name + "=(\\d+)"))) return -1;
+  return std::stol(m[1]);
+}
+
+// In `driftless run` the drift watch reads Deployments whole, and the health
+// wait takes their states from it: the first apply of a Deployment reads it
+// not once while waiting for it (a poll would, at once and every 0.5 s). The
+// CLI's apply, which holds no watch, polls.
+TEST_F(KubeSink, DaemonWaitsForHealthOnTheWatchWithoutPolling) {
+  auto [ns, fleet] = scenario("watchhealth");
+  fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find(" reconciled ") != std::string::npos; }, 60s))
+      << daemon.output();
+  EXPECT_EQ(field("deployment", ns, "web", ".status.availableReplicas"), "1");
+  EXPECT_EQ(health_wait(daemon.output(), "objects"), 1) << daemon.output();
+  EXPECT_EQ(health_wait(daemon.output(), "watched"), 1) << daemon.output();
+  EXPECT_EQ(health_wait(daemon.output(), "reads"), 0) << daemon.output();
+
+  // A rollout that never ends is still waited for, and named, from the watch's states.
+  Fleet stuck(unique("stuckwatch"), ns, "      healthTimeout: 5s\n");
+  stuck.write("stuck.yaml", deployment("stuck", "registry.example/web:1", "      nodeSelector: {nowhere: \"true\"}\n"));
+  test::BackgroundProcess waiting(test::BackgroundProcess::driftless_argv(stuck.args("run")));
+  EXPECT_TRUE(test::eventually(
+      [&] { return waiting.output().find("not healthy after 5 s: Deployment/" + ns + "/stuck") != std::string::npos; }, 60s))
+      << waiting.output();
+  EXPECT_NE(waiting.output().find("available"), std::string::npos) << waiting.output();
+  EXPECT_EQ(health_wait(waiting.output(), "objects"), -1) << waiting.output();
+
+  Fleet polled(unique("polled"), ns);
+  polled.write("other.yaml", deployment("other", "registry.example/web:1"));
+  auto applied = polled.apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_EQ(health_wait(applied.err, "watched"), 0) << applied.err;
+  EXPECT_GE(health_wait(applied.err, "reads"), 1) << applied.err;
+}
+
 // `driftless run` on a ConfigMap and a Deployment that never becomes available,
 // once its first reconcile waits for health; nullptr when it never got there.
 std::unique_ptr<test::BackgroundProcess> daemon_waiting_for_health(Fleet& fleet) {
