@@ -419,9 +419,10 @@ class Reconciler {
         continue;
       }
       if (answer.outcome != ApiOutcome::ok) {
-        const char* verb = !dry_run                               ? " could not be applied: "
-                           : answer.outcome == ApiOutcome::invalid ? " is invalid (server-side dry run): "
-                                                                   : " was refused by the server-side dry run: ";
+        const bool invalid = answer.outcome == ApiOutcome::invalid;
+        const char* verb = !dry_run ? (invalid ? " is invalid: " : " could not be applied: ")
+                           : invalid ? " is invalid (server-side dry run): "
+                                     : " was refused by the server-side dry run: ";
         error(item, item.entry.id() + verb + failure_message(responses[i]));
         continue;
       }
@@ -539,7 +540,8 @@ class Reconciler {
     const auto new_namespaces = namespaces_being_created();
     Plan plan;
     std::vector<Item*> now;
-    for (Item* item : changed_items()) {
+    const std::vector<Item*> changed = changed_items();
+    for (Item* item : changed) {
       if (item->stage == kNamespaces) plan.namespaces.push_back(item);
       else plan.waves[item->wave].stages[item->stage].push_back(item);
       if (!deferred(*item, new_namespaces)) now.push_back(item);
@@ -548,8 +550,11 @@ class Reconciler {
     if (hooks_due_)
       for (const auto& hook : hooks_)
         if (hook.role.has(hooks::Phase::sync)) plan.waves[hook.role.wave];  // a wave of Sync hooks alone runs too
-    // Everything that can be validated now is, before the first write.
-    if (!send_applies(now, true)) return;
+    // Everything that can be validated now is, before the first write; an
+    // object written alone (nothing else to apply, no namespace to create, no
+    // hook to run) is validated by its apply, which answers the same.
+    const bool lone_write = changed.size() == 1 && now.size() == 1 && absent_namespaces_.empty() && !hooks_due_;
+    if (!lone_write && !send_applies(now, true)) return;
     if (!empty_render_guard()) return;
     s_.announce_writes(applied_state());
     HookRunner hooks(context_, s_.client, s_.settings, s_.pipeline, report_.diagnostics);

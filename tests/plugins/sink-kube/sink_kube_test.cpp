@@ -244,10 +244,10 @@ TEST_F(KubeSink, ThrottledAndNotReadyAnswersAreRetriedWithinOneReconcile) {
   auto applied = fleet.apply();
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   EXPECT_EQ(field("configmap", ns, "settings", ".data.value"), "through-the-proxy");
-  EXPECT_EQ(counter(applied.err, "retries"), 2) << applied.err;  // the first dry run (PATCH), twice
+  EXPECT_EQ(counter(applied.err, "retries"), 2) << applied.err;  // the first PATCH (the inventory's write), twice
   std::lock_guard lock(mutex);
   EXPECT_GE(requests["GET"], 3);    // discovery's first read was refused twice, then sent a third time
-  EXPECT_GE(requests["PATCH"], 4);  // dry run three times, then the apply
+  EXPECT_GE(requests["PATCH"], 4);  // the inventory three times, then the apply (written alone: no dry run)
 }
 
 // Behind several API servers (or while aggregated discovery is refreshed),
@@ -304,6 +304,34 @@ TEST_F(KubeSink, OneInvalidObjectBlocksTheWholeApply) {
   EXPECT_NE(result.err.find("replicas"), std::string::npos) << result.err;
   EXPECT_EQ(counter(result.err, "writes"), 0) << result.err;
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(exists("configmap", ns, "cm" + std::to_string(i)));
+}
+
+// A set is validated by server-side dry run before its first write; an
+// object written alone is validated by its own apply, which answers the same:
+// an invalid one is an error naming it and what is wrong, and nothing changes.
+TEST_F(KubeSink, AnObjectWrittenAloneIsValidatedByItsOwnApply) {
+  auto [ns, fleet] = scenario("lone");
+  fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  auto first = fleet.apply();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(counter(first.err, "dry_runs"), 2) << first.err;
+
+  fleet.write("settings.yaml", config_map("settings", "v2"));
+  auto changed = fleet.apply();
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_EQ(counter(changed.err, "writes"), 1) << changed.err;
+  EXPECT_EQ(counter(changed.err, "dry_runs"), 0) << changed.err;
+  EXPECT_EQ(field("configmap", ns, "settings", ".data.value"), "v2");
+
+  std::string invalid = deployment("web", "registry.example/web:2");
+  fleet.write("web.yaml", invalid.replace(invalid.find("replicas: 1"), 11, "replicas: -5"));
+  auto refused = fleet.apply();
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("web.yaml:1: error: Deployment/" + ns + "/web is invalid: "), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("replicas"), std::string::npos) << refused.err;
+  EXPECT_EQ(counter(refused.err, "dry_runs"), 0) << refused.err;
+  EXPECT_EQ(field("deployment", ns, "web", ".spec.template.spec.containers[0].image"), "registry.example/web:1");
 }
 
 TEST_F(KubeSink, ImpersonatedTenantIsHeldToItsNamespace) {
