@@ -9,9 +9,9 @@ two lines, each "total N: VERB n, ..." per app:
          Pods, bindings, status updates), which are the same whoever applies;
   tool   the requests on what the tools themselves read and write: the app's
          kinds, ConfigMaps (driftless's inventory) and Namespaces, main resource
-         only (no status or other subresource). The controllers' share in it is
-         the Deployment controller's revision update (PUT), one per Deployment,
-         in both runs.
+         only (no status or other subresource). The controllers write those
+         kinds' status only, so this is the tool's, but for the fleet bench's own
+         LIST of Deployments while it waits for kubectl's to be Available.
 
 Server-side apply is the verb APPLY; its dry runs are counted apart as
 "APPLY dry-run".
