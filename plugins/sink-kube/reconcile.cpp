@@ -344,6 +344,13 @@ class Reconciler {
     }
     for (const auto& name : present) needed.erase(name);
     if (needed.empty()) return true;
+    // Without createNamespaces nothing is done about an absent namespace but
+    // the error: the dry run (or the apply of an object written alone) finds
+    // it, as NotFound on the namespace, with no GET before.
+    if (!s_.settings.create_namespaces) {
+      unchecked_namespaces_ = std::move(needed);
+      return true;
+    }
     auto absent = absent_namespaces(s_.client, std::move(needed), s_.settings.concurrency);
     if (!absent.ok()) {
       error(absent.error().message);
@@ -418,6 +425,7 @@ class Reconciler {
         unanswered.push_back(&item);
         continue;
       }
+      if (answer.outcome != ApiOutcome::ok && namespace_missing(item, responses[i])) continue;
       if (answer.outcome != ApiOutcome::ok) {
         const bool invalid = answer.outcome == ApiOutcome::invalid;
         const char* verb = !dry_run ? (invalid ? " is invalid: " : " could not be applied: ")
@@ -442,6 +450,19 @@ class Reconciler {
       error(why + ": " + unanswered.front()->entry.id() +
             (unanswered.size() > 1 ? " and " + std::to_string(unanswered.size() - 1) + " more" : "") +
             (dry_run ? " could not be validated" : " could not be applied"));
+  }
+
+  // Whether `response` refused `item` because its namespace does not exist
+  // (one of unchecked_namespaces_); the error, on the first object that needs
+  // the namespace, is then reported once per namespace.
+  bool namespace_missing(const Item& item, const Result<HttpResponse>& response) {
+    auto needed = unchecked_namespaces_.find(item.entry.namespace_name);
+    if (needed == unchecked_namespaces_.end() || !response.ok() || response->status != 404) return false;
+    auto status = parse_json(response->body);
+    const Value* details = status.ok() ? status->find("details") : nullptr;
+    if (!details || details->string_or("kind") != "namespaces") return false;
+    if (missing_reported_.insert(needed->first).second) error(item, missing_namespace_message(needed->first, needed->second));
+    return true;
   }
 
   std::vector<Item*> changed_items() {
@@ -750,6 +771,8 @@ class Reconciler {
   std::string digest_;       // of the desired set, when it has hooks
   bool hooks_due_ = false;   // the set changed since its hooks last ran
   std::vector<std::string> absent_namespaces_;  // created first (createNamespaces)
+  std::map<std::string, std::vector<std::string>> unchecked_namespaces_;  // namespace -> ids of new objects in it (no createNamespaces)
+  std::set<std::string> missing_reported_;  // of those, the ones a refusal showed absent
 };
 
 }  // namespace

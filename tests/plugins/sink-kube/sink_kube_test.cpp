@@ -370,6 +370,8 @@ TEST_F(KubeSink, AMissingNamespaceIsAnErrorNamingItItsObjectsAndTheOption) {
   EXPECT_EQ(apply.exit_code, 1);
   EXPECT_NE(apply.err.find("a.yaml:1: error: " + message), std::string::npos) << apply.err;
   EXPECT_EQ(counter(apply.err, "writes"), 0) << apply.err;
+  // The inventory and a list of the ConfigMaps of each namespace: the dry run found the namespace missing, no GET did.
+  EXPECT_EQ(counter(apply.err, "reads"), 3) << apply.err;
   EXPECT_FALSE(exists("configmap", ns, "c"));
 }
 
