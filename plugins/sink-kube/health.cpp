@@ -1,12 +1,16 @@
 #include "health.hpp"
 
-#include <thread>
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 
 namespace driftless::kube {
 namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(500);
 constexpr auto kProgressInterval = std::chrono::seconds(10);
+constexpr auto kWatchedReread = std::chrono::seconds(15);  // a target a watch covers is read anyway, this often
 
 std::int64_t int_at(const Value& v, std::initializer_list<std::string_view> path, std::int64_t fallback = 0) {
   const Value* x = v.at_path(path);
@@ -38,9 +42,8 @@ bool has_rollout(const std::string& kind) {
          kind == "PersistentVolumeClaim" || kind == "CustomResourceDefinition";
 }
 
-std::optional<std::string> unhealthy_reason(const Value& live, bool& failed) {
+std::optional<std::string> unhealthy_reason(const Value& live, const std::string& kind, bool& failed) {
   failed = false;
-  const std::string kind = live.string_or("kind");
   const std::int64_t generation = int_at(live, {"metadata", "generation"});
   const bool observed = int_at(live, {"status", "observedGeneration"}) >= generation;
   if (kind == "Deployment") {
@@ -113,49 +116,144 @@ std::optional<std::string> unhealthy_reason(const Value& live, bool& failed) {
   return std::nullopt;
 }
 
+bool watched_in_full(const std::string& kind) { return has_rollout(kind) && kind != "CustomResourceDefinition"; }
+
+Observation Observation::of(const Value& live, const std::string& kind) {
+  Observation observation;
+  observation.generation = int_at(live, {"metadata", "generation"});
+  observation.reason = unhealthy_reason(live, kind, observation.failed);
+  return observation;
+}
+
 Result<void> wait_healthy(Context& context, KubeClient& client, std::vector<HealthTarget> targets,
-                          std::chrono::milliseconds timeout, std::size_t concurrency, HealthTarget* unhealthy) {
-  const auto start = std::chrono::steady_clock::now();
+                          std::chrono::milliseconds timeout, std::size_t concurrency, HealthTarget* unhealthy,
+                          LiveStates* live) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
   auto last_progress = start;
-  while (!targets.empty()) {
-    std::vector<HttpRequest> requests;
-    for (const auto& t : targets) requests.push_back(client.request("GET", t.path));
-    auto responses = client.send_all(std::move(requests), concurrency);
-    std::vector<HealthTarget> waiting;
-    std::string first_reason;
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-      std::string reason;
-      bool failed = false;
-      if (!responses[i].ok()) {
-        reason = responses[i].error().message;
-      } else if (responses[i]->status == 404) {
-        reason = "it does not exist";
-      } else if (responses[i]->status != 200) {
-        reason = api_message(*responses[i]);
-      } else if (auto live = parse_json(responses[i]->body); live.ok()) {
-        if (auto why = unhealthy_reason(*live, failed)) reason = *why;
-      }
-      if (reason.empty()) continue;
-      if (failed || first_reason.empty())
-        if (unhealthy) *unhealthy = targets[i];
-      if (failed) return fail(ErrorCode::invalid_input, targets[i].id + " is not healthy: " + reason);
-      if (first_reason.empty()) first_reason = targets[i].id + ": " + reason;
-      waiting.push_back(std::move(targets[i]));
-    }
-    targets = std::move(waiting);
-    if (targets.empty()) break;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - start > timeout)
-      return fail(ErrorCode::timeout, "not healthy after " + std::to_string(timeout.count() / 1000) + " s: " + first_reason +
-                                          (targets.size() > 1 ? " (and " + std::to_string(targets.size() - 1) + " more)" : ""));
-    if (context.cancelled()) return fail(ErrorCode::cancelled, "stopped while waiting for health: " + first_reason);
-    if (now - last_progress >= kProgressInterval) {
-      context.logger().info("waiting for health", {{"waiting", std::to_string(targets.size())}, {"first", first_reason}});
-      last_progress = now;
-    }
-    std::this_thread::sleep_for(kPollInterval);
+  const std::size_t n = targets.size();
+  std::vector<std::string> reason(n, "no state seen yet");  // the last known reason of each target
+  std::vector<bool> watched(n, false);
+  std::vector<Clock::time_point> read_at(n, start);  // when each is read (GET) next
+
+  // The states the watches tell, newest only, until judged (under `mutex`).
+  std::mutex mutex;
+  std::condition_variable told_one;
+  std::vector<std::optional<Observation>> told(n);
+  std::map<std::string, std::size_t> index;
+  std::vector<std::int64_t> generation(n);
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < n; ++i) {
+    generation[i] = targets[i].generation;
+    if (!targets[i].key.empty() && index.emplace(targets[i].key, i).second) keys.push_back(targets[i].key);
   }
-  return {};
+  std::unique_ptr<LiveStates::Interest> interest;  // last: ends before what its calls use
+  if (live && !keys.empty()) {
+    std::vector<bool> covered;
+    std::vector<std::optional<Observation>> last;
+    interest = live->observe(
+        keys,
+        [&](const std::string& key, const Observation& observation) {
+          auto it = index.find(key);
+          if (it == index.end() || observation.generation < generation[it->second]) return;
+          std::lock_guard lock(mutex);
+          told[it->second] = observation;
+          told_one.notify_all();
+        },
+        covered, last);
+    std::lock_guard lock(mutex);
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      const std::size_t i = index[keys[k]];
+      if (!covered[k]) continue;
+      watched[i] = true;
+      read_at[i] = start + kWatchedReread;
+      // A state told since observe() returned is newer than the last one it saw.
+      if (last[k] && last[k]->generation >= generation[i] && !told[i]) told[i] = last[k];
+    }
+  }
+
+  std::vector<std::size_t> pending(n);
+  for (std::size_t i = 0; i < n; ++i) pending[i] = i;
+  std::vector<bool> healthy(n, false);
+  std::size_t reads = 0;
+  // Notes what one state says; an Error when the target will not get healthy.
+  auto judge = [&](std::size_t i, std::optional<std::string> why, bool failed) -> Result<void> {
+    if (!why) {
+      healthy[i] = true;
+      return {};
+    }
+    reason[i] = std::move(*why);
+    if (!failed) return {};
+    if (unhealthy) *unhealthy = targets[i];
+    return fail(ErrorCode::invalid_input, targets[i].id + " is not healthy: " + reason[i]);
+  };
+  while (true) {
+    const auto now = Clock::now();
+    std::vector<std::size_t> due;
+    for (std::size_t i : pending)
+      if (read_at[i] <= now) due.push_back(i);
+    if (!due.empty()) {
+      std::vector<HttpRequest> requests;
+      for (std::size_t i : due) requests.push_back(client.request("GET", targets[i].path));
+      auto responses = client.send_all(std::move(requests), concurrency);
+      reads += due.size();
+      for (std::size_t d = 0; d < due.size(); ++d) {
+        const std::size_t i = due[d];
+        const auto& response = responses[d];
+        read_at[i] = Clock::now() + (watched[i] ? Clock::duration(kWatchedReread) : Clock::duration(kPollInterval));
+        std::optional<std::string> why;
+        bool failed = false;
+        if (!response.ok()) why = response.error().message;
+        else if (response->status == 404) why = "it does not exist";
+        else if (response->status != 200) why = api_message(*response);
+        else if (auto parsed = parse_json(response->body); parsed.ok()) why = unhealthy_reason(*parsed, parsed->string_or("kind"), failed);
+        else why = "unreadable answer: " + parsed.error().message;
+        if (auto r = judge(i, std::move(why), failed); !r.ok()) return r;
+      }
+    }
+    {
+      std::vector<std::pair<std::size_t, Observation>> states;
+      {
+        std::lock_guard lock(mutex);
+        for (std::size_t i : pending)
+          if (told[i]) {
+            states.emplace_back(i, std::move(*told[i]));
+            told[i].reset();
+          }
+      }
+      for (auto& [i, observation] : states)
+        if (auto r = judge(i, std::move(observation.reason), observation.failed); !r.ok()) return r;
+    }
+    std::erase_if(pending, [&](std::size_t i) { return healthy[i]; });
+    if (pending.empty()) {
+      context.logger().info("healthy", {{"objects", std::to_string(n)},
+                                        {"watched", std::to_string(std::count(watched.begin(), watched.end(), true))},
+                                        {"reads", std::to_string(reads)},
+                                        {"duration_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                           Clock::now() - start)
+                                                                           .count())}});
+      return {};
+    }
+
+    const std::string first_reason = targets[pending.front()].id + ": " + reason[pending.front()];
+    if (unhealthy) *unhealthy = targets[pending.front()];
+    const auto after = Clock::now();
+    if (after - start > timeout)
+      return fail(ErrorCode::timeout, "not healthy after " + std::to_string(timeout.count() / 1000) + " s: " + first_reason +
+                                          (pending.size() > 1 ? " (and " + std::to_string(pending.size() - 1) + " more)" : ""));
+    if (context.cancelled()) return fail(ErrorCode::cancelled, "stopped while waiting for health: " + first_reason);
+    if (after - last_progress >= kProgressInterval) {
+      context.logger().info("waiting for health", {{"waiting", std::to_string(pending.size())}, {"first", first_reason}});
+      last_progress = after;
+    }
+    // Until a watch tells a state, the next read is due, or the next look at the clock and the context.
+    auto wake = after + kPollInterval;
+    for (std::size_t i : pending) wake = std::min(wake, read_at[i]);
+    std::unique_lock lock(mutex);
+    told_one.wait_until(lock, wake, [&] {
+      return std::any_of(pending.begin(), pending.end(), [&](std::size_t i) { return told[i].has_value(); });
+    });
+  }
 }
 
 }  // namespace driftless::kube

@@ -74,7 +74,7 @@ bool HookRunner::run(const std::vector<Hook>& hooks, hooks::Phase phase, std::op
       created.push_back(std::move(*made));
     }
     std::vector<HealthTarget> targets;
-    for (const auto& c : created) targets.push_back({c.id, c.path});
+    for (const auto& c : created) targets.push_back({c.id, c.path, {}, 0});  // polled
     HealthTarget unfinished;
     auto finished = wait_healthy(context_, client_, std::move(targets), settings_.health_timeout, settings_.concurrency,
                                  &unfinished);

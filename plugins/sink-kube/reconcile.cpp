@@ -17,7 +17,6 @@ namespace driftless::kube {
 namespace {
 
 constexpr const char* kPruneAnnotation = "driftless.dev/prune";
-constexpr std::size_t kListPageSize = 1000;
 constexpr std::size_t kRequestChunk = 1000;
 constexpr std::size_t kListsAtOnce = 8;  // pages of up to kListPageSize items each in memory at once
 constexpr int kDiscoveryAttempts = 6;    // reads of discovery until a new CRD's kind is served
@@ -57,6 +56,7 @@ struct Item {
   bool in_sync = false;
   std::string owner;  // the live object's pipeline label
   ChangeAction action = ChangeAction::unchanged;
+  std::int64_t generation = 0;  // metadata.generation the apply answered with (kinds with a rollout)
 
   std::string path() const { return type.object_path(entry.namespace_name, entry.name); }
 };
@@ -344,6 +344,13 @@ class Reconciler {
     }
     for (const auto& name : present) needed.erase(name);
     if (needed.empty()) return true;
+    // Without createNamespaces nothing is done about an absent namespace but
+    // the error: the dry run (or the apply of an object written alone) finds
+    // it, as NotFound on the namespace, with no GET before.
+    if (!s_.settings.create_namespaces) {
+      unchecked_namespaces_ = std::move(needed);
+      return true;
+    }
     auto absent = absent_namespaces(s_.client, std::move(needed), s_.settings.concurrency);
     if (!absent.ok()) {
       error(absent.error().message);
@@ -418,15 +425,21 @@ class Reconciler {
         unanswered.push_back(&item);
         continue;
       }
+      if (answer.outcome != ApiOutcome::ok && namespace_missing(item, responses[i])) continue;
       if (answer.outcome != ApiOutcome::ok) {
-        const char* verb = !dry_run                               ? " could not be applied: "
-                           : answer.outcome == ApiOutcome::invalid ? " is invalid (server-side dry run): "
-                                                                   : " was refused by the server-side dry run: ";
+        const bool invalid = answer.outcome == ApiOutcome::invalid;
+        const char* verb = !dry_run ? (invalid ? " is invalid: " : " could not be applied: ")
+                           : invalid ? " is invalid (server-side dry run): "
+                                     : " was refused by the server-side dry run: ";
         error(item, item.entry.id() + verb + failure_message(responses[i]));
         continue;
       }
       const HttpResponse& r = *responses[i];
       if (!dry_run) item.action = r.status == 201 ? ChangeAction::created : ChangeAction::configured;
+      // The generation this write made: the health wait takes no state of an older one.
+      if (!dry_run && has_rollout(item.entry.kind))
+        if (auto written = parse_json(r.body); written.ok())
+          if (const Value* g = written->at_path({"metadata", "generation"}); g && g->is_int()) item.generation = g->as_int();
       if (results) {
         auto parsed = parse_json(r.body);
         results->push_back(parsed.ok() ? std::move(*parsed) : Value());
@@ -437,6 +450,19 @@ class Reconciler {
       error(why + ": " + unanswered.front()->entry.id() +
             (unanswered.size() > 1 ? " and " + std::to_string(unanswered.size() - 1) + " more" : "") +
             (dry_run ? " could not be validated" : " could not be applied"));
+  }
+
+  // Whether `response` refused `item` because its namespace does not exist
+  // (one of unchecked_namespaces_); the error, on the first object that needs
+  // the namespace, is then reported once per namespace.
+  bool namespace_missing(const Item& item, const Result<HttpResponse>& response) {
+    auto needed = unchecked_namespaces_.find(item.entry.namespace_name);
+    if (needed == unchecked_namespaces_.end() || !response.ok() || response->status != 404) return false;
+    auto status = parse_json(response->body);
+    const Value* details = status.ok() ? status->find("details") : nullptr;
+    if (!details || details->string_or("kind") != "namespaces") return false;
+    if (missing_reported_.insert(needed->first).second) error(item, missing_namespace_message(needed->first, needed->second));
+    return true;
   }
 
   std::vector<Item*> changed_items() {
@@ -509,7 +535,7 @@ class Reconciler {
   bool settle_definitions(const std::vector<Item*>& crds) {
     if (crds.empty()) return true;
     std::vector<HealthTarget> targets;
-    for (const Item* crd : crds) targets.push_back({crd->entry.id(), crd->path()});
+    for (const Item* crd : crds) targets.push_back({crd->entry.id(), crd->path(), {}, 0});  // polled: CRDs are not watched in full
     if (!waited_healthy(std::move(targets))) return false;
     for (int attempt = 1;; ++attempt) {
       auto fresh = s_.cluster.rediscover();
@@ -535,7 +561,8 @@ class Reconciler {
     const auto new_namespaces = namespaces_being_created();
     Plan plan;
     std::vector<Item*> now;
-    for (Item* item : changed_items()) {
+    const std::vector<Item*> changed = changed_items();
+    for (Item* item : changed) {
       if (item->stage == kNamespaces) plan.namespaces.push_back(item);
       else plan.waves[item->wave].stages[item->stage].push_back(item);
       if (!deferred(*item, new_namespaces)) now.push_back(item);
@@ -544,8 +571,11 @@ class Reconciler {
     if (hooks_due_)
       for (const auto& hook : hooks_)
         if (hook.role.has(hooks::Phase::sync)) plan.waves[hook.role.wave];  // a wave of Sync hooks alone runs too
-    // Everything that can be validated now is, before the first write.
-    if (!send_applies(now, true)) return;
+    // Everything that can be validated now is, before the first write; an
+    // object written alone (nothing else to apply, no namespace to create, no
+    // hook to run) is validated by its apply, which answers the same.
+    const bool lone_write = changed.size() == 1 && now.size() == 1 && absent_namespaces_.empty() && !hooks_due_;
+    if (!lone_write && !send_applies(now, true)) return;
     if (!empty_render_guard()) return;
     s_.announce_writes(applied_state());
     HookRunner hooks(context_, s_.client, s_.settings, s_.pipeline, report_.diagnostics);
@@ -706,7 +736,7 @@ class Reconciler {
     for (const auto& item : items_)
       if ((!wave || item.wave == *wave) &&
           (has_rollout(item.entry.kind) || (item.action != ChangeAction::unchanged && may_have_ready(item.type))))
-        targets.push_back({item.entry.id(), item.path()});
+        targets.push_back({item.entry.id(), item.path(), item.entry.key(), item.generation});
     if (targets.empty()) return true;
     context_.logger().info("waiting for health", {{"objects", std::to_string(targets.size())},
                                                   {"wave", wave ? std::to_string(*wave) : std::string("all")}});
@@ -717,7 +747,7 @@ class Reconciler {
   bool waited_healthy(std::vector<HealthTarget> targets) {
     HealthTarget unhealthy;
     auto r = wait_healthy(context_, s_.client, std::move(targets), s_.settings.health_timeout, s_.settings.concurrency,
-                          &unhealthy);
+                          &unhealthy, s_.live_states);
     if (r.ok()) return true;
     if (r.error().code != ErrorCode::cancelled)
       for (const auto& item : items_)
@@ -741,6 +771,8 @@ class Reconciler {
   std::string digest_;       // of the desired set, when it has hooks
   bool hooks_due_ = false;   // the set changed since its hooks last ran
   std::vector<std::string> absent_namespaces_;  // created first (createNamespaces)
+  std::map<std::string, std::vector<std::string>> unchecked_namespaces_;  // namespace -> ids of new objects in it (no createNamespaces)
+  std::set<std::string> missing_reported_;  // of those, the ones a refusal showed absent
 };
 
 }  // namespace
@@ -768,9 +800,9 @@ HttpRequest server_side_apply(const KubeClient& client, const std::string& path,
   return r;
 }
 
-std::string managed_list_path(const std::string& collection, const std::string& continue_token) {
+std::string managed_list_path(const std::string& collection, const std::string& continue_token, std::size_t limit) {
   const std::string selector = std::string(kManagedByLabel) + "=" + kManagedByValue;
-  std::string path = collection + "?labelSelector=" + url_encode(selector) + "&limit=" + std::to_string(kListPageSize);
+  std::string path = collection + "?labelSelector=" + url_encode(selector) + "&limit=" + std::to_string(limit);
   if (!continue_token.empty()) path += "&continue=" + url_encode(continue_token);
   return path;
 }

@@ -12,6 +12,7 @@
 
 #include "cluster.hpp"
 #include "events.hpp"
+#include "health.hpp"
 #include "inventory.hpp"
 #include "settings.hpp"
 
@@ -52,6 +53,7 @@ struct SyncServices {
   std::string pipeline;
   std::string default_namespace;
   std::shared_ptr<const AppliedState> applied;  ///< the state of the last apply (nullptr: none yet)
+  LiveStates* live_states;                      ///< what the cluster's watches see, for the health wait
   PublishApplied publish;                       ///< called once the writes of an apply succeeded
   AnnounceWrites announce_writes;               ///< called before an apply's first write
   AnnounceDeletes announce_deletes;             ///< called before each batch of prune deletes
@@ -72,8 +74,12 @@ Value applied_object(const Value& desired, const std::string& pipeline, const st
 HttpRequest server_side_apply(const KubeClient& client, const std::string& path, const Value& body, bool force, bool dry_run,
                               bool want_object);
 
-/// The metadata-only list collection path with driftless's label selector.
-std::string managed_list_path(const std::string& collection, const std::string& continue_token);
+/// Items per page of a list of metadata.
+inline constexpr std::size_t kListPageSize = 1000;
+
+/// The list collection path with driftless's label selector, `limit` items a page.
+std::string managed_list_path(const std::string& collection, const std::string& continue_token,
+                              std::size_t limit = kListPageSize);
 
 /// Accept header that makes lists and watches return metadata only.
 inline constexpr const char* kMetadataAccept =

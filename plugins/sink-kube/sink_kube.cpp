@@ -85,7 +85,8 @@ class KubeSink : public Sink,
     };
     report = reconcile(context,
                        {settings_, *cluster_, cluster_->client(), *discovery, inventory, context.pipeline(),
-                        default_namespace_, applied_state(), publish, announce_writes, announce_deletes, failures},
+                        default_namespace_, applied_state(), watcher_.get(), publish, announce_writes, announce_deletes,
+                        failures},
                        request);
     writing_ = false;
     if (request.mode == SinkMode::apply) record_events(context, failures, inventory);

@@ -1,5 +1,6 @@
 #include "watch.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -11,6 +12,15 @@ namespace {
 constexpr int kWatchSeconds = 240;
 constexpr auto kRetryPause = std::chrono::seconds(1);
 constexpr std::size_t kMaxEventBytes = 16u << 20;
+constexpr std::size_t kFullPageSize = 250;  // whole objects per page of a list, so a page stays a few MiB
+
+// "group|Kind" and the namespace of an InventoryEntry::key() "group|Kind|namespace|name".
+std::pair<std::string, std::string> kind_and_namespace(const std::string& key) {
+  const auto kind_end = key.find('|', key.find('|') + 1);
+  const auto namespace_end = key.find('|', kind_end + 1);
+  if (kind_end == std::string::npos || namespace_end == std::string::npos) return {};
+  return {key.substr(0, kind_end), key.substr(kind_end + 1, namespace_end - kind_end - 1)};
+}
 
 }  // namespace
 
@@ -66,13 +76,36 @@ class DriftWatcher::Subscriber {
   bool ended_ = false;
 };
 
-// One list-then-watch loop on one collection, on its own thread.
+// Who waits for the states of some objects (LiveStates::observe), until destroyed.
+class DriftWatcher::Observer : public LiveStates::Interest {
+ public:
+  Observer(DriftWatcher& owner, std::vector<std::string> keys, OnObserved on_observed)
+      : owner_(owner), keys_(std::move(keys)), on_observed_(std::move(on_observed)) {}
+
+  ~Observer() override {
+    std::lock_guard lock(owner_.mutex_);
+    for (const auto& key : keys_) {
+      auto [first, last] = owner_.observers_.equal_range(key);
+      for (auto it = first; it != last;) it = it->second == this ? owner_.observers_.erase(it) : std::next(it);
+    }
+  }
+
+  void tell(const std::string& key, const Observation& observation) const { on_observed_(key, observation); }
+
+ private:
+  DriftWatcher& owner_;
+  const std::vector<std::string> keys_;
+  const OnObserved on_observed_;
+};
+
+// One list-then-watch loop on one collection, on its own thread: metadata
+// only, or whole objects for the kinds watched_in_full().
 class DriftWatcher::Watch {
  public:
   Watch(DriftWatcher& owner, ResourceType type, std::string namespace_name)
       : owner_(owner), type_(std::move(type)), namespace_(std::move(namespace_name)),
         collection_(namespace_.empty() ? type_.all_namespaces() : type_.collection(namespace_)),
-        thread_([this] { run(); }) {}
+        full_(watched_in_full(type_.kind)), thread_([this] { run(); }) {}
 
   ~Watch() {
     stop_ = true;
@@ -82,6 +115,9 @@ class DriftWatcher::Watch {
   void stop() { stop_ = true; }
   const ResourceType& type() const { return type_; }
   const std::string& namespace_name() const { return namespace_; }
+  bool full() const { return full_; }
+  // "group|Kind|" (or "group|Kind|namespace|"): the start of the keys of the objects it sees.
+  std::string key_prefix() const { return type_.kind_key() + "|" + (namespace_.empty() ? "" : namespace_ + "|"); }
   std::size_t users = 0;
 
  private:
@@ -136,8 +172,8 @@ class DriftWatcher::Watch {
     std::string resource_version;
     do {
       KubeClient& client = owner_.cluster_->client();
-      HttpRequest r = client.request("GET", managed_list_path(collection_, continue_token));
-      r.headers.front().second = kMetadataAccept;
+      HttpRequest r = client.request("GET", managed_list_path(collection_, continue_token, full_ ? kFullPageSize : kListPageSize));
+      if (!full_) r.headers.front().second = kMetadataAccept;
       auto response = client.send(std::move(r));
       note(response);
       if (response.ok() && response->status == 403 && namespace_.empty()) {
@@ -161,6 +197,7 @@ class DriftWatcher::Watch {
         for (const auto& live : items->as_array())
           if (const Value* metadata = live.find("metadata")) {
             seen.insert(key_of(*metadata));
+            if (full_) owner_.observed(key_of(*metadata), type_.kind, &live);
             owner_.dispatch(key_of(*metadata), &live, " was changed");
           }
       const Value* next = list->at_path({"metadata", "continue"});
@@ -179,7 +216,7 @@ class DriftWatcher::Watch {
             "&resourceVersion=" + url_encode(resource_version_);
     KubeClient& client = owner_.cluster_->client();
     HttpRequest r = client.request("GET", path);
-    r.headers.front().second = kMetadataWatchAccept;
+    if (!full_) r.headers.front().second = kMetadataWatchAccept;
     r.timeout = std::chrono::seconds(kWatchSeconds + 30);
     r.cancelled = [this] { return stop_.load(); };
     std::string buffer;
@@ -223,8 +260,13 @@ class DriftWatcher::Watch {
       resource_version_ = rv->as_string();
     const Value* metadata = object->find("metadata");
     if (!metadata) return true;
-    if (type == "DELETED") owner_.dispatch(key_of(*metadata), nullptr, " was deleted");
-    else if (type == "ADDED" || type == "MODIFIED") owner_.dispatch(key_of(*metadata), object, " was changed");
+    if (type == "DELETED") {
+      if (full_) owner_.observed(key_of(*metadata), type_.kind, nullptr);
+      owner_.dispatch(key_of(*metadata), nullptr, " was deleted");
+    } else if (type == "ADDED" || type == "MODIFIED") {
+      if (full_) owner_.observed(key_of(*metadata), type_.kind, object);
+      owner_.dispatch(key_of(*metadata), object, " was changed");
+    }
     return true;
   }
 
@@ -232,6 +274,7 @@ class DriftWatcher::Watch {
   const ResourceType type_;
   const std::string namespace_;  // "" = all namespaces (or a cluster-scoped type)
   const std::string collection_;
+  const bool full_;  // whole objects, not metadata only
   std::atomic<bool> stop_{false};
   std::string resource_version_;
   bool unanswered_ = false;  // the last request got no answer from the cluster
@@ -317,13 +360,53 @@ void DriftWatcher::answers_again() {
 void DriftWatcher::report_missing(const Watch& watch, const std::set<std::string>& seen) {
   std::vector<std::pair<std::string, std::shared_ptr<Subscriber>>> missing;
   {
-    const std::string prefix = watch.type().kind_key() + "|" +
-                               (watch.namespace_name().empty() ? "" : watch.namespace_name() + "|");
+    const std::string prefix = watch.key_prefix();
     std::lock_guard lock(mutex_);
     for (auto it = by_object_.lower_bound(prefix); it != by_object_.end() && it->first.starts_with(prefix); ++it)
       if (!seen.count(it->first)) missing.emplace_back(it->first, it->second);
+    for (auto it = observed_.lower_bound(prefix); it != observed_.end() && it->first.starts_with(prefix);)
+      it = seen.count(it->first) ? std::next(it) : observed_.erase(it);
   }
   for (const auto& [key, subscriber] : missing) subscriber->check(key, nullptr, " is missing");
+}
+
+std::unique_ptr<LiveStates::Interest> DriftWatcher::observe(const std::vector<std::string>& keys, OnObserved on_observed,
+                                                          std::vector<bool>& covered,
+                                                          std::vector<std::optional<Observation>>& last) {
+  auto observer = std::make_unique<Observer>(*this, keys, std::move(on_observed));
+  covered.assign(keys.size(), false);
+  last.assign(keys.size(), std::nullopt);
+  std::lock_guard lock(mutex_);
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    const auto [kind_key, namespace_name] = kind_and_namespace(keys[k]);
+    covered[k] = std::any_of(watches_.begin(), watches_.end(), [&](const auto& entry) {
+      const Watch& watch = *entry.second;
+      return watch.full() && watch.type().kind_key() == kind_key &&
+             (watch.namespace_name().empty() || watch.namespace_name() == namespace_name);
+    });
+    if (!covered[k]) continue;
+    observers_.emplace(keys[k], observer.get());
+    if (auto it = observed_.find(keys[k]); it != observed_.end()) last[k] = it->second;
+  }
+  return observer;
+}
+
+void DriftWatcher::observed(const std::string& key, const std::string& kind, const Value* live) {
+  std::lock_guard lock(mutex_);
+  // A deleted object tells nothing: who waits for it reads it again in a while (a heal recreates it).
+  if (!live) {
+    observed_.erase(key);
+    return;
+  }
+  Observation observation = Observation::of(*live, kind);
+  auto [first, last] = observers_.equal_range(key);
+  for (auto it = first; it != last; ++it) it->second->tell(key, observation);
+  observed_[key] = std::move(observation);
+}
+
+void DriftWatcher::forget_observed(const std::string& prefix) {
+  for (auto it = observed_.lower_bound(prefix); it != observed_.end() && it->first.starts_with(prefix);)
+    it = observed_.erase(it);
 }
 
 void DriftWatcher::deny_cluster_wide(const std::string& kind_key) {
@@ -370,6 +453,7 @@ void DriftWatcher::rewatch(Subscriber& subscriber, const AppliedState* state) {
     auto it = watches_.find(path);
     if (it == watches_.end() || --it->second->users > 0) continue;
     it->second->stop();
+    forget_observed(it->second->key_prefix());
     retired_.push_back(std::move(it->second));
     watches_.erase(it);
   }

@@ -3,6 +3,9 @@
 // or one per namespace for an identity that may not watch cluster-wide (a
 // tenant). An event about a managed object goes to the sink that applied it;
 // a thousand pipelines of four kinds cost four watches, not four thousand.
+// The kinds with a rollout (watched_in_full: Deployments, Jobs, ...) are
+// watched as whole objects, and their health is told to syncs waiting for it
+// (LiveStates), which then do not poll.
 #pragma once
 
 #include <driftless/context.hpp>
@@ -11,11 +14,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "cluster.hpp"
+#include "health.hpp"
 #include "reconcile.hpp"
 
 namespace driftless::kube {
@@ -25,7 +30,7 @@ namespace driftless::kube {
 using OnDrift = std::function<void(const std::shared_ptr<const AppliedState>&, const AppliedObject&, const Value* live,
                                    const std::string&)>;
 
-class DriftWatcher {
+class DriftWatcher : public LiveStates {
  public:
   /// One sink's interest: the objects of its last applied state.
   class Subscriber;
@@ -46,6 +51,11 @@ class DriftWatcher {
   /// Stops; once it returns, `on_drift` and `on_answer` of the subscriber is not running and will not be called.
   void unsubscribe(const std::shared_ptr<Subscriber>& subscriber);
 
+  /// The states of objects of the kinds watched in full (LiveStates): what
+  /// the watches saw last of each, and each new one as it comes.
+  std::unique_ptr<Interest> observe(const std::vector<std::string>& keys, OnObserved on_observed, std::vector<bool>& covered,
+                                    std::vector<std::optional<Observation>>& last) override;
+
  private:
   class Watch;
   friend class Watch;
@@ -54,8 +64,14 @@ class DriftWatcher {
   void dispatch(const std::string& key, const Value* live, const std::string& reason);
   // A watch got an answer from the cluster after it could not: tells every subscriber.
   void answers_again();
-  // After a (re)list of `watch`: objects it should have shown but did not are missing.
+  // After a (re)list of `watch`: objects it should have shown but did not are
+  // missing, and what it saw of them before is forgotten.
   void report_missing(const Watch& watch, const std::set<std::string>& seen);
+  // A watch of whole objects saw `live` of `key`, an object of `kind` (nullptr:
+  // deleted): remembered, and told to who observes it.
+  void observed(const std::string& key, const std::string& kind, const Value* live);
+  // Forgets the states of the objects under `prefix` ("group|Kind|" or "group|Kind|namespace|"; under mutex_).
+  void forget_observed(const std::string& prefix);
   // The identity may not watch `kind_key` ("group|Kind") across namespaces: watch per namespace instead.
   void deny_cluster_wide(const std::string& kind_key);
   void log(LogLevel level, std::string_view message, const LogFields& fields);
@@ -80,6 +96,9 @@ class DriftWatcher {
   std::map<std::string, std::unique_ptr<Watch>> watches_;        // by collection path
   std::set<std::string> namespaced_only_;                        // "group|Kind" not watchable cluster-wide
   std::vector<std::unique_ptr<Watch>> retired_;
+  class Observer;
+  std::map<std::string, Observation> observed_;            // the last state of each object watched in full
+  std::multimap<std::string, const Observer*> observers_;  // InventoryEntry::key() -> who waits for its states
 };
 
 }  // namespace driftless::kube

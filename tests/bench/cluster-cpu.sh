@@ -12,3 +12,19 @@ cluster_cpu() {
     awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
 }
 cpu_since() { awk -v a="$1" -v b="$(cluster_cpu)" 'BEGIN { printf "%.1f", b - a }'; }
+# cluster_cpu_each: "name seconds" for each kind of cluster process (apiserver, etcd,
+# controller-manager, scheduler, kwok), summed over the clusters.
+# cpu_each_since FILE: what each used since FILE (an earlier cluster_cpu_each), one line.
+cluster_cpu_each() {
+    local pid f name
+    for f in "$DRIFTLESS_ENV_DIR"/pids/kube-*.pid; do
+        read -r pid _ <"$f"
+        name=$(basename "$f" .pid)
+        name=${name#kube-}
+        name=${name#[0-9]*-}
+        awk -v n="$name" '{print n, $14 + $15}' "/proc/$pid/stat" 2>/dev/null
+    done | awk -v hz="$(getconf CLK_TCK)" '{t[$1] += $2} END {for (n in t) printf "%s %.1f\n", n, t[n] / hz}' | sort
+}
+cpu_each_since() {
+    cluster_cpu_each | awk 'NR == FNR {a[$1] = $2; next} {printf "%s%s %.1f", (n++ ? ", " : ""), $1, $2 - a[$1]} END {print ""}' "$1" -
+}

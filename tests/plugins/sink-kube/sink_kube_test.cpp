@@ -244,10 +244,10 @@ TEST_F(KubeSink, ThrottledAndNotReadyAnswersAreRetriedWithinOneReconcile) {
   auto applied = fleet.apply();
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   EXPECT_EQ(field("configmap", ns, "settings", ".data.value"), "through-the-proxy");
-  EXPECT_EQ(counter(applied.err, "retries"), 2) << applied.err;  // the first dry run (PATCH), twice
+  EXPECT_EQ(counter(applied.err, "retries"), 2) << applied.err;  // the first PATCH (the inventory's write), twice
   std::lock_guard lock(mutex);
   EXPECT_GE(requests["GET"], 3);    // discovery's first read was refused twice, then sent a third time
-  EXPECT_GE(requests["PATCH"], 4);  // dry run three times, then the apply
+  EXPECT_GE(requests["PATCH"], 4);  // the inventory three times, then the apply (written alone: no dry run)
 }
 
 // Behind several API servers (or while aggregated discovery is refreshed),
@@ -306,6 +306,34 @@ TEST_F(KubeSink, OneInvalidObjectBlocksTheWholeApply) {
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(exists("configmap", ns, "cm" + std::to_string(i)));
 }
 
+// A set is validated by server-side dry run before its first write; an
+// object written alone is validated by its own apply, which answers the same:
+// an invalid one is an error naming it and what is wrong, and nothing changes.
+TEST_F(KubeSink, AnObjectWrittenAloneIsValidatedByItsOwnApply) {
+  auto [ns, fleet] = scenario("lone");
+  fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  auto first = fleet.apply();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(counter(first.err, "dry_runs"), 2) << first.err;
+
+  fleet.write("settings.yaml", config_map("settings", "v2"));
+  auto changed = fleet.apply();
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_EQ(counter(changed.err, "writes"), 1) << changed.err;
+  EXPECT_EQ(counter(changed.err, "dry_runs"), 0) << changed.err;
+  EXPECT_EQ(field("configmap", ns, "settings", ".data.value"), "v2");
+
+  std::string invalid = deployment("web", "registry.example/web:2");
+  fleet.write("web.yaml", invalid.replace(invalid.find("replicas: 1"), 11, "replicas: -5"));
+  auto refused = fleet.apply();
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("web.yaml:1: error: Deployment/" + ns + "/web is invalid: "), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("replicas"), std::string::npos) << refused.err;
+  EXPECT_EQ(counter(refused.err, "dry_runs"), 0) << refused.err;
+  EXPECT_EQ(field("deployment", ns, "web", ".spec.template.spec.containers[0].image"), "registry.example/web:1");
+}
+
 TEST_F(KubeSink, ImpersonatedTenantIsHeldToItsNamespace) {
   const std::string tenant_ns = env()["RESTRICTED_NAMESPACE"];
   const std::string user = env()["RESTRICTED_USER"];
@@ -342,6 +370,8 @@ TEST_F(KubeSink, AMissingNamespaceIsAnErrorNamingItItsObjectsAndTheOption) {
   EXPECT_EQ(apply.exit_code, 1);
   EXPECT_NE(apply.err.find("a.yaml:1: error: " + message), std::string::npos) << apply.err;
   EXPECT_EQ(counter(apply.err, "writes"), 0) << apply.err;
+  // The inventory and a list of the ConfigMaps of each namespace: the dry run found the namespace missing, no GET did.
+  EXPECT_EQ(counter(apply.err, "reads"), 3) << apply.err;
   EXPECT_FALSE(exists("configmap", ns, "c"));
 }
 
@@ -729,6 +759,47 @@ TEST_F(KubeSink, DaemonDoesNotTakeItsOwnWritesForDrift) {
   ASSERT_EQ(kubectl({"-n", ns, "patch", "configmap", "cm0", "-p", R"({"data":{"value":"hacked"}})"}).exit_code, 0);
   EXPECT_TRUE(test::eventually([&] { return drift_events(daemon, fleet.pipeline()) == 1; }, 30s)) << daemon.output();
   EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "cm0", ".data.value") == "v2"; }, 30s)) << daemon.output();
+}
+
+// The value of "<name>=N" on the first "healthy" line of `log` (a health wait that ended well); -1 when none.
+long health_wait(const std::string& log, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(log, m, std::regex(" info healthy (?:[^\n]* )?" + name + "=(\\d+)"))) return -1;
+  return std::stol(m[1]);
+}
+
+// In `driftless run` the drift watch reads Deployments whole, and the health
+// wait takes their states from it: the first apply of a Deployment reads it
+// not once while waiting for it (a poll would, at once and every 0.5 s). The
+// CLI's apply, which holds no watch, polls.
+TEST_F(KubeSink, DaemonWaitsForHealthOnTheWatchWithoutPolling) {
+  auto [ns, fleet] = scenario("watchhealth");
+  fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find(" reconciled ") != std::string::npos; }, 60s))
+      << daemon.output();
+  EXPECT_EQ(field("deployment", ns, "web", ".status.availableReplicas"), "1");
+  EXPECT_EQ(health_wait(daemon.output(), "objects"), 1) << daemon.output();
+  EXPECT_EQ(health_wait(daemon.output(), "watched"), 1) << daemon.output();
+  EXPECT_EQ(health_wait(daemon.output(), "reads"), 0) << daemon.output();
+
+  // A rollout that never ends is still waited for, and named, from the watch's states.
+  Fleet stuck(unique("stuckwatch"), ns, "      healthTimeout: 5s\n");
+  stuck.write("stuck.yaml", deployment("stuck", "registry.example/web:1", "      nodeSelector: {nowhere: \"true\"}\n"));
+  test::BackgroundProcess waiting(test::BackgroundProcess::driftless_argv(stuck.args("run")));
+  EXPECT_TRUE(test::eventually(
+      [&] { return waiting.output().find("not healthy after 5 s: Deployment/" + ns + "/stuck") != std::string::npos; }, 60s))
+      << waiting.output();
+  EXPECT_NE(waiting.output().find("available"), std::string::npos) << waiting.output();
+  EXPECT_EQ(health_wait(waiting.output(), "objects"), -1) << waiting.output();
+
+  Fleet polled(unique("polled"), ns);
+  polled.write("other.yaml", deployment("other", "registry.example/web:1"));
+  auto applied = polled.apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_EQ(health_wait(applied.err, "watched"), 0) << applied.err;
+  EXPECT_GE(health_wait(applied.err, "reads"), 1) << applied.err;
 }
 
 // `driftless run` on a ConfigMap and a Deployment that never becomes available,
