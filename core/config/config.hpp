@@ -51,6 +51,9 @@ struct PipelineSpec {
   /// (DeclaredPipeline::source); declared pipelines inherit it.
   bool allow_declared_sources = false;
   std::optional<std::chrono::milliseconds> interval;  ///< defaults to the source's
+  /// After a failure, the next attempt comes this long after it; unset: the
+  /// daemon's exponential backoff (5 s, doubling up to 5 min).
+  std::optional<std::chrono::milliseconds> retry_interval;
   std::vector<PluginBlock> renderers;
   PluginBlock sink;
   Location location;

@@ -34,7 +34,7 @@ std::vector<PipelineTarget> Engine::targets() {
   for (const auto& pipeline : expansions_.current([this](const std::string& s) { return sources_.last_good(s); })) {
     const PipelineSpec& spec = *pipeline.spec;
     out.push_back({pipeline.name, spec.source, spec.interval.value_or(config_.find_source(spec.source)->interval),
-                   spec.for_each_folder.empty() ? "" : pipeline.path});
+                   spec.retry_interval, spec.for_each_folder.empty() ? "" : pipeline.path});
   }
   return out;
 }
