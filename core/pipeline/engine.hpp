@@ -77,6 +77,8 @@ struct PipelineTarget {
   std::string source;
   std::chrono::milliseconds interval{60000};
   std::string folder_path;  ///< the matched folder of a forEachFolder pipeline ("clusters/prod"); "" otherwise
+  std::map<std::string, std::string> labels;  ///< labels_of() the pipeline
+  std::string cluster;  ///< where its sink writes (SinkFactory::target), "" when the sink does not say
 };
 
 struct EngineOptions {
@@ -108,6 +110,7 @@ class Engine {
 
   /// Every pipeline as expanded from the sources' current artifacts; a
   /// forEachFolder pipeline whose source was never fetched has none yet.
+  /// Each sink's target is asked once per pipeline and sink config.
   std::vector<PipelineTarget> targets();
 
   /// Ends the forEachFolder pipeline `pipeline`, whose folder `folder_path`
@@ -172,6 +175,8 @@ class Engine {
                                                   const std::string& artifact_from);
   /// Records the outcome of an apply run, for the pipelines that depend on it.
   void record_applied(const PipelineRun& run, const std::string& artifact_from);
+  /// SinkFactory::target of the pipeline's sink (`config`: its block, filled in).
+  std::string sink_target(const ExpandedPipeline& pipeline, const Value& config) const;
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -187,6 +192,12 @@ class Engine {
     std::string from;      ///< the source it read ("" = the configured one)
   };
   std::map<std::string, Applied> applied_at_;  ///< by pipeline
+  struct SinkTarget {
+    Value config;        ///< the sink block it was asked for
+    std::string target;  ///< the answer
+  };
+  std::mutex targets_mutex_;  ///< guards sink_targets_
+  std::map<std::string, SinkTarget> sink_targets_;  ///< by pipeline, of the pipelines targets() last listed
 };
 
 }  // namespace driftless::core
