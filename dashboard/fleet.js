@@ -12,13 +12,12 @@ export class Fleet {
     this.clusters = new Set();
     this.box = document.getElementById('fleet');
     this.spacer = document.getElementById('fleet-spacer');
-    this.nameInput = document.getElementById('filter-name');
     this.stateSelect = document.getElementById('filter-state');
     this.box.addEventListener('scroll', () => this.paint());
     window.addEventListener('resize', () => this.paint());
-    let timer;
     for (const key of ['name', 'cluster', 'label']) {
       const input = document.getElementById(`filter-${key}`);
+      let timer;
       input.addEventListener('input', () => {
         clearTimeout(timer);
         timer = setTimeout(() => this.setFilter({ [key]: input.value.trim() }), 150);

@@ -78,8 +78,11 @@ std::string forge_commit_link(std::string_view url, std::string_view commit) {
 }
 
 FleetQuery FleetQuery::from(const ServedRequest& request) {
-  return {request.param("name"), request.param("state"), request.param("source"), request.param("cluster"),
-          request.params("label")};
+  FleetQuery query{request.param("name"), request.param("state"), request.param("source"), request.param("cluster"),
+                   request.params("label")};
+  // An empty one asks for nothing, as the other filters do.
+  std::erase(query.labels, std::string());
+  return query;
 }
 
 namespace {

@@ -57,6 +57,7 @@ TEST(Dashboard, TheFleetIsFilteredByClusterAndByEveryLabelAsked) {
   EXPECT_EQ(query("label=team%3Dweb&label=example.com%2Ftier").labels,
             (std::vector<std::string>{"team=web", "example.com/tier"}));
   EXPECT_TRUE(matches(web, query("")));
+  EXPECT_TRUE(matches(web, query("label=&cluster="))) << "an empty filter asks for nothing";
   EXPECT_TRUE(matches(web, query("cluster=prod")));
   EXPECT_FALSE(matches(web, query("cluster=pro"))) << "a cluster matches exactly";
   EXPECT_TRUE(matches(web, query("label=team=web")));
