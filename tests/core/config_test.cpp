@@ -210,13 +210,13 @@ TEST(Config, LabelsAreStringsUnderKubernetesStyleKeysAndFilledInPerFolder) {
 }
 
 TEST(Config, LabelKeysFollowKubernetesSyntax) {
-  for (const std::string good : {std::string("team"), std::string("a"), std::string("app.kubernetes.io/name"),
-                                 std::string("example.com/Team_1"), std::string("x-y.z"), std::string(63, 'k')})
+  for (const std::string& good : {std::string("team"), std::string("a"), std::string("app.kubernetes.io/name"),
+                                  std::string("example.com/Team_1"), std::string("x-y.z"), std::string(63, 'k')})
     EXPECT_EQ(label_key_problem(good), "") << good;
-  for (const std::string bad : {std::string(), std::string("/team"), std::string("team/"), std::string("a b"),
-                                std::string("_team"), std::string("team."), std::string(64, 'k'),
-                                std::string("UPPER.com/team"), std::string("a/b/c"), std::string(254, 'p') + "/team",
-                                std::string("team=web")})
+  for (const std::string& bad : {std::string(), std::string("/team"), std::string("team/"), std::string("a b"),
+                                 std::string("_team"), std::string("team."), std::string(64, 'k'),
+                                 std::string("UPPER.com/team"), std::string("a/b/c"), std::string(254, 'p') + "/team",
+                                 std::string("team=web")})
     EXPECT_NE(label_key_problem(bad), "") << bad;
 }
 

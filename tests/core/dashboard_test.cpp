@@ -163,7 +163,7 @@ TEST_F(DaemonTest, TheFleetIsFilteredByLabelAndClusterOverHttp) {
   EXPECT_EQ(names("?label=team"), (Names{"dev", "prod"}));
   EXPECT_EQ(names("?label=owner"), Names{});
   EXPECT_EQ(names("?cluster=" + (dir_ / "out/dev").string()), Names{"dev"});
-  EXPECT_EQ(names("?cluster=" + dir_.string()), Names{}) << "a cluster matches exactly";
+  EXPECT_EQ(names("?cluster=" + dir_.path().string()), Names{}) << "a cluster matches exactly";
   EXPECT_EQ(names("?cluster=" + (dir_ / "out/dev").string() + "&label=team=prod"), Names{});
 }
 
