@@ -110,7 +110,7 @@ class Engine {
 
   /// Every pipeline as expanded from the sources' current artifacts; a
   /// forEachFolder pipeline whose source was never fetched has none yet.
-  /// Each sink's target is asked once per pipeline and sink config.
+  /// Each sink's target is asked once per pipeline, spec and folder.
   std::vector<PipelineTarget> targets();
 
   /// Ends the forEachFolder pipeline `pipeline`, whose folder `folder_path`
@@ -175,8 +175,8 @@ class Engine {
                                                   const std::string& artifact_from);
   /// Records the outcome of an apply run, for the pipelines that depend on it.
   void record_applied(const PipelineRun& run, const std::string& artifact_from);
-  /// SinkFactory::target of the pipeline's sink (`config`: its block, filled in).
-  std::string sink_target(const ExpandedPipeline& pipeline, const Value& config) const;
+  /// SinkFactory::target of the pipeline's sink.
+  std::string sink_target(const ExpandedPipeline& pipeline) const;
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -192,12 +192,16 @@ class Engine {
     std::string from;      ///< the source it read ("" = the configured one)
   };
   std::map<std::string, Applied> applied_at_;  ///< by pipeline
-  struct SinkTarget {
-    Value config;        ///< the sink block it was asked for
-    std::string target;  ///< the answer
+  /// What targets() worked out for a pipeline of one spec and folder.
+  struct KnownTarget {
+    std::shared_ptr<const PipelineSpec> declared;  ///< holds a declared spec, so no other spec gets its address
+    const PipelineSpec* spec = nullptr;
+    std::string path;
+    std::map<std::string, std::string> labels;
+    std::string cluster;
   };
-  std::mutex targets_mutex_;  ///< guards sink_targets_
-  std::map<std::string, SinkTarget> sink_targets_;  ///< by pipeline, of the pipelines targets() last listed
+  std::mutex targets_mutex_;  ///< guards known_targets_
+  std::map<std::string, KnownTarget> known_targets_;  ///< by pipeline, of the pipelines targets() last listed
 };
 
 }  // namespace driftless::core

@@ -165,6 +165,9 @@ TEST_F(DaemonTest, TheFleetIsFilteredByLabelAndClusterOverHttp) {
   EXPECT_EQ(names("?cluster=" + (dir_ / "out/dev").string()), Names{"dev"});
   EXPECT_EQ(names("?cluster=" + dir_.path().string()), Names{}) << "a cluster matches exactly";
   EXPECT_EQ(names("?cluster=" + (dir_ / "out/dev").string() + "&label=team=prod"), Names{});
+  const CommandResult status = run_driftless({"status", "--server", "127.0.0.1:" + std::to_string(port_)});
+  EXPECT_NE(status.out.find("CLUSTER"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find((dir_ / "out/prod").string()), std::string::npos) << status.out;
 }
 
 TEST_F(DaemonTest, APipelinesDetailHasItsRecentReconcilesFromTheAuditLog) {
