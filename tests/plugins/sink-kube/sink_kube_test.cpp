@@ -828,7 +828,9 @@ TEST_F(KubeSink, DaemonReportsEachObjectsHealthInItsObjectsAnswer) {
   std::string context = kubectl({"config", "current-context"}).out;
   while (!context.empty() && std::isspace(static_cast<unsigned char>(context.back()))) context.pop_back();
   ASSERT_FALSE(context.empty());
-  EXPECT_EQ(parse_json(pipelines->body)->find("pipelines")->as_array().at(0).string_or("cluster"), context) << pipelines->body;
+  auto fleet_status = parse_json(pipelines->body);
+  ASSERT_TRUE(fleet_status.ok()) << pipelines->body;
+  EXPECT_EQ(fleet_status->find("pipelines")->as_array().at(0).string_or("cluster"), context) << pipelines->body;
 
   std::map<std::string, std::string> health;  // by id
   std::string answer;
@@ -838,7 +840,9 @@ TEST_F(KubeSink, DaemonReportsEachObjectsHealthInItsObjectsAnswer) {
         auto res = client.Get("/api/v1/pipelines/" + fleet.pipeline() + "/objects");
         if (!res || res->status != 200) return false;
         answer = res->body;
-        for (const auto& o : parse_json(answer)->find("objects")->as_array()) health[o.string_or("id")] = o.string_or("health");
+        auto parsed = parse_json(answer);
+        if (!parsed.ok()) return false;
+        for (const auto& o : parsed->find("objects")->as_array()) health[o.string_or("id")] = o.string_or("health");
         return health["Deployment" + id + "web"] == "ready" && health["Deployment" + id + "failing"] == "degraded";
       },
       60s))
