@@ -37,7 +37,7 @@ export class PipelineView {
       }
       const label = (o) => (o.action === 'unchanged' ? 'in sync' : `would be ${o.action}`);
       // Its health in the cluster, in words (when the sink judges health).
-      const health = (o) => (o.health ? [', ', h('span', { class: `health ${o.health}` }, o.health)] : []);
+      const health = (o) => (o.health ? [', health: ', h('span', { class: `health ${o.health}` }, o.health)] : []);
       const line = (o) => [o.name, ' — ', h('span', { class: `change ${o.action}` }, label(o)), ...health(o)];
       const objectItem = (o) => h('li', { 'data-object': o.id, 'data-action': o.action, 'data-health': o.health },
         o.diff
