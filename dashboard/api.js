@@ -9,6 +9,8 @@ export function fleet(filter) {
   const q = new URLSearchParams();
   if (filter.name) q.set('name', filter.name);
   if (filter.state) q.set('state', filter.state);
+  if (filter.cluster) q.set('cluster', filter.cluster);
+  if (filter.label) q.append('label', filter.label);
   return getJson(`/api/v1/pipelines?${q}`);
 }
 

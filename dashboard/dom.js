@@ -49,3 +49,8 @@ export function revisionCell(p) {
 export function stateBadge(state, activity) {
   return h('span', {}, h('span', { class: `state ${state}` }, state), activity ? h('small', { class: 'activity' }, ` · ${activity}`) : null);
 }
+
+// "key=value, ..." of a pipeline's labels.
+export function labelText(labels) {
+  return Object.entries(labels || {}).map(([k, v]) => `${k}=${v}`).join(', ');
+}

@@ -1,25 +1,28 @@
 // The fleet view: every pipeline in a virtualised list (only the rows in view
 // exist in the page), filtered by the daemon, kept current by live events.
 import * as api from './api.js';
-import { h, ago, duration, revisionCell, stateBadge } from './dom.js';
+import { h, ago, duration, labelText, revisionCell, stateBadge } from './dom.js';
 
 const STATES = ['ready', 'failed', 'pending', 'waiting', 'suspended', 'standby', 'removing', 'removed'];
 
 export class Fleet {
   constructor() {
     this.rows = [];
-    this.filter = { name: '', state: '' };
+    this.filter = { name: '', state: '', cluster: '', label: '' };
+    this.clusters = new Set();
     this.box = document.getElementById('fleet');
     this.spacer = document.getElementById('fleet-spacer');
-    this.nameInput = document.getElementById('filter-name');
     this.stateSelect = document.getElementById('filter-state');
     this.box.addEventListener('scroll', () => this.paint());
     window.addEventListener('resize', () => this.paint());
-    let timer;
-    this.nameInput.addEventListener('input', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => this.setFilter({ name: this.nameInput.value.trim() }), 150);
-    });
+    for (const key of ['name', 'cluster', 'label']) {
+      const input = document.getElementById(`filter-${key}`);
+      let timer;
+      input.addEventListener('input', () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => this.setFilter({ [key]: input.value.trim() }), 150);
+      });
+    }
     this.stateSelect.addEventListener('change', () => this.setFilter({ state: this.stateSelect.value }));
     document.getElementById('filters').addEventListener('submit', (e) => e.preventDefault());
   }
@@ -34,17 +37,33 @@ export class Fleet {
     const data = await api.fleet(this.filter);
     this.rows = data.pipelines;
     this.total = data.total;
+    this.offerClusters(this.rows);
     this.showCounts(data.counts);
     this.paint(true);
   }
 
+  // As the daemon filters (FleetQuery): for live updates of the rows shown.
   matches(p) {
-    return (!this.filter.state || p.state === this.filter.state) &&
-      (!this.filter.name || p.name.toLowerCase().includes(this.filter.name.toLowerCase()));
+    const f = this.filter;
+    const eq = f.label.indexOf('=');
+    const key = eq < 0 ? f.label : f.label.slice(0, eq);
+    const labels = p.labels || {};
+    return (!f.state || p.state === f.state) && (!f.cluster || p.cluster === f.cluster) &&
+      (!f.label || (Object.hasOwn(labels, key) && (eq < 0 || labels[key] === f.label.slice(eq + 1)))) &&
+      (!f.name || p.name.toLowerCase().includes(f.name.toLowerCase()));
+  }
+
+  // The clusters seen so far, offered as the cluster filter's choices.
+  offerClusters(rows) {
+    const before = this.clusters.size;
+    for (const p of rows) if (p.cluster) this.clusters.add(p.cluster);
+    if (this.clusters.size === before) return;
+    document.getElementById('clusters').replaceChildren(...[...this.clusters].sort().map((c) => h('option', { value: c })));
   }
 
   // A pipeline's new status (live): replaced, added or dropped as the filter says.
   update(p) {
+    this.offerClusters([p]);
     const at = this.rows.findIndex((r) => r.name === p.name);
     if (at >= 0 && this.matches(p)) this.rows[at] = p;
     else if (at >= 0) this.rows.splice(at, 1);
@@ -107,7 +126,9 @@ export class Fleet {
       class: 'row', role: 'listitem', style: { transform: `translateY(${index * height}px)` },
       'aria-posinset': index + 1, 'aria-setsize': this.rows.length, 'data-pipeline': p.name,
     },
-    h('span', { class: 'name' }, h('a', { href: `#/pipeline/${encodeURIComponent(p.name)}` }, p.name)),
+    h('span', { class: 'name', title: labelText(p.labels) },
+      h('a', { href: `#/pipeline/${encodeURIComponent(p.name)}` }, p.name),
+      p.cluster ? h('small', { class: 'muted' }, p.cluster) : null),
     h('span', {}, stateBadge(p.state, p.activity)),
     h('span', { class: 'rev' }, revisionCell(p)),
     h('span', { class: 'when', title: p.lastAttempt }, ago(p.lastAttempt)),

@@ -1,7 +1,7 @@
 // The pipeline view: status, revision, errors, items, drift events healed and
 // the last reconciles from the audit log; actions when the daemon has a token.
 import * as api from './api.js';
-import { h, ago, duration, revisionCell, shortRevision, stateBadge } from './dom.js';
+import { h, ago, duration, labelText, revisionCell, shortRevision, stateBadge } from './dom.js';
 
 function table(headers, rows) {
   if (!rows.length) return h('p', { class: 'muted' }, 'none');
@@ -36,11 +36,14 @@ export class PipelineView {
         ns.get(key).push(o);
       }
       const label = (o) => (o.action === 'unchanged' ? 'in sync' : `would be ${o.action}`);
-      const objectItem = (o) => h('li', { 'data-object': o.id, 'data-action': o.action },
+      // Its health in the cluster, in words (when the sink judges health).
+      const health = (o) => (o.health ? [', health: ', h('span', { class: `health ${o.health}` }, o.health)] : []);
+      const line = (o) => [o.name, ' — ', h('span', { class: `change ${o.action}` }, label(o)), ...health(o)];
+      const objectItem = (o) => h('li', { 'data-object': o.id, 'data-action': o.action, 'data-health': o.health },
         o.diff
-          ? h('details', {}, h('summary', {}, o.name, ' — ', h('span', { class: `change ${o.action}` }, label(o))),
+          ? h('details', {}, h('summary', {}, ...line(o)),
             h('pre', { class: 'diff', tabindex: '0', 'aria-label': `diff of ${o.id}` }, o.diff))
-          : [o.name, ' — ', h('span', { class: `change ${o.action}` }, label(o))]);
+          : line(o));
       box.replaceChildren(...data.errors.map((e) => h('p', { class: 'errors' }, e)), h('ul', { class: 'tree' },
         [...byKind].map(([kind, namespaces]) => h('li', {}, h('details', { open: true },
           h('summary', {}, `${kind} (${[...namespaces.values()].reduce((n, l) => n + l.length, 0)})`),
@@ -87,6 +90,8 @@ export class PipelineView {
       ['Full revision', h('code', {}, p.revision || '—')],
       ['Author', info.author || '—'],
       ['Source', p.source],
+      ['Cluster', p.cluster || '—'],
+      ['Labels', labelText(p.labels) || '—'],
       ['Last reconcile', `${ago(p.lastAttempt)} (${p.lastAttempt || 'never'})`],
       ['Duration', duration(p.durationMs)],
       ['Objects', String(p.objects)],

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli/output.hpp"
@@ -268,16 +269,21 @@ int command_status(const GlobalOptions& options) {
     }
     std::cout << "\n\n";
   }
+  const Array& pipelines = parsed->find("pipelines")->as_array();
+  // Where each pipeline's sink writes, when any sink says.
+  const bool clusters = std::any_of(pipelines.begin(), pipelines.end(), [](const Value& p) { return !p.string_or("cluster").empty(); });
   std::vector<std::vector<std::string>> rows{{"PIPELINE", "STATE", "REVISION", "OBJECTS", "LAST ATTEMPT", "MESSAGE"}};
   if (replica) rows.front().insert(rows.front().begin() + 2, "REPLICA");
+  if (clusters) rows.front().insert(rows.front().begin() + 2, "CLUSTER");
   std::vector<std::vector<std::string>> items{{"PIPELINE", "ITEM", "STATE", "DETAIL", "ERROR"}};
   bool all_ready = true;
-  for (const auto& p : parsed->find("pipelines")->as_array()) {
+  for (const auto& p : pipelines) {
     const auto& errors = p.find("errors")->as_array();
     rows.push_back({p.string_or("name"), p.string_or("state"), p.string_or("revision", "-"),
                     std::to_string(p.find("objects")->as_int()), p.string_or("lastAttempt", "-"),
                     errors.empty() ? p.string_or("message") : errors.front().as_string()});
     if (replica) rows.back().insert(rows.back().begin() + 2, p.string_or("replica", "-"));
+    if (clusters) rows.back().insert(rows.back().begin() + 2, p.string_or("cluster").empty() ? "-" : p.string_or("cluster"));
     // A removed folder's pipeline is finished, not failing; its message says what became of its objects.
     const std::string state = p.string_or("state");
     all_ready = all_ready && (state == "ready" || state == "suspended" || state == "standby" || state == "removed");

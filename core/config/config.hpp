@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,10 @@ struct PipelineSpec {
   /// After a failure, the next attempt comes this long after it; unset: the
   /// daemon's exponential backoff (5 s, doubling up to 5 min).
   std::optional<std::chrono::milliseconds> retry_interval;
+  /// For people and the dashboard's fleet filter; values may hold {{folder}}
+  /// and {{path}} (labels_of() fills them in). A declared pipeline has its
+  /// parent's, filled in.
+  std::map<std::string, std::string> labels;
   std::vector<PluginBlock> renderers;
   PluginBlock sink;
   Location location;
@@ -138,6 +143,12 @@ struct ConfigLoad {
 ConfigLoad load_config(const std::filesystem::path& file);
 /// As load_config, from text; `file` names it in messages and anchors relative paths.
 ConfigLoad parse_config(const std::string& text, const std::filesystem::path& file);
+
+/// Why `key` is not a label key ("" when it is one): the syntax of
+/// Kubernetes label keys, an optional DNS subdomain prefix and '/', then a
+/// name of at most 63 letters, digits, '-', '_' and '.', starting and ending
+/// with a letter or digit.
+std::string label_key_problem(std::string_view key);
 
 /// Parses "90s", "5m", "1h30m", "250ms"; nullopt when malformed or zero.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);

@@ -3,6 +3,7 @@
 // plugins' own declared keys (plugin_blocks.cpp).
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -23,6 +24,11 @@ const SourceSpec* Config::find_source(const std::string& name) const {
 namespace {
 
 constexpr const char* kApiVersion = "driftless.dev/v1alpha1";
+constexpr std::size_t kMaxLabelValue = 256;
+
+bool label_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
 
 // Where `key` of `map` is, or the map itself when the key is missing: the
 // Mark() of a missing key's node throws (a pipeline without a name once
@@ -332,7 +338,7 @@ class ConfigReader {
     PipelineSpec spec;
     spec.location = where(node.Mark());
     allow_keys(node, "a pipeline", {"name", "source", "path", "forEachFolder", "pruneOnFolderRemoval", "allowDeclaredSources", "interval",
-                                      "retryInterval", "renderers", "sink"});
+                                      "retryInterval", "labels", "renderers", "sink"});
     spec.name = name(node, "a pipeline");
     const std::string what = "pipeline '" + spec.name + "'";
     spec.source = scalar(node, "source", true, what);
@@ -342,6 +348,7 @@ class ConfigReader {
     spec.retry_interval = duration(node, what, "retryInterval");
     spec.prune_on_folder_removal = boolean(node, "pruneOnFolderRemoval", what);
     spec.allow_declared_sources = boolean(node, "allowDeclaredSources", what);
+    if (auto labels = node["labels"]; labels && !labels.IsNull()) read_labels(labels, what, spec.labels);
     if (spec.prune_on_folder_removal && spec.for_each_folder.empty())
       error(mark_of(node, "pruneOnFolderRemoval"), what + " sets 'pruneOnFolderRemoval' without 'forEachFolder'; it only applies to folder pipelines");
     if (!spec.path.empty() && !spec.for_each_folder.empty())
@@ -375,6 +382,32 @@ class ConfigReader {
     config.pipelines.push_back(std::move(spec));
   }
 
+  // A pipeline's labels: label keys to strings of at most kMaxLabelValue bytes.
+  void read_labels(const YAML::Node& node, const std::string& what, std::map<std::string, std::string>& labels) {
+    if (!node.IsMap()) {
+      error(node.Mark(), "'labels' in " + what + " must be a mapping of keys to strings, e.g. {team: web}");
+      return;
+    }
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      if (std::string problem = label_key_problem(key); !problem.empty()) {
+        error(kv.first.Mark(), "the label key '" + escape_control_characters(key) + "' of " + what + " " + problem);
+        continue;
+      }
+      if (!kv.second.IsScalar()) {
+        error(kv.second.Mark(), "the label '" + key + "' of " + what + " must be a string");
+        continue;
+      }
+      const std::string& value = kv.second.Scalar();
+      if (value.size() > kMaxLabelValue || has_control_characters(value)) {
+        error(kv.second.Mark(), "the label '" + key + "' of " + what + " must be a string of at most " +
+                                    std::to_string(kMaxLabelValue) + " bytes without control characters");
+        continue;
+      }
+      labels[key] = value;
+    }
+  }
+
   std::filesystem::path file_;
   std::vector<Diagnostic> diagnostics_;
 };
@@ -397,6 +430,23 @@ ConfigLoad load_config(const std::filesystem::path& file) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return parse_config(buffer.str(), file);
+}
+
+std::string label_key_problem(std::string_view key) {
+  const auto slash = key.rfind('/');
+  const std::string_view prefix = slash == std::string_view::npos ? std::string_view() : key.substr(0, slash);
+  const std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
+  if (name.empty() || name.size() > 63)
+    return "must end in a name of 1 to 63 characters (an optional prefix and '/' before it)";
+  if (!std::isalnum(static_cast<unsigned char>(name.front())) || !std::isalnum(static_cast<unsigned char>(name.back())) ||
+      !std::all_of(name.begin(), name.end(), label_name_char))
+    return "must end in a name of letters, digits, '-', '_' and '.' that starts and ends with a letter or digit";
+  if (slash == std::string_view::npos) return "";
+  auto lower_alnum = [](char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)); };
+  if (prefix.empty() || prefix.size() > 253 || !lower_alnum(prefix.front()) || !lower_alnum(prefix.back()) ||
+      !std::all_of(prefix.begin(), prefix.end(), [&](char c) { return lower_alnum(c) || c == '-' || c == '.'; }))
+    return "has a prefix that is not a DNS subdomain (lowercase letters, digits, '-' and '.', at most 253)";
+  return "";
 }
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {

@@ -78,12 +78,30 @@ std::string forge_commit_link(std::string_view url, std::string_view commit) {
 }
 
 FleetQuery FleetQuery::from(const ServedRequest& request) {
-  return {request.param("name"), request.param("state"), request.param("source")};
+  FleetQuery query{request.param("name"), request.param("state"), request.param("source"), request.param("cluster"),
+                   request.params("label")};
+  // An empty one asks for nothing, as the other filters do.
+  std::erase(query.labels, std::string());
+  return query;
 }
+
+namespace {
+
+// "key=value": the label has that value; "key": the pipeline has the label.
+bool has_label(const std::map<std::string, std::string>& labels, const std::string& selector) {
+  const auto eq = selector.find('=');
+  const auto it = labels.find(selector.substr(0, eq));
+  return it != labels.end() && (eq == std::string::npos || it->second == selector.substr(eq + 1));
+}
+
+}  // namespace
 
 bool matches(const PipelineStatus& status, const FleetQuery& query) {
   if (!query.state.empty() && status.state != query.state) return false;
   if (!query.source.empty() && status.source != query.source) return false;
+  if (!query.cluster.empty() && status.cluster != query.cluster) return false;
+  for (const auto& selector : query.labels)
+    if (!has_label(status.labels, selector)) return false;
   return query.name.empty() || ascii_lower(status.name).find(ascii_lower(query.name)) != std::string::npos;
 }
 

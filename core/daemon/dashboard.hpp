@@ -1,6 +1,6 @@
 // The web dashboard's side of the daemon (docs/dashboard.md): its files,
 // compiled into the binary from dashboard/, the fleet query behind
-// GET /api/v1/pipelines?name=&state=, and the live feed that turns status
+// GET /api/v1/pipelines?name=&state=&source=&cluster=&label=, and the live feed that turns status
 // changes and drift events into Server-Sent Events.
 #pragma once
 
@@ -39,9 +39,13 @@ std::string forge_commit_link(std::string_view url, std::string_view commit);
 
 /// What the fleet view asks for: all filters optional, all must match.
 struct FleetQuery {
-  std::string name;    ///< part of the name, case-insensitive
-  std::string state;   ///< exact state
-  std::string source;  ///< exact source
+  std::string name;     ///< part of the name, case-insensitive
+  std::string state;    ///< exact state
+  std::string source;   ///< exact source
+  std::string cluster;  ///< exact cluster (PipelineStatus::cluster)
+  /// "key=value" (the label has that value) or "key" (the pipeline has the
+  /// label); every one must match. From repeated `label` parameters.
+  std::vector<std::string> labels;
   static FleetQuery from(const ServedRequest& request);
 };
 

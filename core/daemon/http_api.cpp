@@ -17,10 +17,22 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+namespace {
+
+Object object_of(const std::map<std::string, std::string>& strings) {
+  Object o;
+  for (const auto& [key, value] : strings) o.set(key, value);
+  return o;
+}
+
+}  // namespace
+
 Value status_value(const PipelineStatus& s) {
   Object o;
   o.set("name", s.name);
   o.set("source", s.source);
+  o.set("labels", Value(object_of(s.labels)));
+  o.set("cluster", s.cluster);
   o.set("state", s.state);
   o.set("revision", s.revision);
   o.set("attemptedRevision", s.attempted_revision);
@@ -43,17 +55,14 @@ Value status_value(const PipelineStatus& s) {
     i.set("state", item.state);
     i.set("detail", item.detail);
     i.set("error", item.error);
-    Object fields;
-    for (const auto& [key, value] : item.fields) fields.set(key, value);
-    i.set("fields", Value(std::move(fields)));
+    i.set("fields", Value(object_of(item.fields)));
     items.push_back(Value(std::move(i)));
   }
   o.set("items", std::move(items));
   if (!s.message.empty()) o.set("message", s.message);
   if (!s.activity.empty()) o.set("activity", s.activity);
   if (!s.revision_info.empty()) {
-    Object info;
-    for (const auto& [key, value] : s.revision_info) info.set(key, value);
+    Object info = object_of(s.revision_info);
     const auto url = s.revision_info.find("url");
     const auto commit = s.revision_info.find("commit");
     if (url != s.revision_info.end() && commit != s.revision_info.end())
@@ -195,6 +204,7 @@ ServedResponse HttpApi::objects(const std::string& name) {
     o.set("namespace", first == last ? "" : change.id.substr(first + 1, last - first - 1));
     o.set("name", change.id.substr(last + 1));
     o.set("action", to_string(change.action));
+    if (!change.health.empty()) o.set("health", change.health);
     o.set("diff", change.detail);
     list.push_back(Value(std::move(o)));
     ids.insert(change.id);

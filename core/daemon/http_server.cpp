@@ -107,6 +107,12 @@ std::string ServedRequest::header(std::string_view name) const {
 }
 
 std::string ServedRequest::param(std::string_view name) const {
+  std::vector<std::string> values = params(name);
+  return values.empty() ? "" : std::move(values.front());
+}
+
+std::vector<std::string> ServedRequest::params(std::string_view name) const {
+  std::vector<std::string> out;
   std::string_view rest = query;
   while (!rest.empty()) {
     const auto amp = rest.find('&');
@@ -118,9 +124,9 @@ std::string ServedRequest::param(std::string_view name) const {
     if (percent_decoded(key) != name) continue;
     std::string value(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
     std::replace(value.begin(), value.end(), '+', ' ');
-    return percent_decoded(value);
+    out.push_back(percent_decoded(value));
   }
-  return "";
+  return out;
 }
 
 Result<ServedRequest> parse_http_request(std::string_view bytes, const HttpLimits& limits) {

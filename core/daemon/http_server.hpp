@@ -30,6 +30,8 @@ struct ServedRequest {
   std::string header(std::string_view name) const;
   /// The first query parameter of that name, decoded ('+' is a space), or "".
   std::string param(std::string_view name) const;
+  /// Every query parameter of that name, decoded, in order.
+  std::vector<std::string> params(std::string_view name) const;
 };
 
 /// A response body written as it is produced (Server-Sent Events): after the

@@ -112,6 +112,8 @@ void Scheduler::refresh_targets() {
       state.status.source = target.source;
     }
     state.status.suspended = suspended_.count(target.name) > 0;
+    state.status.labels = target.labels;
+    state.status.cluster = target.cluster;
     state.target = target;
     next[target.name] = std::move(state);
   }

@@ -25,6 +25,8 @@ namespace driftless::core {
 struct PipelineStatus {
   std::string name;
   std::string source;
+  std::map<std::string, std::string> labels;  ///< the config's, {{folder}} filled in (a declared pipeline: its parent's)
+  std::string cluster;  ///< where its sink writes: a kubeconfig context, a folder; "" when the sink does not say
   /// pending, ready, failed, suspended, standby (another replica leads); removing, removed (its folder left the source)
   std::string state = "pending";
   std::string revision;            ///< last revision applied successfully

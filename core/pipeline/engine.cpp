@@ -31,12 +31,33 @@ std::set<std::string> Engine::untouched(const std::string& source, const std::ve
 
 std::vector<PipelineTarget> Engine::targets() {
   std::vector<PipelineTarget> out;
+  std::lock_guard lock(targets_mutex_);
+  std::map<std::string, KnownTarget> known;
   for (const auto& pipeline : expansions_.current([this](const std::string& s) { return sources_.last_good(s); })) {
     const PipelineSpec& spec = *pipeline.spec;
+    // The same spec and folder as last time: the same labels and cluster (a
+    // pipeline declared anew has a new spec).
+    auto last = known_targets_.find(pipeline.name);
+    KnownTarget& target = known[pipeline.name];
+    if (last != known_targets_.end() && last->second.spec == pipeline.spec && last->second.path == pipeline.path)
+      target = std::move(last->second);
+    else
+      target = {pipeline.declared, pipeline.spec, pipeline.path, labels_of(pipeline), sink_target(pipeline)};
     out.push_back({pipeline.name, spec.source, spec.interval.value_or(config_.find_source(spec.source)->interval),
-                   spec.retry_interval, spec.for_each_folder.empty() ? "" : pipeline.path});
+                   spec.retry_interval, spec.for_each_folder.empty() ? "" : pipeline.path, target.labels, target.cluster});
   }
+  known_targets_ = std::move(known);
   return out;
+}
+
+std::string Engine::sink_target(const ExpandedPipeline& pipeline) const {
+  const SinkFactory* factory = registry_.sink(pipeline.spec->sink.type);
+  std::string target;
+  std::vector<Diagnostic> problems;
+  if (factory && !guarded([&] { target = factory->target(sink_config_of(pipeline)); },
+                          "sink '" + pipeline.spec->sink.type + "'", problems))
+    process_logger().warn("the sink's target is unknown", {{"pipeline", pipeline.name}, {"error", problems.front().message}});
+  return target;
 }
 
 std::optional<ExpandedPipeline> Engine::find(const std::string& name) {

@@ -78,6 +78,8 @@ struct PipelineTarget {
   std::chrono::milliseconds interval{60000};
   std::optional<std::chrono::milliseconds> retry_interval;  ///< after a failure; unset: exponential backoff
   std::string folder_path;  ///< the matched folder of a forEachFolder pipeline ("clusters/prod"); "" otherwise
+  std::map<std::string, std::string> labels;  ///< labels_of() the pipeline
+  std::string cluster;  ///< where its sink writes (SinkFactory::target), "" when the sink does not say
 };
 
 struct EngineOptions {
@@ -109,6 +111,7 @@ class Engine {
 
   /// Every pipeline as expanded from the sources' current artifacts; a
   /// forEachFolder pipeline whose source was never fetched has none yet.
+  /// Each sink's target is asked once per pipeline, spec and folder.
   std::vector<PipelineTarget> targets();
 
   /// Ends the forEachFolder pipeline `pipeline`, whose folder `folder_path`
@@ -173,6 +176,8 @@ class Engine {
                                                   const std::string& artifact_from);
   /// Records the outcome of an apply run, for the pipelines that depend on it.
   void record_applied(const PipelineRun& run, const std::string& artifact_from);
+  /// SinkFactory::target of the pipeline's sink.
+  std::string sink_target(const ExpandedPipeline& pipeline) const;
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -188,6 +193,16 @@ class Engine {
     std::string from;      ///< the source it read ("" = the configured one)
   };
   std::map<std::string, Applied> applied_at_;  ///< by pipeline
+  /// What targets() worked out for a pipeline of one spec and folder.
+  struct KnownTarget {
+    std::shared_ptr<const PipelineSpec> declared;  ///< holds a declared spec, so no other spec gets its address
+    const PipelineSpec* spec = nullptr;
+    std::string path;
+    std::map<std::string, std::string> labels;
+    std::string cluster;
+  };
+  std::mutex targets_mutex_;  ///< guards known_targets_
+  std::map<std::string, KnownTarget> known_targets_;  ///< by pipeline, of the pipelines targets() last listed
 };
 
 }  // namespace driftless::core

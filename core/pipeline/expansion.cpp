@@ -6,6 +6,17 @@
 
 namespace driftless::core {
 
+std::map<std::string, std::string> labels_of(const ExpandedPipeline& pipeline) {
+  if (pipeline.declared) return pipeline.spec->labels;  // its parent's, filled in already
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : pipeline.spec->labels) out[key] = expand_templates(value, pipeline.folder, pipeline.path);
+  return out;
+}
+
+Value sink_config_of(const ExpandedPipeline& pipeline) {
+  return expand_templates(pipeline.spec->sink.config, pipeline.folder, pipeline.path);
+}
+
 std::shared_ptr<const Expansion> Expansions::expand(const PipelineSpec& spec, const std::shared_ptr<const Artifact>& artifact) {
   {
     std::lock_guard lock(mutex_);

@@ -28,6 +28,12 @@ struct ExpandedPipeline {
   std::shared_ptr<const PipelineSpec> declared;  ///< owns `spec` of a declared pipeline while it runs
 };
 
+/// The pipeline's labels, {{folder}} and {{path}} filled in.
+std::map<std::string, std::string> labels_of(const ExpandedPipeline& pipeline);
+
+/// The pipeline's sink config block, {{folder}} and {{path}} filled in.
+Value sink_config_of(const ExpandedPipeline& pipeline);
+
 /// The pipelines one configured spec makes from one artifact.
 struct Expansion {
   std::shared_ptr<const Artifact> artifact;  ///< what it was expanded from

@@ -37,6 +37,8 @@ Rendered RenderChain::render(const ExpandedPipeline& pipeline, const Artifact& a
   if (!has_errors(fresh->diagnostics)) {
     auto declared = declared_children(std::move(fresh->pipelines), *pipeline.spec, pipeline.name, pipeline.depth,
                                       registry_, fresh->diagnostics);
+    // A declared pipeline is labelled as the pipeline that declares it.
+    for (auto& child : declared) child.labels = labels_of(pipeline);
     if (!has_errors(fresh->diagnostics)) out.declared = std::move(declared);
   }
   out.result = fresh;

@@ -1,6 +1,5 @@
 #include "pipeline/sink_slots.hpp"
 
-#include "config/plugin_blocks.hpp"
 #include "log/logging.hpp"
 #include "pipeline/guarded.hpp"
 
@@ -16,8 +15,7 @@ SinkSlot* SinkSlots::slot_for(const ExpandedPipeline& pipeline, std::vector<Diag
   std::lock_guard lock(mutex_);
   SinkSlot& slot = slots_[pipeline.name];
   if (slot.instance) return &slot;
-  const PluginBlock& block = pipeline.spec->sink;
-  if (make(slot, block, expand_templates(block.config, pipeline.folder, pipeline.path), problems)) return &slot;
+  if (make(slot, pipeline.spec->sink, sink_config_of(pipeline), problems)) return &slot;
   slots_.erase(pipeline.name);
   return nullptr;
 }

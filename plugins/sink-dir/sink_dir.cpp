@@ -319,6 +319,9 @@ class DirSinkFactory : public SinkFactory {
  public:
   std::vector<ConfigKey> config_keys() const override { return schema().keys(); }
 
+  // The folder it writes to.
+  std::string target(const Value& config) const override { return config.string_or("path"); }
+
   // A declared pipeline writes below its parent's folder, in a folder of its
   // own ("_pipelines" is no namespace name, so no object file lands there),
   // and keeps its own inventory: the two never prune each other's files.

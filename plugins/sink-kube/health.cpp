@@ -116,6 +116,12 @@ std::optional<std::string> unhealthy_reason(const Value& live, const std::string
   return std::nullopt;
 }
 
+std::string health_word(const Value& live, const std::string& kind) {
+  bool failed = false;
+  if (!unhealthy_reason(live, kind, failed)) return "ready";
+  return failed ? "degraded" : "progressing";
+}
+
 bool watched_in_full(const std::string& kind) { return has_rollout(kind) && kind != "CustomResourceDefinition"; }
 
 Observation Observation::of(const Value& live, const std::string& kind) {

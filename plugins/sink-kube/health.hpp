@@ -22,6 +22,11 @@ namespace driftless::kube {
 /// whoever lists knows it.
 std::optional<std::string> unhealthy_reason(const Value& live, const std::string& kind, bool& failed);
 
+/// The health of `live`, an object of `kind` read in full, in one word (as
+/// ObjectChange::health): "ready", "progressing" or "degraded" (it will not
+/// get healthy by waiting).
+std::string health_word(const Value& live, const std::string& kind);
+
 /// True for kinds whose health is checked even when unchanged.
 bool has_rollout(const std::string& kind);
 

@@ -19,6 +19,9 @@ namespace {
 constexpr const char* kPruneAnnotation = "driftless.dev/prune";
 constexpr std::size_t kRequestChunk = 1000;
 constexpr std::size_t kListsAtOnce = 8;  // pages of up to kListPageSize items each in memory at once
+// Items per page of a list of whole objects (a diff reads their health): at
+// most 1.5 MiB each (etcd's limit), a page stays within a response's 64 MiB.
+constexpr std::size_t kFullListPageSize = 40;
 constexpr int kDiscoveryAttempts = 6;    // reads of discovery until a new CRD's kind is served
 constexpr auto kDiscoveryPause = std::chrono::milliseconds(250);  // times the attempt: 0.25 s ... 1.25 s, 3.75 s in all
 
@@ -42,6 +45,11 @@ bool may_have_ready(const ResourceType& type) {
   return !builtin;
 }
 
+// Kinds whose health their status tells; the others are ready once they exist.
+bool has_health(const ResourceType& type) {
+  return has_rollout(type.kind) || type.kind == "Pod" || may_have_ready(type);
+}
+
 // One desired object on its way into the cluster. The body to apply is built
 // only for objects that need a write: most of a large set is unchanged.
 struct Item {
@@ -57,6 +65,7 @@ struct Item {
   std::string owner;  // the live object's pipeline label
   ChangeAction action = ChangeAction::unchanged;
   std::int64_t generation = 0;  // metadata.generation the apply answered with (kinds with a rollout)
+  std::string health;  // of the live object, in a diff (ObjectChange::health)
 
   std::string path() const { return type.object_path(entry.namespace_name, entry.name); }
 };
@@ -249,6 +258,8 @@ class Reconciler {
     };
     std::deque<Page> pending;
     for (const auto& [collection, type] : collections) pending.push_back({collection, &type, ""});
+    // A diff reads the objects with a health in full (their status), the rest as metadata.
+    auto in_full = [this](const ResourceType& type) { return !apply_ && has_health(type); };
     while (!pending.empty()) {
       std::vector<Page> round;
       while (!pending.empty() && round.size() < kListsAtOnce) {
@@ -257,8 +268,10 @@ class Reconciler {
       }
       std::vector<HttpRequest> requests;
       for (const Page& page : round) {
-        requests.push_back(s_.client.request("GET", managed_list_path(page.collection, page.continue_token)));
-        requests.back().headers.front().second = kMetadataAccept;
+        const bool full = in_full(*page.type);
+        requests.push_back(s_.client.request(
+            "GET", managed_list_path(page.collection, page.continue_token, full ? kFullListPageSize : kListPageSize)));
+        if (!full) requests.back().headers.front().second = kMetadataAccept;
       }
       auto responses = s_.client.send_all(std::move(requests), s_.settings.concurrency);
       for (std::size_t i = 0; i < round.size(); ++i) {
@@ -274,7 +287,7 @@ class Reconciler {
           error("listing " + page.collection + ": " + list.error().message);
           return false;
         }
-        take_live(*page.type, *list, leftover_by_key);
+        take_live(*page.type, *list, leftover_by_key, in_full(*page.type));
         const Value* next = list->at_path({"metadata", "continue"});
         if (next && next->is_string() && !next->as_string().empty())
           pending.push_back({page.collection, page.type, next->as_string()});
@@ -283,8 +296,10 @@ class Reconciler {
     return true;
   }
 
-  // Notes what one page of a list says about desired objects and leftovers.
-  void take_live(const ResourceType& type, const Value& list, const std::map<std::string, std::size_t>& leftover_by_key) {
+  // Notes what one page of a list (of whole objects when `full`) says about
+  // desired objects and leftovers.
+  void take_live(const ResourceType& type, const Value& list, const std::map<std::string, std::size_t>& leftover_by_key,
+                 bool full) {
     const std::string kind_key = type.kind_key();
     const Value* items = list.find("items");
     for (const auto& live : items && items->is_array() ? items->as_array() : Array()) {
@@ -298,6 +313,7 @@ class Reconciler {
         item.listed = true;
         item.owner = owner;
         item.in_sync = still_in_sync(live, item.source->body, item.hash);
+        item.health = full ? health_word(live, type.kind) : "ready";
       } else if (auto left = leftover_by_key.find(key); left != leftover_by_key.end()) {
         LiveLeftover& l = leftovers_[left->second];
         present_leftovers_[left->second] = true;
@@ -498,7 +514,11 @@ class Reconciler {
     for (std::size_t i = 0; i < now.size(); ++i) {
       Value before;
       if (live[i].ok() && live[i]->status == 200)
-        if (auto parsed = parse_json(live[i]->body); parsed.ok()) before = for_diff(std::move(*parsed));
+        if (auto parsed = parse_json(live[i]->body); parsed.ok()) {
+          // There but not in the list: not (yet) labelled as driftless's.
+          if (now[i]->health.empty()) now[i]->health = health_word(*parsed, now[i]->entry.kind);
+          before = for_diff(std::move(*parsed));
+        }
       std::string text = object_diff(before, for_diff(dry[i]), now[i]->entry.id());
       if (!text.empty()) now[i]->action = before.is_null() ? ChangeAction::created : ChangeAction::configured;
       diffs_[now[i]] = std::move(text);
@@ -510,7 +530,8 @@ class Reconciler {
     report_created_namespaces();
     for (const auto& item : items_) {
       auto it = diffs_.find(&item);
-      report_.changes.push_back({item.entry.id(), item.action, it == diffs_.end() ? "" : it->second});
+      report_.changes.push_back({item.entry.id(), item.action, it == diffs_.end() ? "" : it->second,
+                                 item.health.empty() ? "missing" : item.health});
     }
     if (hooks_due_)
       for (const auto& hook : hooks_)

@@ -383,6 +383,12 @@ class KubeSinkFactory : public SinkFactory {
 
   std::vector<ConfigKey> config_keys() const override { return schema().keys(); }
 
+  // The kubeconfig context: the block's `context` (also one a declared
+  // pipeline narrowed to), else the kubeconfig's current-context, else "in-cluster".
+  std::string target(const Value& config) const override {
+    return cluster_name(config.string_or("kubeconfig"), config.string_or("context"));
+  }
+
   // A declared pipeline (a Flux Kustomization) talks to the parent's cluster
   // through the parent's kubeconfig and context, as the parent's identity or
   // one it impersonates: it may choose how it applies, not where or as whom

@@ -28,6 +28,7 @@ PluginFactory::~PluginFactory() = default;
 Result<std::string> PluginFactory::tool_version() const { return std::string(); }
 std::string RendererFactory::after_apply_target() const { return {}; }
 std::string SinkFactory::target_kind() const { return {}; }
+std::string SinkFactory::target(const Value&) const { return {}; }
 
 Result<Value> SinkFactory::narrow(const Value& parent, const Value& overlay, const std::string& pipeline) const {
   if (overlay.is_object() && !overlay.as_object().empty())

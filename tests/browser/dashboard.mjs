@@ -57,6 +57,22 @@ async function main() {
   await page.click('#counts [data-state="all"]');
   await page.waitForFunction(() => document.querySelectorAll('#fleet .row').length === 2);
 
+  // By label (team is the folder's name in the config) and by cluster (the kubeconfig's context, shown under the name).
+  await page.fill('#filter-label', 'team=west');
+  await page.waitForFunction(() => [...document.querySelectorAll('#fleet .row')].map((r) => r.dataset.pipeline).join() === 'west');
+  check(true, 'the label filter leaves west');
+  await page.fill('#filter-label', 'team');
+  await page.waitForFunction(() => document.querySelectorAll('#fleet .row').length === 2);
+  await page.fill('#filter-label', '');
+  const cluster = await page.textContent('[data-pipeline="west"] .name small');
+  check(cluster.length > 0, `each row names its cluster (${cluster})`);
+  await page.fill('#filter-cluster', `${cluster}-elsewhere`);
+  await page.waitForFunction(() => document.querySelectorAll('#fleet .row').length === 0);
+  await page.fill('#filter-cluster', cluster);
+  await page.waitForFunction(() => document.querySelectorAll('#fleet .row').length === 2);
+  check(true, `the cluster filter keeps the pipelines of ${cluster}`);
+  await page.fill('#filter-cluster', '');
+
   // Live: a push to Git reaches the open page without a reload.
   await page.evaluate(() => { window.stayedOpen = true; });
   const commit = await step('push');
@@ -97,6 +113,7 @@ async function main() {
   await page.click(`${configMap} summary`);
   const diff = await page.textContent(`${configMap} pre.diff`);
   check(/-\s*color: red/.test(diff) && /\+\s*color: blue/.test(diff), `the diff shows color red -> blue:\n${diff}`);
+  check(await page.textContent(`${configMap} .health`) === 'ready', 'the tree says the ConfigMap is ready in the cluster');
   const secret = `li[data-object$="/west-secret"][data-action="configured"]`;
   await page.click(`${secret} summary`);
   const masked = await page.textContent(`${secret} pre.diff`);

@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "config/plugin_blocks.hpp"
+#include "pipeline/expansion.hpp"
 #include "support.hpp"
 
 using namespace driftless;
@@ -177,6 +178,46 @@ TEST(Config, PruneOnFolderRemovalIsABooleanOfFolderPipelines) {
                              "name: \"{{folder}}\"", "name: dev"))
                 .find("without 'forEachFolder'"),
             std::string::npos);
+}
+
+TEST(Config, LabelsAreStringsUnderKubernetesStyleKeysAndFilledInPerFolder) {
+  const std::string labelled = replace(kValid, "    forEachFolder: clusters/*\n",
+                                       "    forEachFolder: clusters/*\n    labels:\n      team: web\n"
+                                       "      example.com/env: \"{{folder}}\"\n      tier: \"\"\n");
+  ConfigLoad load = parse_config(labelled, "/etc/driftless/config.yaml");
+  ASSERT_TRUE(load.config) << format(load.diagnostics.front());
+  const PipelineSpec& spec = load.config->pipelines[0];
+  EXPECT_EQ(spec.labels, (std::map<std::string, std::string>{{"team", "web"}, {"example.com/env", "{{folder}}"}, {"tier", ""}}));
+  ExpandedPipeline prod{&spec, "prod", "prod", "clusters/prod", 0, nullptr};
+  EXPECT_EQ(labels_of(prod).at("example.com/env"), "prod");
+  EXPECT_EQ(labels_of(prod).at("team"), "web");
+
+  EXPECT_EQ(problems(replace(labelled, "      team: web", "      -team: web")),
+            "/etc/driftless/config.yaml:13:7: error: the label key '-team' of pipeline '{{folder}}' must end in a name of "
+            "letters, digits, '-', '_' and '.' that starts and ends with a letter or digit\n");
+  EXPECT_NE(problems(replace(labelled, "      team: web", "      Example.COM/team: web")).find(":13:7: error: the label key "
+                                                                                           "'Example.COM/team' of pipeline "
+                                                                                           "'{{folder}}' has a prefix that is "
+                                                                                           "not a DNS subdomain"),
+            std::string::npos);
+  EXPECT_EQ(problems(replace(labelled, "      team: web", "      team: [web, db]")),
+            "/etc/driftless/config.yaml:13:13: error: the label 'team' of pipeline '{{folder}}' must be a string\n");
+  EXPECT_NE(problems(replace(labelled, "      team: web", "      team: " + std::string(300, 'x'))).find("at most 256 bytes"),
+            std::string::npos);
+  EXPECT_NE(problems(replace(kValid, "    forEachFolder: clusters/*\n", "    forEachFolder: clusters/*\n    labels: [web]\n"))
+                .find("'labels' in pipeline '{{folder}}' must be a mapping of keys to strings"),
+            std::string::npos);
+}
+
+TEST(Config, LabelKeysFollowKubernetesSyntax) {
+  for (const std::string& good : {std::string("team"), std::string("a"), std::string("app.kubernetes.io/name"),
+                                  std::string("example.com/Team_1"), std::string("x-y.z"), std::string(63, 'k')})
+    EXPECT_EQ(label_key_problem(good), "") << good;
+  for (const std::string& bad : {std::string(), std::string("/team"), std::string("team/"), std::string("a b"),
+                                 std::string("_team"), std::string("team."), std::string(64, 'k'),
+                                 std::string("UPPER.com/team"), std::string("a/b/c"), std::string(254, 'p') + "/team",
+                                 std::string("team=web")})
+    EXPECT_NE(label_key_problem(bad), "") << bad;
 }
 
 TEST(Config, PathsInsideTheSourceAreNormalisedOnceAtLoad) {

@@ -6,7 +6,9 @@
 #include "daemon_fixture.hpp"
 
 using driftless::core::EventHub;
+using driftless::core::FleetQuery;
 using driftless::core::forge_commit_link;
+using driftless::core::PipelineStatus;
 using driftless::core::ServedRequest;
 
 namespace {
@@ -37,6 +39,37 @@ TEST(Dashboard, QueryParametersAreDecoded) {
   EXPECT_EQ(request.param("label"), "a b");
   EXPECT_EQ(request.param("x"), "");
   EXPECT_EQ(request.param("missing"), "");
+}
+
+TEST(Dashboard, TheFleetIsFilteredByClusterAndByEveryLabelAsked) {
+  PipelineStatus web;
+  web.name = "web-prod";
+  web.cluster = "prod";
+  web.labels = {{"team", "web"}, {"example.com/tier", "front=end"}};
+  PipelineStatus bare;
+  bare.name = "bare";
+  bare.cluster = "staging";
+  auto query = [](const std::string& text) {
+    ServedRequest request;
+    request.query = text;
+    return FleetQuery::from(request);
+  };
+  EXPECT_EQ(query("label=team%3Dweb&label=example.com%2Ftier").labels,
+            (std::vector<std::string>{"team=web", "example.com/tier"}));
+  EXPECT_TRUE(matches(web, query("")));
+  EXPECT_TRUE(matches(web, query("label=&cluster="))) << "an empty filter asks for nothing";
+  EXPECT_TRUE(matches(web, query("cluster=prod")));
+  EXPECT_FALSE(matches(web, query("cluster=pro"))) << "a cluster matches exactly";
+  EXPECT_TRUE(matches(web, query("label=team=web")));
+  EXPECT_TRUE(matches(web, query("label=team")));
+  EXPECT_TRUE(matches(web, query("label=example.com/tier=front%3Dend"))) << "a value may hold '='";
+  EXPECT_FALSE(matches(web, query("label=team=db")));
+  EXPECT_FALSE(matches(web, query("label=team=")));
+  EXPECT_FALSE(matches(web, query("label=owner")));
+  EXPECT_TRUE(matches(web, query("label=team=web&label=example.com/tier&cluster=prod&name=PROD")));
+  EXPECT_FALSE(matches(web, query("label=team=web&label=owner"))) << "every label must match";
+  EXPECT_FALSE(matches(bare, query("label=team")));
+  EXPECT_TRUE(matches(bare, query("cluster=staging")));
 }
 
 TEST(Dashboard, EventStreamsAreCappedAndASlowOneIsDropped) {
@@ -104,6 +137,37 @@ TEST_F(DaemonTest, TheFleetIsFilteredByTheDaemonAndCountedPerState) {
   ASSERT_TRUE(failed.ok());
   ASSERT_EQ(failed->find("pipelines")->as_array().size(), 1u);
   EXPECT_EQ(failed->find("pipelines")->as_array()[0].string_or("name"), "broken");
+}
+
+// Labels from the config ({{folder}} filled in) and the dir sink's folder as
+// the cluster: in every pipeline's JSON and as filters of the daemon.
+TEST_F(DaemonTest, TheFleetIsFilteredByLabelAndClusterOverHttp) {
+  write_config("1h", "", "labels: {team: \"{{folder}}\", example.com/tier: web}, ");
+  write_file(dir_ / "repo/clusters/prod/app.yaml", config_map("app", "prod"));
+  start();
+  auto names = [&](const std::string& query) {
+    std::vector<std::string> out;
+    auto parsed = parse_json(get("/api/v1/pipelines" + query).second);
+    if (!parsed.ok()) return out;
+    for (const auto& p : parsed->find("pipelines")->as_array()) out.push_back(p.string_or("name"));
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  const Value prod = pipeline("prod");
+  ASSERT_TRUE(prod.is_object());
+  EXPECT_EQ(to_json(*prod.find("labels")), R"({"example.com/tier":"web","team":"prod"})");
+  EXPECT_EQ(prod.string_or("cluster"), (dir_ / "out/prod").string());
+  EXPECT_EQ(names("?label=team%3Dprod"), Names{"prod"});
+  EXPECT_EQ(names("?label=example.com%2Ftier%3Dweb"), (Names{"dev", "prod"}));
+  EXPECT_EQ(names("?label=example.com/tier=web&label=team=dev"), Names{"dev"});
+  EXPECT_EQ(names("?label=team"), (Names{"dev", "prod"}));
+  EXPECT_EQ(names("?label=owner"), Names{});
+  EXPECT_EQ(names("?cluster=" + (dir_ / "out/dev").string()), Names{"dev"});
+  EXPECT_EQ(names("?cluster=" + dir_.path().string()), Names{}) << "a cluster matches exactly";
+  EXPECT_EQ(names("?cluster=" + (dir_ / "out/dev").string() + "&label=team=prod"), Names{});
+  const CommandResult status = run_driftless({"status", "--server", "127.0.0.1:" + std::to_string(port_)});
+  EXPECT_NE(status.out.find("CLUSTER"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find((dir_ / "out/prod").string()), std::string::npos) << status.out;
 }
 
 TEST_F(DaemonTest, APipelinesDetailHasItsRecentReconcilesFromTheAuditLog) {

@@ -60,10 +60,15 @@ class DeclaredPipelinesTest : public ::testing::Test {
 
   // Lets the configured pipeline's declarations read sources of their own.
   void allow_declared_sources() {
+    configure("{name: root, source: repo, path: apps, allowDeclaredSources: true, renderers: [yaml, test-declare], "
+              "sink: {type: dir, path: " + (dir_ / "out/root").string() + "}}");
+  }
+
+  // A new engine of a config with the one configured pipeline `pipeline` (YAML in flow style).
+  void configure(const std::string& pipeline) {
     write_file(dir_ / "driftless.yaml",
                "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources: [{name: repo, type: path, path: repo}]\n"
-               "pipelines:\n  - {name: root, source: repo, path: apps, allowDeclaredSources: true, renderers: [yaml, "
-               "test-declare], sink: {type: dir, path: " + (dir_ / "out/root").string() + "}}\n");
+               "pipelines:\n  - " + pipeline + "\n");
     engine_.reset();
     ConfigLoad load = load_config(dir_ / "driftless.yaml");
     ASSERT_TRUE(load.config);
@@ -272,6 +277,53 @@ TEST_F(DeclaredPipelinesTest, TheKubeSinkNarrowsADeclaredPipelineToItsParentsClu
       << escape.error().message;
   EXPECT_TRUE(kube->narrow(tenant, parse(R"({"impersonate":{"user":"tenant-a"}})"), "root/web").ok());
   EXPECT_EQ(to_json(*kube->narrow(tenant, parse("{}"), "root/web")), to_json(tenant));
+}
+
+// Where a declared pipeline writes: the context it narrowed to, else its
+// parent's (explicit, or the kubeconfig's current-context).
+TEST_F(DeclaredPipelinesTest, ADeclaredPipelinesClusterIsTheContextItsSinkWasNarrowedTo) {
+  const SinkFactory* kube = registry_.sink("kube");
+  ASSERT_NE(kube, nullptr);
+  write_file(dir_ / "kubeconfig",
+             "apiVersion: v1\nkind: Config\ncurrent-context: hub\n"
+             "clusters:\n  - {name: hub, cluster: {server: \"https://127.0.0.1:1\"}}\n"
+             "  - {name: edge, cluster: {server: \"https://127.0.0.1:2\"}}\n"
+             "users: [{name: admin, user: {token: t}}]\n"
+             "contexts:\n  - {name: hub, context: {cluster: hub, user: admin}}\n  - {name: edge-2, context: {cluster: edge, user: admin}}\n");
+  PipelineSpec parent = config_.pipelines.front();
+  auto checked = check_plugin_value(
+      kube->config_keys(), *parse_json(R"({"kubeconfig":")" + (dir_ / "kubeconfig").string() + R"(","declaredContexts":["edge-2"]})"),
+      "sink");
+  ASSERT_TRUE(checked.ok()) << checked.error().message;
+  parent.sink = PluginBlock{"kube", *checked, nullptr, parent.location};
+  EXPECT_EQ(kube->target(parent.sink.config), "hub") << "the kubeconfig's current-context";
+  DeclaredPipeline edge, same;
+  edge.name = "edge";
+  edge.sink = *parse_json(R"({"context":"edge-2"})");
+  same.name = "same";
+  std::vector<Diagnostic> problems;
+  auto children = declared_children({edge, same}, parent, "root", 0, registry_, problems);
+  ASSERT_EQ(children.size(), 2u) << (problems.empty() ? "" : format(problems.front()));
+  EXPECT_EQ(kube->target(children[0].sink.config), "edge-2");
+  EXPECT_EQ(kube->target(children[1].sink.config), "hub");
+  EXPECT_EQ(kube->target(*parse_json(R"({"kubeconfig":"/nonexistent/kubeconfig"})")), "") << "no cluster: no name";
+}
+
+// A declared pipeline has its parent's labels, {{folder}} filled in with the
+// parent's folder, and its own sink's target as its cluster.
+TEST_F(DeclaredPipelinesTest, ADeclaredPipelineHasItsParentsLabelsAndItsOwnCluster) {
+  configure("{name: \"{{folder}}\", source: repo, forEachFolder: apps, labels: {team: \"{{folder}}\", tier: web}, "
+            "renderers: [yaml, test-declare], sink: {type: dir, path: " + (dir_ / "out/root").string() + "}}");
+  declare({"web"});
+  auto runs = engine_->run(RunStage::apply);
+  ASSERT_EQ(names(runs), (Names{"apps", "apps/web"})) << messages(runs[0]);
+  const auto targets = engine_->targets();
+  ASSERT_EQ(targets.size(), 2u);
+  const std::map<std::string, std::string> labels{{"team", "apps"}, {"tier", "web"}};
+  EXPECT_EQ(targets[0].labels, labels);
+  EXPECT_EQ(targets[1].labels, labels);
+  EXPECT_EQ(targets[0].cluster, (dir_ / "out/root").string());
+  EXPECT_EQ(targets[1].cluster, out_of("web").string());
 }
 
 // A declaration's sink keys are laid over the parent's checked block, whose

@@ -67,6 +67,7 @@ Result<ClusterAccess> in_cluster() {
   if (h.find(':') != std::string::npos) h = "[" + h + "]";  // IPv6
   access.server = "https://" + h + ":" + (port && *port ? port : "443");
   access.description = "the in-cluster service account";
+  access.context = "in-cluster";
   access.token_file = fs::path(kServiceAccountDir) / "token";
   access.tls.ca_file = (fs::path(kServiceAccountDir) / "ca.crt").string();
   if (auto ns = read_small_file(fs::path(kServiceAccountDir) / "namespace")) access.namespace_name = *ns;
@@ -123,6 +124,7 @@ Result<ClusterAccess> access_from_kubeconfig(const Value& config, const fs::path
 
   ClusterAccess access;
   access.description = where;
+  access.context = context_name;
   access.namespace_name = ctx->string_or("namespace");
   access.server = cluster->string_or("server");
   while (!access.server.empty() && access.server.back() == '/') access.server.pop_back();
@@ -188,6 +190,12 @@ Result<ClusterAccess> find_cluster(const std::string& kubeconfig, const std::str
   }
   if (configs.empty()) return fail(ErrorCode::not_found, "none of the KUBECONFIG files exists");
   return access_from_kubeconfig(configs.size() == 1 ? configs.front() : merge_kubeconfigs(configs), files.front(), context);
+}
+
+std::string cluster_name(const std::string& kubeconfig, const std::string& context) {
+  if (!context.empty()) return context;
+  auto access = find_cluster(kubeconfig, context);
+  return access.ok() ? access->context : "";
 }
 
 }  // namespace driftless::kube

@@ -27,6 +27,7 @@ struct ExecPlugin {
 struct ClusterAccess {
   std::string server;       ///< "https://127.0.0.1:6443"
   std::string description;  ///< where it came from, for messages ("kubeconfig X, context Y")
+  std::string context;      ///< the kubeconfig context in use, or "in-cluster"
   std::string namespace_name;  ///< the context's namespace ("" = none)
   TlsOptions tls;
   std::string token;                 ///< a static bearer token
@@ -38,6 +39,11 @@ struct ClusterAccess {
 /// $KUBECONFIG (':'-separated files, merged, first wins), else ~/.kube/config,
 /// else the in-cluster service account. `context` "" = the current context.
 Result<ClusterAccess> find_cluster(const std::string& kubeconfig, const std::string& context);
+
+/// The name of the cluster `find_cluster(kubeconfig, context)` reaches, for
+/// people: `context` when set, else the kubeconfig's current-context, else
+/// "in-cluster"; "" when there is none. Reads the kubeconfig, nothing else.
+std::string cluster_name(const std::string& kubeconfig, const std::string& context);
 
 /// Parses one kubeconfig document (already merged) read from `file`.
 Result<ClusterAccess> access_from_kubeconfig(const Value& config, const std::filesystem::path& file,

@@ -157,6 +157,12 @@ struct ObjectChange {
   std::string id;        ///< "Kind/namespace/name"
   ChangeAction action = ChangeAction::unchanged;
   std::string detail;    ///< a unified diff in diff mode, a reason for skipped
+  /// In diff mode, the object's health in the target as the sink reads it:
+  /// "ready" (there and healthy, or a kind with no notion of health),
+  /// "progressing" (not healthy yet), "degraded" (will not get healthy by
+  /// waiting), "missing" (not in the target), "unknown" (could not tell);
+  /// "" when the sink does not judge health (the dashboard's object tree).
+  std::string health{};
 };
 
 /// The state of one thing a plugin keeps in the target besides plain objects
@@ -263,6 +269,12 @@ class SinkFactory : public PluginFactory {
   /// The Target::kind its instances hand to after-apply work through the
   /// TargetAccess capability, "" (the default) when they hand none.
   virtual std::string target_kind() const;
+  /// Which target instances made from `config` (a validated block, with
+  /// {{folder}} filled in) write to, for people and the dashboard's fleet
+  /// filter: a kubeconfig context, a directory. Called once when a pipeline
+  /// is made (and again only when its config changes), so it may read a small
+  /// local file but never the network. "" (the default) when it cannot tell.
+  virtual std::string target(const Value& config) const;
   /// The config block of this sink for a pipeline declared by the repository
   /// (DeclaredPipeline::sink): `parent` is the validated block of the
   /// declaring pipeline, `overlay` the keys the declaration asks for,

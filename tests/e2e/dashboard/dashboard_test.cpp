@@ -60,6 +60,7 @@ TEST_F(Dashboard, ShowsTheFleetANewRevisionLiveAHealedDeploymentAndADiffAndRefus
                      "sources:\n- {name: fleet, type: git, url: " + ns_.env("GIT_DAEMON_URL") + repo.url_path() +
                      ", ref: {branch: main}, interval: 1s}\n"
                      "pipelines:\n- name: \"{{folder}}\"\n  source: fleet\n  forEachFolder: clusters/*\n"
+                     "  labels: {team: \"{{folder}}\"}\n"
                      "  sink: {type: kube, kubeconfig: " + ns_.env("KUBECONFIG") + ", namespace: " + ns_.name() + "}\n");
   // west is applied once by hand, then suspended (as `driftless suspend` leaves it): its
   // next change in Git stays a difference between Git and the cluster for the diff view.

@@ -802,6 +802,56 @@ TEST_F(KubeSink, DaemonWaitsForHealthOnTheWatchWithoutPolling) {
   EXPECT_GE(health_wait(applied.err, "reads"), 1) << applied.err;
 }
 
+// The daemon's objects answer (the dashboard's object tree) says how healthy
+// each object is, from what the sink's diff reads anyway; the pipeline's
+// cluster is the kubeconfig context the sink uses.
+TEST_F(KubeSink, DaemonReportsEachObjectsHealthInItsObjectsAnswer) {
+  auto [ns, fleet] = scenario("objhealth", "      wait: false\n      drift: off\n");
+  fleet.write("web.yaml", deployment("web", "registry.example/web:1"));
+  fleet.write("pending.yaml", deployment("pending", "registry.example/web:1", "      nodeSelector: {nowhere: \"true\"}\n"));
+  std::string failing = deployment("failing", "registry.example/web:1", "      nodeSelector: {nowhere: \"true\"}\n");
+  failing.replace(failing.find("  replicas: 1\n"), 14, "  replicas: 1\n  progressDeadlineSeconds: 1\n");
+  fleet.write("failing.yaml", failing);
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  fleet.write("gone.yaml", config_map("gone", "v1"));
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find(" reconciled ") != std::string::npos; }, 60s))
+      << daemon.output();
+  std::smatch m;
+  const std::string log = daemon.output();
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)"))) << log;
+  httplib::Client client("127.0.0.1", std::stoi(m[1]));
+  ASSERT_EQ(kubectl({"-n", ns, "delete", "configmap", "gone"}).exit_code, 0);  // drift: off, so it stays gone
+
+  auto pipelines = client.Get("/api/v1/pipelines");
+  ASSERT_TRUE(pipelines && pipelines->status == 200);
+  std::string context = kubectl({"config", "current-context"}).out;
+  while (!context.empty() && std::isspace(static_cast<unsigned char>(context.back()))) context.pop_back();
+  ASSERT_FALSE(context.empty());
+  auto fleet_status = parse_json(pipelines->body);
+  ASSERT_TRUE(fleet_status.ok()) << pipelines->body;
+  EXPECT_EQ(fleet_status->find("pipelines")->as_array().at(0).string_or("cluster"), context) << pipelines->body;
+
+  std::map<std::string, std::string> health;  // by id
+  std::string answer;
+  const std::string id = "/" + ns + "/";
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        auto res = client.Get("/api/v1/pipelines/" + fleet.pipeline() + "/objects");
+        if (!res || res->status != 200) return false;
+        answer = res->body;
+        auto parsed = parse_json(answer);
+        if (!parsed.ok()) return false;
+        for (const auto& o : parsed->find("objects")->as_array()) health[o.string_or("id")] = o.string_or("health");
+        return health["Deployment" + id + "web"] == "ready" && health["Deployment" + id + "failing"] == "degraded";
+      },
+      60s))
+      << answer;
+  EXPECT_EQ(health["Deployment" + id + "pending"], "progressing") << answer;
+  EXPECT_EQ(health["ConfigMap" + id + "settings"], "ready") << answer;
+  EXPECT_EQ(health["ConfigMap" + id + "gone"], "missing") << answer;
+}
+
 // `driftless run` on a ConfigMap and a Deployment that never becomes available,
 // once its first reconcile waits for health; nullptr when it never got there.
 std::unique_ptr<test::BackgroundProcess> daemon_waiting_for_health(Fleet& fleet) {
