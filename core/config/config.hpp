@@ -52,6 +52,9 @@ struct PipelineSpec {
   /// (DeclaredPipeline::source); declared pipelines inherit it.
   bool allow_declared_sources = false;
   std::optional<std::chrono::milliseconds> interval;  ///< defaults to the source's
+  /// After a failure, the next attempt comes this long after it; unset: the
+  /// daemon's exponential backoff (5 s, doubling up to 5 min).
+  std::optional<std::chrono::milliseconds> retry_interval;
   /// For people and the dashboard's fleet filter; values may hold {{folder}}
   /// and {{path}} (labels_of() fills them in). A declared pipeline has its
   /// parent's, filled in.

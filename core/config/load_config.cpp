@@ -338,13 +338,14 @@ class ConfigReader {
     PipelineSpec spec;
     spec.location = where(node.Mark());
     allow_keys(node, "a pipeline", {"name", "source", "path", "forEachFolder", "pruneOnFolderRemoval", "allowDeclaredSources", "interval",
-                                      "labels", "renderers", "sink"});
+                                      "retryInterval", "labels", "renderers", "sink"});
     spec.name = name(node, "a pipeline");
     const std::string what = "pipeline '" + spec.name + "'";
     spec.source = scalar(node, "source", true, what);
     spec.path = scalar(node, "path", false, what);
     spec.for_each_folder = scalar(node, "forEachFolder", false, what);
     spec.interval = duration(node, what);
+    spec.retry_interval = duration(node, what, "retryInterval");
     spec.prune_on_folder_removal = boolean(node, "pruneOnFolderRemoval", what);
     spec.allow_declared_sources = boolean(node, "allowDeclaredSources", what);
     if (auto labels = node["labels"]; labels && !labels.IsNull()) read_labels(labels, what, spec.labels);

@@ -377,9 +377,13 @@ void Scheduler::do_reconcile(const std::string& pipeline) {
     } else {
       ++s.failures;
       s.state = "failed";
-      // Exponential backoff, capped; failures never prune (the engine and sinks see to that).
-      auto backoff = options_.first_backoff * (1LL << std::min(s.failures - 1, 16));
-      state.due = now + std::min<std::chrono::milliseconds>(backoff, options_.max_backoff);
+      // Its retryInterval, else exponential backoff, capped; failures never prune (the engine and sinks see to that).
+      if (state.target.retry_interval) {
+        state.due = now + jittered(*state.target.retry_interval);
+      } else {
+        auto backoff = options_.first_backoff * (1LL << std::min(s.failures - 1, 16));
+        state.due = now + std::min<std::chrono::milliseconds>(backoff, options_.max_backoff);
+      }
     }
     s.next_attempt = std::chrono::system_clock::now() +
                      std::chrono::duration_cast<std::chrono::system_clock::duration>(state.due - now);

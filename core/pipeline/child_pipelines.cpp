@@ -69,6 +69,7 @@ Result<PipelineSpec> child_of(DeclaredPipeline declared, const PipelineSpec& par
   child.source = parent.source;
   child.path = *path;
   child.interval = declared.interval ? declared.interval : parent.interval;
+  child.retry_interval = declared.retry_interval ? declared.retry_interval : parent.retry_interval;
   child.location = {declared.origin.file, declared.origin.line, 0};
   child.suspended = declared.suspended;
   child.declared_by = declared.declared_by;

@@ -44,7 +44,7 @@ std::vector<PipelineTarget> Engine::targets() {
     else
       target = {pipeline.declared, pipeline.spec, pipeline.path, labels_of(pipeline), sink_target(pipeline)};
     out.push_back({pipeline.name, spec.source, spec.interval.value_or(config_.find_source(spec.source)->interval),
-                   spec.for_each_folder.empty() ? "" : pipeline.path, target.labels, target.cluster});
+                   spec.retry_interval, spec.for_each_folder.empty() ? "" : pipeline.path, target.labels, target.cluster});
   }
   known_targets_ = std::move(known);
   return out;

@@ -76,6 +76,7 @@ struct PipelineTarget {
   std::string name;
   std::string source;
   std::chrono::milliseconds interval{60000};
+  std::optional<std::chrono::milliseconds> retry_interval;  ///< after a failure; unset: exponential backoff
   std::string folder_path;  ///< the matched folder of a forEachFolder pipeline ("clusters/prod"); "" otherwise
   std::map<std::string, std::string> labels;  ///< labels_of() the pipeline
   std::string cluster;  ///< where its sink writes (SinkFactory::target), "" when the sink does not say

@@ -216,8 +216,8 @@ PhaseOptions read_phase(Reader& r, const Value* block, const std::string& path, 
   if (name == "RetryOnFailure") {
     phase.remediate = false;
     if (!r.string_at(chosen, "retryInterval", path + ".strategy.retryInterval").empty())
-      r.info(path + ".strategy.retryInterval is not used: driftless tries a failed release again on the pipeline's own "
-             "backoff");
+      r.info(path + ".strategy.retryInterval is not used: driftless tries a failed release again when the pipeline is "
+             "retried (its retryInterval, or the Kustomization's, else the daemon's backoff)");
   } else if (name != "RemediateOnFailure") {
     r.error(path + ".strategy.name '" + name + "' is not one of RemediateOnFailure, RetryOnFailure");
   }

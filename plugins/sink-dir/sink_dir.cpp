@@ -3,7 +3,8 @@
 // Kubernetes identifies it (API group, kind, namespace, name). Changed files
 // are written all or nothing (staged_writes.hpp); Secrets only the owner can
 // read. Files of objects that left the set are removed once every write
-// succeeded, and only files this sink wrote (listed in .driftless-inventory).
+// succeeded, and only files the pipeline wrote (listed in .driftless-inventory
+// with the pipeline's name: pipelines may share a folder, never a file).
 #include <driftless/export.hpp>
 #include <driftless/toolkit/diff.hpp>
 #include <driftless/toolkit/files.hpp>
@@ -12,6 +13,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -46,15 +50,24 @@ std::string lower(std::string s) {
   return s;
 }
 
+std::string generate_name(const KubeObject& object) {
+  const Value* metadata = object.body.find("metadata");
+  return metadata ? metadata->string_or("generateName") : "";
+}
+
 // "shop/configmap-settings.yaml" for the core group, "shop/deployment.apps_web.yaml"
 // otherwise (kubectl's "deployment.apps/web"). Kinds are alphanumeric and
 // names and groups never hold '_', so two objects share a file only when
 // they are the same object or their kinds differ only in case.
+// An object the API server names at creation (metadata.generateName, as hook
+// Jobs have) gets "~" after its prefix, a character no name holds:
+// "shop/job.batch_migrate-~.yaml".
 std::string file_of(const KubeObject& object) {
   const std::string ns = object.namespace_name();
   const std::string group = object.group();
-  return (ns.empty() ? "_cluster" : ns) + "/" + lower(object.kind()) + (group.empty() ? "-" : "." + group + "_") +
-         object.name() + ".yaml";
+  const std::string name = object.name().empty() ? generate_name(object) + "~" : object.name();
+  return (ns.empty() ? "_cluster" : ns) + "/" + lower(object.kind()) + (group.empty() ? "-" : "." + group + "_") + name +
+         ".yaml";
 }
 
 bool is_secret(const KubeObject& object) { return object.kind() == "Secret" && object.group().empty(); }
@@ -63,20 +76,70 @@ std::string where(const KubeObject& object) {
   return object.api_version() + " " + object.id() + " (" + object.origin.file + ":" + std::to_string(object.origin.line) + ")";
 }
 
-std::set<std::string> read_inventory(const fs::path& dir) {
-  std::set<std::string> files;
-  std::ifstream in(dir / kInventory);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line.find("..") == std::string::npos && line[0] != '/') files.insert(line);
-  return files;
-}
+// .driftless-inventory: a line "<file>\t<pipeline>" per file a pipeline wrote.
+// Lines without a pipeline were written when a folder had one pipeline; the
+// first pipeline to sync claims them.
+class Inventory {
+ public:
+  static Inventory read(const fs::path& dir, const std::string& pipeline) {
+    Inventory inventory;
+    std::ifstream in(dir / kInventory);
+    std::stringstream text;
+    text << in.rdbuf();
+    inventory.text_ = text.str();
+    std::istringstream lines(inventory.text_);
+    for (std::string line; std::getline(lines, line);) {
+      const auto tab = line.find('\t');
+      const std::string file = line.substr(0, tab);
+      if (file.empty() || file.find("..") != std::string::npos || file[0] == '/') continue;
+      inventory.owners_[file] = tab == std::string::npos ? pipeline : line.substr(tab + 1);
+    }
+    return inventory;
+  }
 
-// Rewrites the inventory only when the list changed: a no-op sync writes nothing.
-Result<void> write_inventory(const fs::path& dir, const std::set<std::string>& before, const std::set<std::string>& files) {
-  if (files == before) return {};
-  std::string text;
-  for (const auto& file : files) text += file + "\n";
-  return dir_sink::write_atomically(dir / kInventory, text, kFileMode);
+  std::set<std::string> files_of(const std::string& pipeline) const {
+    std::set<std::string> files;
+    for (const auto& [file, owner] : owners_)
+      if (owner == pipeline) files.insert(file);
+    return files;
+  }
+
+  /// The pipeline that wrote `file`, or "" when none did.
+  std::string owner(const std::string& file) const {
+    auto it = owners_.find(file);
+    return it == owners_.end() ? "" : it->second;
+  }
+
+  /// Makes `files` the files of `pipeline`, others' lines kept; rewritten
+  /// only when the list changed: a no-op sync writes nothing.
+  Result<void> write(const fs::path& dir, const std::string& pipeline, const std::set<std::string>& files) {
+    std::map<std::string, std::string> owners;
+    for (const auto& [file, owner] : owners_)
+      if (owner != pipeline) owners.emplace(file, owner);
+    for (const auto& file : files) owners.emplace(file, pipeline);
+    std::string text;
+    for (const auto& [file, owner] : owners) text += file + "\t" + owner + "\n";
+    owners_ = std::move(owners);
+    if (text == text_) return {};
+    text_ = std::move(text);
+    return dir_sink::write_atomically(dir / kInventory, text_, kFileMode);
+  }
+
+ private:
+  std::map<std::string, std::string> owners_;  ///< file -> pipeline
+  std::string text_;                           ///< the file as last read or written
+};
+
+// The pipelines of a daemon that share a folder sync it one at a time: each
+// rewrites the inventory of all of them.
+std::mutex& folder_lock(const fs::path& dir) {
+  static std::mutex guard;
+  static std::map<std::string, std::unique_ptr<std::mutex>> locks;
+  std::lock_guard lock(guard);
+  std::error_code ec;
+  auto& folder = locks[fs::weakly_canonical(dir, ec).string()];
+  if (!folder) folder = std::make_unique<std::mutex>();
+  return *folder;
 }
 
 // The content of a regular file; nullopt for anything else (missing, a folder, a link).
@@ -99,7 +162,18 @@ class DirSink : public Sink {
     std::map<std::string, const KubeObject*> desired = files_of(request.objects, report.diagnostics);
     if (has_errors(report.diagnostics)) return report;  // validate everything before the first write
 
-    const std::set<std::string> previous = read_inventory(dir_);
+    std::lock_guard folder(folder_lock(dir_));
+    const std::string pipeline = context.pipeline();
+    Inventory inventory = Inventory::read(dir_, pipeline);
+    for (const auto& [file, object] : desired)
+      if (const std::string owner = inventory.owner(file); !owner.empty() && owner != pipeline)
+        report.diagnostics.push_back({Severity::error,
+                                      where(*object) + " would be written to " + (dir_ / file).string() + ", which pipeline '" +
+                                          owner + "' writes: pipelines may share a folder but not a file; give each pipeline "
+                                          "a path of its own (path: out/{{folder}}) or remove the object from one of them",
+                                      object->origin.file, object->origin.line, object->id()});
+    if (has_errors(report.diagnostics)) return report;
+    const std::set<std::string> previous = inventory.files_of(pipeline);
     std::vector<std::string> leaving;
     for (const auto& file : previous)
       if (!desired.count(file)) leaving.push_back(file);
@@ -147,14 +221,14 @@ class DirSink : public Sink {
       // Every file that may exist after this sync is in the inventory before it is written.
       std::set<std::string> owned = previous;
       for (const auto& [file, object] : desired) owned.insert(file);
-      if (!record(report, write_inventory(dir_, previous, owned)) || !record(report, writes.commit())) {
+      if (!record(report, inventory.write(dir_, pipeline, owned)) || !record(report, writes.commit())) {
         report.changes.clear();
         return report;
       }
-      prune(report, leaving, apply, desired, owned);
+      prune(report, leaving, apply, desired, [&](const std::set<std::string>& kept) { return inventory.write(dir_, pipeline, kept); });
       context.logger().debug("wrote directory", {{"path", dir_.string()}, {"objects", std::to_string(desired.size())}});
     } else {
-      prune(report, leaving, apply, desired, previous);
+      prune(report, leaving, apply, desired, {});
     }
     return report;
   }
@@ -167,9 +241,10 @@ class DirSink : public Sink {
     for (const auto& object : objects) {
       const std::string ns = object.namespace_name();
       const std::string group = object.group();
-      if (!safe_kind(object.kind()) || !safe_name(object.name()) || (!ns.empty() && !safe_name(ns)) ||
+      const std::string name = object.name().empty() ? generate_name(object) : object.name();
+      if (!safe_kind(object.kind()) || !safe_name(name) || (!ns.empty() && !safe_name(ns)) ||
           (!group.empty() && !safe_name(group))) {
-        diagnostics.push_back({Severity::error, "API group, kind, name or namespace is not a valid Kubernetes name",
+        diagnostics.push_back({Severity::error, "API group, kind, name (or generateName) or namespace is missing or not a valid Kubernetes name",
                                object.origin.file, object.origin.line, object.id()});
         continue;
       }
@@ -192,7 +267,8 @@ class DirSink : public Sink {
   // Removes (or, with prune off, keeps and reports) the files of objects that
   // left; the inventory ends up listing exactly the files still there.
   void prune(SinkReport& report, const std::vector<std::string>& leaving, bool apply,
-             const std::map<std::string, const KubeObject*>& desired, const std::set<std::string>& owned) {
+             const std::map<std::string, const KubeObject*>& desired,
+             const std::function<Result<void>(const std::set<std::string>&)>& write_inventory) {
     std::set<std::string> kept;
     for (const auto& [file, object] : desired) kept.insert(file);
     for (const auto& file : leaving) {
@@ -213,7 +289,7 @@ class DirSink : public Sink {
       const fs::path parent = (dir_ / file).parent_path();
       if (fs::is_empty(parent, ec)) fs::remove(parent, ec);
     }
-    if (apply) record(report, write_inventory(dir_, owned, kept));
+    if (apply) record(report, write_inventory(kept));
   }
 
   fs::path dir_;

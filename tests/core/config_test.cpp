@@ -362,3 +362,14 @@ TEST(Config, CredentialsInAPluginUrlAreRefusedWithoutRepeatingThem) {
                                                             "    url: ssh://git@github.com/acme/fleet.git\n    ref: {branch: main}\n"));
   EXPECT_EQ(ssh_user.find("credentials"), std::string::npos) << ssh_user;
 }
+
+TEST(Config, RetryIntervalIsADurationOfAPipeline) {
+  ConfigLoad load = parse_config(replace(kValid, "    source: fleet\n", "    source: fleet\n    retryInterval: 30s\n"), "/c.yaml");
+  ASSERT_TRUE(load.config) << format(load.diagnostics.front());
+  EXPECT_EQ(load.config->pipelines[0].retry_interval, std::chrono::seconds(30));
+  EXPECT_EQ(parse_config(kValid, "/c.yaml").config->pipelines[0].retry_interval, std::nullopt);
+  EXPECT_NE(problems(replace(kValid, "    source: fleet\n", "    source: fleet\n    retryInterval: often\n"))
+                .find("config.yaml:12:20: error: 'retryInterval' in pipeline '{{folder}}' is 'often'; write a duration"),
+            std::string::npos)
+      << problems(replace(kValid, "    source: fleet\n", "    source: fleet\n    retryInterval: often\n"));
+}

@@ -200,6 +200,20 @@ TEST_F(DaemonTest, RenderFailureKeepsTheLastGoodStateAndReportsTheFile) {
   EXPECT_EQ(status.exit_code, 1);
 }
 
+TEST_F(DaemonTest, AFailedPipelineIsTriedAgainAfterItsRetryIntervalNotTheBackoff) {
+  write_config("1h", "", "retryInterval: 1s, ");
+  write_file(dir_ / "repo/clusters/dev/app.yaml", "apiVersion: v1\nkind: [broken\n");
+  start(false);
+  // The backoff would try at 0, 5 and 15 s: two attempts in 8 s.
+  EXPECT_TRUE(eventually(
+      [&] {
+        const Value* failures = pipeline("dev").find("failures");
+        return failures && failures->as_int() >= 4;
+      },
+      8s))
+      << to_json(pipeline("dev"));
+}
+
 TEST_F(DaemonTest, SuspendResumeAndManualReconcile) {
   write_config("1h", "api: {tokenFile: api-token}\n");
   start();

@@ -38,16 +38,36 @@ class RunningDaemon {
   int port() const { return port_; }
   /// Everything the daemon logged so far.
   std::string output() const { return process_->output(); }
+  /// The process, to signal it or wait for its exit.
+  BackgroundProcess& process() { return *process_; }
 
-  /// The pipeline's entry in GET /api/v1/pipelines (null when absent or the daemon does not answer).
-  Value pipeline(const std::string& name) {
+  /// What GET /api/v1/pipelines answers (null when the daemon does not answer).
+  Value status() {
     auto res = client_->Get("/api/v1/pipelines");
     if (!res || res->status != 200) return Value();
     auto parsed = parse_json(res->body);
-    if (!parsed.ok()) return Value();
-    for (const auto& p : parsed->find("pipelines")->as_array())
-      if (p.string_or("name") == name) return p;
+    return parsed.ok() ? *parsed : Value();
+  }
+
+  /// The pipeline's entry in GET /api/v1/pipelines (null when absent or the daemon does not answer).
+  Value pipeline(const std::string& name) {
+    const Value answer = status();
+    if (const Value* list = answer.find("pipelines"))
+      for (const auto& p : list->as_array())
+        if (p.string_or("name") == name) return p;
     return Value();
+  }
+
+  /// GET /metrics ("" when the daemon does not answer).
+  std::string metrics() {
+    auto res = client_->Get("/metrics");
+    return res ? res->body : "";
+  }
+
+  /// Whether GET /readyz answers 200.
+  bool ready() {
+    auto res = client_->Get("/readyz");
+    return res && res->status == 200;
   }
 
  private:

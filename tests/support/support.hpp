@@ -103,11 +103,12 @@ class TestContext : public Context {
   bool cancelled() const override { return cancel; }
   std::chrono::steady_clock::time_point deadline() const override { return deadline_at; }
   std::filesystem::path cache_dir() const override { return cache_.path(); }
-  std::string pipeline() const override { return "test"; }
+  std::string pipeline() const override { return pipeline_name; }
   Result<Artifact> fetch_source(std::string_view type, const Value& spec) override;
   const ClusterInfo* cluster_info() const override { return cluster ? &*cluster : nullptr; }
 
   bool cancel = false;
+  std::string pipeline_name = "test";
   std::chrono::steady_clock::time_point deadline_at;
   std::optional<ClusterInfo> cluster;
 

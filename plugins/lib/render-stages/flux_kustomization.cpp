@@ -21,11 +21,11 @@ const std::set<std::string, std::less<>> kRead = {
     "sourceRef",  "path",         "interval",  "suspend",  "dependsOn",           "prune",
     "wait",       "healthChecks", "timeout",   "force",    "serviceAccountName",  "targetNamespace",
     "namePrefix", "nameSuffix",   "commonMetadata", "patches", "patchesStrategicMerge", "patchesJson6902",
-    "images",     "components",   "decryption", "postBuild", "kubeConfig"};
+    "images",     "components",   "decryption", "postBuild", "kubeConfig",
+    "retryInterval"};
 
 // Fields driftless knows but does not do, and what it does instead.
 const std::map<std::string, std::string, std::less<>> kNotDone = {
-    {"retryInterval", "driftless retries a failed pipeline with its own backoff"},
     {"deletionPolicy", "driftless leaves the objects of a pipeline no longer declared in place"},
     {"healthCheckExprs", "driftless judges health by its own rules for each kind"},
     {"ignoreMissingComponents", "a missing component is an error"},
@@ -292,6 +292,7 @@ std::optional<DeclaredPipeline> read_kustomization(const KubeObject& kustomizati
   declared.path = folder.value_or("");
   declared.source = std::move(own_source);
   declared.interval = r.duration_at(&spec, "interval", "spec.interval");
+  declared.retry_interval = r.duration_at(&spec, "retryInterval", "spec.retryInterval");
   declared.suspended = r.maybe_bool_at(&spec, "suspend", "spec.suspend").value_or(false);
   for (const auto& dependency : r.array_at(&spec, "dependsOn", "spec.dependsOn")) {
     const std::string name = dependency.is_object() ? dependency.string_or("name") : "";

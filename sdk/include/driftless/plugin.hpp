@@ -79,6 +79,9 @@ struct DeclaredPipeline {
   Value sink;
   /// How often it reconciles; nullopt = as its parent.
   std::optional<std::chrono::milliseconds> interval;
+  /// How soon a failed reconcile is tried again (Flux's retryInterval);
+  /// nullopt = as its parent.
+  std::optional<std::chrono::milliseconds> retry_interval;
   /// Names of pipelines declared beside it (same parent) that must have been
   /// applied without errors at the same revision before it is applied.
   std::vector<std::string> depends_on;

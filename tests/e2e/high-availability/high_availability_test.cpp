@@ -6,17 +6,15 @@
 // share; a killed replica's share moves to the others and a joining one takes
 // its share, nothing else moves, and every pipeline is acted on by one replica.
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <cmath>
 #include <csignal>
 #include <random>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include "driftless/value.hpp"
-#include "support.hpp"
+#include "running_daemon.hpp"
 
 using namespace driftless;
 using namespace driftless::test;
@@ -31,62 +29,21 @@ std::string unique(const std::string& prefix) {
   return prefix + "-" + std::to_string(rng() % 1000000);
 }
 
-// One replica: its own state dir and HTTP port, the shared config and repository.
-class Replica {
+// One replica: the config <identity>.yaml and the state dir state-<identity>
+// of the test's folder; the repository is shared.
+class Replica : public RunningDaemon {
  public:
-  Replica(const TempDir& dir, const std::string& identity) {
-    process_ = std::make_unique<BackgroundProcess>(BackgroundProcess::driftless_argv(
-        {"--config", (dir / (identity + ".yaml")).string(), "--state-dir", (dir / ("state-" + identity)).string(), "run"}));
-    if (!process_->wait_for_output("driftless is running", 20s)) return;
-    std::smatch m;
-    const std::string log = process_->output();
-    if (!std::regex_search(log, m, std::regex("listen=127\\.0\\.0\\.1:(\\d+)"))) return;
-    port_ = std::stoi(m[1]);
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-  }
+  Replica(const TempDir& dir, const std::string& identity)
+      : RunningDaemon(dir / (identity + ".yaml"), dir / ("state-" + identity)) {}
 
-  bool up() const { return client_ != nullptr; }
-  BackgroundProcess& process() { return *process_; }
+  bool up() const { return started(); }
 
-  // What /api/v1/pipelines answers (null when the replica does not answer).
-  Value status() {
-    auto res = client_->Get("/api/v1/pipelines");
-    if (!res || res->status != 200) return Value();
-    auto parsed = parse_json(res->body);
-    return parsed.ok() ? *parsed : Value();
-  }
-
-  // The pipeline as /api/v1/pipelines shows it.
-  Value pipeline(const std::string& name) {
-    const Value answer = status();
-    if (const Value* list = answer.find("pipelines"))
-      for (const auto& p : list->as_array())
-        if (p.string_or("name") == name) return p;
-    return Value();
-  }
-
-  int port() const { return port_; }
-
+  // Whether this replica acts on the pipeline and has it ready.
   bool leads(const std::string& name) {
     const Value p = pipeline(name);
     const Value* leader = p.find("leader");
     return leader && leader->as_bool() && p.string_or("state") == "ready";
   }
-
-  std::string metrics() {
-    auto res = client_->Get("/metrics");
-    return res ? res->body : "";
-  }
-
-  bool ready() {
-    auto res = client_->Get("/readyz");
-    return res && res->status == 200;
-  }
-
- private:
-  std::unique_ptr<BackgroundProcess> process_;
-  std::unique_ptr<httplib::Client> client_;
-  int port_ = 0;
 };
 
 // tests/env's cluster, a namespace of the test's own and a folder for replicas.

@@ -165,6 +165,8 @@ TEST(FluxRenderer, AClusterFolderOfTheFluxExampleDeclaresOnePipelinePerKustomiza
   const auto& controllers = declared(r, "infra-controllers");
   EXPECT_EQ(controllers.path, "infrastructure/controllers");
   EXPECT_EQ(controllers.interval, std::chrono::milliseconds(3600000));
+  EXPECT_EQ(controllers.retry_interval, std::chrono::milliseconds(60000));
+  EXPECT_EQ(declared(r, "infra-configs").retry_interval, std::nullopt) << "none: the daemon's backoff";
   EXPECT_TRUE(controllers.depends_on.empty());
   EXPECT_EQ(controllers.declared_by, "Kustomization/flux-system/infra-controllers");
   EXPECT_EQ(controllers.origin.file, "clusters/staging/infrastructure.yaml");
@@ -200,7 +202,7 @@ TEST(FluxRenderer, SourcesAndFluxsInstallAreTakenOutWithOneWarningAndTheNamespac
   EXPECT_TRUE(mentions(r.diagnostics(), "clusters/staging/flux-system/gotk-components.yaml:7: warning: left out Flux's own "
                                         "install, 2 objects (CustomResourceDefinition 1, Deployment 1"))
       << r.diagnostics();
-  EXPECT_TRUE(mentions(r.diagnostics(), "retryInterval is not supported")) << r.diagnostics();
+  EXPECT_FALSE(mentions(r.diagnostics(), "retryInterval")) << "read, not warned about: " << r.diagnostics();
 }
 
 TEST(FluxRenderer, HelmReleasesAndTheSourcesTheyNameGoOnToTheHelmreleaseRenderer) {

@@ -194,3 +194,51 @@ TEST_F(SinkDirTest, ANoOpSyncWritesNothing) {
   sync({object("ConfigMap", "shop", "a")});
   EXPECT_EQ(fs::last_write_time(inventory), written);
 }
+
+TEST_F(SinkDirTest, PipelinesSharingAFolderPruneOnlyTheirOwnFiles) {
+  context_.pipeline_name = "shop";
+  sync({object("ConfigMap", "shop", "a"), object("ConfigMap", "shop", "b")});
+  context_.pipeline_name = "billing";
+  auto r = sync({object("ConfigMap", "billing", "c")});
+  EXPECT_EQ(count(r, ChangeAction::pruned), 0) << "billing prunes nothing of shop's";
+  EXPECT_TRUE(fs::exists(dir_ / "out/shop/configmap-a.yaml"));
+  EXPECT_TRUE(fs::exists(dir_ / "out/shop/configmap-b.yaml"));
+
+  context_.pipeline_name = "shop";
+  r = sync({object("ConfigMap", "shop", "a")});
+  EXPECT_EQ(count(r, ChangeAction::pruned), 1);
+  EXPECT_FALSE(fs::exists(dir_ / "out/shop/configmap-b.yaml"));
+  EXPECT_TRUE(fs::exists(dir_ / "out/billing/configmap-c.yaml")) << "shop prunes nothing of billing's";
+  EXPECT_EQ(read_file(dir_ / "out/.driftless-inventory"), "billing/configmap-c.yaml\tbilling\nshop/configmap-a.yaml\tshop\n");
+}
+
+TEST_F(SinkDirTest, AFileAnotherPipelineWritesIsRefused) {
+  context_.pipeline_name = "shop";
+  sync({object("ConfigMap", "shop", "a", "shop's")});
+  context_.pipeline_name = "billing";
+  auto r = sync({object("ConfigMap", "shop", "a", "billing's"), object("ConfigMap", "billing", "c")});
+  ASSERT_TRUE(has_errors(r.diagnostics));
+  EXPECT_NE(r.diagnostics[0].message.find("which pipeline 'shop' writes"), std::string::npos) << r.diagnostics[0].message;
+  EXPECT_EQ(r.diagnostics[0].file, "repo/a.yaml");
+  EXPECT_NE(read_file(dir_ / "out/shop/configmap-a.yaml").find("shop's"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ / "out/billing")) << "nothing of the refused sync is written";
+}
+
+TEST_F(SinkDirTest, AnInventoryWithoutPipelinesIsClaimedByTheFirstPipelineToSync) {
+  write_file(dir_ / "out/shop/configmap-old.yaml", "kind: ConfigMap\n");
+  write_file(dir_ / "out/.driftless-inventory", "shop/configmap-old.yaml\n");
+  auto r = sync({object("ConfigMap", "shop", "a")});
+  EXPECT_EQ(count(r, ChangeAction::pruned), 1);
+  EXPECT_FALSE(fs::exists(dir_ / "out/shop/configmap-old.yaml"));
+  EXPECT_EQ(read_file(dir_ / "out/.driftless-inventory"), "shop/configmap-a.yaml\ttest\n");
+}
+
+TEST_F(SinkDirTest, AnObjectNamedByTheServerIsWrittenUnderItsPrefix) {
+  KubeObject hook = object("Job", "shop", "", "v", "batch/v1");
+  hook.body.find("metadata")->as_object().set("generateName", "migrate-");
+  auto r = sync({hook, object("ConfigMap", "shop", "a")});
+  ASSERT_FALSE(has_errors(r.diagnostics)) << r.diagnostics[0].message;
+  EXPECT_NE(read_file(dir_ / "out/shop/job.batch_migrate-~.yaml").find("generateName: migrate-"), std::string::npos);
+  r = sync({hook, object("ConfigMap", "shop", "a")});
+  EXPECT_EQ(count(r, ChangeAction::unchanged), 2);
+}
