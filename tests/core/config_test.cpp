@@ -369,7 +369,7 @@ TEST(Config, RetryIntervalIsADurationOfAPipeline) {
   EXPECT_EQ(load.config->pipelines[0].retry_interval, std::chrono::seconds(30));
   EXPECT_EQ(parse_config(kValid, "/c.yaml").config->pipelines[0].retry_interval, std::nullopt);
   EXPECT_NE(problems(replace(kValid, "    source: fleet\n", "    source: fleet\n    retryInterval: often\n"))
-                .find("config.yaml:12:20: error: 'retryInterval' in pipeline '{{folder}}' is 'often'; write a duration"),
+                .find("config.yaml:11:20: error: 'retryInterval' in pipeline '{{folder}}' is 'often'; write a duration"),
             std::string::npos)
       << problems(replace(kValid, "    source: fleet\n", "    source: fleet\n    retryInterval: often\n"));
 }

@@ -207,7 +207,8 @@ TEST_F(DaemonTest, AFailedPipelineIsTriedAgainAfterItsRetryIntervalNotTheBackoff
   // The backoff would try at 0, 5 and 15 s: two attempts in 8 s.
   EXPECT_TRUE(eventually(
       [&] {
-        const Value* failures = pipeline("dev").find("failures");
+        const Value dev = pipeline("dev");  // find() points into it
+        const Value* failures = dev.find("failures");
         return failures && failures->as_int() >= 4;
       },
       8s))
