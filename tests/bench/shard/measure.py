@@ -183,6 +183,8 @@ for i in range(N):
         f.write(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:04d}\n"
                 f"  annotations: {{example.com/owner: \"team-{i % 7}\"}}\ndata:\n  value: \"one\"\n")
 
+# Stopped (SIGTERM, as by the run script's caller): the replicas are stopped too, below.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"stopped; logs in {WORK}"))
 replicas = [Replica(f"replica-{chr(ord('a') + k)}") for k in range(R)]
 try:
     print(f"{N} pipelines, {R} replicas, leaseDuration {args.lease_duration}, renewInterval {args.renew_interval}")
