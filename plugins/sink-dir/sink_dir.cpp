@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,7 +49,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string generate_name(const KubeObject& object) {
+// The name, or the metadata.generateName prefix of an object the API server names.
+std::string name_or_prefix(const KubeObject& object) {
+  if (!object.name().empty()) return object.name();
   const Value* metadata = object.body.find("metadata");
   return metadata ? metadata->string_or("generateName") : "";
 }
@@ -65,7 +66,7 @@ std::string generate_name(const KubeObject& object) {
 std::string file_of(const KubeObject& object) {
   const std::string ns = object.namespace_name();
   const std::string group = object.group();
-  const std::string name = object.name().empty() ? generate_name(object) + "~" : object.name();
+  const std::string name = name_or_prefix(object) + (object.name().empty() ? "~" : "");
   return (ns.empty() ? "_cluster" : ns) + "/" + lower(object.kind()) + (group.empty() ? "-" : "." + group + "_") + name +
          ".yaml";
 }
@@ -225,10 +226,10 @@ class DirSink : public Sink {
         report.changes.clear();
         return report;
       }
-      prune(report, leaving, apply, desired, [&](const std::set<std::string>& kept) { return inventory.write(dir_, pipeline, kept); });
+      prune(report, leaving, apply, desired, inventory, pipeline);
       context.logger().debug("wrote directory", {{"path", dir_.string()}, {"objects", std::to_string(desired.size())}});
     } else {
-      prune(report, leaving, apply, desired, {});
+      prune(report, leaving, apply, desired, inventory, pipeline);
     }
     return report;
   }
@@ -241,8 +242,7 @@ class DirSink : public Sink {
     for (const auto& object : objects) {
       const std::string ns = object.namespace_name();
       const std::string group = object.group();
-      const std::string name = object.name().empty() ? generate_name(object) : object.name();
-      if (!safe_kind(object.kind()) || !safe_name(name) || (!ns.empty() && !safe_name(ns)) ||
+      if (!safe_kind(object.kind()) || !safe_name(name_or_prefix(object)) || (!ns.empty() && !safe_name(ns)) ||
           (!group.empty() && !safe_name(group))) {
         diagnostics.push_back({Severity::error, "API group, kind, name (or generateName) or namespace is missing or not a valid Kubernetes name",
                                object.origin.file, object.origin.line, object.id()});
@@ -267,8 +267,7 @@ class DirSink : public Sink {
   // Removes (or, with prune off, keeps and reports) the files of objects that
   // left; the inventory ends up listing exactly the files still there.
   void prune(SinkReport& report, const std::vector<std::string>& leaving, bool apply,
-             const std::map<std::string, const KubeObject*>& desired,
-             const std::function<Result<void>(const std::set<std::string>&)>& write_inventory) {
+             const std::map<std::string, const KubeObject*>& desired, Inventory& inventory, const std::string& pipeline) {
     std::set<std::string> kept;
     for (const auto& [file, object] : desired) kept.insert(file);
     for (const auto& file : leaving) {
@@ -289,7 +288,7 @@ class DirSink : public Sink {
       const fs::path parent = (dir_ / file).parent_path();
       if (fs::is_empty(parent, ec)) fs::remove(parent, ec);
     }
-    if (apply) record(report, write_inventory(kept));
+    if (apply) record(report, inventory.write(dir_, pipeline, kept));
   }
 
   fs::path dir_;
