@@ -5,8 +5,8 @@
 
 #include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/hash.hpp"
-#include "driftless/toolkit/semver.hpp"
 #include "driftless/toolkit/yaml.hpp"
+#include "helm_repository.hpp"
 #include "helm_runner.hpp"
 
 namespace driftless::helmrelease {
@@ -16,26 +16,6 @@ namespace fs = std::filesystem;
 
 constexpr std::uintmax_t kMaxChartYaml = 1 << 20;
 constexpr std::size_t kMaxValuesFile = std::size_t{4} << 20;
-
-std::string without_trailing_slash(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
-}
-
-// "https://host:port" of a URL.
-std::string origin_of(const std::string& url) {
-  auto scheme = url.find("://");
-  if (scheme == std::string::npos) return {};
-  auto path = url.find('/', scheme + 3);
-  return path == std::string::npos ? url : url.substr(0, path);
-}
-
-// A chart URL from an index, which may be relative to the repository.
-std::string chart_url(const std::string& repository, const std::string& url) {
-  if (url.find("://") != std::string::npos) return url;
-  if (!url.empty() && url[0] == '/') return origin_of(repository) + url;
-  return without_trailing_slash(repository) + "/" + url;
-}
 
 // Writes `bytes` to `target` through a temporary file so readers never see half a file.
 Result<void> write_atomically(const fs::path& target, std::string_view bytes) {
@@ -73,71 +53,28 @@ Result<ResolvedChart> ChartFetcher::fetch(const ChartRequest& request) {
   return from_repository(request);
 }
 
-Result<HttpResponse> ChartFetcher::get(const ChartRequest& request, const std::string& url, std::size_t max_bytes) {
-  HttpRequest http;
-  http.url = url;
-  http.timeout = request.timeout;
-  http.max_response_bytes = max_bytes;
-  http.cancelled = [this] { return context_.cancelled(); };
-  const bool same_origin = origin_of(url) == origin_of(request.url);
-  if (!request.username.empty() && (same_origin || request.pass_credentials))
-    http.headers.emplace_back("Authorization", "Basic " + base64_encode(request.username + ":" + request.password));
-  auto response = http_->send(http);
-  if (!response.ok()) return fail(response.error().code, "GET " + redact_url(url) + ": " + response.error().message);
-  if (response->status == 401 || response->status == 403)
-    return fail(ErrorCode::unauthorized, "GET " + redact_url(url) + ": HTTP " + std::to_string(response->status) +
-                                             " (check the repository's secretRef)");
-  if (response->status != 200)
-    return fail(response->status == 404 ? ErrorCode::not_found : ErrorCode::unavailable,
-                "GET " + redact_url(url) + ": HTTP " + std::to_string(response->status));
-  return response;
-}
-
 Result<ResolvedChart> ChartFetcher::from_repository(const ChartRequest& request) {
-  const std::string repository = without_trailing_slash(request.url);
-  auto cached = indexes_.find(repository);
+  charts::RepositoryAccess access{request.url, request.username, request.password, request.pass_credentials,
+                                  request.timeout, [this] { return context_.cancelled(); }};
+  auto cached = indexes_.find(request.url);
   if (cached == indexes_.end()) {
-    auto response = get(request, repository + "/index.yaml", limits_.max_index_bytes);
-    if (!response.ok()) return response.error();
-    auto parsed = parse_yaml(response->body, redact_url(repository) + "/index.yaml");
-    if (has_errors(parsed.diagnostics) || parsed.documents.empty() || !parsed.documents[0].value.is_object())
-      return fail(ErrorCode::invalid_input, redact_url(repository) + "/index.yaml is not a Helm repository index");
-    cached = indexes_.emplace(repository, std::move(parsed.documents[0].value)).first;
+    auto index = charts::fetch_index(*http_, access, limits_.max_index_bytes);
+    if (!index.ok()) return index.error();
+    cached = indexes_.emplace(request.url, std::move(*index)).first;
   }
-  const Value* entries = cached->second.at_path({"entries", request.chart});
-  if (!entries || !entries->is_array() || entries->as_array().empty())
-    return fail(ErrorCode::not_found, "chart '" + request.chart + "' is not in " + redact_url(repository) + "/index.yaml");
-  auto range = SemVerRange::parse(request.version);
-  if (!range.ok()) return fail(ErrorCode::invalid_input, "version '" + request.version + "': " + range.error().message);
-  std::vector<std::string> versions;
-  for (const auto& entry : entries->as_array()) versions.push_back(entry.string_or("version"));
-  auto picked = highest_match(*range, versions);
-  if (!picked)
-    return fail(ErrorCode::not_found, "no version of chart '" + request.chart + "' in " + redact_url(repository) +
-                                          " matches '" + request.version + "'");
-  const Value& entry = entries->as_array()[*picked];
-  const Value* urls = entry.find("urls");
-  if (!urls || !urls->is_array() || urls->as_array().empty() || !urls->as_array()[0].is_string())
-    return fail(ErrorCode::invalid_input, "chart '" + request.chart + "' " + versions[*picked] + " has no URL in the index");
-
-  ResolvedChart chart{{}, request.chart, versions[*picked], entry.string_or("digest")};
+  auto picked = charts::pick_chart(cached->second, request.url, request.chart, request.version);
+  if (!picked.ok()) return picked.error();
+  ResolvedChart chart{{}, request.chart, picked->version, picked->digest};
   if (!chart.digest.empty()) {
     chart.path = cache_ / "charts" / (chart.digest + ".tgz");
     std::error_code ec;
     if (fs::is_regular_file(chart.path, ec)) return chart;  // written only after its digest was checked
   }
-  const std::string url = chart_url(repository, urls->as_array()[0].as_string());
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)  // an index names no file:// of this host
-    return fail(ErrorCode::invalid_input, "chart '" + request.chart + "' " + versions[*picked] + " in " + redact_url(repository) +
-                                              "/index.yaml has the URL '" + redact_url(url) + "', which is not http:// or https://");
-  auto archive = get(request, url, limits_.max_chart_bytes);
+  auto archive = charts::download_chart(*http_, access, *picked, limits_.max_chart_bytes);
   if (!archive.ok()) return archive.error();
-  const std::string digest = sha256_hex(archive->body);
-  if (!chart.digest.empty() && chart.digest != digest)
-    return fail(ErrorCode::invalid_input, redact_url(url) + " does not match the digest in the repository index");
-  chart.digest = digest;
-  chart.path = cache_ / "charts" / (digest + ".tgz");
-  auto written = write_atomically(chart.path, archive->body);
+  chart.digest = picked->digest;
+  chart.path = cache_ / "charts" / (chart.digest + ".tgz");
+  auto written = write_atomically(chart.path, *archive);
   if (!written.ok()) return written.error();
   return chart;
 }

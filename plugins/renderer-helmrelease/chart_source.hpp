@@ -39,7 +39,6 @@ class ChartFetcher {
   Result<ResolvedChart> from_repository(const ChartRequest& request);
   Result<ResolvedChart> from_git(const ChartRequest& request);
   Result<ResolvedChart> from_oci(const ChartRequest& request);
-  Result<HttpResponse> get(const ChartRequest& request, const std::string& url, std::size_t max_bytes);
 
   Context& context_;
   ChartLimits limits_;

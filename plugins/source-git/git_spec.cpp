@@ -161,7 +161,7 @@ const SettingsSchema<GitSpec>& git_schema() {
           .block(ConfigKey("ref", ConfigType::object, "What to follow; exactly one of branch, tag, semver, commit.").required(),
                  &GitSpec::ref,
                  SettingsSchema<RefKeys>()
-                     .key(ConfigKey("branch", ConfigType::string, "Follow the head of this branch."), &RefKeys::branch)
+                     .key(ConfigKey("branch", ConfigType::string, "Follow the head of this branch; HEAD: of the branch the server's HEAD is on."), &RefKeys::branch)
                      .key(ConfigKey("tag", ConfigType::string, "Follow this tag (moved tags are followed too)."), &RefKeys::tag)
                      .key(ConfigKey("semver", ConfigType::string,
                                     "Follow the highest tag inside this version range, e.g. '>=1.0.0 <2.0.0', '^1.2', "

@@ -1,5 +1,7 @@
 #include "refs.hpp"
 
+#include <algorithm>
+
 namespace driftless::git {
 namespace {
 
@@ -35,6 +37,19 @@ std::string tag_commit(const AdvertisedRefs& advertised, const std::string& tag)
 
 std::string refspec(const std::string& full_name) { return "+" + full_name + ":" + full_name; }
 
+// The branch the server's HEAD is on: the one at HEAD's commit (main, then
+// master, then the first by name when several are); "" when none is.
+std::string default_branch(const AdvertisedRefs& advertised) {
+  const auto head = advertised.find("HEAD");
+  if (head == advertised.end()) return {};
+  std::vector<std::string> at_head;
+  for (const auto& name : names_under(advertised, heads))
+    if (advertised.at(heads + name) == head->second) at_head.push_back(name);
+  for (const char* preferred : {"main", "master"})
+    if (std::find(at_head.begin(), at_head.end(), preferred) != at_head.end()) return preferred;
+  return at_head.empty() ? std::string() : at_head.front();
+}
+
 }  // namespace
 
 std::vector<std::string> all_refspecs() { return {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}; }
@@ -43,6 +58,13 @@ Result<ResolvedRef> resolve_ref(const GitRef& ref, const AdvertisedRefs& adverti
   ResolvedRef out;
   switch (ref.kind) {
     case RefKind::branch: {
+      if (ref.value == "HEAD") {
+        const std::string branch = default_branch(advertised);
+        if (branch.empty())
+          return fail(ErrorCode::not_found, url + " advertises no HEAD on a branch (branches: " +
+                                                listing(names_under(advertised, heads)) + "); name the branch");
+        return resolve_ref(GitRef{RefKind::branch, branch, std::nullopt}, advertised, url);
+      }
       auto it = advertised.find(heads + ref.value);
       if (it == advertised.end())
         return fail(ErrorCode::not_found, "branch '" + ref.value + "' does not exist in " + url +

@@ -6,6 +6,7 @@
 #include "object_fields.hpp"
 #include "argocd_tools.hpp"
 #include "driftless/toolkit/files.hpp"
+#include "driftless/toolkit/semver.hpp"
 #include "helm_stage.hpp"
 #include "kustomize_stage.hpp"
 #include "repository_url.hpp"
@@ -13,31 +14,70 @@
 namespace driftless::renderers {
 namespace {
 
-// The pipeline's repository as the source names it ("" when it names none: a path or bucket source).
-void check_repository(ObjectFields& fields, const Artifact& artifact, const std::string& repo_url) {
-  const auto url = artifact.metadata.find("url");
-  if (url == artifact.metadata.end()) {
-    fields.warn("spec.source.repoURL", "the pipeline's source is not a Git repository, so '" + repo_url +
-                                           "' cannot be compared with it; the pipeline's own source is used");
-    return;
-  }
-  if (repository_key(url->second) != repository_key(repo_url))
-    fields.error("spec.source.repoURL", "'" + repo_url + "' is not the pipeline's own repository (" + url->second +
-                                            "); Applications from other repositories are not supported yet (" + kArgocdDocs + ")");
+// Argo CD's targetRevision of another Git repository as the git source's ref:
+// HEAD (or none) the server's default branch, refs/heads/ and refs/tags/ as
+// they say, a full commit id, a version (a tag), a version range (the
+// highest tag in it), and any other name a branch.
+Object git_ref(const std::string& revision) {
+  Object ref;
+  auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+  if (revision.empty() || revision == "HEAD") ref.set("branch", "HEAD");
+  else if (revision.rfind("refs/heads/", 0) == 0) ref.set("branch", revision.substr(11));
+  else if (revision.rfind("refs/tags/", 0) == 0) ref.set("tag", revision.substr(10));
+  else if (revision.size() == 40 && std::all_of(revision.begin(), revision.end(), is_hex)) ref.set("commit", revision);
+  else if (SemVer::parse(revision)) ref.set("tag", revision);
+  else if (SemVerRange::parse(revision).ok()) ref.set("semver", revision);
+  else ref.set("branch", revision);
+  return ref;
 }
 
-// Argo CD's targetRevision against the revision the parent renders ("main@sha1:<id>").
-void check_revision(ObjectFields& fields, const Artifact& artifact, std::string wanted) {
-  if (wanted.empty() || wanted == "HEAD") return;
-  for (const char* prefix : {"refs/heads/", "refs/tags/"})
-    if (wanted.rfind(prefix, 0) == 0) wanted = wanted.substr(std::string(prefix).size());
-  const auto at = artifact.revision.find('@');
-  const std::string label = at == std::string::npos ? std::string() : artifact.revision.substr(0, at);
-  const auto commit = artifact.metadata.find("commit");
-  const bool same_commit = commit != artifact.metadata.end() && wanted.size() >= 7 && commit->second.rfind(wanted, 0) == 0;
-  if (wanted != label && !same_commit)
-    fields.warn("spec.source.targetRevision", "'" + wanted + "' is not what the pipeline tracks; its revision " +
-                                                  artifact.revision + " is used (" + kArgocdDocs + ")");
+// Another Git repository, fetched by the declared pipeline's own git source.
+std::optional<PluginUse> git_source(ObjectFields& fields, const std::string& repo_url, const std::string& revision) {
+  if (!is_public_git_url(repo_url)) {
+    fields.error("spec.source.repoURL", "'" + repository_key(repo_url) + "' is another repository than the pipeline's; "
+                 "driftless fetches one an Application names over https://, http:// or git:// only (ssh needs keys and "
+                 "known hosts, which a repository cannot give); configure a pipeline with its own git source for it");
+    return std::nullopt;
+  }
+  Object config;
+  config.set("url", repo_url);
+  config.set("ref", git_ref(revision));
+  return PluginUse{"git", Value(std::move(config))};
+}
+
+// A chart of a Helm repository: an http(s) repository through the helm-chart
+// source, an OCI registry (a repoURL without a scheme, or oci://) through the
+// oci source's Helm chart layer. Either holds the chart in a folder of its name.
+std::optional<PluginUse> chart_source(ObjectFields& fields, const std::string& repo_url, const std::string& chart,
+                                      const std::string& version) {
+  const bool named = !chart.empty() && chart.find('/') == std::string::npos && chart != "." && chart != "..";
+  if (!named) fields.error("spec.source.chart", "'" + chart + "' is not a chart name");
+  if (version.empty())
+    fields.error("spec.source.targetRevision", "is required with a chart: the chart's version, or a range such as '1.x'");
+  if (repo_url.empty()) fields.error("spec.source.repoURL", "is required: the chart's Helm repository");
+  if (fields.failed()) return std::nullopt;
+  Object config;
+  if (repo_url.rfind("https://", 0) == 0 || repo_url.rfind("http://", 0) == 0) {
+    config.set("url", repo_url);
+    config.set("chart", chart);
+    config.set("version", version);
+    return PluginUse{"helm-chart", Value(std::move(config))};
+  }
+  std::string registry = repo_url.rfind("oci://", 0) == 0 ? repo_url.substr(6) : repo_url;
+  while (!registry.empty() && registry.back() == '/') registry.pop_back();
+  if (registry.find("://") != std::string::npos) {
+    fields.error("spec.source.repoURL", "'" + repo_url.substr(0, 200) + "' is neither an http(s):// Helm repository nor an OCI registry");
+    return std::nullopt;
+  }
+  Object ref;
+  ref.set(SemVer::parse(version) ? "tag" : "semver", version);
+  Object layer;
+  layer.set("mediaType", "application/vnd.cncf.helm.chart.content.v1.tar+gzip");
+  layer.set("operation", "extract");
+  config.set("url", "oci://" + registry + "/" + chart);
+  config.set("ref", Value(std::move(ref)));
+  config.set("layerSelector", Value(std::move(layer)));
+  return PluginUse{"oci", Value(std::move(config))};
 }
 
 // The folder as the core names it: '/'-separated, "" for the root, never above it.
@@ -141,25 +181,37 @@ PluginUse stage(const ArgocdSettings& settings, const std::string& type, Object 
 }
 
 // The tool Argo CD would render the folder with, then the argocd stage for Applications it holds.
-std::vector<PluginUse> chain(ObjectFields& fields, const Artifact& artifact, const ArgocdSettings& settings, const Value& source,
-                             const std::string& path, const std::string& name, const std::string& destination_namespace) {
+// `files` is the artifact that holds the folder, or nullptr when the Application's own source is fetched later;
+// `chart` says that source is a chart.
+std::vector<PluginUse> chain(ObjectFields& fields, const Artifact* files, bool chart, const ArgocdSettings& settings,
+                             const Value& source, const std::string& path, const std::string& name,
+                             const std::string& destination_namespace) {
   const Value* helm = source.find("helm");
   const Value* kustomize = source.find("kustomize");
   const Value* directory = source.find("directory");
   if ((helm ? 1 : 0) + (kustomize ? 1 : 0) + (directory ? 1 : 0) > 1)
     fields.error("spec.source", "sets more than one of helm, kustomize and directory (as Argo CD, driftless needs one)");
-  std::vector<PluginUse> out;
-  if (helm || (!kustomize && !directory && is_chart(artifact, path))) {
-    out.push_back(stage(settings, "helm", helm_stage_keys(fields, artifact, helm, path, name, destination_namespace)));
-  } else if (kustomize || (!directory && !kustomization_file(artifact, path).empty())) {
-    out.push_back(stage(settings, "kustomize", {}));
-    if (Object keys = overlay_stage_keys(fields, kustomize); !keys.empty()) out.push_back(stage(settings, "overlay", std::move(keys)));
-  } else {
-    out.push_back(stage(settings, "yaml", yaml_stage_keys(fields, directory)));
-  }
+  if (chart && (kustomize || directory))
+    fields.error("spec.source", "a chart is rendered with helm; kustomize and directory do not apply to it");
   Object nested;
   if (settings.child_renderers.is_object() && !settings.child_renderers.as_object().empty())
     nested.set("childStageKeys", settings.child_renderers);
+  std::vector<PluginUse> out;
+  if (helm || chart || (!kustomize && !directory && files && is_chart(*files, path))) {
+    out.push_back(stage(settings, "helm", helm_stage_keys(fields, files, helm, path, name, destination_namespace)));
+  } else if (kustomize || (!directory && files && !kustomization_file(*files, path).empty())) {
+    out.push_back(stage(settings, "kustomize", {}));
+    if (Object keys = overlay_stage_keys(fields, kustomize); !keys.empty()) out.push_back(stage(settings, "overlay", std::move(keys)));
+  } else if (directory || files) {
+    out.push_back(stage(settings, "yaml", yaml_stage_keys(fields, directory)));
+  } else {
+    // The folder is not at hand to look at: auto decides when it renders, and reads the Applications too.
+    fields.info("spec.source", "the folder of another repository is rendered by auto: as a chart, a kustomization or "
+                               "plain YAML, whichever it holds (its subfolders included)");
+    nested.set("flux", false);
+    out.push_back(stage(settings, "auto", std::move(nested)));
+    return out;
+  }
   out.push_back(stage(settings, "argocd", std::move(nested)));
   return out;
 }
@@ -181,15 +233,29 @@ std::optional<ApplicationPipeline> read_application(const KubeObject& applicatio
   if (fields.failed()) return std::nullopt;
   fields.warn_unknown(spec, "spec", {"source", "sources", "destination", "project", "syncPolicy", "info"}, kArgocdDocs);
   fields.warn_unknown(source, "spec.source", {"repoURL", "path", "targetRevision", "helm", "kustomize", "directory", "chart", "plugin"}, kArgocdDocs);
-  if (source->find("chart"))
-    fields.error("spec.source.chart", "charts from a Helm repository are not supported yet; only folders of the pipeline's own repository");
   if (source->find("plugin")) fields.error("spec.source.plugin", "config management plugins are not supported");
   if (const std::string project = fields.string_at(spec, "project", "spec.project"); !project.empty() && project != "default")
     fields.warn("spec.project", "'" + project + "' is not enforced: the Application gets what its parent pipeline may do (" +
                                     std::string(kArgocdDocs) + ")");
-  check_repository(fields, artifact, fields.string_at(source, "repoURL", "spec.source.repoURL"));
-  check_revision(fields, artifact, fields.string_at(source, "targetRevision", "spec.source.targetRevision"));
-  const auto path = folder(fields, fields.string_at(source, "path", "spec.source.path"));
+  const std::string repo_url = fields.string_at(source, "repoURL", "spec.source.repoURL");
+  const std::string revision = fields.string_at(source, "targetRevision", "spec.source.targetRevision");
+  const std::string chart = fields.string_at(source, "chart", "spec.source.chart");
+  std::optional<std::string> path;
+  const Artifact* files = &artifact;  // where the Application's folder is, if at hand
+  if (source->find("chart")) {
+    pipeline.source = chart_source(fields, repo_url, chart, revision);
+    if (!fields.string_at(source, "path", "spec.source.path").empty())
+      fields.warn("spec.source.path", "ignored: the Application renders the chart '" + chart + "' of its repository");
+    path = chart;
+    files = nullptr;
+  } else if (own_repository(fields, artifact, repo_url, "spec.source.repoURL")) {
+    check_revision(fields, artifact, revision, "spec.source.targetRevision");
+    path = folder(fields, fields.string_at(source, "path", "spec.source.path"));
+  } else {
+    pipeline.source = git_source(fields, repo_url, revision);
+    path = folder(fields, fields.string_at(source, "path", "spec.source.path"));
+    files = nullptr;
+  }
   const Value* destination = spec->find("destination");
   const std::string context = destination_context(fields, destination);
   const std::string destination_namespace = fields.string_at(destination, "namespace", "spec.destination.namespace");
@@ -204,7 +270,8 @@ std::optional<ApplicationPipeline> read_application(const KubeObject& applicatio
   const auto wave = wave_of(fields, application);
   if (!path || !wave || fields.failed()) return std::nullopt;
   pipeline.path = *path;
-  pipeline.renderers = chain(fields, artifact, settings, *source, *path, pipeline.name, destination_namespace);
+  pipeline.renderers = chain(fields, files, source->find("chart") != nullptr, settings, *source, *path, pipeline.name,
+                             destination_namespace);
   pipeline.sink = Value(std::move(sink));
   read.wave = *wave;
   if (fields.failed()) return std::nullopt;

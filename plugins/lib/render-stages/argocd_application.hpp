@@ -1,6 +1,8 @@
 // One Argo CD Application as a declared pipeline of the pipeline whose
-// render holds it: same repository and revision, same cluster, its folder
-// rendered by the tool Argo CD would pick.
+// render holds it: its folder rendered by the tool Argo CD would pick, from
+// the pipeline's own repository and revision, or from a source of its own
+// (another Git repository, a chart of a Helm repository or OCI registry)
+// where the configured pipeline allows declared sources.
 #pragma once
 
 #include <optional>

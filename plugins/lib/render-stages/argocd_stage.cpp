@@ -3,6 +3,7 @@
 #include <map>
 
 #include "argocd_application.hpp"
+#include "argocd_application_set.hpp"
 #include "object_fields.hpp"
 
 namespace driftless::renderers {
@@ -52,8 +53,8 @@ void read_argocd_objects(const Artifact& artifact, const ArgocdSettings& setting
     if (kind == "Application") {
       if (auto read = read_application(object, artifact, settings, out.diagnostics)) applications.push_back(std::move(*read));
     } else if (kind == "ApplicationSet") {
-      fields.error("", "ApplicationSet is not supported yet: write the Applications it would generate "
-                       "(docs/migrating-from-argocd.md#applicationsets)");
+      for (const auto& generated : generate_applications(object, artifact, out.diagnostics))
+        if (auto read = read_application(generated, artifact, settings, out.diagnostics)) applications.push_back(std::move(*read));
     } else if (object.name() == "default") {
       fields.warn("", "not applied: driftless has no projects, and the default project restricts nothing "
                       "(docs/migrating-from-argocd.md#projects)");

@@ -1,7 +1,7 @@
 // The "argocd" renderer's work: Argo CD Application objects (argoproj.io/
-// v1alpha1) among the objects so far become declared pipelines (the app-of-apps
-// pattern); AppProject and ApplicationSet objects are taken out too, with a
-// warning or an error. Nothing of them reaches the sink. Shared by the argocd
+// v1alpha1) among the objects so far, and those their ApplicationSets
+// generate, become declared pipelines (the app-of-apps pattern); AppProject
+// objects are taken out too, with a warning or an error. Nothing of them reaches the sink. Shared by the argocd
 // and auto plugins; docs/migrating-from-argocd.md says what is read.
 #pragma once
 

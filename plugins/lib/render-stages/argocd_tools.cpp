@@ -4,6 +4,7 @@
 
 #include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/yaml.hpp"
+#include "repository_url.hpp"
 
 namespace fs = std::filesystem;
 
@@ -21,7 +22,7 @@ bool flag(const Value* at, const char* name) {
 
 // A values file as Argo CD names it (relative to the Application's folder, or
 // to the repository root with a leading '/') as the helm stage names it.
-std::string values_file(ObjectFields& fields, const Artifact& artifact, const std::string& path, const std::string& file,
+std::string values_file(ObjectFields& fields, const Artifact* files, const std::string& path, const std::string& file,
                         bool ignore_missing) {
   const std::string field = std::string(kHelm) + ".valueFiles";
   if (!file.empty() && file[0] == '$') {
@@ -39,7 +40,10 @@ std::string values_file(ObjectFields& fields, const Artifact& artifact, const st
     return {};
   }
   const std::string& normal = *inside;
-  if (ignore_missing && !fs::exists(artifact.root / normal)) {
+  if (ignore_missing && !files) {
+    fields.warn(field, "'" + file + "' is read from a source fetched after the Application, so ignoreMissingValueFiles "
+                       "cannot leave it out: a missing file fails the render");
+  } else if (ignore_missing && !fs::exists(files->root / normal)) {
     fields.info(field, "'" + file + "' does not exist; left out as ignoreMissingValueFiles says");
     return {};
   }
@@ -167,7 +171,30 @@ Value globs(const std::string& glob) {
 
 }  // namespace
 
-Object helm_stage_keys(ObjectFields& fields, const Artifact& artifact, const Value* helm, const std::string& path,
+bool own_repository(ObjectFields& fields, const Artifact& artifact, const std::string& repo_url, const std::string& field) {
+  const auto url = artifact.metadata.find("url");
+  if (url == artifact.metadata.end()) {
+    fields.warn(field, "the pipeline's source is not a Git repository, so '" + repo_url +
+                           "' cannot be compared with it; the pipeline's own source is used");
+    return true;
+  }
+  return repository_key(url->second) == repository_key(repo_url);
+}
+
+void check_revision(ObjectFields& fields, const Artifact& artifact, std::string wanted, const std::string& field) {
+  if (wanted.empty() || wanted == "HEAD") return;
+  for (const char* prefix : {"refs/heads/", "refs/tags/"})
+    if (wanted.rfind(prefix, 0) == 0) wanted = wanted.substr(std::string(prefix).size());
+  const auto at = artifact.revision.find('@');
+  const std::string label = at == std::string::npos ? std::string() : artifact.revision.substr(0, at);
+  const auto commit = artifact.metadata.find("commit");
+  const bool same_commit = commit != artifact.metadata.end() && wanted.size() >= 7 && commit->second.rfind(wanted, 0) == 0;
+  if (wanted != label && !same_commit)
+    fields.warn(field, "'" + wanted + "' is not what the pipeline tracks; its revision " + artifact.revision + " is used (" +
+                           kArgocdDocs + ")");
+}
+
+Object helm_stage_keys(ObjectFields& fields, const Artifact* files, const Value* helm, const std::string& path,
                        const std::string& release, const std::string& destination_namespace) {
   Object keys;
   const std::string release_name = fields.string_at(helm, "releaseName", std::string(kHelm) + ".releaseName");
@@ -180,14 +207,14 @@ Object helm_stage_keys(ObjectFields& fields, const Artifact& artifact, const Val
                               "ignoreMissingValueFiles", "skipCrds", "skipTests", "kubeVersion", "apiVersions", "version"}, kArgocdDocs);
   if (const std::string version = fields.string_at(helm, "version", std::string(kHelm) + ".version"); !version.empty() && version != "v3")
     fields.warn(std::string(kHelm) + ".version", "'" + version + "' is not supported; driftless renders with Helm 3");
-  if (const Value* files = helm->find("valueFiles"); files && files->is_array()) {
+  if (const Value* listed = helm->find("valueFiles"); listed && listed->is_array()) {
     Array converted;
-    for (const auto& file : files->as_array()) {
+    for (const auto& file : listed->as_array()) {
       if (!file.is_string() || file.as_string().empty()) {
         fields.error(std::string(kHelm) + ".valueFiles", "must be a list of file names");
         continue;
       }
-      std::string name = values_file(fields, artifact, path, file.as_string(), flag(helm, "ignoreMissingValueFiles"));
+      std::string name = values_file(fields, files, path, file.as_string(), flag(helm, "ignoreMissingValueFiles"));
       if (!name.empty()) converted.emplace_back(std::move(name));
     }
     keys.set("valuesFiles", std::move(converted));

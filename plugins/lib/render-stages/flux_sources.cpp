@@ -102,7 +102,7 @@ std::optional<PluginUse> git_source_of(const KubeObject& source, std::vector<Dia
   if (!spec) return std::nullopt;
   const std::string url = fields.string_at(spec, "url", "spec.url");
   // Only the network: a repository must not make driftless read a folder of its own machine.
-  if (!starts_with(url, "https://") && !starts_with(url, "http://") && !starts_with(url, "git://"))
+  if (!is_public_git_url(url))
     fields.error("spec.url '" + repository_key(url) + "': driftless fetches a repository a Kustomization names "
                  "over https://, http:// or git:// only (ssh needs keys and known hosts, which a repository "
                  "cannot give); configure a pipeline with its own git source for it");

@@ -26,4 +26,10 @@ std::string repository_key(const std::string& url) {
   return host + path;
 }
 
+bool is_public_git_url(const std::string& url) {
+  for (const char* scheme : {"https://", "http://", "git://"})
+    if (url.rfind(scheme, 0) == 0) return true;
+  return false;
+}
+
 }  // namespace driftless::renderers

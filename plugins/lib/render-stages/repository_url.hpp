@@ -1,6 +1,7 @@
 // Which repository a Git URL names, whatever its spelling: the flux and
 // argocd stages compare a declaration's repository with the one the pipeline
-// reads (the git source's "url" metadata).
+// reads (the git source's "url" metadata), and which URLs a declaration may
+// make driftless fetch.
 #pragma once
 
 #include <string>
@@ -12,5 +13,10 @@ namespace driftless::renderers {
 /// compare two of them: https://github.com/Org/repo.git, ssh://git@github.com:22/Org/repo
 /// and git@github.com:Org/repo all give "github.com/Org/repo".
 std::string repository_key(const std::string& url);
+
+/// Whether a repository a declaration names may be fetched: https://,
+/// http:// or git:// only (ssh needs keys and known hosts, which a
+/// repository cannot give; a file URL or path would read this machine).
+bool is_public_git_url(const std::string& url);
 
 }  // namespace driftless::renderers

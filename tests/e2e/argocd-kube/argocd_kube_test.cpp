@@ -4,10 +4,14 @@
 // and parameters, and a nested app of apps; pushed to the Git HTTP server and
 // applied by `driftless apply` to the real kube-apiserver. The Application
 // CRD is served, so an Application that reached the sink would be created.
+// Then Applications whose sources are not the pipeline's repository: a chart
+// of a Helm repository (made by the real helm) and a folder of another Git
+// repository (over git://), fetched only where the config allows it.
 #include <gtest/gtest.h>
 
 #include <random>
 
+#include "chart_repository.hpp"
 #include "driftless/toolkit/yaml.hpp"
 #include "source_fixture.hpp"
 
@@ -29,13 +33,22 @@ spec:
 )";
 
 std::string application(const std::string& name, const std::string& repo_url, const std::string& ns, const std::string& wave,
-                        const std::string& source, const std::string& options = "") {
+                        const std::string& source, const std::string& options = "", const std::string& revision = "HEAD") {
   return "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: " + name +
          "\n  namespace: argocd\n  annotations: {argocd.argoproj.io/sync-wave: \"" + wave + "\"}\n"
          "  finalizers: [resources-finalizer.argocd.argoproj.io]\nspec:\n  project: default\n"
          "  destination: {server: 'https://kubernetes.default.svc', namespace: " + ns + "}\n"
-         "  source:\n    repoURL: " + repo_url + "\n    targetRevision: HEAD\n" + source +
+         "  source:\n    repoURL: " + repo_url + "\n    targetRevision: " + revision + "\n" + source +
          "  syncPolicy:\n    automated: {prune: true, selfHeal: true}\n    syncOptions: [" + options + "]\n";
+}
+
+// Runs `driftless apply` on `config` (in `work`); stdout and stderr together, and the exit code.
+CommandResult apply_config(const TempDir& work, const std::string& config) {
+  write_file(work / "driftless.yaml", config);
+  write_file(work / "lsan.supp", libgit2_leak_suppressions);
+  return run_driftless({"--config", (work / "driftless.yaml").string(), "--state-dir", (work / "state").string(),
+                        "--plugin-dir", plugin_dir().string(), "apply"},
+                       {{"LSAN_OPTIONS", "suppressions=" + (work / "lsan.supp").string()}});
 }
 
 }  // namespace
@@ -98,17 +111,12 @@ TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesT
 
   const std::string parent = "argocd-" + id;
   write_file(work / "password", env["GIT_HTTP_PASSWORD"]);
-  write_file(work / "driftless.yaml",
-             "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: git, url: " + url +
-                 ", ref: {branch: main}, auth: {username: " + env["GIT_HTTP_USER"] + ", passwordFile: password}}\n"
-                 "pipelines:\n- name: " + parent + "\n  source: fleet\n  path: apps\n"
-                 "  renderers: [{type: auto, helmPath: " + env["HELM"] + ", kustomizePath: " + env["KUSTOMIZE"] +
-                 ", childStageKeys: {helm: {helmPath: " + env["HELM"] + "}}}]\n"
-                 "  sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + "}\n");
-  write_file(work / "lsan.supp", libgit2_leak_suppressions);
-  auto applied = run_driftless({"--config", (work / "driftless.yaml").string(), "--state-dir", (work / "state").string(),
-                                "--plugin-dir", plugin_dir().string(), "apply"},
-                               {{"LSAN_OPTIONS", "suppressions=" + (work / "lsan.supp").string()}});
+  auto applied = apply_config(work, "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: git, url: " + url +
+                                 ", ref: {branch: main}, auth: {username: " + env["GIT_HTTP_USER"] + ", passwordFile: password}}\n"
+                                 "pipelines:\n- name: " + parent + "\n  source: fleet\n  path: apps\n"
+                                 "  renderers: [{type: auto, helmPath: " + env["HELM"] + ", kustomizePath: " + env["KUSTOMIZE"] +
+                                 ", childStageKeys: {helm: {helmPath: " + env["HELM"] + "}}}]\n"
+                                 "  sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + "}\n");
   const std::string output = applied.out + applied.err;
   ASSERT_EQ(applied.exit_code, 0) << output;
   // Waves: each Application's pipeline runs after those of the lower wave.
@@ -142,4 +150,54 @@ TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesT
 
   for (const auto& ns : {guestbook_ns, chart_ns, nested_ns, kustomize_ns}) kubectl({"delete", "namespace", ns, "--wait=false"});
   kubectl({"delete", "crd", "applications.argoproj.io", "--wait=false"});
+}
+
+TEST(ArgocdKube, ChartsOfHelmRepositoriesAndFoldersOfOtherRepositoriesAreFetchedWhereTheConfigAllowsIt) {
+  auto env = require_env();
+  TempDir work;
+  const std::string id = std::to_string(std::random_device{}());
+  const std::string chart_ns = "chart-" + id, team_ns = "team-" + id;
+  ChartRepository charts;
+  charts.add("podinfo", "6.5.0",
+             {{"cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-podinfo}\n"
+                          "data:\n  message: {{ .Values.message | quote }}\n  chart: {{ .Chart.Version | quote }}\n"}},
+             "message: hello\n", {{"values-prod.yaml", "message: production\n"}});
+  charts.add("podinfo", "6.6.0", {{"cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: too-new}\n"}}, "message: new\n");
+
+  TestRepo team("argocd-e2e-team");
+  team.commit({{"deploy/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: team}\ndata: {owner: team-a}\n"}}, "the team's app");
+  TestRepo fleet("argocd-e2e-sources");
+  const std::string url = env["GIT_DAEMON_URL"] + fleet.url_path();
+  fleet.commit({{"apps/podinfo.yaml",
+                 application("podinfo", charts.url(), chart_ns, "0",
+                             "    chart: podinfo\n    helm:\n      valueFiles: [values-prod.yaml]\n", "CreateNamespace=true",
+                             "6.5.x")},
+                {"apps/team.yaml", application("team", env["GIT_DAEMON_URL"] + team.url_path(), team_ns, "1",
+                                               "    path: deploy\n", "CreateNamespace=true")}},
+               "Applications of a chart and of another repository");
+
+  auto config = [&](const std::string& allow) {
+    return "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: git, url: " + url +
+           ", ref: {branch: main}}\npipelines:\n- name: sources-" + id + "\n  source: fleet\n  path: apps\n" + allow +
+           "  renderers: [{type: auto, helmPath: " + env["HELM"] + ", childStageKeys: {helm: {helmPath: " + env["HELM"] +
+           "}, auto: {helmPath: " + env["HELM"] + "}}}]\n  sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + "}\n";
+  };
+  auto refused = apply_config(work, config(""));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE((refused.out + refused.err).find("set allowDeclaredSources: true"), std::string::npos) << refused.out << refused.err;
+
+  auto applied = apply_config(work, config("  allowDeclaredSources: true\n"));
+  const std::string output = applied.out + applied.err;
+  ASSERT_EQ(applied.exit_code, 0) << output;
+  auto data = [&](const std::string& name, const std::string& ns) {
+    auto got = run({env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "get", "configmap", name, "-n", ns, "-o", "json"});
+    auto object = parse_json(got.out);
+    return object.ok() && object->find("data") ? to_yaml(*object->find("data")) : "missing: " + got.err;
+  };
+  EXPECT_EQ(data("podinfo-podinfo", chart_ns), "chart: 6.5.0\nmessage: production\n")
+      << "the highest 6.5.x of the Helm repository, with its own values-prod.yaml\n" << output;
+  EXPECT_EQ(data("team", team_ns), "owner: team-a\n") << "the folder of the other repository at its default branch\n" << output;
+
+  for (const auto& ns : {chart_ns, team_ns})
+    run({env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "delete", "namespace", ns, "--wait=false"});
 }

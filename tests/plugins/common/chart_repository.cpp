@@ -57,7 +57,7 @@ void ChartRepository::add(const std::string& name, const std::string& version, c
 }
 
 void ChartRepository::push_oci(const std::string& name, const std::string& version, const std::string& repository) {
-  auto pushed = helm({"push", (dir_ / "repo" / (name + "-" + version + ".tgz")).string(), helm_env()["OCI_REGISTRY_URL"] + "/" + repository,
+  auto pushed = helm({"push", archive(name, version).string(), helm_env()["OCI_REGISTRY_URL"] + "/" + repository,
                       "--plain-http", "--username", helm_env()["OCI_USER"], "--password", helm_env()["OCI_PASSWORD"]});
   ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
 }

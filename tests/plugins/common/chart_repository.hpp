@@ -32,6 +32,10 @@ class ChartRepository {
   void push_oci(const std::string& name, const std::string& version, const std::string& repository);
   /// "http://127.0.0.1:PORT".
   const std::string& url() const { return url_; }
+  /// The archive add() served for `name` `version` (a test may tamper with it).
+  std::filesystem::path archive(const std::string& name, const std::string& version) const {
+    return dir_ / "repo" / (name + "-" + version + ".tgz");
+  }
 
  private:
   TempDir dir_;

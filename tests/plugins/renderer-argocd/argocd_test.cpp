@@ -135,14 +135,90 @@ TEST(ArgocdRenderer, TheParentsRepositoryIsRecognisedInEverySpelling) {
     auto r = render_one("    path: guestbook\n", "", url);
     EXPECT_EQ(r.result.pipelines.size(), 1u) << url << "\n" << r.diagnostics();
   }
-  auto other = render_one("    path: guestbook\n", "", "https://github.com/example/other.git");
-  EXPECT_TRUE(other.result.pipelines.empty());
-  EXPECT_NE(other.diagnostics().find("apps/app.yaml:1: error: spec.source.repoURL: 'https://github.com/example/other.git' is not "
-                                     "the pipeline's own repository (https://github.com/example/fleet.git); Applications from "
-                                     "other repositories are not supported yet (docs/migrating-from-argocd.md) "
-                                     "(Application/argocd/guestbook)"),
+}
+
+// Another Git repository is the declared pipeline's own git source; the core
+// fetches it only where the configured pipeline allows declared sources.
+TEST(ArgocdRenderer, AnApplicationOfAnotherRepositoryReadsItThroughAGitSourceOfItsOwn) {
+  const std::vector<std::pair<std::string, std::string>> revisions{
+      {"HEAD", "branch: HEAD"},          {"", "branch: HEAD"},
+      {"main", "branch: main"},          {"refs/heads/release-1", "branch: release-1"},
+      {"refs/tags/prod", "tag: prod"},   {"v1.2.0", "tag: v1.2.0"},
+      {"1.x", "semver: 1.x"},            {"0123456789abcdef0123456789abcdef01234567", "commit: 0123456789abcdef0123456789abcdef01234567"},
+  };
+  for (const auto& [revision, ref] : revisions) {
+    auto r = render_one("    path: guestbook\n    targetRevision: \"" + revision + "\"\n", "", "https://github.com/example/other.git");
+    ASSERT_EQ(r.result.pipelines.size(), 1u) << revision << "\n" << r.diagnostics();
+    const auto& p = r.result.pipelines[0];
+    ASSERT_TRUE(p.source.has_value());
+    EXPECT_EQ(p.source->type, "git");
+    EXPECT_EQ(json(p.source->config), "url: https://github.com/example/other.git\nref:\n  " + ref + "\n") << revision;
+    EXPECT_EQ(p.path, "guestbook");
+    // Its folder is not at hand: auto picks the tool when it renders, and reads Applications (not Flux objects).
+    EXPECT_EQ(types(p), (std::vector<std::string>{"auto"}));
+    EXPECT_EQ(json(p.renderers[0].config), "flux: false\n");
+    EXPECT_NE(r.diagnostics().find("info: spec.source: the folder of another repository is rendered by auto"), std::string::npos)
+        << r.diagnostics();
+  }
+  // A tool named in the Application is used as it is.
+  auto helm = render_one("    path: charts/guestbook\n    helm: {valueFiles: [values-prod.yaml], ignoreMissingValueFiles: true}\n", "",
+                         "https://github.com/example/other.git");
+  ASSERT_EQ(helm.result.pipelines.size(), 1u) << helm.diagnostics();
+  EXPECT_EQ(types(helm.result.pipelines[0]), (std::vector<std::string>{"helm", "argocd"}));
+  EXPECT_NE(helm.diagnostics().find("warning: spec.source.helm.valueFiles: 'values-prod.yaml' is read from a source fetched "
+                                    "after the Application, so ignoreMissingValueFiles cannot leave it out"),
             std::string::npos)
-      << other.diagnostics();
+      << helm.diagnostics();
+  // ssh needs keys a repository cannot hand over.
+  auto ssh = render_one("    path: guestbook\n", "", "git@github.com:example/other.git");
+  EXPECT_TRUE(ssh.result.pipelines.empty());
+  EXPECT_NE(ssh.diagnostics().find("apps/app.yaml:1: error: spec.source.repoURL: 'github.com/example/other' is another repository "
+                                   "than the pipeline's; driftless fetches one an Application names over https://, http:// or "
+                                   "git:// only"),
+            std::string::npos)
+      << ssh.diagnostics();
+}
+
+// A chart of a Helm repository (http(s)) or of an OCI registry, at the version targetRevision names.
+TEST(ArgocdRenderer, AChartApplicationFetchesTheChartAndRendersItWithHelm) {
+  auto http = render_one("    chart: ingress-nginx\n    targetRevision: 4.11.3\n    helm:\n      valueFiles: [values-prod.yaml]\n"
+                         "      values: |\n        controller: {replicaCount: 2}\n",
+                         "", "https://kubernetes.github.io/ingress-nginx");
+  ASSERT_EQ(http.result.pipelines.size(), 1u) << http.diagnostics();
+  const auto& p = http.result.pipelines[0];
+  ASSERT_TRUE(p.source.has_value());
+  EXPECT_EQ(p.source->type, "helm-chart");
+  EXPECT_EQ(json(p.source->config), "url: https://kubernetes.github.io/ingress-nginx\nchart: ingress-nginx\nversion: 4.11.3\n");
+  EXPECT_EQ(p.path, "ingress-nginx") << "the source holds the chart in a folder of its name";
+  EXPECT_EQ(types(p), (std::vector<std::string>{"helm", "argocd"}));
+  EXPECT_EQ(json(p.renderers[0].config),
+            "releaseName: guestbook\nnamespace: guestbook\nvaluesFiles:\n- ingress-nginx/values-prod.yaml\n"
+            "values:\n  controller:\n    replicaCount: 2\n")
+      << "values files are the chart's, as in Argo CD";
+
+  // An OCI registry, as Argo CD names it (no scheme): the oci source's Helm chart layer; a range follows the highest tag.
+  for (const auto& [revision, ref] : std::vector<std::pair<std::string, std::string>>{{"15.0.2", "tag: 15.0.2"}, {"15.x", "semver: 15.x"}}) {
+    auto oci = render_one("    chart: nginx\n    targetRevision: " + revision + "\n", "", "registry-1.docker.io/bitnamicharts");
+    ASSERT_EQ(oci.result.pipelines.size(), 1u) << oci.diagnostics();
+    const auto& o = oci.result.pipelines[0];
+    EXPECT_EQ(o.source->type, "oci");
+    EXPECT_EQ(json(o.source->config), "url: oci://registry-1.docker.io/bitnamicharts/nginx\nref:\n  " + ref +
+                                          "\nlayerSelector:\n  mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip\n"
+                                          "  operation: extract\n");
+    EXPECT_EQ(o.path, "nginx");
+  }
+
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"    chart: nginx\n    targetRevision: \"\"\n", "spec.source.targetRevision: is required with a chart"},
+      {"    chart: ../nginx\n    targetRevision: 1.0.0\n", "spec.source.chart: '../nginx' is not a chart name"},
+      {"    chart: nginx\n    targetRevision: 1.0.0\n    kustomize: {namePrefix: a-}\n",
+       "spec.source: a chart is rendered with helm; kustomize and directory do not apply to it"},
+  };
+  for (const auto& [source, expected] : bad) {
+    auto r = render_one(source, "", "https://charts.example.com");
+    EXPECT_TRUE(r.result.pipelines.empty()) << source;
+    EXPECT_NE(r.diagnostics().find("apps/app.yaml:1: error: " + expected), std::string::npos) << source << r.diagnostics();
+  }
 }
 
 TEST(ArgocdRenderer, AnotherRevisionIsAWarningAndTheParentsIsUsed) {
@@ -177,7 +253,7 @@ TEST(ArgocdRenderer, OtherClustersSetsProjectsAndPluginsAreRefusedNamingTheObjec
                    "pipeline's own cluster (https://kubernetes.default.svc); name another cluster with destination.name"),
             std::string::npos)
       << d;
-  EXPECT_NE(d.find("apps/set.yaml:1: error: ApplicationSet is not supported yet"), std::string::npos) << d;
+  EXPECT_NE(d.find("apps/set.yaml:1: error: spec.template: is required"), std::string::npos) << d;
   EXPECT_NE(d.find("apps/projects.yaml:1: warning: not applied: driftless has no projects"), std::string::npos) << d;
   EXPECT_NE(d.find("apps/projects.yaml:6: error: AppProject is refused"), std::string::npos) << d;
   EXPECT_EQ(r.ids(), (std::vector<std::string>{"Rollout/web"})) << "Argo Rollouts objects are objects to apply";
@@ -249,7 +325,6 @@ TEST(ArgocdRenderer, BadApplicationsAreErrorsNamingFieldAndObject) {
        "'$values/prod.yaml' names another source of a multi-source Application"},
       {"    path: guestbook\n    helm: {values: 'a: [1'}\n", "spec.source.helm.values: is not one YAML mapping"},
       {"    path: guestbook\n    helm: {parameters: [{name: 'list[0]', value: x}]}\n", "list indexes are not supported yet"},
-      {"    path: guestbook\n    chart: nginx\n", "spec.source.chart: charts from a Helm repository are not supported yet"},
       {"    path: guestbook\n    plugin: {name: kasane}\n", "spec.source.plugin: config management plugins are not supported"},
       {"    path: guestbook\n    helm: {}\n    kustomize: {}\n", "sets more than one of helm, kustomize and directory"},
   };
@@ -326,5 +401,90 @@ TEST(ArgocdRenderer, ADirectoryAppReadsOnlyItsFolderUnlessRecurseIsSet) {
     const std::vector<std::string> expected =
         recurse ? std::vector<std::string>{"ConfigMap/nested", "Service/top"} : std::vector<std::string>{"Service/top"};
     EXPECT_EQ(web.ids(), expected) << web.diagnostics();
+  }
+}
+
+namespace {
+
+const char* kApplicationSetHead = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: set, namespace: argocd}\n";
+
+// An Application template as Argo CD's examples write them, with `name`, `path` and `namespace` as given.
+std::string app_template(const std::string& name, const std::string& path, const std::string& ns) {
+  return std::string("  template:\n    metadata: {name: '") + name + "'}\n    spec:\n      project: default\n"
+         "      source: {repoURL: '" + kRepo + "', targetRevision: HEAD, path: '" + path + "'}\n"
+         "      destination: {server: 'https://kubernetes.default.svc', namespace: '" + ns + "'}\n"
+         "      syncPolicy: {automated: {prune: true, selfHeal: true}}\n";
+}
+
+Rendered render_set(TempDir& repo, const std::string& spec) {
+  write_file(repo / "apps/set.yaml", std::string(kApplicationSetHead) + "spec:\n" + spec);
+  return render_apps(repo.path());
+}
+
+}  // namespace
+
+// The git directory generator of Argo CD's cluster-addons example: one Application per folder.
+TEST(ArgocdRenderer, AnApplicationSetOfGitDirectoriesDeclaresOnePipelinePerFolder) {
+  TempDir repo;
+  write_file(repo / "addons/argo-workflows/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: workflows}\n");
+  write_file(repo / "addons/prometheus/Chart.yaml", "apiVersion: v2\nname: prometheus\nversion: 0.1.0\n");
+  write_file(repo / "addons/exclude-me/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: no}\n");
+  write_file(repo / "addons/.hidden/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: no}\n");
+  auto r = render_set(repo, std::string("  generators:\n  - git:\n      repoURL: ") + kRepo +
+                                "\n      revision: HEAD\n      directories:\n      - path: addons/*\n"
+                                "      - {path: addons/exclude-me, exclude: true}\n" +
+                                app_template("{{path.basename}}", "{{path}}", "{{path[1]}}"));
+  ASSERT_EQ(r.result.pipelines.size(), 2u) << r.diagnostics();
+  EXPECT_TRUE(r.result.objects.empty()) << "the ApplicationSet is taken out of the render";
+  const auto& workflows = declared(r, "argo-workflows");
+  EXPECT_EQ(workflows.path, "addons/argo-workflows");
+  EXPECT_EQ(types(workflows), (std::vector<std::string>{"yaml", "argocd"}));
+  EXPECT_EQ(json(workflows.sink), "prune: true\ndrift: heal\nnamespace: argo-workflows\n");
+  EXPECT_EQ(workflows.origin.file, "apps/set.yaml");
+  const auto& prometheus = declared(r, "prometheus");
+  EXPECT_EQ(types(prometheus), (std::vector<std::string>{"helm", "argocd"})) << "the tool Argo CD would pick per folder";
+}
+
+// A list generator in Go template mode, and a git files generator (fasttemplate) reading JSON and YAML.
+TEST(ArgocdRenderer, ListAndGitFilesGeneratorsFillTheTemplate) {
+  TempDir repo;
+  write_file(repo / "guestbook/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: guestbook-ui}\n");
+  auto list = render_set(repo, "  goTemplate: true\n  generators:\n  - list:\n      elements:\n"
+                               "      - {cluster: engineering-dev, env: {namespace: dev}}\n"
+                               "      - {cluster: engineering-prod, env: {namespace: prod}}\n" +
+                                   app_template("{{.cluster}}-guestbook", "guestbook", "{{ .env.namespace }}"));
+  ASSERT_EQ(list.result.pipelines.size(), 2u) << list.diagnostics();
+  EXPECT_EQ(json(declared(list, "engineering-prod-guestbook").sink), "prune: true\ndrift: heal\nnamespace: prod\n");
+
+  write_file(repo / "clusters/dev/config.json", R"({"cluster": {"name": "dev", "namespace": "gb-dev"}})");
+  write_file(repo / "clusters/prod/config.yaml", "- cluster: {name: prod, namespace: gb-prod}\n");
+  auto files = render_set(repo, std::string("  generators:\n  - git:\n      repoURL: ") + kRepo +
+                                    "\n      revision: HEAD\n      files:\n      - path: 'clusters/*/config.*'\n" +
+                                    app_template("{{cluster.name}}-{{path.basename}}", "guestbook", "{{cluster.namespace}}"));
+  ASSERT_EQ(files.result.pipelines.size(), 2u) << files.diagnostics();
+  EXPECT_EQ(json(declared(files, "prod-prod").sink), "prune: true\ndrift: heal\nnamespace: gb-prod\n");
+  EXPECT_EQ(declared(files, "dev-dev").path, "guestbook");
+}
+
+TEST(ArgocdRenderer, WhatAnApplicationSetAsksThatDriftlessDoesNotDoIsAnErrorNamingIt) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"  generators:\n  - clusters: {}\n" + app_template("a", "guestbook", "a"),
+       "spec.generators[0]: the clusters generator is not supported yet"},
+      {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{.name | upper}}", "guestbook", "a"),
+       "spec.template: '{{.name | upper}}': only parameter references"},
+      {"  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{nope}}", "guestbook", "a"),
+       "spec.template: '{{nope}}' names no parameter of the generator"},
+      {"  generators:\n  - git: {repoURL: 'https://github.com/example/other.git', directories: [{path: '*'}]}\n" +
+           app_template("{{path.basename}}", "{{path}}", "a"),
+       "spec.generators[0].git.repoURL: 'https://github.com/example/other.git' is not the pipeline's own repository"},
+      {"  generators:\n  - list: {elements: [{name: a}]}\n  strategy: {type: RollingSync}\n" + app_template("a", "guestbook", "a"),
+       "spec.strategy: is not supported yet"},
+  };
+  for (const auto& [spec, expected] : cases) {
+    TempDir repo;
+    write_file(repo / "guestbook/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: guestbook-ui}\n");
+    auto r = render_set(repo, spec);
+    EXPECT_TRUE(r.result.pipelines.empty()) << spec;
+    EXPECT_NE(r.diagnostics().find("apps/set.yaml:1: error: " + expected), std::string::npos) << spec << "\n" << r.diagnostics();
   }
 }

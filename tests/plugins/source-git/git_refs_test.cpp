@@ -48,6 +48,29 @@ TEST(GitRefs, AnnotatedAndLightweightTags) {
   expect_error(m, ErrorCode::not_found, "tags: light, v1.0.0");
 }
 
+// Argo CD's targetRevision HEAD: the branch the server's HEAD is on, named in the revision.
+TEST(GitRefs, BranchHeadFollowsTheServersDefaultBranch) {
+  auto env = require_env();
+  TestRepo repo("default-branch");
+  repo.commit({{"a.yaml", "v: 1\n"}}, "one");
+  repo.commit({{"b.yaml", "other: 1\n"}}, "on another branch", "feature");
+  TempDir state;
+  SourceUnderTest head("git", config(env["GIT_DAEMON_URL"] + repo.url_path(), R"({"branch": "HEAD"})"), state / "head");
+  auto first = head.fetch();
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->revision.rfind("main@sha1:", 0), 0u) << first->revision;
+  EXPECT_FALSE(fs::exists(first->root / "b.yaml"));
+  // The server's HEAD moved to another branch: followed at the next poll.
+  repo.git({"--git-dir", repo.bare().string(), "symbolic-ref", "HEAD", "refs/heads/feature"});
+  auto moved = head.fetch(&*first);
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_EQ(moved->revision.rfind("feature@sha1:", 0), 0u) << moved->revision;
+  EXPECT_EQ(read_file(moved->root / "b.yaml"), "other: 1\n");
+  // A HEAD that names no branch of the repository.
+  repo.git({"--git-dir", repo.bare().string(), "symbolic-ref", "HEAD", "refs/heads/gone"});
+  expect_error(head.fetch(&*moved), ErrorCode::not_found, "advertises no HEAD on a branch (branches: feature, main)");
+}
+
 TEST(GitRefs, SemverPicksTheHighestTagInTheRange) {
   auto env = require_env();
   TestRepo repo("semver");

@@ -1,0 +1,22 @@
+// An Argo CD ApplicationSet as the Applications it generates: the list and
+// git (directories, files) generators over the pipeline's own repository,
+// their parameters laid into spec.template as Argo CD's fasttemplate
+// ({{path.basename}}) or Go template mode ({{.path.basename}}) does for
+// plain parameter references. Each generated Application is then read like
+// one written in the repository.
+#pragma once
+
+#include <vector>
+
+#include "driftless/artifact.hpp"
+#include "driftless/diagnostic.hpp"
+#include "driftless/object.hpp"
+
+namespace driftless::renderers {
+
+/// The Applications `set` generates (empty after an error, reported in
+/// `out` against the ApplicationSet). `artifact` is the parent's snapshot,
+/// which the git generator reads.
+std::vector<KubeObject> generate_applications(const KubeObject& set, const Artifact& artifact, std::vector<Diagnostic>& out);
+
+}  // namespace driftless::renderers
