@@ -240,21 +240,21 @@ std::optional<ApplicationPipeline> read_application(const KubeObject& applicatio
   const std::string repo_url = fields.string_at(source, "repoURL", "spec.source.repoURL");
   const std::string revision = fields.string_at(source, "targetRevision", "spec.source.targetRevision");
   const std::string chart = fields.string_at(source, "chart", "spec.source.chart");
-  std::optional<std::string> path;
-  const Artifact* files = &artifact;  // where the Application's folder is, if at hand
-  if (source->find("chart")) {
+  const std::string source_path = fields.string_at(source, "path", "spec.source.path");
+  const bool of_chart = source->find("chart") != nullptr;
+  std::optional<std::string> path = chart;
+  const Artifact* files = nullptr;  // the artifact holding the Application's folder, when it is the parent's
+  if (of_chart) {
     pipeline.source = chart_source(fields, repo_url, chart, revision);
-    if (!fields.string_at(source, "path", "spec.source.path").empty())
+    if (!source_path.empty())
       fields.warn("spec.source.path", "ignored: the Application renders the chart '" + chart + "' of its repository");
-    path = chart;
-    files = nullptr;
   } else if (own_repository(fields, artifact, repo_url, "spec.source.repoURL")) {
     check_revision(fields, artifact, revision, "spec.source.targetRevision");
-    path = folder(fields, fields.string_at(source, "path", "spec.source.path"));
+    path = folder(fields, source_path);
+    files = &artifact;
   } else {
     pipeline.source = git_source(fields, repo_url, revision);
-    path = folder(fields, fields.string_at(source, "path", "spec.source.path"));
-    files = nullptr;
+    path = folder(fields, source_path);
   }
   const Value* destination = spec->find("destination");
   const std::string context = destination_context(fields, destination);
@@ -270,8 +270,7 @@ std::optional<ApplicationPipeline> read_application(const KubeObject& applicatio
   const auto wave = wave_of(fields, application);
   if (!path || !wave || fields.failed()) return std::nullopt;
   pipeline.path = *path;
-  pipeline.renderers = chain(fields, files, source->find("chart") != nullptr, settings, *source, *path, pipeline.name,
-                             destination_namespace);
+  pipeline.renderers = chain(fields, files, of_chart, settings, *source, *path, pipeline.name, destination_namespace);
   pipeline.sink = Value(std::move(sink));
   read.wave = *wave;
   if (fields.failed()) return std::nullopt;
