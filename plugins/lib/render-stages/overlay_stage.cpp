@@ -7,6 +7,7 @@
 #include "driftless/toolkit/manifests.hpp"
 #include "driftless/toolkit/yaml.hpp"
 #include "kustomize_stage.hpp"
+#include "target_namespace.hpp"
 
 namespace fs = std::filesystem;
 
@@ -159,9 +160,10 @@ std::optional<std::size_t> take_source_index(Value& body, const std::vector<Kube
   return index;
 }
 
-bool builds(const OverlaySettings& s) {
-  return !s.target_namespace.empty() || !s.name_prefix.empty() || !s.name_suffix.empty() || !s.patches.as_array().empty() ||
-         !s.images.as_array().empty() || !s.components.empty();
+// Keys only kustomize applies; targetNamespace alone often needs no kustomize.
+bool transforms(const OverlaySettings& s) {
+  return !s.name_prefix.empty() || !s.name_suffix.empty() || !s.patches.as_array().empty() || !s.images.as_array().empty() ||
+         !s.components.empty();
 }
 
 // `kustomize build` of the overlay over `out.objects`; nullopt after an error.
@@ -275,7 +277,9 @@ const SettingsSchema<OverlaySettings>& overlay_schema() {
 
 void apply_overlay(Context& context, const Artifact& artifact, const std::string& path, const OverlaySettings& settings,
                    RenderResult& out) {
-  if (builds(settings)) {
+  const bool native = !transforms(settings) &&
+                      (settings.target_namespace.empty() || set_namespace_as_kustomize_would(out.objects, settings.target_namespace));
+  if (!native) {
     auto built = build_overlay(context, artifact, path, settings, out);
     if (!built) return;
     out.objects = std::move(*built);

@@ -37,7 +37,9 @@ struct OverlaySettings {
 const SettingsSchema<OverlaySettings>& overlay_schema();
 
 /// Applies the overlay to out.objects (the objects of the earlier stages) in
-/// place; an empty overlay leaves them untouched without running kustomize.
+/// place; an empty overlay leaves them untouched without running kustomize,
+/// and a targetNamespace alone is set natively where that is all kustomize
+/// would do (target_namespace.hpp).
 /// On an error (a bad patch, a component outside the artifact) the objects
 /// are left as they were and the error names the key and its index.
 void apply_overlay(Context& context, const Artifact& artifact, const std::string& path, const OverlaySettings& settings,

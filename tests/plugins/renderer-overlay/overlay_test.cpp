@@ -241,3 +241,224 @@ TEST(OverlayRenderer, BadPatchesAreErrorsNamingThePatch) {
   EXPECT_NE(missing.result.diagnostics[0].message.find("absent"), std::string::npos) << missing.diagnostics();
   EXPECT_EQ(missing.result.objects.size(), objects_of(kApps, "x").size());  // left as they were; the error fails the render
 }
+
+namespace {
+
+// A folder as real repositories hold it: workloads with quoted images and
+// URL annotations, RBAC, scheduling and storage objects, custom resources
+// (a HelmRelease, a cert-manager Certificate), an object already placed in
+// another namespace, nulls, empty maps, numbers and booleans.
+constexpr const char* kWorkloads = R"(apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+  namespace: elsewhere
+  labels: {app.kubernetes.io/name: podinfo, app.kubernetes.io/version: "6.5.0"}
+  annotations: {prometheus.io/scrape: "true", link.argocd.argoproj.io/docs: "https://github.com/stefanprodan/podinfo?tab=readme"}
+  creationTimestamp: null
+spec:
+  replicas: 2
+  revisionHistoryLimit: 5
+  strategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 0}}
+  selector: {matchLabels: {app.kubernetes.io/name: podinfo}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: podinfo}, annotations: {}}
+    spec:
+      serviceAccountName: podinfo
+      containers:
+      - name: podinfod
+        image: "ghcr.io/stefanprodan/podinfo:6.5.0"
+        command: [./podinfo, --port=9898, "--level=info", --random-delay=false]
+        ports: [{name: http, containerPort: 9898, protocol: TCP}]
+        env: [{name: PODINFO_UI_COLOR, value: "#34577c"}, {name: ENABLED, value: "true"}]
+        resources: {}
+        readinessProbe: {httpGet: {path: /readyz, port: 9898}, initialDelaySeconds: 1, timeoutSeconds: 5}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: podinfo}
+spec:
+  type: ClusterIP
+  selector: {app.kubernetes.io/name: podinfo}
+  ports: [{name: http, port: 9898, targetPort: http}]
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: podinfo}
+automountServiceAccountToken: false
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: podinfo-config}
+data:
+  config.yaml: |
+    backend: http://backend:9898/echo
+    retries: 3
+  PORT: "9898"
+  EMPTY: ""
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: podinfo-token}
+type: Opaque
+stringData: {token: not-a-real-token}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: podinfo
+  annotations: {cert-manager.io/cluster-issuer: letsencrypt, nginx.ingress.kubernetes.io/rewrite-target: /}
+spec:
+  ingressClassName: nginx
+  tls: [{hosts: [podinfo.example.com], secretName: podinfo-tls}]
+  rules:
+  - host: podinfo.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: podinfo, port: {number: 9898}}}}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: cleanup}
+spec:
+  schedule: "*/15 * * * *"
+  jobTemplate: {spec: {template: {spec: {restartPolicy: OnFailure, containers: [{name: c, image: "busybox:1.36", args: [sh, -c, "echo ok"]}]}}}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: podinfo}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  minReplicas: 2
+  maxReplicas: 4
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 99}}}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: podinfo}
+spec: {minAvailable: 1, selector: {matchLabels: {app.kubernetes.io/name: podinfo}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-ingress}
+spec: {podSelector: {}, policyTypes: [Ingress], ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: podinfo-reader}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list, watch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: podinfo-metrics}
+rules: [{nonResourceURLs: [/metrics], verbs: [get]}]
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: podinfo-high}
+value: 1000000
+globalDefault: false
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: podinfo-fast}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: redis}
+spec:
+  interval: 1h
+  chart: {spec: {chart: redis, version: "18.x", sourceRef: {kind: HelmRepository, name: bitnami}}}
+  values: {architecture: standalone, auth: {enabled: false}, master: {persistence: {size: 1Gi}}}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: podinfo}
+spec: {secretName: podinfo-tls, dnsNames: [podinfo.example.com], issuerRef: {name: letsencrypt, kind: ClusterIssuer}}
+)";
+
+std::vector<KubeObject> sorted_by_id(std::vector<KubeObject> objects) {
+  std::sort(objects.begin(), objects.end(), [](const KubeObject& a, const KubeObject& b) {
+    return std::make_pair(a.api_version(), a.id()) < std::make_pair(b.api_version(), b.id());
+  });
+  return objects;
+}
+
+// Equal as JSON: kustomize writes keys sorted, the native path keeps their order.
+void expect_equal_objects(const std::vector<KubeObject>& ours, const std::vector<KubeObject>& reference) {
+  ASSERT_EQ(ours.size(), reference.size());
+  for (std::size_t i = 0; i < ours.size(); ++i)
+    EXPECT_EQ(ours[i].body, reference[i].body) << "object " << i << "\n" << to_yaml(ours[i].body) << "kustomize:\n" << to_yaml(reference[i].body);
+}
+
+// `kustomize build` of `objects` under `namespace: production`, written by hand.
+std::vector<KubeObject> reference_namespace(const std::string& objects) {
+  TempDir reference;
+  write_file(reference / "objects.yaml", objects);
+  write_file(reference / "kustomization.yaml", "resources: [objects.yaml]\nnamespace: production\n");
+  return sorted_by_id(reference_build(reference.path()));
+}
+
+}  // namespace
+
+// targetNamespace alone is what every Kustomization of Flux's layout carries;
+// kustomize would only set metadata.namespace, so it is set without running
+// kustomize (a path that does not exist), and equals kustomize's build.
+TEST(OverlayRenderer, TargetNamespaceAloneEqualsKustomizeWithoutRunningIt) {
+  TempDir repo;
+  auto r = render({"overlay", "{kustomizePath: /nonexistent/kustomize, targetNamespace: production}", repo.path(), "apps/podinfo",
+                   objects_of(kWorkloads, "apps/podinfo/all.yaml"), nullptr});
+  ASSERT_EQ(r.config_error, "");
+  ASSERT_EQ(r.diagnostics(), "");
+  expect_equal_objects(sorted_by_id(r.result.objects), reference_namespace(kWorkloads));
+  EXPECT_NE(std::find(r.ids().begin(), r.ids().end(), "Deployment/production/podinfo"), r.ids().end()) << "moved from elsewhere";
+  EXPECT_NE(std::find(r.ids().begin(), r.ids().end(), "ClusterRole/podinfo-metrics"), r.ids().end()) << "cluster-scoped kept";
+  for (const auto& object : r.result.objects) {
+    EXPECT_EQ(object.origin.file, "apps/podinfo/all.yaml") << object.id();
+    EXPECT_GT(object.origin.line, 0) << object.id();
+  }
+}
+
+// Where kustomize writes the namespace into more than metadata.namespace (or
+// decides scope or ids in ways of its own), kustomize builds it: without a
+// kustomize the render fails, with the real one it equals the hand build.
+TEST(OverlayRenderer, TargetNamespaceOfObjectsKustomizeTreatsSpeciallyIsBuiltByKustomize) {
+  const std::string service = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n---\n";
+  const std::map<std::string, std::string> cases = {
+      {"a Namespace (renamed)", "apiVersion: v1\nkind: Namespace\nmetadata: {name: podinfo}\n"},
+      {"RoleBinding subjects",
+       "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: read}\n"
+       "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: read}\n"
+       "subjects: [{kind: ServiceAccount, name: default, namespace: other}, {kind: ServiceAccount, name: web, namespace: other}]\n"},
+      {"ClusterRoleBinding subjects",
+       "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: read}\n"
+       "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
+       "subjects: [{kind: ServiceAccount, name: default, namespace: kube-system}]\n"},
+      {"a webhook's service",
+       "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: web}\n"
+       "webhooks: [{name: web.example.com, admissionReviewVersions: [v1], sideEffects: None,\n"
+       "  clientConfig: {service: {name: web, namespace: default, path: /validate}}}]\n"},
+      {"the same id twice after the move",
+       "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: twin, namespace: a}\n---\n"
+       "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: twin, namespace: b}\n"},
+  };
+  for (const auto& [what, objects] : cases) {
+    SCOPED_TRACE(what);
+    TempDir repo;
+    const auto input = objects_of(service + objects, "apps/all.yaml");
+    auto without = render({"overlay", "{kustomizePath: /nonexistent/kustomize, targetNamespace: production}", repo.path(), "apps",
+                           input, nullptr});
+    EXPECT_NE(without.diagnostics().find("/nonexistent/kustomize"), std::string::npos) << without.diagnostics();
+    auto r = render({"overlay", block("targetNamespace: production\n"), repo.path(), "apps", input, nullptr});
+    TempDir reference;
+    write_file(reference / "objects.yaml", service + objects);
+    write_file(reference / "kustomization.yaml", "resources: [objects.yaml]\nnamespace: production\n");
+    auto built = run({test_env()["KUSTOMIZE"], "build", reference.path().string()});
+    if (built.exit_code != 0) {
+      EXPECT_NE(r.diagnostics().find("kustomize failed"), std::string::npos) << r.diagnostics() << "\nkustomize: " << built.err;
+      continue;
+    }
+    ASSERT_EQ(r.diagnostics(), "");
+    expect_equal_objects(sorted_by_id(r.result.objects), sorted_by_id(objects_of(built.out, "reference")));
+  }
+}
