@@ -42,6 +42,14 @@ struct SourceSpec {
   Location location;
 };
 
+/// Credentials the operator lends to sources a repository declares: a
+/// declared source of `block.type` whose URL lies under `url_prefix` is given
+/// `block.config`'s `auth` (a declaration itself never carries credentials).
+struct DeclaredSourceAuth {
+  std::string url_prefix;
+  PluginBlock block;  ///< type: the source plugin; config: {auth: {...}}, checked against its `auth` key
+};
+
 struct PipelineSpec {
   std::string name;              ///< may hold {{folder}} with forEachFolder
   std::string source;
@@ -51,6 +59,9 @@ struct PipelineSpec {
   /// Pipelines this one's render declares may read sources of their own
   /// (DeclaredPipeline::source); declared pipelines inherit it.
   bool allow_declared_sources = false;
+  /// declaredSourceAuth: credentials for declared sources, by URL prefix;
+  /// declared pipelines inherit them.
+  std::vector<DeclaredSourceAuth> declared_source_auth;
   std::optional<std::chrono::milliseconds> interval;  ///< defaults to the source's
   /// After a failure, the next attempt comes this long after it; unset: the
   /// daemon's exponential backoff (5 s, doubling up to 5 min).

@@ -337,8 +337,8 @@ class ConfigReader {
     }
     PipelineSpec spec;
     spec.location = where(node.Mark());
-    allow_keys(node, "a pipeline", {"name", "source", "path", "forEachFolder", "pruneOnFolderRemoval", "allowDeclaredSources", "interval",
-                                      "retryInterval", "labels", "renderers", "sink"});
+    allow_keys(node, "a pipeline", {"name", "source", "path", "forEachFolder", "pruneOnFolderRemoval", "allowDeclaredSources",
+                                      "declaredSourceAuth", "interval", "retryInterval", "labels", "renderers", "sink"});
     spec.name = name(node, "a pipeline");
     const std::string what = "pipeline '" + spec.name + "'";
     spec.source = scalar(node, "source", true, what);
@@ -348,6 +348,10 @@ class ConfigReader {
     spec.retry_interval = duration(node, what, "retryInterval");
     spec.prune_on_folder_removal = boolean(node, "pruneOnFolderRemoval", what);
     spec.allow_declared_sources = boolean(node, "allowDeclaredSources", what);
+    read_list(node, "declaredSourceAuth", [&](const YAML::Node& n) { read_declared_source_auth(n, what, spec); });
+    if (!spec.declared_source_auth.empty() && !spec.allow_declared_sources)
+      error(mark_of(node, "declaredSourceAuth"), what + " sets 'declaredSourceAuth' without 'allowDeclaredSources: true'; "
+                                                        "the credentials would never be used");
     if (auto labels = node["labels"]; labels && !labels.IsNull()) read_labels(labels, what, spec.labels);
     if (spec.prune_on_folder_removal && spec.for_each_folder.empty())
       error(mark_of(node, "pruneOnFolderRemoval"), what + " sets 'pruneOnFolderRemoval' without 'forEachFolder'; it only applies to folder pipelines");
@@ -380,6 +384,21 @@ class ConfigReader {
       if (!spec.name.empty() && other.name == spec.name)
         error(mark_of(node, "name"), "a pipeline named '" + spec.name + "' is already defined; names must be unique");
     config.pipelines.push_back(std::move(spec));
+  }
+
+  // One entry of declaredSourceAuth: {type, urlPrefix, auth}; the auth block
+  // is checked against the source plugin's own `auth` key with the other blocks.
+  void read_declared_source_auth(const YAML::Node& node, const std::string& what, PipelineSpec& spec) {
+    const std::string entry = "an entry of 'declaredSourceAuth' in " + what;
+    DeclaredSourceAuth auth;
+    auth.block = plugin_block(node, entry, {"urlPrefix"});
+    auth.url_prefix = scalar(node, "urlPrefix", true, entry);
+    const auto scheme = auth.url_prefix.find("://");
+    if (!auth.url_prefix.empty() && (scheme == std::string::npos || scheme == 0 || scheme + 3 == auth.url_prefix.size()))
+      error(mark_of(node, "urlPrefix"), "'urlPrefix' of " + entry + " is '" + auth.url_prefix +
+                                            "'; it must be a URL with a scheme and a host, such as https://git.example.com/team/");
+    if (!node["auth"]) error(node.Mark(), entry + " needs 'auth', the credentials to lend");
+    spec.declared_source_auth.push_back(std::move(auth));
   }
 
   // A pipeline's labels: label keys to strings of at most kMaxLabelValue bytes.

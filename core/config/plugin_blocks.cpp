@@ -239,6 +239,27 @@ void check_membership(PluginBlock& block, const PluginRegistry& registry, const 
           "such as kube");
 }
 
+// A declaredSourceAuth entry: a loaded source type, and its `auth` block
+// checked against that source's own `auth` key (paths made absolute).
+void check_declared_source_auth(DeclaredSourceAuth& entry, const PluginRegistry& registry, const std::string& owner,
+                                const std::string& file, std::vector<Diagnostic>& out) {
+  PluginBlock& block = entry.block;
+  if (block.type.empty()) return;  // reported by the config reader
+  const std::string what = "'declaredSourceAuth' of " + owner;
+  const SourceFactory* factory = registry.source(block.type);
+  const auto keys = factory ? factory->config_keys() : std::vector<ConfigKey>{};
+  auto auth = std::find_if(keys.begin(), keys.end(), [](const ConfigKey& key) { return key.name == "auth"; });
+  if (auth == keys.end()) {
+    out.push_back({Severity::error,
+                   what + " names source type '" + block.type + "', " +
+                       (factory ? "which takes no credentials (it has no 'auth' key)" : "but no such plugin is loaded"),
+                   file, block.location.line, {}, block.location.column});
+    return;
+  }
+  BlockChecker checker(file, out, block_mark(block.location));
+  block.config = checker.check(*block.node, {*auth}, describe(block.type, PluginKind::source, what));
+}
+
 // A renderer whose after-apply work needs a target kind the pipeline's sink does not give.
 void check_after_apply(const PipelineSpec& pipeline, const PluginRegistry& registry, const std::string& file,
                        std::vector<Diagnostic>& out) {
@@ -271,6 +292,7 @@ std::vector<Diagnostic> validate_plugin_blocks(Config& config, const PluginRegis
     for (auto& renderer : pipeline.renderers)
       check_block(renderer, PluginKind::renderer, registry.renderer(renderer.type), registry, owner, file, out);
     check_block(pipeline.sink, PluginKind::sink, registry.sink(pipeline.sink.type), registry, owner, file, out);
+    for (auto& auth : pipeline.declared_source_auth) check_declared_source_auth(auth, registry, owner, file, out);
     check_after_apply(pipeline, registry, file, out);
   }
   if (auto& membership = config.high_availability.membership) check_membership(*membership, registry, file, out);

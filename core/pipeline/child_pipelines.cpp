@@ -55,6 +55,39 @@ std::string describe_source(const Value& config) {
   return out.empty() ? "(no location)" : out;
 }
 
+// Whether `url` lies under `prefix` by whole path segments: a prefix
+// https://git.example.com/team covers .../team and .../team/app.git, never
+// .../team-b/app.
+bool under_prefix(const std::string& url, const std::string& prefix) {
+  if (prefix.empty() || url.compare(0, prefix.size(), prefix) != 0) return false;
+  return url.size() == prefix.size() || prefix.back() == '/' || url[prefix.size()] == '/' ||
+         url.compare(prefix.size(), std::string::npos, ".git") == 0;
+}
+
+// Gives a declared source the credentials of the longest urlPrefix of its
+// type that covers its URL. The repository names only the URL; which
+// credentials go where is the operator's choice in the config.
+Result<void> lend_credentials(PluginBlock& source, const std::vector<DeclaredSourceAuth>& lent) {
+  if (!source.config.is_object()) return {};
+  if (source.config.find("auth"))
+    return fail(ErrorCode::invalid_input, "the declaration carries credentials ('auth'), which only the config may give: "
+                                          "list them under declaredSourceAuth of the configured pipeline");
+  const Value* url = source.config.find("url");
+  if (!url || !url->is_string()) return {};
+  const DeclaredSourceAuth* best = nullptr;
+  for (const auto& entry : lent)
+    if (entry.block.type == source.type && under_prefix(url->as_string(), entry.url_prefix) &&
+        (!best || entry.url_prefix.size() > best->url_prefix.size()))
+      best = &entry;
+  if (best) {
+    if (const Value* auth = best->block.config.find("auth")) source.config.as_object().set("auth", *auth);
+  } else if (url->as_string().rfind("ssh://", 0) == 0) {
+    return fail(ErrorCode::invalid_input, "it reads " + redact_url(url->as_string()) + " over ssh, which needs a key: "
+                                          "add a declaredSourceAuth entry (type: " + source.type + ") whose urlPrefix covers it");
+  }
+  return {};
+}
+
 // A declaration as a pipeline of `parent`: named under it, in its source,
 // with checked renderer blocks and the sink config its sink allows.
 Result<PipelineSpec> child_of(DeclaredPipeline declared, const PipelineSpec& parent, const std::string& parent_name,
@@ -75,6 +108,7 @@ Result<PipelineSpec> child_of(DeclaredPipeline declared, const PipelineSpec& par
   child.declared_by = declared.declared_by;
   for (const auto& dependency : declared.depends_on) child.depends_on.push_back(parent_name + "/" + dependency);
   child.allow_declared_sources = parent.allow_declared_sources;
+  child.declared_source_auth = parent.declared_source_auth;
   child.declared_source = parent.declared_source;  // what it declares reads the same files
   if (declared.source) {
     if (!parent.allow_declared_sources)
@@ -83,6 +117,7 @@ Result<PipelineSpec> child_of(DeclaredPipeline declared, const PipelineSpec& par
                                                 "pipeline does not allow: set allowDeclaredSources: true on it to fetch "
                                                 "sources the repository names");
     PluginBlock block{declared.source->type, std::move(declared.source->config), nullptr, child.location};
+    if (auto lent = lend_credentials(block, parent.declared_source_auth); !lent.ok()) return lent.error();
     if (auto checked = check_block(block, registry.source(block.type), "source"); !checked.ok()) return checked.error();
     child.declared_source = std::move(block);
   }

@@ -411,3 +411,125 @@ TEST_F(DeclaredPipelinesTest, ADependencyOnAnotherSourceWaitsForItsLastApplyNotF
   ASSERT_EQ(names(runs), (Names{"root", "root/team", "root/web"})) << messages(runs[2]);
   EXPECT_TRUE(runs[2].waiting_for.empty()) << messages(runs[2]);
 }
+
+namespace {
+
+// The config's pipeline `root` with `keys` added (flow-style YAML), loaded and
+// checked like the daemon's; the problems of both steps.
+struct LoadedRoot {
+  Config config;
+  std::string problems;
+};
+LoadedRoot load_root(const TempDir& dir, const PluginRegistry& registry, const std::string& keys) {
+  write_file(dir / "driftless.yaml",
+             "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources: [{name: repo, type: path, path: repo}]\n"
+             "pipelines:\n  - {name: root, source: repo, path: apps, renderers: [yaml], sink: {type: dir, path: out}, " +
+                 keys + "}\n");
+  LoadedRoot loaded;
+  ConfigLoad load = load_config(dir / "driftless.yaml");
+  for (const auto& d : load.diagnostics) loaded.problems += format(d) + "\n";
+  if (!load.config) return loaded;
+  loaded.config = std::move(*load.config);
+  for (const auto& d : validate_plugin_blocks(loaded.config, registry)) loaded.problems += format(d) + "\n";
+  return loaded;
+}
+
+DeclaredPipeline declared_git(const std::string& name, const std::string& url, const std::string& more = "") {
+  DeclaredPipeline d;
+  d.name = name;
+  d.source = PluginUse{"git", *parse_json(R"({"url": ")" + url + R"(", "ref": {"branch": "main")" + more + "}}")};
+  d.origin = {"clusters/prod/tenants.yaml", 0, 7};
+  return d;
+}
+
+}  // namespace
+
+// The operator lends credentials to the sources a repository declares, by URL
+// prefix and source type; the longest prefix covering the URL by whole path
+// segments wins, and a declaration can never bring credentials of its own.
+TEST(DeclaredSourceAuth, TheLongestPrefixOfTheSourcesTypeCoveringTheUrlLendsItsAuth) {
+  TempDir dir;
+  PluginRegistry registry;
+  registry.load_directories({driftless::test::plugin_dir()});
+  auto root = load_root(dir, registry,
+                        "allowDeclaredSources: true, declaredSourceAuth: ["
+                        "{type: git, urlPrefix: 'https://git.example.com/teams', auth: {username: bot, passwordFile: teams-token}},"
+                        "{type: git, urlPrefix: 'https://git.example.com/teams/payments/', auth: {tokenFile: payments-token}},"
+                        "{type: oci, urlPrefix: 'oci://ghcr.io/acme/', auth: {username: acme, passwordFile: ghcr}}]");
+  ASSERT_EQ(root.problems, "");
+  const PipelineSpec& parent = root.config.pipelines.at(0);
+  std::vector<DeclaredPipeline> declared = {
+      declared_git("shop", "https://git.example.com/teams/shop.git"),
+      declared_git("payments", "https://git.example.com/teams/payments/api"),
+      declared_git("elsewhere", "https://git.example.com/teams-b/app"),
+      declared_git("public", "https://github.com/stefanprodan/podinfo"),
+  };
+  std::vector<Diagnostic> out;
+  auto children = declared_children(declared, parent, "root", 0, registry, out);
+  std::string problems;
+  for (const auto& d : out) problems += format(d) + "\n";
+  ASSERT_EQ(children.size(), 4u) << problems;
+  auto auth_of = [&](const std::string& name) {
+    for (const auto& child : children)
+      if (child.name == "root/" + name) {
+        const Value* auth = child.declared_source->config.find("auth");
+        return auth ? to_json(*auth) : std::string("none");
+      }
+    return std::string("absent");
+  };
+  EXPECT_EQ(auth_of("shop"), R"({"username":"bot","passwordFile":")" + (dir / "teams-token").string() + R"("})")
+      << "the relative path of the config, made absolute";
+  EXPECT_EQ(auth_of("payments"), R"({"tokenFile":")" + (dir / "payments-token").string() + R"("})") << "the longer prefix";
+  EXPECT_EQ(auth_of("elsewhere"), "none") << "teams-b is not under teams";
+  EXPECT_EQ(auth_of("public"), "none");
+  // The children carry the entries on, for what they declare in turn.
+  EXPECT_EQ(children[0].declared_source_auth.size(), 3u);
+}
+
+TEST(DeclaredSourceAuth, ADeclarationWithCredentialsOrAnSshUrlWithoutLentKeysIsRefused) {
+  TempDir dir;
+  PluginRegistry registry;
+  registry.load_directories({driftless::test::plugin_dir()});
+  auto root = load_root(dir, registry, "allowDeclaredSources: true");
+  ASSERT_EQ(root.problems, "");
+  std::vector<Diagnostic> out;
+  auto children = declared_children(
+      {declared_git("sneaky", "https://git.example.com/a", R"(}, "auth": {"passwordFile": "/etc/shadow")"),
+       declared_git("ssh", "ssh://git@git.example.com/team/app")},
+      root.config.pipelines.at(0), "root", 0, registry, out);
+  std::string problems;
+  for (const auto& d : out) problems += format(d) + "\n";
+  EXPECT_TRUE(children.empty()) << problems;
+  EXPECT_NE(problems.find("the declaration carries credentials ('auth'), which only the config may give"), std::string::npos)
+      << problems;
+  EXPECT_NE(problems.find("it reads ssh://git.example.com/team/app over ssh, which needs a key: add a declaredSourceAuth "
+                          "entry (type: git) whose urlPrefix covers it"),
+            std::string::npos)
+      << problems;
+  EXPECT_EQ(problems.find("/etc/shadow"), std::string::npos) << "a path a declaration names is not echoed";
+}
+
+TEST(DeclaredSourceAuth, BadEntriesAreConfigErrorsNamingTheKey) {
+  TempDir dir;
+  PluginRegistry registry;
+  registry.load_directories({driftless::test::plugin_dir()});
+  EXPECT_NE(load_root(dir, registry, "declaredSourceAuth: [{type: git, urlPrefix: 'https://g.example.com/t/', auth: {tokenFile: t}}]")
+                .problems.find("sets 'declaredSourceAuth' without 'allowDeclaredSources: true'"),
+            std::string::npos);
+  auto typo = load_root(dir, registry,
+                        "allowDeclaredSources: true, declaredSourceAuth: [{type: git, urlPrefix: 'https://g.example.com/t/', "
+                        "auth: {passwordFiles: t}}]");
+  EXPECT_NE(typo.problems.find("driftless.yaml:5:"), std::string::npos) << typo.problems;
+  EXPECT_NE(typo.problems.find("unknown key 'passwordFiles'"), std::string::npos) << typo.problems;
+  auto no_auth_key = load_root(dir, registry,
+                               "allowDeclaredSources: true, declaredSourceAuth: [{type: path, urlPrefix: 'https://g.example.com/t/', "
+                               "auth: {tokenFile: t}}]");
+  EXPECT_NE(no_auth_key.problems.find("names source type 'path', which takes no credentials"), std::string::npos)
+      << no_auth_key.problems;
+  auto no_scheme = load_root(dir, registry,
+                             "allowDeclaredSources: true, declaredSourceAuth: [{type: git, urlPrefix: 'g.example.com/t', "
+                             "auth: {tokenFile: t}}]");
+  EXPECT_NE(no_scheme.problems.find("it must be a URL with a scheme and a host"), std::string::npos) << no_scheme.problems;
+  auto missing = load_root(dir, registry, "allowDeclaredSources: true, declaredSourceAuth: [{type: git, urlPrefix: 'https://g.example.com/t/'}]");
+  EXPECT_NE(missing.problems.find("needs 'auth', the credentials to lend"), std::string::npos) << missing.problems;
+}

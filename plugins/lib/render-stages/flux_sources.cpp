@@ -10,8 +10,8 @@ namespace {
 
 // GitRepository fields driftless does not do, and what happens instead.
 const std::map<std::string, std::string, std::less<>> kGitNotDone = {
-    {"secretRef", "driftless never reads Secrets of the cluster; the repository is fetched without credentials, so a "
-                  "private one fails to fetch: configure a pipeline with its own git source and auth instead"},
+    {"secretRef", "driftless never reads Secrets of the cluster; a private repository is fetched with the credentials "
+                  "the configured pipeline lends under declaredSourceAuth for its URL, else anonymously"},
     {"verify", "commits are not verified; configure a pipeline with a git source and verify to check signatures"},
     {"ignore", "every file of the folder is read (.driftlessignore files are honoured)"},
     {"include", "other GitRepositories are not merged in"},
@@ -40,9 +40,9 @@ bool same_ref(const Value* ref, const Artifact& artifact) {
 
 // OCIRepository fields driftless does not do, and what happens instead.
 const std::map<std::string, std::string, std::less<>> kOciNotDone = {
-    {"secretRef", "driftless never reads Secrets of the cluster; the artifact is pulled anonymously (with the bearer "
-                  "token a registry gives anyone), so a private one fails to fetch: configure a pipeline with its own "
-                  "oci source and auth instead"},
+    {"secretRef", "driftless never reads Secrets of the cluster; a private artifact is pulled with the credentials "
+                  "the configured pipeline lends under declaredSourceAuth for its URL, else anonymously (with the bearer "
+                  "token a registry gives anyone)"},
     {"serviceAccountName", "no image pull secrets of the cluster are read; the artifact is pulled anonymously"},
     {"verify", "the artifact's signature is not verified (its digest is); configure a pipeline with an oci source "
                "pinned by ref.digest to trust exactly one artifact"},
@@ -102,10 +102,9 @@ std::optional<PluginUse> git_source_of(const KubeObject& source, std::vector<Dia
   if (!spec) return std::nullopt;
   const std::string url = fields.string_at(spec, "url", "spec.url");
   // Only the network: a repository must not make driftless read a folder of its own machine.
-  if (!is_public_git_url(url))
+  if (!is_fetchable_git_url(url))
     fields.error("spec.url '" + repository_key(url) + "': driftless fetches a repository a Kustomization names "
-                 "over https://, http:// or git:// only (ssh needs keys and known hosts, which a repository "
-                 "cannot give); configure a pipeline with its own git source for it");
+                 "over https://, http://, git:// or ssh:// only (a file URL or path would read this machine)");
   Object ref = source_ref(fields, spec, {"branch", "tag", "semver", "commit"});
   if (ref.empty() && !fields.string_at(fields.object_at(spec, "ref", "spec.ref"), "name", "spec.ref.name").empty())
     fields.error("spec.ref.name is not supported: name a branch, tag, semver range or commit");

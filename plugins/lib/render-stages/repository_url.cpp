@@ -32,4 +32,6 @@ bool is_public_git_url(const std::string& url) {
   return false;
 }
 
+bool is_fetchable_git_url(const std::string& url) { return is_public_git_url(url) || url.rfind("ssh://", 0) == 0; }
+
 }  // namespace driftless::renderers

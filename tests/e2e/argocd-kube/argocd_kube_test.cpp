@@ -1,7 +1,10 @@
 // End to end: an Argo CD style repository, unchanged: an app of apps (apps/)
 // with a plain folder app (a PreSync hook Job with generateName, waves,
-// CreateNamespace=true into an absent namespace), a Helm app with valueFiles
-// and parameters, and a nested app of apps; pushed to the Git HTTP server and
+// CreateNamespace=true into an absent namespace), a Helm app with valueFiles,
+// parameters and two dependencies (a chart of a Helm repository, as Argo CD's
+// helm-dependency example has, and a file:// chart of the repository), built
+// as `helm dependency build` builds them, a kustomize app and a nested app of
+// apps; pushed to the Git HTTP server and
 // applied by `driftless apply` to the real kube-apiserver. The Application
 // CRD is served, so an Application that reached the sink would be created.
 // Then Applications whose sources are not the pipeline's repository: a chart
@@ -70,6 +73,12 @@ TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesT
   ASSERT_EQ(kubectl({"create", "namespace", chart_ns}).exit_code, 0);
   ASSERT_EQ(kubectl({"create", "namespace", nested_ns}).exit_code, 0);
 
+  ChartRepository charts;
+  charts.add("redis-lite", "1.2.0",
+             {{"cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-redis}\n"
+                          "data: {greeting: {{ .Values.greeting | quote }}}\n"}},
+             "greeting: hello\n");
+
   TestRepo repo("argocd-e2e");
   const std::string url = env["GIT_HTTP_URL"] + repo.url_path();
   repo.commit(
@@ -99,9 +108,15 @@ TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesT
         "  annotations: {argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/hook-delete-policy: BeforeHookCreation}\n"
         "spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n"
         "      containers: [{name: upgrade-sql-schema, image: alpine:latest, command: [sleep, '1']}]\n"},
-       {"helm-guestbook/Chart.yaml", "apiVersion: v2\nname: helm-guestbook\nversion: 0.1.0\n"},
+       {"helm-guestbook/Chart.yaml",
+        "apiVersion: v2\nname: helm-guestbook\nversion: 0.1.0\ndependencies:\n"
+        "- {name: redis-lite, version: \"~1.2.0\", repository: \"" + charts.url() + "\"}\n"
+        "- {name: guestbook-common, version: 0.1.0, repository: \"file://../guestbook-common\"}\n"},
        {"helm-guestbook/values.yaml", "service: {type: ClusterIP}\nimage: {repository: gcr.io/heptio-images/ks-guestbook-demo, tag: '0.1'}\n"},
-       {"helm-guestbook/values-production.yaml", "service: {type: LoadBalancer}\n"},
+       {"helm-guestbook/values-production.yaml", "service: {type: LoadBalancer}\nredis-lite: {greeting: production}\n"},
+       {"guestbook-common/Chart.yaml", "apiVersion: v2\nname: guestbook-common\nversion: 0.1.0\n"},
+       {"guestbook-common/templates/labels.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-common}\ndata: {chart: {{ .Chart.Name }}}\n"},
        {"helm-guestbook/templates/settings.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-settings}\n"
         "data:\n  service: {{ .Values.service.type }}\n  image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n"},
@@ -138,6 +153,9 @@ TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesT
   EXPECT_EQ(kubectl({"get", "configmap", "guestbook-late", "-n", guestbook_ns}).exit_code, 0) << "wave 5 of the app";
   EXPECT_EQ(data("helm-guestbook-settings", chart_ns), "image: gcr.io/heptio-images/ks-guestbook-demo:0.2\nservice: LoadBalancer\n")
       << "values-production.yaml, relative to the app's folder, and the parameter over it; the release named after the app";
+  EXPECT_EQ(data("helm-guestbook-redis", chart_ns), "greeting: production\n")
+      << "the dependency of the Helm repository, built, with the parent's values for it\n" << output;
+  EXPECT_EQ(data("helm-guestbook-common", chart_ns), "chart: guestbook-common\n") << "the file:// dependency\n" << output;
   EXPECT_EQ(data("nested", nested_ns), "level: two\n") << "an Application declared by an Application";
   auto image = kubectl({"get", "deployment", "prod-kustomize-guestbook-ui", "-n", kustomize_ns, "-o",
                         "jsonpath={.spec.template.spec.containers[0].image}"});

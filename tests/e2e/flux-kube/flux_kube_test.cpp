@@ -35,7 +35,7 @@ struct Fleet {
   std::string chart_repository;  // URL of the HelmRepository (loopback)
   std::string oci_chart;         // oci:// URL of the podinfo chart (the OCI registry of tests/env)
   std::string encrypted_secret;  // a Secret encrypted with sops for the run's age key
-  std::string tenant_repository; // git:// URL of a team's own repository (flux2-multi-tenancy's shape)
+  std::string tenant_repository; // URL of a team's own private repository (flux2-multi-tenancy's shape), over HTTP with a password
 };
 
 // A Kustomization over `source` ("Kind/name" in flux-system): Flux bootstrap's GitRepository by default.
@@ -133,10 +133,11 @@ std::map<std::string, std::string> flux_repository(const Fleet& fleet) {
   std::map<std::string, std::string> files;
   add_cluster(files, "staging");
   add_cluster(files, "production");
-  // Production also runs a team's repository: a GitRepository of another repository and a Kustomization on it.
+  // Production also runs a team's private repository: a GitRepository of another repository, with the Secret
+  // of its credentials, and a Kustomization on it.
   files["clusters/production/tenants.yaml"] =
       "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: team\n  namespace: flux-system\n"
-      "spec:\n  interval: 1m\n  url: " + fleet.tenant_repository + "\n  ref:\n    branch: main\n" +
+      "spec:\n  interval: 1m\n  url: " + fleet.tenant_repository + "\n  ref:\n    branch: main\n  secretRef:\n    name: team-https\n" +
       kustomization("team", "./deploy", "  targetNamespace: " + fleet.apps + "\n  dependsOn:\n    - name: apps\n",
                     "GitRepository/team");
   add_app_overlay(files, "staging", fleet.apps, 1);
@@ -230,7 +231,7 @@ TEST(FluxKube, AFluxRepositoryRunsUnchangedLevelByLevelAndNoFluxObjectReachesThe
 
   TestRepo tenant("flux-e2e-team");
   tenant.commit({{"deploy/settings.yaml", config_map("team-settings", "default", "owner: team-" + run_id)}}, "the team's app");
-  fleet.tenant_repository = env["GIT_DAEMON_URL"] + tenant.url_path();
+  fleet.tenant_repository = env["GIT_HTTP_URL"] + tenant.url_path();
   TestRepo repo("flux-e2e");
   repo.commit(flux_repository(fleet), "a Flux repository");
 
@@ -329,12 +330,15 @@ TEST(FluxKube, AFluxRepositoryRunsUnchangedLevelByLevelAndNoFluxObjectReachesThe
   config("production", with_key);
   auto refused_team = driftless({"apply"});
   EXPECT_NE(refused_team.exit_code, 0);
-  EXPECT_NE((refused_team.out + refused_team.err).find("clusters/production/tenants.yaml:13: error: "), std::string::npos)
+  EXPECT_NE((refused_team.out + refused_team.err).find("clusters/production/tenants.yaml:15: error: "), std::string::npos)
       << refused_team.out << refused_team.err;
   EXPECT_NE((refused_team.out + refused_team.err).find("set allowDeclaredSources: true"), std::string::npos)
       << refused_team.out << refused_team.err;
 
-  config("production", with_key, ", allowDeclaredSources: true");
+  // The team's Secret is not read: the config lends the credentials for the URLs under the HTTP server.
+  config("production", with_key,
+         ", allowDeclaredSources: true, declaredSourceAuth: [{type: git, urlPrefix: '" + env["GIT_HTTP_URL"] +
+             "', auth: {username: " + env["GIT_HTTP_USER"] + ", passwordFile: password}}]");
   auto production = driftless({"apply"});
   ASSERT_EQ(production.exit_code, 0) << production.out << production.err;
   expect_ready_in_order(production);

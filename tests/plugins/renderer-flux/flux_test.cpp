@@ -286,7 +286,7 @@ spec: {interval: 1m, path: ./, prune: true, sourceRef: {kind: GitRepository, nam
   EXPECT_EQ(team.path, "");
   EXPECT_TRUE(mentions(d, "sync.yaml:1: warning: spec.secretRef is not supported: driftless never reads Secrets")) << d;
   EXPECT_TRUE(mentions(d, "sync.yaml:16: error: spec.url '/var/lib/driftless/state': driftless fetches a repository a "
-                          "Kustomization names over https://, http:// or git:// only"))
+                          "Kustomization names over https://, http://, git:// or ssh:// only"))
       << d;
   EXPECT_TRUE(mentions(d, "error: spec.sourceRef OCIRepository/flux-system/flux-system is not among the objects of this render")) << d;
   EXPECT_TRUE(mentions(d, "error: spec.sourceRef GitRepository/flux-system/absent is not among the objects of this render")) << d;
@@ -358,7 +358,8 @@ spec: {interval: 5m, prune: true, sourceRef: {kind: OCIRepository, name: https}}
             R"("timeout":"30000ms"})");
   EXPECT_EQ(manifests.path, "deploy");
   EXPECT_TRUE(mentions(d, "sync.yaml:1: warning: spec.secretRef is not supported: driftless never reads Secrets of the "
-                          "cluster; the artifact is pulled anonymously"))
+                          "cluster; a private artifact is pulled with the credentials the configured pipeline lends under "
+                          "declaredSourceAuth"))
       << d;
   EXPECT_TRUE(mentions(d, "sync.yaml:1: warning: spec.verify is not supported: the artifact's signature is not verified")) << d;
   EXPECT_TRUE(mentions(d, "sync.yaml:1: warning: spec.provider 'aws' is not supported")) << d;
