@@ -64,6 +64,15 @@ bool under_prefix(const std::string& url, const std::string& prefix) {
          url.compare(prefix.size(), std::string::npos, ".git") == 0;
 }
 
+// A URL as declaredSourceAuth prefixes are written: scp-like
+// "git@host:org/repo" as "ssh://git@host/org/repo".
+std::string prefix_form(const std::string& url) {
+  const auto colon = url.find(':');
+  if (url.find("://") != std::string::npos || colon == std::string::npos || url.find('@') > colon || url.find('/') < colon)
+    return url;
+  return "ssh://" + url.substr(0, colon) + "/" + url.substr(colon + 1);
+}
+
 // Gives a declared source the credentials of the longest urlPrefix of its
 // type that covers its URL. The repository names only the URL; which
 // credentials go where is the operator's choice in the config.
@@ -72,18 +81,19 @@ Result<void> lend_credentials(PluginBlock& source, const std::vector<DeclaredSou
   if (source.config.find("auth"))
     return fail(ErrorCode::invalid_input, "the declaration carries credentials ('auth'), which only the config may give: "
                                           "list them under declaredSourceAuth of the configured pipeline");
-  const Value* url = source.config.find("url");
-  if (!url || !url->is_string()) return {};
+  const Value* given = source.config.find("url");
+  if (!given || !given->is_string()) return {};
+  const std::string url = prefix_form(given->as_string());
   const DeclaredSourceAuth* best = nullptr;
   for (const auto& entry : lent)
-    if (entry.block.type == source.type && under_prefix(url->as_string(), entry.url_prefix) &&
+    if (entry.block.type == source.type && under_prefix(url, entry.url_prefix) &&
         (!best || entry.url_prefix.size() > best->url_prefix.size()))
       best = &entry;
   if (best) {
     if (const Value* auth = best->block.config.find("auth")) source.config.as_object().set("auth", *auth);
-  } else if (url->as_string().rfind("ssh://", 0) == 0) {
-    return fail(ErrorCode::invalid_input, "it reads " + redact_url(url->as_string()) + " over ssh, which needs a key: "
-                                          "add a declaredSourceAuth entry (type: " + source.type + ") whose urlPrefix covers it");
+  } else if (url.rfind("ssh://", 0) == 0) {
+    return fail(ErrorCode::invalid_input, "it reads " + redact_url(url) + " over ssh, which needs a key: add a "
+                                          "declaredSourceAuth entry (type: " + source.type + ") whose urlPrefix covers it");
   }
   return {};
 }

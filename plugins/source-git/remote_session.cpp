@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
+
+#include "driftless/toolkit/secrets.hpp"
 
 namespace driftless::git {
 namespace {
@@ -32,21 +33,6 @@ int peer_port(int fd) {
   if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
   if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
   return -1;
-}
-
-// First line of a secret file or the value of a variable; never logged.
-Result<std::string> read_secret(const std::string& file, const std::string& variable) {
-  if (!variable.empty()) {
-    const char* value = std::getenv(variable.c_str());
-    if (!value || !*value) return fail(ErrorCode::unauthorized, "environment variable " + variable + " is not set or empty");
-    return std::string(value);
-  }
-  std::ifstream in(file);
-  std::string line;
-  if (!in || !std::getline(in, line) || line.empty())
-    return fail(ErrorCode::unauthorized, "secret file " + file + " cannot be read or is empty");
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
 }
 
 // Name of the key type inside an SSH public key blob (its first string).

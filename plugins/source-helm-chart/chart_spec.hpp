@@ -1,6 +1,7 @@
 // The helm-chart source's config block as plain data: the Helm repository
 // (an http(s):// URL with an index.yaml, as `helm repo add` takes it), the
-// chart, the version or range to follow, and the bounds of what is read.
+// chart, the version or range to follow, credentials, and the bounds of what
+// is read.
 #pragma once
 
 #include <chrono>
@@ -14,10 +15,18 @@
 
 namespace driftless::helm_chart {
 
+/// HTTP basic auth for the repository; sent only to its own origin.
+struct ChartAuth {
+  std::string username;       ///< empty = anonymous
+  std::string password_file;  ///< first line is the password
+  std::string password_env;   ///< variable holding the password
+};
+
 struct ChartSpec {
   std::string url;            ///< the repository, without index.yaml
   std::string chart;          ///< the chart's name in the index
   std::string version = "*";  ///< a semver range, or one exact version
+  ChartAuth auth;
   bool exact = false;         ///< `version` names one version: once fetched, it is never looked up again
   std::chrono::milliseconds timeout{60000};
   std::uint64_t max_index_bytes = 50ull << 20;

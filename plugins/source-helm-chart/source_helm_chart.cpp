@@ -4,10 +4,12 @@
 // chart in a folder of its name. The revision is "<version>@sha256:<digest>",
 // so a poll that finds the same chart downloads nothing; an exact version,
 // once fetched, is not looked up again (a published chart version does not
-// change).
+// change). A private repository takes basic auth (auth), sent to its own
+// origin only.
 #include <driftless/export.hpp>
 #include <driftless/toolkit/files.hpp>
 #include <driftless/toolkit/hash.hpp>
+#include <driftless/toolkit/secrets.hpp>
 #include <driftless/toolkit/snapshot.hpp>
 
 #include "chart_spec.hpp"
@@ -31,6 +33,12 @@ class HelmChartSource : public Source {
     access.url = spec_.url;
     access.timeout = spec_.timeout;
     access.cancelled = [&context] { return context.cancelled(); };
+    if (!spec_.auth.username.empty()) {
+      auto password = read_secret(spec_.auth.password_file, spec_.auth.password_env);
+      if (!password.ok()) return fail(ErrorCode::unauthorized, "auth: " + password.error().message);
+      access.username = spec_.auth.username;
+      access.password = std::move(*password);
+    }
     HttpClient http;
     auto index = charts::fetch_index(http, access, spec_.max_index_bytes);
     if (!index.ok()) return index.error();

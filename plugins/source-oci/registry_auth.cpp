@@ -1,25 +1,16 @@
 #include "registry_auth.hpp"
 
 #include <cctype>
-#include <cstdlib>
 
 #include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/hash.hpp"
+#include "driftless/toolkit/secrets.hpp"
 #include "driftless/value.hpp"
 
 namespace driftless::oci {
 namespace {
 
 constexpr std::uintmax_t kMaxDockerConfig = 1 << 20;
-
-Result<std::string> first_line(const std::string& file) {
-  auto text = read_file_capped(file, 64 << 10);
-  if (!text.ok()) return fail(ErrorCode::unauthorized, "auth.passwordFile " + file + " cannot be read: " + text.error().message);
-  std::string line = text->substr(0, text->find('\n'));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) return fail(ErrorCode::unauthorized, "auth.passwordFile " + file + " is empty");
-  return line;
-}
 
 // The "auths" entry of a Docker config.json for `host` ("ghcr.io", or a key
 // written as a URL, "https://index.docker.io/v1/" for docker.io).
@@ -58,15 +49,9 @@ Result<std::optional<Credentials>> from_docker_config(const std::string& file, c
 Result<std::optional<Credentials>> read_credentials(const OciAuth& auth, const std::string& host) {
   if (!auth.docker_config_file.empty()) return from_docker_config(auth.docker_config_file, host);
   if (auth.username.empty()) return std::optional<Credentials>();
-  if (!auth.password_file.empty()) {
-    auto password = first_line(auth.password_file);
-    if (!password.ok()) return password.error();
-    return std::optional<Credentials>(Credentials{auth.username, *password});
-  }
-  const char* value = std::getenv(auth.password_env.c_str());
-  if (!value || !*value)
-    return fail(ErrorCode::unauthorized, "auth.passwordEnv: environment variable " + auth.password_env + " is not set");
-  return std::optional<Credentials>(Credentials{auth.username, value});
+  auto password = read_secret(auth.password_file, auth.password_env);
+  if (!password.ok()) return fail(ErrorCode::unauthorized, "auth: " + password.error().message);
+  return std::optional<Credentials>(Credentials{auth.username, *password});
 }
 
 std::optional<Challenge> parse_challenge(const std::string& header) {

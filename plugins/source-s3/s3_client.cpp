@@ -3,9 +3,10 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <fstream>
 #include <random>
 #include <thread>
+
+#include "driftless/toolkit/secrets.hpp"
 
 namespace driftless::s3 {
 namespace {
@@ -69,20 +70,12 @@ std::string unquote(std::string etag) {
   return etag;
 }
 
-Result<std::string> read_secret(const std::string& file, const std::string& variable, const char* what) {
-  if (!file.empty()) {
-    std::ifstream in(file);
-    std::string line;
-    if (!in || !std::getline(in, line) || line.empty())
-      return fail(ErrorCode::unauthorized, std::string(what) + " file " + file + " cannot be read or is empty");
-    if (line.back() == '\r') line.pop_back();
-    return line;
-  }
-  const char* value = std::getenv(variable.c_str());
-  if (!value || !*value)
-    return fail(ErrorCode::unauthorized, std::string(what) + ": environment variable " + variable + " is not set (or set auth." +
-                                             (std::string(what) == "access key" ? "accessKeyFile" : "secretKeyFile") + ")");
-  return std::string(value);
+// The key, or an error saying which key it is and where else it may come from.
+Result<std::string> read_key(const std::string& file, const std::string& variable, const char* what) {
+  auto key = read_secret(file, variable);
+  if (key.ok()) return key;
+  const std::string other = std::string(what) == "access key" ? "accessKeyFile" : "secretKeyFile";
+  return fail(ErrorCode::unauthorized, std::string(what) + ": " + key.error().message + (file.empty() ? " (or set auth." + other + ")" : ""));
 }
 
 std::string md5_hex(const std::string& data) {
@@ -118,9 +111,9 @@ std::string xml_value(const std::string& xml, const std::string& tag) {
 }
 
 Result<std::unique_ptr<S3Client>> S3Client::create(const S3Spec& spec) {
-  auto access = read_secret(spec.auth.access_key_file, spec.auth.access_key_env, "access key");
+  auto access = read_key(spec.auth.access_key_file, spec.auth.access_key_env, "access key");
   if (!access.ok()) return access.error();
-  auto secret = read_secret(spec.auth.secret_key_file, spec.auth.secret_key_env, "secret key");
+  auto secret = read_key(spec.auth.secret_key_file, spec.auth.secret_key_env, "secret key");
   if (!secret.ok()) return secret.error();
   AwsSigV4 signing{"aws:amz:" + spec.region + ":s3", *access, *secret};
   return std::unique_ptr<S3Client>(new S3Client(spec, std::move(signing)));

@@ -455,6 +455,7 @@ TEST(DeclaredSourceAuth, TheLongestPrefixOfTheSourcesTypeCoveringTheUrlLendsItsA
                         "allowDeclaredSources: true, declaredSourceAuth: ["
                         "{type: git, urlPrefix: 'https://git.example.com/teams', auth: {username: bot, passwordFile: teams-token}},"
                         "{type: git, urlPrefix: 'https://git.example.com/teams/payments/', auth: {tokenFile: payments-token}},"
+                        "{type: git, urlPrefix: 'ssh://git@git.example.com/platform/', auth: {sshKeyFile: deploy-key}},"
                         "{type: oci, urlPrefix: 'oci://ghcr.io/acme/', auth: {username: acme, passwordFile: ghcr}}]");
   ASSERT_EQ(root.problems, "");
   const PipelineSpec& parent = root.config.pipelines.at(0);
@@ -463,12 +464,13 @@ TEST(DeclaredSourceAuth, TheLongestPrefixOfTheSourcesTypeCoveringTheUrlLendsItsA
       declared_git("payments", "https://git.example.com/teams/payments/api"),
       declared_git("elsewhere", "https://git.example.com/teams-b/app"),
       declared_git("public", "https://github.com/stefanprodan/podinfo"),
+      declared_git("platform", "git@git.example.com:platform/infra.git"),
   };
   std::vector<Diagnostic> out;
   auto children = declared_children(declared, parent, "root", 0, registry, out);
   std::string problems;
   for (const auto& d : out) problems += format(d) + "\n";
-  ASSERT_EQ(children.size(), 4u) << problems;
+  ASSERT_EQ(children.size(), 5u) << problems;
   auto auth_of = [&](const std::string& name) {
     for (const auto& child : children)
       if (child.name == "root/" + name) {
@@ -482,8 +484,10 @@ TEST(DeclaredSourceAuth, TheLongestPrefixOfTheSourcesTypeCoveringTheUrlLendsItsA
   EXPECT_EQ(auth_of("payments"), R"({"tokenFile":")" + (dir / "payments-token").string() + R"("})") << "the longer prefix";
   EXPECT_EQ(auth_of("elsewhere"), "none") << "teams-b is not under teams";
   EXPECT_EQ(auth_of("public"), "none");
+  EXPECT_EQ(auth_of("platform"), R"({"sshKeyFile":")" + (dir / "deploy-key").string() + R"("})")
+      << "an scp-like URL is matched as ssh://git@host/path";
   // The children carry the entries on, for what they declare in turn.
-  EXPECT_EQ(children[0].declared_source_auth.size(), 3u);
+  EXPECT_EQ(children[0].declared_source_auth.size(), 4u);
 }
 
 TEST(DeclaredSourceAuth, ADeclarationWithCredentialsOrAnSshUrlWithoutLentKeysIsRefused) {

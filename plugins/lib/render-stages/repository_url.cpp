@@ -32,6 +32,13 @@ bool is_public_git_url(const std::string& url) {
   return false;
 }
 
-bool is_fetchable_git_url(const std::string& url) { return is_public_git_url(url) || url.rfind("ssh://", 0) == 0; }
+bool is_fetchable_git_url(const std::string& url) {
+  if (is_public_git_url(url) || url.rfind("ssh://", 0) == 0) return true;
+  // scp-like "git@github.com:org/repo": a user and a host before the ':', no scheme, not a path.
+  const auto colon = url.find(':');
+  const auto at = url.find('@');
+  return url.find("://") == std::string::npos && at != std::string::npos && colon != std::string::npos && at < colon &&
+         url.find('/') > colon && at > 0;
+}
 
 }  // namespace driftless::renderers

@@ -20,8 +20,9 @@ std::string repository_key(const std::string& url);
 bool is_public_git_url(const std::string& url);
 
 /// Whether a repository a declaration names may be fetched with credentials
-/// the config lends for it (declaredSourceAuth): https://, http://, git://
-/// or ssh://; never a file URL or a path, which would read this machine.
+/// the config lends for it (declaredSourceAuth): https://, http://, git://,
+/// ssh:// or scp-like (git@host:org/repo); never a file URL or a path, which
+/// would read this machine.
 bool is_fetchable_git_url(const std::string& url);
 
 }  // namespace driftless::renderers

@@ -8,8 +8,9 @@
 // applied by `driftless apply` to the real kube-apiserver. The Application
 // CRD is served, so an Application that reached the sink would be created.
 // Then Applications whose sources are not the pipeline's repository: a chart
-// of a Helm repository (made by the real helm) and a folder of another Git
-// repository (over git://), fetched only where the config allows it.
+// of a private Helm repository (made by the real helm; the config lends its
+// credentials) and a folder of another Git repository (over git://), fetched
+// only where the config allows it.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -175,7 +176,7 @@ TEST(ArgocdKube, ChartsOfHelmRepositoriesAndFoldersOfOtherRepositoriesAreFetched
   TempDir work;
   const std::string id = std::to_string(std::random_device{}());
   const std::string chart_ns = "chart-" + id, team_ns = "team-" + id;
-  ChartRepository charts;
+  ChartRepository charts("charts-bot", "chart-token-" + id);  // private: the config lends its credentials
   charts.add("podinfo", "6.5.0",
              {{"cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-podinfo}\n"
                           "data:\n  message: {{ .Values.message | quote }}\n  chart: {{ .Chart.Version | quote }}\n"}},
@@ -204,7 +205,10 @@ TEST(ArgocdKube, ChartsOfHelmRepositoriesAndFoldersOfOtherRepositoriesAreFetched
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE((refused.out + refused.err).find("set allowDeclaredSources: true"), std::string::npos) << refused.out << refused.err;
 
-  auto applied = apply_config(work, config("  allowDeclaredSources: true\n"));
+  write_file(work / "chart-token", "chart-token-" + id + "\n");
+  auto applied = apply_config(work, config("  allowDeclaredSources: true\n  declaredSourceAuth:\n"
+                                           "  - {type: helm-chart, urlPrefix: '" + charts.url() + "', auth: {username: charts-bot, "
+                                           "passwordFile: chart-token}}\n"));
   const std::string output = applied.out + applied.err;
   ASSERT_EQ(applied.exit_code, 0) << output;
   auto data = [&](const std::string& name, const std::string& ns) {

@@ -9,8 +9,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kServer = R"(import functools, http.server, sys
-handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+const char* kServer = R"(import base64, functools, http.server, sys
+expected = "Basic " + base64.b64encode(sys.argv[2].encode()).decode() if len(sys.argv) > 2 else None
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        if expected and self.headers.get("Authorization") != expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="charts"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+handler = functools.partial(Handler, directory=sys.argv[1])
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
 print("PORT=%d" % server.server_address[1], flush=True)
 server.serve_forever()
@@ -34,10 +44,12 @@ CommandResult helm(std::vector<std::string> args) {
   return run(args, {{"HOME", helm_home().path().string()}});
 }
 
-ChartRepository::ChartRepository() {
+ChartRepository::ChartRepository(const std::string& username, const std::string& password) {
   fs::create_directories(dir_ / "repo");
   write_file(dir_ / "server.py", kServer);
-  server_ = std::make_unique<BackgroundProcess>(std::vector<std::string>{"python3", (dir_ / "server.py").string(), (dir_ / "repo").string()});
+  std::vector<std::string> command{"python3", (dir_ / "server.py").string(), (dir_ / "repo").string()};
+  if (!username.empty()) command.push_back(username + ":" + password);
+  server_ = std::make_unique<BackgroundProcess>(command);
   EXPECT_TRUE(server_->wait_for_output("PORT=", std::chrono::seconds(20))) << server_->output();
   const std::string out = server_->output();
   url_ = "http://127.0.0.1:" + out.substr(out.find("PORT=") + 5, out.find('\n', out.find("PORT=")) - out.find("PORT=") - 5);

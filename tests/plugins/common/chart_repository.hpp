@@ -18,10 +18,11 @@ std::map<std::string, std::string>& helm_env();
 CommandResult helm(std::vector<std::string> args);
 
 /// A chart repository: charts packaged with `helm package`, indexed with
-/// `helm repo index`, served by python3's http.server on 127.0.0.1.
+/// `helm repo index`, served by python3's http.server on 127.0.0.1; with a
+/// `username`, every request without its basic auth gets 401.
 class ChartRepository {
  public:
-  ChartRepository();
+  explicit ChartRepository(const std::string& username = "", const std::string& password = "");
   /// Packages chart `name` `version` with `templates` (file -> text),
   /// `values` (values.yaml) and more `files` at the chart's root, and
   /// re-indexes the repository.

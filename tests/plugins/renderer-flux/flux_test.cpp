@@ -270,6 +270,16 @@ apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata: {name: missing, namespace: flux-system}
 spec: {interval: 1m, path: ./, prune: true, sourceRef: {kind: GitRepository, name: absent}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: platform, namespace: apps}
+spec: {interval: 1m, url: "ssh://git@github.com/acme/platform", ref: {tag: v1.2.0}, secretRef: {name: platform-deploy-key}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: platform, namespace: apps}
+spec: {interval: 5m, path: ./deploy, prune: true, sourceRef: {kind: GitRepository, name: platform}}
 )", "tenants/sync.yaml");
   Artifact fleet;
   fleet.revision = "main@sha1:0123456789abcdef0123456789abcdef01234567";
@@ -277,7 +287,11 @@ spec: {interval: 1m, path: ./, prune: true, sourceRef: {kind: GitRepository, nam
   TempDir root;
   auto r = render({"flux", "{}", root.path(), "clusters/staging", input, nullptr}, {}, &fleet);
   const std::string d = r.diagnostics();
-  ASSERT_EQ(r.result.pipelines.size(), 1u) << d;
+  ASSERT_EQ(r.result.pipelines.size(), 2u) << d;
+  // ssh: the URL only; the key comes from the configured pipeline's declaredSourceAuth (the core lends it).
+  const auto& platform = declared(r, "platform");
+  ASSERT_TRUE(platform.source.has_value()) << d;
+  EXPECT_EQ(to_json(platform.source->config), R"({"url":"ssh://git@github.com/acme/platform","ref":{"tag":"v1.2.0"}})");
   // The same URL on another branch is another revision: fetched as the pipeline's own source, without credentials.
   const auto& team = declared(r, "dev-team");
   ASSERT_TRUE(team.source.has_value()) << d;

@@ -3,7 +3,8 @@
 // or the highest in a range, a new version is a new revision and an
 // unchanged one downloads nothing, an exact version is not looked up again;
 // what a hostile repository may send (other bytes than the index's digest,
-// an index or archive larger than allowed) and bad config are refused.
+// an index or archive larger than allowed) and bad config are refused; a
+// private repository is read with basic auth.
 #include <gtest/gtest.h>
 
 #include "chart_repository.hpp"
@@ -99,6 +100,35 @@ TEST(HelmChartSource, AHostileRepositoryIsRefusedAndTheLastGoodChartKept) {
   expect_error(small_chart.fetch(), ErrorCode::invalid_input, "guestbook-0.1.0.tgz");
 }
 
+// A private repository: basic auth from a file, and without it a 401 that
+// names the repository and never the password.
+TEST(HelmChartSource, APrivateRepositoryIsReadWithBasicAuth) {
+  ChartRepository charts("charts-bot", "s3cret-chart-token");
+  add_guestbook(charts, "0.1.0");
+  TempDir state;
+  write_file(state / "password", "s3cret-chart-token\n");
+  write_file(state / "wrong", "not-the-token\n");
+  // The source with the password of `file` (none: anonymous), its state in `name`.
+  auto source = [&](const std::string& name, const std::string& file) {
+    const std::string auth = R"("auth": {"username": "charts-bot", "passwordFile": ")" + (state / file).string() + "\"}";
+    return SourceUnderTest("helm-chart", config(charts.url(), "guestbook", "0.1.0", file.empty() ? "" : auth), state / name);
+  };
+  auto fetched = source("auth", "password").fetch();
+  ASSERT_TRUE(fetched.ok()) << fetched.error().message;
+  EXPECT_EQ(read_file(fetched->root / "guestbook/values.yaml"), "tag: \"0.1.0\"\n");
+
+  auto refused = source("anonymous", "").fetch();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("401"), std::string::npos) << refused.error().message;
+
+  auto denied = source("wrong-auth", "wrong").fetch();
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().message.find("not-the-token"), std::string::npos) << denied.error().message;
+
+  expect_error(source("unreadable", "absent").fetch(), ErrorCode::unauthorized,
+               "auth: secret file " + (state / "absent").string() + " cannot be read");
+}
+
 TEST(HelmChartSource, BadConfigIsRefusedNamingTheKey) {
   TempDir state;
   const std::vector<std::pair<std::string, std::string>> cases{
@@ -107,6 +137,8 @@ TEST(HelmChartSource, BadConfigIsRefusedNamingTheKey) {
       {config("https://user:pw@charts.example.com", "guestbook", "*"), "is a URL with credentials before '@'"},
       {config("https://charts.example.com", "../guestbook", "*"), "chart '../guestbook' is not a chart name"},
       {config("https://charts.example.com", "guestbook", "latest"), "version 'latest'"},
+      {config("https://charts.example.com", "guestbook", "*", R"("auth": {"username": "bot"})"),
+       "auth: username needs one of passwordFile and passwordEnv"},
   };
   for (const auto& [json, expected] : cases) {
     SourceUnderTest source("helm-chart", json, state / "bad");
