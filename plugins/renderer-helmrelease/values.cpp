@@ -5,9 +5,12 @@
 
 #include "driftless/toolkit/hash.hpp"
 #include "driftless/toolkit/yaml.hpp"
+#include "helm_stage.hpp"
 
 namespace driftless::helmrelease {
 namespace {
+
+using renderers::merge_into;
 
 // The segments of a targetPath ("a.b\.c" -> a, b.c); nullopt when it uses list
 // indexes, which driftless does not support.
@@ -55,18 +58,6 @@ void collect_strings(const Value& value, std::vector<std::string>& out) {
 }
 
 }  // namespace
-
-void merge_into(Value& base, const Value& overlay) {
-  if (!base.is_object() || !overlay.is_object()) {
-    base = overlay;
-    return;
-  }
-  for (const auto& [key, value] : overlay.as_object()) {
-    Value* existing = base.as_object().find(key);
-    if (existing && existing->is_object() && value.is_object()) merge_into(*existing, value);
-    else base.as_object().set(key, value);
-  }
-}
 
 bool merge_values(const KubeObject& object, const ReleaseSpec& spec, const RenderIndex& index, const ChartFileReader& chart_file,
                   const ClusterObjectReader& from_cluster, Release& release, std::vector<Diagnostic>& out) {

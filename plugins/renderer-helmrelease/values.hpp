@@ -54,7 +54,4 @@ bool merge_kept_values(const ValuesInputs& inputs, const ClusterObjectReader& fr
 /// What identifies an installed release's content: its chart and merged values.
 std::string release_digest(const Release& release);
 
-/// `overlay` merged into `base`: maps recursively, everything else replaced.
-void merge_into(Value& base, const Value& overlay);
-
 }  // namespace driftless::helmrelease

@@ -51,10 +51,10 @@ void read_argocd_objects(const Artifact& artifact, const ArgocdSettings& setting
     }
     ObjectFields fields(object, out.diagnostics);
     if (kind == "Application") {
-      if (auto read = read_application(object, artifact, settings, out.diagnostics)) applications.push_back(std::move(*read));
+      for (auto& read : read_application(object, artifact, settings, out.diagnostics)) applications.push_back(std::move(read));
     } else if (kind == "ApplicationSet") {
       for (const auto& generated : generate_applications(object, artifact, out.diagnostics))
-        if (auto read = read_application(generated, artifact, settings, out.diagnostics)) applications.push_back(std::move(*read));
+        for (auto& read : read_application(generated, artifact, settings, out.diagnostics)) applications.push_back(std::move(read));
     } else if (object.name() == "default") {
       fields.warn("", "not applied: driftless has no projects, and the default project restricts nothing "
                       "(docs/migrating-from-argocd.md#projects)");
@@ -65,7 +65,10 @@ void read_argocd_objects(const Artifact& artifact, const ArgocdSettings& setting
   }
   out.objects = std::move(kept);
   order_waves(applications);
-  for (auto& application : applications) out.pipelines.push_back(std::move(application.pipeline));
+  for (auto& application : applications) {
+    out.read_folders.insert(out.read_folders.end(), application.read_folders.begin(), application.read_folders.end());
+    out.pipelines.push_back(std::move(application.pipeline));
+  }
 }
 
 }  // namespace driftless::renderers

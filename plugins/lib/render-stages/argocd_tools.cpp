@@ -4,50 +4,108 @@
 
 #include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/yaml.hpp"
+#include "helm_stage.hpp"
 #include "repository_url.hpp"
+#include "tool_stage.hpp"
 
 namespace fs = std::filesystem;
 
 namespace driftless::renderers {
 namespace {
 
-constexpr const char* kHelm = "spec.source.helm";
-constexpr const char* kKustomize = "spec.source.kustomize";
-constexpr const char* kDirectory = "spec.source.directory";
-
 bool flag(const Value* at, const char* name) {
   const Value* value = at ? at->find(name) : nullptr;
   return value && value->is_bool() && value->as_bool();
 }
 
-// A values file as Argo CD names it (relative to the Application's folder, or
-// to the repository root with a leading '/') as the helm stage names it.
-std::string values_file(ObjectFields& fields, const Artifact* files, const std::string& path, const std::string& file,
-                        bool ignore_missing) {
-  const std::string field = std::string(kHelm) + ".valueFiles";
-  if (!file.empty() && file[0] == '$') {
-    fields.error(field, "'" + file + "' names another source of a multi-source Application, which is not supported yet");
-    return {};
+// Largest values file of the pipeline's repository read into a declaration:
+// it travels in the declared pipeline's config, so it stays small.
+constexpr std::uintmax_t kMaxReadValuesFile = 1024 * 1024;
+
+// The values files of one helm block in order: those the helm stage reads,
+// and those of the pipeline's repository read now and merged, which go under
+// the inline values and so after every file the stage reads.
+struct ValuesFiles {
+  std::string field;  // "spec.sources[0].helm.valueFiles"
+  bool ignore_missing = false;
+  Array stage_files;
+  Value merged = Object{};
+  std::string first_merged;  // as written, to refuse a stage file listed after it
+  std::vector<std::string> read_folders;
+};
+
+// A file of the source's own files (`normal`, relative to their root) as
+// the helm stage's valuesFiles entry, after any merged one: refused, as the
+// merged files come after every file the stage reads.
+void add_stage_file(ObjectFields& fields, const Artifact* files, const std::string& written, const std::string& normal,
+                    ValuesFiles& out) {
+  if (!out.first_merged.empty()) {
+    fields.error(out.field, "'" + written + "' is listed after '" + out.first_merged + "', a file of the pipeline's "
+                            "repository that driftless reads with the Application and applies after the chart's own files; "
+                            "list the files of other sources last");
+    return;
   }
-  if (file.find("://") != std::string::npos) {
-    fields.error(field, "'" + file + "' is fetched from a URL, which driftless does not do; put the file in the repository");
-    return {};
+  if (out.ignore_missing && !files) {
+    fields.warn(out.field, "'" + written + "' is read from a source fetched after the Application, so ignoreMissingValueFiles "
+                           "cannot leave it out: a missing file fails the render");
+  } else if (out.ignore_missing && !fs::exists(files->root / normal)) {
+    fields.info(out.field, "'" + written + "' does not exist; left out as ignoreMissingValueFiles says");
+    return;
   }
-  // A leading '/' is the repository root, as in Argo CD.
-  const auto inside = file[0] == '/' ? join_inside("", file.substr(1)) : join_inside(path, file);
-  if (!inside) {
-    fields.error(field, "'" + file + "' leads out of the repository");
-    return {};
+  out.stage_files.emplace_back(normal);
+}
+
+// A values file of the pipeline's repository for a source whose files are
+// fetched later: read from the parent's artifact now and merged in order.
+void merge_parent_file(ObjectFields& fields, const Artifact& parent, const std::string& written, const std::string& normal,
+                       ValuesFiles& out) {
+  out.read_folders.push_back(parent_folder(normal));  // a file created later renders the parent again
+  std::error_code ec;
+  if (out.ignore_missing && !fs::exists(parent.root / normal, ec)) {
+    fields.info(out.field, "'" + written + "' does not exist; left out as ignoreMissingValueFiles says");
+    return;
   }
-  const std::string& normal = *inside;
-  if (ignore_missing && !files) {
-    fields.warn(field, "'" + file + "' is read from a source fetched after the Application, so ignoreMissingValueFiles "
-                       "cannot leave it out: a missing file fails the render");
-  } else if (ignore_missing && !fs::exists(files->root / normal)) {
-    fields.info(field, "'" + file + "' does not exist; left out as ignoreMissingValueFiles says");
-    return {};
+  auto text = read_inside(parent.root, normal, kMaxReadValuesFile);
+  if (!text.ok()) return fields.error(out.field, "'" + written + "': " + text.error().message);
+  auto parsed = parse_yaml(*text, normal);
+  const Value* values = parsed.documents.empty() ? nullptr : &parsed.documents[0].value;
+  if (has_errors(parsed.diagnostics) || parsed.documents.size() > 1 || (values && !values->is_null() && !values->is_object()))
+    return fields.error(out.field, "'" + written + "' (" + normal + " of the pipeline's repository) is not one YAML mapping of values");
+  if (values && values->is_object()) merge_into(out.merged, *values);
+  if (out.first_merged.empty()) out.first_merged = written;
+}
+
+// "$values/env/prod.yaml": a file below the root of the ref source `values`,
+// read as that source's reach says.
+void ref_values_file(ObjectFields& fields, const ToolSource& source, const std::string& written, ValuesFiles& out) {
+  const auto slash = written.find('/');
+  const std::string name = written.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+  const auto ref = source.refs.find(name);
+  if (ref == source.refs.end())
+    return fields.error(out.field, "'" + written + "' names no source: no entry of spec.sources has ref: " + name);
+  const auto normal = slash == std::string::npos ? std::nullopt : join_inside("", written.substr(slash + 1));
+  if (!normal || normal->empty())
+    return fields.error(out.field, "'" + written + "' is not a file below the root of " + ref->second.field);
+  switch (ref->second.reach) {
+    case RefReach::same_files:
+      return add_stage_file(fields, source.files, written, *normal, out);
+    case RefReach::parent_files:
+      return merge_parent_file(fields, *source.parent, written, *normal, out);
+    case RefReach::unreachable:
+      return fields.error(out.field, "'" + written + "': " + ref->second.field + " is a repository other than the "
+                                     "pipeline's and " + source.field + "'s; driftless reads values files of those two only");
   }
-  return normal;
+}
+
+// A values file as Argo CD names it: relative to the source's folder, to the
+// repository root with a leading '/', or to a ref source's root with "$ref/".
+void values_file(ObjectFields& fields, const ToolSource& source, const std::string& written, ValuesFiles& out) {
+  if (written[0] == '$') return ref_values_file(fields, source, written, out);
+  if (written.find("://") != std::string::npos)
+    return fields.error(out.field, "'" + written + "' is fetched from a URL, which driftless does not do; put the file in the repository");
+  const auto inside = written[0] == '/' ? join_inside("", written.substr(1)) : join_inside(source.path, written);
+  if (!inside) return fields.error(out.field, "'" + written + "' leads out of the repository");
+  add_stage_file(fields, source.files, written, *inside, out);
 }
 
 // helm --set's reading of a value: booleans, null and integers are typed
@@ -74,9 +132,9 @@ std::vector<std::string> dotted(const std::string& name) {
   return out;
 }
 
-// spec.source.helm.parameters laid over `values`, as `helm --set` would.
-void set_parameters(ObjectFields& fields, const Value& parameters, Value& values) {
-  const std::string field = std::string(kHelm) + ".parameters";
+// The parameters of the helm block `helm_field` laid over `values`, as `helm --set` would.
+void set_parameters(ObjectFields& fields, const std::string& helm_field, const Value& parameters, Value& values) {
+  const std::string field = helm_field + ".parameters";
   if (!parameters.is_array()) return fields.error(field, "must be a list");
   for (const auto& parameter : parameters.as_array()) {
     const std::string name = fields.string_at(&parameter, "name", field);
@@ -96,23 +154,23 @@ void set_parameters(ObjectFields& fields, const Value& parameters, Value& values
 }
 
 // valuesObject, else values (a YAML text), then the parameters over them.
-Value inline_values(ObjectFields& fields, const Value& helm) {
+Value inline_values(ObjectFields& fields, const std::string& helm_field, const Value& helm) {
   Value values = Object{};
   if (const Value* object = helm.find("valuesObject"); object && !object->is_null()) {
-    if (!object->is_object()) fields.error(std::string(kHelm) + ".valuesObject", "must be a mapping");
+    if (!object->is_object()) fields.error(helm_field + ".valuesObject", "must be a mapping");
     else values = *object;
-    if (helm.find("values")) fields.info(std::string(kHelm) + ".values", "ignored: valuesObject is set, and wins (as in Argo CD)");
-  } else if (const std::string text = fields.string_at(&helm, "values", std::string(kHelm) + ".values"); !text.empty()) {
+    if (helm.find("values")) fields.info(helm_field + ".values", "ignored: valuesObject is set, and wins (as in Argo CD)");
+  } else if (const std::string text = fields.string_at(&helm, "values", helm_field + ".values"); !text.empty()) {
     auto parsed = parse_yaml(text, fields.object().origin.file);
     if (!parsed.diagnostics.empty() || parsed.documents.size() > 1 ||
         (!parsed.documents.empty() && !parsed.documents[0].value.is_object())) {
-      fields.error(std::string(kHelm) + ".values", "is not one YAML mapping" +
+      fields.error(helm_field + ".values", "is not one YAML mapping" +
                                                       (parsed.diagnostics.empty() ? "" : ": " + parsed.diagnostics[0].message));
     } else if (!parsed.documents.empty()) {
       values = std::move(parsed.documents[0].value);
     }
   }
-  if (const Value* parameters = helm.find("parameters")) set_parameters(fields, *parameters, values);
+  if (const Value* parameters = helm.find("parameters")) set_parameters(fields, helm_field, *parameters, values);
   return values;
 }
 
@@ -194,53 +252,56 @@ void check_revision(ObjectFields& fields, const Artifact& artifact, std::string 
                            kArgocdDocs + ")");
 }
 
-Object helm_stage_keys(ObjectFields& fields, const Artifact* files, const Value* helm, const std::string& path,
-                       const std::string& release, const std::string& destination_namespace) {
+Object helm_stage_keys(ObjectFields& fields, const ToolSource& source, const std::string& release,
+                       const std::string& destination_namespace, std::vector<std::string>& read_folders) {
   Object keys;
-  const std::string release_name = fields.string_at(helm, "releaseName", std::string(kHelm) + ".releaseName");
+  const std::string helm_field = source.field + ".helm";
+  const Value* helm = source.block->find("helm");
+  const std::string release_name = fields.string_at(helm, "releaseName", helm_field + ".releaseName");
   keys.set("releaseName", release_name.empty() ? release : release_name);
-  const std::string namespace_name = fields.string_at(helm, "namespace", std::string(kHelm) + ".namespace");
+  const std::string namespace_name = fields.string_at(helm, "namespace", helm_field + ".namespace");
   if (!namespace_name.empty() || !destination_namespace.empty())
     keys.set("namespace", namespace_name.empty() ? destination_namespace : namespace_name);
   if (!helm) return keys;
-  fields.warn_unknown(helm, kHelm, {"valueFiles", "values", "valuesObject", "parameters", "releaseName", "namespace",
+  fields.warn_unknown(helm, helm_field, {"valueFiles", "values", "valuesObject", "parameters", "releaseName", "namespace",
                               "ignoreMissingValueFiles", "skipCrds", "skipTests", "kubeVersion", "apiVersions", "version"}, kArgocdDocs);
-  if (const std::string version = fields.string_at(helm, "version", std::string(kHelm) + ".version"); !version.empty() && version != "v3")
-    fields.warn(std::string(kHelm) + ".version", "'" + version + "' is not supported; driftless renders with Helm 3");
+  if (const std::string version = fields.string_at(helm, "version", helm_field + ".version"); !version.empty() && version != "v3")
+    fields.warn(helm_field + ".version", "'" + version + "' is not supported; driftless renders with Helm 3");
+  ValuesFiles files;
+  files.field = helm_field + ".valueFiles";
+  files.ignore_missing = flag(helm, "ignoreMissingValueFiles");
   if (const Value* listed = helm->find("valueFiles"); listed && listed->is_array()) {
-    Array converted;
     for (const auto& file : listed->as_array()) {
-      if (!file.is_string() || file.as_string().empty()) {
-        fields.error(std::string(kHelm) + ".valueFiles", "must be a list of file names");
-        continue;
-      }
-      std::string name = values_file(fields, files, path, file.as_string(), flag(helm, "ignoreMissingValueFiles"));
-      if (!name.empty()) converted.emplace_back(std::move(name));
+      if (file.is_string() && !file.as_string().empty()) values_file(fields, source, file.as_string(), files);
+      else fields.error(files.field, "must be a list of file names");
     }
-    keys.set("valuesFiles", std::move(converted));
+    keys.set("valuesFiles", std::move(files.stage_files));
   }
-  if (Value values = inline_values(fields, *helm); !values.as_object().empty()) keys.set("values", std::move(values));
+  Value values = std::move(files.merged);
+  merge_into(values, inline_values(fields, helm_field, *helm));
+  if (!values.as_object().empty()) keys.set("values", std::move(values));
+  read_folders.insert(read_folders.end(), files.read_folders.begin(), files.read_folders.end());
   if (flag(helm, "skipCrds")) keys.set("includeCRDs", false);
   for (const char* copied : {"skipTests", "kubeVersion", "apiVersions"})
     if (const Value* value = helm->find(copied)) keys.set(copied, *value);
   return keys;
 }
 
-Object overlay_stage_keys(ObjectFields& fields, const Value* kustomize) {
+Object overlay_stage_keys(ObjectFields& fields, const Value* kustomize, const std::string& field) {
   Object keys;
   if (!kustomize) return keys;
-  fields.warn_unknown(kustomize, kKustomize, {"images", "namePrefix", "nameSuffix", "namespace", "commonLabels",
+  fields.warn_unknown(kustomize, field, {"images", "namePrefix", "nameSuffix", "namespace", "commonLabels",
                                         "commonAnnotations", "labelWithoutSelector", "patches"}, kArgocdDocs);
   for (const char* copied : {"namePrefix", "nameSuffix"})
-    if (const std::string value = fields.string_at(kustomize, copied, std::string(kKustomize) + "." + copied); !value.empty())
+    if (const std::string value = fields.string_at(kustomize, copied, field + "." + copied); !value.empty())
       keys.set(copied, value);
-  if (const std::string ns = fields.string_at(kustomize, "namespace", std::string(kKustomize) + ".namespace"); !ns.empty())
+  if (const std::string ns = fields.string_at(kustomize, "namespace", field + ".namespace"); !ns.empty())
     keys.set("targetNamespace", ns);
   Object metadata;
   if (const Value* labels = kustomize->find("commonLabels")) {
     metadata.set("labels", *labels);
     if (!flag(kustomize, "labelWithoutSelector"))
-      fields.warn(std::string(kKustomize) + ".commonLabels",
+      fields.warn(field + ".commonLabels",
                   "set on the objects' metadata only; unlike Argo CD, driftless does not add them to selectors and pod "
                   "templates (set labelWithoutSelector: true to say that is intended)");
   }
@@ -250,7 +311,7 @@ Object overlay_stage_keys(ObjectFields& fields, const Value* kustomize) {
     Array converted;
     for (const auto& text : images->as_array()) {
       if (text.is_string() && !text.as_string().empty()) converted.push_back(image(text.as_string()));
-      else fields.error(std::string(kKustomize) + ".images", "must be a list of strings like 'name=newName:tag'");
+      else fields.error(field + ".images", "must be a list of strings like 'name=newName:tag'");
     }
     keys.set("images", std::move(converted));
   }
@@ -258,10 +319,10 @@ Object overlay_stage_keys(ObjectFields& fields, const Value* kustomize) {
     Array converted;
     for (const auto& patch : patches->as_array()) {
       if (patch.find("path")) {
-        fields.error(std::string(kKustomize) + ".patches", "a patch read from a file (path) is not supported yet; inline it as patch");
+        fields.error(field + ".patches", "a patch read from a file (path) is not supported yet; inline it as patch");
         continue;
       }
-      fields.warn_unknown(&patch, std::string(kKustomize) + ".patches[]", {"patch", "target"}, kArgocdDocs);
+      fields.warn_unknown(&patch, field + ".patches[]", {"patch", "target"}, kArgocdDocs);
       Object kept;
       for (const char* copied : {"patch", "target"})
         if (const Value* value = patch.find(copied)) kept.set(copied, *value);
@@ -272,15 +333,15 @@ Object overlay_stage_keys(ObjectFields& fields, const Value* kustomize) {
   return keys;
 }
 
-Object yaml_stage_keys(ObjectFields& fields, const Value* directory) {
+Object yaml_stage_keys(ObjectFields& fields, const Value* directory, const std::string& field) {
   Object keys;
-  fields.warn_unknown(directory, kDirectory, {"recurse", "include", "exclude", "jsonnet"}, kArgocdDocs);
+  fields.warn_unknown(directory, field, {"recurse", "include", "exclude", "jsonnet"}, kArgocdDocs);
   if (const Value* jsonnet = directory ? directory->find("jsonnet") : nullptr;
       jsonnet && !(jsonnet->is_object() && jsonnet->as_object().empty()))
-    fields.error(std::string(kDirectory) + ".jsonnet", "Jsonnet is not supported");
-  if (const std::string include = fields.string_at(directory, "include", std::string(kDirectory) + ".include"); !include.empty())
+    fields.error(field + ".jsonnet", "Jsonnet is not supported");
+  if (const std::string include = fields.string_at(directory, "include", field + ".include"); !include.empty())
     keys.set("include", globs(include));
-  const std::string excluded = fields.string_at(directory, "exclude", std::string(kDirectory) + ".exclude");
+  const std::string excluded = fields.string_at(directory, "exclude", field + ".exclude");
   Value exclude = excluded.empty() ? Value(Array{}) : globs(excluded);
   // Argo CD reads only the folder's own files unless recurse is set.
   if (!flag(directory, "recurse")) exclude.as_array().emplace_back("*/**");

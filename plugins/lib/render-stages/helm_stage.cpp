@@ -93,6 +93,18 @@ Result<std::string> helm_version(const std::string& configured_path) {
   return describe_tool("helm", configured_path, "helmPath", {"version", "--short"});
 }
 
+void merge_into(Value& base, const Value& overlay) {
+  if (!base.is_object() || !overlay.is_object()) {
+    base = overlay;
+    return;
+  }
+  for (const auto& [key, value] : overlay.as_object()) {
+    Value* existing = base.as_object().find(key);
+    if (existing && existing->is_object() && value.is_object()) merge_into(*existing, value);
+    else base.as_object().set(key, value);
+  }
+}
+
 bool is_chart(const Artifact& artifact, const std::string& folder) {
   std::error_code ec;
   return fs::exists(fs::symlink_status(artifact.root / join(folder, "Chart.yaml"), ec));

@@ -33,6 +33,10 @@ const SettingsSchema<HelmSettings>& helm_schema();
 /// "helm v3.22.0", or how to install it.
 Result<std::string> helm_version(const std::string& configured_path);
 
+/// `overlay` merged into `base` as helm merges values files: maps key by key,
+/// anything else (lists, null) replaced.
+void merge_into(Value& base, const Value& overlay);
+
 /// True when `folder` (relative to the artifact root) holds a Chart.yaml.
 bool is_chart(const Artifact& artifact, const std::string& folder);
 

@@ -10,7 +10,8 @@
 // Then Applications whose sources are not the pipeline's repository: a chart
 // of a private Helm repository (made by the real helm; the config lends its
 // credentials) and a folder of another Git repository (over git://), fetched
-// only where the config allows it.
+// only where the config allows it. And a multi-source Application: a chart
+// of a Helm repository with a values file of the pipeline's repository.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -53,6 +54,13 @@ CommandResult apply_config(const TempDir& work, const std::string& config) {
   return run_driftless({"--config", (work / "driftless.yaml").string(), "--state-dir", (work / "state").string(),
                         "--plugin-dir", plugin_dir().string(), "apply"},
                        {{"LSAN_OPTIONS", "suppressions=" + (work / "lsan.supp").string()}});
+}
+
+// The data of the ConfigMap `name` in `ns` as YAML, or why it cannot be read.
+std::string configmap_data(std::map<std::string, std::string>& env, const std::string& name, const std::string& ns) {
+  auto got = run({env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "get", "configmap", name, "-n", ns, "-o", "json"});
+  auto object = parse_json(got.out);
+  return object.ok() && object->find("data") ? to_yaml(*object->find("data")) : "missing: " + got.err;
 }
 
 }  // namespace
@@ -145,11 +153,7 @@ TEST(ArgocdKube, AnAppOfAppsRepositoryIsAppliedUnchangedAndNoApplicationReachesT
   EXPECT_LT(guestbook_ran, chart_ran) << output;
   EXPECT_LT(chart_ran, output.find(parent + "/more-apps: ok")) << output;
 
-  auto data = [&](const std::string& name, const std::string& ns) {
-    auto got = kubectl({"get", "configmap", name, "-n", ns, "-o", "json"});
-    auto object = parse_json(got.out);
-    return object.ok() && object->find("data") ? to_yaml(*object->find("data")) : "missing: " + got.err;
-  };
+  auto data = [&](const std::string& name, const std::string& ns) { return configmap_data(env, name, ns); };
   EXPECT_EQ(data("guestbook-ui", guestbook_ns), "title: guestbook\n") << "created its absent namespace (CreateNamespace=true)";
   EXPECT_EQ(kubectl({"get", "configmap", "guestbook-late", "-n", guestbook_ns}).exit_code, 0) << "wave 5 of the app";
   EXPECT_EQ(data("helm-guestbook-settings", chart_ns), "image: gcr.io/heptio-images/ks-guestbook-demo:0.2\nservice: LoadBalancer\n")
@@ -211,15 +215,56 @@ TEST(ArgocdKube, ChartsOfHelmRepositoriesAndFoldersOfOtherRepositoriesAreFetched
                                            "passwordFile: chart-token}}\n"));
   const std::string output = applied.out + applied.err;
   ASSERT_EQ(applied.exit_code, 0) << output;
-  auto data = [&](const std::string& name, const std::string& ns) {
-    auto got = run({env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "get", "configmap", name, "-n", ns, "-o", "json"});
-    auto object = parse_json(got.out);
-    return object.ok() && object->find("data") ? to_yaml(*object->find("data")) : "missing: " + got.err;
-  };
-  EXPECT_EQ(data("podinfo-podinfo", chart_ns), "chart: 6.5.0\nmessage: production\n")
+  EXPECT_EQ(configmap_data(env, "podinfo-podinfo", chart_ns), "chart: 6.5.0\nmessage: production\n")
       << "the highest 6.5.x of the Helm repository, with its own values-prod.yaml\n" << output;
-  EXPECT_EQ(data("team", team_ns), "owner: team-a\n") << "the folder of the other repository at its default branch\n" << output;
+  EXPECT_EQ(configmap_data(env, "team", team_ns), "owner: team-a\n") << "the folder of the other repository at its default branch\n" << output;
 
   for (const auto& ns : {chart_ns, team_ns})
     run({env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "delete", "namespace", ns, "--wait=false"});
+}
+
+// A multi-source Application as Argo CD's docs show it: a chart of a Helm
+// repository with a values file of the pipeline's own repository
+// ($values/...), and a folder of that repository beside it, both applied
+// into the Application's one namespace.
+TEST(ArgocdKube, AChartOfAHelmRepositoryIsRenderedWithAValuesFileOfThePipelinesRepository) {
+  auto env = require_env();
+  TempDir work;
+  const std::string id = std::to_string(std::random_device{}());
+  const std::string ns = "multi-" + id;
+  ChartRepository charts;
+  charts.add("podinfo", "6.5.0",
+             {{"cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-podinfo}\n"
+                          "data:\n  message: {{ .Values.message | quote }}\n  color: {{ .Values.ui.color | quote }}\n"}},
+             "message: hello\nui: {color: blue}\n");
+
+  TestRepo fleet("argocd-e2e-multi-source");
+  const std::string url = env["GIT_DAEMON_URL"] + fleet.url_path();
+  fleet.commit({{"apps/podinfo.yaml",
+                 "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: podinfo, namespace: argocd}\nspec:\n"
+                 "  destination: {server: 'https://kubernetes.default.svc', namespace: " + ns + "}\n"
+                 "  syncPolicy: {automated: {prune: true, selfHeal: true}, syncOptions: [CreateNamespace=true]}\n"
+                 "  sources:\n"
+                 "  - repoURL: " + charts.url() + "\n    chart: podinfo\n    targetRevision: 6.5.0\n"
+                 "    helm: {valueFiles: [$values/envs/prod/podinfo.yaml]}\n"
+                 "  - {repoURL: '" + url + "', targetRevision: HEAD, path: extras, ref: values}\n"},
+                {"envs/prod/podinfo.yaml", "message: from-git\n"},
+                {"extras/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extras}\ndata: {beside: chart}\n"}},
+               "a chart with values of this repository, and a folder beside it");
+
+  const std::string parent = "multi-" + id;
+  auto applied = apply_config(work, "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n- {name: fleet, type: git, url: " +
+                                        url + ", ref: {branch: main}}\npipelines:\n- name: " + parent +
+                                        "\n  source: fleet\n  path: apps\n  allowDeclaredSources: true\n"
+                                        "  renderers: [{type: auto, childStageKeys: {helm: {helmPath: " + env["HELM"] + "}}}]\n"
+                                        "  sink: {type: kube, kubeconfig: " + env["KUBECONFIG"] + "}\n");
+  const std::string output = applied.out + applied.err;
+  ASSERT_EQ(applied.exit_code, 0) << output;
+  EXPECT_NE(output.find(parent + "/podinfo.1: ok"), std::string::npos) << "one pipeline per rendered source\n" << output;
+  EXPECT_NE(output.find(parent + "/podinfo.2: ok"), std::string::npos) << output;
+  EXPECT_EQ(configmap_data(env, "podinfo-podinfo", ns), "color: blue\nmessage: from-git\n")
+      << "the chart's own values under the values file of the pipeline's repository\n" << output;
+  EXPECT_EQ(configmap_data(env, "extras", ns), "beside: chart\n") << "the ref source's folder, rendered too\n" << output;
+
+  run({env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "delete", "namespace", ns, "--wait=false"});
 }

@@ -83,6 +83,36 @@ Rendered render_one(const std::string& source, const std::string& more = "", con
   return render_apps(repo.path());
 }
 
+// A chart in `folder` whose one ConfigMap holds, as JSON, the values it was given.
+void values_chart(const fs::path& repo, const std::string& folder, const std::string& defaults = "") {
+  write_file(repo / folder / "Chart.yaml", "apiVersion: v2\nname: " + folder + "\nversion: 0.1.0\n");
+  if (!defaults.empty()) write_file(repo / folder / "values.yaml", defaults);
+  write_file(repo / folder / "templates/values.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: values}\ndata: {values: {{ .Values | toJson | quote }}}\n");
+}
+
+std::string values_in(const Value& configmap) {
+  return to_yaml(parse_yaml(configmap.at_path({"data", "values"})->as_string(), "values").documents.at(0).value);
+}
+
+// The two sides of a differential test, as YAML: the values the chart of
+// values_chart() was given by a declared pipeline's helm stage `stage`, and by
+// `helm template` with `args`.
+std::string values_by_stage(const fs::path& repo, const std::string& folder, const PluginUse& stage) {
+  Value config = stage.config;
+  config.as_object().set("helmPath", test_env()["HELM"]);
+  auto ours = render({"helm", to_yaml(config), repo, folder, {}, nullptr});
+  return ours.result.objects.size() == 1 ? values_in(ours.result.objects[0].body) : ours.diagnostics();
+}
+
+std::string values_by_helm(const fs::path& repo, const std::string& folder, const std::vector<std::string>& args) {
+  std::vector<std::string> command{test_env()["HELM"], "template", "r", (repo / folder).string()};
+  command.insert(command.end(), args.begin(), args.end());
+  auto theirs = run(command, {{"HOME", repo.string()}});
+  auto output = parse_yaml(theirs.out, "helm");
+  return theirs.exit_code == 0 && output.documents.size() == 1 ? values_in(output.documents[0].value) : theirs.out + theirs.err;
+}
+
 }  // namespace
 
 TEST(ArgocdRenderer, AnAppOfAppsDeclaresOnePipelinePerApplicationWithTheToolArgoCdWouldPick) {
@@ -322,7 +352,7 @@ TEST(ArgocdRenderer, BadApplicationsAreErrorsNamingFieldAndObject) {
       {"    path: guestbook\n    helm: {valueFiles: [../../etc/passwd]}\n",
        "spec.source.helm.valueFiles: '../../etc/passwd' leads out of the repository"},
       {"    path: guestbook\n    helm: {valueFiles: [$values/prod.yaml]}\n",
-       "'$values/prod.yaml' names another source of a multi-source Application"},
+       "spec.source.helm.valueFiles: '$values/prod.yaml' names no source: no entry of spec.sources has ref: values"},
       {"    path: guestbook\n    helm: {values: 'a: [1'}\n", "spec.source.helm.values: is not one YAML mapping"},
       {"    path: guestbook\n    helm: {parameters: [{name: 'list[0]', value: x}]}\n", "list indexes are not supported yet"},
       {"    path: guestbook\n    plugin: {name: kasane}\n", "spec.source.plugin: config management plugins are not supported"},
@@ -357,14 +387,12 @@ TEST(ArgocdRenderer, ImagesAreReadAsKustomizeEditSetImageReadsThem) {
 // the ones `helm template --set` gives it.
 TEST(ArgocdRenderer, HelmParametersGiveTheValuesHelmSetGives) {
   TempDir repo;
-  write_file(repo / "chart/Chart.yaml", "apiVersion: v2\nname: chart\nversion: 0.1.0\n");
-  write_file(repo / "chart/templates/values.yaml",
-             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: values}\ndata: {values: {{ .Values | toJson | quote }}}\n");
+  values_chart(repo.path(), "chart");
   const std::vector<std::pair<std::string, std::string>> parameters{
       {"image.tag", "1.2"}, {"replicas", "3"}, {"debug", "true"}, {"zip", "007"}, {"off", "null"},
       {"neg", "-4"}, {"dotted\\.key.x", "y"}, {"big", "123456789012345678901"}};
   std::string list;
-  std::vector<std::string> helm_args{test_env()["HELM"], "template", "r", (repo / "chart").string()};
+  std::vector<std::string> helm_args;
   for (const auto& [name, value] : parameters) {
     list += std::string(list.empty() ? "" : ", ") + "{name: '" + name + "', value: '" + value + "'}";
     helm_args.insert(helm_args.end(), {"--set", name + "=" + value});
@@ -375,17 +403,8 @@ TEST(ArgocdRenderer, HelmParametersGiveTheValuesHelmSetGives) {
                                       ", {name: forced, value: '12', forceString: true}]\n"));
   auto declared_apps = render_apps(repo.path());
   ASSERT_EQ(declared_apps.result.pipelines.size(), 1u) << declared_apps.diagnostics();
-  const PluginUse& helm = declared_apps.result.pipelines[0].renderers[0];
-  Value config = helm.config;
-  config.as_object().set("helmPath", test_env()["HELM"]);
-  auto ours = render({"helm", to_yaml(config), repo.path(), "chart", {}, nullptr});
-  ASSERT_EQ(ours.result.objects.size(), 1u) << ours.diagnostics();
-  auto theirs = run(helm_args, {{"HOME", repo.path().string()}});
-  ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
-  auto helm_output = parse_yaml(theirs.out, "helm");
-  ASSERT_EQ(helm_output.documents.size(), 1u) << theirs.out;
-  auto as_values = [](const Value& configmap) { return parse_yaml(configmap.at_path({"data", "values"})->as_string(), "v").documents.at(0).value; };
-  EXPECT_EQ(to_yaml(as_values(ours.result.objects[0].body)), to_yaml(as_values(helm_output.documents[0].value)));
+  EXPECT_EQ(values_by_stage(repo.path(), "chart", declared_apps.result.pipelines[0].renderers[0]),
+            values_by_helm(repo.path(), "chart", helm_args));
 }
 
 TEST(ArgocdRenderer, ADirectoryAppReadsOnlyItsFolderUnlessRecurseIsSet) {
@@ -401,6 +420,156 @@ TEST(ArgocdRenderer, ADirectoryAppReadsOnlyItsFolderUnlessRecurseIsSet) {
     const std::vector<std::string> expected =
         recurse ? std::vector<std::string>{"ConfigMap/nested", "Service/top"} : std::vector<std::string>{"Service/top"};
     EXPECT_EQ(web.ids(), expected) << web.diagnostics();
+  }
+}
+
+namespace {
+
+// An Application with `sources` (the YAML of the list's entries) and, when given, a `source` beside it.
+std::string multi_source(const std::string& sources, const std::string& source = "") {
+  return "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: web, namespace: argocd}\nspec:\n"
+         "  destination: {server: 'https://kubernetes.default.svc', namespace: web}\n"
+         "  syncPolicy: {automated: {prune: true, selfHeal: true}}\n" + source + "  sources:\n" + sources;
+}
+
+// `apps/web.yaml` holding multi_source(sources, source) in a repository with
+// a chart (charts/web), a folder of plain YAML (extras) and values files (envs/prod).
+Rendered render_sources(const std::string& sources, const std::string& source = "") {
+  TempDir repo;
+  write_file(repo / "charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n");
+  write_file(repo / "extras/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extras}\n");
+  write_file(repo / "envs/prod/web.yaml", "replicas: 3\nimage: {tag: from-file}\n");
+  write_file(repo / "envs/prod/list.yaml", "- not a mapping\n");
+  write_file(repo / "apps/web.yaml", multi_source(sources, source));
+  return render_apps(repo.path());
+}
+
+const std::string kValuesRef = std::string("  - {repoURL: '") + kRepo + "', targetRevision: main, ref: values}\n";
+
+}  // namespace
+
+// Argo CD's most common multi-source Application: a chart of a Helm
+// repository with values files of the pipeline's own repository ($values/...).
+// The chart is fetched by the declared pipeline, so those files are read with
+// the Application and merged, in order, under the inline values.
+TEST(ArgocdRenderer, AChartOfAHelmRepositoryTakesValuesFilesOfThePipelinesRepositoryThroughARefSource) {
+  auto r = render_sources("  - repoURL: https://charts.example.com\n    chart: web\n    targetRevision: 1.2.0\n"
+                          "    helm:\n      valueFiles: [values-prod.yaml, $values/envs/prod/web.yaml, $values/envs/prod/absent.yaml]\n"
+                          "      ignoreMissingValueFiles: true\n"
+                          "      valuesObject: {image: {pullPolicy: Always}}\n"
+                          "      parameters: [{name: image.tag, value: from-parameter}]\n" + kValuesRef);
+  ASSERT_EQ(r.result.pipelines.size(), 1u) << r.diagnostics();
+  const auto& web = r.result.pipelines[0];
+  EXPECT_EQ(web.name, "web") << "one rendered source: the Application's own name";
+  ASSERT_TRUE(web.source.has_value());
+  EXPECT_EQ(web.source->type, "helm-chart");
+  EXPECT_EQ(json(web.renderers[0].config),
+            "releaseName: web\nnamespace: web\nvaluesFiles:\n- web/values-prod.yaml\n"
+            "values:\n  replicas: 3\n  image:\n    tag: from-parameter\n    pullPolicy: Always\n")
+      << "the chart's own file first, then the pipeline's file, the inline values and the parameters over it";
+  EXPECT_EQ(r.result.read_folders, (std::vector<std::string>{"envs/prod", "envs/prod"}))
+      << "the parent renders again when a values file it read changes";
+  EXPECT_NE(r.diagnostics().find("info: spec.sources[0].helm.valueFiles: '$values/envs/prod/absent.yaml' does not exist; left out"),
+            std::string::npos)
+      << r.diagnostics();
+}
+
+// Differential: values files of the pipeline's repository, merged when the
+// Application is read, give the chart the values `helm template` gives it
+// with those files, the inline values and the parameters as Argo CD passes them.
+TEST(ArgocdRenderer, RefValuesFilesMergedWithTheApplicationGiveTheValuesHelmGives) {
+  TempDir repo;
+  values_chart(repo.path(), "web", "image: {repository: web, tag: '1.0', pullPolicy: IfNotPresent}\nports: [80, 443]\n"
+                                   "labels: {team: a, tier: web}\n");
+  write_file(repo / "envs/base.yaml", "image: {tag: '2.0'}\nports: [8080]\nlabels: {tier: null}\n");
+  write_file(repo / "envs/prod.yaml", "image: {pullPolicy: Always}\nreplicas: 3\n");
+  write_file(repo / "inline.yaml", "replicas: 4\nlabels: {owner: me}\n");
+  write_file(repo / "apps/app.yaml",
+             multi_source("  - repoURL: https://charts.example.com\n    chart: web\n    targetRevision: 0.1.0\n    helm:\n"
+                          "      valueFiles: [$values/envs/base.yaml, $values/envs/prod.yaml]\n"
+                          "      values: |\n        replicas: 4\n        labels: {owner: me}\n"
+                          "      parameters: [{name: image.tag, value: '3.0'}]\n" + kValuesRef));
+  auto apps = render_apps(repo.path());
+  ASSERT_EQ(apps.result.pipelines.size(), 1u) << apps.diagnostics();
+  EXPECT_EQ(values_by_stage(repo.path(), "web", apps.result.pipelines[0].renderers[0]),
+            values_by_helm(repo.path(), "web", {"-f", (repo / "envs/base.yaml").string(), "-f", (repo / "envs/prod.yaml").string(),
+                                                "-f", (repo / "inline.yaml").string(), "--set", "image.tag=3.0"}));
+}
+
+// A chart of the pipeline's repository reads its $values files itself, in the order written.
+TEST(ArgocdRenderer, RefFilesOfTheRenderedSourcesOwnRepositoryAreValuesFilesOfTheHelmStage) {
+  auto own = render_sources(std::string("  - {repoURL: '") + kRepo + "', path: charts/web, helm: {valueFiles: [$values/envs/prod/web.yaml, "
+                            "values-b.yaml]}}\n" + kValuesRef);
+  ASSERT_EQ(own.result.pipelines.size(), 1u) << own.diagnostics();
+  EXPECT_FALSE(own.result.pipelines[0].source.has_value());
+  EXPECT_EQ(json(own.result.pipelines[0].renderers[0].config),
+            "releaseName: web\nnamespace: web\nvaluesFiles:\n- envs/prod/web.yaml\n- charts/web/values-b.yaml\n");
+
+  // Another repository that is its own ref source, at the same revision: the files come with the chart.
+  auto other = render_sources("  - {repoURL: 'https://github.com/example/other.git', targetRevision: v1.2.0, path: charts/web, "
+                              "helm: {valueFiles: [$config/prod.yaml]}}\n"
+                              "  - {repoURL: 'https://github.com/example/other', targetRevision: refs/tags/v1.2.0, ref: config}\n");
+  ASSERT_EQ(other.result.pipelines.size(), 1u) << other.diagnostics();
+  EXPECT_EQ(other.result.pipelines[0].source->type, "git");
+  EXPECT_EQ(json(other.result.pipelines[0].renderers[0].config), "releaseName: web\nnamespace: web\nvaluesFiles:\n- prod.yaml\n");
+}
+
+// Each rendered source is a pipeline of its own, into the Application's one
+// destination; a ref source with a path is rendered too, as in Argo CD.
+TEST(ArgocdRenderer, SeveralRenderedSourcesAreOnePipelineEachWithTheApplicationsDestination) {
+  auto r = render_sources("  - {repoURL: https://charts.example.com, chart: web, targetRevision: 1.2.0}\n"
+                          "  - {repoURL: 'https://github.com/example/team.git', path: deploy, name: team}\n"
+                          "  - {repoURL: '" + std::string(kRepo) + "', targetRevision: main, path: extras, ref: values}\n",
+                          "  source: {repoURL: 'https://github.com/example/old.git', path: old}\n");
+  ASSERT_EQ(r.result.pipelines.size(), 3u) << r.diagnostics();
+  EXPECT_EQ(declared(r, "web.1").source->type, "helm-chart");
+  EXPECT_EQ(json(declared(r, "web.team").source->config), "url: https://github.com/example/team.git\nref:\n  branch: HEAD\n");
+  const auto& extras = declared(r, "web.3");
+  EXPECT_FALSE(extras.source.has_value()) << "the pipeline's own repository";
+  EXPECT_EQ(extras.path, "extras");
+  EXPECT_EQ(types(extras), (std::vector<std::string>{"yaml", "argocd"}));
+  for (const auto& p : r.result.pipelines) {
+    EXPECT_EQ(json(p.sink), "prune: true\ndrift: heal\nnamespace: web\n") << p.name;
+    EXPECT_EQ(p.declared_by, "Application/argocd/web");
+    EXPECT_EQ(p.origin.file, "apps/web.yaml");
+  }
+  EXPECT_NE(r.diagnostics().find("apps/web.yaml:1: warning: spec.source: ignored: spec.sources is set, and Argo CD then reads "
+                                 "spec.sources only"),
+            std::string::npos)
+      << r.diagnostics();
+}
+
+TEST(ArgocdRenderer, BadMultiSourceApplicationsAreErrorsNamingTheField) {
+  const std::string chart = "  - repoURL: https://charts.example.com\n    chart: web\n    targetRevision: 1.2.0\n";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {chart + "    helm: {valueFiles: [$config/prod.yaml]}\n" + kValuesRef,
+       "spec.sources[0].helm.valueFiles: '$config/prod.yaml' names no source: no entry of spec.sources has ref: config"},
+      {chart + "    helm: {valueFiles: [$values/envs/prod/web.yaml, values-prod.yaml]}\n" + kValuesRef,
+       "spec.sources[0].helm.valueFiles: 'values-prod.yaml' is listed after '$values/envs/prod/web.yaml', a file of the "
+       "pipeline's repository that driftless reads with the Application and applies after the chart's own files"},
+      {chart + "    helm: {valueFiles: [$values/envs/prod/list.yaml]}\n" + kValuesRef,
+       "spec.sources[0].helm.valueFiles: '$values/envs/prod/list.yaml' (envs/prod/list.yaml of the pipeline's repository) is "
+       "not one YAML mapping of values"},
+      {chart + "    helm: {valueFiles: [$values/envs/prod/missing.yaml]}\n" + kValuesRef,
+       "spec.sources[0].helm.valueFiles: '$values/envs/prod/missing.yaml': "},
+      {chart + "    helm: {valueFiles: [$values/../secret.yaml]}\n" + kValuesRef,
+       "spec.sources[0].helm.valueFiles: '$values/../secret.yaml' is not a file below the root of spec.sources[1]"},
+      {chart + "    helm: {valueFiles: [$config/prod.yaml]}\n  - {repoURL: 'https://github.com/example/config.git', ref: config}\n",
+       "spec.sources[0].helm.valueFiles: '$config/prod.yaml': spec.sources[1] is a repository other than the pipeline's and "
+       "spec.sources[0]'s; driftless reads values files of those two only"},
+      {chart + "    ref: values\n" + kValuesRef,
+       "spec.sources[0].ref: a chart cannot be a ref source (as in Argo CD)"},
+      {kValuesRef + "  - {repoURL: '" + kRepo + "', path: extras, ref: values}\n",
+       "spec.sources[1].ref: 'values' names another source already"},
+      {kValuesRef, "spec.sources: every source is a ref source without a path: nothing is rendered"},
+      {"  - just-a-url\n", "spec.sources[0]: must be a mapping"},
+      {chart + "    plugin: {name: kasane}\n", "spec.sources[0].plugin: config management plugins are not supported"},
+      {"  - {repoURL: '" + std::string(kRepo) + "', path: ../outside}\n", "spec.sources[0].path: '../outside' leads out of the repository"},
+  };
+  for (const auto& [sources, expected] : cases) {
+    auto r = render_sources(sources);
+    EXPECT_TRUE(r.result.pipelines.empty()) << sources;
+    EXPECT_NE(r.diagnostics().find("apps/web.yaml:1: error: " + expected), std::string::npos) << sources << r.diagnostics();
   }
 }
 
