@@ -34,10 +34,10 @@ Object git_ref(const std::string& revision) {
 // Another Git repository, fetched by the declared pipeline's own git source.
 std::optional<PluginUse> git_source(ObjectFields& fields, const std::string& field, const std::string& repo_url,
                                     const std::string& revision) {
-  if (!is_public_git_url(repo_url)) {
+  if (!is_fetchable_git_url(repo_url)) {
     fields.error(field + ".repoURL", "'" + repository_key(repo_url) + "' is another repository than the pipeline's; "
-                 "driftless fetches one an Application names over https://, http:// or git:// only (ssh needs keys and "
-                 "known hosts, which a repository cannot give); configure a pipeline with its own git source for it");
+                 "driftless fetches one an Application names over https://, http://, git:// or ssh:// (or git@host:path) "
+                 "only: a file URL or path would read this machine");
     return std::nullopt;
   }
   Object config;

@@ -26,14 +26,9 @@ std::string repository_key(const std::string& url) {
   return host + path;
 }
 
-bool is_public_git_url(const std::string& url) {
-  for (const char* scheme : {"https://", "http://", "git://"})
-    if (url.rfind(scheme, 0) == 0) return true;
-  return false;
-}
-
 bool is_fetchable_git_url(const std::string& url) {
-  if (is_public_git_url(url) || url.rfind("ssh://", 0) == 0) return true;
+  for (const char* scheme : {"https://", "http://", "git://", "ssh://"})
+    if (url.rfind(scheme, 0) == 0) return true;
   // scp-like "git@github.com:org/repo": a user and a host before the ':', no scheme, not a path.
   const auto colon = url.find(':');
   const auto at = url.find('@');

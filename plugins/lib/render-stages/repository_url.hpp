@@ -14,11 +14,6 @@ namespace driftless::renderers {
 /// and git@github.com:Org/repo all give "github.com/Org/repo".
 std::string repository_key(const std::string& url);
 
-/// Whether a repository a declaration names may be fetched: https://,
-/// http:// or git:// only (ssh needs keys and known hosts, which a
-/// repository cannot give; a file URL or path would read this machine).
-bool is_public_git_url(const std::string& url);
-
 /// Whether a repository a declaration names may be fetched with credentials
 /// the config lends for it (declaredSourceAuth): https://, http://, git://,
 /// ssh:// or scp-like (git@host:org/repo); never a file URL or a path, which

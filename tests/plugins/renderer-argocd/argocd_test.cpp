@@ -199,14 +199,18 @@ TEST(ArgocdRenderer, AnApplicationOfAnotherRepositoryReadsItThroughAGitSourceOfI
                                     "after the Application, so ignoreMissingValueFiles cannot leave it out"),
             std::string::npos)
       << helm.diagnostics();
-  // ssh needs keys a repository cannot hand over.
+  // ssh (scp-like too): the URL only; the key comes from the configured pipeline's declaredSourceAuth (the core lends it).
   auto ssh = render_one("    path: guestbook\n", "", "git@github.com:example/other.git");
-  EXPECT_TRUE(ssh.result.pipelines.empty());
-  EXPECT_NE(ssh.diagnostics().find("apps/app.yaml:1: error: spec.source.repoURL: 'github.com/example/other' is another repository "
-                                   "than the pipeline's; driftless fetches one an Application names over https://, http:// or "
-                                   "git:// only"),
+  ASSERT_EQ(ssh.result.pipelines.size(), 1u) << ssh.diagnostics();
+  EXPECT_EQ(json(ssh.result.pipelines[0].source->config), "url: git@github.com:example/other.git\nref:\n  branch: main\n");
+  // A path of this machine never.
+  auto local = render_one("    path: guestbook\n", "", "/var/lib/driftless/state/mirror");
+  EXPECT_TRUE(local.result.pipelines.empty());
+  EXPECT_NE(local.diagnostics().find("apps/app.yaml:1: error: spec.source.repoURL: '/var/lib/driftless/state/mirror' is another "
+                                     "repository than the pipeline's; driftless fetches one an Application names over https://, "
+                                     "http://, git:// or ssh://"),
             std::string::npos)
-      << ssh.diagnostics();
+      << local.diagnostics();
 }
 
 // A chart of a Helm repository (http(s)) or of an OCI registry, at the version targetRevision names.
