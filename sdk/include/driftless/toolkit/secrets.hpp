@@ -9,7 +9,7 @@
 
 namespace driftless {
 
-/// The first line of `file` (at most 64 KiB are read; a final '\r' is
+/// The first line of `file` (at most 64 KiB are read; a final carriage return is
 /// dropped) when `file` is not empty, else the value of the environment
 /// variable `variable`. An unreadable or empty file, or an unset or empty
 /// variable, is an `unauthorized` error naming the file or the variable,
