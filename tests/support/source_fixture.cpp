@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <random>
 
 #include "config/plugin_blocks.hpp"
@@ -71,6 +72,13 @@ std::map<std::string, std::string> require_env() {
   EXPECT_FALSE(env.empty()) << "the test environment is not up (DRIFTLESS_ENV_DIR)";
   return env;
 }
+
+AuthorizedKey::AuthorizedKey(std::filesystem::path authorized_keys, const std::string& public_line)
+    : file_(std::move(authorized_keys)), original_(read_file(file_)) {
+  std::ofstream(file_, std::ios::app) << "restrict,command=\"git-shell -c \\\"$SSH_ORIGINAL_COMMAND\\\"\" " << public_line;
+}
+
+AuthorizedKey::~AuthorizedKey() { write_file(file_, original_); }
 
 TestRepo::TestRepo(const std::string& name) {
   std::random_device rd;

@@ -76,6 +76,18 @@ class TestRepo {
   TempDir home_;
 };
 
+/// A public key authorized on the tests/env sshd while it lives (forced
+/// git-shell, like a deploy key); the file is restored afterwards.
+class AuthorizedKey {
+ public:
+  AuthorizedKey(std::filesystem::path authorized_keys, const std::string& public_line);
+  ~AuthorizedKey();
+
+ private:
+  std::filesystem::path file_;
+  std::string original_;
+};
+
 /// A .tar.gz made by Python's tarfile in `dir` from lines of a small script:
 /// f(name, data=b'x: 1\n', mode=0o644) adds a file, d(name) a folder,
 /// l(name, target, kind=tarfile.SYMTYPE) a link; `t` is the open archive.
