@@ -64,15 +64,6 @@ bool under_prefix(const std::string& url, const std::string& prefix) {
          url.compare(prefix.size(), std::string::npos, ".git") == 0;
 }
 
-// A URL as declaredSourceAuth prefixes are written: scp-like
-// "git@host:org/repo" as "ssh://git@host/org/repo".
-std::string prefix_form(const std::string& url) {
-  const auto colon = url.find(':');
-  if (url.find("://") != std::string::npos || colon == std::string::npos || url.find('@') > colon || url.find('/') < colon)
-    return url;
-  return "ssh://" + url.substr(0, colon) + "/" + url.substr(colon + 1);
-}
-
 // Gives a declared source the credentials of the longest urlPrefix of its
 // type that covers its URL. The repository names only the URL; which
 // credentials go where is the operator's choice in the config.
@@ -83,7 +74,9 @@ Result<void> lend_credentials(PluginBlock& source, const std::vector<DeclaredSou
                                           "list them under declaredSourceAuth of the configured pipeline");
   const Value* given = source.config.find("url");
   if (!given || !given->is_string()) return {};
-  const std::string url = prefix_form(given->as_string());
+  // As the prefixes are written: an scp-like address as its ssh:// URL.
+  const std::string scp = ssh_url_of_scp_like(given->as_string());
+  const std::string url = scp.empty() ? given->as_string() : scp;
   const DeclaredSourceAuth* best = nullptr;
   for (const auto& entry : lent)
     if (entry.block.type == source.type && under_prefix(url, entry.url_prefix) &&

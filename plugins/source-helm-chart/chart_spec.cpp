@@ -33,17 +33,6 @@ Result<std::string> version_range(const std::string& version) {
   return version;
 }
 
-const SettingsSchema<ChartAuth>& auth_schema() {
-  static const auto schema =
-      SettingsSchema<ChartAuth>()
-          .key(ConfigKey("username", ConfigType::string, "User name for HTTP basic auth."), &ChartAuth::username)
-          .key(ConfigKey("passwordFile", ConfigType::path, "File whose first line is the password or token."),
-               &ChartAuth::password_file)
-          .key(ConfigKey("passwordEnv", ConfigType::string, "Environment variable holding the password or token."),
-               &ChartAuth::password_env);
-  return schema;
-}
-
 }  // namespace
 
 const SettingsSchema<ChartSpec>& chart_schema() {
@@ -62,7 +51,7 @@ const SettingsSchema<ChartSpec>& chart_schema() {
                &ChartSpec::version, version_range)
           .block(ConfigKey("auth", ConfigType::object,
                            "Basic auth for a private repository, sent to its own origin only; secrets are read at every fetch."),
-                 &ChartSpec::auth, auth_schema())
+                 &ChartSpec::auth, basic_auth_schema(), checked_basic_auth)
           .key(ConfigKey("timeout", ConfigType::duration, "Limit for each request to the repository.").default_to(std::int64_t{60000}),
                &ChartSpec::timeout)
           .key(ConfigKey("maxIndexSize", ConfigType::integer, "Most bytes of the repository's index.yaml.")
@@ -84,10 +73,6 @@ const SettingsSchema<ChartSpec>& chart_schema() {
 Result<ChartSpec> parse_chart_spec(const Value& config) {
   auto spec = chart_schema().read(config);
   if (!spec.ok()) return spec.error();
-  const ChartAuth& auth = spec->auth;
-  if (auth.username.empty() != (auth.password_file.empty() && auth.password_env.empty()) ||
-      (!auth.password_file.empty() && !auth.password_env.empty()))
-    return fail(ErrorCode::invalid_input, "auth: username needs one of passwordFile and passwordEnv, and they need username");
   spec->exact = SemVer::parse(spec->version).has_value();
   return spec;
 }

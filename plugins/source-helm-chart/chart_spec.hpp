@@ -10,23 +10,17 @@
 
 #include "driftless/config.hpp"
 #include "driftless/result.hpp"
+#include "driftless/toolkit/secrets.hpp"
 #include "driftless/toolkit/settings.hpp"
 #include "driftless/value.hpp"
 
 namespace driftless::helm_chart {
 
-/// HTTP basic auth for the repository; sent only to its own origin.
-struct ChartAuth {
-  std::string username;       ///< empty = anonymous
-  std::string password_file;  ///< first line is the password
-  std::string password_env;   ///< variable holding the password
-};
-
 struct ChartSpec {
   std::string url;            ///< the repository, without index.yaml
   std::string chart;          ///< the chart's name in the index
   std::string version = "*";  ///< a semver range, or one exact version
-  ChartAuth auth;
+  BasicAuth auth;             ///< sent only to the repository's own origin
   bool exact = false;         ///< `version` names one version: once fetched, it is never looked up again
   std::chrono::milliseconds timeout{60000};
   std::uint64_t max_index_bytes = 50ull << 20;

@@ -32,12 +32,10 @@ Result<OciRef> ref_of(const RefKeys& keys) {
 }
 
 Result<OciAuth> auth_of(const OciAuth& auth) {
-  const int passwords = !auth.password_file.empty() + !auth.password_env.empty();
-  if (passwords > 1) return fail(ErrorCode::invalid_input, "auth: set only one of passwordFile and passwordEnv");
-  if (!auth.docker_config_file.empty() && (passwords > 0 || !auth.username.empty()))
+  const BasicAuth& basic = auth.basic;
+  if (!auth.docker_config_file.empty() && !(basic.username.empty() && basic.password_file.empty() && basic.password_env.empty()))
     return fail(ErrorCode::invalid_input, "auth: set either dockerConfigFile or username with a password, not both");
-  if (auth.username.empty() != (passwords == 0))
-    return fail(ErrorCode::invalid_input, "auth: username needs passwordFile or passwordEnv, and they need username");
+  if (auto checked = checked_basic_auth(basic); !checked.ok()) return checked.error();
   return auth;
 }
 
@@ -96,11 +94,7 @@ const SettingsSchema<OciSpec>& oci_schema() {
                            "Credentials; read at every fetch. Without them the registry is read anonymously."),
                  &OciSpec::auth,
                  SettingsSchema<OciAuth>()
-                     .key(ConfigKey("username", ConfigType::string, "User name for the registry."), &OciAuth::username)
-                     .key(ConfigKey("passwordFile", ConfigType::path, "File whose first line is the password or token."),
-                          &OciAuth::password_file)
-                     .key(ConfigKey("passwordEnv", ConfigType::string, "Environment variable holding the password or token."),
-                          &OciAuth::password_env)
+                     .part(&OciAuth::basic, basic_auth_schema())
                      .key(ConfigKey("dockerConfigFile", ConfigType::path,
                                     "A Docker config.json (as `docker login` writes it); its \"auths\" entry for the "
                                     "registry's host is used (credential helpers are not)."),

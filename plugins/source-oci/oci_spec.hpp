@@ -11,6 +11,7 @@
 
 #include "driftless/config.hpp"
 #include "driftless/result.hpp"
+#include "driftless/toolkit/secrets.hpp"
 #include "driftless/toolkit/semver.hpp"
 #include "driftless/toolkit/settings.hpp"
 #include "driftless/value.hpp"
@@ -45,9 +46,7 @@ struct OciRef {
 /// password in a file or a variable. Absent: anonymous (with the bearer
 /// tokens registries hand out to anyone for public repositories).
 struct OciAuth {
-  std::string username;
-  std::string password_file;
-  std::string password_env;
+  BasicAuth basic;
   std::string docker_config_file;
 };
 

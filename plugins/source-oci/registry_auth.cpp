@@ -48,10 +48,10 @@ Result<std::optional<Credentials>> from_docker_config(const std::string& file, c
 
 Result<std::optional<Credentials>> read_credentials(const OciAuth& auth, const std::string& host) {
   if (!auth.docker_config_file.empty()) return from_docker_config(auth.docker_config_file, host);
-  if (auth.username.empty()) return std::optional<Credentials>();
-  auto password = read_secret(auth.password_file, auth.password_env);
+  if (auth.basic.username.empty()) return std::optional<Credentials>();
+  auto password = read_secret(auth.basic.password_file, auth.basic.password_env);
   if (!password.ok()) return fail(ErrorCode::unauthorized, "auth: " + password.error().message);
-  return std::optional<Credentials>(Credentials{auth.username, *password});
+  return std::optional<Credentials>(Credentials{auth.basic.username, *password});
 }
 
 std::optional<Challenge> parse_challenge(const std::string& header) {

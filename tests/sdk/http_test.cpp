@@ -203,6 +203,13 @@ TEST(HttpClient, RedactUrl) {
   EXPECT_EQ(url_encode("app=a,b c/é"), "app%3Da%2Cb%20c%2F%C3%A9");
 }
 
+TEST(HttpClient, ScpLikeGitAddressesAsSshUrls) {
+  EXPECT_EQ(ssh_url_of_scp_like("git@github.com:acme/fleet.git"), "ssh://git@github.com/acme/fleet.git");
+  for (const char* not_scp : {"https://github.com/acme/fleet", "ssh://git@github.com/acme/fleet", "github.com:acme/fleet",
+                              "@github.com:acme", "/srv/git:fleet", "./a@b:c", "git@github.com"})
+    EXPECT_EQ(ssh_url_of_scp_like(not_scp), "") << not_scp;
+}
+
 // A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl.
 struct Pki {
   TempDir dir;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "driftless/toolkit/http.hpp"
+
 namespace driftless::renderers {
 
 std::string repository_key(const std::string& url) {
@@ -29,11 +31,7 @@ std::string repository_key(const std::string& url) {
 bool is_fetchable_git_url(const std::string& url) {
   for (const char* scheme : {"https://", "http://", "git://", "ssh://"})
     if (url.rfind(scheme, 0) == 0) return true;
-  // scp-like "git@github.com:org/repo": a user and a host before the ':', no scheme, not a path.
-  const auto colon = url.find(':');
-  const auto at = url.find('@');
-  return url.find("://") == std::string::npos && at != std::string::npos && colon != std::string::npos && at < colon &&
-         url.find('/') > colon && at > 0;
+  return !ssh_url_of_scp_like(url).empty();
 }
 
 }  // namespace driftless::renderers

@@ -1,6 +1,5 @@
 #include "target_namespace.hpp"
 
-#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -35,12 +34,8 @@ bool has_kustomize_annotations(const KubeObject& object) {
   for (const auto& [key, value] : annotations->as_object())
     for (const char* prefix : {"config.kubernetes.io/", "internal.config.kubernetes.io/", "kustomize.config.k8s.io/",
                                "config.k8s.io/"})
-      if (key.rfind(prefix, 0) == 0) return true;
+      if (key.starts_with(prefix)) return true;
   return false;
-}
-
-bool ends_with(const std::string& text, const std::string& tail) {
-  return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 }  // namespace
@@ -52,7 +47,7 @@ bool set_namespace_as_kustomize_would(std::vector<KubeObject>& objects, const st
   for (std::size_t i = 0; i < objects.size(); ++i) {
     const KubeObject& object = objects[i];
     if (!object.body.is_object() || object.api_version().empty() || object.kind().empty() || object.name().empty() ||
-        ends_with(object.kind(), "List") || has_kustomize_annotations(object) || namespace_reaches_other_fields(object))
+        object.kind().ends_with("List") || has_kustomize_annotations(object) || namespace_reaches_other_fields(object))
       return false;
     const auto namespaced = scopes.namespaced(object);
     if (namespaced == false && !plain_cluster_scoped(object)) return false;

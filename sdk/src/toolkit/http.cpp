@@ -102,6 +102,15 @@ std::string redact_url(std::string_view url) {
   return scheme + std::string(authority) + std::string(path);
 }
 
+std::string ssh_url_of_scp_like(std::string_view address) {
+  const auto at = address.find('@');
+  const auto colon = address.find(':');
+  if (address.find("://") != std::string_view::npos || at == 0 || at == std::string_view::npos || colon == std::string_view::npos ||
+      at > colon || address.find('/') < colon)
+    return "";
+  return "ssh://" + std::string(address.substr(0, colon)) + "/" + std::string(address.substr(colon + 1));
+}
+
 std::string url_encode(std::string_view text) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;

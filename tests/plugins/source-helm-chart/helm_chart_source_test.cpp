@@ -138,7 +138,7 @@ TEST(HelmChartSource, BadConfigIsRefusedNamingTheKey) {
       {config("https://charts.example.com", "../guestbook", "*"), "chart '../guestbook' is not a chart name"},
       {config("https://charts.example.com", "guestbook", "latest"), "version 'latest'"},
       {config("https://charts.example.com", "guestbook", "*", R"("auth": {"username": "bot"})"),
-       "auth: username needs one of passwordFile and passwordEnv"},
+       "auth: username needs passwordFile or passwordEnv"},
   };
   for (const auto& [json, expected] : cases) {
     SourceUnderTest source("helm-chart", json, state / "bad");

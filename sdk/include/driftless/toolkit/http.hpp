@@ -108,6 +108,10 @@ class HttpClient {
 /// `url` without user info and query string: safe to show in messages.
 std::string redact_url(std::string_view url);
 
+/// "ssh://git@host/org/repo" for an scp-like Git address "git@host:org/repo"
+/// (a user, '@', a host, ':', a path; no scheme); "" for anything else.
+std::string ssh_url_of_scp_like(std::string_view address);
+
 /// `text` with '%XX' escapes for everything but unreserved characters (RFC 3986),
 /// for query parameter values and path segments.
 std::string url_encode(std::string_view text);
