@@ -34,22 +34,42 @@ class DriftWatcher::Subscriber {
     return state_;
   }
 
-  void set_state(std::shared_ptr<const AppliedState> state) {
+  // `followed_at`: DriftWatcher::follows_ once this state is followed.
+  void set_state(std::shared_ptr<const AppliedState> state, std::uint64_t followed_at) {
     std::lock_guard lock(state_mutex_);
     state_ = std::move(state);
+    followed_at_ = followed_at;
   }
 
   // Checks `key` against the current state and reports drift. Holds call_mutex_
-  // so that end() waits for a report in progress.
-  void check(const std::string& key, const Value* live, const std::string& reason) {
+  // so that end() waits for a report in progress. A list sent before a sync
+  // published this state may show the object as it was before that sync's
+  // writes (`seen_at` older than the state): it is read again before it counts
+  // as drift, and skipped when that read gets no answer (the next reconcile
+  // checks it).
+  void check(const std::string& key, const Value* live, const std::string& reason, std::uint64_t seen_at,
+             DriftWatcher& watcher) {
     std::lock_guard lock(call_mutex_);
     if (ended_) return;
-    auto snapshot = state();
+    std::shared_ptr<const AppliedState> snapshot;
+    std::uint64_t followed_at = 0;
+    {
+      std::lock_guard state_lock(state_mutex_);
+      snapshot = state_;
+      followed_at = followed_at_;
+    }
     if (!snapshot) return;
     auto it = snapshot->objects.find(key);
     if (it == snapshot->objects.end()) return;
     const AppliedObject& object = it->second;
     if (live && still_in_sync(*live, object.desired->body, object.hash)) return;
+    std::optional<Value> now;
+    if (seen_at < followed_at) {
+      now = watcher.read_again(object.path);
+      if (!now) return;
+      live = now->is_null() ? nullptr : &*now;
+      if (live && still_in_sync(*live, object.desired->body, object.hash)) return;
+    }
     on_drift_(snapshot, object, live, object.entry.id() + reason);
   }
 
@@ -72,6 +92,7 @@ class DriftWatcher::Subscriber {
   const std::function<void()> on_answer_;
   mutable std::mutex state_mutex_;
   std::shared_ptr<const AppliedState> state_;
+  std::uint64_t followed_at_ = 0;
   std::mutex call_mutex_;
   bool ended_ = false;
 };
@@ -170,6 +191,7 @@ class DriftWatcher::Watch {
     std::set<std::string> seen;
     std::string continue_token;
     std::string resource_version;
+    const std::uint64_t listed_at = owner_.follows_.load();
     do {
       KubeClient& client = owner_.cluster_->client();
       HttpRequest r = client.request("GET", managed_list_path(collection_, continue_token, full_ ? kFullPageSize : kListPageSize));
@@ -198,12 +220,12 @@ class DriftWatcher::Watch {
           if (const Value* metadata = live.find("metadata")) {
             seen.insert(key_of(*metadata));
             if (full_) owner_.observed(key_of(*metadata), type_.kind, &live);
-            owner_.dispatch(key_of(*metadata), &live, " was changed");
+            owner_.dispatch(key_of(*metadata), &live, " was changed", listed_at);
           }
       const Value* next = list->at_path({"metadata", "continue"});
       continue_token = next && next->is_string() ? next->as_string() : "";
     } while (!continue_token.empty() && !stop_);
-    owner_.report_missing(*this, seen);
+    owner_.report_missing(*this, seen, listed_at);
     resource_version_ = resource_version;
     return !resource_version_.empty();
   }
@@ -324,7 +346,7 @@ void DriftWatcher::follow(const std::shared_ptr<Subscriber>& subscriber, std::sh
         if (auto it = by_object_.find(key); it != by_object_.end() && it->second == subscriber) by_object_.erase(it);
     if (state)
       for (const auto& [key, object] : state->objects) by_object_[key] = subscriber;
-    subscriber->set_state(state);
+    subscriber->set_state(state, ++follows_);
     rewatch(*subscriber, state.get());
   }
   reap();
@@ -337,7 +359,7 @@ void DriftWatcher::unsubscribe(const std::shared_ptr<Subscriber>& subscriber) {
   subscribers_.erase(subscriber);
 }
 
-void DriftWatcher::dispatch(const std::string& key, const Value* live, const std::string& reason) {
+void DriftWatcher::dispatch(const std::string& key, const Value* live, const std::string& reason, std::uint64_t seen_at) {
   std::shared_ptr<Subscriber> subscriber;
   {
     std::lock_guard lock(mutex_);
@@ -345,7 +367,17 @@ void DriftWatcher::dispatch(const std::string& key, const Value* live, const std
     if (it == by_object_.end()) return;
     subscriber = it->second;
   }
-  subscriber->check(key, live, reason);
+  subscriber->check(key, live, reason, seen_at, *this);
+}
+
+std::optional<Value> DriftWatcher::read_again(const std::string& path) {
+  auto response = cluster_->client().send(cluster_->client().request("GET", path));
+  if (!response.ok()) return std::nullopt;
+  if (response->status == 404) return Value();
+  if (response->status != 200) return std::nullopt;
+  auto live = parse_json(response->body);
+  if (!live.ok()) return std::nullopt;
+  return std::move(*live);
 }
 
 void DriftWatcher::answers_again() {
@@ -357,7 +389,7 @@ void DriftWatcher::answers_again() {
   for (const auto& subscriber : subscribers) subscriber->answered();
 }
 
-void DriftWatcher::report_missing(const Watch& watch, const std::set<std::string>& seen) {
+void DriftWatcher::report_missing(const Watch& watch, const std::set<std::string>& seen, std::uint64_t listed_at) {
   std::vector<std::pair<std::string, std::shared_ptr<Subscriber>>> missing;
   {
     const std::string prefix = watch.key_prefix();
@@ -367,7 +399,7 @@ void DriftWatcher::report_missing(const Watch& watch, const std::set<std::string
     for (auto it = observed_.lower_bound(prefix); it != observed_.end() && it->first.starts_with(prefix);)
       it = seen.count(it->first) ? std::next(it) : observed_.erase(it);
   }
-  for (const auto& [key, subscriber] : missing) subscriber->check(key, nullptr, " is missing");
+  for (const auto& [key, subscriber] : missing) subscriber->check(key, nullptr, " is missing", listed_at, *this);
 }
 
 std::unique_ptr<LiveStates::Interest> DriftWatcher::observe(const std::vector<std::string>& keys, OnObserved on_observed,

@@ -10,6 +10,8 @@
 
 #include <driftless/context.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -60,13 +62,18 @@ class DriftWatcher : public LiveStates {
   class Watch;
   friend class Watch;
 
-  // What a watch thread does with an object it saw, or learned was deleted (live == nullptr).
-  void dispatch(const std::string& key, const Value* live, const std::string& reason);
+  // What a watch thread does with an object it saw, or learned was deleted
+  // (live == nullptr). `seen_at`: follows_ when the request that saw it was
+  // sent; a subscriber that followed a newer state since reads the object again.
+  void dispatch(const std::string& key, const Value* live, const std::string& reason,
+                std::uint64_t seen_at = UINT64_MAX);
   // A watch got an answer from the cluster after it could not: tells every subscriber.
   void answers_again();
   // After a (re)list of `watch`: objects it should have shown but did not are
   // missing, and what it saw of them before is forgotten.
-  void report_missing(const Watch& watch, const std::set<std::string>& seen);
+  void report_missing(const Watch& watch, const std::set<std::string>& seen, std::uint64_t listed_at);
+  // The object at `path` as the cluster has it now (a null Value: gone); nullopt when it could not say.
+  std::optional<Value> read_again(const std::string& path);
   // A watch of whole objects saw `live` of `key`, an object of `kind` (nullptr:
   // deleted): remembered, and told to who observes it.
   void observed(const std::string& key, const std::string& kind, const Value* live);
@@ -90,6 +97,7 @@ class DriftWatcher : public LiveStates {
   void reap();
 
   std::shared_ptr<Cluster> cluster_;
+  std::atomic<std::uint64_t> follows_{0};  // counts follow() calls that changed a subscriber's state
   std::mutex mutex_;
   std::set<std::shared_ptr<Subscriber>> subscribers_;
   std::map<std::string, std::shared_ptr<Subscriber>> by_object_;  // InventoryEntry::key() -> who applied it

@@ -937,6 +937,61 @@ TEST_F(KubeSink, DaemonRetriesAtOnceWhenTheClusterAnswersAgain) {
   EXPECT_EQ(daemon.output().find(" is invalid"), std::string::npos) << daemon.output();
 }
 
+// A list the drift watch sent before a sync wrote can be answered after that
+// sync published its state (a slow API server, just restarted): it shows the
+// object as it was before the sync. That is not drift; the watch reads the
+// object again rather than healing (and logging) a change nobody made. Here
+// the proxy ends every ConfigMap watch at once (so the watch lists again and
+// again) and holds one list, answered before the sync's write, until a second
+// after that write.
+TEST_F(KubeSink, DaemonTakesNoListAnsweredBeforeItsOwnWriteForDrift) {
+  const std::string ns = unique("sk-stale");
+  create_namespace(ns);
+  using Reply = test::ApiServerProxy::Reply;
+  const std::string object_path = "/api/v1/namespaces/" + ns + "/configmaps/settings";
+  std::atomic<bool> armed{false}, written{false};
+  std::atomic<int> held{0}, read_again{0};
+  // The drift watch's list (the sync lists the pipeline's namespace only).
+  const auto is_watch_list = [](const std::string& target) {
+    return target.starts_with("/api/v1/configmaps?") && target.find("watch=") == std::string::npos;
+  };
+  test::ApiServerProxy proxy(
+      env(),
+      [&](const std::string& method, const std::string& target) -> std::optional<Reply> {
+        if (method == "GET" && target.starts_with(object_path) && target.find('?') == std::string::npos) ++read_again;
+        if (method != "GET" || target.find("/configmaps?") == std::string::npos || target.find("watch=1") == std::string::npos)
+          return std::nullopt;
+        std::this_thread::sleep_for(200ms);
+        return Reply{410, "application/json", test::status_body(410, "Expired", "too old resource version"), {}};
+      },
+      [&](const std::string& method, const std::string& target, Reply& reply) {
+        if (armed && method == "PATCH" && target.starts_with(object_path + "?") && target.find("dryRun") == std::string::npos &&
+            reply.status / 100 == 2)
+          written = true;
+        if (method != "GET" || !is_watch_list(target) || !armed || written || held > 0) return;
+        ++held;  // answered before the write: hold it until the sync has published
+        ASSERT_TRUE(test::eventually([&] { return written.load(); }, 30s));
+        std::this_thread::sleep_for(1s);
+      });
+  test::TempDir dir;
+  Fleet fleet(unique("stale"), ns, "", proxy.kubeconfig(dir.path()).string());
+  fleet.write("settings.yaml", config_map("settings", "v1"));
+  fleet.poll_every_second();
+  test::BackgroundProcess daemon(test::BackgroundProcess::driftless_argv(fleet.args("run")));
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find(" reconciled ") != std::string::npos; }, 60s)) << daemon.output();
+  ASSERT_TRUE(test::eventually([&] { return daemon.output().find("drift watch expired (410 Gone)") != std::string::npos; }, 30s))
+      << daemon.output();
+
+  armed = true;
+  fleet.write("settings.yaml", config_map("settings", "v2"));
+  EXPECT_TRUE(test::eventually([&] { return field("configmap", ns, "settings", ".data.value") == "v2"; }, 60s))
+      << daemon.output();
+  ASSERT_EQ(held, 1);
+  EXPECT_TRUE(test::eventually([&] { return read_again.load() > 0; }, 30s)) << "the object was not read again";
+  EXPECT_EQ(daemon.output().find("drift detected"), std::string::npos) << daemon.output();
+  EXPECT_EQ(daemon.output().find("drift healed"), std::string::npos) << daemon.output();
+}
+
 TEST_F(KubeSink, DriftReportOnlyLogs) {
   auto [ns, fleet] = scenario("report", "      drift: report\n");
   fleet.write("settings.yaml", config_map("settings", "v1"));
