@@ -62,6 +62,8 @@ std::string config_map(const std::string& name, const std::string& annotations =
 }
 
 // One pipeline applying folder app/ of a path source into a fresh namespace.
+// A hook Job runs in seconds; the wait is long because the job controller of a
+// loaded machine (CI, two tests at once) has been seen to take a minute.
 class HookFleet {
  public:
   /// `renderers` may name the namespace as NAMESPACE.
@@ -74,7 +76,7 @@ class HookFleet {
                      "apiVersion: driftless.dev/v1alpha1\nkind: Config\nsources:\n  - name: repo\n    type: path\n"
                      "    path: repo\npipelines:\n  - name: " + pipeline_ + "\n    source: repo\n    path: app\n"
                      "    renderers: " + renderers + "\n    sink:\n      type: kube\n      kubeconfig: " +
-                         env()["KUBECONFIG"] + "\n      namespace: " + ns_ + "\n      healthTimeout: 60s\n");
+                         env()["KUBECONFIG"] + "\n      namespace: " + ns_ + "\n      healthTimeout: 180s\n");
   }
   void write(const std::string& file, const std::string& content) { test::write_file(dir_ / "repo/app" / file, content); }
   void remove(const std::string& file) { std::filesystem::remove(dir_ / "repo/app" / file); }
