@@ -1,9 +1,7 @@
-// An Argo CD ApplicationSet as the Applications it generates: the list and
-// git (directories, files) generators over the pipeline's own repository,
-// their parameters laid into spec.template as Argo CD's fasttemplate
-// ({{path.basename}}) or Go template mode ({{.path.basename}}) does for
-// plain parameter references. Each generated Application is then read like
-// one written in the repository.
+// An Argo CD ApplicationSet as the Applications it generates: the parameter
+// sets of its generators (argocd_generators.hpp) laid into spec.template
+// (argocd_parameters.hpp). Each generated Application is then read like one
+// written in the repository.
 #pragma once
 
 #include <vector>

@@ -639,6 +639,124 @@ TEST(ArgocdRenderer, ListAndGitFilesGeneratorsFillTheTemplate) {
   EXPECT_EQ(declared(files, "dev-dev").path, "guestbook");
 }
 
+// The names of the pipelines a render declared, sorted.
+std::vector<std::string> names(const Rendered& r) {
+  std::vector<std::string> out;
+  for (const auto& p : r.result.pipelines) out.push_back(p.name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Argo CD's matrix example: every folder of addons/ for every cluster of a list.
+TEST(ArgocdRenderer, AMatrixGeneratorMakesEveryPairOfItsTwoGeneratorsSets) {
+  TempDir repo;
+  write_file(repo / "addons/argo-workflows/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: workflows}\n");
+  write_file(repo / "addons/prometheus/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: prometheus}\n");
+  for (const bool go : {false, true}) {
+    const std::string ref = go ? "." : "";
+    auto r = render_set(repo, std::string(go ? "  goTemplate: true\n" : "") + "  generators:\n  - matrix:\n      generators:\n"
+                                  "      - git:\n          repoURL: " + kRepo + "\n          revision: HEAD\n"
+                                  "          directories: [{path: 'addons/*'}]\n"
+                                  "      - list:\n          elements: [{cluster: dev, url: 'https://kubernetes.default.svc'}, "
+                                  "{cluster: prod, url: 'https://kubernetes.default.svc'}]\n" +
+                                  app_template("{{" + ref + "path.basename}}-{{" + ref + "cluster}}", go ? "{{.path.path}}" : "{{path}}",
+                                               "{{" + ref + "cluster}}"));
+    EXPECT_EQ(names(r), (std::vector<std::string>{"argo-workflows-dev", "argo-workflows-prod", "prometheus-dev", "prometheus-prod"}))
+        << r.diagnostics();
+    if (r.result.pipelines.size() != 4u) continue;
+    EXPECT_EQ(declared(r, "prometheus-prod").path, "addons/prometheus");
+    EXPECT_EQ(json(declared(r, "prometheus-prod").sink), "prune: true\ndrift: heal\nnamespace: prod\n");
+  }
+}
+
+// The second generator of a matrix names the first's parameters: each
+// environment's config file, as Argo CD's matrix docs show it.
+TEST(ArgocdRenderer, AMatrixsSecondGeneratorIsFilledFromTheFirstsParameters) {
+  TempDir repo;
+  write_file(repo / "guestbook/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: guestbook-ui}\n");
+  write_file(repo / "envs/dev/config.json", R"({"namespace": "gb-dev", "replicas": 1})");
+  write_file(repo / "envs/prod/config.json", R"({"namespace": "gb-prod", "replicas": 3})");
+  write_file(repo / "envs/prod/other.json", R"({"namespace": "never"})");
+  auto r = render_set(repo, std::string("  goTemplate: true\n  generators:\n  - matrix:\n      generators:\n"
+                                        "      - list: {elements: [{env: dev}, {env: prod}]}\n"
+                                        "      - git:\n          repoURL: ") + kRepo +
+                                "\n          revision: HEAD\n          files: [{path: 'envs/{{.env}}/config.json'}]\n" +
+                                app_template("guestbook-{{.env}}", "guestbook", "{{.namespace}}"));
+  ASSERT_EQ(names(r), (std::vector<std::string>{"guestbook-dev", "guestbook-prod"})) << r.diagnostics();
+  EXPECT_EQ(json(declared(r, "guestbook-prod").sink), "prune: true\ndrift: heal\nnamespace: gb-prod\n");
+}
+
+// A merge generator: clusters of a base list, some overridden by a second
+// list paired by the `cluster` parameter; a set of no pair is left out of the
+// second and kept as it is in the base.
+TEST(ArgocdRenderer, AMergeGeneratorOverlaysTheSetsThatShareItsMergeKeys) {
+  TempDir repo;
+  write_file(repo / "guestbook/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: guestbook-ui}\n");
+  auto r = render_set(repo, "  generators:\n  - merge:\n      mergeKeys: [cluster]\n      generators:\n"
+                            "      - list: {elements: [{cluster: dev, ns: default}, {cluster: staging, ns: default}, "
+                            "{cluster: prod, ns: default}]}\n"
+                            "      - list: {elements: [{cluster: prod, ns: production}, {cluster: elsewhere, ns: x}]}\n" +
+                                app_template("guestbook-{{cluster}}", "guestbook", "{{ns}}"));
+  ASSERT_EQ(names(r), (std::vector<std::string>{"guestbook-dev", "guestbook-prod", "guestbook-staging"})) << r.diagnostics();
+  EXPECT_EQ(json(declared(r, "guestbook-prod").sink), "prune: true\ndrift: heal\nnamespace: production\n");
+  EXPECT_EQ(json(declared(r, "guestbook-dev").sink), "prune: true\ndrift: heal\nnamespace: default\n");
+}
+
+// A selector keeps the sets whose parameters match; a generator's own template
+// overrides spec.template field by field.
+TEST(ArgocdRenderer, AGeneratorsSelectorFiltersItsSetsAndItsTemplateOverridesTheSpecs) {
+  TempDir repo;
+  write_file(repo / "guestbook/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: guestbook-ui}\n");
+  write_file(repo / "canary/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: canary}\n");
+  auto r = render_set(repo, "  generators:\n"
+                            "  - list:\n      elements: [{name: a, tier: web}, {name: b, tier: batch}, {name: c, tier: web, skip: 'yes'}]\n"
+                            "    selector:\n      matchLabels: {tier: web}\n"
+                            "      matchExpressions: [{key: skip, operator: DoesNotExist}]\n"
+                            "  - list:\n      elements: [{name: d, tier: web}]\n"
+                            "      template:\n        spec:\n          source: {path: canary}\n" +
+                                app_template("{{name}}", "guestbook", "{{tier}}"));
+  ASSERT_EQ(names(r), (std::vector<std::string>{"a", "d"})) << r.diagnostics();
+  EXPECT_EQ(declared(r, "a").path, "guestbook");
+  EXPECT_EQ(declared(r, "d").path, "canary") << "the list's template overrides spec.template.spec.source.path only";
+  EXPECT_EQ(json(declared(r, "d").sink), "prune: true\ndrift: heal\nnamespace: web\n");
+}
+
+TEST(ArgocdRenderer, WhatAMatrixOrMergeCannotCombineIsAnErrorNamingIt) {
+  const std::string one = "      - list: {elements: [{name: a}]}\n";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"  - matrix:\n      generators:\n" + one,
+       "spec.generators[0].matrix.generators: has 1 generators; it combines at least 2"},
+      {"  - matrix:\n      generators:\n" + one + one + one,
+       "spec.generators[0].matrix.generators: has 3 generators; a matrix combines two"},
+      {"  - matrix:\n      generators:\n" + one + "      - list: {elements: [{name: b}]}\n",
+       "spec.generators[0].matrix: parameter 'name' is 'a' in the first generator and 'b' in the second"},
+      {"  - merge:\n      generators:\n" + one + one, "spec.generators[0].merge.mergeKeys: is required"},
+      {"  - merge:\n      mergeKeys: [name]\n      generators:\n      - list: {elements: [{name: a}, {name: a}]}\n" + one,
+       "spec.generators[0].merge.generators[0]: makes two parameter sets with the merge keys {\"name\":\"a\"}"},
+      {"  - list: {elements: [{name: a}]}\n    selector: {matchExpressions: [{key: name, operator: In}]}\n",
+       "spec.generators[0].selector.matchExpressions: 'name': In needs values"},
+      {"  - matrix:\n      generators:\n      - matrix:\n          generators:\n          - matrix: {generators: []}\n"
+       "          - list: {elements: [{name: a}]}\n" + one,
+       "spec.generators[0].matrix.generators[0].matrix.generators[0].matrix: nests matrix and merge generators more than 2 deep"},
+      {"  - list: {elements: [{name: a}]}\n    git: {}\n", "spec.generators[0]: names two generators ('list' and 'git')"},
+  };
+  for (const auto& [generators, expected] : cases) {
+    TempDir repo;
+    write_file(repo / "guestbook/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: guestbook-ui}\n");
+    auto r = render_set(repo, "  generators:\n" + generators + app_template("x", "guestbook", "a"));
+    EXPECT_TRUE(r.result.pipelines.empty()) << generators;
+    EXPECT_NE(r.diagnostics().find("apps/set.yaml:1: error: " + expected), std::string::npos) << generators << "\n"
+                                                                                             << r.diagnostics();
+  }
+  TempDir repo;
+  write_file(repo / "guestbook/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: guestbook-ui}\n");
+  auto r = render_set(repo, "  generators:\n  - matrix:\n      generators:\n      - list: {elements: [{name: a}], template: {metadata: {name: y}}}\n"
+                            "      - list: {elements: [{env: dev}]}\n" + app_template("{{name}}-{{env}}", "guestbook", "a"));
+  EXPECT_EQ(names(r), (std::vector<std::string>{"a-dev"})) << r.diagnostics();
+  EXPECT_NE(r.diagnostics().find("warning: spec.generators[0].matrix.generators[0].list.template: is ignored"), std::string::npos)
+      << r.diagnostics();
+}
+
 TEST(ArgocdRenderer, WhatAnApplicationSetAsksThatDriftlessDoesNotDoIsAnErrorNamingIt) {
   const std::vector<std::pair<std::string, std::string>> cases{
       {"  generators:\n  - clusters: {}\n" + app_template("a", "guestbook", "a"),
