@@ -95,19 +95,25 @@ std::optional<std::string> folder(ObjectFields& fields, const std::string& field
 // The kubeconfig context of spec.destination ("" = the parent's cluster).
 // Argo CD names its clusters in Secrets; driftless never reads them, so a
 // destination.name is a context of the parent sink's own kubeconfig, one the
-// operator offers in its declaredContexts.
-std::string destination_context(ObjectFields& fields, const Value* destination) {
+// operator offers in its declaredContexts, and a destination.server one of
+// the argocd stage's `clusters` lists.
+std::string destination_context(ObjectFields& fields, const Value* destination, const std::vector<ArgocdCluster>& clusters) {
   fields.warn_unknown(destination, "spec.destination", {"server", "name", "namespace"}, kArgocdDocs);
   const std::string server = fields.string_at(destination, "server", "spec.destination.server");
-  const std::string name = fields.string_at(destination, "name", "spec.destination.name");
-  if (!server.empty() && !name.empty()) {
+  std::string name = fields.string_at(destination, "name", "spec.destination.name");
+  const bool in_cluster = server == "https://kubernetes.default.svc" || server == "https://kubernetes.default.svc/";
+  if (!server.empty() && name.empty() && !in_cluster)
+    for (const auto& cluster : clusters)
+      if (cluster.server == server) name = cluster.name;
+  if (!server.empty() && !fields.string_at(destination, "name", "spec.destination.name").empty()) {
     fields.error("spec.destination", "names both a server and a cluster name; name one (as Argo CD requires)");
   } else if (server.empty() && name.empty()) {
     fields.error("spec.destination", "names no cluster (server or name)");
-  } else if (name.empty() && server != "https://kubernetes.default.svc" && server != "https://kubernetes.default.svc/") {
+  } else if (name.empty() && !in_cluster) {
     fields.error("spec.destination.server", "'" + server + "' is not the pipeline's own cluster "
-                 "(https://kubernetes.default.svc); name another cluster with destination.name, a context of the "
-                 "pipeline's kubeconfig that its kube sink lists in declaredContexts (" + kArgocdDocs + ")");
+                 "(https://kubernetes.default.svc) nor the server of a cluster the argocd stage's `clusters` lists; name "
+                 "another cluster with destination.name, a context of the pipeline's kubeconfig that its kube sink lists "
+                 "in declaredContexts, or list it in `clusters` (" + kArgocdDocs + ")");
   } else if (!name.empty() && name != "in-cluster") {
     fields.info("spec.destination.name", "'" + name + "': the Application applies to the context '" + name + "' of its "
                 "parent's kubeconfig, which the kube sink must list in declaredContexts");
@@ -196,6 +202,7 @@ std::vector<PluginUse> chain(ObjectFields& fields, const ToolSource& tool, bool 
   Object nested;
   if (settings.child_renderers.is_object() && !settings.child_renderers.as_object().empty())
     nested.set("childStageKeys", settings.child_renderers);
+  if (!settings.clusters.list.empty()) nested.set("clusters", settings.clusters.given);
   std::vector<PluginUse> out;
   const Artifact* files = tool.files;
   if (helm || chart || (!kustomize && !directory && files && is_chart(*files, tool.path))) {
@@ -319,10 +326,11 @@ struct Shared {
   long wave = 0;
 };
 
-std::optional<Shared> shared_keys(ObjectFields& fields, const KubeObject& application, const Value& spec) {
+std::optional<Shared> shared_keys(ObjectFields& fields, const KubeObject& application, const Value& spec,
+                                  const std::vector<ArgocdCluster>& clusters) {
   Shared shared;
   const Value* destination = spec.find("destination");
-  const std::string context = destination_context(fields, destination);
+  const std::string context = destination_context(fields, destination, clusters);
   shared.destination_namespace = fields.string_at(destination, "namespace", "spec.destination.namespace");
   Object sink = sink_keys(fields, spec.find("syncPolicy"));
   if (!shared.destination_namespace.empty()) sink.set("namespace", shared.destination_namespace);
@@ -379,7 +387,7 @@ std::vector<ApplicationPipeline> read_application(const KubeObject& application,
     fields.warn("spec.project", "'" + project + "' is not enforced: the Application gets what its parent pipeline may do (" +
                                     std::string(kArgocdDocs) + ")");
   const auto refs = ref_sources(fields, sources);
-  const auto shared = shared_keys(fields, application, *spec);
+  const auto shared = shared_keys(fields, application, *spec, settings.clusters.list);
   if (!shared || fields.failed()) return {};
   const auto rendered = std::count_if(sources.begin(), sources.end(), [](const SourceSpec& s) { return s.rendered; });
   std::vector<ApplicationPipeline> pipelines;

@@ -11,7 +11,8 @@ constexpr std::size_t kMaxGenerated = 1000;  // Applications one ApplicationSet 
 
 }  // namespace
 
-std::vector<KubeObject> generate_applications(const KubeObject& set, const Artifact& artifact, std::vector<Diagnostic>& out) {
+std::vector<KubeObject> generate_applications(const KubeObject& set, const Artifact& artifact,
+                                              const std::vector<ArgocdCluster>& clusters, std::vector<Diagnostic>& out) {
   ObjectFields fields(set, out);
   const Value* spec = fields.object_at(&set.body, "spec", "spec");
   const Value* templ = fields.object_at(spec, "template", "spec.template");
@@ -25,7 +26,7 @@ std::vector<KubeObject> generate_applications(const KubeObject& set, const Artif
     fields.info("spec.syncPolicy", "driftless leaves the objects of a removed Application in place, as preserveResourcesOnDeletion does");
   const bool go = fields.bool_at(spec, "goTemplate", "spec.goTemplate");
   if (fields.failed()) return {};
-  Generators generators(fields, artifact, go);
+  Generators generators(fields, artifact, clusters, go);
   std::vector<Parameters> elements;
   const Array& listed = fields.array_at(spec, "generators", "spec.generators");
   for (std::size_t i = 0; i < listed.size(); ++i)

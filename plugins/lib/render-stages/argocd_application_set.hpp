@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "argocd_stage.hpp"
 #include "driftless/artifact.hpp"
 #include "driftless/diagnostic.hpp"
 #include "driftless/object.hpp"
@@ -14,7 +15,8 @@ namespace driftless::renderers {
 
 /// The Applications `set` generates (empty after an error, reported in
 /// `out` against the ApplicationSet). `artifact` is the parent's snapshot,
-/// which the git generator reads.
-std::vector<KubeObject> generate_applications(const KubeObject& set, const Artifact& artifact, std::vector<Diagnostic>& out);
+/// which the git generator reads; `clusters`, what the clusters generator lists.
+std::vector<KubeObject> generate_applications(const KubeObject& set, const Artifact& artifact,
+                                              const std::vector<ArgocdCluster>& clusters, std::vector<Diagnostic>& out);
 
 }  // namespace driftless::renderers

@@ -22,14 +22,46 @@ constexpr std::size_t kMaxSets = 1000;       // parameter sets one generator may
 constexpr std::uintmax_t kMaxParameterFile = 1 << 20;
 constexpr int kMaxDepth = 2;  // a matrix or merge inside a matrix or merge, as deep as Argo CD goes
 
-// Argo CD's basenameNormalized: lower case, anything but [a-z0-9-.] becomes '-'.
+constexpr const char* kInClusterServer = "https://kubernetes.default.svc";
+
+// Argo CD's SanitizeName (basenameNormalized, nameNormalized): lower case,
+// anything but [a-z0-9-.] becomes '-', at most 253 characters, no '-' or '.'
+// at either end.
 std::string normalized(const std::string& name) {
   std::string out;
   for (char c : name) {
     const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out += (std::isalnum(static_cast<unsigned char>(lower)) || lower == '-' || lower == '.') ? lower : '-';
   }
-  return out;
+  out.resize(std::min<std::size_t>(out.size(), 253));
+  const auto first = out.find_first_not_of("-.");
+  return first == std::string::npos ? "" : out.substr(first, out.find_last_not_of("-.") - first + 1);
+}
+
+// The parameters of one cluster, as Argo CD's clusters generator makes them.
+Parameters cluster_parameters(const ArgocdCluster& cluster) {
+  Parameters parameters;
+  Object& nested = parameters.nested.as_object();
+  for (const auto& [name, value] : {std::pair<std::string, std::string>{"name", cluster.name},
+                                    {"nameNormalized", normalized(cluster.name)},
+                                    {"server", cluster.server},
+                                    {"project", cluster.project}}) {
+    nested.set(name, value);
+    parameters.flat[name] = value;
+  }
+  Object metadata;
+  for (const auto& [part, entries] : {std::pair<std::string, const std::map<std::string, std::string>*>{"labels", &cluster.labels},
+                                      {"annotations", &cluster.annotations}}) {
+    if (entries->empty()) continue;
+    Object map;
+    for (const auto& [key, value] : *entries) {
+      map.set(key, value);
+      parameters.flat["metadata." + part + "." + key] = value;
+    }
+    metadata.set(part, Value(std::move(map)));
+  }
+  nested.set("metadata", Value(std::move(metadata)));
+  return parameters;
 }
 
 // The git generators' path parameters of `folder` (and `file`, for the files
@@ -120,6 +152,37 @@ struct Requirement {
   }
 };
 
+// The requirements of a Kubernetes label selector (matchLabels, matchExpressions)
+// named `at`; nullopt after an error, reported to `fields`.
+std::optional<std::vector<Requirement>> requirements_of(ObjectFields& fields, const Value& selector, const std::string& at) {
+  fields.warn_unknown(&selector, at, {"matchLabels", "matchExpressions"}, kArgocdDocs);
+  std::vector<Requirement> requirements;
+  if (const Value* labels = fields.object_at(&selector, "matchLabels", at + ".matchLabels"))
+    for (const auto& [key, value] : labels->as_object()) requirements.push_back({key, "In", {text_of(value)}});
+  bool ok = true;
+  for (const auto& expression : fields.array_at(&selector, "matchExpressions", at + ".matchExpressions")) {
+    const std::string field = at + ".matchExpressions";
+    Requirement requirement{fields.string_at(&expression, "key", field + "[].key"),
+                            fields.string_at(&expression, "operator", field + "[].operator"), {}};
+    for (const auto& value : fields.array_at(&expression, "values", field + "[].values")) requirement.values.insert(text_of(value));
+    const bool takes_values = requirement.op == "In" || requirement.op == "NotIn";
+    if (requirement.key.empty() || (!takes_values && requirement.op != "Exists" && requirement.op != "DoesNotExist")) {
+      fields.error(field, "each needs a key and an operator of In, NotIn, Exists and DoesNotExist");
+      ok = false;
+    } else if (takes_values == requirement.values.empty()) {
+      fields.error(field, "'" + requirement.key + "': " + requirement.op + (takes_values ? " needs values" : " takes no values"));
+      ok = false;
+    }
+    requirements.push_back(std::move(requirement));
+  }
+  if (!ok) return std::nullopt;
+  return requirements;
+}
+
+bool all_match(const std::vector<Requirement>& requirements, const std::map<std::string, std::string>& labels) {
+  return std::all_of(requirements.begin(), requirements.end(), [&](const Requirement& r) { return r.matches(labels); });
+}
+
 }  // namespace
 
 std::vector<Parameters> Generators::run(const Value& generator, const std::string& at, int depth) {
@@ -148,6 +211,8 @@ std::vector<Parameters> Generators::run(const Value& generator, const std::strin
     out = list(*spec, here);
   } else if (type == "git") {
     out = git(*spec, here);
+  } else if (type == "clusters") {
+    out = clusters(*spec, here);
   } else if (type == "matrix" || type == "merge") {
     if (depth >= kMaxDepth) {
       fields_.error(here, "nests matrix and merge generators more than " + std::to_string(kMaxDepth) + " deep");
@@ -155,7 +220,7 @@ std::vector<Parameters> Generators::run(const Value& generator, const std::strin
     }
     out = type == "matrix" ? matrix(*spec, here, depth) : merge(*spec, here, depth);
   } else {
-    fields_.error(at, "the " + type + " generator is not supported yet; list, git, matrix and merge are (" +
+    fields_.error(at, "the " + type + " generator is not supported yet; list, git, clusters, matrix and merge are (" +
                           std::string(kArgocdDocs) + ")");
     return {};
   }
@@ -233,16 +298,42 @@ std::vector<Parameters> Generators::git(const Value& spec, const std::string& at
       out.push_back(std::move(parameters));
     }
   }
-  // values: more parameters (values.<key>), each a template over the others.
+  add_values(spec, at, out);
+  return out;
+}
+
+// Argo CD's cluster list is the config's (it never reads Argo CD's Secrets):
+// the clusters whose labels match `selector`, and in-cluster when there is no
+// selector and the list does not name it, as Argo CD adds its local cluster.
+std::vector<Parameters> Generators::clusters(const Value& spec, const std::string& at) {
+  fields_.warn_unknown(&spec, at, {"selector", "values", "template", "flatList"}, kArgocdDocs);
+  if (fields_.bool_at(&spec, "flatList", at + ".flatList")) fields_.error(at + ".flatList", "is not supported yet");
+  std::vector<Requirement> wanted;
+  if (const Value* selector = spec.find("selector")) {
+    auto parsed = requirements_of(fields_, *selector, at + ".selector");
+    if (parsed) wanted = std::move(*parsed);
+  }
+  if (fields_.failed()) return {};
+  std::vector<Parameters> out;
+  bool in_cluster_listed = false;
+  for (const auto& cluster : clusters_) {
+    in_cluster_listed = in_cluster_listed || cluster.name == "in-cluster" || cluster.server == kInClusterServer;
+    if (all_match(wanted, cluster.labels)) out.push_back(cluster_parameters(cluster));
+  }
+  if (wanted.empty() && !in_cluster_listed) out.push_back(cluster_parameters({"in-cluster", kInClusterServer, "", {}, {}}));
+  add_values(spec, at, out);
+  return out;
+}
+
+void Generators::add_values(const Value& spec, const std::string& at, std::vector<Parameters>& sets) {
   const Value* values = fields_.object_at(&spec, "values", at + ".values");
-  for (auto& parameters : out) {
-    if (!values) break;
+  if (!values) return;
+  for (auto& parameters : sets) {
     Value filled = *values;
-    if (!substitute_all(fields_, at + ".values", go_, true, parameters, filled)) return {};
+    if (!substitute_all(fields_, at + ".values", go_, true, parameters, filled)) return;
     for (const auto& [key, value] : filled.as_object()) parameters.flat["values." + key] = text_of(value);
     parameters.nested.as_object().set("values", std::move(filled));
   }
-  return out;
 }
 
 // A file of the files generator: one mapping of parameters, or a list of them.
@@ -367,31 +458,13 @@ std::vector<Parameters> Generators::merge(const Value& spec, const std::string& 
 // The sets a Kubernetes label selector (matchLabels, matchExpressions) keeps,
 // matched against the parameters by their flat names.
 std::vector<Parameters> Generators::select(std::vector<Parameters> all, const Value& selector, const std::string& at) {
-  fields_.warn_unknown(&selector, at, {"matchLabels", "matchExpressions"}, kArgocdDocs);
-  std::vector<Requirement> requirements;
-  if (const Value* labels = fields_.object_at(&selector, "matchLabels", at + ".matchLabels"))
-    for (const auto& [key, value] : labels->as_object()) requirements.push_back({key, "In", {text_of(value)}});
-  for (const auto& expression : fields_.array_at(&selector, "matchExpressions", at + ".matchExpressions")) {
-    const std::string field = at + ".matchExpressions";
-    Requirement requirement{fields_.string_at(&expression, "key", field + "[].key"),
-                            fields_.string_at(&expression, "operator", field + "[].operator"), {}};
-    for (const auto& value : fields_.array_at(&expression, "values", field + "[].values")) requirement.values.insert(text_of(value));
-    const bool takes_values = requirement.op == "In" || requirement.op == "NotIn";
-    if (requirement.key.empty() || (!takes_values && requirement.op != "Exists" && requirement.op != "DoesNotExist"))
-      fields_.error(field, "each needs a key and an operator of In, NotIn, Exists and DoesNotExist");
-    else if (takes_values == requirement.values.empty())
-      fields_.error(field, "'" + requirement.key + "': " + requirement.op +
-                               (takes_values ? " needs values" : " takes no values"));
-    requirements.push_back(std::move(requirement));
-  }
-  if (fields_.failed()) return {};
+  const auto requirements = requirements_of(fields_, selector, at);
+  if (!requirements) return {};
   std::vector<Parameters> kept;
   for (auto& parameters : all) {
     std::map<std::string, std::string> view;
     if (go_) flatten_for_selector(parameters.nested, "", view);
-    const auto& names = go_ ? view : parameters.flat;
-    if (std::all_of(requirements.begin(), requirements.end(), [&](const Requirement& r) { return r.matches(names); }))
-      kept.push_back(std::move(parameters));
+    if (all_match(*requirements, go_ ? view : parameters.flat)) kept.push_back(std::move(parameters));
   }
   return kept;
 }

@@ -1,6 +1,7 @@
 #include "argocd_stage.hpp"
 
 #include <map>
+#include <set>
 
 #include "argocd_application.hpp"
 #include "argocd_application_set.hpp"
@@ -15,6 +16,41 @@ Result<Value> renderer_blocks(const std::string& key, const Value& given) {
   for (const auto& [type, block] : blocks ? given.as_object() : Object{}) blocks = blocks && block.is_object();
   if (!blocks) return fail(ErrorCode::invalid_input, key + " must map renderer types to config blocks ({helm: {helmPath: ...}})");
   return given;
+}
+
+// The `clusters` key: a list of {name, server, project, labels, annotations}.
+Result<ArgocdClusters> cluster_list(const std::string& key, const Value& given) {
+  ArgocdClusters out{given, {}};
+  if (given.is_null()) return out;
+  const auto invalid = [&](const std::string& why) {
+    return fail(ErrorCode::invalid_input, key + ": " + why + " (each cluster is {name, server, project, labels, annotations})");
+  };
+  if (!given.is_array()) return invalid("must be a list of clusters");
+  std::set<std::string> names, servers;
+  for (const auto& entry : given.as_array()) {
+    if (!entry.is_object()) return invalid("each cluster must be a mapping");
+    ArgocdCluster cluster;
+    for (const auto& [field, value] : entry.as_object()) {
+      if (field == "name" || field == "server" || field == "project") {
+        if (!value.is_string()) return invalid(field + " must be a string");
+        (field == "name" ? cluster.name : field == "server" ? cluster.server : cluster.project) = value.as_string();
+      } else if (field == "labels" || field == "annotations") {
+        if (!value.is_object()) return invalid(field + " must map names to strings");
+        for (const auto& [name, text] : value.as_object()) {
+          if (!text.is_string()) return invalid(field + "." + name + " must be a string");
+          (field == "labels" ? cluster.labels : cluster.annotations)[name] = text.as_string();
+        }
+      } else {
+        return invalid("unknown field '" + field + "'");
+      }
+    }
+    if (cluster.name.empty()) return invalid("each cluster needs a name, a context of the kube sink's declaredContexts");
+    if (!names.insert(cluster.name).second) return invalid("'" + cluster.name + "' is listed twice");
+    if (!cluster.server.empty() && !servers.insert(cluster.server).second)
+      return invalid("the server '" + cluster.server + "' is listed twice");
+    out.list.push_back(std::move(cluster));
+  }
+  return out;
 }
 
 // Applications of a higher wave wait for those of the nearest lower one (and
@@ -36,7 +72,14 @@ const SettingsSchema<ArgocdSettings>& argocd_schema() {
                 "Keys laid under each renderer stage of the pipelines Applications declare, by renderer type "
                 "({helm: {helmPath: /opt/helm}}); nested Applications get them too.")
           .default_to(Object{}),
-      &ArgocdSettings::child_renderers, renderer_blocks);
+      &ArgocdSettings::child_renderers, renderer_blocks)
+      .key(ConfigKey("clusters", ConfigType::any,
+                     "Argo CD's cluster list, which driftless does not read from Argo CD's Secrets: "
+                     "[{name, server, project, labels, annotations}]. The clusters generator lists them (and in-cluster), "
+                     "and a destination.server of one of them means its name. Each name must be a context the kube "
+                     "sink offers in declaredContexts; nested Applications get them too.")
+               .default_to(Array{}),
+           &ArgocdSettings::clusters, cluster_list);
   return schema;
 }
 
@@ -53,7 +96,7 @@ void read_argocd_objects(const Artifact& artifact, const ArgocdSettings& setting
     if (kind == "Application") {
       for (auto& read : read_application(object, artifact, settings, out.diagnostics)) applications.push_back(std::move(read));
     } else if (kind == "ApplicationSet") {
-      for (const auto& generated : generate_applications(object, artifact, out.diagnostics))
+      for (const auto& generated : generate_applications(object, artifact, settings.clusters.list, out.diagnostics))
         for (auto& read : read_application(generated, artifact, settings, out.diagnostics)) applications.push_back(std::move(read));
     } else if (object.name() == "default") {
       fields.warn("", "not applied: driftless has no projects, and the default project restricts nothing "

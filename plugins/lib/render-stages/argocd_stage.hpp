@@ -5,15 +5,36 @@
 // and auto plugins; docs/migrating-from-argocd.md says what is read.
 #pragma once
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "driftless/plugin.hpp"
 #include "driftless/toolkit/settings.hpp"
 
 namespace driftless::renderers {
 
+/// One cluster of Argo CD's cluster list, as the config describes it:
+/// driftless never reads Argo CD's cluster Secrets.
+struct ArgocdCluster {
+  std::string name;    ///< a context of the kube sink's kubeconfig (declaredContexts), or in-cluster
+  std::string server;  ///< the URL Argo CD knew it by ("": not given)
+  std::string project;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+};
+
+struct ArgocdClusters {
+  Value given;  ///< as configured, passed on to nested stages
+  std::vector<ArgocdCluster> list;
+};
+
 struct ArgocdSettings {
   /// Renderer type -> keys laid under the stage of that type of every
   /// declared pipeline ({helm: {helmPath: ...}}), passed on to nested ones.
   Value child_renderers;
+  /// What the clusters generator lists and destination.server names.
+  ArgocdClusters clusters;
 };
 
 /// The argocd renderer's config keys, each with the setting it fills.

@@ -284,7 +284,8 @@ TEST(ArgocdRenderer, OtherClustersSetsProjectsAndPluginsAreRefusedNamingTheObjec
   const std::string d = r.diagnostics();
   EXPECT_TRUE(r.result.pipelines.empty());
   EXPECT_NE(d.find("apps/remote.yaml:1: error: spec.destination.server: 'https://prod-eu.example.com:6443' is not the "
-                   "pipeline's own cluster (https://kubernetes.default.svc); name another cluster with destination.name"),
+                   "pipeline's own cluster (https://kubernetes.default.svc) nor the server of a cluster the argocd stage's `clusters` "
+                   "lists; name another cluster with destination.name"),
             std::string::npos)
       << d;
   EXPECT_NE(d.find("apps/set.yaml:1: error: spec.template: is required"), std::string::npos) << d;
@@ -589,10 +590,18 @@ std::string app_template(const std::string& name, const std::string& path, const
          "      syncPolicy: {automated: {prune: true, selfHeal: true}}\n";
 }
 
-Rendered render_set(TempDir& repo, const std::string& spec) {
+Rendered render_set(TempDir& repo, const std::string& spec, const std::string& config = "{}") {
   write_file(repo / "apps/set.yaml", std::string(kApplicationSetHead) + "spec:\n" + spec);
-  return render_apps(repo.path());
+  std::vector<KubeObject> input = render({"yaml", "{}", repo.path(), "apps", {}, nullptr}).result.objects;
+  const Artifact facts = git_source();
+  return render({"argocd", config, repo.path(), "apps", std::move(input), nullptr}, {}, &facts);
 }
+
+// Argo CD's cluster list, as the argocd stage's `clusters` describes it.
+const char* kClusters =
+    "{clusters: [{name: staging, server: 'https://staging.example.com:6443', labels: {env: staging, enable_ingress_nginx: 'true'}},"
+    " {name: prod, server: 'https://prod.example.com:6443', project: platform, labels: {env: prod},"
+    " annotations: {team: 'platform@example.com'}}]}";
 
 }  // namespace
 
@@ -721,6 +730,70 @@ TEST(ArgocdRenderer, AGeneratorsSelectorFiltersItsSetsAndItsTemplateOverridesThe
   EXPECT_EQ(json(declared(r, "d").sink), "prune: true\ndrift: heal\nnamespace: web\n");
 }
 
+// The clusters generator lists the config's clusters, and in-cluster when it
+// has no selector, as Argo CD lists its cluster Secrets and its local cluster;
+// destination.server of a listed cluster means its context.
+TEST(ArgocdRenderer, TheClustersGeneratorListsTheClustersOfTheConfig) {
+  TempDir repo;
+  write_file(repo / "guestbook/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: guestbook-ui}\n");
+  const auto templ = [](const std::string& ns) {
+    return "  template:\n    metadata: {name: 'guestbook-{{name}}'}\n    spec:\n      project: '{{project}}'\n"
+           "      source: {repoURL: '" + std::string(kRepo) + "', targetRevision: HEAD, path: guestbook}\n"
+           "      destination: {server: '{{server}}', namespace: '" + ns + "'}\n";
+  };
+  auto all = render_set(repo, "  generators:\n  - clusters: {}\n" + templ("guestbook"), kClusters);
+  ASSERT_EQ(names(all), (std::vector<std::string>{"guestbook-in-cluster", "guestbook-prod", "guestbook-staging"}))
+      << all.diagnostics();
+  EXPECT_EQ(json(declared(all, "guestbook-prod").sink), "prune: false\ndrift: report\nnamespace: guestbook\ncontext: prod\n");
+  EXPECT_EQ(json(declared(all, "guestbook-in-cluster").sink), "prune: false\ndrift: report\nnamespace: guestbook\n");
+
+  auto labelled = render_set(repo, "  generators:\n  - clusters:\n      selector:\n        matchLabels: {env: prod}\n"
+                                   "      values: {owner: '{{metadata.annotations.team}}'}\n" + templ("gb-{{metadata.labels.env}}"),
+                             kClusters);
+  ASSERT_EQ(names(labelled), (std::vector<std::string>{"guestbook-prod"})) << labelled.diagnostics();
+  EXPECT_EQ(json(declared(labelled, "guestbook-prod").sink), "prune: false\ndrift: report\nnamespace: gb-prod\ncontext: prod\n");
+
+  auto none = render_set(repo, "  generators:\n  - clusters: {}\n" + templ("gb-{{metadata.labels.env}}"));
+  EXPECT_TRUE(none.result.pipelines.empty()) << "in-cluster has no labels: the template names one";
+  EXPECT_NE(none.diagnostics().find("'{{metadata.labels.env}}' names no parameter"), std::string::npos) << none.diagnostics();
+}
+
+// Argo CD's cluster-addons pattern: every addon folder for every cluster whose
+// label enables it, the addon's name turned into the label's.
+TEST(ArgocdRenderer, AMatrixOfAddonFoldersAndLabelledClustersDeploysEachAddonWhereItIsEnabled) {
+  TempDir repo;
+  write_file(repo / "addons/ingress-nginx/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ingress}\n");
+  write_file(repo / "addons/cert-manager/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: certs}\n");
+  auto r = render_set(repo, std::string("  goTemplate: true\n  goTemplateOptions: [missingkey=error]\n  generators:\n"
+                                        "  - matrix:\n      generators:\n      - git:\n          repoURL: ") + kRepo +
+                                "\n          revision: HEAD\n          directories: [{path: 'addons/*'}]\n"
+                                "      - clusters:\n          selector:\n            matchExpressions:\n"
+                                "            - key: enable_{{.path.basename}}\n              operator: In\n              values: ['true']\n"
+                                "  template:\n    metadata: {name: 'addon-{{.name}}-{{.path.basename}}'}\n    spec:\n"
+                                "      project: default\n      source: {repoURL: '" + kRepo + "', targetRevision: HEAD, path: '{{.path.path}}'}\n"
+                                "      destination: {name: '{{.name}}', namespace: '{{.path.basename}}'}\n",
+                        "{clusters: [{name: staging, labels: {enable_ingress-nginx: 'true'}}, {name: prod, labels: {}}]}");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"addon-staging-ingress-nginx"})) << r.config_error << r.diagnostics();
+  EXPECT_EQ(declared(r, "addon-staging-ingress-nginx").path, "addons/ingress-nginx");
+  EXPECT_EQ(json(declared(r, "addon-staging-ingress-nginx").sink), "prune: false\ndrift: report\nnamespace: ingress-nginx\ncontext: staging\n");
+}
+
+TEST(ArgocdRenderer, AClusterListThatIsNotOneIsAConfigError) {
+  for (const auto& [config, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"{clusters: [{server: 'https://a'}]}", "clusters: each cluster needs a name"},
+           {"{clusters: [{name: a}, {name: a}]}", "clusters: 'a' is listed twice"},
+           {"{clusters: [{name: a, server: 'https://a'}, {name: b, server: 'https://a'}]}", "the server 'https://a' is listed twice"},
+           {"{clusters: [{name: a, labels: {env: [x]}}]}", "clusters: labels.env must be a string"},
+           {"{clusters: [{name: a, secretRef: x}]}", "clusters: unknown field 'secretRef'"},
+       }) {
+    TempDir repo;
+    write_file(repo / "guestbook/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: guestbook-ui}\n");
+    auto r = render_set(repo, "  generators:\n  - clusters: {}\n" + app_template("{{name}}", "guestbook", "a"), config);
+    EXPECT_TRUE(r.result.pipelines.empty()) << config;
+    EXPECT_NE(r.config_error.find(expected), std::string::npos) << config << "\n" << r.config_error;
+  }
+}
+
 TEST(ArgocdRenderer, WhatAMatrixOrMergeCannotCombineIsAnErrorNamingIt) {
   const std::string one = "      - list: {elements: [{name: a}]}\n";
   const std::vector<std::pair<std::string, std::string>> cases{
@@ -759,8 +832,8 @@ TEST(ArgocdRenderer, WhatAMatrixOrMergeCannotCombineIsAnErrorNamingIt) {
 
 TEST(ArgocdRenderer, WhatAnApplicationSetAsksThatDriftlessDoesNotDoIsAnErrorNamingIt) {
   const std::vector<std::pair<std::string, std::string>> cases{
-      {"  generators:\n  - clusters: {}\n" + app_template("a", "guestbook", "a"),
-       "spec.generators[0]: the clusters generator is not supported yet"},
+      {"  generators:\n  - scmProvider: {}\n" + app_template("a", "guestbook", "a"),
+       "spec.generators[0]: the scmProvider generator is not supported yet"},
       {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{.name | upper}}", "guestbook", "a"),
        "spec.template: '{{.name | upper}}': only parameter references"},
       {"  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{nope}}", "guestbook", "a"),
