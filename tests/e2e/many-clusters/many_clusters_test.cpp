@@ -64,13 +64,14 @@ class ManyClusters : public ::testing::Test {
     return repo.commit(files, release);
   }
 
-  // One pipeline, the hub's folder, applied to cluster-1; `sink_extra` is laid into its kube sink block.
-  void start_hub(const TestRepo& repo, const std::string& sink_extra) {
+  // One pipeline, the hub's folder, applied to cluster-1; `sink_extra` is laid into its kube sink block,
+  // `renderers` (a YAML line) chooses its renderers.
+  void start_hub(const TestRepo& repo, const std::string& sink_extra, const std::string& renderers = "") {
     write_file(work_ / "driftless.yaml",
                "apiVersion: driftless.dev/v1alpha1\nkind: Config\nlisten: 127.0.0.1:0\n"
                "sources:\n- {name: fleet, type: git, url: " + env_["GIT_DAEMON_URL"] + repo.url_path() +
                ", ref: {branch: main}, interval: 1s}\n"
-               "pipelines:\n- name: hub\n  source: fleet\n  path: clusters/hub\n"
+               "pipelines:\n- name: hub\n  source: fleet\n  path: clusters/hub\n" + renderers +
                "  sink: {type: kube, kubeconfig: " + env_["KUBECONFIG_CLUSTERS"] + ", context: cluster-1" + sink_extra + "}\n");
     daemon_ = std::make_unique<RunningDaemon>(work_ / "driftless.yaml", work_ / "state");
     ASSERT_TRUE(daemon_->started()) << daemon_->output();
@@ -212,4 +213,41 @@ TEST_F(ManyClusters, AHubFolderAppliesToTheClustersItsKustomizationsAndApplicati
   EXPECT_EQ(holder("cluster-1", "web"), "");
   EXPECT_EQ(holder("cluster-3", "edge"), "");
   EXPECT_EQ(holder("cluster-2", "web"), "");
+}
+
+// Argo CD's cluster-addons pattern over real API servers: an ApplicationSet's
+// clusters generator lists the clusters the config describes (Argo CD's
+// cluster Secrets are never read), picks those labelled for the addon, and
+// each generated Application applies to its cluster by destination.server.
+TEST_F(ManyClusters, AnApplicationSetsClustersGeneratorAppliesToTheLabelledClustersOfTheConfig) {
+  TestRepo repo("cluster-addons");
+  const std::string url = env_["GIT_DAEMON_URL"] + repo.url_path();
+  const std::string commit = repo.commit(
+      {{"clusters/hub/addons.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: monitoring, namespace: argocd}\nspec:\n"
+        "  goTemplate: true\n  generators:\n  - clusters:\n      selector:\n        matchLabels: {monitoring: enabled}\n"
+        "  template:\n    metadata: {name: 'monitoring-{{.name}}'}\n    spec:\n      project: default\n"
+        "      source: {repoURL: \"" + url + "\", path: addons/monitoring, targetRevision: HEAD}\n"
+        "      destination: {server: '{{.server}}', namespace: " + ns_ + "}\n"
+        "      syncPolicy: {automated: {prune: true, selfHeal: true}, syncOptions: [CreateNamespace=true]}\n"},
+       {"addons/monitoring/agent.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: agent\n  annotations: {example.com/scrape: \"true\"}\n"
+        "data: {who: \"clusters generator\", endpoint: \"https://metrics.example.com/api/v1/write\"}\n"}},
+      "monitoring addon for labelled clusters");
+  start_hub(repo, ", declaredContexts: [cluster-2, cluster-3]",
+            "  renderers:\n  - type: auto\n    clusters:\n"
+            "    - {name: cluster-2, server: 'https://cluster-2.example.com:6443', labels: {monitoring: enabled}}\n"
+            "    - {name: cluster-3, server: 'https://cluster-3.example.com:6443', labels: {monitoring: disabled}}\n");
+  EXPECT_TRUE(eventually([&] { return pipeline("hub/monitoring-cluster-2").string_or("state") == "ready"; }, 180s))
+      << errors(pipeline("hub")) << daemon_->output();
+  EXPECT_NE(pipeline("hub/monitoring-cluster-2").string_or("revision").find(commit), std::string::npos);
+  EXPECT_TRUE(pipeline("hub/monitoring-cluster-3").is_null()) << "its label does not match";
+  EXPECT_TRUE(pipeline("hub/monitoring-in-cluster").is_null()) << "a selector leaves the local cluster out, as in Argo CD";
+  auto agent = [&](const std::string& cluster) {
+    auto got = kubectl(cluster, {"get", "configmap", "agent", "-n", ns_, "-o", "jsonpath={.data.who}"});
+    return got.exit_code == 0 ? got.out : "";
+  };
+  EXPECT_EQ(agent("cluster-2"), "clusters generator");
+  EXPECT_EQ(agent("cluster-3"), "");
+  EXPECT_EQ(agent("cluster-1"), "");
 }
