@@ -6,6 +6,7 @@
 #include <set>
 
 #include "argocd_tools.hpp"
+#include "go_template.hpp"
 #include "driftless/toolkit/files.hpp"
 #include "driftless/toolkit/yaml.hpp"
 #include "helm_stage.hpp"
@@ -24,26 +25,12 @@ constexpr int kMaxDepth = 2;  // a matrix or merge inside a matrix or merge, as 
 
 constexpr const char* kInClusterServer = "https://kubernetes.default.svc";
 
-// Argo CD's SanitizeName (basenameNormalized, nameNormalized): lower case,
-// anything but [a-z0-9-.] becomes '-', at most 253 characters, no '-' or '.'
-// at either end.
-std::string normalized(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out += (std::isalnum(static_cast<unsigned char>(lower)) || lower == '-' || lower == '.') ? lower : '-';
-  }
-  out.resize(std::min<std::size_t>(out.size(), 253));
-  const auto first = out.find_first_not_of("-.");
-  return first == std::string::npos ? "" : out.substr(first, out.find_last_not_of("-.") - first + 1);
-}
-
 // The parameters of one cluster, as Argo CD's clusters generator makes them.
 Parameters cluster_parameters(const ArgocdCluster& cluster) {
   Parameters parameters;
   Object& nested = parameters.nested.as_object();
   for (const auto& [name, value] : {std::pair<std::string, std::string>{"name", cluster.name},
-                                    {"nameNormalized", normalized(cluster.name)},
+                                    {"nameNormalized", sanitized_name(cluster.name)},
                                     {"server", cluster.server},
                                     {"project", cluster.project}}) {
     nested.set(name, value);
@@ -79,15 +66,15 @@ void path_parameters(const std::string& folder, const std::string& file, const s
   Object path;
   path.set("path", folder);
   path.set("basename", basename);
-  path.set("basenameNormalized", normalized(basename));
+  path.set("basenameNormalized", sanitized_name(basename));
   into.flat[name] = folder;
   into.flat[name + ".basename"] = basename;
-  into.flat[name + ".basenameNormalized"] = normalized(basename);
+  into.flat[name + ".basenameNormalized"] = sanitized_name(basename);
   if (!file.empty()) {
     path.set("filename", file);
-    path.set("filenameNormalized", normalized(file));
+    path.set("filenameNormalized", sanitized_name(file));
     into.flat[name + ".filename"] = file;
-    into.flat[name + ".filenameNormalized"] = normalized(file);
+    into.flat[name + ".filenameNormalized"] = sanitized_name(file);
   }
   Array listed;
   for (std::size_t i = 0; i < segments.size(); ++i) {

@@ -1,6 +1,7 @@
 #include "argocd_parameters.hpp"
 
 #include "argocd_tools.hpp"
+#include "go_template.hpp"
 
 namespace driftless::renderers {
 namespace {
@@ -13,26 +14,25 @@ void flatten(const Value& value, const std::string& prefix, std::map<std::string
   }
 }
 
-// The parameter `expression` names ("path.basename", or ".path.basename" in Go mode); nullopt: none.
-std::optional<std::string> lookup(bool go, const Parameters& parameters, const std::string& expression) {
-  if (!go) {
-    auto it = parameters.flat.find(expression);
-    return it == parameters.flat.end() ? std::nullopt : std::optional<std::string>(it->second);
+// The value of `expression`: a flat parameter name (fasttemplate), or a Go
+// template action over the nested parameters.
+Result<std::string> value_of(bool go, const Parameters& parameters, const std::string& expression) {
+  if (go) {
+    auto value = evaluate_action(expression, parameters.nested);
+    if (!value.ok()) return value.error();
+    return text_of(*value);
   }
-  const Value* found = &parameters.nested;
-  for (std::size_t start = 1; found && start <= expression.size();) {
-    const auto dot = expression.find('.', start);
-    const std::string key = expression.substr(start, dot - start);
-    found = found->is_object() ? found->find(key) : nullptr;
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return found ? std::optional<std::string>(text_of(*found)) : std::nullopt;
+  auto it = parameters.flat.find(expression);
+  if (it == parameters.flat.end()) return fail(ErrorCode::not_found, "no parameter is named " + expression);
+  return it->second;
 }
 
-// `text` with each {{...}} replaced by its parameter; false after an error.
+constexpr std::size_t kMaxAdded = 8 << 20;  // bytes the parameters may add to one template
+
+// `text` with each {{...}} replaced by its parameter, taking what it adds out
+// of `budget`; false after an error.
 bool substitute(ObjectFields& fields, const std::string& field, bool go, bool strict, const Parameters& parameters,
-                std::string& text) {
+                std::string& text, std::size_t& budget) {
   std::string out;
   std::size_t at = 0;
   while (true) {
@@ -45,24 +45,18 @@ bool substitute(ObjectFields& fields, const std::string& field, bool go, bool st
     expression.erase(expression.find_last_not_of(" \t") + 1);
     if (go && !expression.empty() && expression[0] == '-') expression.erase(0, expression.find_first_not_of("- \t"));
     if (go && !expression.empty() && expression.back() == '-') expression.erase(expression.find_last_not_of("- \t") + 1);
-    const bool reference = !go || (expression.size() > 1 && expression[0] == '.' &&
-                                   expression.find_first_of(" \t|()\"'") == std::string::npos);
-    if (!reference) {
-      if (!strict) {
-        out += text.substr(at, close + 2 - at);
-        at = close + 2;
-        continue;
-      }
-      fields.error(field, "'{{" + expression + "}}': only parameter references such as {{.path.basename}} are "
-                          "supported, not template functions or pipelines (" + std::string(kArgocdDocs) + ")");
+    const auto value = value_of(go, parameters, expression);
+    if (!value.ok() && strict) {
+      fields.error(field, "'{{" + expression + "}}': " + value.error().message + " (" + std::string(kArgocdDocs) + ")");
       return false;
     }
-    const auto value = lookup(go, parameters, expression);
-    if (!value && strict) {
-      fields.error(field, "'{{" + expression + "}}' names no parameter of the generator");
+    const std::size_t added = value.ok() ? value->size() : 0;
+    if (added > budget) {
+      fields.error(field, "the parameters would add more than " + std::to_string(kMaxAdded) + " bytes to the template");
       return false;
     }
-    out += text.substr(at, open - at) + (value ? *value : text.substr(open, close + 2 - open));
+    budget -= added;
+    out += text.substr(at, open - at) + (value.ok() ? *value : text.substr(open, close + 2 - open));
     at = close + 2;
   }
   text = out + text.substr(at);
@@ -83,17 +77,27 @@ Parameters parameters_of(const Value& mapping) {
   return parameters;
 }
 
-bool substitute_all(ObjectFields& fields, const std::string& field, bool go, bool strict, const Parameters& parameters,
-                    Value& value) {
-  if (value.is_string()) return substitute(fields, field, go, strict, parameters, value.as_string());
+namespace {
+
+bool substitute_within(ObjectFields& fields, const std::string& field, bool go, bool strict, const Parameters& parameters,
+                       Value& value, std::size_t& budget) {
+  if (value.is_string()) return substitute(fields, field, go, strict, parameters, value.as_string(), budget);
   if (value.is_array()) {
     for (auto& item : value.as_array())
-      if (!substitute_all(fields, field, go, strict, parameters, item)) return false;
+      if (!substitute_within(fields, field, go, strict, parameters, item, budget)) return false;
   } else if (value.is_object()) {
     for (auto& [key, member] : value.as_object())
-      if (!substitute_all(fields, field, go, strict, parameters, member)) return false;
+      if (!substitute_within(fields, field, go, strict, parameters, member, budget)) return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool substitute_all(ObjectFields& fields, const std::string& field, bool go, bool strict, const Parameters& parameters,
+                    Value& value) {
+  std::size_t budget = kMaxAdded;
+  return substitute_within(fields, field, go, strict, parameters, value, budget);
 }
 
 }  // namespace driftless::renderers

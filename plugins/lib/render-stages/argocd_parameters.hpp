@@ -27,8 +27,9 @@ std::string text_of(const Value& value);
 /// Replaces each {{...}} of every string in `value` (Go template mode when
 /// `go`). A reference that names no parameter is an error about `field`
 /// when `strict`, else left as it is (a matrix's second generator, filled
-/// from the first's parameters, keeps those of the final template). False
-/// after an error.
+/// from the first's parameters, keeps those of the final template). What the
+/// parameters add to `value` is bounded (a large parameter used many times
+/// is an error, not gigabytes). False after an error.
 bool substitute_all(ObjectFields& fields, const std::string& field, bool go, bool strict, const Parameters& parameters,
                     Value& value);
 

@@ -755,7 +755,7 @@ TEST(ArgocdRenderer, TheClustersGeneratorListsTheClustersOfTheConfig) {
 
   auto none = render_set(repo, "  generators:\n  - clusters: {}\n" + templ("gb-{{metadata.labels.env}}"));
   EXPECT_TRUE(none.result.pipelines.empty()) << "in-cluster has no labels: the template names one";
-  EXPECT_NE(none.diagnostics().find("'{{metadata.labels.env}}' names no parameter"), std::string::npos) << none.diagnostics();
+  EXPECT_NE(none.diagnostics().find("'{{metadata.labels.env}}': no parameter is named metadata.labels.env"), std::string::npos) << none.diagnostics();
 }
 
 // Argo CD's cluster-addons pattern: every addon folder for every cluster whose
@@ -792,6 +792,50 @@ TEST(ArgocdRenderer, AClusterListThatIsNotOneIsAConfigError) {
     EXPECT_TRUE(r.result.pipelines.empty()) << config;
     EXPECT_NE(r.config_error.find(expected), std::string::npos) << config << "\n" << r.config_error;
   }
+}
+
+// The Go template functions ApplicationSets use most, as text/template and
+// sprig evaluate them: index into the path's segments, pipelines, defaults.
+TEST(ArgocdRenderer, GoTemplateActionsTakeIndexPipelinesAndCommonFunctions) {
+  TempDir repo;
+  write_file(repo / "apps/team-a/Web_Frontend/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n");
+  auto ok = render_set(repo, std::string("  goTemplate: true\n  generators:\n  - git:\n      repoURL: ") + kRepo +
+                                 "\n      revision: HEAD\n      directories: [{path: 'apps/*/*'}]\n"
+                                 "      values: {tier: ''}\n"
+                                 "  template:\n    metadata:\n"
+                                 "      name: '{{ index .path.segments 1 }}-{{ .path.basename | lower | replace \"_\" \"-\" | trunc 7 }}'\n"
+                                 "    spec:\n      project: default\n"
+                                 "      source: {repoURL: '" + kRepo + "', targetRevision: HEAD, path: '{{.path.path}}'}\n"
+                                 "      destination: {server: 'https://kubernetes.default.svc', "
+                                 "namespace: '{{ .values.tier | default \"frontend\" }}-{{ normalize .path.basename }}'}\n");
+  ASSERT_EQ(names(ok), (std::vector<std::string>{"team-a-web-fro"})) << ok.diagnostics();
+  EXPECT_EQ(declared(ok, "team-a-web-fro").path, "apps/team-a/Web_Frontend");
+  EXPECT_EQ(json(declared(ok, "team-a-web-fro").sink), "prune: false\ndrift: report\nnamespace: frontend-web-frontend\n");
+}
+
+// A hostile repository: a parameter of 100 KiB used a hundred times, and a
+// replace that would make a megabyte of every byte. Both are errors, not
+// gigabytes of memory.
+TEST(ArgocdRenderer, WhatParametersAddToATemplateIsBounded) {
+  TempDir repo;
+  write_file(repo / "guestbook/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: guestbook-ui}\n");
+  std::string labels;
+  for (int i = 0; i < 100; ++i) labels += "        l" + std::to_string(i) + ": '{{big}}'\n";
+  auto many = render_set(repo, "  generators:\n  - list: {elements: [{name: a, big: " + std::string(100 * 1024, 'x') + "}]}\n"
+                               "  template:\n    metadata:\n      name: a\n      labels:\n" + labels +
+                               "    spec:\n      project: default\n      source: {repoURL: '" + kRepo +
+                               "', targetRevision: HEAD, path: guestbook}\n"
+                               "      destination: {server: 'https://kubernetes.default.svc', namespace: a}\n");
+  EXPECT_TRUE(many.result.pipelines.empty());
+  EXPECT_NE(many.diagnostics().find("error: spec.template: the parameters would add more than 8388608 bytes"), std::string::npos)
+      << many.diagnostics().substr(0, 2000);
+
+  auto replaced = render_set(repo, "  goTemplate: true\n  generators:\n  - list: {elements: [{name: " + std::string(4096, 'a') +
+                                   ", wide: " + std::string(4096, 'b') + "}]}\n" +
+                                   app_template("{{ .name | replace \"a\" .wide }}", "guestbook", "a"));
+  EXPECT_TRUE(replaced.result.pipelines.empty());
+  EXPECT_NE(replaced.diagnostics().find("replace would make more than 1048576 bytes"), std::string::npos)
+      << replaced.diagnostics().substr(0, 2000);
 }
 
 TEST(ArgocdRenderer, WhatAMatrixOrMergeCannotCombineIsAnErrorNamingIt) {
@@ -834,10 +878,17 @@ TEST(ArgocdRenderer, WhatAnApplicationSetAsksThatDriftlessDoesNotDoIsAnErrorNami
   const std::vector<std::pair<std::string, std::string>> cases{
       {"  generators:\n  - scmProvider: {}\n" + app_template("a", "guestbook", "a"),
        "spec.generators[0]: the scmProvider generator is not supported yet"},
-      {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{.name | upper}}", "guestbook", "a"),
-       "spec.template: '{{.name | upper}}': only parameter references"},
+      {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{.name | snakecase}}", "guestbook", "a"),
+       "spec.template: '{{.name | snakecase}}': the function 'snakecase' is not supported"},
+      {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{ if .name }}", "guestbook", "a"),
+       "spec.template: '{{if .name}}': the function 'if' is not supported"},
+      {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a, path: {segments: [x]}}]}\n" +
+           app_template("{{ index .path.segments 3 }}", "guestbook", "a"),
+       "spec.template: '{{index .path.segments 3}}': index 3 is out of range (1 elements)"},
+      {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{ .name | upper (lower .name) }}", "guestbook", "a"),
+       "spec.template: '{{.name | upper (lower .name)}}': '(' (parentheses, variables and other syntax are not supported)"},
       {"  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{nope}}", "guestbook", "a"),
-       "spec.template: '{{nope}}' names no parameter of the generator"},
+       "spec.template: '{{nope}}': no parameter is named nope"},
       {"  generators:\n  - git: {repoURL: 'https://github.com/example/other.git', directories: [{path: '*'}]}\n" +
            app_template("{{path.basename}}", "{{path}}", "a"),
        "spec.generators[0].git.repoURL: 'https://github.com/example/other.git' is not the pipeline's own repository"},
