@@ -875,17 +875,21 @@ TEST(ArgocdRenderer, WhatAMatrixOrMergeCannotCombineIsAnErrorNamingIt) {
 }
 
 TEST(ArgocdRenderer, WhatAnApplicationSetAsksThatDriftlessDoesNotDoIsAnErrorNamingIt) {
+  // A Go template set of one element {name: a} whose Applications are named `name`.
+  const auto named = [](const std::string& name) {
+    return "  goTemplate: true\n  generators:\n  - list: {elements: [{name: a}]}\n" + app_template(name, "guestbook", "a");
+  };
   const std::vector<std::pair<std::string, std::string>> cases{
       {"  generators:\n  - scmProvider: {}\n" + app_template("a", "guestbook", "a"),
        "spec.generators[0]: the scmProvider generator is not supported yet"},
-      {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{.name | snakecase}}", "guestbook", "a"),
+      {named("{{.name | snakecase}}"),
        "spec.template: '{{.name | snakecase}}': the function 'snakecase' is not supported"},
-      {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{ if .name }}", "guestbook", "a"),
+      {named("{{ if .name }}"),
        "spec.template: '{{if .name}}': the function 'if' is not supported"},
       {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a, path: {segments: [x]}}]}\n" +
            app_template("{{ index .path.segments 3 }}", "guestbook", "a"),
        "spec.template: '{{index .path.segments 3}}': index 3 is out of range (1 elements)"},
-      {"  goTemplate: true\n  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{ .name | upper (lower .name) }}", "guestbook", "a"),
+      {named("{{ .name | upper (lower .name) }}"),
        "spec.template: '{{.name | upper (lower .name)}}': '(' (parentheses, variables and other syntax are not supported)"},
       {"  generators:\n  - list: {elements: [{name: a}]}\n" + app_template("{{nope}}", "guestbook", "a"),
        "spec.template: '{{nope}}': no parameter is named nope"},
