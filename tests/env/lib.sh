@@ -23,6 +23,8 @@ registry_key() { cat "$ENV_HERE"/go/registry/*.go "$ENV_HERE"/go/registry/go.mod
 REGISTRY_BIN=$DRIFTLESS_TOOLS_CACHE/registry-$REGISTRY_VERSION-$(registry_key)/bin
 kubeyaml_key() { cat "$ENV_HERE"/go/kubeyaml/*.go "$ENV_HERE"/go/kubeyaml/go.mod | cksum | cut -d' ' -f1; }
 KUBEYAML_BIN=$DRIFTLESS_TOOLS_CACHE/kubeyaml-$KUBEYAML_VERSION-$(kubeyaml_key)/bin
+gotemplate_key() { cat "$ENV_HERE"/go/gotemplate/*.go "$ENV_HERE"/go/gotemplate/go.mod | cksum | cut -d' ' -f1; }
+GOTEMPLATE_BIN=$DRIFTLESS_TOOLS_CACHE/gotemplate-$GOTEMPLATE_VERSION-$(gotemplate_key)/bin
 flux_key() { cat "$ENV_HERE"/go/flux/*/go.mod | cksum | cut -d' ' -f1; }
 FLUX_DIR=$DRIFTLESS_TOOLS_CACHE/flux-$FLUX_SOURCE_CONTROLLER_VERSION-$FLUX_KUSTOMIZE_CONTROLLER_VERSION-$(flux_key)
 

@@ -15,6 +15,7 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # github.com/minio/minio (see
 GITHTTP_VERSION=1              # our own tests/env/go/githttp; bump when its source changes
 REGISTRY_VERSION=1             # our own tests/env/go/registry (go-containerregistry v0.22.1, see its go.mod)
 KUBEYAML_VERSION=1             # our own tests/env/go/kubeyaml (kubectl's reader: cli-runtime v0.36.3, see its go.mod)
+GOTEMPLATE_VERSION=1           # our own tests/env/go/gotemplate (Argo CD's template engine: sprig v3.3.0, see its go.mod)
 # Flux v2.9's controllers, for tests/bench/peers/flux only (built on demand: build-tools flux).
 FLUX_SOURCE_CONTROLLER_VERSION=v1.9.6     # github.com/fluxcd/source-controller (see go/flux/source-controller/go.mod)
 FLUX_KUSTOMIZE_CONTROLLER_VERSION=v1.9.6  # github.com/fluxcd/kustomize-controller (see go/flux/kustomize-controller/go.mod)
