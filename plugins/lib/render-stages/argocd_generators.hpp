@@ -4,6 +4,8 @@
 // combine them, each with an optional label `selector` over its parameters.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "argocd_parameters.hpp"
@@ -41,6 +43,8 @@ class Generators {
   const Artifact& artifact_;
   const std::vector<ArgocdCluster>& clusters_;
   const bool go_;
+  // The artifact's folders and files, listed once however often a matrix runs the git generator.
+  std::optional<std::optional<std::vector<std::string>>> listed_[2];
 };
 
 }  // namespace driftless::renderers
