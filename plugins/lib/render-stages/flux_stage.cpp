@@ -28,11 +28,16 @@ bool is_kind(const KubeObject& object, const char* group, std::initializer_list<
   return object.group() == group && std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
 }
 
-// An object of Flux's own install (gotk-components.yaml): labelled part of
-// flux, or the definition of one of Flux's kinds.
+// An object of Flux's own install (gotk-components.yaml, `flux install`):
+// labelled both app.kubernetes.io/part-of: flux and app.kubernetes.io/instance
+// (the namespace Flux was installed into), as every object of the install is,
+// or the definition of one of Flux's kinds. part-of: flux alone is not enough:
+// Flux's monitoring guide (flux2-monitoring-example) gives the user's own
+// PodMonitor and Grafana dashboard ConfigMaps that label, and they are applied.
 bool is_flux_install(const KubeObject& object) {
   const Value* part_of = object.body.at_path({"metadata", "labels", "app.kubernetes.io/part-of"});
-  if (part_of && part_of->is_string() && part_of->as_string() == "flux") return true;
+  const Value* instance = object.body.at_path({"metadata", "labels", "app.kubernetes.io/instance"});
+  if (part_of && part_of->is_string() && part_of->as_string() == "flux" && instance) return true;
   const Value* group = object.body.at_path({"spec", "group"});
   return object.kind() == "CustomResourceDefinition" && object.group() == "apiextensions.k8s.io" && group &&
          group->is_string() && ends_with(group->as_string(), kFluxGroupSuffix);
@@ -66,7 +71,7 @@ void summarise_install(const std::vector<KubeObject>& install, RenderResult& out
   for (const auto& [kind, count] : kinds) counted += (counted.empty() ? "" : ", ") + kind + " " + std::to_string(count);
   out.diagnostics.push_back({Severity::warning,
                              "left out Flux's own install, " + std::to_string(install.size()) + " objects (" + counted +
-                                 ", labelled app.kubernetes.io/part-of: flux or defining *.toolkit.fluxcd.io kinds): "
+                                 ", labelled app.kubernetes.io/part-of: flux and app.kubernetes.io/instance, or defining *.toolkit.fluxcd.io kinds): "
                                  "driftless reads the Flux objects itself and needs no Flux controllers; see "
                                  "docs/migrating-from-flux.md",
                              install.front().origin.file, install.front().origin.line, install.front().id()});

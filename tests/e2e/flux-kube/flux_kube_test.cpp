@@ -85,7 +85,8 @@ void add_cluster(std::map<std::string, std::string>& files, const std::string& e
       "  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n"
       "      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n"
       "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: kustomize-controller\n  namespace: flux-system\n"
-      "  labels: {app.kubernetes.io/part-of: flux}\nspec:\n  selector:\n    matchLabels: {app: kustomize-controller}\n"
+      "  labels: {app.kubernetes.io/instance: flux-system, app.kubernetes.io/part-of: flux}\n"
+      "spec:\n  selector:\n    matchLabels: {app: kustomize-controller}\n"
       "  template:\n    metadata:\n      labels: {app: kustomize-controller}\n    spec:\n      containers:\n"
       "        - {name: manager, image: ghcr.io/fluxcd/kustomize-controller:v1.4.0}\n";
   files[cluster + "flux-system/gotk-sync.yaml"] =

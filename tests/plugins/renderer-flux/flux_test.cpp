@@ -48,7 +48,7 @@ kind: Deployment
 metadata:
   name: kustomize-controller
   namespace: flux-system
-  labels: {app.kubernetes.io/part-of: flux}
+  labels: {app.kubernetes.io/instance: flux-system, app.kubernetes.io/part-of: flux}
 )";
 
 constexpr const char* kInfrastructure = R"(apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -203,6 +203,35 @@ TEST(FluxRenderer, SourcesAndFluxsInstallAreTakenOutWithOneWarningAndTheNamespac
                                         "install, 2 objects (CustomResourceDefinition 1, Deployment 1"))
       << r.diagnostics();
   EXPECT_FALSE(mentions(r.diagnostics(), "retryInterval")) << "read, not warned about: " << r.diagnostics();
+}
+
+// Flux's monitoring guide (flux2-monitoring-example's monitoring/configs)
+// labels the user's own PodMonitor and Grafana dashboards part-of: flux, without
+// the instance label `flux install` puts on all of its objects: they are applied.
+TEST(FluxRenderer, ObjectsLabelledPartOfFluxWithoutTheInstallsInstanceLabelAreKept) {
+  auto r = flux(objects(R"(apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata:
+  name: flux-system
+  namespace: monitoring
+  labels: {app.kubernetes.io/part-of: flux, app.kubernetes.io/component: monitoring}
+spec:
+  namespaceSelector: {matchNames: [flux-system]}
+  podMetricsEndpoints: [{port: http-prom}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: flux-grafana-dashboards
+  namespace: monitoring
+  labels: {grafana_dashboard: "1", app.kubernetes.io/part-of: flux, app.kubernetes.io/component: monitoring}
+data: {cluster.json: "{}"}
+)",
+                        "monitoring/configs/kustomization.yaml"),
+                "{}", "monitoring/configs");
+  EXPECT_EQ(r.diagnostics(), "");
+  EXPECT_EQ(r.ids(), (std::vector<std::string>{"PodMonitor/monitoring/flux-system",
+                                               "ConfigMap/monitoring/flux-grafana-dashboards"}));
 }
 
 TEST(FluxRenderer, HelmReleasesAndTheSourcesTheyNameGoOnToTheHelmreleaseRenderer) {
