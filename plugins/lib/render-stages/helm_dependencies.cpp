@@ -207,7 +207,11 @@ class DependencyBuild {
       return true;
     }
     if (starts_with(d.repository, "http://") || starts_with(d.repository, "https://")) {
-      repositories_.push_back(d.repository);
+      // Listed once: helm downloads the index of every entry of its repository list, so a
+      // repository serving several dependencies (kube-prometheus-stack's) would be fetched
+      // once per dependency, and each failure repeated in the error.
+      if (std::find(repositories_.begin(), repositories_.end(), d.repository) == repositories_.end())
+        repositories_.push_back(d.repository);
       remote_ = true;
       return true;
     }

@@ -184,6 +184,21 @@ TEST_F(HelmDependencies, AnUnreachableOrMissingRepositoryNamesTheChartFileTheDep
   EXPECT_NE(missing.diagnostics().find("404"), std::string::npos) << missing.diagnostics();
 }
 
+// kube-prometheus-stack takes three dependencies from one chart repository:
+// helm reads the repository's index once, not once per dependency.
+TEST_F(HelmDependencies, SeveralDependenciesOfOneRepositoryReadItsIndexOnce) {
+  app_chart(repo_.path(), "- name: web\n  version: 0.1.0\n  repository: http://127.0.0.1:9/charts\n"
+                          "- name: api\n  version: 0.1.0\n  repository: http://127.0.0.1:9/charts\n");
+  auto r = render_app(repo_.path(), state_.path());
+  EXPECT_NE(r.diagnostics().find("charts/app/Chart.yaml:5: error: building the chart's dependencies ('web' from "
+                                 "http://127.0.0.1:9/charts, 'api' from http://127.0.0.1:9/charts): helm failed"),
+            std::string::npos)
+      << r.diagnostics();
+  const std::string index = "http://127.0.0.1:9/charts/index.yaml";
+  const std::string text = r.diagnostics();
+  EXPECT_EQ(text.find(index), text.rfind(index)) << "the index was fetched more than once:\n" << text;
+}
+
 TEST_F(HelmDependencies, ADependencyWithoutRepositoryOrWithBuildingOffIsAnErrorNamingIt) {
   app_chart(repo_.path(), "- name: web\n  version: 0.1.0\n");
   auto none = render_app(repo_.path(), state_.path());
