@@ -91,19 +91,28 @@ void say_status_not_written(const std::vector<KubeObject>& kustomizations, std::
                              first.origin.file, first.origin.line, first.id()});
 }
 
-// Declares a pipeline for each Kustomization; a name declared in two namespaces is an error naming both.
+// Where the Kustomization named like `kustomization` was declared first: "in
+// namespace 'b' and in 'a' (file:line)", or, in the same namespace (a folder
+// above two cluster folders of one repository), "twice ..., here and at file:line".
+std::string declared_again(const KubeObject& kustomization, const KubeObject& first) {
+  const std::string where = first.origin.file + ":" + std::to_string(first.origin.line);
+  if (kustomization.namespace_name() == first.namespace_name())
+    return "is declared twice in namespace '" + first.namespace_name() + "', here and at " + where +
+           " (a folder holding several clusters' folders? render each cluster folder on its own)";
+  return "is declared in namespace '" + kustomization.namespace_name() + "' and in '" + first.namespace_name() + "' (" +
+         where + ")";
+}
+
+// Declares a pipeline for each Kustomization; a name declared twice is an error naming both.
 void declare(const std::vector<KubeObject>& kustomizations, const FluxRender& render, RenderResult& out) {
   const std::size_t before = out.pipelines.size();
   std::map<std::string, const KubeObject*> by_name;
   for (const auto& kustomization : kustomizations) {
     auto [seen, fresh] = by_name.emplace(kustomization.name(), &kustomization);
     if (!fresh) {
-      const KubeObject& first = *seen->second;
       out.diagnostics.push_back({Severity::error,
-                                 "Kustomization '" + kustomization.name() + "' is declared in namespace '" +
-                                     kustomization.namespace_name() + "' and in '" + first.namespace_name() + "' (" +
-                                     first.origin.file + ":" + std::to_string(first.origin.line) +
-                                     "); driftless names each declared pipeline by metadata.name, which must be unique in one render",
+                                 "Kustomization '" + kustomization.name() + "' " + declared_again(kustomization, *seen->second) +
+                                     "; driftless names each declared pipeline by metadata.name, which must be unique in one render",
                                  kustomization.origin.file, kustomization.origin.line, kustomization.id()});
       continue;
     }

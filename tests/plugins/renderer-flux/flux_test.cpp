@@ -467,6 +467,24 @@ spec:
   EXPECT_EQ(r.result.pipelines.size(), 1u) << d;  // tenant-a's apps; the render fails as a whole anyway
 }
 
+// The root of a repository in flux2-kustomize-helm-example's shape holds
+// clusters/staging and clusters/production, each declaring flux-system/apps.
+TEST(FluxRenderer, AKustomizationDeclaredTwiceInOneNamespaceNamesBothPlacesNotTheNamespaceTwice) {
+  constexpr const char* kApps = R"(apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec: {interval: 1m, path: ./apps, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+)";
+  auto input = objects(kApps, "clusters/production/apps.yaml");
+  auto staging = objects(kApps, "clusters/staging/apps.yaml");
+  input.insert(input.end(), staging.begin(), staging.end());
+  const std::string d = flux(input, "{}", "").diagnostics();
+  EXPECT_TRUE(mentions(d, "clusters/staging/apps.yaml:1: error: Kustomization 'apps' is declared twice in namespace "
+                          "'flux-system', here and at clusters/production/apps.yaml:1"))
+      << d;
+  EXPECT_FALSE(mentions(d, "'flux-system' and in 'flux-system'")) << d;
+}
+
 TEST(FluxRenderer, DecryptionImpersonationAndHealthChecksShapeTheChainAndTheSink) {
   auto r = flux(objects(R"(apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
