@@ -163,7 +163,7 @@ Result<HttpResponse> RegistryClient::get(std::string url, const std::vector<std:
     if (at_registry && !authorization_.empty()) r.headers.emplace_back("Authorization", authorization_);
     if (sink) sink->restart();
     auto response = sink ? http_.stream(r, sink->take) : http_.send(r);
-    if (!response.ok()) return fail(response.error().code, redact_url(url) + ": " + response.error().message);
+    if (!response.ok()) return response.error();  // the HTTP client's message names the method and the URL already
     if (response->status == 401 && at_registry && !authenticated) {
       authenticated = true;
       if (auto done = authenticate(*response); !done.ok()) return done.error();

@@ -37,7 +37,7 @@ Result<HttpResponse> get(HttpClient& http, const RepositoryAccess& access, const
   if (!access.username.empty() && (same_origin || access.pass_credentials))
     request.headers.emplace_back("Authorization", "Basic " + base64_encode(access.username + ":" + access.password));
   auto response = http.send(request);
-  if (!response.ok()) return fail(response.error().code, "GET " + redact_url(url) + ": " + response.error().message);
+  if (!response.ok()) return response.error();  // the HTTP client's message names the method and the URL already
   if (response->status == 401 || response->status == 403)
     return fail(ErrorCode::unauthorized, "GET " + redact_url(url) + ": HTTP " + std::to_string(response->status) +
                                              " (check the repository's credentials)");

@@ -66,7 +66,10 @@ TEST(HelmChartSource, FetchesOneVersionOrTheHighestInARangeIntoAFolderOfTheChart
   auto kept = offline.fetch(&*first);
   ASSERT_TRUE(kept.ok()) << kept.error().message;
   EXPECT_EQ(kept->revision, first->revision);
-  expect_error(offline.fetch(), ErrorCode::unavailable, "GET http://127.0.0.1:9/index.yaml");
+  auto unreachable = offline.fetch();
+  expect_error(unreachable, ErrorCode::unavailable, "GET http://127.0.0.1:9/index.yaml: ");
+  const std::string& message = unreachable.error().message;
+  EXPECT_EQ(message.find("http://127.0.0.1:9/index.yaml"), message.rfind("http://127.0.0.1:9/index.yaml")) << message;
 }
 
 TEST(HelmChartSource, WhatTheRepositoryDoesNotHoldIsAnErrorNamingIt) {

@@ -66,6 +66,14 @@ TEST(OciSource, TagSemverAndDigestOfAFluxArtifact) {
   expect_error(none.fetch(), ErrorCode::not_found, "no tag of " + url + " is a version in the range '>=3.0.0'");
   SourceUnderTest missing("oci", config(url, R"({"tag": "v9"})"), dir / "missing");
   expect_error(missing.fetch(), ErrorCode::not_found, "MANIFEST_UNKNOWN");
+
+  // A registry nothing answers at: its manifest URL is named once, by the HTTP client.
+  SourceUnderTest unreachable("oci", config("oci://127.0.0.1:9/fleet", R"({"tag": "v1.0.0"})"), dir / "unreachable");
+  auto down = unreachable.fetch();
+  const std::string manifest = "http://127.0.0.1:9/v2/fleet/manifests/v1.0.0";
+  expect_error(down, ErrorCode::unavailable, "GET " + manifest + ": ");
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.error().message.find(manifest), down.error().message.rfind(manifest)) << down.error().message;
 }
 
 TEST(OciSource, AMovedTagIsANewRevisionAndAnUnchangedOneDownloadsNothing) {
