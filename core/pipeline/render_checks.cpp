@@ -3,6 +3,7 @@
 #include <map>
 
 #include "driftless/toolkit/files.hpp"
+#include "driftless/toolkit/manifests.hpp"
 #include "log/logging.hpp"
 #include "pipeline/metadata_check.hpp"
 
@@ -70,9 +71,7 @@ void check_objects(const std::vector<KubeObject>& objects, std::vector<Diagnosti
     std::string key = object.api_version() + "|" + object.id() + (object.name().empty() ? "|" + generate_name : "");
     auto [it, inserted] = seen.emplace(key, &object);
     if (!inserted)
-      problem("the object is defined twice; the other one is in " + it->second->origin.file + ":" +
-                  std::to_string(it->second->origin.line),
-              object.id());
+      problem("the object is defined twice; the other one is in " + place_of(it->second->origin), object.id());
   }
 }
 

@@ -8,6 +8,7 @@
 #include <driftless/export.hpp>
 #include <driftless/toolkit/diff.hpp>
 #include <driftless/toolkit/files.hpp>
+#include <driftless/toolkit/manifests.hpp>
 #include <driftless/toolkit/settings.hpp>
 #include <driftless/toolkit/yaml.hpp>
 
@@ -74,7 +75,7 @@ std::string file_of(const KubeObject& object) {
 bool is_secret(const KubeObject& object) { return object.kind() == "Secret" && object.group().empty(); }
 
 std::string where(const KubeObject& object) {
-  return object.api_version() + " " + object.id() + " (" + object.origin.file + ":" + std::to_string(object.origin.line) + ")";
+  return object.api_version() + " " + object.id() + " (" + place_of(object.origin) + ")";
 }
 
 // .driftless-inventory: a line "<file>\t<pipeline>" per file a pipeline wrote.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "config/plugin_blocks.hpp"
+#include "driftless/toolkit/manifests.hpp"
 #include "pipeline/engine.hpp"
 #include "pipeline/render_checks.hpp"
 #include "support.hpp"
@@ -272,6 +273,23 @@ TEST_F(EngineTest, DiagnosticsAreCappedWithOneLineCountingTheRest) {
   EXPECT_EQ(runs[0].diagnostics_dropped, 50u);
   EXPECT_EQ(format(runs[0].diagnostics.back()), "error: and 50 more not shown (50 errors, 0 warnings); fix the ones above first");
   EXPECT_EQ(runs[0].diagnostics.front().file, "clusters/dev/bad100.yaml");
+}
+
+// kustomize's objects carry their kustomization file and no line: the
+// message names the file, not "kustomization.yaml:0".
+TEST(CheckObjects, ADuplicateOfAnObjectWithoutALineNamesItsFileAlone) {
+  KubeObject built = parse_manifests("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n", "x").objects.at(0);
+  built.origin = {"tenants/production/kustomization.yaml", 0, 0};
+  KubeObject read = built;
+  read.origin = {"tenants/app.yaml", 0, 3};
+  std::vector<Diagnostic> out;
+  check_objects({built, read}, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].message, "the object is defined twice; the other one is in tenants/production/kustomization.yaml");
+  out.clear();
+  check_objects({read, built}, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].message, "the object is defined twice; the other one is in tenants/app.yaml:3");
 }
 
 TEST(CapDiagnostics, KeepsErrorsFirstInTheirOrder) {

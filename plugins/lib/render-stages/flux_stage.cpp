@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "driftless/toolkit/manifests.hpp"
 #include "flux_kustomization.hpp"
 
 namespace driftless::renderers {
@@ -95,7 +96,7 @@ void say_status_not_written(const std::vector<KubeObject>& kustomizations, std::
 // namespace 'b' and in 'a' (file:line)", or, in the same namespace (a folder
 // above two cluster folders of one repository), "twice ..., here and at file:line".
 std::string declared_again(const KubeObject& kustomization, const KubeObject& first) {
-  const std::string where = first.origin.file + ":" + std::to_string(first.origin.line);
+  const std::string where = place_of(first.origin);
   if (kustomization.namespace_name() == first.namespace_name())
     return "is declared twice in namespace '" + first.namespace_name() + "', here and at " + where +
            " (a folder holding several clusters' folders? render each cluster folder on its own)";

@@ -38,6 +38,10 @@ void add_object(Value body, const Provenance& origin, const ManifestOptions& opt
 
 }  // namespace
 
+std::string place_of(const Provenance& origin) {
+  return origin.line > 0 ? origin.file + ":" + std::to_string(origin.line) : origin.file;
+}
+
 RenderResult parse_manifests(std::string_view text, const std::string& file, const ManifestOptions& options) {
   RenderResult out;
   NotObjects rejected;

@@ -483,6 +483,11 @@ spec: {interval: 1m, path: ./apps, prune: true, sourceRef: {kind: GitRepository,
                           "'flux-system', here and at clusters/production/apps.yaml:1"))
       << d;
   EXPECT_FALSE(mentions(d, "'flux-system' and in 'flux-system'")) << d;
+
+  // Built by kustomize (flux2-multi-tenancy's tenants/*), the first has no line to name.
+  input[0].origin = {"tenants/production/kustomization.yaml", 0, 0};
+  const std::string built = flux(input, "{}", "").diagnostics();
+  EXPECT_TRUE(mentions(built, "here and at tenants/production/kustomization.yaml (")) << built;
 }
 
 TEST(FluxRenderer, DecryptionImpersonationAndHealthChecksShapeTheChainAndTheSink) {

@@ -31,4 +31,8 @@ struct ManifestOptions {
 /// Problems come back as diagnostics naming `file` and the line.
 RenderResult parse_manifests(std::string_view text, const std::string& file, const ManifestOptions& options = {});
 
+/// "file:line" of a provenance, for a message naming another object's place;
+/// only "file" when the line is unknown (objects kustomize or helm wrote).
+std::string place_of(const Provenance& origin);
+
 }  // namespace driftless
