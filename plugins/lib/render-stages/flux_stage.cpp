@@ -62,6 +62,21 @@ std::string source_id(const KubeObject& source) {
   return source.kind() + "/" + source.namespace_name() + "/" + source.name();
 }
 
+// A Flux source read here defined twice (the roots of two cluster folders,
+// each with its own flux-system GitRepository or ArtifactGenerator) is an
+// error naming both places, as the core's check names other objects defined
+// twice: these sources never reach that check, and which of the two a
+// Kustomization read would otherwise be a silent guess.
+void refuse_sources_defined_twice(const std::vector<KubeObject>& sources, RenderResult& out) {
+  std::map<std::string, const KubeObject*> seen;
+  for (const auto& source : sources) {
+    auto [first, fresh] = seen.emplace(source.group() + "/" + source_id(source), &source);
+    if (!fresh)
+      out.diagnostics.push_back({Severity::error, "the object is defined twice; the other one is in " + place_of(first->second->origin),
+                                 source.origin.file, source.origin.line, source.id()});
+  }
+}
+
 // One warning for all of Flux's install that was left out: "12 objects
 // (CustomResourceDefinition 6, Deployment 4, ...)".
 void summarise_install(const std::vector<KubeObject>& install, RenderResult& out) {
@@ -196,6 +211,7 @@ void read_flux_objects(const RenderRequest& request, const FluxSettings& setting
                                  source.origin.file, source.origin.line, source.id()});
     read_here.push_back(std::move(source));
   }
+  refuse_sources_defined_twice(read_here, out);
   out.objects = std::move(kept);
   declare(kustomizations, FluxRender{request, settings, out.objects, read_here, artifacts, cluster}, out);
 }

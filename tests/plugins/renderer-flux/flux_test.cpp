@@ -152,6 +152,15 @@ const Value& stage_config(const DeclaredPipeline& p, const std::string& type) {
 
 bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// `yaml` as the file `name` of clusters/production and then of clusters/staging:
+// what a render of the root of a repository with both cluster folders reads.
+std::vector<KubeObject> in_both_clusters(const std::string& yaml, const std::string& name) {
+  auto both = objects(yaml, "clusters/production/" + name);
+  auto staging = objects(yaml, "clusters/staging/" + name);
+  both.insert(both.end(), staging.begin(), staging.end());
+  return both;
+}
+
 }  // namespace
 
 TEST(FluxRenderer, AClusterFolderOfTheFluxExampleDeclaresOnePipelinePerKustomizationInDependencyShape) {
@@ -475,9 +484,7 @@ kind: Kustomization
 metadata: {name: apps, namespace: flux-system}
 spec: {interval: 1m, path: ./apps, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
 )";
-  auto input = objects(kApps, "clusters/production/apps.yaml");
-  auto staging = objects(kApps, "clusters/staging/apps.yaml");
-  input.insert(input.end(), staging.begin(), staging.end());
+  auto input = in_both_clusters(kApps, "apps.yaml");
   const std::string d = flux(input, "{}", "").diagnostics();
   EXPECT_TRUE(mentions(d, "clusters/staging/apps.yaml:1: error: Kustomization 'apps' is declared twice in namespace "
                           "'flux-system', here and at clusters/production/apps.yaml:1"))
@@ -488,6 +495,16 @@ spec: {interval: 1m, path: ./apps, prune: true, sourceRef: {kind: GitRepository,
   input[0].origin = {"tenants/production/kustomization.yaml", 0, 0};
   const std::string built = flux(input, "{}", "").diagnostics();
   EXPECT_TRUE(mentions(built, "here and at tenants/production/kustomization.yaml (")) << built;
+}
+
+// The same root: each cluster's gotk-sync.yaml holds GitRepository
+// flux-system/flux-system. Taken out of the render, it never meets the core's
+// check for objects defined twice, so the flux stage names both.
+TEST(FluxRenderer, ASourceDefinedTwiceIsAnErrorNamingBothFiles) {
+  const std::string d = flux(in_both_clusters(kSync, "flux-system/gotk-sync.yaml"), "{}", "").diagnostics();
+  EXPECT_TRUE(mentions(d, "clusters/staging/flux-system/gotk-sync.yaml:1: error: the object is defined twice; the other "
+                          "one is in clusters/production/flux-system/gotk-sync.yaml:1 (GitRepository/flux-system/flux-system)"))
+      << d;
 }
 
 TEST(FluxRenderer, DecryptionImpersonationAndHealthChecksShapeTheChainAndTheSink) {
