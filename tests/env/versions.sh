@@ -7,6 +7,7 @@ KUBERNETES_VERSION=v1.36.3     # k8s.io/kubernetes; staging modules at v0.36.3 (
 ETCD_VERSION=v3.6.16           # go.etcd.io/etcd/server/v3 (see go/etcd/go.mod)
 KWOK_VERSION=v0.8.0            # sigs.k8s.io/kwok
 HELM_VERSION=v3.22.0           # helm.sh/helm/v3
+HELM_BUILD=2                   # bump when build_helm's flags change (2: the default KubeVersion of a release)
 KUSTOMIZE_VERSION=v5.8.2       # sigs.k8s.io/kustomize/kustomize/v5 (v5.8.3 needs Go 1.27)
 SOPS_VERSION=v3.13.3           # github.com/getsops/sops/v3 (differential tests of the sops renderer)
 AGE_VERSION=v1.3.2             # filippo.io/age (age and age-keygen, keys for the sops tests)

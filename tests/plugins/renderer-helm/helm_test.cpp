@@ -80,6 +80,23 @@ TEST(HelmRenderer, DefaultsWithoutClusterFactsAndKeptEarlierObjects) {
   EXPECT_EQ(find(r, "ConfigMap/default/caps")->body.at_path({"data", "widgets"})->as_string(), "false");
 }
 
+// A chart that asks for a recent Kubernetes (podinfo's kubeVersion: >=1.23.0-0),
+// rendered with no cluster known and no kubeVersion key: helm's own default
+// is that of a helm release (the Kubernetes of its client-go), not v1.20.
+TEST(HelmRenderer, AChartAskingForARecentKubernetesRendersWithoutClusterFacts) {
+  TempDir repo;
+  write_file(repo / "podinfo/Chart.yaml",
+             "apiVersion: v1\nname: podinfo\nversion: 6.9.0\nappVersion: 6.9.0\nkubeVersion: \">=1.23.0-0\"\n");
+  write_file(repo / "podinfo/templates/caps.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caps}\ndata:\n"
+             "  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n");
+  auto r = render({"helm", with_tool(), repo.path(), "podinfo", {}, nullptr});
+  ASSERT_EQ(r.diagnostics(), "");
+  const KubeObject* caps = find(r, "ConfigMap/default/caps");
+  ASSERT_NE(caps, nullptr);
+  EXPECT_NE(caps->body.at_path({"data", "kube"})->as_string(), "v1.20.0");
+}
+
 // Templates that set no namespace, of kinds known in every way driftless can know them.
 void scoped_chart(const fs::path& repo) {
   write_file(repo / "c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
