@@ -36,12 +36,20 @@ bool plainly_not_a_manifest(const std::string& file) {
   return false;
 }
 
+// Jsonnet, which Argo CD evaluates in a folder app and driftless does not.
+bool jsonnet(const std::string& file) { return file.ends_with(".jsonnet") || file.ends_with(".libsonnet"); }
+
 // Nothing read is silently left out: every other file is named.
 void report_not_included(const std::vector<std::string>& files, const YamlSettings& settings,
                          std::vector<Diagnostic>& out) {
   std::vector<std::string> plain;
   for (const auto& file : files) {
     if (plainly_not_a_manifest(file)) plain.push_back(file);
+    else if (jsonnet(file))
+      out.push_back({Severity::warning,
+                     "not read: driftless does not evaluate Jsonnet; render it to YAML (jsonnet -y) in CI and commit "
+                     "the output, or exclude it",
+                     file, 0, {}});
     else
       out.push_back({Severity::warning,
                      "not read: the file matches none of the include globs (" + settings.include.text +

@@ -112,8 +112,8 @@ TEST(YamlRenderer, EveryFileNotReadIsNamed) {
   EXPECT_EQ(r.diagnostics(),
             "app/lib/schema.cue: warning: not read: the file matches none of the include globs (*.yaml, *.yml, *.json); "
             "add it to include, exclude it, or render it with a renderer that reads it\n"
-            "app/main.jsonnet: warning: not read: the file matches none of the include globs (*.yaml, *.yml, *.json); "
-            "add it to include, exclude it, or render it with a renderer that reads it\n"
+            "app/main.jsonnet: warning: not read: driftless does not evaluate Jsonnet; render it to YAML (jsonnet -y) in "
+            "CI and commit the output, or exclude it\n"
             "info: 4 documentation or image files not read (app/LICENSE, app/README.md, app/logo.png, ...)\n");
 }
 
