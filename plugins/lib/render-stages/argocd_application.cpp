@@ -100,14 +100,17 @@ std::optional<std::string> folder(ObjectFields& fields, const std::string& field
 std::string destination_context(ObjectFields& fields, const Value* destination, const std::vector<ArgocdCluster>& clusters) {
   fields.warn_unknown(destination, "spec.destination", {"server", "name", "namespace"}, kArgocdDocs);
   const std::string server = fields.string_at(destination, "server", "spec.destination.server");
-  std::string name = fields.string_at(destination, "name", "spec.destination.name");
+  const std::string given_name = fields.string_at(destination, "name", "spec.destination.name");
   const bool in_cluster = server == "https://kubernetes.default.svc" || server == "https://kubernetes.default.svc/";
-  if (!server.empty() && name.empty() && !in_cluster)
+  if (!server.empty() && !given_name.empty()) {
+    fields.error("spec.destination", "names both a server and a cluster name; name one (as Argo CD requires)");
+    return "";
+  }
+  std::string name = given_name;
+  if (name.empty() && !server.empty() && !in_cluster)
     for (const auto& cluster : clusters)
       if (cluster.server == server) name = cluster.name;
-  if (!server.empty() && !fields.string_at(destination, "name", "spec.destination.name").empty()) {
-    fields.error("spec.destination", "names both a server and a cluster name; name one (as Argo CD requires)");
-  } else if (server.empty() && name.empty()) {
+  if (server.empty() && name.empty()) {
     fields.error("spec.destination", "names no cluster (server or name)");
   } else if (name.empty() && !in_cluster) {
     fields.error("spec.destination.server", "'" + server + "' is not the pipeline's own cluster "

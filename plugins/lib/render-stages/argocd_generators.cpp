@@ -264,9 +264,9 @@ std::vector<Parameters> Generators::git(const Value& spec, const std::string& at
     }
     (fields_.bool_at(&entry, "exclude", at + "." + list_name + "[].exclude") ? excluded : included).push_back(*pattern);
   }
-  auto& listed = listed_[files ? 1 : 0];
-  if (!listed) listed = entries(artifact_, !files);
-  const auto& found = *listed;
+  auto listed = listed_.find(files);
+  if (listed == listed_.end()) listed = listed_.emplace(files, entries(artifact_, !files)).first;
+  const auto& found = listed->second;
   if (!found) {
     fields_.error(at, "the repository holds more than " + std::to_string(kMaxEntries) + " files and folders to look at");
     return {};

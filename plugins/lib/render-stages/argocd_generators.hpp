@@ -4,6 +4,7 @@
 // combine them, each with an optional label `selector` over its parameters.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,8 +44,9 @@ class Generators {
   const Artifact& artifact_;
   const std::vector<ArgocdCluster>& clusters_;
   const bool go_;
-  // The artifact's folders and files, listed once however often a matrix runs the git generator.
-  std::optional<std::optional<std::vector<std::string>>> listed_[2];
+  // The artifact's files (true) and folders (false), listed once however
+  // often a matrix runs the git generator; nullopt: too many to look at.
+  std::map<bool, std::optional<std::vector<std::string>>> listed_;
 };
 
 }  // namespace driftless::renderers

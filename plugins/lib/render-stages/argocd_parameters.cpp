@@ -65,11 +65,6 @@ bool substitute(ObjectFields& fields, const std::string& field, bool go, bool st
 
 }  // namespace
 
-std::string text_of(const Value& value) {
-  if (value.is_string()) return value.as_string();
-  return value.is_null() ? "" : to_json(value);
-}
-
 Parameters parameters_of(const Value& mapping) {
   Parameters parameters;
   parameters.nested = mapping;

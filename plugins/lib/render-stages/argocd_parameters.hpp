@@ -8,6 +8,7 @@
 #include <string>
 
 #include "driftless/value.hpp"
+#include "go_template.hpp"
 #include "object_fields.hpp"
 
 namespace driftless::renderers {
@@ -20,9 +21,6 @@ struct Parameters {
 
 /// The parameters of one mapping (a list element, a parameter file's entry).
 Parameters parameters_of(const Value& mapping);
-
-/// A parameter's value as a template writes it: strings as they are, other values as JSON.
-std::string text_of(const Value& value);
 
 /// Replaces each {{...}} of every string in `value` (Go template mode when
 /// `go`). A reference that names no parameter is an error about `field`

@@ -76,12 +76,6 @@ Result<Value> field_of(const std::string& path, const Value& data) {
   return *found;
 }
 
-std::string text(const Value& value) {
-  if (value.is_string()) return value.as_string();
-  if (value.is_int()) return std::to_string(value.as_int());
-  return value.is_null() ? "" : to_json(value);
-}
-
 // sprig's empty(): what `default` replaces.
 bool empty(const Value& value) {
   if (value.is_null()) return true;
@@ -117,7 +111,7 @@ Result<Value> index_into(const std::vector<Value>& args) {
       at = Value(*member);
     } else {
       return fail(ErrorCode::invalid_input, "index of a " + std::string(at.is_array() ? "list" : "value") + " by '" +
-                                                text(args[i]) + "'");
+                                                text_of(args[i]) + "'");
     }
   }
   return at;
@@ -129,7 +123,7 @@ const std::map<std::string, Function>& functions() {
     const auto string_function = [](std::string name, std::function<std::string(std::string)> apply) {
       return [name, apply](const std::vector<Value>& args) -> Result<Value> {
         if (auto checked = need(name, args, 1); !checked.ok()) return checked;
-        return Value(apply(text(args[0])));
+        return Value(apply(text_of(args[0])));
       };
     };
     f["index"] = index_into;
@@ -138,7 +132,7 @@ const std::map<std::string, Function>& functions() {
     const auto ascii_case = [](std::string name, int (*change)(int)) {
       return [name, change](const std::vector<Value>& args) -> Result<Value> {
         if (auto checked = need(name, args, 1); !checked.ok()) return checked;
-        std::string s = text(args[0]);
+        std::string s = text_of(args[0]);
         if (std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
           return fail(ErrorCode::invalid_input, name + " of text that is not ASCII is not supported");
         std::transform(s.begin(), s.end(), s.begin(), [change](unsigned char c) { return static_cast<char>(change(c)); });
@@ -154,18 +148,18 @@ const std::map<std::string, Function>& functions() {
     f["normalize"] = string_function("normalize", sanitized_name);
     f["trimPrefix"] = [](const std::vector<Value>& args) -> Result<Value> {
       if (auto checked = need("trimPrefix", args, 2); !checked.ok()) return checked;
-      const std::string prefix = text(args[0]), s = text(args[1]);
+      const std::string prefix = text_of(args[0]), s = text_of(args[1]);
       return Value(s.starts_with(prefix) ? s.substr(prefix.size()) : s);
     };
     f["trimSuffix"] = [](const std::vector<Value>& args) -> Result<Value> {
       if (auto checked = need("trimSuffix", args, 2); !checked.ok()) return checked;
-      const std::string suffix = text(args[0]), s = text(args[1]);
+      const std::string suffix = text_of(args[0]), s = text_of(args[1]);
       return Value(s.ends_with(suffix) ? s.substr(0, s.size() - suffix.size()) : s);
     };
     f["replace"] = [](const std::vector<Value>& args) -> Result<Value> {
       if (auto checked = need("replace", args, 3); !checked.ok()) return checked;
-      const std::string from = text(args[0]), to = text(args[1]);
-      std::string s = text(args[2]), out;
+      const std::string from = text_of(args[0]), to = text_of(args[1]);
+      std::string s = text_of(args[2]), out;
       if (from.empty()) return Value(s);
       std::size_t count = 0;
       for (auto found = s.find(from); found != std::string::npos; found = s.find(from, found + from.size())) ++count;
@@ -182,7 +176,7 @@ const std::map<std::string, Function>& functions() {
       if (auto checked = need("trunc", args, 2); !checked.ok()) return checked;
       if (!args[0].is_int()) return fail(ErrorCode::invalid_input, "trunc takes a length first");
       const auto n = args[0].as_int();
-      const std::string s = text(args[1]);
+      const std::string s = text_of(args[1]);
       const auto size = static_cast<std::int64_t>(s.size());
       if (n < 0 && size + n > 0) return Value(s.substr(static_cast<std::size_t>(size + n)));
       if (n >= 0 && size > n) return Value(s.substr(0, static_cast<std::size_t>(n)));
@@ -231,6 +225,11 @@ Result<Value> run_command(const std::vector<Token>& command, const Value& data, 
 }
 
 }  // namespace
+
+std::string text_of(const Value& value) {
+  if (value.is_string()) return value.as_string();
+  return value.is_null() ? "" : to_json(value);
+}
 
 std::string sanitized_name(const std::string& name) {
   std::string out;

@@ -6,6 +6,7 @@
 // other functions, parentheses) is an error naming it, never a guess.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "driftless/result.hpp"
@@ -17,6 +18,9 @@ namespace driftless::renderers {
 /// over `data`. A field that `data` lacks: ErrorCode::not_found; anything
 /// not supported or ill-formed: ErrorCode::invalid_input.
 Result<Value> evaluate_action(std::string_view action, const Value& data);
+
+/// A value as a template writes it: strings as they are, nothing as "", other values as JSON.
+std::string text_of(const Value& value);
 
 /// Argo CD's SanitizeName (normalize, basenameNormalized, nameNormalized):
 /// lower case, anything but [a-z0-9-.] becomes '-', at most 253 characters,
